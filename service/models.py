@@ -1,0 +1,149 @@
+"""Typed content models: what `content/` holds once the loader has validated it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# The completion states of annex 5. 完成 needs a signed scan; the others exempt a person.
+DONE = "完成"
+LEAVE_STATUSES = ("产假", "病假", "长期事假")
+COMPLETION_STATUSES = (DONE, *LEAVE_STATUSES)
+DEPARTMENT_KINDS = ("部门", "系")
+
+# Target-row column names, as on annex 3 and in roles.yml.
+COL_CONTENT = "目标内容"
+COL_POINTS = "分值"
+COL_EVIDENCE = "佐证材料及分值"
+COL_DEADLINE = "完成时限"
+
+# A role whose lead is SELF_LEAD has its targets drafted by each person's own department.
+SELF_LEAD = "self"
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    office: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    duties_lead: dt.date  # lead departments deliver the duties of the roles they lead
+    duties_all: dt.date  # every department delivers all its posts' duties
+    contracts: dt.date  # signed contracts delivered to HR
+
+
+@dataclass(frozen=True)
+class CycleSettings:
+    college: str
+    year: int
+    timezone: str
+    common_points: int
+    individual_points: int
+    deadlines: Deadlines
+    monthly_due_day: int
+    contact: Contact
+    upload_max_mb: int
+    business_score_rule: str = "average"
+
+    @property
+    def total_points(self) -> int:
+        return self.common_points + self.individual_points
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+    kind: str  # 部门 or 系
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    content: str
+    points: float
+    evidence: str
+    deadline: str
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    name: str
+    lead: str  # a department id, or SELF_LEAD
+    duties: tuple[str, ...]
+    targets: tuple[TargetRow, ...]
+
+    @property
+    def target_total(self) -> float:
+        return sum(row.points for row in self.targets)
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str
+    points: float  # the deduction this rule applies
+
+
+@dataclass(frozen=True)
+class CommonTarget:
+    id: str
+    content: str
+    points: float
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    staff_id: str
+    name: str
+    department: str
+    role: str
+    post: str
+
+
+@dataclass(frozen=True)
+class Content:
+    settings: CycleSettings
+    departments: tuple[Department, ...]
+    roles: tuple[Role, ...]
+    common_targets: tuple[CommonTarget, ...]
+    roster: tuple[StaffMember, ...]
+    _by_id: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def department(self, department_id: str) -> Department | None:
+        return next((d for d in self.departments if d.id == department_id), None)
+
+    def role(self, role_id: str) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def staff(self, staff_id: str) -> StaffMember | None:
+        index = self._by_id.get("staff")
+        if index is None:
+            index = {m.staff_id: m for m in self.roster}
+            self._by_id["staff"] = index
+        return index.get(staff_id)  # type: ignore[union-attr]
+
+    def members(self, department_id: str) -> tuple[StaffMember, ...]:
+        key = f"members:{department_id}"
+        found = self._by_id.get(key)
+        if found is None:
+            found = tuple(m for m in self.roster if m.department == department_id)
+            self._by_id[key] = found
+        return found  # type: ignore[return-value]
+
+    def lead_name(self, role: Role) -> str:
+        if role.lead == SELF_LEAD:
+            return "所在部门"
+        department = self.department(role.lead)
+        return department.name if department else role.lead
+
+    def roles_by_lead(self) -> list[tuple[str, list[Role]]]:
+        """Roles grouped by who drafts their targets, in content order."""
+        groups: dict[str, list[Role]] = {}
+        for role in self.roles:
+            groups.setdefault(role.lead, []).append(role)
+        return [(lead, roles) for lead, roles in groups.items()]
