@@ -54,3 +54,115 @@ def build() -> None:
         click.echo(f"构建失败：{exc}", err=True)
         sys.exit(1)
     click.echo(f"构建完成：{settings.site_dir}")
+
+
+def _portal():  # type: ignore[no-untyped-def]
+    """The service core without the web layer, for account and audit commands."""
+    import datetime as dt
+
+    from service.content import ContentInvalid, load_content
+    from service.portal import Portal
+
+    settings = _settings()
+    try:
+        content = load_content(settings.content_dir)
+    except ContentInvalid as exc:
+        click.echo(f"内容校验失败：\n{exc}", err=True)
+        sys.exit(1)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Portal(settings, content, lambda: dt.datetime.now(dt.UTC))
+
+
+@cli.command(help="启动报送服务（单进程），同时提供门户网站。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=8000, show_default=True, type=int, help="监听端口")
+def serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from service.app import create_app
+    from service.content import ContentInvalid
+
+    settings = _settings()
+    if not (settings.site_dir / "index.html").exists():
+        click.echo("提示：尚未构建门户网站，请先运行 portal build（make serve 会自动构建）。", err=True)
+    try:
+        app = create_app(settings)
+    except ContentInvalid as exc:
+        click.echo(f"内容校验失败，服务未启动：\n{exc}", err=True)
+        sys.exit(1)
+    if app.state.initial_password:
+        click.echo("=" * 60)
+        click.echo("已创建人事处管理员账号（仅显示这一次，请立即记下并妥善保管）：")
+        click.echo("  用户名：hr")
+        click.echo(f"  密码：{app.state.initial_password}")
+        click.echo("=" * 60)
+    click.echo(f"数据目录：{settings.data_dir}")
+    click.echo(f"门户与报送服务：http://{host}:{port}/  （按 Ctrl+C 停止）")
+    uvicorn.run(app, host=host, port=port, workers=1, log_level="warning", access_log=False)
+
+
+@cli.group(help="管理账号：添加账号、生成 API 令牌、查看账号。")
+def users() -> None:
+    pass
+
+
+@users.command("add", help="添加账号。密码在终端中输入两次；非终端时从标准输入读取两行。")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["hr", "department", "leader"]), required=True, help="角色")
+@click.option("--department", default=None, help="部门代码（部门账号必填，见 departments.yml）")
+def users_add(name: str, role: str, department: str | None) -> None:
+    from service.errors import ApiError
+
+    if sys.stdin.isatty():
+        password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+    else:
+        lines = sys.stdin.read().splitlines()
+        if len(lines) < 2 or lines[0] != lines[1]:
+            click.echo("错误：标准输入应为两行相同的密码", err=True)
+            sys.exit(2)
+        password = lines[0]
+    try:
+        _portal().add_user(name, role, department, password, actor="cli")
+    except ApiError as exc:
+        click.echo(f"错误：{exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"已添加账号 {name}（{role}{'，' + department if department else ''}）")
+
+
+@users.command("token", help="为账号生成新的 API 令牌（输出的最后一个词）。")
+@click.argument("name")
+def users_token(name: str) -> None:
+    from service.errors import ApiError
+
+    try:
+        token = _portal().new_token(name, actor="cli")
+    except ApiError as exc:
+        click.echo(f"错误：{exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"{name} 的新 API 令牌（请求头 Authorization: Bearer <令牌>）：{token}")
+
+
+@users.command("list", help="列出所有账号。")
+def users_list() -> None:
+    for user in _portal().store.users():
+        click.echo(f"{user['username']}\t{user['role']}\t{user.get('department') or ''}")
+
+
+@cli.group(help="审计日志。")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="校验审计日志的哈希链，以及每个已存文件的 SHA-256。")
+def audit_verify() -> None:
+    from service.integrity import verify
+
+    portal = _portal()
+    report = verify(portal.settings.data_dir)
+    for problem in report.problems:
+        click.echo(f"  ✗ {problem}", err=True)
+    click.echo(f"审计日志 {report.entries} 条，已存文件 {report.files} 个。")
+    if report.problems:
+        click.echo(f"校验失败：发现 {len(report.problems)} 处问题。", err=True)
+        sys.exit(1)
+    click.echo("校验通过。")

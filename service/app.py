@@ -1,0 +1,181 @@
+"""The Starlette application: one list of routes, a lifespan, the error handlers."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import zoneinfo
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service import templating
+from service.auth import LoginThrottle
+from service.board import Board
+from service.config import Settings
+from service.content import load_content
+from service.errors import ApiError, for_status
+from service.portal import Portal
+from service.status_page import StatusPublisher
+from service.views import api, exports, pages
+from service.views.common import page
+
+log = logging.getLogger("portal")
+FORM_LIMIT = 4 * 1024 * 1024
+SESSION_HOURS = 8
+
+
+def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
+    return [
+        Route("/healthz", api.healthz),
+        Route("/login", pages.login_form, methods=["GET"]),
+        Route("/login", pages.login, methods=["POST"], max_body_size=16 * 1024),
+        Route("/logout", pages.logout, methods=["POST"], max_body_size=16 * 1024),
+        Route("/board", pages.board),
+        Route("/board/{department_id}", pages.department),
+        Route("/board/{department_id}/contracts", pages.upload_form_post, methods=["POST"],
+              max_body_size=upload_limit),
+        Route("/board/{department_id}/completion", pages.completion_form_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/contracts/{contract_id}", api.download_contract),
+        Route("/api/status", api.status),
+        Route("/api/contracts", api.upload_contract, methods=["POST"], max_body_size=upload_limit),
+        Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/departments/{department_id}/staff", api.department_staff),
+        Route("/api/departments/{department_id}/contracts/{contract_id}", api.download_contract),
+        Route("/hr/export.xlsx", exports.completion_xlsx),
+        Route("/hr/contracts.zip", exports.contracts_zip),
+        Mount("/", StaticFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
+    ]
+
+
+def clock_for(settings: Settings, tz_name: str) -> Callable[[], dt.datetime]:
+    tz = zoneinfo.ZoneInfo(tz_name)
+    if settings.today:
+        pinned = dt.datetime.fromisoformat(settings.today)
+        pinned = pinned.replace(tzinfo=tz) if pinned.tzinfo is None else pinned
+        if len(settings.today) == 10:
+            pinned = pinned.replace(hour=12)
+        return lambda: pinned
+    return lambda: dt.datetime.now(tz)
+
+
+def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None) -> Starlette:
+    content = load_content(settings.content_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    portal = Portal(settings, content, now or clock_for(settings, content.settings.timezone))
+    portal.recover()
+    initial_password = portal.ensure_admin()
+    publisher = StatusPublisher(settings.site_dir, lambda: render_status(portal.board()))
+    portal.on_change = publisher.poke
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.shell = templating.Shell.from_site(settings.site_dir)
+        publisher.publish_now()  # the page reflects the store from the first request on
+        await publisher.start()
+        try:
+            yield
+        finally:
+            await publisher.stop()
+
+    upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
+    app = Starlette(
+        routes=routes(settings, upload_limit),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(SessionMiddleware, secret_key=portal.secret(), session_cookie="portal_session",
+                       max_age=SESSION_HOURS * 3600, same_site="strict", https_only=False),
+        ],
+        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.portal = portal
+    app.state.publisher = publisher
+    app.state.throttle = LoginThrottle()
+    app.state.initial_password = initial_password
+    app.state.shell = templating.Shell.from_site(settings.site_dir)
+    return app
+
+
+def render_status(board: Board) -> str:
+    return templating.render("_status_board.html", board=board)
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    accept = request.headers.get("accept", "")
+    return (path.startswith(("/api/", "/hr/")) or "application/json" in accept
+            or "authorization" in request.headers or "text/html" not in accept)
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    if _wants_json(request):
+        return JSONResponse(exc.body(), status_code=exc.status)
+    if exc.status == 401:
+        from urllib.parse import quote
+
+        from starlette.responses import RedirectResponse
+
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return page(request, "error.html", "出错了", status=exc.status, error=exc)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error = for_status(exc.status_code)
+    if exc.status_code == 400 and exc.detail:
+        error = ApiError(400, "malformed_request", f"无法解析请求内容（{exc.detail}）")
+    response = await api_error(request, error)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("请求处理失败：%s %s", request.method, request.url.path, exc_info=exc)
+    error = ApiError(503 if isinstance(exc, OSError) else 500, "storage_error" if isinstance(exc, OSError)
+                     else "server_error", "服务器暂时无法保存或处理该请求，未作任何更改，请稍后重试")
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+class SecurityHeaders:
+    """nosniff, frame denial and a strict referrer policy on every response."""
+
+    HEADERS: tuple[tuple[bytes, bytes], ...] = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers.extend(h for h in self.HEADERS if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

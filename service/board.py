@@ -1,0 +1,110 @@
+"""The completion board, computed from content and per-department submission state (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Set
+from dataclasses import dataclass
+
+from service.models import DONE, LEAVE_STATUSES, Content, StaffMember
+
+OUTSTANDING = "未完成"
+
+
+@dataclass(frozen=True)
+class DepartmentState:
+    """What the store knows about one department: who has a scan, who is on leave."""
+
+    scanned: Set[str]
+    statuses: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Counts:
+    staff: int
+    completed: int
+    exempt: int
+    outstanding: int
+
+    @property
+    def percent(self) -> float:
+        """Share of those who must sign (staff minus exempt) who have signed."""
+        due = self.staff - self.exempt
+        return 100.0 if due == 0 else round(100.0 * self.completed / due, 1)
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    id: str
+    name: str
+    kind: str
+    counts: Counts
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Board:
+    year: int
+    deadline: dt.date
+    deadline_passed: bool
+    updated_at: str | None
+    totals: Counts
+    departments: tuple[DepartmentRow, ...]
+
+
+def person_status(member: StaffMember, state: DepartmentState) -> str:
+    """完成 with a scan on file; otherwise the leave status HR was told; otherwise 未完成."""
+    if member.staff_id in state.scanned:
+        return DONE
+    status = state.statuses.get(member.staff_id)
+    return status if status in LEAVE_STATUSES else OUTSTANDING
+
+
+def count(members: tuple[StaffMember, ...], state: DepartmentState) -> Counts:
+    completed = exempt = 0
+    for member in members:
+        status = person_status(member, state)
+        if status == DONE:
+            completed += 1
+        elif status in LEAVE_STATUSES:
+            exempt += 1
+    return Counts(len(members), completed, exempt, len(members) - completed - exempt)
+
+
+def compute(content: Content, states: Mapping[str, DepartmentState], today: dt.date,
+            updated_at: str | None) -> Board:
+    deadline = content.settings.deadlines.contracts
+    passed = today > deadline
+    empty = DepartmentState(frozenset(), {})
+    rows = []
+    for department in content.departments:
+        counts = count(content.members(department.id), states.get(department.id, empty))
+        rows.append(DepartmentRow(department.id, department.name, department.kind, counts,
+                                  overdue=passed and counts.outstanding > 0))
+    totals = Counts(*(sum(getattr(r.counts, f) for r in rows)
+                      for f in ("staff", "completed", "exempt", "outstanding")))
+    return Board(content.settings.year, deadline, passed, updated_at, totals, tuple(rows))
+
+
+def by_urgency(board: Board) -> list[DepartmentRow]:
+    """Overdue departments first, then the least complete."""
+    return sorted(board.departments, key=lambda r: (not r.overdue, r.counts.percent, r.name))
+
+
+def status_json(board: Board) -> dict[str, object]:
+    """The public `/api/status` document: department-level counts only."""
+
+    def counts(c: Counts) -> dict[str, int]:
+        return {"staff": c.staff, "completed": c.completed, "exempt": c.exempt, "outstanding": c.outstanding}
+
+    return {
+        "year": board.year,
+        "updated_at": board.updated_at,
+        "deadline": board.deadline.isoformat(),
+        "deadline_passed": board.deadline_passed,
+        "totals": counts(board.totals),
+        "departments": [
+            {"id": r.id, "name": r.name, **counts(r.counts), "percent": r.counts.percent, "overdue": r.overdue}
+            for r in board.departments
+        ],
+    }

@@ -1,0 +1,134 @@
+"""The one place that writes files: atomic, durable replaces and never-overwritten uploads."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+TMP_PREFIX = ".tmp-"
+CHUNK = 256 * 1024
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `data` to a temp file beside `path`, fsync it, rename it over `path`, fsync the dir.
+
+    Readers see the old file or the new one, never a mix; a crash leaves at most a temp file,
+    which `clean_temp` removes.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{secrets.token_hex(4)}")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    if durable:
+        fsync_dir(path.parent)
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line and fsync: the audit log's write."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        data = (line.rstrip("\n") + "\n").encode("utf-8")
+        written = os.write(fd, data)
+        if written != len(data):
+            raise OSError(f"short write to {path}")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: Path
+    sha256: str
+    size: int
+    head: bytes  # the first bytes, for the magic-number check
+
+
+class TooLarge(Exception):
+    pass
+
+
+def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int) -> StoredFile:
+    """Copy `source` into `directory/name`, hashing while copying; never replace an existing file.
+
+    The bytes go to a temp file first, are fsynced, then hard-linked to the final name
+    (which fails if it exists) so a visible file is always complete.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / name
+    tmp = directory / f"{TMP_PREFIX}{name}"
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    try:
+        with open(tmp, "xb") as out:
+            while chunk := source.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge
+                if len(head) < 16:
+                    head = (head + chunk)[:16]
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    fsync_dir(directory)
+    return StoredFile(path=final, sha256=digest.hexdigest(), size=size, head=head)
+
+
+def remove(path: Path) -> None:
+    """Undo a stored file whose record could not be written."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def clean_temp(root: Path) -> list[Path]:
+    """Remove temp files a crash left behind under `root`; return what was removed."""
+    removed = []
+    if not root.exists():
+        return removed
+    for path in root.rglob(f"{TMP_PREFIX}*"):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def walk_files(root: Path) -> Iterator[Path]:
+    yield from (p for p in sorted(root.rglob("*")) if p.is_file())

@@ -1,0 +1,127 @@
+"""What every view needs: the current user, access checks, CSRF, JSON bodies, page responses."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from service import auth, templating
+from service.auth import User
+from service.errors import ApiError, bad_request, forbidden, unauthorized
+from service.portal import Portal
+
+T = TypeVar("T")
+MAX_JSON = 2 * 1024 * 1024
+
+
+def portal(request: Request) -> Portal:
+    return request.app.state.portal  # type: ignore[no-any-return]
+
+
+async def off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run store and file work in a worker thread, never on the event loop."""
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+def current_user(request: Request) -> User | None:
+    if "user" in request.scope:
+        return request.scope["user"]  # type: ignore[no-any-return]
+    user: User | None = None
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = portal(request).user_for_token(header[7:].strip())
+        if user is None:
+            raise ApiError(401, "invalid_token", "API 令牌无效或已停用")
+        request.scope["auth_kind"] = "token"
+    elif name := request.session.get("user"):
+        user = portal(request).user_named(str(name))
+        request.scope["auth_kind"] = "session"
+    request.scope["user"] = user
+    return user
+
+
+def require(request: Request, *roles: str) -> User:
+    user = current_user(request)
+    if user is None:
+        raise unauthorized()
+    if roles and user.role not in roles:
+        raise forbidden()
+    return user
+
+
+def require_department(request: Request, department_id: str, *, write: bool = False) -> User:
+    user = require(request)
+    portal(request).department_or_404(department_id)
+    allowed = user.may_write(department_id) if write else user.may_see(department_id)
+    if not allowed:
+        raise forbidden("您的账号只能查看和填报本部门的数据")
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def check_csrf(request: Request, given: str | None) -> None:
+    """Cookie-authenticated writes must echo the session's token (form field or X-CSRF-Token)."""
+    if request.scope.get("auth_kind") == "token":
+        return
+    given = given or request.headers.get("x-csrf-token")
+    if not auth.csrf_matches(request.session.get("csrf"), given):
+        raise ApiError(403, "csrf_failed", "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+
+
+async def json_body(request: Request) -> Any:
+    if "json" not in request.headers.get("content-type", ""):
+        raise ApiError(415, "json_required", "请求体应为 JSON（Content-Type: application/json）")
+    raw = await request.body()
+    if len(raw) > MAX_JSON:
+        raise ApiError(413, "too_large", "请求体过大")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise bad_request("invalid_json", f"请求体不是有效的 JSON：{exc}") from None
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"不接受 {name}")
+
+
+def ok_json(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status)
+
+
+def page(request: Request, template: str, title: str, status: int = 200, **context: Any) -> HTMLResponse:
+    shell: templating.Shell = request.app.state.shell
+    body = templating.render(template, request=request, user=current_user(request),
+                             csrf=csrf_token(request), title=title, **context)
+    response = HTMLResponse(shell.page(title, body), status_code=status)
+    response.headers["Content-Security-Policy"] = shell.csp
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def attachment(response: Response, filename: str) -> Response:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
