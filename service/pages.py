@@ -13,6 +13,7 @@ from service.models import (
     SELF_LEAD,
     Content,
     Role,
+    Rule,
 )
 
 ANNEX_TITLES = {
@@ -69,14 +70,14 @@ def _cell(text: str) -> str:
 
 def target_table(role: Role, budget: int) -> str:
     rows = "".join(
-        f"<tr><td>{i}</td><td>{_cell(r.content)}</td><td>{num(r.points)}</td>"
+        f'<tr><td class="n">{i}</td><td>{_cell(r.content)}</td><td class="n">{num(r.points)}</td>'
         f"<td>{_cell(r.evidence)}</td><td>{_cell(r.deadline)}</td></tr>"
         for i, r in enumerate(role.targets, 1)
     )
     return (
-        f'<table class="portal-table"><thead><tr><th>序号</th><th>{COL_CONTENT}</th>'
-        f"<th>{COL_POINTS}<br>{budget}分</th><th>{COL_EVIDENCE}</th><th>{COL_DEADLINE}</th></tr></thead>"
-        f"<tbody>{rows}<tr class=\"total\"><td></td><td>合计</td><td>{num(role.target_total)}</td>"
+        f'<table class="portal-table targets"><thead><tr><th class="n">序号</th><th>{COL_CONTENT}</th>'
+        f'<th class="n">{COL_POINTS}<br>{budget}分</th><th>{COL_EVIDENCE}</th><th>{COL_DEADLINE}</th></tr></thead>'
+        f'<tbody>{rows}<tr class="total"><td></td><td>合计</td><td class="n">{num(role.target_total)}</td>'
         f"<td></td><td></td></tr></tbody></table>"
     )
 
@@ -84,18 +85,23 @@ def target_table(role: Role, budget: int) -> str:
 def common_table(content: Content) -> str:
     rows = []
     for i, t in enumerate(content.common_targets, 1):
-        rules = "<br>".join(f"{j}、{_cell(rule.text)}；" for j, rule in enumerate(t.rules, 1))
-        if len(t.rules) == 1:
-            rules = f"{_cell(t.rules[0].text)}。"
-        rows.append(f'<tr id="{escape(t.id)}"><td>{i}</td><td>{_cell(t.content)}</td>'
-                    f"<td>{num(t.points)}</td><td>{rules}</td></tr>")
+        rows.append(f'<tr id="{escape(t.id)}"><td class="n">{i}</td><td>{_cell(t.content)}</td>'
+                    f'<td class="n">{num(t.points)}</td><td>{_rules(t.rules)}</td></tr>')
     total = sum(t.points for t in content.common_targets)
     return (
-        '<table class="portal-table"><thead><tr><th>序号</th><th>目标内容</th>'
-        f"<th>分值<br>{content.settings.common_points}分</th><th>评分标准</th></tr></thead>"
-        f"<tbody>{''.join(rows)}<tr class=\"total\"><td></td><td>合计</td><td>{num(total)}</td><td></td></tr>"
+        '<table class="portal-table common"><thead><tr><th class="n">序号</th><th>目标内容</th>'
+        f'<th class="n">分值<br>{content.settings.common_points}分</th><th>评分标准</th></tr></thead>'
+        f'<tbody>{"".join(rows)}<tr class="total"><td></td><td>合计</td><td class="n">{num(total)}</td><td></td></tr>'
         "</tbody></table>"
     )
+
+
+def _rules(rules: tuple[Rule, ...]) -> str:
+    """Deduction rules as on annex 2: numbered and separated by "；", the last ending in "。"."""
+    texts = [_cell(rule.text) for rule in rules]
+    if len(texts) > 1:
+        texts = [f"{j}、{text}" for j, text in enumerate(texts, 1)]
+    return "；<br>".join(texts) + "。"
 
 
 def lead_matrix(content: Content) -> str:
@@ -154,17 +160,15 @@ def role_page(content: Content, role: Role) -> str:
     return f"""# {role.name}
 
 !!! info "目标由谁拟定"
-    {role.name}的个性工作目标由**{lead}**，须经主管院领导审定。
-    个性目标 {s.individual_points} 分，另有全院统一的[共性目标](../common.md) {s.common_points} 分，合计 {s.total_points} 分。
+    {role.name}的个性工作目标由**{lead}**，须经主管院领导审定。个性目标 {s.individual_points} 分，另有全院统一的[共性目标](../common.md) {s.common_points} 分，合计 {s.total_points} 分。
 
-## 岗位职责
+## 岗位职责 {{ #duties }}
 
 {duties}
 
-## 个性工作目标模板（{s.individual_points}分）
+## 个性工作目标模板（{s.individual_points}分） {{ #targets }}
 
-下表为{s.year}年度{role.name}岗位的个性工作目标模板，部门可在此基础上结合个人岗位情况分解，
-分值合计必须为 {s.individual_points} 分，每项须有佐证材料及分值标准和完成时限。
+下表为{s.year}年度{role.name}岗位的个性工作目标模板，部门可在此基础上结合个人岗位情况分解，分值合计必须为 {s.individual_points} 分，每项须有佐证材料及分值标准和完成时限。
 
 {target_table(role, s.individual_points)}
 
@@ -202,10 +206,10 @@ def _blank_rows(count: int, columns: int) -> str:
 def _annex1(content: Content) -> str:
     s = content.settings
     return (
-        '<table class="annex-table"><tbody>'
+        '<table class="annex-table contract"><colgroup>' + "<col>" * 4 + "</colgroup><tbody>"
         '<tr><th colspan="2">岗位工作任务及目标</th><th>目标分值</th><th>目标要求（完成数据、标准、时限等）</th></tr>'
-        f'<tr class="tall"><th rowspan="1">个性工作目标<br>（{s.individual_points}分）</th><td colspan="3"></td></tr>'
-        f'<tr class="tall"><th>共性目标<br>（{s.common_points}分）</th><td colspan="3"></td></tr>'
+        f'<tr class="tall"><th>个性工作目标<br>（{s.individual_points}分）</th><td></td><td></td><td></td></tr>'
+        f'<tr class="tall"><th>共性目标<br>（{s.common_points}分）</th><td></td><td></td><td></td></tr>'
         '<tr><th colspan="2">目标责任人</th><th colspan="2">部门、系负责人</th></tr>'
         '<tr class="sign"><td colspan="2">签名：<br><br>年　　月　　日</td>'
         '<td colspan="2">签名：<br><br>年　　月　　日</td></tr>'
