@@ -78,8 +78,10 @@ def load_content(content_dir: Path) -> Content:
     settings = check.settings(raw[SETTINGS_FILE])
     departments = check.departments(raw[DEPARTMENTS_FILE])
     department_ids = {d.id for d in departments}
-    individual = settings.individual_points if settings else None
-    common = settings.common_points if settings else None
+    # The budgets come straight from settings.yml, so that a mistake elsewhere in that file
+    # (a deadline, say) does not hide the point sums of roles.yml and common_targets.yml.
+    common = _budget(raw[SETTINGS_FILE], "common")
+    individual = _budget(raw[SETTINGS_FILE], "individual")
     roles = check.roles(raw[ROLES_FILE], department_ids, individual)
     commons = check.common_targets(raw[COMMON_FILE], common)
     roster = check.roster(raw[ROSTER_FILE], department_ids, {r.id for r in roles})
@@ -125,6 +127,15 @@ def dump_roster(entries: list[dict[str, str]]) -> str:
 
 
 _FILES = (SETTINGS_FILE, DEPARTMENTS_FILE, ROLES_FILE, COMMON_FILE, ROSTER_FILE)
+
+
+def _budget(settings: Any, key: str) -> int | None:
+    """settings.yml's points.<key> if it is a usable number (its errors are reported elsewhere)."""
+    points = settings.get("points") if isinstance(settings, dict) else None
+    value = points.get(key) if isinstance(points, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        return None
+    return int(value)
 
 
 def _read_yaml(path: Path, errors: list[ContentError]) -> Any:
