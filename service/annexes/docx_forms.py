@@ -1,0 +1,144 @@
+"""Word versions of annex 1 (the contract, in three labelled copies) and annex 2."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from docx.document import Document as DocumentObject
+from docx.table import Table, _Cell
+
+from service.annexes import docx_base as w
+from service.annexes import texts
+from service.annexes.identity import FormIdentity, layout_version
+from service.annexes.styles import TITLE_FONT
+from service.models import COL_CONTENT, CommonTarget, Content, StaffMember, TargetRow
+from service.pages import ANNEX_TITLES, num
+
+CONTRACT_WIDTHS = [2.0, 6.0, 1.4, 7.6]  # section, task, points, requirement (cm, 17 in all)
+COMMON_WIDTHS = [7.2, 1.8, 8.0]
+BLANK_INDIVIDUAL_ROWS = 6
+CONTRACT_VERSION = layout_version(1, "docx", 1, (texts.CONTRACT_TASK, texts.CONTRACT_POINTS,
+                                                  texts.CONTRACT_REQUIREMENT))
+COMMON_VERSION = layout_version(2, "docx", 1, (COL_CONTENT, texts.RULES_HEADER))
+
+
+def contract_docx(content: Content, member: StaffMember | None = None,
+                  rows: Sequence[TargetRow] | None = None) -> bytes:
+    """Annex 1. Blank when `member` is None; otherwise pre-filled for that person (with their
+    role's target rows, or `rows` when given) and printed as three labelled copies, one a page."""
+    doc = w.new_document()
+    if member is None:
+        _contract_copy(doc, content, None, [], None)
+    else:
+        role = content.role(member.role)
+        targets = list(rows if rows is not None else (role.targets if role else ()))
+        for index, label in enumerate(texts.COPY_LABELS):
+            _contract_copy(doc, content, member, targets, label, new_page=index > 0)
+    identity = FormIdentity(annex=1, year=content.settings.year, version=CONTRACT_VERSION,
+                            department=member.department if member else "",
+                            staff_id=member.staff_id if member else "")
+    w.stamp(doc, identity, f"附件1 {ANNEX_TITLES[1]}")
+    return w.to_bytes(doc)
+
+
+def common_docx(content: Content) -> bytes:
+    """Annex 2: the common targets, their points and deduction rules, total 40."""
+    doc = w.new_document()
+    w.add_paragraph(doc, texts.annex_label(2), font=TITLE_FONT, size=w.LABEL_PT)
+    w.add_title(doc, texts.title_lines(content, 2))
+    commons = content.common_targets
+    table = w.new_table(doc, len(commons) + 2, COMMON_WIDTHS)
+    head = table.rows[0]
+    w.repeat_header(head)
+    for cell, text in zip(head.cells, (COL_CONTENT, texts.points_header(content.settings.common_points),
+                                       texts.RULES_HEADER), strict=True):
+        w.write_cell(cell, text, bold=True, size=w.BODY_PT)
+    for row, target in zip(table.rows[1:], commons, strict=False):
+        w.keep_row_whole(row)
+        w.row_height(row, 1.6)
+        _common_row(row.cells, target, size=w.BODY_PT)
+    total = table.rows[-1]
+    w.write_cell(total.cells[0], texts.TOTAL, bold=True, size=w.BODY_PT)
+    w.write_cell(total.cells[1], num(sum(t.points for t in commons)), bold=True, size=w.BODY_PT)
+    w.write_cell(total.cells[2], "", size=w.BODY_PT)
+    w.add_paragraph(doc)
+    identity = FormIdentity(annex=2, year=content.settings.year, version=COMMON_VERSION)
+    w.stamp(doc, identity, f"附件2 {ANNEX_TITLES[2]}")
+    return w.to_bytes(doc)
+
+
+def _common_row(cells: Sequence[_Cell], target: CommonTarget, *, size: float) -> None:
+    content_cell, points_cell, rules_cell = cells[-3:]
+    w.write_cell(content_cell, target.content, align=w.JUSTIFY, size=size)
+    w.write_cell(points_cell, num(target.points), size=size)
+    rules = texts.rules_text(tuple(rule.text for rule in target.rules))
+    w.write_cell(rules_cell, rules, align=w.JUSTIFY, size=size)
+
+
+def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | None,
+                   targets: list[TargetRow], label: str | None, *, new_page: bool = False) -> None:
+    s = content.settings
+    top = w.add_paragraph(doc, f"（{label}）" if label else "", align=w.RIGHT, size=w.BODY_PT)
+    top.paragraph_format.page_break_before = new_page
+    w.add_title(doc, texts.title_lines(content, 1))
+    if member is not None:
+        department = content.department(member.department)
+        line = "　　".join((
+            f"{texts.COMPLETION_DEPARTMENT}{department.name if department else member.department}",
+            f"{texts.CONTRACT_PERSON}：{member.name}",
+            f"{texts.FIELD_POST}{member.post}",
+        ))
+        w.add_paragraph(doc, line, after=4)
+    individual = max(len(targets), 1) if member is not None else BLANK_INDIVIDUAL_ROWS
+    commons = content.common_targets
+    table = w.new_table(doc, 1 + individual + len(commons) + 2, CONTRACT_WIDTHS)
+    head = table.rows[0]
+    w.repeat_header(head)
+    head.cells[0].merge(head.cells[1])
+    w.write_cell(head.cells[0], texts.CONTRACT_TASK, bold=True, size=w.BODY_PT)
+    w.write_cell(head.cells[2], texts.CONTRACT_POINTS, bold=True, size=w.BODY_PT)
+    w.write_cell(head.cells[3], texts.CONTRACT_REQUIREMENT, bold=True, size=w.BODY_PT)
+
+    first = 1
+    block = table.rows[first:first + individual]
+    _section(table, first, individual, f"个性工作目标\n（{s.individual_points}分）")
+    for index, row in enumerate(block):
+        w.keep_row_whole(row)
+        if member is None:
+            w.row_height(row, 1.8)
+            continue
+        if index < len(targets):
+            target = targets[index]
+            w.write_cell(row.cells[1], target.content, align=w.JUSTIFY)
+            w.write_cell(row.cells[2], num(target.points))
+            w.write_cell(row.cells[3], texts.requirement_text(target.evidence, target.deadline), align=w.JUSTIFY)
+
+    first += individual
+    _section(table, first, len(commons), f"共性目标\n（{s.common_points}分）")
+    for row, target in zip(table.rows[first:first + len(commons)], commons, strict=True):
+        w.keep_row_whole(row)
+        if member is None:
+            w.row_height(row, 1.2)
+        else:
+            _common_row(row.cells, target, size=w.TABLE_PT)
+
+    names, signs = table.rows[-2], table.rows[-1]
+    for row in (names, signs):
+        w.keep_row_whole(row)
+        row.cells[0].merge(row.cells[1])
+        row.cells[2].merge(row.cells[3])
+    w.write_cell(names.cells[0], texts.CONTRACT_PERSON, bold=True, size=w.BODY_PT)
+    w.write_cell(names.cells[2], texts.CONTRACT_HEAD, bold=True, size=w.BODY_PT)
+    for cell in (signs.cells[0], signs.cells[2]):
+        w.write_cell(cell, f"{texts.SIGNATURE}\n\n{texts.DATE_BLANK}", align=w.LEFT, size=w.BODY_PT)
+        cell.paragraphs[-1].alignment = w.RIGHT
+    w.row_height(signs, 2.4)
+    w.add_paragraph(doc, texts.CONTRACT_NOTE, size=w.TABLE_PT)
+
+
+def _section(table: Table, first: int, count: int, label: str) -> None:
+    """Merge the first column over a block of rows and label it."""
+    top = table.cell(first, 0)
+    if count > 1:
+        top = top.merge(table.cell(first + count - 1, 0))
+    w.write_cell(top, label, bold=True, size=w.BODY_PT)
