@@ -75,10 +75,10 @@ def target_table(role: Role, budget: int) -> str:
         for i, r in enumerate(role.targets, 1)
     )
     return (
-        f'<table class="portal-table targets"><thead><tr><th class="n">序号</th><th>{COL_CONTENT}</th>'
+        f'<div class="portal-scroll"><table class="portal-table targets"><thead><tr><th class="n">序号</th><th>{COL_CONTENT}</th>'
         f'<th class="n">{COL_POINTS}<br>{budget}分</th><th>{COL_EVIDENCE}</th><th>{COL_DEADLINE}</th></tr></thead>'
         f'<tbody>{rows}<tr class="total"><td></td><td>合计</td><td class="n">{num(role.target_total)}</td>'
-        f"<td></td><td></td></tr></tbody></table>"
+        f"<td></td><td></td></tr></tbody></table></div>"
     )
 
 
@@ -89,10 +89,10 @@ def common_table(content: Content) -> str:
                     f'<td class="n">{num(t.points)}</td><td>{_rules(t.rules)}</td></tr>')
     total = sum(t.points for t in content.common_targets)
     return (
-        '<table class="portal-table common"><thead><tr><th class="n">序号</th><th>目标内容</th>'
+        '<div class="portal-scroll"><table class="portal-table common"><thead><tr><th class="n">序号</th><th>目标内容</th>'
         f'<th class="n">分值<br>{content.settings.common_points}分</th><th>评分标准</th></tr></thead>'
         f'<tbody>{"".join(rows)}<tr class="total"><td></td><td>合计</td><td class="n">{num(total)}</td><td></td></tr>'
-        "</tbody></table>"
+        "</tbody></table></div>"
     )
 
 
