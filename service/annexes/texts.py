@@ -43,7 +43,8 @@ MONTHLY_DEPARTMENT = "部　门："
 MONTHLY_SIGNATURES = ("部门负责人：", "填表人：", "联系电话：")
 
 # Annex 5.
-COMPLETION_COLUMNS = (SERIAL, "姓名", "岗位、职务", "完成情况")
+STATUS_HEADER = "完成情况"
+COMPLETION_COLUMNS = (SERIAL, "姓名", "岗位、职务", STATUS_HEADER)
 COMPLETION_DEPARTMENT = "部门、系："
 COMPLETION_SIGNATURES = ("部门负责人签字：", "填表人签字：", "联系方式：")
 STAFF_ID = "工号"

@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from service.annexes import styles as x
 from service.annexes import texts
 from service.annexes.identity import FormIdentity, layout_version, stamp_workbook
-from service.models import Content, StaffMember, TargetRow
+from service.models import COL_POINTS, Content, StaffMember, TargetRow
 
 ANNEX = 3
 SHEET = "附件3"
@@ -58,9 +58,7 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
             unlocked=blank)
     sheet.row_dimensions[3].height = 24
 
-    headers = list(COLUMNS)
-    headers[2] = texts.points_header(budget)
-    for col, title in enumerate(headers, 1):
+    for col, title in enumerate(header_titles(content), 1):
         x.put(sheet, f"{chr(64 + col)}{HEADER_ROW}", title, font=x.FONT_HEAD, border=True)
     sheet.row_dimensions[HEADER_ROW].height = 32
 
@@ -106,6 +104,13 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
         staff_id=member.staff_id if member else "", first_row=FIRST_ROW, last_row=last,
     ))
     return x.finish(book)
+
+
+def header_titles(content: Content) -> tuple[str, ...]:
+    """The header row as printed: the 分值 column shows the budget ("分值\n60分")."""
+    titles = list(COLUMNS)
+    titles[COLUMNS.index(COL_POINTS)] = texts.points_header(content.settings.individual_points)
+    return tuple(titles)
 
 
 def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
