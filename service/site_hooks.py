@@ -21,6 +21,7 @@ from service.content import ContentInvalid, load_content
 from service.models import Content
 
 log = logging.getLogger("mkdocs.hooks.portal")
+SEARCH_WORDS = "search_words.txt"
 
 # -- hooks ---------------------------------------------------------------------------
 
@@ -34,6 +35,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     except ContentInvalid as exc:
         raise PluginError("内容校验失败：\n" + str(exc)) from exc
     _state["content"] = content
+    _load_search_words(content_dir / SEARCH_WORDS)
     config.site_name = f"{content.settings.year}年度教职工岗位工作目标责任状"
     config.copyright = f"{content.settings.college} 人事处"
     _extend_nav(config.nav or [], content)
@@ -81,6 +83,18 @@ def context(content: Content) -> dict[str, Any]:
         "annex_titles": pages.ANNEX_TITLES,
         "roles": content.roles,
     }
+
+
+def _load_search_words(path: Path) -> None:
+    """Domain words jieba must keep whole so Material's search finds them (值班值宿 → one token).
+
+    Loaded here rather than through `search.jieba_dict_user`, whose path is taken relative to
+    the working directory.
+    """
+    if path.exists():
+        import jieba
+
+        jieba.load_userdict(str(path))
 
 
 def _extend_nav(nav: list[Any], content: Content) -> None:
