@@ -166,3 +166,39 @@ def audit_verify() -> None:
         click.echo(f"校验失败：发现 {len(report.problems)} 处问题。", err=True)
         sys.exit(1)
     click.echo("校验通过。")
+
+
+@cli.command("import-roster", help="从人事系统导出的 .xlsx 或 .csv 导入教职工名册：先校验每一行并显示新增、变更、"
+             "移除的人员，校验通过后才写入 content/roster.yml。")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="只显示将发生的变化，不改动名册")
+@click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
+def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
+    from service.content import ROSTER_FILE, ContentInvalid, dump_roster, load_content
+    from service.files import atomic_write
+    from service.roster_import import RosterImportError, parse_roster, read_table, summary_lines
+
+    directory = content_dir or _settings().content_dir
+    try:
+        content = load_content(directory)
+    except ContentInvalid as exc:
+        click.echo(f"当前内容校验失败，请先修正：\n{exc}", err=True)
+        sys.exit(1)
+    try:
+        table = read_table(file.read_bytes(), file.name)
+        with click.progressbar(length=len(table.rows), label="正在校验名册", show_pos=True) as bar:
+            result = parse_roster(content, table, on_row=lambda: bar.update(1))
+    except RosterImportError as exc:
+        click.echo(f"{file.name} 有 {len(exc.errors)} 处错误，名册未改动：", err=True)
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for line in summary_lines(content, result):
+        click.echo(line)
+    if result.diff.empty:
+        click.echo("名册没有变化，未改动。")
+    elif dry_run:
+        click.echo("试运行（--dry-run）：名册未改动。")
+    else:
+        target = directory / ROSTER_FILE
+        atomic_write(target, dump_roster(result.entries()).encode("utf-8"))
+        click.echo(f"名册已更新：{target}")
