@@ -6,15 +6,12 @@ submissions arrive meanwhile.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import anyio.to_thread
-
 from service import files
+from service.coalesce import Coalescer
 
 START = "<!-- status-board:start -->"
 END = "<!-- status-board:end -->"
@@ -34,58 +31,33 @@ class StatusPublisher:
         self.path = site_dir / "status" / "index.html"
         self.render = render
         self.generations = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wanted: asyncio.Event | None = None
-        self._idle: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Coalescer(self.publish_now, "状态页生成失败")
 
-    def publish_now(self) -> bool:
-        """Regenerate synchronously; False when the site has not been built."""
-        try:
-            page = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return False
-        files.atomic_write(self.path, swap_board(page, self.render()).encode("utf-8"), durable=False)
+    def publish_now(self, shell: str | None = None) -> bool:
+        """Regenerate synchronously; False when the site has not been built.
+
+        `shell` is a freshly built status page to put the board into (after a site rebuild);
+        by default the page on disk is reused.
+        """
+        if shell is None:
+            try:
+                shell = self.path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                return False
+        files.atomic_write(self.path, swap_board(shell, self.render()).encode("utf-8"), durable=False)
         self.generations += 1
         return True
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._wanted = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._task = asyncio.create_task(self._run())
+        await self._worker.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._worker.stop()
 
     def poke(self) -> None:
         """Ask for a regeneration; safe from any thread."""
-        if self._loop is None or self._wanted is None:
-            return
-        self._loop.call_soon_threadsafe(self._mark)
-
-    def _mark(self) -> None:
-        assert self._wanted is not None and self._idle is not None
-        self._idle.clear()
-        self._wanted.set()
+        self._worker.poke()
 
     async def settled(self) -> None:
         """Wait until no regeneration is running or pending."""
-        if self._idle is not None:
-            await self._idle.wait()
-
-    async def _run(self) -> None:
-        assert self._wanted is not None and self._idle is not None
-        while True:
-            await self._wanted.wait()
-            self._wanted.clear()
-            try:
-                await anyio.to_thread.run_sync(self.publish_now)
-            except Exception:  # a failed regeneration must not stop later ones
-                log.exception("状态页生成失败")
-            if not self._wanted.is_set():
-                self._idle.set()
+        await self._worker.settled()
