@@ -16,7 +16,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from service import pages
+from service import annexes, pages
 from service.content import ContentInvalid, load_content
 from service.models import Content
 
@@ -49,6 +49,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     files.append(File.generated(config, "roles/index.md", content=pages.role_index_page(content)))
     for number in pages.ANNEX_TITLES:
         files.append(File.generated(config, pages.annex_path(number), content=pages.annex_page(content, number)))
+    for path, data in annexes.site_files(content).items():  # the blank Word and Excel forms
+        files.append(File.generated(config, path, content=data))
     return files
 
 
@@ -81,6 +83,7 @@ def context(content: Content) -> dict[str, Any]:
         "timeline_table": pages.timeline_table(content),
         "deadline_cards": pages.deadline_cards(content),
         "annex_titles": pages.ANNEX_TITLES,
+        "annex_downloads": annexes.downloads(),
         "roles": content.roles,
     }
 
