@@ -96,6 +96,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             Middleware(SecurityHeaders),
             Middleware(SessionMiddleware, secret_key=portal.secret(), session_cookie="portal_session",
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=False),
+            Middleware(BodyLimitErrors),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
@@ -151,6 +152,34 @@ async def server_error(request: Request, exc: Exception) -> Response:
     error = ApiError(503 if isinstance(exc, OSError) else 500, "storage_error" if isinstance(exc, OSError)
                      else "server_error", "服务器暂时无法保存或处理该请求，未作任何更改，请稍后重试")
     return JSONResponse(error.body(), status_code=error.status)
+
+
+class BodyLimitErrors:
+    """Starlette's route body limit answers an over-long Content-Length with plain English text:
+    answer it like every other error (JSON, or the error page for a browser)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_error(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # Starlette's own body
+            if (message["type"] == "http.response.start" and message["status"] == 413
+                    and dict(message.get("headers", [])).get(b"content-type", b"").startswith(b"text/plain")):
+                replaced = True
+                response = await api_error(Request(scope, receive), for_status(413))
+                await response(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_error)
 
 
 class SecurityHeaders:

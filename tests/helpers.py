@@ -1,0 +1,353 @@
+"""Shared helpers for the service tests: a built site, temporary apps, logins, tokens, tiny files, HTML.
+
+Import from a test module as `from helpers import ...` (pytest puts tests/ on sys.path).
+
+- `built_site()` builds the portal once per test session (~2 s) into a temp dir; every app
+  gets its own copy (`copy_site`), because the service rewrites `status/index.html`.
+- `running_service(settings)` is the fixture factory: it builds a temporary app on a pinned
+  clock, enters its lifespan and yields a `Service` (TestClient + app + helpers).
+- `login(client, username, password)` signs in through the real form (csrf hidden field).
+- `PDF`, `PNG`, `JPEG` are tiny valid files; `parse_html` turns a page into a small tree.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+import shutil
+import struct
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from service.app import create_app
+from service.build import build_site
+from service.clock import FixedClock
+from service.config import ROOT, Settings
+from service.portal import Portal
+from service.status_page import StatusPublisher
+
+TZ = "Asia/Shanghai"
+BEFORE_DEADLINE = dt.datetime(2019, 4, 20, 10, 0)  # the shipped contract deadline is 04-26
+AFTER_DEADLINE = dt.datetime(2019, 4, 27, 9, 0)
+PASSWORD = "mima-12345678"
+LEAVE_WORDS = ("产假", "病假", "长期事假")
+
+# A department ("系") and a second one, with people from the shipped roster.
+DEPT = "jxx"
+OTHER_DEPT = "dqx"
+
+
+# -- tiny valid files ----------------------------------------------------------------------------
+
+
+def _pdf() -> bytes:
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1, 8-bit RGB
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+PDF = _pdf()
+PNG = _png()
+# A 16×16 baseline JPEG (CPython's test image python.jpg, PSF licence).
+JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQEAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8Q"
+    "EBEQCgwSExIQEw8QEBD/2wBDAQMDAwQDBAgEBAgQCwkLEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ"
+    "EBAQEBAQEBD/wAARCAAQABADASIAAhEBAxEB/8QAFgABAQEAAAAAAAAAAAAAAAAABwQF/8QAJBAAAQQBBAICAwAAAAAAAAAAAQID"
+    "BAYFBwgSExEiABQJMTL/xAAVAQEBAAAAAAAAAAAAAAAAAAAABv/EACMRAAECBQMFAAAAAAAAAAAAAAECEQMEBQYhABIxFRZhgeH/"
+    "2gAMAwEAAhEDEQA/ABSm0mobc8HmExLUlRzzEWPkJWW+ulrsaUVAseUgslSlH9LKuPryIKuWPZdskzXmm3fX5m2nF4GlVxx/HOpx"
+    "4ks51+MiU/Iaad7UcUo4tILoS4kqcWkezS0hO/HvuRp0rO6hWnWO1UisZVuFi4GFeyEpmGepa5S5SWVPuciFKRFLgSrwetnyPIB+"
+    "Vb4N9mKhQMzo5po9XLdDs9d6ZVix2VEhiL9kuNPxw2gEKcDQ/rs8AuA8VAe0vdl7VOYn+27flGAUgmITjbhSmCg3BYlyeWDkMolv"
+    "w4KOp1KM6iCNvngZHwetf//Z"
+)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- the built site -----------------------------------------------------------------------------
+
+
+@functools.cache
+def built_site() -> Path:
+    """The portal built once per session from the shipped content (read-only: copy it)."""
+    root = Path(tempfile.mkdtemp(prefix="portal-site-"))
+    atexit.register(shutil.rmtree, root, True)
+    site = root / "site"
+    build_site(Settings(root=ROOT, content_dir=ROOT / "content", site_dir=site, data_dir=root / "var",
+                        mkdocs_file=ROOT / "mkdocs.yml"))
+    return site
+
+
+def copy_site(target: Path) -> Path:
+    shutil.copytree(built_site(), target, dirs_exist_ok=True)
+    return target
+
+
+def set_upload_limit(content_dir: Path, max_mb: int) -> None:
+    """Edit settings.yml in a private content copy: `uploads.max_mb`."""
+    path = content_dir / "settings.yml"
+    text = path.read_text(encoding="utf-8")
+    old = "max_mb: 20"
+    assert text.count(old) == 1, "settings.yml no longer has `max_mb: 20`"
+    path.write_text(text.replace(old, f"max_mb: {max_mb}"), encoding="utf-8")
+
+
+# -- the app ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Service:
+    """A running temporary app: `client` is anonymous unless a test logs it in."""
+
+    app: Starlette
+    client: TestClient
+    settings: Settings
+    clock: FixedClock
+    hr_password: str
+    _clients: list[TestClient] = field(default_factory=list)
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def portal(self) -> Portal:
+        return self.app.state.portal  # type: ignore[no-any-return]
+
+    @property
+    def publisher(self) -> StatusPublisher:
+        return self.app.state.publisher  # type: ignore[no-any-return]
+
+    @property
+    def status_page(self) -> Path:
+        return self.settings.site_dir / "status" / "index.html"
+
+    def add_user(self, username: str, role: str, department: str | None = None,
+                 password: str = PASSWORD) -> None:
+        self.portal.add_user(username, role, department, password, actor="test")
+
+    def token(self, username: str) -> str:
+        """A new API token of `username`."""
+        return self.portal.new_token(username, actor="test")
+
+    def bearer(self, username: str) -> dict[str, str]:
+        """Authorization headers for `username` (one token per account, made on first use)."""
+        if username not in self._tokens:
+            self._tokens[username] = self.token(username)
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+    def new_client(self) -> TestClient:
+        """Another browser: its own cookie jar, the same running app."""
+        client = TestClient(self.app, follow_redirects=False)
+        self._clients.append(client)
+        return client
+
+    def session(self, username: str, password: str = PASSWORD) -> TestClient:
+        """A new client logged in as `username` through the login form."""
+        client = self.new_client()
+        login(client, username, password)
+        return client
+
+    def hr_session(self) -> TestClient:
+        return self.session("hr", self.hr_password)
+
+    def wait_published(self, generation: int, timeout: float = 5.0) -> None:
+        """Wait (bounded) until the status page has been regenerated after `generation`."""
+        wait_for(lambda: self.publisher.generations > generation, timeout,
+                 f"状态页在 {timeout} 秒内没有重新生成")
+
+
+@contextlib.contextmanager
+def running_service(settings: Settings, *, now: dt.datetime = BEFORE_DEADLINE,
+                    users: bool = True) -> Iterator[Service]:
+    """Build a temporary app over `settings` (site copied in) and run its lifespan.
+
+    With `users`, adds a department clerk `clerk` (DEPT), `other` (OTHER_DEPT) and a leader `boss`.
+    """
+    copy_site(settings.site_dir)
+    clock = FixedClock(now, TZ)
+    app = create_app(settings, now=clock.now)
+    password = app.state.initial_password
+    assert password, "a fresh data directory must create the hr account"
+    with TestClient(app, follow_redirects=False) as client:
+        service = Service(app, client, settings, clock, password)
+        if users:
+            service.add_user("clerk", "department", DEPT)
+            service.add_user("other", "department", OTHER_DEPT)
+            service.add_user("boss", "leader")
+        try:
+            yield service
+        finally:
+            for extra in service._clients:
+                extra.close()
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+def csrf_from(html: str) -> str:
+    """The value of the first hidden `csrf` field in a page."""
+    field_ = parse_html(html).find("input", name="csrf")
+    assert field_ is not None, "page has no csrf field"
+    return field_.attrs["value"]
+
+
+def login(client: TestClient, username: str, password: str) -> Any:
+    """Sign in through GET /login + POST /login; assert the 303 and return the response."""
+    page = client.get("/login")
+    assert page.status_code == 200
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf": csrf_from(page.text)}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response
+
+
+def page_csrf(client: TestClient, path: str = "/login") -> str:
+    """The session's csrf token as a page the client can see shows it."""
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    return csrf_from(response.text)
+
+
+def upload(client: TestClient, staff_id: str, data: bytes = PDF, filename: str = "scan.pdf",
+           headers: dict[str, str] | None = None, **form: str) -> Any:
+    return client.post("/api/contracts", data={"staff_id": staff_id, **form},
+                       files={"file": (filename, data, "application/octet-stream")}, headers=headers)
+
+
+def staff_of(client: TestClient, department: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """`GET /api/departments/{id}/staff` as {staff_id: person}."""
+    response = client.get(f"/api/departments/{department}/staff", headers=headers)
+    assert response.status_code == 200, response.text
+    return {p["staff_id"]: p for p in response.json()["staff"]}
+
+
+def audit_actions(settings: Settings) -> list[str]:
+    path = settings.data_dir / "audit.log"
+    if not path.exists():
+        return []
+    import json
+
+    return [json.loads(line)["action"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def stored_files(settings: Settings) -> list[Path]:
+    root = settings.data_dir / "files"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, message: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.01)
+
+
+# -- HTML ---------------------------------------------------------------------------------------
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+@dataclass
+class Element:
+    tag: str
+    attrs: dict[str, str]
+    children: list[Element | str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """All text inside, scripts and styles left out, whitespace collapsed."""
+        parts: list[str] = []
+        for child in self.children:
+            if isinstance(child, str):
+                parts.append(child)
+            elif child.tag not in ("script", "style"):
+                parts.append(child.text)
+        return " ".join(" ".join(parts).split())
+
+    def iter(self) -> Iterator[Element]:
+        yield self
+        for child in self.children:
+            if isinstance(child, Element):
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, **attrs: str | bool) -> list[Element]:
+        """Descendants (and self) with `tag` and every attribute given (True: present at all).
+
+        Attribute names use `_` for `-` (data_status_board → data-status-board).
+        """
+        wanted = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
+        return [e for e in self.iter() if (tag is None or e.tag == tag) and all(
+            (k in e.attrs) if v is True else e.attrs.get(k) == v for k, v in wanted.items())]
+
+    def find(self, tag: str | None = None, **attrs: str | bool) -> Element | None:
+        found = self.find_all(tag, **attrs)
+        return found[0] if found else None
+
+    def rows(self) -> list[list[str]]:
+        """A table's body rows as lists of cell texts."""
+        return [[cell.text for cell in row.children if isinstance(cell, Element) and cell.tag in ("td", "th")]
+                for row in self.find_all("tr") if row.find("td") is not None]
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {k: v if v is not None else "" for k, v in attrs})
+        self.stack[-1].children.append(element)
+        if tag not in VOID:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):  # tolerate unclosed <p>, <li>, …
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def parse_html(html: str) -> Element:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
