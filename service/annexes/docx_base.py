@@ -105,6 +105,7 @@ def write_cell(cell: _Cell, text: str, *, align: WD_ALIGN_PARAGRAPH = CENTER, bo
         paragraph = first if index == 0 else cell.add_paragraph()
         paragraph.alignment = align
         paragraph.paragraph_format.space_after = Pt(0)
+        paragraph.paragraph_format.line_spacing = Pt(size * 1.35)  # exact: the same in Word and WPS
         if line:
             add_run(paragraph, line, size=size, bold=bold, font=font)
 

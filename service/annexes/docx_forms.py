@@ -14,7 +14,7 @@ from service.annexes.styles import TITLE_FONT
 from service.models import COL_CONTENT, CommonTarget, Content, StaffMember, TargetRow
 from service.pages import ANNEX_TITLES, num
 
-CONTRACT_WIDTHS = [2.0, 6.0, 1.4, 7.6]  # section, task, points, requirement (cm, 17 in all)
+CONTRACT_WIDTHS = [2.2, 5.9, 1.4, 7.5]  # section, task, points, requirement (cm, 17 in all)
 COMMON_WIDTHS = [7.2, 1.8, 8.0]
 BLANK_INDIVIDUAL_ROWS = 6
 CONTRACT_VERSION = layout_version(1, "docx", 1, (texts.CONTRACT_TASK, texts.CONTRACT_POINTS,
@@ -105,7 +105,7 @@ def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | 
     for index, row in enumerate(block):
         w.keep_row_whole(row)
         if member is None:
-            w.row_height(row, 1.8)
+            w.row_height(row, 1.6)
             continue
         if index < len(targets):
             target = targets[index]
@@ -118,7 +118,7 @@ def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | 
     for row, target in zip(table.rows[first:first + len(commons)], commons, strict=True):
         w.keep_row_whole(row)
         if member is None:
-            w.row_height(row, 1.2)
+            w.row_height(row, 1.1)
         else:
             _common_row(row.cells, target, size=w.TABLE_PT)
 
