@@ -47,7 +47,8 @@ class Portal:
         self.audit = AuditLog(settings.data_dir / "audit.log")
         self.max_upload = content.settings.upload_max_mb * 1024 * 1024
         self._states: dict[str, DepartmentState] = {}
-        self.updated_at: str | None = None
+        self._updated_at: str | None = None
+        self._updated_loaded = False
         self.on_change: Callable[[], None] = lambda: None
 
     # -- start-up --------------------------------------------------------------------
@@ -162,6 +163,20 @@ class Portal:
                 self._states[department_id] = cached
             return cached
 
+    @property
+    def updated_at(self) -> str | None:
+        """When the last submission was accepted; after a restart, read back from the store."""
+        if not self._updated_loaded:
+            stamps = []
+            for department in self.content.departments:
+                stamps += [r["uploaded_at"] for r in self.store.records(department.id, "contracts")]
+                doc = self.store.get(department.id, "statuses", kind="statuses") or {}
+                stamps += [doc["at"]] if doc.get("at") else []
+                stamps += [e["at"] for e in doc.get("entries", {}).values()]
+            self._updated_at = max(stamps, key=dt.datetime.fromisoformat, default=None)
+            self._updated_loaded = True
+        return self._updated_at
+
     def board(self) -> Board:
         states = {d.id: self.state(d.id) for d in self.content.departments}
         return compute(self.content, states, self.now().date(), self.updated_at)
@@ -275,7 +290,7 @@ class Portal:
                     current[staff_id] = {"status": status, "by": user.username, "at": stamp}
                 if before != status:
                     changed[staff_id] = status
-            self.store.upsert(department_id, "statuses", {"kind": "statuses", "entries": current},
+            self.store.upsert(department_id, "statuses", {"kind": "statuses", "entries": current, "at": stamp},
                               kind="statuses")
             self.audit.append(user.username, "completion.update", department=department_id, changes=changed)
             self._states.pop(department_id, None)
@@ -316,7 +331,8 @@ class Portal:
     # -- helpers ---------------------------------------------------------------------
 
     def _changed(self) -> None:
-        self.updated_at = self._stamp()
+        self._updated_at = self._stamp()
+        self._updated_loaded = True
         self.on_change()
 
     def _stamp(self) -> str:

@@ -29,6 +29,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -181,10 +182,20 @@ class Service:
     def hr_session(self) -> TestClient:
         return self.session("hr", self.hr_password)
 
-    def wait_published(self, generation: int, timeout: float = 5.0) -> None:
-        """Wait (bounded) until the status page has been regenerated after `generation`."""
-        wait_for(lambda: self.publisher.generations > generation, timeout,
-                 f"状态页在 {timeout} 秒内没有重新生成")
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait (bounded) until no status-page regeneration is running or pending.
+
+        A submission asks for one before its response is sent, so after `settle()` the page
+        shows every submission that has been answered.
+        """
+        publisher = self.publisher
+
+        async def settled() -> None:
+            with anyio.fail_after(timeout):
+                await publisher.settled()
+
+        assert self.client.portal is not None, "the service is not running"
+        self.client.portal.call(settled)
 
 
 @contextlib.contextmanager
@@ -192,15 +203,18 @@ def running_service(settings: Settings, *, now: dt.datetime = BEFORE_DEADLINE,
                     users: bool = True) -> Iterator[Service]:
     """Build a temporary app over `settings` (site copied in) and run its lifespan.
 
-    With `users`, adds a department clerk `clerk` (DEPT), `other` (OTHER_DEPT) and a leader `boss`.
+    With `users` (a fresh data directory), adds a department clerk `clerk` (DEPT), `other`
+    (OTHER_DEPT) and a leader `boss`; without, the data directory may be one an earlier
+    service left (a restart), and `hr_password` is empty.
     """
     copy_site(settings.site_dir)
     clock = FixedClock(now, TZ)
     app = create_app(settings, now=clock.now)
     password = app.state.initial_password
-    assert password, "a fresh data directory must create the hr account"
+    if users:
+        assert password, "a fresh data directory must create the hr account"
     with TestClient(app, follow_redirects=False) as client:
-        service = Service(app, client, settings, clock, password)
+        service = Service(app, client, settings, clock, password or "")
         if users:
             service.add_user("clerk", "department", DEPT)
             service.add_user("other", "department", OTHER_DEPT)
