@@ -1,0 +1,44 @@
+"""`python -m bench` (`make bench`): run every measurement, print the table, write BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from bench import report
+from bench.run import Plan, log, run
+from service.config import ROOT
+
+QUICK = Plan(small=50, mid=200, large=1_000, uploads=100, rounds=1, builds=1, publishes=10,
+             sequential_blocks=2, sequential_per_block=5, reads=40)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test (no BENCHMARKS.md)")
+    parser.add_argument("--no-extras", action="store_true", help="no target sets or monthly summaries in the data")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir under .bench/")
+    parser.add_argument("--output", type=Path, help="where to write the report (default BENCHMARKS.md)")
+    args = parser.parse_args(argv)
+
+    plan = QUICK if args.quick else Plan()
+    plan = Plan(**{**plan.__dict__, "extras": not args.no_extras, "keep": args.keep})
+    output = args.output or (None if args.quick else ROOT / "BENCHMARKS.md")
+    started = dt.datetime.now(dt.UTC)
+    began = time.perf_counter()
+    rows, notes = run(plan)
+    seconds = time.perf_counter() - began
+    print()
+    print(report.table(rows))
+    if output:
+        command = "make bench" if argv is None and len(sys.argv) == 1 else "python -m bench " + " ".join(sys.argv[1:])
+        output.write_text(report.document(rows, notes, started, seconds, command), encoding="utf-8")
+        log(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

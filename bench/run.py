@@ -1,0 +1,193 @@
+"""One benchmark run: build the synthetic colleges, start the servers, take every measurement."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import client, measure, servers, synthetic
+from bench.client import median, percentile
+from bench.measure import College, Row, ms
+from service.config import ROOT
+
+
+@dataclass(frozen=True)
+class Plan:
+    small: int = 100
+    mid: int = 1_000
+    large: int = 10_000
+    uploads: int = 400  # per concurrent run
+    concurrency: int = 16
+    rounds: int = 2  # alternating bare/service runs per size
+    scan_kb: int = 100
+    builds: int = 3
+    publishes: int = 50
+    sequential_blocks: int = 5
+    sequential_per_block: int = 15
+    reads: int = 200
+    extras: bool = True  # targets and monthly summaries in the partitions
+    keep: bool = False
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@contextlib.contextmanager
+def workspace(keep: bool) -> Iterator[Path]:
+    base = ROOT / ".bench"
+    base.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=base))
+    try:
+        yield work
+    finally:
+        if keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(plan: Plan) -> tuple[list[Row], list[str]]:
+    with workspace(plan.keep) as work, contextlib.ExitStack() as stack:
+        return _run(plan, work, stack)
+
+
+def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row], list[str]]:
+    scan = synthetic.sample_pdf(plan.scan_kb * 1024)
+    colleges: dict[int, College] = {}
+    for n in (plan.small, plan.mid, plan.large):
+        content_dir, content = synthetic.college(work, n)
+        colleges[n] = College(n, content_dir, work / f"site-{n}", work / f"data-{n}", content)
+    small, mid, large = colleges[plan.small], colleges[plan.mid], colleges[plan.large]
+
+    log("building each site once (warm-up, and the sites the servers serve)")
+    for college in colleges.values():
+        measure.build_once(college)
+    log(f"timing {plan.builds} full builds of each size, round-robin")
+    measure.time_builds(list(colleges.values()), plan.builds)
+
+    populated = {}
+    for college in colleges.values():
+        began = time.perf_counter()
+        populated[college.n] = synthetic.populate(college.data_dir, college.content, extras=plan.extras)
+        log(f"populated N={college.n}: {populated[college.n]} in {time.perf_counter() - began:.1f} s")
+
+    regen = {}
+    for college in (mid, large):
+        log(f"status page regeneration at N={college.n}, {plan.publishes} submissions")
+        regen[college.n] = measure.status_regeneration(college, scan, plan.publishes)
+
+    for college in colleges.values():
+        env = servers.service_env(college.data_dir, college.content_dir, college.site_dir)
+        college.token = servers.new_token(env, synthetic.BENCH_USER)
+        college.server = servers.start_service(f"service N={college.n}", env, work / f"service-{college.n}.log")
+        stack.callback(college.server.stop)
+    bare = servers.start_bare("bare", work / "bare-files", work / "bare.log")
+    stack.callback(bare.stop)
+    bare_plain = servers.start_bare("bare, no fsync", work / "bare-plain-files", work / "bare-plain.log",
+                                    fsync=False)
+    stack.callback(bare_plain.stop)
+    log("servers up: " + ", ".join(f"{c.server.name} :{c.server.port}" for c in colleges.values() if c.server))
+
+    def settle() -> None:
+        time.sleep(0.5)  # let the coalesced status regeneration of the last burst finish
+
+    for college in colleges.values():
+        measure.warm_up(college, bare, scan, 2 * plan.concurrency, plan.concurrency)
+    measure.warm_up(mid, bare_plain, scan, 2 * plan.concurrency, plan.concurrency)
+    settle()
+
+    compared = {}
+    for college in (mid, large):
+        log(f"uploads at N={college.n}: {plan.rounds} x {plan.uploads} to the bare endpoint and to the service, "
+            f"{plan.concurrency} clients")
+        compared[college.n] = measure.compare_uploads(college, bare, scan, plan.uploads, plan.concurrency,
+                                                      plan.rounds, settle=settle)
+    log("uploads to the bare endpoint without fsync (reference only)")
+    plain = measure.compare_uploads(mid, bare_plain, scan, plan.uploads, plan.concurrency, 1, settle=settle)
+
+    log("sequential uploads, one client, alternating N=small and N=large")
+    sequential = measure.sequential_uploads([small, large], scan, plan.sequential_per_block,
+                                            plan.sequential_blocks)
+    settle()
+    log(f"reads at N={large.n}")
+    assert large.server is not None
+    cookie = client.login(large.server.port, synthetic.BENCH_USER, synthetic.BENCH_PASSWORD)
+    read = measure.reads(large, cookie, plan.reads)
+    peak = {c.n: c.server.peak_rss_mb() for c in colleges.values() if c.server}
+
+    rows = _rows(plan, colleges, regen, compared, plain, sequential, read, peak)
+    notes = _notes(plan, colleges, populated)
+    return rows, notes
+
+
+def _rows(plan: Plan, colleges: dict[int, College], regen: dict[int, list[float]],
+          compared: dict[int, measure.Comparison], plain: measure.Comparison,
+          sequential: dict[int, list[float]], read: dict[str, measure.Run],
+          peak: dict[int, float]) -> list[Row]:
+    small, large = colleges[plan.small], colleges[plan.large]
+    rows: list[Row] = []
+    for n, times in regen.items():
+        publish, build = median(times), median(colleges[n].builds)
+        rows.append(Row(f"1 (N={n:,})", "status page regeneration ÷ full `portal build`",
+                        f"{ms(publish)} ÷ {build:.2f} s = {100 * publish / build:.2f}%", "≤ 1%",
+                        publish / build <= 0.01))
+    for n, comparison in compared.items():
+        service, bare = comparison.pooled(comparison.service), comparison.pooled(comparison.bare)
+        target = 0.7 if n == plan.mid else 0.5
+        rows.append(Row(
+            f"2 (N={n:,})", f"upload throughput, {plan.concurrency} clients: service ÷ bare endpoint",
+            f"{service.throughput:.0f}/s ÷ {bare.throughput:.0f}/s = {comparison.ratio:.2f}; "
+            f"p50/p95 service {ms(service.p50)} / {ms(service.p95)}, bare {ms(bare.p50)} / {ms(bare.p95)}",
+            f"≥ {target}", comparison.ratio >= target))
+    plain_run = plain.pooled(plain.bare)
+    rows.append(Row("2 (ref.)", "bare endpoint without fsync, same load",
+                    f"{plain_run.throughput:.0f}/s; p50/p95 {ms(plain_run.p50)} / {ms(plain_run.p95)}", "—", None))
+    one_small, one_large = median(sequential[small.n]), median(sequential[large.n])
+    rows.append(Row("3", f"one submission, one client: N={large.n:,} ÷ N={small.n:,} (median)",
+                    f"{ms(one_large)} ÷ {ms(one_small)} = {one_large / one_small:.2f} "
+                    f"(p95 {ms(percentile(sequential[large.n], 95))} / {ms(percentile(sequential[small.n], 95))})",
+                    "≤ 1.5", one_large / one_small <= 1.5))
+    for key, label in (("status", "`GET /api/status`"), ("board", "HR board `GET /board`")):
+        got = read[key]
+        rows.append(Row(f"4 ({key})", f"{label} at N={large.n:,}, p50 / p95",
+                        f"{ms(got.p50)} / {ms(got.p95)}", "p95 < 50 ms", got.p95 < 0.050))
+    build_small, build_large = median(small.builds), median(large.builds)
+    rows.append(Row("5", f"`portal build`: N={large.n:,} ÷ N={small.n:,} roster entries",
+                    f"{build_large:.2f} s ÷ {build_small:.2f} s = {build_large / build_small:.2f}", "≤ 1.5",
+                    build_large / build_small <= 1.5))
+    rows.append(Row("6", f"peak RSS (VmHWM) of the service at N={large.n:,}",
+                    f"{peak[large.n]:.0f} MB (N={plan.mid:,}: {peak[plan.mid]:.0f} MB, "
+                    f"N={plan.small:,}: {peak[plan.small]:.0f} MB)", "< 150 MB", peak[large.n] < 150))
+    return rows
+
+
+def _notes(plan: Plan, colleges: dict[int, College], populated: dict[int, synthetic.Populated]) -> list[str]:
+    sizes = "; ".join(
+        f"N={n:,}: {len(c.content.departments)} departments, {populated[n].contracts} contract scans, "
+        f"{populated[n].statuses} annex-5 statuses, {populated[n].targets} target sets, "
+        f"{populated[n].monthly} monthly summaries" for n, c in colleges.items())
+    return [
+        f"Synthetic colleges (`bench/synthetic.py`): {sizes}. Staff are spread over about N/60 departments; "
+        "60% have a signed scan (10% of those two versions), 5% of the rest are on leave. The data dirs are "
+        "filled through `Portal.upload_contract` / `Portal.set_completion` (fsync skipped while filling only)."
+        + (" Target sets and monthly summaries are written with `Store.insert` into each department's "
+           "partition (the service has no use case for them yet)." if plan.extras else ""),
+        f"Row 1: `StatusPublisher.publish_now` with the service's own render, timed after each of "
+        f"{plan.publishes} real submissions (median), against the median of {plan.builds} in-process "
+        "`build_site` runs of the same site (after one warm-up build).",
+        f"Row 2: `portal serve` in a subprocess vs `bench/bare.py` (Starlette, uvicorn, 1 worker: parses the "
+        f"multipart body and streams the file to disk with one fsync). {plan.rounds} alternating runs of "
+        f"{plan.uploads} uploads of a {plan.scan_kb} KB PDF each, {plan.concurrency} threads with keep-alive "
+        "connections on 127.0.0.1, bodies pre-built; figures pooled over the runs.",
+        f"Row 3: one client, sequential uploads, {plan.sequential_blocks} alternating blocks of "
+        f"{plan.sequential_per_block} per size; medians of the client-side latency.",
+        f"Row 4: {plan.reads} requests each, one client, after the upload runs; the board as an HR session "
+        "logged in through the login form.",
+        "Row 5: the medians of row 1's builds. Row 6: VmHWM of the `portal serve` process after all of the above.",
+    ]
