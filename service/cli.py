@@ -139,7 +139,8 @@ def users_token(name: str) -> None:
     except ApiError as exc:
         click.echo(f"错误：{exc.message}", err=True)
         sys.exit(1)
-    click.echo(f"{name} 的新 API 令牌（请求头 Authorization: Bearer <令牌>）：{token}")
+    click.echo(f"{name} 的新 API 令牌（只显示这一次；请求头 Authorization: Bearer 令牌）：")
+    click.echo(token)
 
 
 @users.command("list", help="列出所有账号。")
@@ -158,7 +159,7 @@ def audit_verify() -> None:
     from service.integrity import verify
 
     portal = _portal()
-    report = verify(portal.settings.data_dir)
+    report = verify(portal.store)
     for problem in report.problems:
         click.echo(f"  ✗ {problem}", err=True)
     click.echo(f"审计日志 {report.entries} 条，已存文件 {report.files} 个。")

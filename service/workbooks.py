@@ -239,8 +239,9 @@ def read_rows(book: Workbook, sheet: str, *, first_row: int, last_row: int | Non
               limits: Limits = LIMITS) -> list[tuple[int, list[Value]]]:
     """Values of rows first_row..last_row (or until the row cap), columns 1..max_col.
 
-    A formula anywhere in the range is refused. With `last_row=None` a sheet that goes on past
-    `limits.max_rows` rows is refused instead of being read to its end.
+    A formula anywhere in the range is refused. With `last_row=None` the empty tail is dropped
+    and a sheet whose data runs on past `limits.max_rows` rows is refused; rows further away
+    than that are never parsed into cells.
     """
     if max_col > limits.max_cols:
         raise ValueError(max_col)
@@ -268,6 +269,9 @@ def read_rows(book: Workbook, sheet: str, *, first_row: int, last_row: int | Non
         raise WorkbookRejected("xlsx_no_sheet", f"工作簿中没有名为“{sheet}”的工作表。") from exc
     except Exception as exc:
         raise _parse_failure(exc) from exc
+    if last_row is None:  # open-ended: drop the empty tail (openpyxl pads gaps up to the bound)
+        while result and all(v in (None, "") for v in result[-1][1]):
+            result.pop()
     return result
 
 
@@ -285,7 +289,12 @@ def _value(cell: Any, sheet: str, row: int, column: int, label: str | None) -> V
 
 
 def _parse_failure(exc: Exception) -> WorkbookRejected:
-    if type(exc).__module__.startswith("defusedxml"):
+    causes: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(causes) < 10:  # openpyxl wraps parser errors in ValueError
+        causes.append(current)
+        current = current.__cause__ or current.__context__
+    if any(type(cause).__module__.startswith("defusedxml") for cause in causes):
         return WorkbookRejected("xlsx_dtd", "文件中含有不允许的 XML 声明（DTD / 实体），为安全起见不予接收。")
     return WorkbookRejected("xlsx_corrupt", "文件已损坏或格式不受支持，无法读取。请用 Excel 或 WPS 打开检查、"
                             "重新保存为 .xlsx 后再上传。")
