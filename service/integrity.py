@@ -23,12 +23,18 @@ def stored_files(store: Store) -> list[tuple[str, str, dict]]:  # type: ignore[t
     return [item for table in STORED_TABLES for item in store.every(table)]
 
 
-def verify(data_dir: Path) -> Report:
+def verify(store: Store) -> Report:
+    """Check the store's data directory; holds its lock, so a running service's writes wait."""
+    with store.locked():
+        return _verify(store)
+
+
+def _verify(store: Store) -> Report:
+    data_dir = store.data_dir
     report = Report()
     count, chain_problems = verify_chain(data_dir / "audit.log")
     report.entries = count
     report.problems.extend(str(p) for p in chain_problems)
-    store = Store(data_dir, 0)
     try:
         records = stored_files(store)
     except StoreCorrupt as exc:
