@@ -17,7 +17,6 @@ from service.annexes import texts, xlsx_completion, xlsx_targets
 from service.annexes.identity import FormIdentity
 from service.annexes.reading import read_identity
 from service.annexes.roster import UnknownDepartment
-from service.annexes.styles import unquote_text
 from service.models import (
     COL_CONTENT,
     COL_DEADLINE,
@@ -118,7 +117,7 @@ def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str
         row_problems: list[Problem] = []
         texts_read: dict[str, str] = {}
         for name in (COL_CONTENT, COL_EVIDENCE, COL_DEADLINE):
-            text = unquote_text(_text(cells[name]))
+            text = _text(cells[name])
             col = index[name] + 1
             if not text:
                 row_problems.append(problem("value_missing", sheet, number, col, name, f"{name}不能为空。"))

@@ -151,12 +151,13 @@ def test_text_that_looks_like_a_formula_stays_text(shipped_content: Content) -> 
                       roles=shipped_content.roles, common_targets=shipped_content.common_targets,
                       roster=roster)
     sheet = book_of(annexes.completion_xlsx(content, "rsc"))["附件5"]
-    names = [sheet[f"B{r}"] for r in range(5, 5 + len(content.members("rsc")))]
-    hostile = next(c for c in names if "HYPERLINK" in str(c.value))
-    assert hostile.data_type == "s"
-    assert hostile.value == "'=HYPERLINK(\"http://x\")"
-    assert sheet[f"C{hostile.row}"].value == "'+1"  # control character dropped, prefix quoted
-    assert styles.unquote_text(hostile.value) == "=HYPERLINK(\"http://x\")"
+    hostile = sheet["B5"]
+    assert hostile.value == "=HYPERLINK(\"http://x\")"
+    assert hostile.data_type == "s"  # a shared string, not a formula
+    assert hostile.quotePrefix is True  # and Excel keeps it text when the cell is edited
+    assert sheet["C5"].value == "+1"  # the control character is dropped
+    assert sheet["C5"].quotePrefix is True
+    assert sheet["B6"].quotePrefix is False
 
 
 # -- annex 3 ---------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from service.annexes.identity import FormIdentity
-from service.annexes.styles import BODY_FONT, TITLE_FONT, clean_text
+from service.annexes.styles import BODY_FONT, TITLE_FONT
+from service.spreadsheet import clean_text
 
 BODY_PT = 10.5  # 五号
 TABLE_PT = 9.0  # 小五

@@ -1,7 +1,8 @@
 """Spreadsheet look shared by the annex workbooks: fonts, borders, A4 print setup, protection.
 
 Fonts follow the paper forms: 宋体 for the body, 黑体 for titles. Every cell the generators
-write goes through `put`, which also makes text safe (no formulas, no control characters).
+write goes through `put`, which writes text with `service.spreadsheet.put_text` (a literal
+string, quote-prefixed when it starts like a formula, control characters dropped).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import re
 from collections.abc import Iterable, Sequence
 from io import BytesIO
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
+
+from service.spreadsheet import put_text
 
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -39,30 +42,8 @@ LEFT_TOP = Alignment(horizontal="left", vertical="top", wrap_text=True)
 
 UNLOCKED = Protection(locked=False)
 
-# Spreadsheet programs read a leading = + - @ (and TAB, CR) as the start of a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LINE_HEIGHT = 14.5  # points per line of 11 pt 宋体
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
-
-
-def clean_text(value: str) -> str:
-    """Drop the control characters XML cannot hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
-
-
-def safe_text(value: str) -> str:
-    """Text that stays text: control characters dropped, formula prefixes quoted with '."""
-    text = clean_text(value)
-    if text.startswith(FORMULA_PREFIXES):
-        text = "'" + text
-    return text
-
-
-def unquote_text(value: str) -> str:
-    """Undo `safe_text`'s quote when a form is read back."""
-    if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
 
 
 def put(
@@ -77,8 +58,7 @@ def put(
 ) -> Cell:
     cell = sheet[ref]
     if isinstance(value, str):
-        cell.value = safe_text(value)
-        cell.data_type = "s"  # never a formula, even if safe_text is bypassed later
+        put_text(cell, value)  # a literal string, never a formula
     else:
         cell.value = value
     cell.font = font
