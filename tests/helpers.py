@@ -49,6 +49,8 @@ LEAVE_WORDS = ("产假", "病假", "长期事假")
 # A department ("系") and a second one, with people from the shipped roster.
 DEPT = "jxx"
 OTHER_DEPT = "dqx"
+# The accounts every running service offers (made on first use, password PASSWORD).
+STANDARD_USERS = {"clerk": ("department", DEPT), "other": ("department", OTHER_DEPT), "boss": ("leader", None)}
 
 
 # -- tiny valid files ----------------------------------------------------------------------------
@@ -112,8 +114,12 @@ def built_site() -> Path:
     return site
 
 
-def copy_site(target: Path) -> Path:
-    shutil.copytree(built_site(), target, dirs_exist_ok=True)
+def copy_site(target: Path, *, full: bool = True) -> Path:
+    """Copy the built site to `target`; without `full`, only the status page (all the service reads)."""
+    if full:
+        shutil.copytree(built_site(), target, dirs_exist_ok=True)
+    else:
+        shutil.copytree(built_site() / "status", target / "status", dirs_exist_ok=True)
     return target
 
 
@@ -138,6 +144,7 @@ class Service:
     settings: Settings
     clock: FixedClock
     hr_password: str
+    standard_users: bool = True
     _clients: list[TestClient] = field(default_factory=list)
     _tokens: dict[str, str] = field(default_factory=dict)
 
@@ -157,8 +164,14 @@ class Service:
                  password: str = PASSWORD) -> None:
         self.portal.add_user(username, role, department, password, actor="test")
 
+    def ensure_user(self, username: str) -> None:
+        """Create one of STANDARD_USERS the first time a test acts as it."""
+        if self.standard_users and username in STANDARD_USERS and not self.portal.store.user(username):
+            self.add_user(username, *STANDARD_USERS[username])
+
     def token(self, username: str) -> str:
         """A new API token of `username`."""
+        self.ensure_user(username)
         return self.portal.new_token(username, actor="test")
 
     def bearer(self, username: str) -> dict[str, str]:
@@ -175,6 +188,7 @@ class Service:
 
     def session(self, username: str, password: str = PASSWORD) -> TestClient:
         """A new client logged in as `username` through the login form."""
+        self.ensure_user(username)
         client = self.new_client()
         login(client, username, password)
         return client
@@ -200,25 +214,22 @@ class Service:
 
 @contextlib.contextmanager
 def running_service(settings: Settings, *, now: dt.datetime = BEFORE_DEADLINE,
-                    users: bool = True) -> Iterator[Service]:
+                    users: bool = True, full_site: bool = False) -> Iterator[Service]:
     """Build a temporary app over `settings` (site copied in) and run its lifespan.
 
-    With `users` (a fresh data directory), adds a department clerk `clerk` (DEPT), `other`
-    (OTHER_DEPT) and a leader `boss`; without, the data directory may be one an earlier
-    service left (a restart), and `hr_password` is empty.
+    With `users` (a fresh data directory), the STANDARD_USERS are there when a test acts as
+    them: `clerk` (DEPT), `other` (OTHER_DEPT), the leader `boss`; without, the data directory
+    may be one an earlier service left (a restart), and `hr_password` is empty. Only the status
+    page of the site is copied unless `full_site`.
     """
-    copy_site(settings.site_dir)
+    copy_site(settings.site_dir, full=full_site)
     clock = FixedClock(now, TZ)
     app = create_app(settings, now=clock.now)
     password = app.state.initial_password
     if users:
         assert password, "a fresh data directory must create the hr account"
     with TestClient(app, follow_redirects=False) as client:
-        service = Service(app, client, settings, clock, password or "")
-        if users:
-            service.add_user("clerk", "department", DEPT)
-            service.add_user("other", "department", OTHER_DEPT)
-            service.add_user("boss", "leader")
+        service = Service(app, client, settings, clock, password or "", standard_users=users)
         try:
             yield service
         finally:

@@ -101,6 +101,7 @@ def test_login_gives_an_httponly_samesite_session(service: Service) -> None:
 
 
 def test_department_login_lands_on_its_own_department(service: Service) -> None:
+    service.ensure_user("clerk")
     response = login(service.new_client(), "clerk", PASSWORD)
     assert response.headers["location"] == f"/board/{DEPT}"
 
