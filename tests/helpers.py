@@ -214,17 +214,21 @@ class Service:
 
 @contextlib.contextmanager
 def running_service(settings: Settings, *, now: dt.datetime = BEFORE_DEADLINE,
-                    users: bool = True, full_site: bool = False) -> Iterator[Service]:
+                    users: bool = True, full_site: bool = False,
+                    status_refresh: float | None = None) -> Iterator[Service]:
     """Build a temporary app over `settings` (site copied in) and run its lifespan.
 
     With `users` (a fresh data directory), the STANDARD_USERS are there when a test acts as
     them: `clerk` (DEPT), `other` (OTHER_DEPT), the leader `boss`; without, the data directory
     may be one an earlier service left (a restart), and `hr_password` is empty. Only the status
-    page of the site is copied unless `full_site`.
+    page of the site is copied unless `full_site`. `status_refresh` shortens the publisher's
+    check for a board that changed with the date alone.
     """
     copy_site(settings.site_dir, full=full_site)
     clock = FixedClock(now, TZ)
     app = create_app(settings, now=clock.now)
+    if status_refresh is not None:
+        app.state.publisher.refresh_every = status_refresh
     password = app.state.initial_password
     if users:
         assert password, "a fresh data directory must create the hr account"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from helpers import (
     parse_html,
     running_service,
     upload,
+    wait_for,
 )
 
 from service.config import Settings
@@ -122,6 +124,22 @@ def test_overdue_shows_on_the_page_after_the_deadline(service: Service) -> None:
     assert rows["学历教育指导中心"]["overdue"] == "否"
     assert rows["机械工程系"]["overdue"] == "是"
     assert "已截止" in parse_html(service.status_page.read_text(encoding="utf-8")).text
+
+
+def test_the_page_follows_the_date_without_a_submission(settings: Settings) -> None:
+    """A server left running over the deadline shows it passing though nobody submits."""
+    with running_service(settings, status_refresh=0.05) as service:
+        name = service.portal.content.department(DEPT).name  # type: ignore[union-attr]
+
+        def overdue() -> str:
+            return board_rows(service.status_page.read_text(encoding="utf-8"))[name]["overdue"]
+
+        assert overdue() == "否"
+        generation = service.publisher.generations
+        time.sleep(0.3)  # several checks: an unchanged board is not rewritten
+        assert service.publisher.generations == generation
+        service.clock.set(AFTER_DEADLINE)
+        wait_for(lambda: overdue() == "是", 5.0, "截止日期过后状态页没有更新")
 
 
 def test_nothing_personal_is_public(service: Service) -> None:
