@@ -230,3 +230,11 @@ class Store:
     def department_ids(self) -> list[str]:
         year_dir = self.db_dir / str(self.year)
         return sorted(p.stem for p in year_dir.glob("*.json") if p.stem != COLLEGE)
+
+    def across(self, table: str) -> list[tuple[str, Record]]:
+        """(partition, record) for `table` in every partition of this year, the college's included."""
+        found = []
+        with self.locked():
+            for path in sorted((self.db_dir / str(self.year)).glob("*.json")):
+                found.extend((path.stem, dict(record)) for record in self._db(path).table(table).all())
+        return found

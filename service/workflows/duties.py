@@ -1,0 +1,218 @@
+"""Job duties (岗位职责): departments deliver them per role, HR accepts or returns them.
+
+A lead department delivers the duties of the roles it leads (due duties_lead, 04-18), every
+department those of its other posts (due duties_all, 04-23): service/schedule.py says which.
+Store: the delivering department's partition, table "duties", one document per role_id:
+{role_id, kind lead|own, duties[…], state 已提交|已接受|退回, submitted_at, delivered_at,
+reviewed_at, comment, by, accepted{duties, at, by}, history[…]}.
+
+`delivered_at` is when HR first had the version it is holding: kept when a delivered
+(submitted or accepted) role is revised, cleared when HR returns it. The board judges on
+time / late by it. `accepted` is the last version HR accepted; it stays on the portal's role
+page while a revision waits for review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from service import schedule
+from service.auth import User
+from service.errors import ApiError, bad_request, forbidden, not_found, unprocessable
+from service.portal import Portal
+from service.workflows.common import comment_text, commit, parse_time
+
+TABLE = "duties"
+SUBMITTED = "已提交"
+ACCEPTED = "已接受"
+RETURNED = "退回"
+ACCEPT = "accept"
+RETURN = "return"
+REVIEWS = (ACCEPT, RETURN)
+MAX_DUTIES = 40
+MAX_DUTY_TEXT = 500
+EMPTY: dict[str, Any] = {"state": None, "duties": [], "comment": "", "history": [], "accepted": None,
+                         "submitted_at": None, "delivered_at": None, "reviewed_at": None, "by": None}
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def department_view(portal: Portal, department: str) -> list[dict[str, Any]]:
+    """The department's obligations (lead batch, own posts), each with its roles' documents."""
+    content = portal.content
+    now = portal.now()
+    docs = {d["role_id"]: d for d in portal.store.records(department, TABLE)}
+    result = []
+    for obligation in schedule.duty_obligations(content, department):
+        roles = []
+        for role in obligation.roles:
+            doc = docs.get(role.id)
+            stored = {k: v for k, v in (doc or {}).items() if k not in ("id", "role_id")}
+            roles.append({"role_id": role.id, "role_name": role.name, "template": list(role.duties),
+                          **EMPTY, "kind": obligation.kind, **stored})
+        delivered = obligation_delivered_at(obligation, docs.values())
+        state = schedule.delivery_state(delivered, obligation.due, now, content.settings.timezone)
+        result.append({"kind": obligation.kind, "due": obligation.due.isoformat(), "state": state,
+                       "state_label": schedule.STATE_LABELS[state],
+                       "delivered_at": delivered.isoformat(timespec="seconds") if delivered else None,
+                       "roles": roles})
+    return result
+
+
+def delivered_times(docs: Iterable[dict[str, Any]]) -> dict[str, dt.datetime]:
+    """role_id → when the version HR holds was delivered (returned roles left out)."""
+    times = {}
+    for doc in docs:
+        at = parse_time(doc.get("delivered_at"))
+        if at is not None and doc.get("state") in (SUBMITTED, ACCEPTED):
+            times[doc["role_id"]] = at
+    return times
+
+
+def obligation_delivered_at(obligation: schedule.DutyObligation,
+                            docs: Iterable[dict[str, Any]]) -> dt.datetime | None:
+    return schedule.obligation_delivered_at(obligation, delivered_times(docs))
+
+
+def accepted_by_role(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """role_id → [{department, duties, accepted_at}] from (partition, document) pairs.
+
+    What the site build shows on the role pages; departments in partition order.
+    """
+    result: dict[str, list[dict[str, Any]]] = {}
+    for partition, doc in sorted(records, key=lambda pair: pair[0]):
+        accepted = doc.get("accepted")
+        if accepted and accepted.get("duties"):
+            result.setdefault(doc["role_id"], []).append(
+                {"department": partition, "duties": list(accepted["duties"]), "accepted_at": accepted.get("at")})
+    return result
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def submit(portal: Portal, user: User, department: str, entries: Any) -> list[dict[str, Any]]:
+    """Deliver (or revise) the duties of some of the department's roles, all or nothing."""
+    portal.department_or_404(department)
+    if not user.may_write(department):
+        raise forbidden("您只能报送本部门的岗位职责")
+    kinds = {role.id: ob.kind for ob in schedule.duty_obligations(portal.content, department)
+             for role in ob.roles}
+    wanted = _parse_entries(portal, entries, kinds)
+    with portal.store.locked():
+        stamp = portal._stamp()
+        changed: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
+        for role_id, duties in wanted.items():
+            before = portal.store.get(department, TABLE, role_id=role_id)
+            if before and before.get("state") in (SUBMITTED, ACCEPTED) and before.get("duties") == duties:
+                continue  # the same text again: nothing to review
+            doc = dict(before or {"role_id": role_id, "history": [], "accepted": None})
+            delivered = before and before.get("state") in (SUBMITTED, ACCEPTED) and before.get("delivered_at")
+            doc.update({"kind": kinds[role_id], "duties": duties, "state": SUBMITTED, "submitted_at": stamp,
+                        "delivered_at": delivered or stamp, "by": user.username, "comment": "",
+                        "history": [*doc["history"], {"action": "submit", "state": SUBMITTED,
+                                                      "by": user.username, "at": stamp, "duties": duties}]})
+            changed.append((before, doc))
+        _write_all(portal, department, changed, user.username, roles=[d["role_id"] for _, d in changed])
+    return department_view(portal, department)
+
+
+def review(portal: Portal, user: User, department: str, role_id: str, action: str,
+           comment: Any = None) -> dict[str, Any]:
+    """HR accepts a delivered version (it goes on the role page) or returns it with a comment."""
+    portal.department_or_404(department)
+    if user.role != "hr":
+        raise forbidden("只有人事处可以接受或退回岗位职责")
+    if action not in REVIEWS:
+        raise bad_request("unknown_action", f"操作应为 {' / '.join(REVIEWS)} 之一")
+    text = comment_text(comment)
+    if action == RETURN and not text:
+        raise bad_request("comment_required", "退回时请填写意见")
+    with portal.store.locked():
+        doc = portal.store.get(department, TABLE, role_id=role_id)
+        if doc is None:
+            raise not_found("unknown_duties", "该部门尚未报送此岗位的岗位职责")
+        if doc.get("state") != SUBMITTED:
+            raise ApiError(409, "bad_state", f"当前状态为“{doc.get('state')}”，只有已提交的岗位职责可以{_label(action)}")
+        stamp = portal._stamp()
+        state = ACCEPTED if action == ACCEPT else RETURNED
+        doc = {**doc, "state": state, "reviewed_at": stamp, "comment": text,
+               "history": [*doc["history"], {"action": action, "state": state, "by": user.username,
+                                             "at": stamp, "comment": text}]}
+        if action == ACCEPT:
+            doc["accepted"] = {"duties": doc["duties"], "at": stamp, "by": user.username}
+        else:
+            doc["delivered_at"] = None
+        doc.pop("id", None)
+        commit(portal, department, TABLE, doc, {"role_id": role_id}, user.username, f"duties.{action}",
+               department=department, role_id=role_id, comment=text)
+    return doc
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _label(action: str) -> str:
+    return "接受" if action == ACCEPT else "退回"
+
+
+def _parse_entries(portal: Portal, entries: Any, kinds: dict[str, str]) -> dict[str, list[str]]:
+    """{role_id: [duty, …]} from [{"role_id", "duties": [...]}, …] or {role_id: [...]}."""
+    if isinstance(entries, dict):
+        entries = [{"role_id": k, "duties": v} for k, v in entries.items()]
+    if not isinstance(entries, list) or not entries:
+        raise bad_request("invalid_roles", "roles 应为非空列表，每项包含 role_id 和 duties（岗位职责条目列表）")
+    wanted: dict[str, list[str]] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("role_id"), str):
+            raise bad_request("invalid_roles", f"roles[{i}] 应包含 role_id 和 duties")
+        role_id = entry["role_id"]
+        role = portal.content.role(role_id)
+        if role_id not in kinds:
+            name = f"“{role.name}”" if role else f"“{role_id}”"
+            raise unprocessable("role_not_due", f"岗位{name}不在本部门应报送岗位职责的岗位之列")
+        if role_id in wanted:
+            raise unprocessable("duplicate_role", f"岗位“{role.name if role else role_id}”在本次报送中出现了两次")
+        wanted[role_id] = duty_lines(entry.get("duties"), role.name if role else role_id)
+    return wanted
+
+
+def duty_lines(value: Any, role_name: str) -> list[str]:
+    """A role's duties: a list of non-empty strings (or one text, one duty per line), bounded."""
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise bad_request("invalid_duties", f"“{role_name}”的 duties 应为文字列表，每项一条岗位职责")
+    lines = [v.strip() for v in value if v.strip()]
+    if not lines:
+        raise unprocessable("empty_duties", f"请填写“{role_name}”的岗位职责")
+    if len(lines) > MAX_DUTIES:
+        raise unprocessable("too_many_duties", f"“{role_name}”的岗位职责最多 {MAX_DUTIES} 条")
+    for n, line in enumerate(lines, 1):
+        if len(line) > MAX_DUTY_TEXT:
+            raise unprocessable("duty_too_long", f"“{role_name}”第 {n} 条岗位职责不能超过 {MAX_DUTY_TEXT} 字")
+    return lines
+
+
+def _write_all(portal: Portal, department: str, changed: list[tuple[dict[str, Any] | None, dict[str, Any]]],
+               actor: str, **detail: Any) -> None:
+    """Upsert every changed role, then one audit entry; undo them all if any step fails."""
+    store = portal.store
+    done: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
+    try:
+        for before, doc in changed:
+            doc.pop("id", None)
+            store.upsert(department, TABLE, doc, role_id=doc["role_id"])
+            done.append((before, doc))
+        if done:
+            portal.audit.append(actor, "duties.submit", department=department, **detail)
+    except BaseException:
+        for before, doc in reversed(done):
+            if before is None:
+                store.remove(department, TABLE, role_id=doc["role_id"])
+            else:
+                store.upsert(department, TABLE, before, role_id=doc["role_id"])
+        raise

@@ -1,0 +1,22 @@
+"""The issue-5 progress board read from the store: targets, duties and monthly summaries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from service import progress
+from service.portal import Portal
+from service.workflows import duties, monthly, targets
+
+
+def board(portal: Portal) -> progress.Progress:
+    content = portal.content
+    states: dict[str, dict[str, str]] = defaultdict(dict)
+    for partition, doc in portal.store.across(targets.TABLE):
+        states[partition][doc["staff_id"]] = doc["state"]
+    docs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for partition, doc in portal.store.across(duties.TABLE):
+        docs[partition].append(doc)
+    duty_times = {department: duties.delivered_times(found) for department, found in docs.items()}
+    return progress.compute(content, states, duty_times, monthly.submission_times(portal), portal.now())

@@ -1,0 +1,167 @@
+"""Scores: HR's department-level events against annex 2, and each person's score out of 100.
+
+Store: the college partition, table "score_events", one document per event:
+{id, department, item_id, rule_index, points, note, at, by, recorded_at}.
+The arithmetic (caps per item, business rule, ranking) is service/scoring.py's.
+A score is personal: only HR, leaders and the person's own department may read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from service import scoring
+from service.auth import User
+from service.clock import zone
+from service.errors import bad_request, forbidden, not_found, unprocessable
+from service.portal import Portal
+from service.store import COLLEGE
+from service.workflows import monthly
+from service.workflows.common import parse_time
+
+TABLE = "score_events"
+MAX_NOTE = 500
+
+
+# -- events -------------------------------------------------------------------------------
+
+
+def events(portal: Portal) -> list[dict[str, Any]]:
+    return sorted(portal.store.records(COLLEGE, TABLE), key=lambda e: (e.get("at") or "", e["id"]))
+
+
+def as_event(record: dict[str, Any]) -> scoring.ScoreEvent:
+    return scoring.ScoreEvent(record["department"], record["item_id"], record["rule_index"], record.get("points"),
+                              record.get("note", ""), parse_time(record.get("at")))
+
+
+def add_event(portal: Portal, user: User, body: Any) -> dict[str, Any]:
+    """Record one deduction HR decided (which department, item, rule, points, evidence note)."""
+    _require_hr(user)
+    if not isinstance(body, dict):
+        raise bad_request("invalid_event", "请求体应为对象：department、item_id、rule_index，可选 points、note、at")
+    department, item_id, rule_index = body.get("department"), body.get("item_id"), body.get("rule_index")
+    if not isinstance(department, str) or not isinstance(item_id, str):
+        raise bad_request("invalid_event", "department 与 item_id 应为文字")
+    if isinstance(rule_index, bool) or not isinstance(rule_index, int):
+        raise bad_request("invalid_rule", "rule_index 应为评分标准的序号（从 0 开始的整数）")
+    points = body.get("points")
+    if points is not None and (isinstance(points, bool) or not isinstance(points, int | float)):
+        raise bad_request("invalid_points", "points 应为数字（省略则按该条评分标准扣分）")
+    note = body.get("note") or ""
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        raise bad_request("invalid_note", f"note（佐证说明）应为不超过 {MAX_NOTE} 字的文字")
+    at = _event_time(portal, body.get("at"))
+    event = scoring.ScoreEvent(department, item_id, rule_index, None if points is None else float(points),
+                               note.strip(), at)
+    problems = scoring.event_problems(portal.content, event)
+    if problems:
+        raise unprocessable("invalid_event", "；".join(problems), problems=problems)
+    item = next(t for t in portal.content.common_targets if t.id == item_id)
+    record = {"department": department, "item_id": item_id, "rule_index": rule_index, "points": event.points,
+              "deduction": scoring.event_points(item, event), "note": event.note,
+              "at": at.isoformat(timespec="seconds"), "by": user.username, "recorded_at": portal._stamp()}
+    with portal.store.locked():
+        record = portal.store.insert(COLLEGE, TABLE, record)
+        try:
+            portal.audit.append(user.username, "score.event", **record)
+        except BaseException:
+            portal.store.remove(COLLEGE, TABLE, id=record["id"])
+            raise
+    return record
+
+
+def remove_event(portal: Portal, user: User, event_id: str) -> None:
+    """Withdraw an event recorded by mistake (the audit log keeps both)."""
+    _require_hr(user)
+    with portal.store.locked():
+        record = portal.store.get(COLLEGE, TABLE, id=event_id)
+        if record is None:
+            raise not_found("unknown_event", "找不到该扣分记录")
+        portal.store.remove(COLLEGE, TABLE, id=event_id)
+        try:
+            portal.audit.append(user.username, "score.event.remove", id=event_id,
+                                department=record["department"], item_id=record["item_id"])
+        except BaseException:
+            portal.store.upsert(COLLEGE, TABLE, record, id=event_id)
+            raise
+
+
+# -- scores -------------------------------------------------------------------------------
+
+
+def scope(user: User, department: str | None) -> str | None:
+    """Which department the user may see scores of: None = the college (HR, leaders)."""
+    if user.role in ("hr", "leader"):
+        return department or None
+    if user.role == "department" and user.department and department in (None, "", user.department):
+        return user.department
+    raise forbidden("部门账号只能查看本部门教职工的得分")
+
+
+def people(portal: Portal, department: str | None = None,
+           through_month: int | None = None) -> tuple[scoring.PersonScore, ...]:
+    if department is not None:
+        portal.department_or_404(department)
+    return scoring.score_people(portal.content, [as_event(e) for e in events(portal)], monthly.summaries(portal),
+                                department=department, through_month=through_month)
+
+
+def report(portal: Portal, user: User, department: str | None = None,
+           through_month: int | None = None) -> dict[str, Any]:
+    """The ranking the user may see: college-wide and per department (ranks computed college-wide)."""
+    seen = scope(user, department)
+    if through_month is not None and not 1 <= through_month <= 12:
+        raise bad_request("invalid_month", "month 应为 1–12")
+    everyone = people(portal, None, through_month)
+    college = {r.score.staff_id: r.rank for r in scoring.rank(everyone)}
+    in_department = {r.score.staff_id: r.rank for ranked in scoring.rank_by_department(everyone).values()
+                     for r in ranked}
+    shown = [r for r in scoring.rank(everyone) if seen is None or r.score.department == seen]
+    names = {d.id: d.name for d in portal.content.departments}
+    s = portal.content.settings
+    return {
+        "year": s.year, "department": seen, "through_month": through_month,
+        "business_rule": s.business_score_rule,
+        "people": [person_json(r.score, names, college.get(r.score.staff_id),
+                               in_department.get(r.score.staff_id)) for r in shown],
+    }
+
+
+def person_json(score: scoring.PersonScore, names: dict[str, str], college_rank: int | None,
+                department_rank: int | None) -> dict[str, Any]:
+    return {
+        "staff_id": score.staff_id, "name": score.name, "department": score.department,
+        "department_name": names.get(score.department, score.department), "role": score.role,
+        "common": score.common, "business": score.business, "total": score.total,
+        "other": score.other, "months_reported": score.months_reported,
+        "rank": college_rank, "department_rank": department_rank,
+        "common_by_item": {i.item_id: i.score for i in score.common_by_item},
+        "months": [{"month": m.month, "common": m.common, "business": m.business, "total": m.total}
+                   for m in score.months],
+    }
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _require_hr(user: User) -> None:
+    if user.role != "hr":
+        raise forbidden("只有人事处可以记录或撤销共性目标扣分")
+
+
+def _event_time(portal: Portal, value: Any) -> dt.datetime:
+    """`at` as given (ISO date or datetime, college time when no offset), default now."""
+    if value is None or value == "":
+        return portal.now()
+    if not isinstance(value, str):
+        raise bad_request("invalid_at", "at 应为 ISO 格式的日期或日期时间，如 2019-05-10")
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise bad_request("invalid_at", f"at 应为 ISO 格式的日期或日期时间，当前为“{value}”") from None
+    if len(value.strip()) == 10:
+        moment = moment.replace(hour=12)
+    tz = zone(portal.content.settings.timezone)
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)

@@ -1,0 +1,203 @@
+"""Individual target sets (附件3) per person: draft from the role's template, submit, approve or return.
+
+Store: the person's department partition, table "targets", one document per staff_id:
+{staff_id, state, rows, comment, history[…], submitted_at, decided_at, by}.
+The rules (60 points, required columns, who may do what) live in service/targets.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service import targets
+from service.auth import User
+from service.errors import ApiError, bad_request, forbidden, unprocessable
+from service.models import StaffMember
+from service.portal import Portal
+from service.workflows.common import comment_text, commit
+
+TABLE = "targets"
+NOT_STARTED = "未开始"
+MAX_RAW_ROWS = 2 * targets.MAX_ROWS
+DECISIONS = (targets.WITHDRAW, targets.APPROVE, targets.RETURN)
+_STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
+           "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409}
+
+
+def refused(exc: targets.TransitionRefused) -> ApiError:
+    return ApiError(_STATUS.get(exc.code, 400), exc.code, exc.message)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def readable_member(portal: Portal, user: User, staff_id: str) -> StaffMember:
+    member = portal.member(staff_id)
+    if not user.may_see(member.department):
+        raise forbidden("您的账号只能查看本部门教职工的个性目标")
+    return member
+
+
+def person_set(portal: Portal, member: StaffMember) -> dict[str, Any]:
+    """The stored set, or a new one drafted from the role's template (state None)."""
+    doc = portal.store.get(member.department, TABLE, staff_id=member.staff_id)
+    if doc is not None:
+        return doc
+    role = portal.content.role(member.role)
+    rows = [line.as_dict() for line in targets.template_rows(role)] if role else []
+    return {"staff_id": member.staff_id, "state": None, "rows": rows, "comment": "", "history": [],
+            "submitted_at": None, "decided_at": None, "by": None}
+
+
+def view(portal: Portal, user: User, staff_id: str) -> dict[str, Any]:
+    member = readable_member(portal, user, staff_id)
+    doc = person_set(portal, member)
+    role = portal.content.role(member.role)
+    budget = portal.content.settings.individual_points
+    return {
+        **{k: v for k, v in doc.items() if k != "id"},
+        "state_label": doc["state"] or NOT_STARTED,
+        "name": member.name, "department": member.department, "post": member.post,
+        "role": member.role, "role_name": role.name if role else member.role,
+        "total": _total(doc["rows"]), "budget": budget,
+        "problems": [p.message for p in targets.validate_target_rows(doc["rows"], budget)],
+        "actions": list(targets.allowed_actions(doc["state"], user.role, user.department, member.department)),
+    }
+
+
+def listing(portal: Portal, user: User, department: str | None = None,
+            state: str | None = None) -> list[dict[str, Any]]:
+    """One line per person: every member of `department`, or every stored set college-wide."""
+    content = portal.content
+    if department is not None:
+        portal.department_or_404(department)
+        if not user.may_see(department):
+            raise forbidden("您的账号只能查看本部门的个性目标")
+        docs = {d["staff_id"]: d for d in portal.store.records(department, TABLE)}
+        members: list[StaffMember] = list(content.members(department))
+    else:
+        if user.role not in ("hr", "leader"):
+            raise forbidden("只有人事处和院领导可以查看全院的个性目标")
+        docs = {d["staff_id"]: d for part, d in portal.store.across(TABLE) if content.department(part)}
+        members = [m for m in (content.staff(s) for s in docs) if m is not None]
+    lines = []
+    for member in members:
+        doc = docs.get(member.staff_id)
+        label = doc["state"] if doc else NOT_STARTED
+        if state and label != state:
+            continue
+        role = content.role(member.role)
+        dep = content.department(member.department)
+        lines.append({"staff_id": member.staff_id, "name": member.name, "department": member.department,
+                      "department_name": dep.name if dep else member.department, "post": member.post,
+                      "role_name": role.name if role else member.role, "state": label,
+                      "total": _total(doc["rows"]) if doc else None,
+                      "submitted_at": doc.get("submitted_at") if doc else None,
+                      "comment": doc.get("comment", "") if doc else ""})
+    lines.sort(key=lambda line: (line["submitted_at"] or "", line["staff_id"]))
+    return lines
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def save(portal: Portal, user: User, staff_id: str, raw_rows: Any, *, submit: bool) -> dict[str, Any]:
+    """Save the rows as a draft, and with `submit` send them to the leader (60 points checked)."""
+    member = portal.member(staff_id)
+    budget = portal.content.settings.individual_points
+    rows = _draft_rows(raw_rows)
+    with portal.store.locked():
+        doc = person_set(portal, member)
+        state = doc["state"]
+        try:
+            state = targets.transition(state, targets.SAVE, user.role, user.department, member.department)
+            action = targets.SAVE
+            if submit:
+                state = targets.transition(state, targets.SUBMIT, user.role, user.department, member.department)
+                action = targets.SUBMIT
+        except targets.TransitionRefused as exc:
+            raise refused(exc) from None
+        if submit:
+            rows = _checked(rows, budget)
+        stamp = portal._stamp()
+        doc = {**doc, "state": state, "rows": rows, "by": user.username,
+               "history": [*doc["history"], {"action": action, "state": state, "by": user.username, "at": stamp}]}
+        if submit:
+            doc["submitted_at"] = stamp
+        commit(portal, member.department, TABLE, doc, {"staff_id": staff_id}, user.username,
+               f"targets.{action}", department=member.department, staff_id=staff_id, total=_total(rows))
+    return view(portal, user, staff_id)
+
+
+def decide(portal: Portal, user: User, staff_id: str, action: str, comment: Any = None) -> dict[str, Any]:
+    """Withdraw (the department), approve or return (the leader, returning with a comment)."""
+    if action not in DECISIONS:
+        raise bad_request("unknown_action", f"操作应为 {' / '.join(DECISIONS)} 之一")
+    member = portal.member(staff_id)
+    text = comment_text(comment)
+    with portal.store.locked():
+        doc = person_set(portal, member)
+        try:
+            state = targets.transition(doc["state"], action, user.role, user.department, member.department,
+                                       comment=text)
+        except targets.TransitionRefused as exc:
+            raise refused(exc) from None
+        stamp = portal._stamp()
+        entry = {"action": action, "state": state, "by": user.username, "at": stamp}
+        if text:
+            entry["comment"] = text
+        doc = {**doc, "state": state, "by": user.username, "history": [*doc["history"], entry]}
+        if action in (targets.APPROVE, targets.RETURN):
+            doc["decided_at"] = stamp
+            doc["comment"] = text
+        commit(portal, member.department, TABLE, doc, {"staff_id": staff_id}, user.username,
+               f"targets.{action}", department=member.department, staff_id=staff_id, comment=text)
+    return view(portal, user, staff_id)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _draft_rows(raw_rows: Any) -> list[dict[str, Any]]:
+    """Rows as typed (blank lines dropped, columns normalised): a draft may be incomplete."""
+    if not isinstance(raw_rows, list) or not all(isinstance(r, dict) for r in raw_rows):
+        raise bad_request("invalid_rows", "rows 应为列表，每项为一行目标（目标内容、分值、佐证材料及分值、完成时限、备注）")
+    if len(raw_rows) > MAX_RAW_ROWS:
+        raise unprocessable("too_many_rows", f"个性目标最多 {targets.MAX_ROWS} 条")
+    rows = []
+    for number, raw in enumerate(raw_rows, start=1):
+        row = targets.normalise_row(raw)
+        if targets.is_blank(row):
+            continue
+        clean: dict[str, Any] = {}
+        for name in targets.COLUMNS:
+            value = row.get(name)
+            if name == targets.COL_POINTS:
+                points = targets.parse_points(value)
+                clean[name] = points if points is not None else _text(value)
+            else:
+                clean[name] = _text(value)
+            if isinstance(clean[name], str) and len(clean[name]) > targets.MAX_TEXT:
+                raise unprocessable("text_too_long", f"第 {number} 行：{name}不能超过 {targets.MAX_TEXT} 字")
+        rows.append(clean)
+    return rows
+
+
+def _checked(rows: list[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
+    """The rows of a set being submitted: complete, totalling `budget` (422 naming the total)."""
+    try:
+        lines = targets.parse_target_rows(rows, budget)
+    except targets.TargetRowsInvalid as exc:
+        raise unprocessable("invalid_targets", str(exc), problems=[p.message for p in exc.problems]) from None
+    return [line.as_dict() for line in lines]
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, bool | dict | list):
+        return ""
+    return str(value).strip()
+
+
+def _total(rows: list[dict[str, Any]]) -> float:
+    points = (targets.parse_points(r.get(targets.COL_POINTS)) for r in rows)
+    return round(sum(p for p in points if p is not None), 2)
