@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 from service.config import Settings
+
+# config.extra key through which the hooks receive the job duties HR accepted
+ACCEPTED_DUTIES = "accepted_duties"
 
 
 class BuildFailed(Exception):
@@ -31,6 +35,7 @@ def build_site(settings: Settings, *, quiet: bool = True) -> None:
         site_dir=str(settings.site_dir),
         strict=True,
     )
+    config.extra[ACCEPTED_DUTIES] = accepted_duties(settings)
     mkdocs_log = logging.getLogger("mkdocs")
     counter = _WarningCounter()
     mkdocs_log.addHandler(counter)
@@ -52,3 +57,22 @@ def build_site(settings: Settings, *, quiet: bool = True) -> None:
     finally:
         mkdocs_log.removeHandler(counter)
         mkdocs_log.setLevel(previous)
+
+
+def accepted_duties(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """role_id → the duties HR accepted per department, read from the data directory's store.
+
+    Empty when there is no data directory (a fresh clone's `portal build`) or no store for
+    the content's year; nothing is created on disk then.
+    """
+    from service.content import ContentInvalid, load_content
+    from service.store import Store
+    from service.workflows.duties import TABLE, accepted_by_role
+
+    try:
+        year = load_content(settings.content_dir).settings.year
+    except ContentInvalid:
+        return {}  # the hooks report the content errors
+    if not (settings.data_dir / "db" / str(year)).is_dir():
+        return {}
+    return accepted_by_role(Store(settings.data_dir, year).across(TABLE))

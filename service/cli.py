@@ -35,12 +35,16 @@ def check(content_dir: Path | None) -> None:
     click.echo(f"内容校验通过：{directory}")
 
 
-@cli.command(help="校验内容后构建门户网站到 site/。")
-def build() -> None:
+@cli.command(help="校验内容后构建门户网站到 site/（报送服务在后台重建时构建到临时目录）。")
+@click.option("--site-dir", type=click.Path(path_type=Path), default=None,
+              help="输出目录（默认 site/ 或 PORTAL_SITE）")
+def build(site_dir: Path | None) -> None:
     from service.build import BuildFailed, build_site
     from service.content import validate
 
     settings = _settings()
+    if site_dir is not None:
+        settings = settings.with_(site_dir=site_dir.resolve())
     errors = validate(settings.content_dir)
     if errors:
         click.echo(f"内容校验失败，共 {len(errors)} 处错误，未构建：", err=True)

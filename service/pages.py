@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from html import escape
+from typing import Any
 
 from service.models import (
     COL_CONTENT,
@@ -153,7 +155,8 @@ def role_index_page(content: Content) -> str:
     return "\n".join(parts)
 
 
-def role_page(content: Content, role: Role) -> str:
+def role_page(content: Content, role: Role, accepted: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The role's page; `accepted` holds the duties HR accepted from departments ({department, duties})."""
     s = content.settings
     lead = "各岗位所在部门按照岗位职责自行拟定" if role.lead == SELF_LEAD else f"{content.lead_name(role)}牵头拟定"
     duties = "\n".join(f"{i}. {d}" for i, d in enumerate(role.duties, 1))
@@ -165,7 +168,7 @@ def role_page(content: Content, role: Role) -> str:
 ## 岗位职责 {{ #duties }}
 
 {duties}
-
+{accepted_duties(content, accepted)}
 ## 个性工作目标模板（{s.individual_points}分） {{ #targets }}
 
 下表为{s.year}年度{role.name}岗位的个性工作目标模板，部门可在此基础上结合个人岗位情况分解，分值合计必须为 {s.individual_points} 分，每项须有佐证材料及分值标准和完成时限。
@@ -174,6 +177,28 @@ def role_page(content: Content, role: Role) -> str:
 
 [下载个性工作目标考核标准分解表（附件3）](../annexes/index.md){{ .md-button }}
 """
+
+
+def accepted_duties(content: Content, accepted: Sequence[Mapping[str, Any]]) -> str:
+    """Duties departments delivered and HR accepted, one list per department.
+
+    The text comes from department accounts, so it is escaped as HTML, and braces are
+    escaped too: every page's Markdown later goes through Jinja (site_hooks).
+    """
+    if not accepted:
+        return ""
+    parts = ["", "### 各部门报送的岗位职责（经人事处审核） {: #accepted-duties }", ""]
+    for entry in accepted:
+        department = content.department(str(entry["department"]))
+        name = department.name if department else str(entry["department"])
+        items = "".join(f"<li>{_literal(d)}</li>" for d in entry["duties"])
+        parts += [f'<section class="accepted-duties" data-department="{_literal(str(entry["department"]))}">',
+                  f"<h4>{_literal(name)}</h4>", f"<ol>{items}</ol>", "</section>", ""]
+    return "\n".join(parts)
+
+
+def _literal(text: str) -> str:
+    return escape(text).replace("{", "&#123;").replace("}", "&#125;").replace("\n", " ")
 
 
 def annex_page(content: Content, number: int) -> str:

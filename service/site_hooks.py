@@ -17,6 +17,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from service import annexes, pages
+from service.build import ACCEPTED_DUTIES
 from service.content import ContentInvalid, load_content
 from service.models import Content
 
@@ -44,8 +45,10 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     content: Content = _state["content"]
+    accepted = config.extra.get(ACCEPTED_DUTIES) or {}
     for role in content.roles:
-        files.append(File.generated(config, pages.role_path(role), content=pages.role_page(content, role)))
+        page = pages.role_page(content, role, accepted.get(role.id, ()))
+        files.append(File.generated(config, pages.role_path(role), content=page))
     files.append(File.generated(config, "roles/index.md", content=pages.role_index_page(content)))
     for number in pages.ANNEX_TITLES:
         files.append(File.generated(config, pages.annex_path(number), content=pages.annex_page(content, number)))
