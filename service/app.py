@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import zoneinfo
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -22,12 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service import templating
 from service.auth import LoginThrottle
 from service.board import Board
+from service.clock import clock_from
 from service.config import Settings
 from service.content import load_content
 from service.errors import ApiError, for_status
 from service.portal import Portal
+from service.rebuild import SiteRebuilder
 from service.status_page import StatusPublisher
-from service.views import api, exports, pages
+from service.views import api, duties, exports, monthly, pages, scores, targets
 from service.views.common import page
 
 log = logging.getLogger("portal")
@@ -42,7 +43,23 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/login", pages.login, methods=["POST"], max_body_size=16 * 1024),
         Route("/logout", pages.logout, methods=["POST"], max_body_size=16 * 1024),
         Route("/board", pages.board),
+        Route("/board/progress", scores.progress_page),
+        Route("/board/scores", scores.scores_page),
+        Route("/board/score-events", scores.event_post, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/review", targets.review_page),
         Route("/board/{department_id}", pages.department),
+        Route("/board/{department_id}/targets", targets.department_page),
+        Route("/board/{department_id}/targets/{staff_id}", targets.person_page, methods=["GET"]),
+        Route("/board/{department_id}/targets/{staff_id}", targets.person_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/duties", duties.department_page, methods=["GET"]),
+        Route("/board/{department_id}/duties", duties.submit_post, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/duties/{role_id}", duties.review_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/monthly", monthly.months_page),
+        Route("/board/{department_id}/monthly/{month}", monthly.month_page, methods=["GET"]),
+        Route("/board/{department_id}/monthly/{month}", monthly.month_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/contracts", pages.upload_form_post, methods=["POST"],
               max_body_size=upload_limit),
         Route("/board/{department_id}/completion", pages.completion_form_post, methods=["POST"],
@@ -53,21 +70,31 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/departments/{department_id}/staff", api.department_staff),
         Route("/api/departments/{department_id}/contracts/{contract_id}", api.download_contract),
+        Route("/api/targets", targets.api_list),
+        Route("/api/targets/{staff_id}", targets.api_get, methods=["GET"]),
+        Route("/api/targets/{staff_id}", targets.api_save, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/targets/{staff_id}/{action}", targets.api_decide, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/api/duties/{department_id}", duties.api_get, methods=["GET"]),
+        Route("/api/duties/{department_id}", duties.api_submit, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/duties/{department_id}/{role_id}/{action}", duties.api_review, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/api/monthly/{department_id}/{month}", monthly.api_get, methods=["GET"]),
+        Route("/api/monthly/{department_id}/{month}", monthly.api_put, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/progress", scores.api_progress),
+        Route("/api/scores", scores.api_scores),
+        Route("/api/score-events", scores.api_events, methods=["GET"]),
+        Route("/api/score-events", scores.api_add_event, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/api/score-events/{event_id}", scores.api_remove_event, methods=["DELETE"]),
         Route("/hr/export.xlsx", exports.completion_xlsx),
         Route("/hr/contracts.zip", exports.contracts_zip),
+        Route("/hr/scores.xlsx", scores.scores_xlsx),
         Mount("/", StaticFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
     ]
 
 
 def clock_for(settings: Settings, tz_name: str) -> Callable[[], dt.datetime]:
-    tz = zoneinfo.ZoneInfo(tz_name)
-    if settings.today:
-        pinned = dt.datetime.fromisoformat(settings.today)
-        pinned = pinned.replace(tzinfo=tz) if pinned.tzinfo is None else pinned
-        if len(settings.today) == 10:
-            pinned = pinned.replace(hour=12)
-        return lambda: pinned
-    return lambda: dt.datetime.now(tz)
+    """The system clock in the college's zone, or the one PORTAL_TODAY pins (service.clock)."""
+    return clock_from(tz_name, settings.today).now
 
 
 def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None) -> Starlette:
@@ -78,15 +105,19 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     initial_password = portal.ensure_admin()
     publisher = StatusPublisher(settings.site_dir, lambda: render_status(portal.board()))
     portal.on_change = publisher.poke
+    rebuilder = SiteRebuilder(settings, publisher)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.shell = templating.Shell.from_site(settings.site_dir)
         publisher.publish_now()  # the page reflects the store from the first request on
         await publisher.start()
+        rebuilder.on_done = lambda: setattr(app.state, "shell", templating.Shell.from_site(settings.site_dir))
+        await rebuilder.start()
         try:
             yield
         finally:
+            await rebuilder.stop()
             await publisher.stop()
 
     upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
@@ -103,6 +134,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     )
     app.state.portal = portal
     app.state.publisher = publisher
+    app.state.rebuilder = rebuilder
     app.state.throttle = LoginThrottle()
     app.state.initial_password = initial_password
     app.state.shell = templating.Shell.from_site(settings.site_dir)

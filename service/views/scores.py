@@ -1,0 +1,150 @@
+"""Scores and HR's progress board: rankings, common-target events, the score sheet, progress."""
+
+from __future__ import annotations
+
+import io
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from service import progress, schedule
+from service.errors import ApiError, bad_request
+from service.score_sheet import score_workbook
+from service.views.common import attachment, check_csrf, json_body, off_loop, ok_json, page, portal, require
+from service.workflows import progress as progress_board
+from service.workflows import scores
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RULE_NAMES = {"average": "各月平均", "latest": "最近一月", "minimum": "最低一月"}
+
+
+# -- progress -----------------------------------------------------------------------------
+
+
+async def api_progress(request: Request) -> JSONResponse:
+    user = require(request)
+    data = progress.as_json(await off_loop(progress_board.board, portal(request)))
+    if user.role == "department":
+        data["departments"] = [d for d in data["departments"] if d["id"] == user.department]
+    return ok_json(data)
+
+
+async def progress_page(request: Request) -> Response:
+    require(request, "hr", "leader")
+    board = await off_loop(progress_board.board, portal(request))
+    return page(request, "progress.html", "目标审定、岗位职责与月汇总进度", board=board,
+                target_states=progress.TARGET_STATES, duty_kinds=progress.DUTY_KINDS,
+                labels=schedule.STATE_LABELS)
+
+
+# -- scores -------------------------------------------------------------------------------
+
+
+def _month(request: Request) -> int | None:
+    text = request.query_params.get("month")
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 12:
+        raise bad_request("invalid_month", "month 应为 1–12")
+    return int(text)
+
+
+async def api_scores(request: Request) -> JSONResponse:
+    user = require(request)
+    department = request.query_params.get("department") or None
+    report = await off_loop(scores.report, portal(request), user, department, _month(request))
+    return ok_json(report)
+
+
+async def scores_page(request: Request) -> Response:
+    return await _scores(request, notice=_notice(request))
+
+
+async def scores_xlsx(request: Request) -> Response:
+    user = require(request, "hr")
+    p = portal(request)
+    month = _month(request)
+
+    def build() -> bytes:
+        out = io.BytesIO()
+        score_workbook(p.content, scores.report(p, user, None, month), out)
+        p.log(user.username, "export.scores", through_month=month)
+        return out.getvalue()
+
+    data = await off_loop(build)
+    return attachment(Response(data, media_type=XLSX), f"{p.year}年度教职工岗位工作目标考核得分.xlsx")
+
+
+# -- score events -------------------------------------------------------------------------
+
+
+async def api_events(request: Request) -> JSONResponse:
+    require(request, "hr", "leader")
+    return ok_json({"events": await off_loop(scores.events, portal(request))})
+
+
+async def api_add_event(request: Request) -> JSONResponse:
+    user = require(request)
+    check_csrf(request, None)
+    body = await json_body(request)
+    return ok_json(await off_loop(scores.add_event, portal(request), user, body), status=201)
+
+
+async def api_remove_event(request: Request) -> Response:
+    user = require(request)
+    check_csrf(request, None)
+    await off_loop(scores.remove_event, portal(request), user, request.path_params["event_id"])
+    return Response(status_code=204)
+
+
+async def event_post(request: Request) -> Response:
+    """HR's form on the scores page: record an event, or remove one (`remove` = its id)."""
+    user = require(request, "hr")
+    form = await request.form(max_files=0, max_fields=12)
+    check_csrf(request, str(form.get("csrf") or ""))
+    typed = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    p = portal(request)
+    try:
+        if typed.get("remove"):
+            await off_loop(scores.remove_event, p, user, typed["remove"])
+            return RedirectResponse("/board/scores?notice=removed", status_code=303)
+        item_id, _, rule = typed.get("rule", "").partition(":")
+        if not item_id or not rule.isdigit():
+            raise bad_request("invalid_rule", "请选择共性目标条目及评分标准")
+        points = typed.get("points", "").strip()
+        body = {"department": typed.get("department", ""), "item_id": item_id, "rule_index": int(rule),
+                "points": _number(points) if points else None, "note": typed.get("note", ""),
+                "at": typed.get("at") or None}
+        await off_loop(scores.add_event, p, user, body)
+    except ApiError as exc:
+        return await _scores(request, error=exc, typed=typed)
+    return RedirectResponse("/board/scores?notice=added", status_code=303)
+
+
+async def _scores(request: Request, *, notice: str | None = None, error: ApiError | None = None,
+                  typed: dict[str, str] | None = None) -> Response:
+    user = require(request)
+    department = request.query_params.get("department") or None
+    month = _month(request)
+    p = portal(request)
+    report = await off_loop(scores.report, p, user, department, month)
+    events = await off_loop(scores.events, p) if user.role in ("hr", "leader") else []
+    names = {d.id: d.name for d in p.content.departments}
+    title = "考核得分" if report["department"] is None else f"{names[report['department']]}：考核得分"
+    return page(request, "scores.html", title, status=error.status if error else 200, report=report,
+                content=p.content, names=names, events=events, month=month, is_hr=user.role == "hr",
+                rule_texts={f"{t.id}:{i}": r.text for t in p.content.common_targets for i, r in enumerate(t.rules)},
+                rule_name=RULE_NAMES.get(report["business_rule"], report["business_rule"]),
+                notice=notice, error=error, typed=typed or {})
+
+
+def _notice(request: Request) -> str | None:
+    return {"added": "扣分记录已保存，相关部门全体人员的共性目标得分已更新。",
+            "removed": "扣分记录已撤销。"}.get(request.query_params.get("notice", ""))
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # add_event refuses it with a message

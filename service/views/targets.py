@@ -1,0 +1,148 @@
+"""Individual targets (附件3): JSON for scripts, pages for departments, HR and leaders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from service import targets as rules
+from service.errors import ApiError, bad_request, not_found
+from service.models import StaffMember
+from service.views.common import (
+    check_csrf,
+    json_body,
+    off_loop,
+    ok_json,
+    page,
+    portal,
+    require,
+    require_department,
+)
+from service.workflows import targets
+
+MAX_FORM_FIELDS = 6 * targets.MAX_RAW_ROWS + 10
+BLANK_ROWS = 3
+NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已提交，等待主管院领导审定。",
+           "withdraw": "个性目标已撤回，可继续修改。", "approve": "个性目标已审定通过。",
+           "return": "个性目标已退回部门修改。"}
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+async def api_list(request: Request) -> JSONResponse:
+    user = require(request)
+    department = request.query_params.get("department") or None
+    if department is None and user.role == "department":
+        department = user.department
+    state = request.query_params.get("state") or None
+    lines = await off_loop(targets.listing, portal(request), user, department, state)
+    return ok_json({"department": department, "state": state, "people": lines})
+
+
+async def api_get(request: Request) -> JSONResponse:
+    user = require(request)
+    return ok_json(await off_loop(targets.view, portal(request), user, request.path_params["staff_id"]))
+
+
+async def api_save(request: Request) -> JSONResponse:
+    user = require(request)
+    check_csrf(request, None)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise bad_request("invalid_body", "请求体应为对象：{\"rows\": [...], \"submit\": true/false}")
+    submit = body.get("submit", False)
+    if not isinstance(submit, bool):
+        raise bad_request("invalid_submit", "submit 应为 true 或 false")
+    result = await off_loop(lambda: targets.save(portal(request), user, request.path_params["staff_id"],
+                                                 body.get("rows"), submit=submit))
+    return ok_json(result)
+
+
+async def api_decide(request: Request) -> JSONResponse:
+    user = require(request)
+    check_csrf(request, None)
+    body = await json_body(request) if await request.body() else {}
+    comment = body.get("comment") if isinstance(body, dict) else None
+    result = await off_loop(targets.decide, portal(request), user, request.path_params["staff_id"],
+                            request.path_params["action"], comment)
+    return ok_json(result)
+
+
+# -- pages --------------------------------------------------------------------------------
+
+
+async def department_page(request: Request) -> Response:
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id)
+    p = portal(request)
+    lines = await off_loop(targets.listing, p, user, department_id, None)
+    return page(request, "targets_list.html", f"{_department_name(request, department_id)}：个性工作目标",
+                department_id=department_id, department_name=_department_name(request, department_id),
+                people=lines, states=(*rules.STATES, targets.NOT_STARTED))
+
+
+async def review_page(request: Request) -> Response:
+    user = require(request, "leader", "hr")
+    lines = await off_loop(targets.listing, portal(request), user, None, rules.SUBMITTED)
+    return page(request, "targets_review.html", "待审定的个性工作目标", people=lines,
+                notice=NOTICES.get(request.query_params.get("notice", "")))
+
+
+async def person_page(request: Request) -> Response:
+    require_department(request, request.path_params["department_id"])
+    member = _member(request)
+    return await _person(request, member, notice=NOTICES.get(request.query_params.get("notice", "")))
+
+
+async def person_post(request: Request) -> Response:
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id)
+    member = _member(request)
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    check_csrf(request, str(form.get("csrf") or ""))
+    action = str(form.get("action") or "")
+    comment = str(form.get("comment") or "")
+    rows = rules.rows_from_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
+    p = portal(request)
+    try:
+        if action in (rules.SAVE, rules.SUBMIT):
+            await off_loop(lambda: targets.save(p, user, member.staff_id, rows, submit=action == rules.SUBMIT))
+        elif action in targets.DECISIONS:
+            await off_loop(targets.decide, p, user, member.staff_id, action, comment)
+        else:
+            raise bad_request("unknown_action", "请选择要进行的操作")
+    except ApiError as exc:
+        typed = rows if action in (rules.SAVE, rules.SUBMIT) else None
+        return await _person(request, member, error=exc, typed_rows=typed, comment=comment)
+    if user.role == "leader":
+        return RedirectResponse(f"/board/review?notice={action}", status_code=303)
+    return RedirectResponse(f"/board/{department_id}/targets/{member.staff_id}?notice={action}", status_code=303)
+
+
+async def _person(request: Request, member: StaffMember, *, notice: str | None = None,
+                  error: ApiError | None = None, typed_rows: list[dict[str, Any]] | None = None,
+                  comment: str = "") -> Response:
+    user = require(request)
+    data = await off_loop(targets.view, portal(request), user, member.staff_id)
+    rows = typed_rows if typed_rows is not None else data["rows"]
+    editable = rules.SAVE in data["actions"]
+    shown = [*rows, *({} for _ in range(BLANK_ROWS))] if editable else rows
+    return page(request, "targets_person.html", f"{member.name}的个性工作目标", status=error.status if error else 200,
+                person=data, rows=shown, editable=editable, columns=rules.COLUMNS, notice=notice, error=error,
+                comment=comment, labels=rules.ACTION_LABELS,
+                department_name=_department_name(request, member.department))
+
+
+def _member(request: Request) -> StaffMember:
+    member = portal(request).member(request.path_params["staff_id"])
+    if member.department != request.path_params["department_id"]:
+        raise not_found("unknown_staff", "本部门名册中没有该教职工")
+    return member
+
+
+def _department_name(request: Request, department_id: str) -> str:
+    department = portal(request).content.department(department_id)
+    return department.name if department else department_id
