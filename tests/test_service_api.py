@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ from helpers import (
 )
 
 from service.config import Settings
+from service.portal import Upload
 
 SMALL_DEPT = "xljy"  # 4 people
 
@@ -587,3 +589,91 @@ def test_exports_are_hr_only(service: Service) -> None:
     for path in ("/hr/export.xlsx", "/hr/contracts.zip"):
         assert service.client.get(path).status_code == 401
     assert "export.completion" not in audit_actions(service.settings)
+
+
+def test_concurrent_uploads_for_one_person_get_distinct_versions(service: Service) -> None:
+    staff_id = members(service, DEPT)[6]
+    service.ensure_user("clerk")
+    user = service.portal.user_named("clerk")
+    assert user is not None
+    versions: list[int] = []
+
+    def send(i: int) -> None:
+        record, _ = service.portal.upload_contract(user, staff_id, Upload(io.BytesIO(PDF + bytes([i])), "a.pdf"))
+        versions.append(record["version"])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(versions) == list(range(1, 9))
+    listed = staff_of(service.client, DEPT, service.bearer("clerk"))[staff_id]["versions"]
+    assert [v["version"] for v in listed] == list(range(1, 9))
+    assert len({v["sha256"] for v in listed}) == 8
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_is_stored_once(service: Service,
+                                                                       clerk: dict[str, str]) -> None:
+    staff_id = members(service, DEPT)[7]
+    headers = {**clerk, "Idempotency-Key": "scan-42"}
+    first = upload(service.client, staff_id, PDF, headers=headers)
+    again = upload(service.client, staff_id, PDF, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert len(stored_files(service.settings)) == 1
+    assert len(staff_of(service.client, DEPT, clerk)[staff_id]["versions"]) == 1
+
+
+def test_errors_are_json_with_a_chinese_message(service: Service, clerk: dict[str, str]) -> None:
+    for method, path, statuses in (("GET", "/api/contracts", (404, 405)), ("GET", "/api/nothing-here", (404,)),
+                                   ("DELETE", f"/api/completion/{DEPT}", (405,))):
+        response = service.client.request(method, path, headers=clerk)
+        assert response.status_code in statuses, path
+        body = response.json()
+        assert set(body) >= {"error", "code"}
+        assert not body["error"].isascii()
+
+
+# -- the HR board ----------------------------------------------------------------------------------
+
+
+def test_hr_board_puts_overdue_departments_first(service: Service, hr: dict[str, str]) -> None:
+    small = members(service, SMALL_DEPT)
+    for staff_id in small:
+        upload(service.client, staff_id, PDF, headers=hr)
+    upload(service.client, members(service, DEPT)[0], PDF, headers=hr)
+    service.clock.set(AFTER_DEADLINE)
+    page = parse_html(service.hr_session().get("/board").text)
+    table = page.find("table", data_board_table=True)
+    assert table is not None
+    rows = [row for row in table.find_all("tr") if row.find("td") is not None]
+    overdue = [("overdue-row" in row.attrs.get("class", "")) for row in rows]
+    assert overdue == sorted(overdue, reverse=True)  # every overdue row before the others
+    names = [row.find("td").text for row in rows]  # type: ignore[union-attr]
+    assert names[-1] == "学历教育指导中心"  # the only department with nobody outstanding
+    progress = [row.find(role="progressbar") for row in rows]
+    assert all(p is not None for p in progress)
+    assert progress[-1].attrs["aria-valuenow"] == "100.0"  # type: ignore[union-attr]
+
+
+def test_department_drill_down_shows_status_versions_and_who_uploaded_when(service: Service) -> None:
+    people = members(service, DEPT)
+    clerk = service.bearer("clerk")
+    upload(service.client, people[0], PDF, headers=clerk)
+    upload(service.client, people[0], PNG, headers=clerk)
+    service.client.put(f"/api/completion/{DEPT}", headers=clerk,
+                       json={"entries": [{"staff_id": people[1], "status": "长期事假"}]})
+    for browser in (service.hr_session(), service.session("clerk")):
+        page = parse_html(browser.get(f"/board/{DEPT}").text)
+        table = page.find("table", class_="portal-table")
+        assert table is not None
+        rows = {row[0]: row for row in table.rows()}
+        stamp = service.clock.now().isoformat(timespec="seconds")
+        assert "第1版" in rows[people[0]][4] and "第2版" in rows[people[0]][4]
+        assert "clerk" in rows[people[0]][4] and stamp in rows[people[0]][4]
+        selected = {s.attrs["name"]: next((o.attrs["value"] for o in s.find_all("option") if "selected" in o.attrs), None)
+                    for s in table.find_all("select")}
+        assert selected[f"status:{people[0]}"] == "完成"
+        assert selected[f"status:{people[1]}"] == "长期事假"
+        assert selected[f"status:{people[2]}"] == ""
