@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
+import json
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -677,3 +679,27 @@ def test_department_drill_down_shows_status_versions_and_who_uploaded_when(servi
         assert selected[f"status:{people[0]}"] == "完成"
         assert selected[f"status:{people[1]}"] == "长期事假"
         assert selected[f"status:{people[2]}"] == ""
+
+
+def test_the_audit_log_records_who_did_what_in_a_chain(service: Service) -> None:
+    people = members(service, DEPT)
+    browser = service.session("clerk")
+    csrf = page_csrf(browser, f"/board/{DEPT}")
+    record = browser.post("/api/contracts", data={"staff_id": people[0], "csrf": csrf},
+                          files={"file": ("a.pdf", PDF, "application/pdf")}).json()
+    browser.put(f"/api/completion/{DEPT}", headers={"x-csrf-token": csrf},
+                json={"entries": [{"staff_id": people[1], "status": "病假"}]})
+    service.hr_session().get("/hr/export.xlsx")
+    entries = [json.loads(line) for line in
+               (service.settings.data_dir / "audit.log").read_text(encoding="utf-8").splitlines()]
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    assert all(later["prev"] == earlier["hash"] for earlier, later in itertools.pairwise(entries))
+    by_action = {e["action"]: e for e in entries}
+    assert [e["actor"] for e in entries if e["action"] == "login"] == ["clerk", "hr"]
+    upload_entry = by_action["contract.upload"]
+    assert upload_entry["actor"] == "clerk"
+    assert {k: upload_entry["detail"][k] for k in ("staff_id", "version", "sha256", "id")} == {
+        "staff_id": people[0], "version": 1, "sha256": sha256(PDF), "id": record["id"]}
+    assert by_action["completion.update"]["detail"] == {"department": DEPT, "changes": {people[1]: "病假"}}
+    assert by_action["export.completion"]["actor"] == "hr"
+    assert all(dt.datetime.fromisoformat(e["at"]).tzinfo is not None for e in entries)
