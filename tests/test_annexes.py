@@ -173,7 +173,7 @@ def test_targets_blank_form(shipped_content: Content) -> None:
         "序号", "目标内容", "分值\n60分", "佐证材料及分值", "完成时限", "备注"]
     assert [sheet[f"A{r}"].value for r in range(5, 19)] == list(range(1, 15))
     assert sheet["A19"].value == "合计"
-    assert sheet["C19"].value == "=SUM(C5:C18)"
+    assert sheet["C19"].value == '=IF(COUNT(C5:C18)=0,"",SUM(C5:C18))'  # blank on a blank form
     assert_print_setup(sheet, landscape=True, title_rows="$4:$4")
     assert_identity_sheet(book, annex=3, department="", staff_id="", first_row=5, last_row=18)
 
@@ -216,7 +216,7 @@ def test_targets_total_formula_and_warning(shipped_content: Content) -> None:
     assert sheet[f"A{last}"].value == 22
     assert sheet[f"B{last - 2}"].value == "目标19"
     total = last + 1
-    assert sheet[f"C{total}"].value == f"=SUM(C5:C{last})"
+    assert sheet[f"C{total}"].value == f'=IF(COUNT(C5:C{last})=0,"",SUM(C5:C{last}))'
     warning = sheet[f"D{total}"].value
     assert warning.startswith("=IF(AND(COUNT(") and "<>60" in warning and "分值合计应为60分" in warning
     [rule_range] = list(sheet.conditional_formatting)

@@ -47,8 +47,8 @@ def new_document(*, landscape: bool = False) -> DocumentObject:
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = (height, width) if landscape else (width, height)
     section.left_margin = section.right_margin = Cm(2.0)
-    section.top_margin = Cm(1.8)
-    section.bottom_margin = Cm(1.5)
+    section.top_margin = Cm(1.6)
+    section.bottom_margin = Cm(1.3)
     return doc
 
 
@@ -109,6 +109,18 @@ def write_cell(cell: _Cell, text: str, *, align: WD_ALIGN_PARAGRAPH = CENTER, bo
         paragraph.paragraph_format.line_spacing = Pt(size * 1.35)  # exact: the same in Word and WPS
         if line:
             add_run(paragraph, line, size=size, bold=bold, font=font)
+
+
+def tight_cell(cell: _Cell, twips: int = 30) -> None:
+    """Narrow left and right cell margins, so a short label fits on one line."""
+    props = cell._tc.get_or_add_tcPr()
+    margins = OxmlElement("w:tcMar")
+    for side in ("w:left", "w:right"):
+        margin = OxmlElement(side)
+        margin.set(qn("w:w"), str(twips))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    props.append(margins)
 
 
 def new_table(doc: DocumentObject, rows: int, widths_cm: list[float]) -> Table:

@@ -14,7 +14,7 @@ from service.annexes.styles import TITLE_FONT
 from service.models import COL_CONTENT, CommonTarget, Content, StaffMember, TargetRow
 from service.pages import ANNEX_TITLES, num
 
-CONTRACT_WIDTHS = [2.2, 5.9, 1.4, 7.5]  # section, task, points, requirement (cm, 17 in all)
+CONTRACT_WIDTHS = [2.3, 5.9, 1.3, 7.5]  # section, task, points, requirement (cm, 17 in all)
 COMMON_WIDTHS = [7.2, 1.8, 8.0]
 BLANK_INDIVIDUAL_ROWS = 6
 CONTRACT_VERSION = layout_version(1, "docx", 1, (texts.CONTRACT_TASK, texts.CONTRACT_POINTS,
@@ -141,4 +141,5 @@ def _section(table: Table, first: int, count: int, label: str) -> None:
     top = table.cell(first, 0)
     if count > 1:
         top = top.merge(table.cell(first + count - 1, 0))
-    w.write_cell(top, label, bold=True, size=w.BODY_PT)
+    w.tight_cell(top)
+    w.write_cell(top, label, bold=True, size=w.TABLE_PT + 0.5)

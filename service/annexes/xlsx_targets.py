@@ -84,7 +84,7 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
     points = f"{POINTS_COL}{FIRST_ROW}:{POINTS_COL}{last}"
     total = last + 1
     x.merge(sheet, f"A{total}:B{total}", texts.TOTAL, font=x.FONT_HEAD, border=True)
-    x.formula(sheet, f"{POINTS_COL}{total}", f"=SUM({points})")
+    x.formula(sheet, f"{POINTS_COL}{total}", f'=IF(COUNT({points})=0,"",SUM({points}))')
     x.merge(sheet, f"D{total}:F{total}", None, border=True, font=WARNING_FONT)
     x.formula(sheet, f"D{total}",
               f'=IF(AND(COUNT({points})>0,SUM({points})<>{budget}),'
