@@ -1,0 +1,202 @@
+"""Scores through HTTP: the issue's hand-computed case, the score sheet, and privacy.
+
+招生办公室 (zsb, five people). Annex 2: c1 5, c2 5, c3 8, c4 5, c5 5, c6 8, c7 4 = 40.
+Events: c1 rule 1 (2 points, January), c2 rule 1 (3 points, February), c4 rule 2 (3 points)
+in February and again in March: 6 > 5, capped at 5. Common = 40 − 2 − 3 − 5 = 30 for
+everyone in zsb, minus each person's own 其他项目.
+Business = mean of the months reported (settings: average).
+
+    person  business Jan Feb Mar  其他项目     common  business  total
+    100183  50 55 60               –          30      55        85
+    100185  40 45 —                1 (Feb)    29      42.5      71.5
+    100186  60 60 60               –          30      60        90
+    100187  30 36 42               .5 + .5    29      36        65
+    100189  — — — (on leave)       –          30      —         —
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from helpers import Service, built_site, page_csrf, parse_html, running_service
+
+from service.config import Settings
+
+DEPT = "zsb"
+BUSINESS = {"100183": (50, 55, 60), "100185": (40, 45, None), "100186": (60, 60, 60),
+            "100187": (30, 36, 42), "100189": (None, None, None)}
+OTHER = {("100185", 2): 1, ("100187", 1): 0.5, ("100187", 3): 0.5}
+EXPECTED = {"100183": (30, 55, 85), "100185": (29, 42.5, 71.5), "100186": (30, 60, 90),
+            "100187": (29, 36, 65), "100189": (30, None, None)}
+EVENTS = (("c1", 0, "2019-01-15", "校园内发现邪教宣传品"), ("c2", 0, "2019-02-10", "管理不当造成财产损失"),
+          ("c4", 1, "2019-02-20", "部门人员被通报批评累计三人次"), ("c4", 1, "2019-03-12", "再次累计三人次"))
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[Service]:
+    with running_service(settings, now=dt.datetime(2019, 4, 10, 9, 0)) as svc:
+        svc.add_user("zsb-clerk", "department", DEPT)
+        yield svc
+
+
+@pytest.fixture
+def scored(service: Service) -> Service:
+    """The issue's case entered through the API: four events, three months of summaries."""
+    hr = service.bearer("hr")
+    for item, rule, at, note in EVENTS:
+        response = service.client.post("/api/score-events", headers=hr, json={
+            "department": DEPT, "item_id": item, "rule_index": rule, "note": note, "at": at})
+        assert response.status_code == 201, response.text
+    clerk = service.bearer("zsb-clerk")
+    for month in (1, 2, 3):
+        rows = []
+        for staff_id, results in BUSINESS.items():
+            business = results[month - 1]
+            rows.append({"工号": staff_id, "出勤": 21 if business is not None else 0, "病假": 0 if business else 21,
+                         "其他项目": OTHER.get((staff_id, month), 0),
+                         "业务工作目标": "" if business is None else business})
+        response = service.client.put(f"/api/monthly/{DEPT}/{month}", json={"rows": rows}, headers=clerk)
+        assert response.status_code == 200, response.text
+    return service
+
+
+def scores(service: Service, headers: dict[str, str], **params: Any) -> dict[str, dict[str, Any]]:
+    response = service.client.get("/api/scores", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return {p["staff_id"]: p for p in response.json()["people"]}
+
+
+def test_each_member_gets_the_hand_computed_scores(scored: Service) -> None:
+    people = scores(scored, scored.bearer("hr"))
+    for staff_id, (common, business, total) in EXPECTED.items():
+        person = people[staff_id]
+        assert (person["common"], person["business"], person["total"]) == (common, business, total), staff_id
+    assert people["100183"]["common_by_item"] == {"c1": 3, "c2": 2, "c3": 8, "c4": 0, "c5": 5, "c6": 8, "c7": 4}
+    ranks = {s: (people[s]["rank"], people[s]["department_rank"]) for s in EXPECTED}
+    assert ranks == {"100186": (1, 1), "100183": (2, 2), "100185": (3, 3), "100187": (4, 4), "100189": (None, None)}
+    elsewhere = next(p for p in people.values() if p["department"] == "cwc")
+    assert (elsewhere["common"], elsewhere["business"], elsewhere["total"]) == (40, None, None)
+
+    months = {m["month"]: m for m in people["100183"]["months"]}
+    assert (months[2]["common"], months[2]["business"], months[2]["total"]) == (34, 55, 89)  # c2 3 + c4 3
+    january = scores(scored, scored.bearer("hr"), month=1)
+    assert (january["100183"]["common"], january["100183"]["total"]) == (38, 88)
+    assert (january["100187"]["common"], january["100187"]["total"]) == (37.5, 67.5)
+
+
+def test_events_are_validated_and_only_hr_records_them(service: Service) -> None:
+    hr = service.bearer("hr")
+    bad_rule = service.client.post("/api/score-events", headers=hr,
+                                   json={"department": DEPT, "item_id": "c3", "rule_index": 1})
+    assert bad_rule.status_code == 422 and "只有 1 条评分标准" in bad_rule.json()["error"]
+    too_much = service.client.post("/api/score-events", headers=hr,
+                                   json={"department": DEPT, "item_id": "c7", "rule_index": 0, "points": 5})
+    assert too_much.status_code == 422 and "不超过该项分值 4" in too_much.json()["error"]
+    clerk = service.client.post("/api/score-events", headers=service.bearer("zsb-clerk"),
+                                json={"department": DEPT, "item_id": "c7", "rule_index": 0})
+    assert clerk.status_code == 403
+    made = service.client.post("/api/score-events", headers=hr, json={"department": DEPT, "item_id": "c7",
+                                                                       "rule_index": 0, "points": 1.5})
+    assert made.status_code == 201 and made.json()["deduction"] == 1.5
+    assert scores(service, hr)["100183"]["common"] == 38.5
+    assert service.client.delete(f"/api/score-events/{made.json()['id']}", headers=hr).status_code == 204
+    assert scores(service, hr)["100183"]["common"] == 40
+
+
+def test_the_event_form_on_the_scores_page(service: Service) -> None:
+    browser = service.hr_session()
+    csrf = page_csrf(browser, "/board/scores")
+    refused = browser.post("/board/score-events", data={"csrf": csrf, "department": DEPT, "rule": "c7:0",
+                                                       "points": "9", "note": "招生未完成"})
+    assert refused.status_code == 422
+    page = parse_html(refused.text)
+    assert page.find("textarea", name="note").text == "招生未完成"  # type: ignore[union-attr]
+    done = browser.post("/board/score-events", data={"csrf": csrf, "department": DEPT, "rule": "c7:0",
+                                                    "note": "招生未完成"})
+    assert done.status_code == 303
+    page = parse_html(browser.get("/board/scores", params={"department": DEPT}).text)
+    row = page.find("table", data_scores_table=True).find("tr", data_staff="100183")  # type: ignore[union-attr]
+    assert row is not None and row.find(data_common=True).text == "36"  # type: ignore[union-attr]
+
+
+def test_the_score_sheet_has_everyone_with_the_boards_figures(scored: Service) -> None:
+    people = scores(scored, scored.bearer("hr"))
+    response = scored.client.get("/hr/scores.xlsx", headers=scored.bearer("hr"))
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = book["得分排名"]
+    header = [c.value for c in sheet[2]]
+    col = {name: header.index(next(h for h in header if str(h).startswith(name))) for name in
+           ("工号", "姓名", "共性目标得分", "业务工作目标得分", "总分", "全院名次")}
+    found = {}
+    for row in sheet.iter_rows(min_row=3, values_only=True):
+        found[row[col["工号"]]] = row
+    roster = {m.staff_id for m in scored.portal.content.roster}
+    assert set(found) == roster == set(people)
+
+    def value(cell: Any) -> Any:
+        return None if cell == "—" else cell
+
+    for staff_id, person in people.items():
+        row = found[staff_id]
+        assert row[col["姓名"]] == person["name"]
+        assert (value(row[col["共性目标得分"]]), value(row[col["业务工作目标得分"]]), value(row[col["总分"]]),
+                value(row[col["全院名次"]])) == (person["common"], person["business"], person["total"], person["rank"])
+    page = parse_html(scored.hr_session().get("/board/scores").text)
+    board = {r[2]: r for r in page.find("table", data_scores_table=True).rows()}  # type: ignore[union-attr]
+    assert board["100185"][5:8] == ["29", "42.5", "71.5"]
+    assert len(board) == len(roster)
+
+
+def test_scores_are_never_public(scored: Service) -> None:
+    names = [m.name for m in scored.portal.content.members(DEPT)]
+    assert scored.client.get("/api/scores").status_code == 401
+    assert scored.client.get("/hr/scores.xlsx").status_code == 401
+    assert scored.client.get("/api/score-events").status_code == 401
+    assert scored.client.get("/board/scores", headers={"accept": "text/html"}).status_code == 303
+    status = scored.client.get("/api/status")
+    assert status.status_code == 200
+    assert not any(name in status.text for name in names) and "100183" not in status.text
+    assert not {"common", "business", "total", "score", "scores"} & set(_keys(status.json()))
+    scored.settle()
+    page = scored.status_page.read_text(encoding="utf-8")
+    assert not any(name in page for name in names) and "得分" not in page and "总分" not in page
+    for path in _html_files(built_site()):
+        text = path.read_text(encoding="utf-8")
+        assert not any(name in text for name in names), path
+
+
+def test_a_department_sees_only_its_own_people_and_a_leader_may_view(scored: Service) -> None:
+    own = scores(scored, scored.bearer("zsb-clerk"))
+    assert set(own) == set(EXPECTED)
+    assert scored.client.get("/api/scores", params={"department": "cwc"},
+                             headers=scored.bearer("zsb-clerk")).status_code == 403
+    assert set(scores(scored, scored.bearer("clerk"))).isdisjoint(EXPECTED)
+    assert scored.client.get("/hr/scores.xlsx", headers=scored.bearer("zsb-clerk")).status_code == 403
+    assert scores(scored, scored.bearer("boss"))["100186"]["total"] == 90
+    page = parse_html(scored.session("zsb-clerk").get("/board/scores").text)
+    shown = {r[2] for r in page.find("table", data_scores_table=True).rows()}  # type: ignore[union-attr]
+    assert shown == set(EXPECTED)
+    progress = scored.client.get("/api/progress", headers=scored.bearer("zsb-clerk")).json()
+    assert [d["id"] for d in progress["departments"]] == [DEPT]
+
+
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield key
+            yield from _keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _keys(inner)
+
+
+def _html_files(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
