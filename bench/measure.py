@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -169,3 +170,26 @@ def reads(college: College, cookie: str, count: int) -> dict[str, Run]:
         found["status"].append(client.run(port, [status] * 10, 1, expect=(200,)))
         found["board"].append(client.run(port, [board] * 10, 1, expect=(200,)))
     return {k: Comparison.pooled(v) for k, v in found.items()}
+
+
+def reads_during_uploads(college: College, scan: bytes, uploads: int, concurrency: int) -> tuple[Run, Run]:
+    """GET /api/status from one more client while `concurrency` clients upload: (reads, uploads)."""
+    assert college.server is not None
+    port = college.server.port
+    status = client.Request("GET", "/api/status", None, {"Accept": "application/json"})
+    done = threading.Event()
+    runs: list[Run] = []
+
+    def reader() -> None:
+        while not done.is_set():
+            runs.append(client.run(port, [status] * 5, 1, expect=(200,)))
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    try:
+        upload_run = client.run(port, upload_requests(college, scan, uploads, random.Random(11), token=college.token),
+                                concurrency)
+    finally:
+        done.set()
+        thread.join()
+    return Comparison.pooled(runs), upload_run

@@ -23,12 +23,12 @@ class Plan:
     large: int = 10_000
     uploads: int = 400  # per concurrent run
     concurrency: int = 16
-    rounds: int = 2  # alternating bare/service runs per size
+    rounds: int = 3  # alternating bare/service runs per size
     scan_kb: int = 100
     builds: int = 3
     publishes: int = 50
-    sequential_blocks: int = 5
-    sequential_per_block: int = 15
+    sequential_blocks: int = 6
+    sequential_per_block: int = 20
     reads: int = 200
     extras: bool = True  # targets and monthly summaries in the partitions
     keep: bool = False
@@ -119,16 +119,19 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     assert large.server is not None
     cookie = client.login(large.server.port, synthetic.BENCH_USER, synthetic.BENCH_PASSWORD)
     read = measure.reads(large, cookie, plan.reads)
+    settle()
+    log(f"reads at N={large.n} while {plan.concurrency} clients upload")
+    busy_reads, _ = measure.reads_during_uploads(large, scan, plan.uploads, plan.concurrency)
     peak = {c.n: c.server.peak_rss_mb() for c in colleges.values() if c.server}
 
-    rows = _rows(plan, colleges, regen, compared, plain, sequential, read, peak)
+    rows = _rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak)
     notes = _notes(plan, colleges, populated)
     return rows, notes
 
 
 def _rows(plan: Plan, colleges: dict[int, College], regen: dict[int, list[float]],
           compared: dict[int, measure.Comparison], plain: measure.Comparison,
-          sequential: dict[int, list[float]], read: dict[str, measure.Run],
+          sequential: dict[int, list[float]], read: dict[str, measure.Run], busy_reads: measure.Run,
           peak: dict[int, float]) -> list[Row]:
     small, large = colleges[plan.small], colleges[plan.large]
     rows: list[Row] = []
@@ -157,6 +160,9 @@ def _rows(plan: Plan, colleges: dict[int, College], regen: dict[int, list[float]
         got = read[key]
         rows.append(Row(f"4 ({key})", f"{label} at N={large.n:,}, p50 / p95",
                         f"{ms(got.p50)} / {ms(got.p95)}", "p95 < 50 ms", got.p95 < 0.050))
+    rows.append(Row("4 (busy)", f"`GET /api/status` at N={large.n:,} while {plan.concurrency} clients upload",
+                    f"{ms(busy_reads.p50)} / {ms(busy_reads.p95)} ({len(busy_reads.latencies)} requests)",
+                    "—", None))
     build_small, build_large = median(small.builds), median(large.builds)
     rows.append(Row("5", f"`portal build`: N={large.n:,} ÷ N={small.n:,} roster entries",
                     f"{build_large:.2f} s ÷ {build_small:.2f} s = {build_large / build_small:.2f}", "≤ 1.5",
@@ -188,6 +194,7 @@ def _notes(plan: Plan, colleges: dict[int, College], populated: dict[int, synthe
         f"Row 3: one client, sequential uploads, {plan.sequential_blocks} alternating blocks of "
         f"{plan.sequential_per_block} per size; medians of the client-side latency.",
         f"Row 4: {plan.reads} requests each, one client, after the upload runs; the board as an HR session "
-        "logged in through the login form.",
+        "logged in through the login form. \"4 (busy)\": the same status read from one more client during a "
+        "further upload run.",
         "Row 5: the medians of row 1's builds. Row 6: VmHWM of the `portal serve` process after all of the above.",
     ]

@@ -15,7 +15,7 @@ import os
 import random
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -131,8 +131,8 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
     rng = random.Random(seed)
     settings = bench_settings(data_dir, SOURCE, data_dir / "site-unused")
     data_dir.mkdir(parents=True, exist_ok=True)
-    start = dt.datetime(content.settings.year, 4, 20, 10, tzinfo=dt.UTC)
-    portal = Portal(settings, content, lambda: start)
+    clock = [dt.datetime(content.settings.year, 4, 20, 2, tzinfo=dt.UTC)]
+    portal = Portal(settings, content, lambda: clock[0])
     scan = sample_pdf(scan_size, seed)
     contracts = statuses = 0
     with no_fsync():
@@ -153,53 +153,47 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
                 portal.set_completion(hr, department.id, entries)
                 statuses += len(entries)
         targets = add_targets(portal, content) if extras else 0
+        clock[0] = dt.datetime(content.settings.year + 1, 1, 4, 2, tzinfo=dt.UTC)  # the whole year reported
         monthly = add_monthly(portal, content, rng) if extras else 0
     return Populated(contracts, statuses, targets, monthly)
 
 
-# Individual target sets and monthly summaries have no use case in service/ yet (there is no
-# service/workflows.py or Portal method for them when this was written). Until there is, they
-# are written straight through `Store.insert` into each department's partition, in the
-# shapes of service/targets.py (TargetLine rows, states) and service/scoring.py
-# (MonthlySummary of MonthlyRow), so the partitions have a realistic size. When the service
-# grows those use cases, call them here instead, as `populate` does for contracts.
+# Individual target sets and monthly summaries go through the service's own use cases
+# (service/workflows/targets.py, monthly.py): each set is saved, submitted and approved,
+# each month submitted, in each department's partition, as in real use.
 
 
 def add_targets(portal: Portal, content: Content) -> int:
     """One approved individual target set (annex 3) per person, from the role's template."""
-    from service.targets import APPROVED, template_rows
+    from service.targets import APPROVE, template_rows
+    from service.workflows import targets
 
+    hr, leader = auth.User(BENCH_USER, "hr"), auth.User("bench-leader", "leader")
     count = 0
-    stamp = portal.now().isoformat(timespec="seconds")
     for member in content.roster:
         role = content.role(member.role)
         if role is None:
             continue
         rows = [line.as_dict() for line in template_rows(role)]
-        portal.store.insert(member.department, "targets", {
-            "staff_id": member.staff_id, "state": APPROVED, "rows": rows,
-            "history": [{"action": "approve", "by": "leader", "at": stamp}],
-        })
+        targets.save(portal, hr, member.staff_id, rows, submit=True)
+        targets.decide(portal, leader, member.staff_id, APPROVE)
         count += 1
     return count
 
 
 def add_monthly(portal: Portal, content: Content, rng: random.Random) -> int:
     """Twelve monthly summaries (annex 4) per department, one row per person."""
-    from service.scoring import MonthlyRow
+    from service.workflows import monthly
 
+    hr = auth.User(BENCH_USER, "hr")
     count = 0
     for department in content.departments:
         members = content.members(department.id)
         for month in range(1, 13):
-            rows = [asdict(MonthlyRow(staff_id=m.staff_id, attendance=rng.choice((20, 21, 22)),
-                                      personal_leave=rng.choice((0, 0, 0, 1)), late=rng.choice((0, 0, 1)),
-                                      business=round(rng.uniform(48, 60), 1)))
+            rows = [{"工号": m.staff_id, "出勤": rng.choice((20, 21, 22)), "事假": rng.choice((0, 0, 0, 1)),
+                     "迟到": rng.choice((0, 0, 1)), "业务工作目标": round(rng.uniform(48, 60), 1)}
                     for m in members]
-            portal.store.insert(department.id, "monthly", {
-                "month": month, "rows": rows, "submitted_by": BENCH_USER,
-                "submitted_at": f"{content.settings.year}-{month:02d}-04T10:00:00+08:00",
-            })
+            monthly.submit(portal, hr, department.id, month, rows)
             count += 1
     return count
 
