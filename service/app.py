@@ -33,6 +33,7 @@ from service.views.common import page
 
 log = logging.getLogger("portal")
 FORM_LIMIT = 4 * 1024 * 1024
+WORKBOOK_LIMIT = targets.WORKBOOK_LIMIT + 64 * 1024
 SESSION_HOURS = 8
 
 
@@ -49,6 +50,8 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/board/review", targets.review_page),
         Route("/board/{department_id}", pages.department),
         Route("/board/{department_id}/targets", targets.department_page),
+        Route("/board/{department_id}/targets/xlsx", targets.workbook_post, methods=["POST"],
+              max_body_size=WORKBOOK_LIMIT),
         Route("/board/{department_id}/targets/{staff_id}", targets.person_page, methods=["GET"]),
         Route("/board/{department_id}/targets/{staff_id}", targets.person_post, methods=["POST"],
               max_body_size=FORM_LIMIT),
@@ -70,6 +73,8 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/departments/{department_id}/staff", api.department_staff),
         Route("/api/departments/{department_id}/contracts/{contract_id}", api.download_contract),
+        Route("/api/departments/{department_id}/targets.xlsx", targets.api_workbook, methods=["POST"],
+              max_body_size=WORKBOOK_LIMIT),
         Route("/api/targets", targets.api_list),
         Route("/api/targets/{staff_id}", targets.api_get, methods=["GET"]),
         Route("/api/targets/{staff_id}", targets.api_save, methods=["PUT"], max_body_size=FORM_LIMIT),

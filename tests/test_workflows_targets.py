@@ -210,3 +210,52 @@ def test_the_form_flow_for_department_and_leader(service: Service) -> None:
 def test_someone_elses_person_under_a_department_url_is_404(service: Service) -> None:
     staff_id = people(service, OTHER_DEPT)[0]
     assert service.session("hr", service.hr_password).get(f"/board/{DEPT}/targets/{staff_id}").status_code == 404
+
+
+# -- the annex 3 workbook ---------------------------------------------------------------------------
+
+
+def filled_annex3(service: Service, staff_id: str, cells: dict[str, object] | None = None) -> bytes:
+    import io
+
+    import openpyxl
+
+    from service import annexes
+
+    member = service.portal.content.staff(staff_id)
+    assert member is not None
+    data = annexes.targets_xlsx(service.portal.content, member)
+    if not cells:
+        return data
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    for ref, value in cells.items():
+        book["附件3"][ref] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_the_annex3_workbook_saves_or_submits_a_set(service: Service, clerk: dict[str, str]) -> None:
+    first, second = people(service)[:2]
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    url = f"/api/departments/{DEPT}/targets.xlsx"
+    response = service.client.post(url, headers=clerk, data={"submit": "true"},
+                                   files={"file": ("附件3.xlsx", filled_annex3(service, first), xlsx)})
+    assert response.status_code == 200, response.text
+    assert response.json()["staff_id"] == first and response.json()["state"] == "已提交"
+    assert response.json()["total"] == 60
+
+    short = filled_annex3(service, second, {"C5": 1})
+    refused = service.client.post(url, headers=clerk, files={"file": ("附件3.xlsx", short, xlsx)})
+    assert refused.status_code == 422 and "实际为" in refused.json()["error"]
+    other = service.client.post(f"/api/departments/{OTHER_DEPT}/targets.xlsx", headers=service.bearer("other"),
+                                files={"file": ("附件3.xlsx", filled_annex3(service, second), xlsx)})
+    assert other.status_code == 422  # a 机械工程系 person on 电气工程系's upload
+    assert service.client.post(url, headers=clerk, files={"file": ("x.xlsx", b"not a workbook", xlsx)}).status_code == 415
+
+    browser = service.session("clerk")
+    path = f"/board/{DEPT}/targets"
+    done = browser.post(f"{path}/xlsx", data={"csrf": page_csrf(browser, path)},
+                        files={"file": ("附件3.xlsx", filled_annex3(service, second), xlsx)})
+    assert done.status_code == 303 and done.headers["location"] == f"{path}/{second}?notice=save"
+    assert get_set(service, clerk, second)["state"] == "草稿"

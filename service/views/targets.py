@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service import targets as rules
-from service.errors import ApiError, bad_request, not_found
+from service.auth import User
+from service.errors import ApiError, bad_request, forbidden, not_found
 from service.models import StaffMember
 from service.views.common import (
     check_csrf,
@@ -23,6 +25,7 @@ from service.views.common import (
 from service.workflows import targets
 
 MAX_FORM_FIELDS = 6 * targets.MAX_RAW_ROWS + 10
+WORKBOOK_LIMIT = 10 * 1024 * 1024  # service.workbooks refuses larger ones too
 BLANK_ROWS = 3
 NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已提交，等待主管院领导审定。",
            "withdraw": "个性目标已撤回，可继续修改。", "approve": "个性目标已审定通过。",
@@ -74,14 +77,50 @@ async def api_decide(request: Request) -> JSONResponse:
 # -- pages --------------------------------------------------------------------------------
 
 
-async def department_page(request: Request) -> Response:
+def require_reader(request: Request, department_id: str) -> User:
+    """Target sets are read by HR, the leaders and the department itself."""
+    user = require(request)
+    portal(request).department_or_404(department_id)
+    if not targets.may_read(user, department_id):
+        raise forbidden("您的账号只能查看本部门的个性目标")
+    return user
+
+
+async def department_page(request: Request, error: ApiError | None = None) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id)
+    user = require_reader(request, department_id)
     p = portal(request)
     lines = await off_loop(targets.listing, p, user, department_id, None)
     return page(request, "targets_list.html", f"{_department_name(request, department_id)}：个性工作目标",
-                department_id=department_id, department_name=_department_name(request, department_id),
-                people=lines, states=(*rules.STATES, targets.NOT_STARTED))
+                status=error.status if error else 200, department_id=department_id,
+                department_name=_department_name(request, department_id), people=lines,
+                can_write=user.may_write(department_id), notice=None, error=error)
+
+
+async def api_workbook(request: Request) -> JSONResponse:
+    """A filled annex 3 workbook (multipart: file, submit=true|false); the person is read from it."""
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id, write=True)
+    form = await request.form(max_files=1, max_fields=4)
+    check_csrf(request, str(form.get("csrf") or ""))
+    data, submit = await _workbook(form)
+    return ok_json(await off_loop(lambda: targets.save_workbook(portal(request), user, department_id, data,
+                                                                submit=submit)))
+
+
+async def workbook_post(request: Request) -> Response:
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id, write=True)
+    form = await request.form(max_files=1, max_fields=4)
+    check_csrf(request, str(form.get("csrf") or ""))
+    try:
+        data, submit = await _workbook(form)
+        result = await off_loop(lambda: targets.save_workbook(portal(request), user, department_id, data,
+                                                              submit=submit))
+    except ApiError as exc:
+        return await department_page(request, error=exc)
+    action = rules.SUBMIT if submit else rules.SAVE
+    return RedirectResponse(f"/board/{department_id}/targets/{result['staff_id']}?notice={action}", status_code=303)
 
 
 async def review_page(request: Request) -> Response:
@@ -92,14 +131,14 @@ async def review_page(request: Request) -> Response:
 
 
 async def person_page(request: Request) -> Response:
-    require_department(request, request.path_params["department_id"])
+    require_reader(request, request.path_params["department_id"])
     member = _member(request)
     return await _person(request, member, notice=NOTICES.get(request.query_params.get("notice", "")))
 
 
 async def person_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id)
+    user = require_reader(request, department_id)
     member = _member(request)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
@@ -134,6 +173,16 @@ async def _person(request: Request, member: StaffMember, *, notice: str | None =
                 person=data, rows=shown, editable=editable, columns=rules.COLUMNS, notice=notice, error=error,
                 comment=comment, labels=rules.ACTION_LABELS,
                 department_name=_department_name(request, member.department))
+
+
+async def _workbook(form: FormData) -> tuple[bytes, bool]:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise bad_request("missing_file", "请选择填好的附件3工作簿（.xlsx）")
+    data = await upload.read(WORKBOOK_LIMIT + 1)
+    if len(data) > WORKBOOK_LIMIT:
+        raise ApiError(413, "too_large", "工作簿超过 10 MB 的大小限制")
+    return data, str(form.get("submit") or "").lower() in ("1", "true", "on", "yes")
 
 
 def _member(request: Request) -> StaffMember:

@@ -19,6 +19,7 @@ from service.workflows.common import comment_text, commit
 TABLE = "targets"
 NOT_STARTED = "未开始"
 MAX_RAW_ROWS = 2 * targets.MAX_ROWS
+UNREADABLE = ("xlsx_ole", "xlsx_not_zip", "xlsx_not_workbook", "xlsx_macro")  # not an .xlsx at all
 DECISIONS = (targets.WITHDRAW, targets.APPROVE, targets.RETURN)
 _STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
            "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409}
@@ -31,9 +32,14 @@ def refused(exc: targets.TransitionRefused) -> ApiError:
 # -- reading ------------------------------------------------------------------------------
 
 
+def may_read(user: User, department: str) -> bool:
+    """HR, the leaders who approve, and the person's own department read a set."""
+    return user.role in ("hr", "leader") or user.department == department
+
+
 def readable_member(portal: Portal, user: User, staff_id: str) -> StaffMember:
     member = portal.member(staff_id)
-    if not user.may_see(member.department):
+    if not may_read(user, member.department):
         raise forbidden("您的账号只能查看本部门教职工的个性目标")
     return member
 
@@ -71,7 +77,7 @@ def listing(portal: Portal, user: User, department: str | None = None,
     content = portal.content
     if department is not None:
         portal.department_or_404(department)
-        if not user.may_see(department):
+        if not may_read(user, department):
             raise forbidden("您的账号只能查看本部门的个性目标")
         docs = {d["staff_id"]: d for d in portal.store.records(department, TABLE)}
         members: list[StaffMember] = list(content.members(department))
@@ -127,6 +133,22 @@ def save(portal: Portal, user: User, staff_id: str, raw_rows: Any, *, submit: bo
         commit(portal, member.department, TABLE, doc, {"staff_id": staff_id}, user.username,
                f"targets.{action}", department=member.department, staff_id=staff_id, total=_total(rows))
     return view(portal, user, staff_id)
+
+
+def save_workbook(portal: Portal, user: User, department: str, data: bytes, *, submit: bool) -> dict[str, Any]:
+    """A filled annex 3 workbook (service/intake.py reads it) saved like the web form."""
+    from service.intake import read_targets
+    from service.workbooks import WorkbookRejected
+
+    portal.department_or_404(department)
+    if not user.may_write(department):
+        raise forbidden("您只能为本部门的教职工上传个性目标")
+    try:
+        staff_id, lines = read_targets(portal.content, department, data)
+    except WorkbookRejected as exc:
+        status = 413 if exc.code == "xlsx_too_large" else 415 if exc.code in UNREADABLE else 422
+        raise ApiError(status, exc.code, exc.message, problems=[p.message for p in exc.problems]) from None
+    return save(portal, user, staff_id, [targets.normalise_row(line) for line in lines], submit=submit)
 
 
 def decide(portal: Portal, user: User, staff_id: str, action: str, comment: Any = None) -> dict[str, Any]:
