@@ -200,3 +200,17 @@ def _keys(value: Any) -> Iterator[str]:
 
 def _html_files(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
+
+
+def test_the_board_links_to_progress_scores_and_the_review_queue(service: Service) -> None:
+    def links(username: str) -> set[str]:
+        client = service.hr_session() if username == "hr" else service.session(username)
+        page = parse_html(client.get("/board").text)
+        found = page.find(data_workflow_links=True)
+        assert found is not None
+        return {a.attrs["href"] for a in found.find_all("a")}
+
+    assert links("hr") == {"/board/progress", "/board/scores"}
+    assert links("boss") == {"/board/progress", "/board/scores", "/board/review"}
+    assert service.session("boss").get("/board/progress").status_code == 200
+    assert service.session("clerk").get("/board/progress").status_code == 403
