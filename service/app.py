@@ -28,7 +28,7 @@ from service.errors import ApiError, for_status
 from service.portal import Portal
 from service.rebuild import SiteRebuilder
 from service.status_page import StatusPublisher
-from service.views import api, duties, exports, monthly, pages, scores, targets
+from service.views import api, duties, exports, forms, monthly, pages, scores, targets
 from service.views.common import page
 
 log = logging.getLogger("portal")
@@ -68,9 +68,16 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/board/{department_id}/completion", pages.completion_form_post, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/contracts/{contract_id}", api.download_contract),
+        Route("/board/{department_id}/completion/xlsx", forms.completion_upload, methods=["POST"],
+              max_body_size=forms.WORKBOOK_LIMIT),
+        Route("/board/{department_id}/forms/annex5.xlsx", forms.completion_form),
+        Route("/board/{department_id}/forms/annex4.xlsx", forms.monthly_form),
+        Route("/board/{department_id}/forms/{staff_id}/{annex:str}", forms.person_form),
         Route("/api/status", api.status),
         Route("/api/contracts", api.upload_contract, methods=["POST"], max_body_size=upload_limit),
         Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/completion/{department_id}/xlsx", forms.completion_upload, methods=["POST"],
+              max_body_size=forms.WORKBOOK_LIMIT),
         Route("/api/departments/{department_id}/staff", api.department_staff),
         Route("/api/departments/{department_id}/contracts/{contract_id}", api.download_contract),
         Route("/api/departments/{department_id}/targets.xlsx", targets.api_workbook, methods=["POST"],

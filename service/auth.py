@@ -26,7 +26,8 @@ class User:
         return self.role == "hr"
 
     def may_see(self, department_id: str) -> bool:
-        return self.role in ("hr", "leader") or self.department == department_id
+        """A department's people and their leave statuses: HR and that department only."""
+        return self.role == "hr" or self.department == department_id
 
     def may_write(self, department_id: str) -> bool:
         return self.role == "hr" or (self.role == "department" and self.department == department_id)
