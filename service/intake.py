@@ -1,4 +1,5 @@
-"""Reading filled forms back: annex 5 (completion statuses) and annex 3 (a person's targets).
+"""Reading filled forms back: annex 5 (completion statuses), annex 3 (a person's targets) and
+annex 4 (a department's monthly summary).
 
 Pure: bytes and content in, values out; nothing is written. The caller records the result
 exactly as if it came from the web form. Every refusal is a `WorkbookRejected` whose message
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from openpyxl.workbook.workbook import Workbook
 
-from service.annexes import texts, xlsx_completion, xlsx_targets
+from service.annexes import texts, xlsx_completion, xlsx_monthly, xlsx_targets
 from service.annexes.identity import FormIdentity
 from service.annexes.reading import read_identity
 from service.annexes.roster import UnknownDepartment
@@ -148,6 +149,40 @@ def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str
     return member.staff_id, targets
 
 
+def read_monthly(content: Content, department_id: str, data: bytes) -> tuple[int, list[dict[str, Value]]]:
+    """The month and the rows of a filled annex 4 of `department_id`, keyed 工号 and by the
+    annex-4 column names, ready for `scoring.parse_monthly_rows` (which judges the values)."""
+    sheet = xlsx_monthly.SHEET
+    columns = xlsx_monthly.COLUMNS
+    with _open_form(content, department_id, data, 4) as form:
+        month = form.identity.month
+        if not 1 <= month <= 12:
+            raise WorkbookRejected("form_unknown", "表格没有记录报送月份，请重新下载指定月份的附件4。")
+        _check_header(form.book, sheet, xlsx_monthly.HEADER_ROW, _monthly_header())
+        rows = read_rows(form.book, sheet, first_row=form.identity.first_row, last_row=form.identity.last_row,
+                         max_col=len(columns), labels=_labels(columns))
+        _check_footer(form.book, sheet, form.identity.last_row + 2, texts.monthly_note(content)[:4])
+    result: list[dict[str, Value]] = []
+    for number, values in rows:
+        staff_id = _text(values[-1])
+        if not staff_id:
+            raise WorkbookRejected.of([problem("person_unknown", sheet, number, None, None,
+                                               "无法确定这一行是哪位教职工（系统隐藏的工号为空）。请使用系统下载的表格，"
+                                               "不要自行增加行。")])
+        row: dict[str, Value] = {texts.STAFF_ID: staff_id}
+        for index, name in enumerate(columns[2:-1], 2):
+            value = values[index]
+            row[name] = value.strip() if isinstance(value, str) else value
+        result.append(row)
+    return month, result
+
+
+def _monthly_header() -> tuple[str, ...]:
+    """Row 5 of annex 4: the serial, name, business and 工号 cells are merged from row 4 (blank here)."""
+    columns = xlsx_monthly.COLUMNS
+    return ("", "", *columns[2:-2], "", "")
+
+
 # -- the form and its identity --------------------------------------------------------
 
 
@@ -164,7 +199,7 @@ def _open_form(content: Content, department_id: str, data: bytes, annex: int) ->
 
 
 def expected_version(annex: int) -> str:
-    return {3: xlsx_targets.VERSION, 5: xlsx_completion.VERSION}[annex]
+    return {3: xlsx_targets.VERSION, 4: xlsx_monthly.VERSION, 5: xlsx_completion.VERSION}[annex]
 
 
 def _check_identity(content: Content, department: Department, identity: FormIdentity | None,

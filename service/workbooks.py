@@ -25,6 +25,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
+from service.errors import ApiError
+
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -36,6 +38,9 @@ XML_SUFFIXES = (".xml", ".rels", ".vml")
 CHUNK = 64 * 1024
 
 Value = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
+
+
+NOT_XLSX = frozenset({"xlsx_ole", "xlsx_not_zip", "xlsx_not_workbook", "xlsx_macro"})  # not an .xlsx at all
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,11 @@ class WorkbookRejected(Exception):
             message = f"表格中有 {len(problems)} 处问题：\n{shown}{more}"
         return cls(first.code, message, sheet=first.sheet, row=first.row, column=first.column,
                    problems=tuple(problems))
+
+    def as_api_error(self) -> ApiError:
+        """The HTTP answer: 413 too large, 415 not an .xlsx at all, 422 a readable form with problems."""
+        status = 413 if self.code == "xlsx_too_large" else 415 if self.code in NOT_XLSX else 422
+        return ApiError(status, self.code, self.message, problems=[p.__dict__ for p in self.problems])
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message,

@@ -137,3 +137,31 @@ def test_monthly_form_prefilled_with_roster(svc: Service) -> None:
     assert {m.name for m in svc.portal.content.members(DEPT)} <= values
     bad = svc.client.get(f"/board/{DEPT}/forms/annex4.xlsx?month=13", headers=svc.bearer("clerk"))
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_month"
+
+
+def test_monthly_workbook_round_trip_replaces_the_month(settings: Settings) -> None:
+    import datetime as dt
+
+    with running_service(settings, now=dt.datetime(2019, 4, 3, 9, 0)) as svc:
+        members = svc.portal.content.members(DEPT)
+        data = svc.client.get(f"/board/{DEPT}/forms/annex4.xlsx?month=3", headers=svc.bearer("clerk")).content
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        sheet = book["附件4"]
+        sheet["C6"], sheet["F6"], sheet["K6"] = 21, 2, 55  # 出勤, 迟到, 业务工作目标 of the first person
+        out = io.BytesIO()
+        book.save(out)
+        answer = svc.client.post(f"/api/monthly/{DEPT}/xlsx", headers=svc.bearer("clerk"),
+                                 files={"file": ("附件4.xlsx", out.getvalue(), "application/octet-stream")})
+        assert answer.status_code == 200, answer.text
+        stored = svc.client.get(f"/api/monthly/{DEPT}/3", headers=svc.bearer("clerk")).json()
+        first = next(r for r in stored["rows"] if r["staff_id"] == members[0].staff_id)
+        assert (first["attendance"], first["late"], first["business"]) == (21, 2, 55)
+        assert stored["state"] == "on_time"
+
+        sheet["K6"] = 75  # over the 60 individual points: refused, the month is unchanged
+        out = io.BytesIO()
+        book.save(out)
+        refused = svc.client.post(f"/api/monthly/{DEPT}/xlsx", headers=svc.bearer("clerk"),
+                                  files={"file": ("附件4.xlsx", out.getvalue(), "application/octet-stream")})
+        assert refused.status_code == 422
+        assert svc.client.get(f"/api/monthly/{DEPT}/3", headers=svc.bearer("clerk")).json() == stored

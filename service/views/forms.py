@@ -11,14 +11,9 @@ from service.board import OUTSTANDING, person_status
 from service.errors import ApiError, bad_request
 from service.views.common import attachment, check_csrf, off_loop, ok_json, portal, require_department
 from service.workbooks import WorkbookRejected
+from service.workflows import monthly
 
 WORKBOOK_LIMIT = 5 * 1024 * 1024
-_UNSUPPORTED = {"xlsx_ole", "xlsx_not_zip", "xlsx_not_workbook", "xlsx_macro"}
-
-
-def workbook_error(exc: WorkbookRejected) -> ApiError:
-    status = 413 if exc.code == "xlsx_too_large" else 415 if exc.code in _UNSUPPORTED else 422
-    return ApiError(status, exc.code, exc.message, problems=[p.__dict__ for p in exc.problems])
 
 
 async def uploaded_workbook(request: Request) -> bytes:
@@ -95,7 +90,7 @@ async def completion_upload(request: Request) -> Response:
     try:
         entries = await off_loop(intake.read_completion, p.content, department_id, data)
     except WorkbookRejected as exc:
-        raise workbook_error(exc) from None
+        raise exc.as_api_error() from None
     payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
     if not payload:
         raise ApiError(422, "form_blank", "表格中没有填写任何人的完成情况")
@@ -105,3 +100,19 @@ async def completion_upload(request: Request) -> Response:
     return ok_json({"department": department_id, "entries": len(payload), "staff": counts.staff,
                     "completed": counts.completed, "exempt": counts.exempt,
                     "outstanding": counts.outstanding, "percent": counts.percent})
+
+
+async def monthly_upload(request: Request) -> Response:
+    """POST a filled 附件4: the month is the one the downloaded form was made for."""
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id, write=True)
+    data = await uploaded_workbook(request)
+    p = portal(request)
+    try:
+        month, rows = await off_loop(intake.read_monthly, p.content, department_id, data)
+    except WorkbookRejected as exc:
+        raise exc.as_api_error() from None
+    view = await off_loop(monthly.submit, p, user, department_id, month, rows)
+    if "text/html" in request.headers.get("accept", "") and request.scope.get("auth_kind") != "token":
+        return RedirectResponse(f"/board/{department_id}/monthly/{month}?notice=submit", status_code=303)
+    return ok_json(view)

@@ -19,7 +19,6 @@ from service.workflows.common import comment_text, commit
 TABLE = "targets"
 NOT_STARTED = "未开始"
 MAX_RAW_ROWS = 2 * targets.MAX_ROWS
-UNREADABLE = ("xlsx_ole", "xlsx_not_zip", "xlsx_not_workbook", "xlsx_macro")  # not an .xlsx at all
 DECISIONS = (targets.WITHDRAW, targets.APPROVE, targets.RETURN)
 _STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
            "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409}
@@ -146,8 +145,7 @@ def save_workbook(portal: Portal, user: User, department: str, data: bytes, *, s
     try:
         staff_id, lines = read_targets(portal.content, department, data)
     except WorkbookRejected as exc:
-        status = 413 if exc.code == "xlsx_too_large" else 415 if exc.code in UNREADABLE else 422
-        raise ApiError(status, exc.code, exc.message, problems=[p.message for p in exc.problems]) from None
+        raise exc.as_api_error() from None
     return save(portal, user, staff_id, [targets.normalise_row(line) for line in lines], submit=submit)
 
 
