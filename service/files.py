@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,32 @@ from typing import BinaryIO
 
 TMP_PREFIX = ".tmp-"
 CHUNK = 256 * 1024
+PAUSE_ENV = "PORTAL_TEST_PAUSE"
+
+
+def _pauses(spec: str) -> dict[str, float]:
+    """`store=3,status=3,file=3` → {point: seconds}; unknown or malformed items are ignored."""
+    found = {}
+    for item in spec.split(","):
+        point, _, seconds = item.partition("=")
+        with contextlib.suppress(ValueError):
+            found[point.strip()] = float(seconds)
+    return found
+
+
+# Test-only: the crash tests set PORTAL_TEST_PAUSE to hold a write with its temp file written
+# and not yet renamed (`store`: a TinyDB partition, `status`: the status page, `file`: an
+# uploaded file), so a SIGKILL lands exactly there. Unset (always, outside tests) it is inert.
+_PAUSES = _pauses(os.environ.get(PAUSE_ENV, ""))
+
+
+def _test_pause(point: str) -> None:
+    if _PAUSES and point in _PAUSES:
+        time.sleep(_PAUSES[point])
+
+
+def _point(path: Path) -> str:
+    return "status" if path.name == "index.html" else "store" if path.suffix == ".json" else "other"
 
 
 def fsync_dir(directory: Path) -> None:
@@ -37,6 +64,7 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
+        _test_pause(_point(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -96,6 +124,7 @@ def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int) ->
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
+        _test_pause("file")
         os.link(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):

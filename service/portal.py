@@ -54,11 +54,11 @@ class Portal:
     # -- start-up --------------------------------------------------------------------
 
     def recover(self) -> list[Path]:
-        """After a crash: drop temp files and a partial audit line."""
+        """After a crash: drop temp files (data and site), orphaned uploads and a partial audit line."""
         from service.integrity import orphans
 
         with self.store.locked():
-            removed = files.clean_temp(self.settings.data_dir)
+            removed = files.clean_temp(self.settings.data_dir) + files.clean_temp(self.settings.site_dir)
             for path in orphans(self.settings.data_dir, self.store):
                 files.remove(path)
                 removed.append(path)
