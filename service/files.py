@@ -54,10 +54,14 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write `data` to a temp file beside `path`, fsync it, rename it over `path`, fsync the dir.
 
     Readers see the old file or the new one, never a mix; a crash leaves at most a temp file,
-    which `clean_temp` removes.
+    which `clean_temp` removes. When it raises, `path` holds what it held before: if the
+    directory's fsync fails after the rename, the old file (kept as a hard link) is put back,
+    so a caller that reports the failure tells the truth.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{secrets.token_hex(4)}")
+    token = secrets.token_hex(4)
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{token}")
+    old = path.with_name(f"{TMP_PREFIX}{path.name}.{token}.old")
     try:
         with open(tmp, "wb") as handle:
             handle.write(data)
@@ -65,25 +69,56 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
             if durable:
                 os.fsync(handle.fileno())
         _test_pause(_point(path))
+        if durable:
+            try:
+                os.link(path, old)
+            except FileNotFoundError:
+                old = None  # type: ignore[assignment]
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        for leftover in (tmp, old):
+            if leftover is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
         raise
-    if durable:
+    if not durable:
+        return
+    try:
         fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            if old is None:
+                path.unlink()
+            else:
+                os.replace(old, path)
+            fsync_dir(path.parent)
+        raise
+    finally:
+        if old is not None:
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
 
 
 def append_line(path: Path, line: str) -> None:
-    """Append one line and fsync: the audit log's write."""
+    """Append one line and fsync: the audit log's write.
+
+    When the write or the fsync fails, the file is cut back to its old length: no partial
+    line, and no line for a change its caller is about to undo.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        data = (line.rstrip("\n") + "\n").encode("utf-8")
-        written = os.write(fd, data)
-        if written != len(data):
-            raise OSError(f"short write to {path}")
-        os.fsync(fd)
+        size = os.fstat(fd).st_size
+        try:
+            data = (line.rstrip("\n") + "\n").encode("utf-8")
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(f"short write to {path}")
+            os.fsync(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
     finally:
         os.close(fd)
 
@@ -129,7 +164,11 @@ def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int) ->
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    fsync_dir(directory)
+    try:
+        fsync_dir(directory)
+    except BaseException:
+        remove(final)  # not known to be durable: not stored
+        raise
     return StoredFile(path=final, sha256=digest.hexdigest(), size=size, head=head)
 
 
