@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.table(rows))
     if output:
-        command = "make bench" if argv is None and len(sys.argv) == 1 else "python -m bench " + " ".join(sys.argv[1:])
+        command = " ".join(["python -m bench", *sys.argv[1:]])
         output.write_text(report.document(rows, notes, started, seconds, command), encoding="utf-8")
         log(f"wrote {output}")
     return 0

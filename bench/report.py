@@ -33,8 +33,13 @@ def machine() -> list[tuple[str, str]]:
         except metadata.PackageNotFoundError:
             versions.append(f"{package} (not installed)")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        load = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "unknown"
     return [
         ("CPUs (nproc)", str(cores)),
+        ("Load average (1/5/15 min) when written", f"{load} (other work on the machine shows here)"),
         ("CPU model", cpu),
         ("Memory", memory),
         ("OS", f"{platform.system()} {platform.release()}"),

@@ -181,9 +181,10 @@ def _notes(plan: Plan, colleges: dict[int, College], populated: dict[int, synthe
     return [
         f"Synthetic colleges (`bench/synthetic.py`): {sizes}. Staff are spread over about N/60 departments; "
         "60% have a signed scan (10% of those two versions), 5% of the rest are on leave. The data dirs are "
-        "filled through `Portal.upload_contract` / `Portal.set_completion` (fsync skipped while filling only)."
-        + (" Target sets and monthly summaries are written with `Store.insert` into each department's "
-           "partition (the service has no use case for them yet)." if plan.extras else ""),
+        "filled through the service's own use cases (`Portal.upload_contract`, `Portal.set_completion`"
+        + (", `workflows.targets.save/decide`, `workflows.monthly.submit`: every person's target set approved, "
+           "twelve monthly summaries per department" if plan.extras else "")
+        + "), with fsync skipped while filling only.",
         f"Row 1: `StatusPublisher.publish_now` with the service's own render, timed after each of "
         f"{plan.publishes} real submissions (median), against the median of {plan.builds} in-process "
         "`build_site` runs of the same site (after one warm-up build).",

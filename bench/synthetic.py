@@ -168,7 +168,7 @@ def add_targets(portal: Portal, content: Content) -> int:
     from service.targets import APPROVE, template_rows
     from service.workflows import targets
 
-    hr, leader = auth.User(BENCH_USER, "hr"), auth.User("bench-leader", "leader")
+    hr = auth.User(BENCH_USER, "hr")
     count = 0
     for member in content.roster:
         role = content.role(member.role)
@@ -176,6 +176,7 @@ def add_targets(portal: Portal, content: Content) -> int:
             continue
         rows = [line.as_dict() for line in template_rows(role)]
         targets.save(portal, hr, member.staff_id, rows, submit=True)
+        leader = auth.User("bench-leader", "leader", member.department)  # may read back what it approved
         targets.decide(portal, leader, member.staff_id, APPROVE)
         count += 1
     return count
