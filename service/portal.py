@@ -234,9 +234,13 @@ class Portal:
         try:
             with self.store.locked():
                 if idempotency_key:
-                    earlier = self.store.get(member.department, "contracts", idempotency_key=idempotency_key)
+                    earlier = self.store.get(member.department, "contracts", idempotency_key=idempotency_key,
+                                             uploaded_by=user.username)  # a key is its account's own
                     if earlier:
                         files.remove(stored.path)
+                        if (earlier["staff_id"], earlier["sha256"]) != (staff_id, stored.sha256):
+                            raise unprocessable("idempotency_key_reused", "该 Idempotency-Key 已用于另一次上传"
+                                                "（不同的教职工或文件），新的上传请使用新的键")
                         return earlier, False
                 record = self.store.insert(member.department, "contracts", {
                     "staff_id": staff_id,
