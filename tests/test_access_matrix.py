@@ -1,0 +1,373 @@
+"""Who may do what: every route of service/app.py × (anonymous, HR, own department, another
+department, leader), with a well-formed request, against the expected status; then CSRF on
+every browser write, the login throttle, security headers and attachment downloads.
+
+The route list is read from `service.app.routes()`: a new route without a line in EXPECTED
+fails `test_every_route_has_an_expectation`. A refused request must change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import DEPT, PASSWORD, PDF, Service, page_csrf, running_service, upload
+from starlette.routing import Mount, Route
+
+from service import annexes
+from service.app import routes
+from service.config import Settings
+
+ROLES = ("anonymous", "hr", "own", "other", "leader")
+ACCOUNTS = {"anonymous": None, "hr": "hr", "own": "clerk", "other": "other", "leader": "boss"}
+REFUSALS = {"login_required", "forbidden", "csrf_failed", "not_leader", "not_own_department", "leader_cannot_edit"}
+READ_ACTIONS = {"contract.download", "export.completion", "export.contracts", "export.scores", "login",
+                "login.failed"}
+
+# (anonymous, hr, own department, another department, leader). 303 for anonymous is the way
+# to the login page; 401 is a JSON client without credentials.
+EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
+    "GET /healthz": (200, 200, 200, 200, 200),
+    "GET /login": (200, 200, 200, 200, 200),
+    "POST /login": (403, 403, 403, 403, 403),  # no csrf field: refused for everyone
+    "POST /logout": (403, 403, 403, 403, 403),
+    "GET /board": (303, 200, 303, 303, 200),  # a department is sent to its own page
+    "GET /board/progress": (401, 200, 403, 403, 200),
+    "GET /board/scores": (401, 200, 200, 200, 200),  # each sees only what they may
+    "POST /board/score-events": (401, 303, 403, 403, 403),
+    "GET /board/review": (401, 200, 403, 403, 200),
+    "GET /board/{department_id}": (303, 200, 200, 403, 403),
+    "GET /board/{department_id}/targets": (401, 200, 200, 403, 200),
+    "POST /board/{department_id}/targets/xlsx": (401, 303, 303, 403, 403),
+    "GET /board/{department_id}/targets/{staff_id}": (401, 200, 200, 403, 200),
+    "POST /board/{department_id}/targets/{staff_id}": (401, 303, 303, 403, 403),  # a leader approves, never edits
+    "GET /board/{department_id}/duties": (401, 200, 200, 403, 403),
+    "POST /board/{department_id}/duties": (401, 303, 303, 403, 403),
+    "POST /board/{department_id}/duties/{role_id}": (401, 404, 403, 403, 403),  # HR: nothing delivered to review
+    "POST /board/{department_id}/monthly/xlsx": (401, 200, 200, 403, 403),  # a token gets JSON, a browser 303
+    "GET /board/{department_id}/monthly": (401, 200, 200, 403, 403),
+    "GET /board/{department_id}/monthly/{month}": (401, 200, 200, 403, 403),
+    "POST /board/{department_id}/monthly/{month}": (401, 303, 303, 403, 403),
+    "POST /board/{department_id}/contracts": (401, 200, 200, 403, 403),
+    "POST /board/{department_id}/completion": (401, 303, 303, 403, 403),
+    "GET /board/{department_id}/contracts/{contract_id}": (401, 200, 200, 403, 403),
+    "POST /board/{department_id}/completion/xlsx": (401, 200, 200, 403, 403),
+    "GET /board/{department_id}/forms/annex5.xlsx": (401, 200, 200, 403, 403),
+    "GET /board/{department_id}/forms/annex4.xlsx": (401, 200, 200, 403, 403),
+    "GET /board/{department_id}/forms/{staff_id}/{annex}": (401, 200, 200, 403, 403),
+    "GET /api/status": (200, 200, 200, 200, 200),
+    "POST /api/contracts": (401, 201, 201, 403, 403),
+    "PUT /api/completion/{department_id}": (401, 200, 200, 403, 403),
+    "POST /api/completion/{department_id}/xlsx": (401, 200, 200, 403, 403),
+    "POST /api/monthly/{department_id}/xlsx": (401, 200, 200, 403, 403),
+    "GET /api/departments/{department_id}/staff": (401, 200, 200, 403, 403),
+    "GET /api/departments/{department_id}/contracts/{contract_id}": (401, 200, 200, 403, 403),
+    "POST /api/departments/{department_id}/targets.xlsx": (401, 200, 200, 403, 403),
+    "GET /api/targets": (401, 200, 200, 200, 200),  # a department lists its own people only
+    "GET /api/targets/{staff_id}": (401, 200, 200, 403, 200),
+    "PUT /api/targets/{staff_id}": (401, 200, 200, 403, 403),
+    "POST /api/targets/{staff_id}/{action}": (401, 403, 403, 403, 409),  # only a leader approves; not submitted
+    "GET /api/duties/{department_id}": (401, 200, 200, 403, 403),
+    "PUT /api/duties/{department_id}": (401, 200, 200, 403, 403),
+    "POST /api/duties/{department_id}/{role_id}/{action}": (401, 404, 403, 403, 403),
+    "GET /api/monthly/{department_id}/{month}": (401, 200, 200, 403, 403),
+    "PUT /api/monthly/{department_id}/{month}": (401, 200, 200, 403, 403),
+    "GET /api/progress": (401, 200, 200, 200, 200),  # a department sees its own row only
+    "GET /api/scores": (401, 200, 200, 200, 200),
+    "GET /api/score-events": (401, 200, 403, 403, 200),
+    "POST /api/score-events": (401, 201, 403, 403, 403),
+    "DELETE /api/score-events/{event_id}": (401, 404, 403, 403, 403),  # HR: no such event
+    "GET /hr/export.xlsx": (401, 200, 403, 403, 403),
+    "GET /hr/contracts.zip": (401, 200, 403, 403, 403),
+    "GET /hr/scores.xlsx": (401, 200, 403, 403, 403),
+}
+
+
+def route_keys() -> list[str]:
+    settings = Settings(root=Path("."), content_dir=Path("."), site_dir=Path("."), data_dir=Path("."),
+                        mkdocs_file=Path("."))
+    keys = []
+    for route in routes(settings, 1024):
+        if isinstance(route, Mount):
+            continue
+        assert isinstance(route, Route)
+        path = route.path.replace(":str}", "}")
+        keys += [f"{method} {path}" for method in sorted(route.methods or ()) if method != "HEAD"]
+    return keys
+
+
+# -- well-formed requests ----------------------------------------------------------------------
+
+
+class World:
+    """The running service and the ids a request needs (people, a stored scan, a role to deliver)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        content = service.portal.content
+        self.members = content.members(DEPT)
+        self.person = self.members[0]
+        self.contract = upload(service.client, self.person.staff_id, PDF, headers=service.bearer("clerk")).json()
+        duties = service.client.get(f"/api/duties/{DEPT}", headers=service.bearer("hr")).json()
+        roles = [r["role_id"] for o in duties["obligations"] for r in o["roles"]]
+        self.role_id, self.unsubmitted_role = roles[0], roles[-1]  # one is delivered, one never is
+        assert self.role_id != self.unsubmitted_role
+        self.rows = [{"目标内容": r.content, "分值": r.points, "佐证材料及分值": r.evidence, "完成时限": r.deadline}
+                     for r in content.role(self.person.role).targets]  # type: ignore[union-attr]
+        self.browsers = {"hr": service.hr_session(), "clerk": service.session("clerk"), "boss": service.session("boss")}
+        self.event = {"department": DEPT, "item_id": content.common_targets[-1].id, "rule_index": 0,
+                      "points": 0.5, "note": "访问矩阵"}
+
+    @property
+    def content(self) -> Any:
+        return self.service.portal.content
+
+    def path(self, template: str) -> str:
+        values = {"department_id": DEPT, "staff_id": self.person.staff_id, "contract_id": self.contract["id"],
+                  "month": "3", "annex": "annex1.docx", "role_id": self.unsubmitted_role, "action": "approve",
+                  "event_id": "no-such-event"}
+        for key, value in values.items():
+            template = template.replace("{" + key + "}", value)
+        return template
+
+    def monthly_rows(self) -> list[dict[str, Any]]:
+        return [{"工号": m.staff_id, "出勤": 22, "事假": 0, "病假": 0, "迟到": 0, "早退": 0, "旷工": 0, "离岗": 0,
+                 "其他项目": 0, "业务工作目标": 50} for m in self.members]
+
+    def monthly_workbook(self) -> bytes:
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(annexes.monthly_xlsx(self.content, DEPT, 2019, 3)))
+        sheet = book["附件4"]
+        for row in range(1, sheet.max_row + 1):
+            if str(sheet.cell(row, 2).value or "") in {m.staff_id for m in self.members}:
+                for column in range(4, 12):
+                    sheet.cell(row, column).value = 22 if column == 4 else 0
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+
+def _form(**data: Any) -> dict[str, Any]:
+    return {"data": data}
+
+
+def _workbook(data: bytes, **fields: str) -> dict[str, Any]:
+    return {"files": {"file": ("form.xlsx", data, annexes.XLSX_MIME)}, "data": fields}
+
+
+BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
+    "POST /login": lambda w: _form(username="hr", password=PASSWORD),
+    "POST /logout": lambda w: _form(),
+    "POST /board/score-events": lambda w: _form(rule=f"{w.event['item_id']}:0", department=DEPT, points="0.5",
+                                                note="访问矩阵"),
+    "POST /board/{department_id}/targets/xlsx": lambda w: _workbook(annexes.targets_xlsx(w.content, w.person)),
+    "POST /board/{department_id}/targets/{staff_id}": lambda w: {"data": {
+        "action": "save", "目标内容": [r["目标内容"] for r in w.rows], "分值": [str(r["分值"]) for r in w.rows],
+        "佐证材料及分值": [r["佐证材料及分值"] for r in w.rows], "完成时限": [r["完成时限"] for r in w.rows]}},
+    "POST /board/{department_id}/duties": lambda w: _form(**{f"duties:{w.role_id}": "负责本岗位的日常工作。"}),
+    "POST /board/{department_id}/duties/{role_id}": lambda w: _form(action="accept"),
+    "POST /board/{department_id}/monthly/xlsx": lambda w: _workbook(w.monthly_workbook()),
+    "POST /board/{department_id}/monthly/{month}": lambda w: _form(**{
+        f"{column}:{row['工号']}": str(value) for row in w.monthly_rows() for column, value in row.items()
+        if column != "工号"}),
+    "POST /board/{department_id}/contracts": lambda w: {"data": {"staff_id": w.person.staff_id},
+                                                        "files": {"file": ("scan.pdf", PDF, "application/pdf")}},
+    "POST /board/{department_id}/completion": lambda w: _form(**{f"status:{w.members[1].staff_id}": "病假"}),
+    "POST /board/{department_id}/completion/xlsx": lambda w: _workbook(
+        annexes.completion_xlsx(w.content, DEPT, {w.members[2].staff_id: "产假"})),
+    "POST /api/contracts": lambda w: {"data": {"staff_id": w.person.staff_id},
+                                      "files": {"file": ("scan.pdf", PDF, "application/pdf")}},
+    "PUT /api/completion/{department_id}": lambda w: {"json": {"entries": [
+        {"staff_id": w.members[1].staff_id, "status": "病假"}]}},
+    "POST /api/completion/{department_id}/xlsx": lambda w: _workbook(
+        annexes.completion_xlsx(w.content, DEPT, {w.members[2].staff_id: "产假"})),
+    "POST /api/monthly/{department_id}/xlsx": lambda w: _workbook(w.monthly_workbook()),
+    "POST /api/departments/{department_id}/targets.xlsx": lambda w: _workbook(
+        annexes.targets_xlsx(w.content, w.person)),
+    "PUT /api/targets/{staff_id}": lambda w: {"json": {"rows": w.rows, "submit": False}},
+    "POST /api/targets/{staff_id}/{action}": lambda w: {"json": {"comment": "同意"}},
+    "PUT /api/duties/{department_id}": lambda w: {"json": {"roles": [
+        {"role_id": w.role_id, "duties": "负责本岗位的日常工作。"}]}},
+    "POST /api/duties/{department_id}/{role_id}/{action}": lambda w: {"json": {}},
+    "PUT /api/monthly/{department_id}/{month}": lambda w: {"json": {"rows": w.monthly_rows()}},
+    "POST /api/score-events": lambda w: {"json": w.event},
+    "GET /board/{department_id}/forms/annex4.xlsx": lambda w: {"params": {"month": "3"}},
+}
+PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept"}
+
+
+def state(settings: Settings) -> dict[str, Any]:
+    """The store (less accounts), the files and the audit log's writes: what a refusal must not change."""
+    data = settings.data_dir
+    found: dict[str, Any] = {}
+    for path in sorted((data / "db").rglob("*.json")):
+        if path.name != "accounts.json":
+            found[str(path.relative_to(data))] = {k: v for k, v in json.loads(path.read_bytes() or b"{}").items() if v}
+    for path in sorted((data / "files").rglob("*")) if (data / "files").exists() else []:
+        if path.is_file():
+            found[str(path.relative_to(data))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    log = data / "audit.log"
+    found["audit"] = [json.loads(line)["hash"] for line in log.read_text(encoding="utf-8").splitlines()
+                      if json.loads(line)["action"] not in READ_ACTIONS]
+    return {k: v for k, v in found.items() if v}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    import shutil
+
+    from service.config import ROOT
+
+    tmp = tmp_path_factory.mktemp("matrix")
+    shutil.copytree(ROOT / "content", tmp / "content")
+    settings = Settings(root=ROOT, content_dir=tmp / "content", site_dir=tmp / "site", data_dir=tmp / "var",
+                        mkdocs_file=ROOT / "mkdocs.yml")
+    with running_service(settings) as service:
+        for name in ACCOUNTS.values():
+            if name:
+                service.bearer(name)
+        yield World(service)
+
+
+def test_every_route_has_an_expectation() -> None:
+    keys = route_keys()
+    assert len(keys) == len(set(keys))
+    assert sorted(set(keys) - set(EXPECTED)) == [], "a new route needs its line in EXPECTED"
+    assert sorted(set(EXPECTED) - set(keys)) == [], "EXPECTED names a route that no longer exists"
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED))
+def test_route_by_role(world: World, key: str) -> None:
+    service = world.service
+    method, template = key.split(" ", 1)
+    path = world.path(PATHS.get(key, template))
+    outcome = {}
+    for role in ROLES:
+        headers = service.bearer(ACCOUNTS[role]) if ACCOUNTS[role] else {}  # type: ignore[arg-type]
+        before = state(service.settings)
+        request = BODIES.get(key, lambda w: {})(world)
+        response = service.client.request(method, path, headers=headers, **request)
+        outcome[role] = response.status_code
+        if response.status_code in (401, 403):
+            if response.headers["content-type"].startswith("application/json"):
+                body = response.json()
+                assert body["code"] in REFUSALS, body
+                assert not body["error"].isascii()
+            else:  # a browser form shown again with its error
+                assert response.headers["content-type"].startswith("text/html")
+            assert state(service.settings) == before, f"{key} refused for {role} but changed the data"
+    assert tuple(outcome[r] for r in ROLES) == EXPECTED[key], outcome
+
+
+def test_leaves_are_seen_by_hr_and_the_department_only(world: World) -> None:
+    service = world.service
+    service.client.put(f"/api/completion/{DEPT}", headers=service.bearer("clerk"),
+                       json={"entries": [{"staff_id": world.members[3].staff_id, "status": "产假"}]})
+    for role, sees in (("hr", True), ("own", True), ("other", False), ("leader", False), ("anonymous", False)):
+        headers = service.bearer(ACCOUNTS[role]) if ACCOUNTS[role] else {}  # type: ignore[arg-type]
+        for path in (f"/api/departments/{DEPT}/staff", "/api/status", f"/board/{DEPT}"):
+            response = service.client.get(path, headers=headers)
+            assert ("产假" in response.text) == (sees and path != "/api/status"), (role, path)
+
+
+# -- CSRF ----------------------------------------------------------------------------------------
+
+WRITES = [key for key in EXPECTED if not key.startswith("GET ")]
+
+
+@pytest.mark.parametrize("key", WRITES)
+def test_a_session_write_without_the_csrf_token_is_refused(world: World, key: str) -> None:
+    """Every browser write, by every account that could make it, is 403 without the token."""
+    service = world.service
+    method, template = key.split(" ", 1)
+    path = world.path(PATHS.get(key, template))
+    codes = []
+    for username, browser in world.browsers.items():
+        before = state(service.settings)
+        response = browser.request(method, path, **BODIES.get(key, lambda w: {})(world))
+        assert response.status_code == 403, (username, response.text)
+        codes.append(response.json()["code"])
+        assert state(service.settings) == before
+        assert browser.get("/healthz").status_code == 200  # the session itself is fine
+    assert "csrf_failed" in codes, codes
+
+
+def test_a_form_post_with_the_token_passes(world: World) -> None:
+    service = world.service
+    browser = service.session("clerk")
+    csrf = page_csrf(browser, f"/board/{DEPT}")
+    response = browser.post(f"/board/{DEPT}/completion", data={"csrf": csrf, f"status:{world.members[4].staff_id}": "病假"})
+    assert response.status_code == 303
+
+
+# -- login throttle ------------------------------------------------------------------------------
+
+
+def test_five_failed_logins_lock_the_name_even_for_the_right_password(settings: Settings) -> None:
+    with running_service(settings) as service:
+        service.ensure_user("clerk")
+        browser = service.new_client()
+        csrf = page_csrf(browser)
+        for _ in range(5):
+            response = browser.post("/login", data={"username": "clerk", "password": "wrong-password", "csrf": csrf})
+            assert response.status_code == 400
+        locked = browser.post("/login", data={"username": "clerk", "password": PASSWORD, "csrf": csrf})
+        assert locked.status_code == 429
+        assert "portal_session" not in locked.headers.get("set-cookie", "") or "user" not in browser.cookies
+        assert browser.get("/board").status_code == 303  # not logged in
+        # another name from the same address is locked too (the address counts failures)
+        assert browser.post("/login", data={"username": "hr", "password": service.hr_password,
+                                            "csrf": csrf}).status_code == 429
+        # time passes: the window closes and the right password works again
+        service.app.state.throttle.window = 0.0
+        assert browser.post("/login", data={"username": "clerk", "password": PASSWORD,
+                                            "csrf": csrf}).status_code == 303
+        assert browser.get(f"/board/{DEPT}").status_code == 200
+
+
+# -- headers and downloads -----------------------------------------------------------------------
+
+HTML = {"accept": "text/html,application/xhtml+xml"}
+
+
+def test_security_headers_on_every_service_page(world: World) -> None:
+    service = world.service
+    hr = service.hr_session()
+    pages = [key.split(" ", 1)[1] for key in EXPECTED if key.startswith("GET ")]
+    for template in pages:
+        response = hr.get(world.path(template), headers=HTML, **{k: v for k, v in BODIES.get(
+            f"GET {template}", lambda w: {})(world).items() if k == "params"})
+        assert response.headers["x-content-type-options"] == "nosniff", template
+        assert response.headers["x-frame-options"] == "DENY", template
+        if response.headers["content-type"].startswith("text/html"):
+            csp = response.headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, template
+            assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0], template
+    for path in ("/login", "/status/", "/", "/no-such-page"):
+        response = service.client.get(path, headers=HTML)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+
+
+def test_every_download_is_an_attachment(world: World) -> None:
+    service = world.service
+    hr = service.bearer("hr")
+    downloads = [key.split(" ", 1)[1] for key in EXPECTED
+                 if key.startswith("GET ") and (".xlsx" in key or ".zip" in key or "contracts/{" in key
+                                               or "{annex}" in key)]
+    assert len(downloads) >= 8
+    for template in downloads:
+        params = BODIES.get(f"GET {template}", lambda w: {})(world).get("params")
+        response = service.client.get(world.path(template), headers=hr, params=params)
+        assert response.status_code == 200, template
+        disposition = response.headers["content-disposition"]
+        assert disposition.startswith("attachment;"), template
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "text/html" not in response.headers["content-type"]
