@@ -89,13 +89,35 @@ async def json_body(request: Request) -> Any:
     if len(raw) > MAX_JSON:
         raise ApiError(413, "too_large", "请求体过大")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        value = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise bad_request("invalid_json", f"请求体不是有效的 JSON：{exc}") from None
+    if not _encodable(value):
+        raise bad_request("invalid_json", "请求体含有无效的 Unicode 字符（单独的代理项 \\ud800–\\udfff）")
+    return value
 
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"不接受 {name}")
+
+
+def _encodable(value: Any) -> bool:
+    """False when a string holds a lone surrogate ("\\ud800" is valid JSON but not UTF-8): echoed
+    back in an error message it would make the answer itself fail."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def ok_json(data: Any, status: int = 200) -> JSONResponse:
