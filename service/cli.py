@@ -173,6 +173,45 @@ def audit_verify() -> None:
     click.echo("校验通过。")
 
 
+@cli.command(help="把数据目录备份为 FILE（.tar.gz，附各文件 SHA-256 清单）。服务运行时也可备份：数据库与审计日志"
+             "在数据锁内一次读出，得到一致的快照。")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    from service import backup as backups
+
+    portal = _portal()
+    try:
+        taken = backups.snapshot(portal.store)
+        with click.progressbar(length=taken.count, label="正在备份", show_pos=True) as bar:
+            manifest = backups.write(taken, file.resolve(), on_member=lambda: bar.update(1))
+    except backups.BackupError as exc:
+        click.echo(f"备份失败：{exc}", err=True)
+        sys.exit(1)
+    uploads = sum(1 for name in manifest if name.startswith("files/"))
+    click.echo(f"已备份到 {file}：{len(manifest)} 个文件（其中扫描件 {uploads} 个），快照时间 {taken.taken_at}。")
+
+
+@cli.command(help="从 portal backup 生成的 FILE 恢复数据目录：先逐个核对清单中的 SHA-256，全部无误才放入目标目录。"
+             "目标目录须为空（或不存在）；加 --force 时原目录改名保留。恢复前请先停止服务。")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="恢复到的数据目录（默认 PORTAL_DATA 或 var/）")
+@click.option("--force", is_flag=True, help="目标目录不为空时也恢复（原目录改名为 <目录>.before-restore-<时间>）")
+def restore(file: Path, data_dir: Path | None, force: bool) -> None:
+    from service import backup as backups
+
+    target = (data_dir or _settings().data_dir).resolve()
+    try:
+        with click.progressbar(length=backups.members(file), label="正在恢复", show_pos=True) as bar:
+            count, moved = backups.restore(file, target, force=force, on_member=lambda: bar.update(1))
+    except backups.BackupError as exc:
+        click.echo(f"恢复失败：{exc}", err=True)
+        sys.exit(1)
+    if moved is not None:
+        click.echo(f"原数据目录已改名保留：{moved}")
+    click.echo(f"已恢复 {count} 个文件到 {target}。请运行 portal audit verify 核对。")
+
+
 @cli.command("import-roster", help="从人事系统导出的 .xlsx 或 .csv 导入教职工名册：先校验每一行并显示新增、变更、"
              "移除的人员，校验通过后才写入 content/roster.yml。")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

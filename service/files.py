@@ -172,6 +172,40 @@ def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int) ->
     return StoredFile(path=final, sha256=digest.hexdigest(), size=size, head=head)
 
 
+@contextlib.contextmanager
+def atomic_stream(path: Path) -> Iterator[BinaryIO]:
+    """A handle to write `path` through: a temp file beside it, fsynced and renamed over `path`
+    when the block ends without an error, removed when it raises."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{secrets.token_hex(4)}")
+    try:
+        with open(tmp, "xb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def copy_new(source: BinaryIO, path: Path) -> tuple[str, int]:
+    """Copy `source` into a new file `path` (never over an existing one), fsynced; (sha256, size)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "xb") as out:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest(), size
+
+
 def remove(path: Path) -> None:
     """Undo a stored file whose record could not be written."""
     with contextlib.suppress(FileNotFoundError):
