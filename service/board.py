@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
+from typing import Any
 
 from service.models import DONE, LEAVE_STATUSES, Content, StaffMember
 
@@ -50,6 +51,13 @@ class Board:
     updated_at: str | None
     totals: Counts
     departments: tuple[DepartmentRow, ...]
+    today: dt.date  # the college's calendar day the board was computed for
+
+
+@dataclass(frozen=True)
+class SignatureDay:
+    day: dt.date
+    signed: int  # people with a signed scan on file by the end of `day`
 
 
 def person_status(member: StaffMember, state: DepartmentState) -> str:
@@ -83,7 +91,32 @@ def compute(content: Content, states: Mapping[str, DepartmentState], today: dt.d
                                   overdue=passed and counts.outstanding > 0))
     totals = Counts(*(sum(getattr(r.counts, f) for r in rows)
                       for f in ("staff", "completed", "exempt", "outstanding")))
-    return Board(content.settings.year, deadline, passed, updated_at, totals, tuple(rows))
+    return Board(content.settings.year, deadline, passed, updated_at, totals, tuple(rows), today)
+
+
+def signatures_by_day(contracts: Iterable[Mapping[str, Any]], start: dt.date, end: dt.date) -> tuple[SignatureDay, ...]:
+    """Cumulative signed people per day from `start` to `end` (inclusive), from contract records.
+
+    A person counts from the day of their first uploaded version (`uploaded_at`, an ISO time
+    in the college's zone); later versions do not count again; uploads before `start` count
+    on `start`.
+    """
+    first: dict[str, dt.date] = {}
+    for record in contracts:
+        day = dt.datetime.fromisoformat(str(record["uploaded_at"])).date()
+        staff_id = str(record["staff_id"])
+        if staff_id not in first or day < first[staff_id]:
+            first[staff_id] = day
+    per_day: dict[dt.date, int] = {}
+    for day in first.values():
+        per_day[day] = per_day.get(day, 0) + 1
+    signed = sum(n for day, n in per_day.items() if day < start)
+    series = []
+    for offset in range((end - start).days + 1):
+        day = start + dt.timedelta(days=offset)
+        signed += per_day.get(day, 0)
+        series.append(SignatureDay(day, signed))
+    return tuple(series)
 
 
 def by_urgency(board: Board) -> list[DepartmentRow]:
@@ -102,7 +135,8 @@ def status_json(board: Board) -> dict[str, object]:
         "updated_at": board.updated_at,
         "deadline": board.deadline.isoformat(),
         "deadline_passed": board.deadline_passed,
-        "totals": counts(board.totals),
+        "today": board.today.isoformat(),
+        "totals": {**counts(board.totals), "percent": board.totals.percent},
         "departments": [
             {"id": r.id, "name": r.name, **counts(r.counts), "percent": r.counts.percent, "overdue": r.overdue}
             for r in board.departments

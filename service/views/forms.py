@@ -10,6 +10,7 @@ from service import annexes, intake
 from service.board import OUTSTANDING, person_status
 from service.errors import ApiError, bad_request
 from service.views.common import attachment, check_csrf, off_loop, ok_json, portal, require_department
+from service.views.pages import department_with_error
 from service.workbooks import WorkbookRejected
 from service.workflows import monthly
 
@@ -85,17 +86,23 @@ async def completion_upload(request: Request) -> Response:
     """POST a filled 附件5: recorded exactly as the web form would record it."""
     department_id = request.path_params["department_id"]
     user = require_department(request, department_id, write=True)
-    data = await uploaded_workbook(request)
+    browser = "text/html" in request.headers.get("accept", "") and request.scope.get("auth_kind") != "token"
     p = portal(request)
     try:
-        entries = await off_loop(intake.read_completion, p.content, department_id, data)
-    except WorkbookRejected as exc:
-        raise exc.as_api_error() from None
-    payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
-    if not payload:
-        raise ApiError(422, "form_blank", "表格中没有填写任何人的完成情况")
-    counts = await off_loop(p.set_completion, user, department_id, payload)
-    if "text/html" in request.headers.get("accept", "") and request.scope.get("auth_kind") != "token":
+        data = await uploaded_workbook(request)
+        try:
+            entries = await off_loop(intake.read_completion, p.content, department_id, data)
+        except WorkbookRejected as exc:
+            raise exc.as_api_error() from None
+        payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
+        if not payload:
+            raise ApiError(422, "form_blank", "表格中没有填写任何人的完成情况")
+        counts = await off_loop(p.set_completion, user, department_id, payload)
+    except ApiError as exc:
+        if browser and request.url.path.startswith("/board/"):  # the page again, the error on top
+            return await department_with_error(request, exc, None)
+        raise
+    if browser:
         return RedirectResponse(f"/board/{department_id}?notice=completion", status_code=303)
     return ok_json({"department": department_id, "entries": len(payload), "staff": counts.staff,
                     "completed": counts.completed, "exempt": counts.exempt,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
@@ -9,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service.auth import ROLE_NAMES
-from service.board import by_urgency
+from service.board import Board, by_urgency, signatures_by_day
+from service.chart import SignatureChart, chart_range, signature_chart
 from service.errors import ApiError
 from service.models import COMPLETION_STATUSES, LEAVE_STATUSES
 from service.portal import Upload
@@ -91,8 +93,22 @@ async def board(request: Request) -> Response:
     user = require(request)
     if user.role == "department":
         return RedirectResponse(f"/board/{user.department}", status_code=303)
-    data = await off_loop(portal(request).board)
-    return page(request, "board.html", "完成情况总览", board=data, rows=by_urgency(data), role_names=ROLE_NAMES)
+    p = portal(request)
+    data = await off_loop(p.board)
+    chart = await off_loop(lambda: _signature_chart(request, data))
+    return page(request, "board.html", "完成情况总览", board=data, rows=by_urgency(data), role_names=ROLE_NAMES,
+                chart=chart)
+
+
+def _signature_chart(request: Request, board: Board) -> SignatureChart:
+    """Signed people per day (each person's first scan) against the contract deadline."""
+    p = portal(request)
+    firsts = [versions[0] for d in p.content.departments for versions in p.versions(d.id).values()]
+    days = [dt.datetime.fromisoformat(str(r["uploaded_at"])).date() for r in firsts]
+    start, end = chart_range(days, board.deadline, board.today)
+    series = signatures_by_day(firsts, start, min(end, board.today)) if board.today >= start else ()
+    due = board.totals.staff - board.totals.exempt
+    return signature_chart(series, start, end, due, board.deadline)
 
 
 async def department(request: Request) -> Response:
@@ -106,7 +122,8 @@ async def department(request: Request) -> Response:
     row = next(r for r in board.departments if r.id == department_id)
     return page(request, "department.html", row.name, department=row, staff=staff, board=board,
                 can_write=user.may_write(department_id), statuses=COMPLETION_STATUSES,
-                leave_statuses=LEAVE_STATUSES, notice=request.query_params.get("notice"))
+                leave_statuses=LEAVE_STATUSES, notice=request.query_params.get("notice"),
+                upload_max_mb=p.content.settings.upload_max_mb)
 
 
 async def upload_form_post(request: Request) -> Response:
@@ -128,8 +145,23 @@ async def upload_form_post(request: Request) -> Response:
             raise ApiError(403, "forbidden", "该教职工不属于本部门")
         record, _ = await off_loop(p.upload_contract, user, staff_id, Upload(upload.file, upload.filename))
     except ApiError as exc:
-        return await _department_with_error(request, exc, staff_id)
-    return page(request, "uploaded.html", "上传成功", record=record, member=member, department_id=department_id)
+        if exc.code == "unsupported_type" and isinstance(upload, UploadFile):  # say which file
+            name = str(upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:80]
+            exc = ApiError(exc.status, exc.code, f"“{name}”不是扫描件：{exc.message}", **exc.extra)
+        return await department_with_error(request, exc, staff_id)
+    board = await off_loop(p.board)
+    row = next(r for r in board.departments if r.id == department_id)
+    return page(request, "uploaded.html", "上传成功", record=record, member=member, department=row,
+                size=size_text(int(record["size"])))
+
+
+def size_text(size: int) -> str:
+    """A file size as people read it: 字节, KB or MB."""
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
 
 
 async def completion_form_post(request: Request) -> Response:
@@ -145,12 +177,13 @@ async def completion_form_post(request: Request) -> Response:
             raise ApiError(400, "invalid_entries", "表单中没有任何人员")
         await off_loop(p.set_completion, user, department_id, entries)
     except ApiError as exc:
-        return await _department_with_error(request, exc, None, typed={e["staff_id"]: e["status"] for e in entries})
+        return await department_with_error(request, exc, None, typed={e["staff_id"]: e["status"] for e in entries})
     return RedirectResponse(f"/board/{department_id}?notice=completion", status_code=303)
 
 
-async def _department_with_error(request: Request, exc: ApiError, staff_id: str | None,
-                                 typed: dict[str, str] | None = None) -> Response:
+async def department_with_error(request: Request, exc: ApiError, staff_id: str | None,
+                                typed: dict[str, str] | None = None) -> Response:
+    """The department page again, with the error on top and what the clerk chose kept."""
     department_id = request.path_params["department_id"]
     p = portal(request)
     staff = await off_loop(p.staff_view, department_id)
@@ -162,4 +195,4 @@ async def _department_with_error(request: Request, exc: ApiError, staff_id: str 
                 person["typed"] = typed[person["staff_id"]]
     return page(request, "department.html", row.name, status=exc.status, department=row, staff=staff,
                 board=board, can_write=True, statuses=COMPLETION_STATUSES, leave_statuses=LEAVE_STATUSES,
-                notice=None, error=exc, selected_staff=staff_id)
+                notice=None, error=exc, selected_staff=staff_id, upload_max_mb=p.content.settings.upload_max_mb)

@@ -1,15 +1,302 @@
-// Live countdown on the home page's deadline cards (dates are in data-deadline, China time).
+// The portal's own behaviour, on every page (a static file: the service's pages allow no inline script).
+// - Deadline cards count down from the service's date (GET /api/status → today), else the browser's.
+// - Boards marked data-live-status poll /api/status and update their numbers in place.
+// - The scan upload form takes a dropped file and uploads with a progress bar; without
+//   JavaScript the plain form posts as before.
 (function () {
-  function render() {
-    var now = new Date();
-    document.querySelectorAll("[data-deadline]").forEach(function (card) {
-      var end = new Date(card.getAttribute("data-deadline") + "T23:59:59+08:00");
+  "use strict";
+  var STATUS_URL = "/api/status";
+  var POLL_MS = 4000;
+  var DAY_MS = 86400000;
+  var CHINA_OFFSET_MS = 8 * 3600000;
+
+  function getStatus(timeoutMs) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, timeoutMs) : null;
+    return fetch(STATUS_URL, {
+      cache: "no-store", credentials: "same-origin", headers: { Accept: "application/json" },
+      signal: controller ? controller.signal : undefined
+    }).then(function (response) {
+      if (!response.ok) throw new Error("status " + response.status);
+      return response.json();
+    }).finally(function () { if (timer) clearTimeout(timer); });
+  }
+
+  // -- deadline countdown ---------------------------------------------------------------
+
+  function dayNumber(iso) {
+    var parts = iso.split("-");
+    return Date.UTC(+parts[0], +parts[1] - 1, +parts[2]) / DAY_MS;
+  }
+
+  function browserToday() {
+    return new Date(Date.now() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+  }
+
+  function countdownText(days) {
+    return days < 0 ? "已截止" : days === 0 ? "今天截止" : "还有 " + days + " 天";
+  }
+
+  function renderCountdown(cards, today) {
+    var next = null;
+    cards.forEach(function (card) {
+      var days = dayNumber(card.getAttribute("data-deadline")) - dayNumber(today);
       var out = card.querySelector(".deadline-countdown");
-      var days = Math.ceil((end - now) / 86400000);
       card.classList.toggle("passed", days < 0);
       card.classList.toggle("soon", days >= 0 && days <= 3);
-      if (out) out.textContent = days < 0 ? "已截止" : days === 0 ? "今天截止" : "还有 " + days + " 天";
+      card.setAttribute("data-days-left", String(days));
+      if (out) out.textContent = countdownText(days);
+      if (days >= 0 && next === null) next = { card: card, days: days };
+    });
+    document.querySelectorAll("[data-next-deadline]").forEach(function (banner) {
+      if (next === null) {
+        banner.textContent = "本年度的截止日期都已过去。";
+      } else {
+        var date = next.card.querySelector(".deadline-date");
+        var what = next.card.querySelector(".deadline-what");
+        banner.textContent = "下一个截止日期：" + (date ? date.textContent : "") + "（" +
+          countdownText(next.days) + "）" + (what ? "——" + what.textContent : "");
+      }
+      banner.hidden = false;
+    });
+    document.documentElement.setAttribute("data-today", today);
+  }
+
+  function countdown(root) {
+    var cards = Array.prototype.slice.call(root.querySelectorAll("[data-deadline]"));
+    if (!cards.length) return;
+    getStatus(3000).then(function (status) {
+      return status.today || browserToday();
+    }, function () {
+      return browserToday();  // the site served without the service
+    }).then(function (today) { renderCountdown(cards, today); });
+  }
+
+  // -- live numbers ---------------------------------------------------------------------
+
+  function percentText(value) {
+    return Number(value).toFixed(1) + "%";
+  }
+
+  function setField(scope, name, text) {
+    scope.querySelectorAll('[data-field="' + name + '"]').forEach(function (el) {
+      if (el.textContent !== text) {
+        el.textContent = text;
+        el.classList.remove("just-changed");
+        void el.offsetWidth;  // restart the highlight
+        el.classList.add("just-changed");
+      }
     });
   }
-  if (typeof document$ !== "undefined") { document$.subscribe(render); } else { render(); }
+
+  function setCounts(scope, counts, percent) {
+    ["staff", "completed", "exempt", "outstanding"].forEach(function (name) {
+      setField(scope, name, String(counts[name]));
+    });
+    setField(scope, "percent", percentText(percent));
+    scope.querySelectorAll('[role="progressbar"]').forEach(function (bar) {
+      bar.setAttribute("aria-valuenow", String(percent));
+      var fill = bar.querySelector("span");
+      if (fill) fill.style.width = percent + "%";
+    });
+  }
+
+  function applyStatus(container, status) {
+    container.querySelectorAll("[data-totals]").forEach(function (scope) {
+      setCounts(scope, status.totals, status.totals.percent);
+    });
+    status.departments.forEach(function (d) {
+      container.querySelectorAll('[data-department="' + d.id + '"]').forEach(function (row) {
+        setCounts(row, d, d.percent);
+        row.classList.toggle("overdue-row", !!d.overdue);
+        var state = row.querySelector('[data-field="state"]');
+        if (state) {
+          var label = d.overdue ? "逾期未完成" : d.outstanding === 0 ? "已完成" : "进行中";
+          if (state.textContent !== label) {
+            state.innerHTML = d.overdue ? '<span class="overdue">逾期未完成</span>' : label;
+          }
+        }
+      });
+    });
+    container.querySelectorAll('[data-field="updated_at"]').forEach(function (el) {
+      var stamp = status.updated_at;
+      var text = !stamp ? "尚无报送" : el.hasAttribute("data-short") ? stamp.slice(0, 16).replace("T", " ") : stamp;
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+
+  function refreshChart(container) {
+    var chart = container.querySelector("[data-signature-chart]");
+    if (!chart) return;
+    fetch(location.pathname, { cache: "no-store", credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-signature-chart]");
+        if (fresh) chart.replaceWith(document.importNode(fresh, true));
+      }).catch(function () { /* the next change tries again */ });
+  }
+
+  var live = { containers: [], timer: null, updatedAt: null };
+
+  function poll() {
+    live.timer = null;
+    live.containers = live.containers.filter(function (c) { return document.contains(c); });
+    if (!live.containers.length) return;
+    if (document.hidden) { schedule(); return; }
+    getStatus(POLL_MS).then(function (status) {
+      var changed = (status.updated_at || "") !== live.updatedAt;
+      live.updatedAt = status.updated_at || "";
+      live.containers.forEach(function (container) {
+        applyStatus(container, status);
+        if (changed) refreshChart(container);
+      });
+    }).catch(function () { /* offline for a moment: try again later */ }).then(schedule);
+  }
+
+  function schedule() {
+    if (live.timer === null) live.timer = setTimeout(poll, POLL_MS);
+  }
+
+  function liveStatus(root) {
+    var found = Array.prototype.slice.call(root.querySelectorAll("[data-live-status]:not([data-live-bound])"));
+    if (!found.length) return;
+    found.forEach(function (c) { c.setAttribute("data-live-bound", ""); });
+    live.containers = live.containers.concat(found);
+    if (live.updatedAt === null) live.updatedAt = found[0].getAttribute("data-updated") || "";
+    schedule();
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && live.containers.length) {
+      if (live.timer !== null) clearTimeout(live.timer);
+      live.timer = null;
+      poll();
+    }
+  });
+
+  // -- drag-and-drop upload with progress ------------------------------------------------
+
+  function sizeText(bytes) {
+    if (bytes < 1024) return bytes + " 字节";
+    if (bytes < 1048576) return (bytes / 1024).toFixed(1) + " KB";
+    return (bytes / 1048576).toFixed(1) + " MB";
+  }
+
+  function swapArticle(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.querySelector("article.md-content__inner");
+    var article = document.querySelector("article.md-content__inner");
+    if (!fresh || !article) return false;
+    article.innerHTML = fresh.innerHTML;
+    if (doc.title) document.title = doc.title;
+    enhance(article);
+    window.scrollTo(0, 0);
+    var focus = article.querySelector('[role="alert"], [role="status"], h1');
+    if (focus) {
+      focus.setAttribute("tabindex", "-1");
+      focus.focus({ preventScroll: true });
+    }
+    return true;
+  }
+
+  function uploadForm(form) {
+    if (form.hasAttribute("data-enhanced")) return;
+    form.setAttribute("data-enhanced", "");
+    var input = form.querySelector('input[type="file"]');
+    var zone = form.querySelector("[data-drop-zone]");
+    var hint = form.querySelector("[data-drop-hint]");
+    var box = form.querySelector("[data-upload-progress]");
+    var bar = box ? box.querySelector("progress") : null;
+    var status = form.querySelector("[data-upload-status]");
+    var button = form.querySelector('button[type="submit"]');
+    var maxBytes = (+form.getAttribute("data-max-mb") || 0) * 1048576;
+    if (!input || !zone) return;
+
+    function say(text, failed) {
+      if (!box || !status) return;
+      box.hidden = false;
+      status.textContent = text;
+      box.classList.toggle("failed", !!failed);
+    }
+
+    function chosen() {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      if (bar) bar.value = 0;
+      if (maxBytes && file.size > maxBytes) {
+        say("文件“" + file.name + "”大小 " + sizeText(file.size) + "，超过 " + sizeText(maxBytes) +
+          " 的上限，请压缩或降低扫描分辨率后再上传。", true);
+      } else {
+        say("已选择：" + file.name + "（" + sizeText(file.size) + "）");
+      }
+    }
+
+    if (hint) hint.hidden = false;
+    zone.classList.add("drop-ready");
+    ["dragenter", "dragover"].forEach(function (type) {
+      zone.addEventListener(type, function (event) {
+        event.preventDefault();
+        zone.classList.add("dragover");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (type) {
+      zone.addEventListener(type, function () { zone.classList.remove("dragover"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      var files = event.dataTransfer && event.dataTransfer.files;
+      if (files && files.length) {
+        input.files = files;
+        chosen();
+      }
+    });
+    input.addEventListener("change", chosen);
+
+    form.addEventListener("submit", function (event) {
+      if (!window.FormData || !window.XMLHttpRequest) return;  // the plain form posts
+      var file = input.files && input.files[0];
+      event.preventDefault();
+      if (file && maxBytes && file.size > maxBytes) { chosen(); return; }
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "text/html");
+      if (button) button.disabled = true;
+      if (bar) bar.value = 0;
+      say("正在上传……");
+      xhr.upload.addEventListener("progress", function (e) {
+        if (!e.lengthComputable) return;
+        var pct = Math.round(100 * e.loaded / e.total);
+        if (bar) bar.value = pct;
+        say("正在上传：" + pct + "%（" + sizeText(e.loaded) + " / " + sizeText(e.total) + "）");
+      });
+      xhr.addEventListener("load", function () {
+        if (bar) bar.value = 100;
+        if (xhr.status === 200) {
+          // the confirmation replaces the page; the address no longer holds the empty form
+          history.replaceState(null, "", location.pathname + "?uploaded=1");
+        }
+        if (!swapArticle(xhr.responseText)) {
+          say("上传未完成（服务器返回 " + xhr.status + "），请刷新页面后重试。", true);
+          if (button) button.disabled = false;
+        }
+      });
+      xhr.addEventListener("error", function () {
+        say("上传中断：网络连接失败，请检查网络后重新上传。", true);
+        if (button) button.disabled = false;
+      });
+      xhr.send(new FormData(form));
+    });
+  }
+
+  // -- start ------------------------------------------------------------------------------
+
+  function enhance(root) {
+    countdown(root);
+    liveStatus(root);
+    root.querySelectorAll("form[data-upload-form]").forEach(uploadForm);
+  }
+
+  function start() { enhance(document); }  // each step is safe to repeat
+  if (typeof document$ !== "undefined") { document$.subscribe(start); } else { start(); }
 })();
