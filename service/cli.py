@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -45,19 +46,26 @@ def build(site_dir: Path | None) -> None:
     settings = _settings()
     if site_dir is not None:
         settings = settings.with_(site_dir=site_dir.resolve())
+    started = time.monotonic()
+    click.echo("第 1/2 步：校验内容……", nl=False)
     errors = validate(settings.content_dir)
     if errors:
+        click.echo("未通过")
         click.echo(f"内容校验失败，共 {len(errors)} 处错误，未构建：", err=True)
         for error in errors:
             click.echo(f"  {error}", err=True)
         sys.exit(1)
-    click.echo("正在构建门户网站……")
+    click.echo(f"通过（{time.monotonic() - started:.1f} 秒）")
+    click.echo("第 2/2 步：构建门户网站（生成岗位页面、附件表格和中文搜索索引，通常需要几秒）……")
+    step = time.monotonic()
     try:
         build_site(settings)
     except BuildFailed as exc:
         click.echo(f"构建失败：{exc}", err=True)
         sys.exit(1)
-    click.echo(f"构建完成：{settings.site_dir}")
+    pages = sum(1 for _ in settings.site_dir.rglob("*.html"))
+    click.echo(f"  已生成 {pages} 个页面（{time.monotonic() - step:.1f} 秒）")
+    click.echo(f"构建完成，共用时 {time.monotonic() - started:.1f} 秒：{settings.site_dir}")
 
 
 def _portal():  # type: ignore[no-untyped-def]
