@@ -1,0 +1,573 @@
+"""Each user's day in a real browser: Chromium (Playwright) against `portal serve` on 127.0.0.1.
+
+One server for the module, started like an office would start it: the site built into a temp
+dir, the date pinned (PORTAL_TODAY=2019-04-20, six days before the 04-26 contract deadline),
+accounts made with `portal users add`, the one-time HR password read from its output.
+
+Every step saves two screenshots under test-artifacts/browser/<user>/: NN-step-desktop.png
+(1280×900, whole page) and NN-step-phone.png (390 px wide, the part the step is about). At
+each step the page must fit a phone (no sideways scrolling outside table scrollers) and every
+form control must have a label. No page may raise a script error or break the CSP.
+
+Without /usr/bin/chromium these tests skip, except under CI (the CI variable set), where they fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+import openpyxl
+import pytest
+from helpers import PASSWORD, PDF, copy_site
+
+from service.annexes import texts, xlsx_completion
+from service.config import ROOT
+from service.content import load_content
+from service.models import StaffMember
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--lang=zh-CN"]
+PORTAL = str(Path(sys.executable).with_name("portal"))
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+TODAY = "2019-04-20"
+DEPT = "jxx"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+ACTION_MS = 10_000  # every browser action and expectation
+LIVE_MS = 15_000  # the boards poll /api/status every 4 s
+START_TIMEOUT = 30.0
+
+# Visible inputs, selects and textareas without a label (or aria-label): must be none.
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter(el => el.type !== 'hidden' && el.checkVisibility())
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def chromium_or_skip() -> None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = "Python 包 playwright"
+    else:
+        if CHROMIUM.exists():
+            return
+        missing = str(CHROMIUM)
+    message = f"浏览器测试需要 {missing}（apt-get install chromium fonts-noto-cjk；make test 会自动安装）"
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+        pytest.fail(f"CI 中不得跳过浏览器测试：{message}")
+    pytest.skip(message)
+
+
+# -- the server ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Portal:
+    url: str
+    env: dict[str, str]
+    hr_password: str
+    members: list[StaffMember]
+    department_name: str
+    output: list[str] = field(default_factory=list)
+
+    def cli(self, *args: str, stdin: str = "") -> str:
+        done = subprocess.run([PORTAL, *args], input=stdin, env=self.env, capture_output=True, text=True,
+                              timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def token(self, username: str) -> str:
+        return self.cli("users", "token", username).split()[-1]
+
+
+def _wait(condition: Any, timeout: float, message: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.05)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx2.get(f"{url}/healthz", timeout=1.0).status_code == 200
+    except httpx2.HTTPError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    chromium_or_skip()
+    root = tmp_path_factory.mktemp("browser")
+    content_dir = root / "content"
+    shutil.copytree(ROOT / "content", content_dir)
+    site_dir = copy_site(root / "site")  # built once per session by service.build.build_site
+    port = free_port()
+    env = {**os.environ, "PORTAL_DATA": str(root / "var"), "PORTAL_SITE": str(site_dir),
+           "PORTAL_CONTENT": str(content_dir), "PORTAL_TODAY": TODAY, "PYTHONUNBUFFERED": "1"}
+    output: list[str] = []
+    process = subprocess.Popen([PORTAL, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")),  # type: ignore[union-attr]
+                              daemon=True)
+    reader.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait(lambda: _healthy(url) or process.poll() is not None, START_TIMEOUT, "portal serve 没有启动")
+        assert process.poll() is None, "".join(output)
+        _wait(lambda: any("密码：" in line for line in output), START_TIMEOUT, "没有打印人事处初始密码")
+        password = next(line for line in output if "密码：" in line).split("密码：", 1)[1].strip()
+        content = load_content(content_dir)
+        department = content.department(DEPT)
+        assert department is not None
+        served = Portal(url, env, password, list(content.members(DEPT)), department.name, output)
+        served.cli("users", "add", "clerk", "--role", "department", "--department", DEPT,
+                   stdin=f"{PASSWORD}\n{PASSWORD}\n")
+        served.cli("users", "add", "boss", "--role", "leader", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+        yield served
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        reader.join(timeout=5)
+    assert not [line for line in output if re.search(r"Traceback|ERROR", line)], "".join(output)
+
+
+@pytest.fixture(scope="module")
+def browser(portal: Portal) -> Iterator[Browser]:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=ACTION_MS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+# -- one user's day -----------------------------------------------------------------------------
+
+
+class Day:
+    """A user's browser (own cookies) that screenshots each step at desktop and phone width."""
+
+    def __init__(self, browser: Browser, portal: Portal, user: str) -> None:
+        self.portal = portal
+        self.folder = ARTIFACTS / user
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.steps = 0
+        self.problems: list[str] = []
+        self.context = self.new_context(browser)
+        self.page = self.new_page()
+
+    def new_context(self, browser: Browser) -> BrowserContext:
+        context = browser.new_context(viewport=DESKTOP, base_url=self.portal.url, locale="zh-CN",
+                                      timezone_id="Asia/Shanghai", accept_downloads=True)
+        context.set_default_timeout(ACTION_MS)
+        return context
+
+    def new_page(self, context: BrowserContext | None = None) -> Page:
+        page = (context or self.context).new_page()
+        page.on("pageerror", lambda error: self.problems.append(f"脚本错误：{error}"))
+        page.on("console", lambda message: self._console(message.type, message.text))
+        return page
+
+    def _console(self, kind: str, text: str) -> None:
+        # a refused upload answers 4xx on purpose; anything else logged as an error is a defect
+        if kind == "error" and not re.search(r"status of 4\d\d", text):
+            self.problems.append(f"控制台错误：{text}")
+
+    def shot(self, step: str, focus: Locator | None = None, page: Page | None = None) -> None:
+        page = page or self.page
+        self.steps += 1
+        name = f"{self.steps:02d}-{step}"
+        assert page.evaluate("() => document.documentElement.lang") == "zh"
+        assert page.evaluate(UNLABELLED) == [], f"{name}: 表单控件没有标签"
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=self.folder / f"{name}-desktop.png", full_page=True)
+        page.set_viewport_size(PHONE)
+        try:
+            widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= widths[1], f"{name}: 手机上页面横向溢出 {widths}"
+            if focus is not None:
+                focus.scroll_into_view_if_needed()
+            page.screenshot(path=self.folder / f"{name}-phone.png")
+        finally:
+            page.set_viewport_size(DESKTOP)
+
+    def login(self, username: str, password: str = PASSWORD, page: Page | None = None) -> None:
+        page = page or self.page
+        page.goto("/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(re.compile(r"/board"))
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.problems == []
+
+
+@pytest.fixture
+def day(browser: Browser, portal: Portal, request: pytest.FixtureRequest) -> Iterator[Any]:
+    days: list[Day] = []
+
+    def start(user: str) -> Day:
+        days.append(Day(browser, portal, user))
+        return days[-1]
+
+    yield start
+    for started in days:
+        started.close()
+
+
+def drop_file(page: Page, target: str, name: str, data: bytes, mime: str) -> None:
+    """Drag a file from the desktop onto `target` (the events a real drop fires)."""
+    page.evaluate("""([selector, name, b64, mime]) => {
+        const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], name, {type: mime}));
+        const zone = document.querySelector(selector);
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+            zone.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: transfer}));
+        }
+    }""", [target, name, base64.b64encode(data).decode(), mime])
+
+
+def record_upload_messages(page: Page) -> None:
+    page.evaluate("""() => {
+        window.uploadMessages = [];
+        const status = document.querySelector('[data-upload-status]');
+        new MutationObserver(() => window.uploadMessages.push(status.textContent))
+            .observe(status, {childList: true, characterData: true, subtree: true});
+    }""")
+
+
+def staff_row(page: Page, staff_id: str) -> Locator:
+    return page.locator(f'tr[data-staff="{staff_id}"]')
+
+
+# -- the days -------------------------------------------------------------------------------------
+
+
+def test_staff_reads_searches_and_downloads_a_blank_form(day: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    staff = day("staff")
+    page = staff.page
+    page.goto("/")
+    expect(page.locator("h1")).to_contain_text("2019年度教职工岗位工作目标责任状")
+    # the deadlines count down from the service's date (04-20), not the browser's clock
+    cards = {card.locator(".deadline-date").inner_text(): card for card in page.locator("[data-deadline]").all()}
+    expect(cards["4月26日"].locator(".deadline-countdown")).to_have_text("还有 6 天")
+    expect(cards["4月23日"].locator(".deadline-countdown")).to_have_text("还有 3 天")
+    expect(cards["4月18日"].locator(".deadline-countdown")).to_have_text("已截止")
+    expect(page.locator("[data-next-deadline]")).to_contain_text("下一个截止日期：4月23日（还有 3 天）")
+    staff.shot("home", page.locator(".deadline-cards"))
+
+    page.get_by_role("link", name="阅读通知原文").click()
+    expect(page.locator("h1")).to_contain_text("责任状的通知")
+    staff.shot("notice")
+
+    page.goto("/?q=值班值宿")  # Material runs the search from the q parameter
+    result = page.locator('.md-search-result__link[href*="/common/"]').first
+    expect(result).to_be_visible()
+    staff.shot("search", result)
+    result.click()
+    page.wait_for_url(re.compile(r"/common/"))
+    expect(page.locator("h1")).to_have_text(re.compile("共性目标考核标准"))
+    expect(page.locator("table.common")).to_contain_text("值班值宿")
+    staff.shot("common-targets", page.locator("table.common"))
+
+    page.get_by_role("link", name="学管人员（含值班值宿教师）").first.click()
+    expect(page.locator("h1")).to_have_text(re.compile("学管人员（含值班值宿教师）"))
+    expect(page.locator("table.targets")).to_contain_text("合计")
+    staff.shot("role", page.locator("#targets"))
+
+    page.get_by_role("link", name="下载个性工作目标考核标准分解表（附件3）").click()
+    expect(page.locator("h1")).to_have_text(re.compile("附件下载"))
+    link = page.locator("tr", has_text="附件3").locator('a[href$=".xlsx"]')
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name.startswith("附件3") and saved.suffix == ".xlsx"
+    assert openpyxl.load_workbook(saved).sheetnames
+    staff.shot("annexes", link)
+
+
+def test_clerk_round_trips_annex5_uploads_scans_and_reports_the_month(day: Any, portal: Portal,
+                                                                      tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    clerk = day("clerk")
+    page = clerk.page
+    first, big, wrong, mom, ill = (portal.members[i] for i in (0, 1, 2, -1, -2))
+    clerk.login("clerk")
+    expect(page).to_have_url(re.compile(f"/board/{DEPT}$"))
+    expect(page.locator("h1")).to_have_text(f"{portal.department_name}：责任状签订情况")
+    clerk.shot("department")
+
+    # 附件5: download the pre-filled form, fill it in Excel's place, upload it through the page
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("下载本部门完成情况统计表")).click()
+    form = tmp_path / "annex5.xlsx"
+    download.value.save_as(form)
+    book = openpyxl.load_workbook(form)
+    sheet = book[xlsx_completion.SHEET]
+    status_col = xlsx_completion.COLUMNS.index(texts.STATUS_HEADER) + 1
+    id_col = xlsx_completion.COLUMNS.index(texts.STAFF_ID) + 1
+    filled = {mom.staff_id: "产假", ill.staff_id: "病假"}
+    for row in range(xlsx_completion.FIRST_ROW, sheet.max_row + 1):
+        staff_id = sheet.cell(row, id_col).value
+        if staff_id in filled:
+            sheet.cell(row, status_col).value = filled[str(staff_id)]
+    book.save(form)
+    page.get_by_label(re.compile("回传填好的附件5")).set_input_files(form)
+    page.get_by_role("button", name="上传填好的附件5").click()
+    expect(page.locator("[data-notice]")).to_contain_text("完成情况已保存")
+    expect(page.locator("[data-totals] [data-field=exempt]")).to_have_text("2")
+    expect(page.locator(f"[id='status-{mom.staff_id}']")).to_have_value("产假")
+    clerk.shot("annex5-uploaded", page.locator("[data-notice]"))
+
+    # a signed scan dragged onto the form: progress, then the confirmation in place
+    done_before = int(page.locator("[data-totals] [data-field=completed]").inner_text())
+    page.get_by_label("教职工", exact=True).select_option(first.staff_id)
+    drop_file(page, "[data-drop-zone]", "责任状-签字.pdf", PDF, "application/pdf")
+    expect(page.locator("[data-upload-status]")).to_contain_text("已选择：责任状-签字.pdf")
+    clerk.shot("scan-dropped", page.locator("[data-drop-zone]"))
+    record_upload_messages(page)
+    page.get_by_role("button", name="上传扫描件").click()
+    expect(page.locator("h1")).to_have_text("上传成功")
+    confirmation = page.locator("[data-upload-confirmation]")
+    expect(confirmation).to_contain_text(f"已收到 {first.name} 的责任状扫描件")
+    expect(confirmation).to_contain_text("第 1 版")
+    expect(page.locator("[data-department-progress]")).to_contain_text(f"现已完成 {done_before + 1} 人")
+    assert any(m.startswith("正在上传") for m in page.evaluate("window.uploadMessages"))
+    clerk.shot("scan-confirmed", confirmation)
+
+    page.get_by_role("link", name="返回本部门人员明细").click()
+    expect(staff_row(page, first.staff_id).locator("[data-versions]")).to_contain_text("第1版")
+    expect(page.locator("[data-totals] [data-field=completed]")).to_have_text(str(done_before + 1))
+    clerk.shot("department-updated", staff_row(page, first.staff_id))
+
+    # a large scan with the file picker: the bar moves, then the same confirmation
+    scan = tmp_path / "大扫描件.pdf"
+    scan.write_bytes(PDF + b"%" + b"0" * (4 * 1024 * 1024))
+    page.get_by_label("教职工", exact=True).select_option(big.staff_id)
+    page.get_by_label(re.compile("扫描件（PDF")).set_input_files(scan)
+    record_upload_messages(page)
+    page.get_by_role("button", name="上传扫描件").click()
+    expect(page.locator("[data-upload-confirmation]")).to_contain_text(f"已收到 {big.name} 的责任状扫描件")
+    expect(page.locator("[data-upload-confirmation]")).to_contain_text("4.0 MB")
+    messages = page.evaluate("window.uploadMessages")
+    assert any(re.match(r"正在上传：\d+%", m) for m in messages), messages
+    clerk.shot("large-scan-confirmed")
+
+    # a "PDF" that is really text: a readable Chinese error on the page, the person still chosen
+    page.get_by_role("link", name="继续上传下一位").click()
+    fake = tmp_path / "扫描件.pdf"
+    fake.write_text("这不是扫描件，只是一段文字。", encoding="utf-8")
+    page.get_by_label("教职工", exact=True).select_option(wrong.staff_id)
+    page.get_by_label(re.compile("扫描件（PDF")).set_input_files(fake)
+    page.get_by_role("button", name="上传扫描件").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("“扫描件.pdf”不是扫描件：只接受")
+    expect(alert).to_contain_text("按文件内容判断")
+    expect(page.get_by_label("教职工", exact=True)).to_have_value(wrong.staff_id)
+    expect(staff_row(page, wrong.staff_id).locator("[data-versions]")).to_have_text("—")
+    clerk.shot("wrong-file", alert)
+
+    # the same text file offered as 附件5: the department page again, saying what is wrong
+    page.get_by_label(re.compile("回传填好的附件5")).set_input_files(fake)
+    page.get_by_role("button", name="上传填好的附件5").click()
+    expect(page.get_by_role("alert")).to_contain_text("xlsx")
+    expect(page.locator("h1")).to_have_text(f"{portal.department_name}：责任状签订情况")
+    clerk.shot("wrong-annex5", page.get_by_role("alert"))
+
+    # the monthly summary (附件4) for March: a typo is refused and what was typed stays
+    page.get_by_role("link", name="报送月汇总（附件4）").click()
+    page.get_by_role("link", name="3月", exact=True).click()
+    expect(page.locator("h1")).to_contain_text("3月考核月汇总表")
+    page.get_by_label(f"{first.name}出勤", exact=True).fill("2l")
+    page.get_by_label(f"{big.name}出勤", exact=True).fill("21")
+    page.get_by_label(f"{big.name}业务工作目标", exact=True).fill("55")
+    page.get_by_role("button", name="报送", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("出勤")
+    expect(page.get_by_label(f"{first.name}出勤", exact=True)).to_have_value("2l")
+    expect(page.get_by_label(f"{big.name}业务工作目标", exact=True)).to_have_value("55")
+    clerk.shot("monthly-error", page.get_by_role("alert"))
+    page.get_by_label(f"{first.name}出勤", exact=True).fill("22")
+    page.get_by_role("button", name="报送", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("月汇总表已报送")
+    expect(page.get_by_label(f"{big.name}业务工作目标", exact=True)).to_have_value("55")
+    expect(page.locator("[data-state]")).to_contain_text("逾期")  # due 04-05, sent 04-20
+    clerk.shot("monthly-sent", page.get_by_role("status"))
+
+
+def test_hr_watches_the_board_update_then_downloads(day: Any, browser: Browser, portal: Portal,
+                                                    tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    hr = day("hr")
+    page = hr.page
+    person = portal.members[3]
+    hr.login("hr", portal.hr_password)
+    expect(page.locator("h1")).to_contain_text("责任状签订完成情况总览")
+    expect(page.locator("[data-signature-chart] [data-deadline-line]")).to_have_count(1)
+    expect(page.locator("[data-signature-chart] figcaption")).to_contain_text("截止 4月26日")
+    expect(page.locator("body")).to_contain_text("还有 6 天")
+    row = page.locator(f'[data-board-table] tr[data-department="{DEPT}"]')
+    before = int(row.locator("[data-field=completed]").inner_text())
+    total_before = int(page.locator("[data-totals] [data-field=completed]").inner_text())
+    hr.shot("board", page.locator("[data-signature-chart]"))
+
+    public = hr.new_page()
+    public.goto("/status/")
+    public_row = public.locator(f'[data-status-board] tr[data-department="{DEPT}"]')
+    expect(public_row.locator("[data-field=completed]")).to_have_text(str(before))
+
+    # the clerk uploads in another browser; neither open page is reloaded
+    page.evaluate("window.notReloaded = true")
+    public.evaluate("window.notReloaded = true")
+    clerk_context = hr.new_context(browser)
+    try:
+        clerk = hr.new_page(clerk_context)
+        hr.login("clerk", page=clerk)
+        clerk.get_by_label("教职工", exact=True).select_option(person.staff_id)
+        clerk.get_by_label(re.compile("扫描件（PDF")).set_input_files(
+            {"name": "签字.pdf", "mimeType": "application/pdf", "buffer": PDF})
+        clerk.get_by_role("button", name="上传扫描件").click()
+        expect(clerk.locator("[data-upload-confirmation]")).to_contain_text(person.name)
+    finally:
+        clerk_context.close()
+    expect(row.locator("[data-field=completed]")).to_have_text(str(before + 1), timeout=LIVE_MS)
+    expect(page.locator("[data-totals] [data-field=completed]")).to_have_text(str(total_before + 1))
+    expect(page.locator("[data-signature-chart] .last-label")).to_have_text(f"{total_before + 1} 人",
+                                                                              timeout=LIVE_MS)
+    expect(public_row.locator("[data-field=completed]")).to_have_text(str(before + 1), timeout=LIVE_MS)
+    assert page.evaluate("window.notReloaded") and public.evaluate("window.notReloaded")
+    hr.shot("board-updated", row)
+    hr.shot("status-page-updated", public_row, page=public)
+
+    # a department's people, one of its scans, then the exports
+    row.get_by_role("link", name=portal.department_name).click()
+    expect(page.locator("h1")).to_have_text(f"{portal.department_name}：责任状签订情况")
+    versions = staff_row(page, person.staff_id).locator("[data-versions]")
+    hr.shot("department", versions)
+    with page.expect_download() as download:
+        versions.get_by_role("link", name="第1版").click()
+    assert Path(download.value.path()).read_bytes() == PDF
+    assert download.value.suggested_filename.endswith(".pdf")
+
+    page.get_by_role("link", name="← 返回总览").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出完成情况（Excel）").click()
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert any(portal.department_name in str(cell.value) for sheet in book for r in sheet.iter_rows()
+               for cell in r if cell.value)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载全部扫描件（ZIP）").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert any(person.staff_id in name for name in archive.namelist())
+    hr.shot("exports", page.get_by_role("link", name="导出完成情况（Excel）"))
+
+
+def test_leader_approves_one_target_set_and_returns_another(day: Any, portal: Portal) -> None:
+    from playwright.sync_api import expect
+
+    approved, returned = portal.members[4], portal.members[5]
+    token = portal.token("clerk")
+    with httpx2.Client(base_url=portal.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as api:
+        for person in (approved, returned):
+            rows = api.get(f"/api/targets/{person.staff_id}").json()["rows"]
+            sent = api.put(f"/api/targets/{person.staff_id}", json={"rows": rows, "submit": True})
+            assert sent.status_code == 200, sent.text
+
+    leader = day("leader")
+    page = leader.page
+    leader.login("boss")
+    expect(page.locator("h1")).to_contain_text("责任状签订完成情况总览")
+    page.get_by_role("link", name="审定个性目标").click()
+    queue = page.locator("[data-review-table]")
+    expect(queue.locator(f'tr[data-staff="{approved.staff_id}"]')).to_be_visible()
+    expect(queue.locator(f'tr[data-staff="{returned.staff_id}"]')).to_be_visible()
+    leader.shot("review-queue", queue)
+
+    queue.get_by_role("link", name=approved.name).click()
+    expect(page.locator("h1")).to_have_text(f"{approved.name}的个性工作目标")
+    expect(page.locator("[data-targets-rows]")).to_contain_text("合计")
+    leader.shot("targets", page.locator("[data-decide-form]"))
+    page.get_by_role("button", name="审定通过").click()
+    expect(page.get_by_role("status")).to_contain_text("个性目标已审定通过")
+    expect(page.locator(f'tr[data-staff="{approved.staff_id}"]')).to_have_count(0)
+    leader.shot("approved", page.get_by_role("status"))
+
+    page.locator("[data-review-table]").get_by_role("link", name=returned.name).click()
+    page.get_by_role("button", name="退回修改").click()  # without the required comment
+    expect(page.get_by_role("alert")).to_contain_text("意见")
+    comment = "第2条佐证材料不够具体，请写明检查次数和记录形式。"
+    page.get_by_label("审定意见（退回时必填）").fill(comment)
+    leader.shot("return-comment", page.locator("[data-decide-form]"))
+    page.get_by_role("button", name="退回修改").click()
+    expect(page.get_by_role("status")).to_contain_text("个性目标已退回部门修改")
+    expect(page.locator("[data-review-table] tr[data-staff]")).to_have_count(0)
+    leader.shot("returned", page.get_by_role("status"))
+
+    with httpx2.Client(base_url=portal.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as api:
+        assert api.get(f"/api/targets/{approved.staff_id}").json()["state"] == "已审定"
+        back = api.get(f"/api/targets/{returned.staff_id}").json()
+        assert back["state"] == "退回" and back["comment"] == comment
+
+
+def test_keyboard_reaches_the_login_button_and_shows_focus(day: Any) -> None:
+    from playwright.sync_api import expect
+
+    visitor = day("keyboard")
+    page = visitor.page
+    page.goto("/login")
+    expect(page.locator("html")).to_have_attribute("lang", "zh")
+    button = page.get_by_role("button", name="登录")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if button.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        raise AssertionError("按 Tab 键到达不了“登录”按钮")
+    outline = button.evaluate("el => [getComputedStyle(el).outlineStyle, parseFloat(getComputedStyle(el).outlineWidth)]")
+    assert outline[0] != "none" and outline[1] >= 2, f"键盘焦点看不见：{outline}"
+    visitor.shot("login-focus", button)
