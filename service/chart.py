@@ -14,7 +14,7 @@ from service.board import SignatureDay
 
 WIDTH = 640
 HEIGHT = 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 20, 20, 34
+LEFT, RIGHT, TOP, BOTTOM = 48, 20, 20, 40
 DAYS_BEFORE = 14  # the chart opens two weeks before the deadline
 DAYS_AFTER = 2
 MAX_DAYS = 90

@@ -155,7 +155,12 @@
   }
 
   function schedule() {
-    if (live.timer === null) live.timer = setTimeout(poll, POLL_MS);
+    if (live.timer !== null) return;
+    // the public page asks less often (data-live-interval) than the boards people work from
+    var every = Math.min.apply(null, live.containers.map(function (c) {
+      return +(c.getAttribute("data-live-interval") || POLL_MS);
+    }).concat([60000]));
+    live.timer = setTimeout(poll, Math.max(every, 1000));
   }
 
   function liveStatus(root) {
