@@ -145,7 +145,8 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=False),
             Middleware(BodyLimitErrors),
         ],
-        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+        exception_handlers={ApiError: api_error, HTTPException: http_error, OSError: storage_error,
+                            Exception: server_error},
         lifespan=lifespan,
     )
     app.state.portal = portal
@@ -195,10 +196,24 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+UNSAVED = "服务器暂时无法保存或处理该请求，未作任何更改，请稍后重试"
+
+
+async def storage_error(request: Request, exc: Exception) -> Response:
+    """A write failed (disk full, I/O error): nothing was changed. Handled inside the middleware,
+    so a browser gets the error page with its session, an API client the JSON body."""
+    log.exception("存储失败：%s %s", request.method, request.url.path, exc_info=exc)
+    return await api_error(request, ApiError(503, "storage_error", UNSAVED))
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("请求处理失败：%s %s", request.method, request.url.path, exc_info=exc)
-    error = ApiError(503 if isinstance(exc, OSError) else 500, "storage_error" if isinstance(exc, OSError)
-                     else "server_error", "服务器暂时无法保存或处理该请求，未作任何更改，请稍后重试")
+    error = ApiError(500, "server_error", UNSAVED)
+    if not _wants_json(request):
+        try:
+            return page(request, "error.html", "出错了", status=error.status, error=error)
+        except Exception:  # the page itself cannot be drawn: answer in JSON
+            log.exception("错误页面无法生成")
     return JSONResponse(error.body(), status_code=error.status)
 
 

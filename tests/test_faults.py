@@ -1,9 +1,10 @@
 """Faults: a write or an fsync fails (ENOSPC, EIO) at a chosen point of a request.
 
 The fault is armed for one request only (the disk is full, then space is freed): the client
-must get a 5xx JSON answer in Chinese, the store, the files and the audit log must be exactly
-as before (nothing acknowledged that was not stored, no record without its file, no file
-without its record), and the same request must then succeed and verify cleanly.
+must get a 5xx JSON answer in Chinese (a browser posting a form: the error page), the store,
+the files and the audit log must be exactly as before (nothing acknowledged that was not
+stored, no record without its file, no file without its record), and the same request must
+then succeed and verify cleanly.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DEPT, PDF, Service, running_service
+from helpers import DEPT, PDF, Service, page_csrf, parse_html, running_service
 from starlette.testclient import TestClient
 
 from service import files, integrity
@@ -196,3 +197,28 @@ def test_a_failed_write_is_a_5xx_and_leaves_everything_as_it_was(service: Servic
     assert snapshot(service.settings.data_dir) != before
     report = integrity.verify(service.portal.store)
     assert report.problems == []
+
+
+def test_a_failed_write_from_a_browser_form_shows_the_error_page(service: Service, armed: Armed) -> None:
+    """A browser (session, form post, Accept: text/html) gets the Chinese error page, not JSON."""
+    browser = service.session("clerk")
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    csrf = page_csrf(browser, f"/board/{DEPT}")
+    before = snapshot(service.settings.data_dir)
+    armed.fault = FAULTS["store write"]
+    try:
+        response = browser.post(f"/board/{DEPT}/completion", headers=html,
+                                data={f"status:{people(service)[1]}": "病假", "csrf": csrf})
+    finally:
+        armed.fault = None
+    assert armed.hits, "the store write was never reached"
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    alert = parse_html(response.text).find(role="alert")
+    assert alert is not None and "未作任何更改" in alert.text and "storage_error" in alert.text
+    assert response.headers["x-content-type-options"] == "nosniff"  # inside the usual middleware
+    assert snapshot(service.settings.data_dir) == before
+
+    again = browser.post(f"/board/{DEPT}/completion", headers=html,
+                         data={f"status:{people(service)[1]}": "病假", "csrf": csrf})
+    assert again.status_code == 303, again.text
