@@ -8,7 +8,8 @@ renamed into place; `manifest.json` (last member) lists every other member's SHA
 
 A restore unpacks into a temp directory beside the target, checks every member against the
 manifest (and nothing more or less), and only then renames it into place, so a damaged
-archive leaves the target as it was.
+archive leaves the target as it was. A restore is refused while a `portal serve` runs on the
+target (service.serve_lock).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from service import files
+from service import files, serve_lock
 from service.integrity import STORED_TABLES
 from service.store import Store
 
@@ -125,7 +126,17 @@ def members(archive_path: Path) -> int:
 def restore(archive_path: Path, data_dir: Path, *, force: bool = False,
             on_member: Callable[[], None] = lambda: None) -> tuple[int, Path | None]:
     """Unpack and verify `archive_path` into `data_dir`; return (files restored, where the old
-    directory was moved when `force` replaced a non-empty one)."""
+    directory was moved when `force` replaced a non-empty one). Refused, with nothing changed,
+    while a `portal serve` uses `data_dir`; none can start on it until the restore ends."""
+    try:
+        with serve_lock.not_serving(data_dir):
+            return _restore(archive_path, data_dir, force=force, on_member=on_member)
+    except serve_lock.ServiceRunning as exc:
+        raise BackupError(f"{exc}，未恢复。请先停止服务，再运行 portal restore") from None
+
+
+def _restore(archive_path: Path, data_dir: Path, *, force: bool,
+             on_member: Callable[[], None]) -> tuple[int, Path | None]:
     if data_dir.exists() and any(data_dir.iterdir()) and not force:
         raise BackupError(f"目标数据目录 {data_dir} 不为空；确认要替换时请加 --force（原目录会保留为备份）")
     work = data_dir.parent / f"{files.TMP_PREFIX}restore-{secrets.token_hex(4)}"

@@ -89,12 +89,23 @@ def _portal():  # type: ignore[no-untyped-def]
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8000, show_default=True, type=int, help="监听端口")
 def serve(host: str, port: int) -> None:
+    from service import serve_lock
+
+    settings = _settings()
+    try:
+        with serve_lock.serving(settings.data_dir):  # held until the service ends
+            _serve(settings, host, port)
+    except serve_lock.ServiceRunning as exc:
+        click.echo(f"{exc}，服务未启动。", err=True)
+        sys.exit(1)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from service.app import create_app
     from service.content import ContentInvalid
 
-    settings = _settings()
     if not (settings.site_dir / "index.html").exists():
         click.echo("提示：尚未构建门户网站，请先运行 portal build（make serve 会自动构建）。", err=True)
     try:
@@ -200,7 +211,7 @@ def backup(file: Path) -> None:
 
 
 @cli.command(help="从 portal backup 生成的 FILE 恢复数据目录：先逐个核对清单中的 SHA-256，全部无误才放入目标目录。"
-             "目标目录须为空（或不存在）；加 --force 时原目录改名保留。恢复前请先停止服务。")
+             "目标目录须为空（或不存在）；加 --force 时原目录改名保留。服务正在使用目标目录时拒绝恢复，请先停止服务。")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="恢复到的数据目录（默认 PORTAL_DATA 或 var/）")

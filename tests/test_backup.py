@@ -92,6 +92,28 @@ def test_restore_refuses_a_non_empty_directory_unless_forced(settings: Settings,
     assert (kept / "keep.txt").read_text() == "原有数据"
 
 
+def test_restore_refuses_while_the_service_runs_on_the_directory(settings: Settings, tmp_path: Path) -> None:
+    fill(settings)
+    archive = tmp_path / "b.tar.gz"
+    assert cli(settings, "backup", str(archive)).returncode == 0
+    with serving(settings) as server:
+        before = digests(settings.data_dir)
+        for args in ((), ("--force",), ("--data", str(settings.data_dir), "--force")):
+            refused = cli(settings, "restore", str(archive), *args)
+            assert refused.returncode == 1, refused.stdout
+            assert "正由运行中的 portal serve" in refused.stderr and "请先停止服务" in refused.stderr
+            assert str(server.process.pid) in refused.stderr  # which process to stop
+        assert digests(settings.data_dir) == before  # nothing changed, nothing moved aside
+        assert [p.name for p in settings.data_dir.parent.iterdir()
+                if "before-restore" in p.name or p.name.startswith(".tmp-")] == []
+        second = cli(settings, "serve", "--port", "1", timeout=60)  # nor does a second service start
+        assert second.returncode == 1 and "服务未启动" in second.stderr
+        with server.client() as client:
+            assert client.get("/healthz").status_code == 200
+    restored = cli(settings, "restore", str(archive), "--force")  # stopped: the lock is free
+    assert restored.returncode == 0, restored.stderr
+
+
 def repack(archive: Path, out: Path, change: Any) -> None:
     with tarfile.open(archive, "r:gz") as source, tarfile.open(out, "w:gz") as target:
         for member in source:
