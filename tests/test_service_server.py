@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import httpx2
 import pytest
 from helpers import DEPT, PASSWORD, PDF, copy_site, csrf_from, parse_html, set_upload_limit, sha256, wait_for
 
-from service.config import Settings
+from service.config import ROOT, Settings
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
 START_TIMEOUT = 20.0
@@ -97,6 +98,20 @@ def page_completed(client: httpx2.Client, name: str) -> str:
     return rows[name][2]
 
 
+def readme_token(server: Server) -> str:
+    """Run the README's `TOKEN=$(…)` line in a shell, as a reader would copy it."""
+    lines = [line.strip() for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+             if line.strip().startswith("TOKEN=$(")]
+    assert len(lines) == 1, "the README should show one TOKEN=$(…) recipe"
+    recipe = lines[0].replace(".venv/bin/portal", shlex.quote(PORTAL))
+    shell = subprocess.run(["sh", "-c", f'{recipe} && printf "%s" "$TOKEN"'], env=server.env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert shell.returncode == 0, shell.stderr
+    token = shell.stdout
+    assert re.fullmatch(r"pt_[A-Za-z0-9_-]+", token), f"the recipe gave {token!r}, not one token"
+    return token
+
+
 def test_first_run_walkthrough(server: Server) -> None:
     password = server.hr_password()
     with httpx2.Client(base_url=server.url, timeout=10.0, follow_redirects=False) as browser:
@@ -113,10 +128,10 @@ def test_first_run_walkthrough(server: Server) -> None:
         assert parse_html(board.text).find("table", data_board_table=True) is not None
 
         # HR creates a department account and a token with the CLI while the service runs
-        added = server.cli("users", "add", "jxxclerk", "--role", "department", "--department", DEPT,
+        added = server.cli("users", "add", "jxx-clerk", "--role", "department", "--department", DEPT,
                            stdin=f"{PASSWORD}\n{PASSWORD}\n")
         assert added.returncode == 0, added.stderr
-        token = server.cli("users", "token", "jxxclerk").stdout.split()[-1]
+        token = readme_token(server)
 
         # the department uploads a PDF with curl-like multipart and its token
         before = department_row(browser, DEPT)
