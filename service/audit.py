@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service import files
+
+if TYPE_CHECKING:
+    from service.store import Store
 
 GENESIS = "0" * 64
 
@@ -23,10 +25,22 @@ def entry_hash(entry: dict[str, Any]) -> str:
 
 
 class AuditLog:
-    def __init__(self, path: Path) -> None:
+    """The log at `path`. With a store, each entry is written in the same commit as the
+    changes of the `Store.locked()` block that appends it; without one, at once."""
+
+    def __init__(self, path: Path, store: Store | None = None) -> None:
         self.path = path
+        self.store = store
         self._lock = threading.Lock()
-        self._tail: tuple[int, str, int] | None = None  # (file size, last hash, last seq)
+        # (expected file size, last hash, last seq, store lock epoch) after the last append
+        self._tail: tuple[int, str, int, int] | None = None
+        if store is not None:
+            store.rollback_hooks.append(self.forget)
+
+    def forget(self) -> None:
+        """Read the tail from the file again (a commit carrying entries failed)."""
+        with self._lock:
+            self._tail = None
 
     def recover(self) -> bool:
         """Cut a partial last line left by a crash mid-append; True if something was cut."""
@@ -37,25 +51,29 @@ class AuditLog:
             return False
         keep = data.rfind(b"\n") + 1
         files.atomic_write(self.path, data[:keep])
-        self._tail = None
+        self.forget()
         return True
 
-    def _last(self) -> tuple[str, int]:
+    def _epoch(self) -> int:
+        return self.store.epoch if self.store is not None else 0
+
+    def _last(self) -> tuple[int, str, int]:
+        """(file size once everything appended is written, last hash, last seq)."""
         size = self.path.stat().st_size if self.path.exists() else 0
-        if self._tail and self._tail[0] == size:
-            return self._tail[1], self._tail[2]
+        if self._tail and (self._tail[0] == size or (self.store is not None and self._tail[3] == self._epoch())):
+            return self._tail[0], self._tail[1], self._tail[2]  # same lock epoch: only we appended
         if size == 0:
-            return GENESIS, 0
+            return 0, GENESIS, 0
         with open(self.path, "rb") as handle:
             handle.seek(max(0, size - 65536))
             lines = handle.read().splitlines()
         last = json.loads(lines[-1])
-        return last["hash"], int(last["seq"])
+        return size, last["hash"], int(last["seq"])
 
     def append(self, actor: str, action: str, **detail: Any) -> dict[str, Any]:
         """Append one entry. Callers hold the store lock, so the CLI and the service interleave safely."""
         with self._lock:
-            prev, seq = self._last()
+            size, prev, seq = self._last()
             entry: dict[str, Any] = {
                 "seq": seq + 1,
                 "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
@@ -65,9 +83,12 @@ class AuditLog:
                 "prev": prev,
             }
             entry["hash"] = entry_hash(entry)
-            line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
-            files.append_line(self.path, line)
-            self._tail = (os.stat(self.path).st_size, entry["hash"], entry["seq"])
+            line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+            if self.store is not None:
+                self.store.queue_line(self.path, line)
+            else:
+                files.append_bytes(self.path, line)
+            self._tail = (size + len(line), entry["hash"], entry["seq"], self._epoch())
             return entry
 
     def entries(self) -> list[dict[str, Any]]:

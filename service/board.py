@@ -19,6 +19,9 @@ class DepartmentState:
     scanned: Set[str]
     statuses: Mapping[str, str]
 
+    def with_scan(self, staff_id: str) -> DepartmentState:
+        return DepartmentState(frozenset(self.scanned) | {staff_id}, self.statuses)
+
 
 @dataclass(frozen=True)
 class Counts:

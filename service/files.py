@@ -99,8 +99,33 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
                 old.unlink()
 
 
+def keep(path: Path) -> Path | None:
+    """Keep `path`'s current version under a temp name (a hard link: no copy, no new space)
+    while a commit replaces it; None when there is nothing to keep."""
+    kept = path.with_name(f"{TMP_PREFIX}{path.name}.{secrets.token_hex(4)}.kept")
+    try:
+        os.link(path, kept)
+    except FileNotFoundError:
+        return None
+    return kept
+
+
+def put_back(path: Path, kept: Path | None) -> None:
+    """Undo a replace of `path` by a commit that failed: the kept version, or no file."""
+    if kept is None:
+        remove(path)
+    else:
+        os.replace(kept, path)
+    fsync_dir(path.parent)
+
+
 def append_line(path: Path, line: str) -> None:
-    """Append one line and fsync: the audit log's write.
+    """Append one line and fsync: the audit log's write when no store commit carries it."""
+    append_bytes(path, (line.rstrip("\n") + "\n").encode("utf-8"))
+
+
+def append_bytes(path: Path, data: bytes) -> int:
+    """Append `data` with one write and one fsync; return the file's length before.
 
     When the write or the fsync fails, the file is cut back to its old length: no partial
     line, and no line for a change its caller is about to undo.
@@ -110,7 +135,6 @@ def append_line(path: Path, line: str) -> None:
     try:
         size = os.fstat(fd).st_size
         try:
-            data = (line.rstrip("\n") + "\n").encode("utf-8")
             written = os.write(fd, data)
             if written != len(data):
                 raise OSError(f"short write to {path}")
@@ -119,6 +143,17 @@ def append_line(path: Path, line: str) -> None:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, size)
             raise
+    finally:
+        os.close(fd)
+    return size
+
+
+def truncate(path: Path, size: int) -> None:
+    """Cut an appended log back to `size` bytes, durably (a commit that failed after it)."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
     finally:
         os.close(fd)
 

@@ -44,12 +44,13 @@ class Portal:
         self.now = now
         self.year = content.settings.year
         self.store = Store(settings.data_dir, self.year)
-        self.audit = AuditLog(settings.data_dir / "audit.log")
+        self.audit = AuditLog(settings.data_dir / "audit.log", self.store)
         self.max_upload = content.settings.upload_max_mb * 1024 * 1024
         self._states: dict[str, DepartmentState] = {}
         self._updated_at: str | None = None
         self._updated_loaded = False
         self.on_change: Callable[[], None] = lambda: None
+        self.store.rollback_hooks.append(self._states.clear)  # a failed commit: memory was reloaded
 
     # -- start-up --------------------------------------------------------------------
 
@@ -57,7 +58,7 @@ class Portal:
         """After a crash: drop temp files (data and site), orphaned uploads and a partial audit line."""
         from service.integrity import orphans
 
-        with self.store.locked():
+        with self.store.settled():
             removed = files.clean_temp(self.settings.data_dir) + files.clean_temp(self.settings.site_dir)
             for path in orphans(self.settings.data_dir, self.store):
                 files.remove(path)
@@ -254,17 +255,14 @@ class Portal:
                     "uploaded_at": self._stamp(),
                     "idempotency_key": idempotency_key,
                 })
-                try:
-                    self.audit.append(user.username, "contract.upload", department=member.department,
-                                      staff_id=staff_id, version=record["version"], sha256=stored.sha256,
-                                      id=record["id"])
-                except BaseException:
-                    self.store.remove(member.department, "contracts", id=record["id"])
-                    raise
-                self._states.pop(member.department, None)
-        except BaseException:
+                self.audit.append(user.username, "contract.upload", department=member.department,
+                                  staff_id=staff_id, version=record["version"], sha256=stored.sha256,
+                                  id=record["id"])
+                state = self._states.get(member.department)
+                if state is not None:
+                    self._states[member.department] = state.with_scan(staff_id)
+        except BaseException:  # not durable: no file without its record
             files.remove(stored.path)
-            self._states.pop(member.department, None)
             raise
         self._changed()
         return record, True
@@ -296,14 +294,7 @@ class Portal:
                     changed[staff_id] = status
             self.store.upsert(department_id, "statuses", {"kind": "statuses", "entries": current, "at": stamp},
                               kind="statuses")
-            try:
-                self.audit.append(user.username, "completion.update", department=department_id, changes=changed)
-            except BaseException:  # not logged, not done: the old statuses come back
-                if "kind" in doc:
-                    self.store.upsert(department_id, "statuses", doc, kind="statuses")
-                else:
-                    self.store.remove(department_id, "statuses", kind="statuses")
-                raise
+            self.audit.append(user.username, "completion.update", department=department_id, changes=changed)
             self._states.pop(department_id, None)
         self._changed()
         return count(self.content.members(department_id), self.state(department_id))

@@ -2,14 +2,27 @@
 
 Layout under the data directory:
 
-    db/accounts.json            users and API tokens (all years)
-    db/<year>/<department>.json one partition per department and year: contracts, statuses, …
-    db/<year>/college.json      college-wide records of the year (HR's score events, …)
+    db/accounts.json                    users and API tokens (all years)
+    db/<year>/<department>/<table>.json one file per department, year and table
+    db/<year>/college/<table>.json      college-wide records of the year (HR's score events, …)
 
-Every call runs under one process-wide lock plus an advisory file lock, so the CLI and the
-running service can both write; each write goes through `DurableStorage` (temp file, fsync,
-rename, fsync dir) and returns only once it is on disk. A write costs one partition, not the
-whole college.
+A submission rewrites one small file (its department's table), so its cost does not grow
+with the college.
+
+Changes are grouped into durable commits (group commit). A change runs under `locked()`,
+which holds the process's lock and the data directory's advisory lock: it edits TinyDB in
+memory and joins the open batch; when the outermost `locked()` block ends, the caller waits
+until its batch is on disk. One waiting thread (the leader) seals the batch and writes it:
+each changed file (temp file, fsync, rename, fsync dir), then the queued audit lines (one
+append and one fsync per log). While it writes, other requests edit memory and form
+the next batch, so under load one round of fsyncs carries many submissions.
+
+A failed commit takes everything back: the files it replaced get their old bytes, the audit
+log its old length, memory is reloaded from disk, and every change of that batch and of the
+one forming behind it raises the error to its caller. Nothing is acknowledged before it is
+durable. The advisory lock is held while any change is in memory and not yet written, so
+the CLI never reads or writes under a pending change, and cached files are checked against
+the disk whenever the lock is taken again.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +48,7 @@ from service import files
 T = TypeVar("T")
 Record = dict[str, Any]
 COLLEGE = "college"
+ACCOUNTS = "accounts.json"
 
 
 class StoreCorrupt(Exception):
@@ -42,16 +57,29 @@ class StoreCorrupt(Exception):
         self.path = path
 
 
-class DurableStorage(Storage):
-    """JSON storage that keeps the data in memory and replaces the file atomically on write.
+@dataclass(eq=False)
+class Batch:
+    """Changes waiting for one durable commit."""
 
-    A file changed by another process (its stat signature moved) is read again.
+    paths: set[Path] = field(default_factory=set)
+    lines: dict[Path, list[bytes]] = field(default_factory=dict)
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class DurableStorage(Storage):
+    """JSON storage kept in memory; `write` marks the file for the store's next commit.
+
+    A file changed by another process (its stat signature moved) is read again, checked
+    once each time the store takes the advisory lock anew.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, store: Store) -> None:
         self.path = Path(path)
+        self.store = store
         self._data: dict[str, Any] | None = None
         self._signature: tuple[int, int, int] | None = None
+        self._epoch = -1
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -60,14 +88,18 @@ class DurableStorage(Storage):
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def changed_on_disk(self) -> bool:
-        return self._data is not None and self._stat() != self._signature
+    def stale(self) -> bool:
+        """Changed on disk by someone else since it was read (checked once per lock epoch)."""
+        if self._data is None or self._epoch == self.store.epoch:
+            return False
+        self._epoch = self.store.epoch
+        return self._stat() != self._signature
 
     def read(self) -> dict[str, Any] | None:
-        if self._data is None or self._stat() != self._signature:
+        if self._data is None:
             self._signature = self._stat()
+            self._epoch = self.store.epoch
             if self._signature is None:
-                self._data = None
                 return None
             try:
                 self._data = json.loads(self.path.read_bytes() or b"{}")
@@ -76,14 +108,13 @@ class DurableStorage(Storage):
         return self._data
 
     def write(self, data: dict[str, Any]) -> None:
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        try:
-            files.atomic_write(self.path, payload)
-        except BaseException:
-            self._data = None  # memory may hold the unwritten change: reload from disk next time
-            self._signature = None
-            raise
         self._data = data
+        self.store.changed(self.path)
+
+    def payload(self) -> bytes:
+        return json.dumps(self._data or {}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def written(self) -> None:
         self._signature = self._stat()
 
     def close(self) -> None:
@@ -96,53 +127,173 @@ class Store:
         self.year = year
         self.db_dir = data_dir / "db"
         self.files_dir = data_dir / "files"
-        self._lock = threading.RLock()
+        self.epoch = 0  # bumped each time the advisory lock is taken anew
+        self.rollback_hooks: list[Callable[[], None]] = []  # caches to drop when memory is reloaded
+        self._lock = threading.RLock()  # memory: TinyDB objects and the open batch
+        self._commit_lock = threading.RLock()  # one leader writes at a time
+        self._holders = 0  # advisory lock users: the thread in `locked()` and unwritten batches
+        self._holders_lock = threading.Lock()
+        self._lock_fd: int | None = None
         self._dbs: dict[Path, TinyDB] = {}
         self._depth = 0
-        self._lock_file: int | None = None
+        self._open: Batch | None = None
+        self._joined: Batch | None = None  # the batch the current outermost block changed
         (self.db_dir / str(year)).mkdir(parents=True, exist_ok=True)
 
-    # -- locking and partitions ------------------------------------------------------
+    # -- locking and commits ----------------------------------------------------------
+
+    def _hold(self) -> None:
+        with self._holders_lock:
+            if self._holders == 0:
+                if self._lock_fd is None:
+                    self._lock_fd = os.open(self.data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                self.epoch += 1
+            self._holders += 1
+
+    def _release(self) -> None:
+        with self._holders_lock:
+            self._holders -= 1
+            if self._holders == 0 and self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the process lock and the data directory's advisory lock (re-entrant)."""
-        with self._lock:
-            if self._depth == 0:
-                self._lock_file = os.open(self.data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-            self._depth += 1
-            try:
+        """Hold the process lock and the data directory's advisory lock (re-entrant).
+
+        Leaving the outermost block returns once its changes are durable, or raises why not.
+        """
+        joined = None
+        try:
+            with self._lock:
+                if self._depth == 0:
+                    self._hold()
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                    if self._depth == 0:
+                        joined, self._joined = self._joined, None
+                        self._release()
+        finally:
+            if joined is not None:  # what was changed is committed, even when the block raised
+                self._wait(joined)
+
+    @contextlib.contextmanager
+    def settled(self) -> Iterator[None]:
+        """`locked()` with every earlier change on disk and no commit running: for backups,
+        integrity checks and recovery, which read the files themselves."""
+        with self._commit_lock:
+            self._flush_open()
+            with self.locked():
                 yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._lock_file is not None:
-                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-                    os.close(self._lock_file)
-                    self._lock_file = None
+
+    def changed(self, path: Path) -> None:
+        """A TinyDB file was changed in memory: it joins the open batch."""
+        self._batch().paths.add(path)
+
+    def queue_line(self, path: Path, line: bytes) -> None:
+        """Append `line` to the log at `path` in the same commit as the block's changes."""
+        self._batch().lines.setdefault(path, []).append(line)
+
+    def _batch(self) -> Batch:
+        if self._depth == 0:
+            raise RuntimeError("store changes must run under Store.locked()")
+        if self._open is None:
+            self._open = Batch()
+            self._hold()  # released when the batch is on disk or given up
+        self._joined = self._open
+        return self._open
+
+    def _wait(self, batch: Batch) -> None:
+        while not batch.done.is_set():
+            with self._commit_lock:
+                if not batch.done.is_set():
+                    self._flush_open()
+        if batch.error is not None:
+            raise batch.error
+
+    def _flush_open(self) -> None:
+        """Seal the open batch and write it (the caller holds the commit lock)."""
+        with self._lock:
+            batch, self._open = self._open, None
+            if batch is None:
+                return
+            payloads = {path: self._dbs[path].storage.payload() for path in batch.paths  # type: ignore[attr-defined]
+                        if path in self._dbs}
+        try:
+            self._write(batch, payloads)
+        except BaseException as exc:
+            self._roll_back(batch, exc)
+        finally:
+            batch.done.set()
+            self._release()
+
+    def _write(self, batch: Batch, payloads: dict[Path, bytes]) -> None:
+        appended: list[tuple[Path, int]] = []
+        replaced: list[tuple[Path, Path | None]] = []
+        try:
+            for path, payload in sorted(payloads.items()):
+                kept = files.keep(path)
+                replaced.append((path, kept))
+                files.atomic_write(path, payload)
+            for path, lines in batch.lines.items():
+                appended.append((path, files.append_bytes(path, b"".join(lines))))
+        except BaseException:
+            for path, kept in reversed(replaced):
+                with contextlib.suppress(OSError):
+                    files.put_back(path, kept)
+            for path, size in appended:
+                with contextlib.suppress(OSError):
+                    files.truncate(path, size)
+            raise
+        for _, kept in replaced:
+            if kept is not None:
+                files.remove(kept)
+        with self._lock:
+            for path in payloads:
+                db = self._dbs.get(path)
+                if db is not None:
+                    db.storage.written()  # type: ignore[attr-defined]
+
+    def _roll_back(self, batch: Batch, exc: BaseException) -> None:
+        """Forget what memory holds beyond the disk; the batch behind this one fails too."""
+        with self._lock:
+            behind, self._open = self._open, None
+            for failed in (batch, behind):
+                if failed is None:
+                    continue
+                failed.error = exc
+                for path in failed.paths:
+                    self._dbs.pop(path, None)
+            if behind is not None:
+                behind.done.set()
+                self._release()
+            for hook in self.rollback_hooks:
+                hook()
 
     def _db(self, path: Path) -> TinyDB:
         db = self._dbs.get(path)
-        if db is not None and db.storage.changed_on_disk():  # type: ignore[attr-defined]
+        if db is not None and db.storage.stale():  # type: ignore[attr-defined]
             db = None  # another process wrote it: fresh TinyDB, fresh id counters
         if db is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = TinyDB(str(path), storage=DurableStorage)
+            db = TinyDB(str(path), storage=DurableStorage, store=self)
             self._dbs[path] = db
         return db
 
-    def _partition(self, department: str) -> TinyDB:
-        return self._db(self.db_dir / str(self.year) / f"{department}.json")
+    def _table(self, department: str, table: str) -> Any:
+        return self._db(self.db_dir / str(self.year) / department / f"{table}.json").table(table)
 
     def accounts(self) -> TinyDB:
-        return self._db(self.db_dir / "accounts.json")
+        return self._db(self.db_dir / ACCOUNTS)
 
     def run(self, fn: Callable[[], T]) -> T:
         with self.locked():
             return fn()
 
     def check_all(self) -> list[Path]:
-        """Load every partition; return the ones that are not valid JSON."""
+        """Load every file; return the ones that are not valid JSON."""
         bad = []
         with self.locked():
             for path in sorted(self.db_dir.rglob("*.json")):
@@ -189,21 +340,21 @@ class Store:
     def insert(self, department: str, table: str, record: Record) -> Record:
         with self.locked():
             record = {"id": uuid.uuid4().hex, **record}
-            self._partition(department).table(table).insert(record)
+            self._table(department, table).insert(record)
             return record
 
     def records(self, department: str, table: str) -> list[Record]:
         with self.locked():
-            return [dict(r) for r in self._partition(department).table(table).all()]
+            return [dict(r) for r in self._table(department, table).all()]
 
     def find(self, department: str, table: str, **fields: Any) -> list[Record]:
         with self.locked():
             query = Query().fragment(fields)
-            return [dict(r) for r in self._partition(department).table(table).search(query)]
+            return [dict(r) for r in self._table(department, table).search(query)]
 
     def upsert(self, department: str, table: str, record: Record, **key: Any) -> None:
         with self.locked():
-            self._partition(department).table(table).upsert(record, Query().fragment(key))
+            self._table(department, table).upsert(record, Query().fragment(key))
 
     def get(self, department: str, table: str, **key: Any) -> Record | None:
         found = self.find(department, table, **key)
@@ -211,7 +362,7 @@ class Store:
 
     def remove(self, department: str, table: str, **key: Any) -> None:
         with self.locked():
-            self._partition(department).table(table).remove(Query().fragment(key))
+            self._table(department, table).remove(Query().fragment(key))
 
     def next_version(self, department: str, staff_id: str) -> int:
         with self.locked():
@@ -222,19 +373,19 @@ class Store:
         """(year, partition, record) for `table` across every year and partition on disk."""
         found = []
         with self.locked():
-            for path in sorted(self.db_dir.glob("*/*.json")):
+            for path in sorted(self.db_dir.glob(f"*/*/{table}.json")):
                 for record in self._db(path).table(table).all():
-                    found.append((path.parent.name, path.stem, dict(record)))
+                    found.append((path.parent.parent.name, path.parent.name, dict(record)))
         return found
 
     def department_ids(self) -> list[str]:
         year_dir = self.db_dir / str(self.year)
-        return sorted(p.stem for p in year_dir.glob("*.json") if p.stem != COLLEGE)
+        return sorted(p.name for p in year_dir.iterdir() if p.is_dir() and p.name != COLLEGE)
 
     def across(self, table: str) -> list[tuple[str, Record]]:
         """(partition, record) for `table` in every partition of this year, the college's included."""
         found = []
         with self.locked():
-            for path in sorted((self.db_dir / str(self.year)).glob("*.json")):
-                found.extend((path.stem, dict(record)) for record in self._db(path).table(table).all())
+            for path in sorted((self.db_dir / str(self.year)).glob(f"*/{table}.json")):
+                found.extend((path.parent.name, dict(record)) for record in self._db(path).table(table).all())
         return found

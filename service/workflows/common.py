@@ -13,21 +13,12 @@ MAX_COMMENT = 1000
 
 def commit(portal: Portal, partition: str, table: str, doc: dict[str, Any], key: dict[str, Any],
            actor: str, action: str, **detail: Any) -> None:
-    """Replace the document at `key` and log it; on a failed log the old document comes back.
+    """Replace the document at `key` and log it, in one commit of the store.
 
     The caller holds `portal.store.locked()`.
     """
-    store = portal.store
-    previous = store.get(partition, table, **key)
-    store.upsert(partition, table, doc, **key)
-    try:
-        portal.audit.append(actor, action, **detail)
-    except BaseException:
-        if previous is None:
-            store.remove(partition, table, **key)
-        else:
-            store.upsert(partition, table, previous, **key)
-        raise
+    portal.store.upsert(partition, table, doc, **key)
+    portal.audit.append(actor, action, **detail)
 
 
 def parse_time(text: str | None) -> dt.datetime | None:

@@ -199,20 +199,11 @@ def duty_lines(value: Any, role_name: str) -> list[str]:
 
 def _write_all(portal: Portal, department: str, changed: list[tuple[dict[str, Any] | None, dict[str, Any]]],
                actor: str, **detail: Any) -> None:
-    """Upsert every changed role, then one audit entry; undo them all if any step fails."""
-    store = portal.store
-    done: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
-    try:
-        for before, doc in changed:
-            doc.pop("id", None)
-            store.upsert(department, TABLE, doc, role_id=doc["role_id"])
-            done.append((before, doc))
-        if done:
-            portal.audit.append(actor, "duties.submit", department=department, **detail)
-    except BaseException:
-        for before, doc in reversed(done):
-            if before is None:
-                store.remove(department, TABLE, role_id=doc["role_id"])
-            else:
-                store.upsert(department, TABLE, before, role_id=doc["role_id"])
-        raise
+    """Upsert every changed role, then one audit entry, in one commit of the store."""
+    for _, doc in changed:
+        doc.pop("id", None)
+        portal.store.upsert(department, TABLE, doc, role_id=doc["role_id"])
+    if changed:
+        portal.audit.append(actor, "duties.submit", department=department, **detail)
+
+

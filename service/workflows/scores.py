@@ -64,11 +64,7 @@ def add_event(portal: Portal, user: User, body: Any) -> dict[str, Any]:
               "at": at.isoformat(timespec="seconds"), "by": user.username, "recorded_at": portal._stamp()}
     with portal.store.locked():
         record = portal.store.insert(COLLEGE, TABLE, record)
-        try:
-            portal.audit.append(user.username, "score.event", **record)
-        except BaseException:
-            portal.store.remove(COLLEGE, TABLE, id=record["id"])
-            raise
+        portal.audit.append(user.username, "score.event", **record)
     return record
 
 
@@ -80,12 +76,8 @@ def remove_event(portal: Portal, user: User, event_id: str) -> None:
         if record is None:
             raise not_found("unknown_event", "找不到该扣分记录")
         portal.store.remove(COLLEGE, TABLE, id=event_id)
-        try:
-            portal.audit.append(user.username, "score.event.remove", id=event_id,
-                                department=record["department"], item_id=record["item_id"])
-        except BaseException:
-            portal.store.upsert(COLLEGE, TABLE, record, id=event_id)
-            raise
+        portal.audit.append(user.username, "score.event.remove", id=event_id,
+                            department=record["department"], item_id=record["item_id"])
 
 
 # -- scores -------------------------------------------------------------------------------
