@@ -62,17 +62,15 @@ def build_site(settings: Settings, *, quiet: bool = True) -> None:
 def accepted_duties(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     """role_id → the duties HR accepted per department, read from the data directory's store.
 
-    Empty when there is no data directory (a fresh clone's `portal build`) or no store for
-    the content's year; nothing is created on disk then.
+    Only settings.yml's year is read here (the hooks load and validate the whole content once).
+    Empty when there is no data directory (a fresh clone's `portal build`), no valid year or no
+    store for that year; nothing is created on disk then.
     """
-    from service.content import ContentInvalid, load_content
+    from service.content import read_year
     from service.store import Store
     from service.workflows.duties import TABLE, accepted_by_role
 
-    try:
-        year = load_content(settings.content_dir).settings.year
-    except ContentInvalid:
-        return {}  # the hooks report the content errors
-    if not (settings.data_dir / "db" / str(year)).is_dir():
-        return {}
+    year = read_year(settings.content_dir)
+    if year is None or not (settings.data_dir / "db" / str(year)).is_dir():
+        return {}  # the hooks report any content errors
     return accepted_by_role(Store(settings.data_dir, year).across(TABLE))

@@ -7,10 +7,20 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from click.testing import CliRunner
 
+from service import content as content_loader
 from service.cli import cli
-from service.content import ROSTER_FILE, load_content
+from service.config import ROOT
+from service.content import (
+    ROSTER_FILE,
+    ContentError,
+    ContentInvalid,
+    dump_roster,
+    load_content,
+    parse_dumped_roster,
+)
 from service.models import Content, StaffMember
 from service.roster_import import (
     RosterImportError,
@@ -204,3 +214,100 @@ def test_diff_and_summary(shipped_content: Content) -> None:
     lines = summary_lines(shipped_content, result, limit=1)
     assert lines[0].startswith("读取Excel 工作表“名册”：表头在第 2 行（工号←“职工号”")
     assert "变更 2 人（只显示前 1 人）：" in lines
+
+
+# -- reading roster.yml back: the fast path for dump_roster's format --------------------
+
+ODD_TEXTS = ["O'Neil", 'say "hi"', " lead", "trail ", "a  b", "a\u3000b", "100001", "007", "yes", "No", "null",
+             "~", "", "1e3", ".5", "2024-01-01", "-x", "a-b", "a: b", "a:", "x:y", "a, b", "a #b", "#x", "a#b",
+             "{x}", "[x]", "a?b", "!x", "&a", "*a", "%a", "@a", "`a", "|a", ">a", "<<", "=", "a\\b", "a\tb",
+             "a\x85b", "a\u2028b", "\ufeffa", "张三（兼）", "<script>alert(1)</script>", "{{ s.year }}"]
+
+
+def yaml_rows(text: str) -> object:
+    return yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def test_the_shipped_roster_is_read_by_the_fast_path_as_yaml_reads_it() -> None:
+    text = (ROOT / "content" / ROSTER_FILE).read_text(encoding="utf-8")
+    rows = parse_dumped_roster(text)
+    assert rows is not None and len(rows) > 300
+    assert rows == yaml_rows(text)
+
+
+@pytest.mark.parametrize("value", ODD_TEXTS)
+def test_any_dumped_text_reads_back_as_yaml_reads_it(value: str) -> None:
+    for key in ("staff_id", "name", "department", "role", "post"):
+        entry = {"staff_id": "1", "name": "张三", "department": "dzb", "role": "admin-staff", "post": "干事"}
+        entry[key] = value
+        text = dump_roster([entry])
+        rows = parse_dumped_roster(text)
+        assert rows is None or rows == yaml_rows(text), (key, value, text)
+
+
+def test_common_odd_texts_stay_on_the_fast_path() -> None:
+    for value in ("O'Neil", 'say "hi"', " lead", "100001", "yes", "", "a  b", "a: b", "#x", "{x}", "a-b", "1e3"):
+        entry = {"staff_id": value, "name": value, "department": "dzb", "role": "admin-staff", "post": value}
+        assert parse_dumped_roster(dump_roster([entry])) == [{**entry}], value
+
+
+@pytest.mark.parametrize("text", [
+    "- {staff_id: 100001, name: 张三, department: dzb, role: admin-staff, post: 干事}\n",  # YAML reads an int
+    "- {staff_id: '1', name: null, department: dzb, role: admin-staff, post: 干事}\n",
+    "- {staff_id: '1', name: 张三, department: dzb, role: admin-staff, post: 干事}  # comment\n",
+    "- {name: 张三, staff_id: '1', department: dzb, role: admin-staff, post: 干事}\n",
+    "-  {staff_id: '1', name: 张三, department: dzb, role: admin-staff, post: 干事}\n",
+    "- staff_id: '1'\n  name: 张三\n",
+    "# only a comment\n",
+    "\ufeff- {staff_id: '1', name: 张三, department: dzb, role: admin-staff, post: 干事}\n",
+])
+def test_other_yaml_is_left_to_yaml(text: str) -> None:
+    assert parse_dumped_roster(text) is None
+
+
+BAD_LINES = {
+    "unclosed mapping": "- {staff_id: '100001', name: 谭光英, department: dzb, role: department-head, post: 主任",
+    "stray quote": "- {staff_id: '100001, name: 谭光英, department: dzb, role: department-head, post: 主任}",
+    "tab indent": "\t- {staff_id: '100001', name: 谭光英, department: dzb, role: department-head, post: 主任}",
+    "control character": "- {staff_id: '100001', name: 谭\x07光英, department: dzb, role: department-head, post: 主任}",
+    "number repeating an id": "- {staff_id: 100003, name: 谭光英, department: dzb, role: department-head, post: 主任}",
+    "null name": "- {staff_id: '100001', name: null, department: dzb, role: department-head, post: 主任}",
+    "empty name": "- {staff_id: '100001', name: '', department: dzb, role: department-head, post: 主任}",
+    "blank post": "- {staff_id: '100001', name: 谭光英, department: dzb, role: department-head, post: '  '}",
+    "unknown department": "- {staff_id: '100001', name: 谭光英, department: xyz, role: department-head, post: 主任}",
+    "unknown role": "- {staff_id: '100001', name: 谭光英, department: dzb, role: chief, post: 主任}",
+    "duplicate id": "- {staff_id: '100003', name: 谭光英, department: dzb, role: department-head, post: 主任}",
+    "not a mapping": "- 谭光英",
+}
+
+
+def load_errors(content_dir: Path) -> list[ContentError]:
+    with pytest.raises(ContentInvalid) as caught:
+        load_content(content_dir)
+    return caught.value.errors
+
+
+@pytest.mark.parametrize("line", BAD_LINES.values(), ids=BAD_LINES.keys())
+def test_a_malformed_line_gives_the_same_named_error_as_yaml(content_dir: Path, line: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    path = content_dir / ROSTER_FILE
+    text = path.read_text(encoding="utf-8")
+    first = "- {staff_id: '100001', name: 谭光英, department: dzb, role: department-head, post: 主任}"
+    assert text.count(first) == 1
+    path.write_text(text.replace(first, line), encoding="utf-8")
+    errors = load_errors(content_dir)
+    assert errors and all(e.file == ROSTER_FILE and e.path for e in errors), errors
+    monkeypatch.setattr(content_loader, "parse_dumped_roster", lambda text: None)
+    assert load_errors(content_dir) == errors
+
+
+def test_the_fast_path_loads_the_same_content_as_yaml(content_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = load_content(content_dir)
+    path = content_dir / ROSTER_FILE  # two spaces are valid YAML but off the fast path
+    path.write_text(path.read_text(encoding="utf-8").replace("'100001', name:", "'100001',  name:"), encoding="utf-8")
+    assert parse_dumped_roster(path.read_text(encoding="utf-8")) is None
+    assert load_content(content_dir) == fast
+    path.write_text(dump_roster(yaml_rows(path.read_text(encoding="utf-8"))), encoding="utf-8")  # type: ignore[arg-type]
+    assert load_content(content_dir) == fast
+    monkeypatch.setattr(content_loader, "parse_dumped_roster", lambda text: None)
+    assert load_content(content_dir) == fast
