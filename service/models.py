@@ -21,7 +21,7 @@ COL_DEADLINE = "完成时限"
 SELF_LEAD = "self"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     name: str
     office: str
@@ -29,14 +29,14 @@ class Contact:
     email: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deadlines:
     duties_lead: dt.date  # lead departments deliver the duties of the roles they lead
     duties_all: dt.date  # every department delivers all its posts' duties
     contracts: dt.date  # signed contracts delivered to HR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CycleSettings:
     college: str
     year: int
@@ -54,14 +54,14 @@ class CycleSettings:
         return self.common_points + self.individual_points
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Department:
     id: str
     name: str
     kind: str  # 部门 or 系
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TargetRow:
     content: str
     points: float
@@ -69,7 +69,7 @@ class TargetRow:
     deadline: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Role:
     id: str
     name: str
@@ -82,13 +82,13 @@ class Role:
         return sum(row.points for row in self.targets)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     text: str
     points: float  # the deduction this rule applies
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommonTarget:
     id: str
     content: str
@@ -96,7 +96,7 @@ class CommonTarget:
     rules: tuple[Rule, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StaffMember:
     staff_id: str
     name: str
@@ -105,7 +105,7 @@ class StaffMember:
     post: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Content:
     settings: CycleSettings
     departments: tuple[Department, ...]
