@@ -671,14 +671,36 @@ def test_department_drill_down_shows_status_versions_and_who_uploaded_when(servi
         table = page.find("table", class_="portal-table")
         assert table is not None
         rows = {row[0]: row for row in table.rows()}
-        stamp = service.clock.now().isoformat(timespec="seconds")
         assert "第1版" in rows[people[0]][4] and "第2版" in rows[people[0]][4]
-        assert "clerk" in rows[people[0]][4] and stamp in rows[people[0]][4]
+        assert "clerk" in rows[people[0]][4] and "2019年4月20日 10:00" in rows[people[0]][4]  # the clock's now
         selected = {s.attrs["name"]: next((o.attrs["value"] for o in s.find_all("option") if "selected" in o.attrs), None)
                     for s in table.find_all("select")}
         assert selected[f"status:{people[0]}"] == "完成"
         assert selected[f"status:{people[1]}"] == "长期事假"
         assert selected[f"status:{people[2]}"] == ""
+
+
+def test_pages_show_times_as_people_read_them_and_the_api_keeps_iso(service: Service) -> None:
+    people = members(service, DEPT)
+    stamp = service.clock.now().isoformat(timespec="seconds")  # 2019-04-20T10:00:00+08:00
+    readable = "2019年4月20日 10:00"
+    browser = service.session("clerk")
+    uploaded = browser.post(f"/board/{DEPT}/contracts", data={"staff_id": people[0],
+                            "csrf": page_csrf(browser, f"/board/{DEPT}")},
+                            files={"file": ("scan.pdf", PDF, "application/pdf")})
+    assert uploaded.status_code == 200, uploaded.text
+    pages = {"confirmation": uploaded.text, "department": browser.get(f"/board/{DEPT}").text,
+             "board": service.hr_session().get("/board").text}
+    service.settle()
+    pages["status page"] = service.status_page.read_text(encoding="utf-8")
+    for name, html in pages.items():
+        text = parse_html(html).find("article").text  # type: ignore[union-attr]
+        assert readable in text, f"{name}: {text[:300]}"
+        assert stamp[:16] not in text and stamp[:16].replace("T", " ") not in text, name
+    monthly = parse_html(browser.get(f"/board/{DEPT}/monthly/3").text).find("article")
+    assert monthly is not None and "截止：2019年4月5日" in monthly.text, monthly.text[:300]
+    assert service.client.get("/api/status").json()["updated_at"] == stamp
+    assert staff_of(service.client, DEPT, service.bearer("clerk"))[people[0]]["versions"][0]["uploaded_at"] == stamp
 
 
 def test_the_audit_log_records_who_did_what_in_a_chain(service: Service) -> None:

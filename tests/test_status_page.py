@@ -98,7 +98,8 @@ def test_the_page_is_regenerated_after_each_accepted_submission(service: Service
 
     stamp = service.clock.now().isoformat(timespec="seconds")
     board = parse_html(service.status_page.read_text(encoding="utf-8")).find("div", data_status_board=True)
-    assert board is not None and board.attrs["data-updated"] == stamp and stamp in board.text
+    assert board is not None and board.attrs["data-updated"] == stamp  # ISO for the page's script
+    assert "截至 2019年4月20日 10:00" in board.text and stamp not in board.text  # as people read it
     leftovers = [p.name for p in service.status_page.parent.iterdir() if p.name != "index.html"]
     assert leftovers == []  # written through a temp file, nothing left behind
 

@@ -119,10 +119,15 @@
       });
     });
     container.querySelectorAll('[data-field="updated_at"]').forEach(function (el) {
-      var stamp = status.updated_at;
-      var text = !stamp ? "尚无报送" : el.hasAttribute("data-short") ? stamp.slice(0, 16).replace("T", " ") : stamp;
+      var text = status.updated_at ? zhTime(status.updated_at) : "尚无报送";
       if (el.textContent !== text) el.textContent = text;
     });
+  }
+
+  // An ISO stamp as the pages show it (the zh_time filter, service/templating.py): 2019年4月20日 10:31.
+  function zhTime(stamp) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(stamp);
+    return m ? m[1] + "年" + Number(m[2]) + "月" + Number(m[3]) + "日 " + m[4] + ":" + m[5] : stamp;
   }
 
   function refreshChart(container) {
