@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +16,13 @@ OUTSTANDING = "未完成"
 class DepartmentState:
     """What the store knows about one department: who has a scan, who is on leave."""
 
-    scanned: Set[str]
+    scanned: Mapping[str, str]  # staff id → when their first scan was uploaded (ISO time)
     statuses: Mapping[str, str]
 
-    def with_scan(self, staff_id: str) -> DepartmentState:
-        return DepartmentState(frozenset(self.scanned) | {staff_id}, self.statuses)
+    def with_scan(self, staff_id: str, at: str) -> DepartmentState:
+        if staff_id in self.scanned:
+            return self
+        return DepartmentState({**self.scanned, staff_id: at}, self.statuses)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def compute(content: Content, states: Mapping[str, DepartmentState], today: dt.d
             updated_at: str | None) -> Board:
     deadline = content.settings.deadlines.contracts
     passed = today > deadline
-    empty = DepartmentState(frozenset(), {})
+    empty = DepartmentState({}, {})
     rows = []
     for department in content.departments:
         counts = count(content.members(department.id), states.get(department.id, empty))

@@ -1,7 +1,9 @@
 """Coalesced background work: at most one run in progress and at most one waiting behind it.
 
 `poke()` from any thread asks for a run; however many pokes arrive while a run is going,
-exactly one more run follows it. The job runs in a worker thread, never on the event loop.
+exactly one more run follows it, no sooner than `min_interval` seconds after the start of
+the one before (a burst of submissions costs a few runs, not one per submission). The job
+runs in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 import anyio.to_thread
@@ -17,9 +20,12 @@ log = logging.getLogger("portal.coalesce")
 
 
 class Coalescer:
-    def __init__(self, job: Callable[[], object], failure: str) -> None:
+    def __init__(self, job: Callable[[], object], failure: str, min_interval: float = 0.0) -> None:
         self.job = job
         self.failure = failure  # logged (Chinese) when a run raises
+        self.min_interval = min_interval
+        self._began = -min_interval
+        self._asked = False  # a poke is on its way to the loop: later pokes need not wake it
         self.runs = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wanted: asyncio.Event | None = None
@@ -44,13 +50,15 @@ class Coalescer:
     def poke(self) -> None:
         """Ask for a run; safe from any thread. Ignored before start() and after stop()."""
         loop = self._loop
-        if loop is None or self._wanted is None:
+        if loop is None or self._wanted is None or self._asked:
             return
+        self._asked = True
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(self._mark)
 
     def _mark(self) -> None:
         assert self._wanted is not None and self._idle is not None
+        self._asked = False
         self._idle.clear()
         self._wanted.set()
 
@@ -63,7 +71,9 @@ class Coalescer:
         assert self._wanted is not None and self._idle is not None
         while True:
             await self._wanted.wait()
-            self._wanted.clear()
+            await asyncio.sleep(max(0.0, self._began + self.min_interval - time.monotonic()))
+            self._wanted.clear()  # what arrived while waiting is part of this run
+            self._began = time.monotonic()
             try:
                 await anyio.to_thread.run_sync(self.job)
             except Exception:  # a failed run must not stop later ones

@@ -157,10 +157,12 @@ class Portal:
         with self.store.locked():  # writers drop the cached state under the same lock
             cached = self._states.get(department_id)
             if cached is None:
-                scanned = {r["staff_id"] for r in self.store.records(department_id, "contracts")}
+                scanned: dict[str, str] = {}
+                for record in sorted(self.store.records(department_id, "contracts"), key=lambda r: -r["version"]):
+                    scanned[record["staff_id"]] = record["uploaded_at"]  # ends at version 1
                 doc = self.store.get(department_id, "statuses", kind="statuses")
                 statuses = {k: v["status"] for k, v in (doc or {}).get("entries", {}).items()}
-                cached = DepartmentState(frozenset(scanned), statuses)
+                cached = DepartmentState(scanned, statuses)
                 self._states[department_id] = cached
             return cached
 
@@ -260,7 +262,7 @@ class Portal:
                                   id=record["id"])
                 state = self._states.get(member.department)
                 if state is not None:
-                    self._states[member.department] = state.with_scan(staff_id)
+                    self._states[member.department] = state.with_scan(staff_id, record["uploaded_at"])
         except BaseException:  # not durable: no file without its record
             files.remove(stored.path)
             raise

@@ -32,12 +32,13 @@ def swap_board(page: str, fragment: str) -> str:
 
 
 class StatusPublisher:
-    def __init__(self, site_dir: Path, render: Callable[[], str], refresh_every: float = 60.0) -> None:
+    def __init__(self, site_dir: Path, render: Callable[[], str], refresh_every: float = 60.0,
+                 min_interval: float = 0.5) -> None:
         self.path = site_dir / "status" / "index.html"
         self.render = render
         self.refresh_every = refresh_every  # seconds between checks that the date has not changed the board
         self.generations = 0
-        self._worker = Coalescer(self.publish_now, "状态页生成失败")
+        self._worker = Coalescer(self.publish_now, "状态页生成失败", min_interval)  # at most 2 a second
         self._published: str | None = None
         self._refresher: asyncio.Task[None] | None = None
 

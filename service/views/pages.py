@@ -103,8 +103,9 @@ async def board(request: Request) -> Response:
 def _signature_chart(request: Request, board: Board) -> SignatureChart:
     """Signed people per day (each person's first scan) against the contract deadline."""
     p = portal(request)
-    firsts = [versions[0] for d in p.content.departments for versions in p.versions(d.id).values()]
-    days = [dt.datetime.fromisoformat(str(r["uploaded_at"])).date() for r in firsts]
+    firsts = [{"staff_id": staff_id, "uploaded_at": at}
+              for d in p.content.departments for staff_id, at in p.state(d.id).scanned.items()]
+    days = [dt.datetime.fromisoformat(r["uploaded_at"]).date() for r in firsts]
     start, end = chart_range(days, board.deadline, board.today)
     series = signatures_by_day(firsts, start, min(end, board.today)) if board.today >= start else ()
     due = board.totals.staff - board.totals.exempt
