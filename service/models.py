@@ -128,12 +128,14 @@ class Content:
         return index.get(staff_id)  # type: ignore[union-attr]
 
     def members(self, department_id: str) -> tuple[StaffMember, ...]:
-        key = f"members:{department_id}"
-        found = self._by_id.get(key)
-        if found is None:
-            found = tuple(m for m in self.roster if m.department == department_id)
-            self._by_id[key] = found
-        return found  # type: ignore[return-value]
+        index = self._by_id.get("members")
+        if index is None:  # every department's members in one pass over the roster
+            groups: dict[str, list[StaffMember]] = {}
+            for member in self.roster:
+                groups.setdefault(member.department, []).append(member)
+            index = {department: tuple(members) for department, members in groups.items()}
+            self._by_id["members"] = index
+        return index.get(department_id, ())  # type: ignore[union-attr, no-any-return]
 
     def lead_name(self, role: Role) -> str:
         if role.lead == SELF_LEAD:
