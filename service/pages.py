@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from service import forms_text
+from service.forms_text import ANNEX_TITLES, MONTHLY_COLUMNS
 from service.models import (
     COL_CONTENT,
     COL_DEADLINE,
@@ -18,15 +20,7 @@ from service.models import (
     Rule,
 )
 
-ANNEX_TITLES = {
-    1: "教职工岗位工作目标责任状",
-    2: "教职工个人岗位共性工作目标考核标准分解表",
-    3: "教职工个人岗位个性工作目标考核标准分解表",
-    4: "教职工岗位工作目标考核月汇总表",
-    5: "教职工岗位工作目标责任状签订完成情况统计表",
-}
 WEEKDAYS = "一二三四五六日"
-MONTHLY_COLUMNS = ("出勤", "事假", "病假", "迟到", "早退", "旷工", "离岗", "其他项目")
 
 
 def num(value: float) -> str:
@@ -70,16 +64,22 @@ def _cell(text: str) -> str:
     return escape(text).replace("\n", "<br>")
 
 
+def _th(text: str, attrs: str = "") -> str:
+    return f"<th{attrs}>{_cell(text)}</th>"
+
+
 def target_table(role: Role, budget: int) -> str:
     rows = "".join(
         f'<tr><td class="n">{i}</td><td>{_cell(r.content)}</td><td class="n">{num(r.points)}</td>'
         f"<td>{_cell(r.evidence)}</td><td>{_cell(r.deadline)}</td></tr>"
         for i, r in enumerate(role.targets, 1)
     )
+    n = ' class="n"'
+    head = (_th(forms_text.SERIAL, n) + _th(COL_CONTENT) + _th(forms_text.points_header(budget), n)
+            + _th(COL_EVIDENCE) + _th(COL_DEADLINE))
     return (
-        f'<div class="portal-scroll"><table class="portal-table targets"><thead><tr><th class="n">序号</th><th>{COL_CONTENT}</th>'
-        f'<th class="n">{COL_POINTS}<br>{budget}分</th><th>{COL_EVIDENCE}</th><th>{COL_DEADLINE}</th></tr></thead>'
-        f'<tbody>{rows}<tr class="total"><td></td><td>合计</td><td class="n">{num(role.target_total)}</td>'
+        f'<div class="portal-scroll"><table class="portal-table targets"><thead><tr>{head}</tr></thead>'
+        f'<tbody>{rows}<tr class="total"><td></td><td>{forms_text.TOTAL}</td><td class="n">{num(role.target_total)}</td>'
         f"<td></td><td></td></tr></tbody></table></div>"
     )
 
@@ -90,20 +90,19 @@ def common_table(content: Content) -> str:
         rows.append(f'<tr id="{escape(t.id)}"><td class="n">{i}</td><td>{_cell(t.content)}</td>'
                     f'<td class="n">{num(t.points)}</td><td>{_rules(t.rules)}</td></tr>')
     total = sum(t.points for t in content.common_targets)
+    n = ' class="n"'
+    head = (_th(forms_text.SERIAL, n) + _th(COL_CONTENT)
+            + _th(forms_text.points_header(content.settings.common_points), n) + _th(forms_text.RULES_HEADER))
     return (
-        '<div class="portal-scroll"><table class="portal-table common"><thead><tr><th class="n">序号</th><th>目标内容</th>'
-        f'<th class="n">分值<br>{content.settings.common_points}分</th><th>评分标准</th></tr></thead>'
-        f'<tbody>{"".join(rows)}<tr class="total"><td></td><td>合计</td><td class="n">{num(total)}</td><td></td></tr>'
-        "</tbody></table></div>"
+        f'<div class="portal-scroll"><table class="portal-table common"><thead><tr>{head}</tr></thead>'
+        f'<tbody>{"".join(rows)}<tr class="total"><td></td><td>{forms_text.TOTAL}</td><td class="n">{num(total)}</td>'
+        "<td></td></tr></tbody></table></div>"
     )
 
 
 def _rules(rules: tuple[Rule, ...]) -> str:
     """Deduction rules as on annex 2: numbered and separated by "；", the last ending in "。"."""
-    texts = [_cell(rule.text) for rule in rules]
-    if len(texts) > 1:
-        texts = [f"{j}、{text}" for j, text in enumerate(texts, 1)]
-    return "；<br>".join(texts) + "。"
+    return _cell(forms_text.rules_text(tuple(rule.text for rule in rules)))
 
 
 def lead_matrix(content: Content) -> str:
@@ -204,14 +203,14 @@ def _literal(text: str) -> str:
 def annex_page(content: Content, number: int) -> str:
     s = content.settings
     title = ANNEX_TITLES[number]
-    head = f'<div class="annex-head"><div class="annex-no">附件{number}：</div>'
+    head = f'<div class="annex-head"><div class="annex-no">{forms_text.annex_label(number)}</div>'
     body = {1: _annex1, 2: _annex2, 3: _annex3, 4: _annex4, 5: _annex5}[number](content)
     return f"""---
 search:
   boost: 0.5
 ---
 
-# 附件{number} {title}
+# {forms_text.annex_heading(number)}
 
 <div class="annex-actions" markdown>
 [打印本表](javascript:window.print()){{ .md-button }} [返回附件下载](index.md){{ .md-button }}
@@ -228,18 +227,41 @@ def _blank_rows(count: int, columns: int) -> str:
     return "".join("<tr>" + "<td>&nbsp;</td>" * columns + "</tr>" for _ in range(count))
 
 
+def _blank(width: int) -> str:
+    """A line to write on, `width` full-width spaces long."""
+    return f"<u>{'　' * width}</u>"
+
+
+def _fields(*parts: str) -> str:
+    return f'<p class="annex-fields">{"".join(parts)}</p>'
+
+
+def _note(text: str) -> str:
+    return f'<p class="annex-note">{_cell(text)}</p>'
+
+
+def _signatures(labels: tuple[str, ...], gap: str) -> str:
+    return _fields(gap.join(labels))
+
+
 def _annex1(content: Content) -> str:
     s = content.settings
+    two = ' colspan="2"'
+    sign = f"<td{two}>{_cell(forms_text.SIGNATURE)}<br><br>{_cell(forms_text.DATE_BLANK)}</td>"
+    blocks = "".join(
+        f'<tr class="tall">{_th(forms_text.section_label(group, points))}<td></td><td></td><td></td></tr>'
+        for group, points in ((forms_text.INDIVIDUAL_GROUP, s.individual_points),
+                              (forms_text.COMMON_GROUP, s.common_points))
+    )
     return (
         '<table class="annex-table contract"><colgroup>' + "<col>" * 4 + "</colgroup><tbody>"
-        '<tr><th colspan="2">岗位工作任务及目标</th><th>目标分值</th><th>目标要求（完成数据、标准、时限等）</th></tr>'
-        f'<tr class="tall"><th>个性工作目标<br>（{s.individual_points}分）</th><td></td><td></td><td></td></tr>'
-        f'<tr class="tall"><th>共性目标<br>（{s.common_points}分）</th><td></td><td></td><td></td></tr>'
-        '<tr><th colspan="2">目标责任人</th><th colspan="2">部门、系负责人</th></tr>'
-        '<tr class="sign"><td colspan="2">签名：<br><br>年　　月　　日</td>'
-        '<td colspan="2">签名：<br><br>年　　月　　日</td></tr>'
+        f"<tr>{_th(forms_text.CONTRACT_TASK, two)}{_th(forms_text.CONTRACT_POINTS)}"
+        f"{_th(forms_text.CONTRACT_REQUIREMENT)}</tr>"
+        f"{blocks}"
+        f"<tr>{_th(forms_text.CONTRACT_PERSON, two)}{_th(forms_text.CONTRACT_HEAD, two)}</tr>"
+        f'<tr class="sign">{sign}{sign}</tr>'
         "</tbody></table>"
-        "<p class=\"annex-note\">责任状按统一格式一式三份，部门、人事处、职工本人各一份。</p>"
+        f"{_note(forms_text.CONTRACT_NOTE)}"
     )
 
 
@@ -248,36 +270,38 @@ def _annex2(content: Content) -> str:
 
 
 def _annex3(content: Content) -> str:
-    s = content.settings
+    heads = list(forms_text.TARGET_COLUMNS)
+    heads[heads.index(COL_POINTS)] = forms_text.points_header(content.settings.individual_points)
     return (
-        '<p class="annex-fields">部门：<u>　　　　　　　</u>　责任人：<u>　　　　　　</u>　岗位及职务：<u>　　　　　　</u></p>'
-        '<table class="annex-table"><thead><tr><th>序号</th><th>目标内容</th>'
-        f"<th>分值<br>{s.individual_points}分</th><th>佐证材料及分值</th><th>完成时限</th><th>备注</th></tr></thead>"
-        f"<tbody>{_blank_rows(14, 6)}</tbody></table>"
+        _fields(forms_text.FIELD_DEPARTMENT, _blank(7), "　", forms_text.FIELD_PERSON, _blank(6), "　",
+                forms_text.FIELD_POST, _blank(6))
+        + f'<table class="annex-table"><thead><tr>{"".join(_th(h) for h in heads)}</tr></thead>'
+        f"<tbody>{_blank_rows(14, len(heads))}</tbody></table>"
     )
 
 
 def _annex4(content: Content) -> str:
-    s = content.settings
-    cols = "".join(f"<th>{c}</th>" for c in MONTHLY_COLUMNS)
+    columns = MONTHLY_COLUMNS
+    span = ' rowspan="2"'
+    group = f' colspan="{len(columns)}"'
     return (
-        '<p class="annex-fields">部　门：<u>　　　　　　　　</u>　　　　年　　月　　日</p>'
-        '<table class="annex-table"><thead>'
-        '<tr><th rowspan="2">序号</th><th rowspan="2">姓　名</th>'
-        f'<th colspan="{len(MONTHLY_COLUMNS)}">共性目标</th><th rowspan="2">业务工作目标</th></tr>'
-        f"<tr>{cols}</tr></thead>"
-        f"<tbody>{_blank_rows(11, len(MONTHLY_COLUMNS) + 3)}</tbody></table>"
-        f'<p class="annex-note">填表说明：1、此表为部门的月报表，各部门、系在每月{s.monthly_due_day}日前将上月考核情况填入该表，'
-        "送人事教育处。2、表中共性目标中“其他项目”是指教职工共性目标中除考勤以外的所有项目。</p>"
-        '<p class="annex-fields">部门负责人：　　　　　　　　填表人：　　　　　　　　联系电话：</p>'
+        _fields(forms_text.MONTHLY_DEPARTMENT, _blank(8), "　　", forms_text.date_line())
+        + '<table class="annex-table"><thead>'
+        f"<tr>{_th(forms_text.SERIAL, span)}{_th(forms_text.NAME, span)}"
+        f"{_th(forms_text.COMMON_GROUP, group)}{_th(forms_text.BUSINESS, span)}</tr>"
+        f'<tr>{"".join(_th(c) for c in columns)}</tr></thead>'
+        f"<tbody>{_blank_rows(11, len(columns) + 3)}</tbody></table>"
+        + _note(forms_text.monthly_note(content))
+        + _signatures(forms_text.MONTHLY_SIGNATURES, "　" * 8)
     )
 
 
 def _annex5(content: Content) -> str:
+    columns = forms_text.COMPLETION_COLUMNS
     return (
-        '<p class="annex-fields">部门、系：<u>　　　　　　　　</u>　　　　年　　月　　日</p>'
-        '<table class="annex-table"><thead><tr><th>序号</th><th>姓名</th><th>岗位、职务</th><th>完成情况</th></tr>'
-        f"</thead><tbody>{_blank_rows(18, 4)}</tbody></table>"
-        '<p class="annex-note">注：完成情况需填写完成、产假、病假、长期事假。</p>'
-        '<p class="annex-fields">部门负责人签字：　　　　　　　填表人签字：　　　　　　　联系方式：</p>'
+        _fields(forms_text.COMPLETION_DEPARTMENT, _blank(8), "　　", forms_text.date_line())
+        + f'<table class="annex-table"><thead><tr>{"".join(_th(c) for c in columns)}</tr>'
+        f"</thead><tbody>{_blank_rows(18, len(columns))}</tbody></table>"
+        + _note(forms_text.completion_note())
+        + _signatures(forms_text.COMPLETION_SIGNATURES, "　" * 7)
     )

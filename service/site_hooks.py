@@ -16,7 +16,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from service import annexes, pages
+from service import annexes, forms_text, pages
 from service.build import ACCEPTED_DUTIES
 from service.content import ContentInvalid, load_content
 from service.models import Content
@@ -50,7 +50,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         page = pages.role_page(content, role, accepted.get(role.id, ()))
         files.append(File.generated(config, pages.role_path(role), content=page))
     files.append(File.generated(config, "roles/index.md", content=pages.role_index_page(content)))
-    for number in pages.ANNEX_TITLES:
+    for number in forms_text.ANNEX_TITLES:
         files.append(File.generated(config, pages.annex_path(number), content=pages.annex_page(content, number)))
     for path, data in annexes.site_files(content).items():  # the blank Word and Excel forms
         files.append(File.generated(config, path, content=data))
@@ -85,7 +85,7 @@ def context(content: Content) -> dict[str, Any]:
         "lead_matrix": pages.lead_matrix(content),
         "timeline_table": pages.timeline_table(content),
         "deadline_cards": pages.deadline_cards(content),
-        "annex_titles": pages.ANNEX_TITLES,
+        "annex_titles": forms_text.ANNEX_TITLES,
         "annex_downloads": annexes.downloads(),
         "roles": content.roles,
     }
@@ -112,4 +112,4 @@ def _extend_nav(nav: list[Any], content: Content) -> None:
             if title == "岗位目标" and isinstance(children, list):
                 children[1:] = [{r.name: pages.role_path(r)} for r in content.roles]
             elif title == "附件下载" and isinstance(children, list):
-                children[1:] = [{f"附件{n} {t}": pages.annex_path(n)} for n, t in pages.ANNEX_TITLES.items()]
+                children[1:] = [{forms_text.annex_heading(n): pages.annex_path(n)} for n in forms_text.ANNEX_TITLES]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import shutil
@@ -10,9 +11,12 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import docx
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from service import annexes
 from service.build import build_site
 from service.cli import cli
 from service.config import ROOT, Settings
@@ -283,6 +287,37 @@ def test_monthly_and_completion_forms_have_the_notice_columns(site: Path) -> Non
     completion = page(site, "annexes/annex-5")
     assert completion.tables[0][0] == ["序号", "姓名", "岗位、职务", "完成情况"]
     assert "完成、产假、病假、长期事假" in completion.article
+
+
+def _file_texts(data: bytes, kind: str) -> list[str]:
+    """Every text of a blank Word or Excel form: paragraphs and table cells, or cell values."""
+    if kind == "docx":
+        document = docx.Document(io.BytesIO(data))
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+        return [p.text for p in document.paragraphs] + cells
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [str(cell.value) for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
+            if cell.value is not None]
+
+
+@pytest.mark.parametrize(("number", "kind", "words"), [
+    (1, "docx", ("目标责任人", "部门、系负责人", "一式三份")),
+    (3, "xlsx", ("部门：", "责任人：", "岗位及职务：", "佐证材料及分值")),
+    (4, "xlsx", ("填表说明：", "部门负责人：", "联系电话：", "业务工作目标")),
+    (5, "xlsx", ("注：", "部门负责人签字：", "联系方式：", "完成情况")),
+])
+def test_annex_pages_print_the_words_of_the_files(site: Path, content: Content, number: int, kind: str,
+                                                  words: tuple[str, ...]) -> None:
+    """A web form and its download say the same things (both take them from service.forms_text)."""
+    maker = {1: annexes.contract_docx, 3: annexes.targets_xlsx, 4: annexes.monthly_xlsx,
+             5: annexes.completion_xlsx}[number]
+    texts = _file_texts(maker(content), kind)
+    article = page(site, f"annexes/annex-{number}").article
+    for word in words:
+        found = [text for text in texts if word in text]
+        assert found, f"{word!r} not in the annex {number} file"
+        sentence = max(found, key=len).replace("\n", "")  # notes are one sentence on the page
+        assert sentence in article.replace("\n", ""), f"annex {number}: {sentence!r} not on the page"
 
 
 # -- settings on the pages -----------------------------------------------------------

@@ -22,7 +22,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from service.annexes.identity import FormIdentity
-from service.annexes.styles import BODY_FONT, TITLE_FONT
+from service.annexes.styles import AUTHOR, BODY_FONT, TITLE_FONT
 from service.spreadsheet import clean_text
 
 BODY_PT = 10.5  # 五号
@@ -160,7 +160,7 @@ def stamp(doc: DocumentObject, identity: FormIdentity, title: str) -> None:
     props.title = title
     props.subject = title
     props.identifier = str(identity)
-    props.author = "教职工岗位工作目标责任状门户"
+    props.author = AUTHOR
     props.keywords = f"附件{identity.annex}"
 
 

@@ -7,8 +7,8 @@ from service.annexes.xlsx_common import common_xlsx
 from service.annexes.xlsx_completion import completion_xlsx
 from service.annexes.xlsx_monthly import monthly_xlsx
 from service.annexes.xlsx_targets import targets_xlsx
+from service.forms_text import ANNEX_TITLES
 from service.models import Content, StaffMember
-from service.pages import ANNEX_TITLES
 
 FILES_DIR = "annexes/files"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service.spreadsheet import put_text
 
+AUTHOR = "教职工岗位工作目标责任状门户"  # the files' author (creator) property
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
 BODY_SIZE = 11
@@ -167,7 +168,7 @@ def protect(sheet: Worksheet) -> None:
 def finish(book: Workbook) -> bytes:
     """Lock the workbook structure (sheets cannot be unhidden or added) and serialise it."""
     book.security = WorkbookProtection(lockStructure=True)
-    book.properties.creator = "教职工岗位工作目标责任状门户"
+    book.properties.creator = AUTHOR
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

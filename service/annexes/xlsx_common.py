@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from openpyxl import Workbook
 
+from service import forms_text
 from service.annexes import styles as x
-from service.annexes import texts
 from service.annexes.identity import FormIdentity, layout_version, stamp_workbook
 from service.models import COL_CONTENT, COL_POINTS, Content
 from service.pages import num
@@ -14,7 +14,7 @@ ANNEX = 2
 SHEET = "附件2"
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
-COLUMNS = (COL_CONTENT, COL_POINTS, texts.RULES_HEADER)
+COLUMNS = (COL_CONTENT, COL_POINTS, forms_text.RULES_HEADER)
 WIDTHS = (44, 9, 46)
 VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
 
@@ -25,20 +25,20 @@ def common_xlsx(content: Content) -> bytes:
     sheet = book.active
     sheet.title = SHEET
     x.set_widths(sheet, WIDTHS)
-    x.heading(sheet, texts.annex_label(ANNEX), texts.title_lines(content, ANNEX), len(COLUMNS))
-    headers = (COL_CONTENT, texts.points_header(content.settings.common_points), texts.RULES_HEADER)
+    x.heading(sheet, forms_text.annex_label(ANNEX), forms_text.title_lines(content, ANNEX), len(COLUMNS))
+    headers = (COL_CONTENT, forms_text.points_header(content.settings.common_points), forms_text.RULES_HEADER)
     for col, title in enumerate(headers, 1):
         x.put(sheet, f"{chr(64 + col)}{HEADER_ROW}", title, font=x.FONT_HEAD, border=True)
     sheet.row_dimensions[HEADER_ROW].height = 32
     row = FIRST_ROW
     for target in content.common_targets:
-        rules = texts.rules_text(tuple(rule.text for rule in target.rules))
+        rules = forms_text.rules_text(tuple(rule.text for rule in target.rules))
         x.put(sheet, f"A{row}", target.content, border=True, align=x.LEFT)
         x.put(sheet, f"B{row}", float(num(target.points)), border=True)
         x.put(sheet, f"C{row}", rules, border=True, align=x.LEFT)
         x.fit_height(sheet, row, [(target.content, WIDTHS[0]), (rules, WIDTHS[2])], minimum=36)
         row += 1
-    x.put(sheet, f"A{row}", texts.TOTAL, font=x.FONT_HEAD, border=True)
+    x.put(sheet, f"A{row}", forms_text.TOTAL, font=x.FONT_HEAD, border=True)
     x.put(sheet, f"B{row}", sum(t.points for t in content.common_targets), font=x.FONT_HEAD, border=True)
     x.put(sheet, f"C{row}", None, border=True)
     sheet.row_dimensions[row].height = 26

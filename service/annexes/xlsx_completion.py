@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service import forms_text
 from service.annexes import styles as x
-from service.annexes import texts
 from service.annexes.identity import FormIdentity, layout_version, stamp_workbook
 from service.annexes.roster import department_of
 from service.models import COMPLETION_STATUSES, Content
@@ -21,7 +21,7 @@ ANNEX = 5
 SHEET = "附件5"
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
-COLUMNS = (*texts.COMPLETION_COLUMNS, texts.STAFF_ID)
+COLUMNS = (*forms_text.COMPLETION_COLUMNS, forms_text.STAFF_ID)
 STATUS_COL = "D"
 STAFF_COL = "E"
 WIDTHS = (8, 18, 38, 22, 12)
@@ -40,11 +40,11 @@ def completion_xlsx(content: Content, department: str | None = None,
     sheet = book.active
     sheet.title = SHEET
     x.set_widths(sheet, WIDTHS)
-    x.heading(sheet, texts.annex_label(ANNEX), texts.title_lines(content, ANNEX), 4)
-    x.merge(sheet, "A3:B3", f"{texts.COMPLETION_DEPARTMENT}{dept.name if dept else ''}",
+    x.heading(sheet, forms_text.annex_label(ANNEX), forms_text.title_lines(content, ANNEX), 4)
+    x.merge(sheet, "A3:B3", f"{forms_text.COMPLETION_DEPARTMENT}{dept.name if dept else ''}",
             align=x.LEFT, unlocked=dept is None)
     year = content.settings.year if dept else None
-    x.merge(sheet, "C3:D3", texts.date_line(year), align=x.RIGHT, unlocked=True)
+    x.merge(sheet, "C3:D3", forms_text.date_line(year), align=x.RIGHT, unlocked=True)
     sheet.row_dimensions[3].height = 24
 
     for col, title in enumerate(COLUMNS, 1):
@@ -73,8 +73,8 @@ def completion_xlsx(content: Content, department: str | None = None,
     _status_list(sheet, f"{STATUS_COL}{FIRST_ROW}:{STATUS_COL}{last}")
 
     note = last + 2
-    x.merge(sheet, f"A{note}:D{note}", texts.completion_note(), align=x.LEFT)
-    sign_head, sign_clerk, sign_phone = texts.COMPLETION_SIGNATURES
+    x.merge(sheet, f"A{note}:D{note}", forms_text.completion_note(), align=x.LEFT)
+    sign_head, sign_clerk, sign_phone = forms_text.COMPLETION_SIGNATURES
     x.merge(sheet, f"A{note + 1}:B{note + 1}", sign_head, align=x.LEFT)
     x.merge(sheet, f"C{note + 1}:D{note + 1}", sign_clerk, align=x.LEFT)
     x.merge(sheet, f"C{note + 2}:D{note + 2}", sign_phone, align=x.LEFT)
@@ -95,9 +95,9 @@ def _status_list(sheet: Worksheet, ref: str) -> None:
     choices = ",".join(COMPLETION_STATUSES)
     validation = DataValidation(
         type="list", formula1=f'"{choices}"', allow_blank=True, showDropDown=False,
-        showErrorMessage=True, errorStyle="stop", errorTitle="完成情况",
+        showErrorMessage=True, errorStyle="stop", errorTitle=forms_text.STATUS_HEADER,
         error=f"请从下拉列表中选择：{'、'.join(COMPLETION_STATUSES)}。",
-        showInputMessage=True, promptTitle="完成情况", prompt=f"请选择：{'、'.join(COMPLETION_STATUSES)}",
+        showInputMessage=True, promptTitle=forms_text.STATUS_HEADER, prompt=f"请选择：{'、'.join(COMPLETION_STATUSES)}",
     )
     validation.add(ref)
     sheet.add_data_validation(validation)

@@ -9,21 +9,20 @@ from __future__ import annotations
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from service import forms_text
 from service.annexes import styles as x
-from service.annexes import texts
 from service.annexes.identity import FormIdentity, layout_version, stamp_workbook
 from service.annexes.roster import department_of
 from service.models import Content
-from service.pages import ANNEX_TITLES, MONTHLY_COLUMNS
 
 ANNEX = 4
 SHEET = "附件4"
 GROUP_ROW = 4
 HEADER_ROW = 5
 FIRST_ROW = HEADER_ROW + 1
-COLUMNS = (texts.SERIAL, texts.NAME, *MONTHLY_COLUMNS, texts.BUSINESS, texts.STAFF_ID)
+COLUMNS = (forms_text.SERIAL, forms_text.NAME, *forms_text.MONTHLY_COLUMNS, forms_text.BUSINESS, forms_text.STAFF_ID)
 LAST_PRINTED = len(COLUMNS) - 1  # 业务工作目标; the 工号 column is hidden
-WIDTHS = (6, 12, *([8] * len(MONTHLY_COLUMNS)), 18, 12)
+WIDTHS = (6, 12, *([8] * len(forms_text.MONTHLY_COLUMNS)), 18, 12)
 BLANK_ROWS = 11
 VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
 
@@ -42,28 +41,28 @@ def monthly_xlsx(content: Content, department: str | None = None, year: int | No
     sheet.title = SHEET
     x.set_widths(sheet, WIDTHS)
     end = get_column_letter(LAST_PRINTED)
-    title = ANNEX_TITLES[ANNEX]
+    title = forms_text.ANNEX_TITLES[ANNEX]
     if dept is not None:
         title += f"（{year}年{month or '　　'}月）"
-    x.heading(sheet, texts.annex_label(ANNEX), [title], LAST_PRINTED)
-    x.merge(sheet, "A3:E3", f"{texts.MONTHLY_DEPARTMENT}{dept.name if dept else ''}", align=x.LEFT,
+    x.heading(sheet, forms_text.annex_label(ANNEX), [title], LAST_PRINTED)
+    x.merge(sheet, "A3:E3", f"{forms_text.MONTHLY_DEPARTMENT}{dept.name if dept else ''}", align=x.LEFT,
             unlocked=dept is None)
-    x.merge(sheet, f"G3:{end}3", texts.date_line(), align=x.RIGHT, unlocked=True)
+    x.merge(sheet, f"G3:{end}3", forms_text.date_line(), align=x.RIGHT, unlocked=True)
     sheet.row_dimensions[3].height = 24
 
     first_common = get_column_letter(3)
-    last_common = get_column_letter(2 + len(MONTHLY_COLUMNS))
+    last_common = get_column_letter(2 + len(forms_text.MONTHLY_COLUMNS))
     business = get_column_letter(LAST_PRINTED)
-    x.merge(sheet, f"A{GROUP_ROW}:A{HEADER_ROW}", texts.SERIAL, font=x.FONT_HEAD, border=True)
-    x.merge(sheet, f"B{GROUP_ROW}:B{HEADER_ROW}", texts.NAME, font=x.FONT_HEAD, border=True)
-    x.merge(sheet, f"{first_common}{GROUP_ROW}:{last_common}{GROUP_ROW}", texts.COMMON_GROUP,
+    x.merge(sheet, f"A{GROUP_ROW}:A{HEADER_ROW}", forms_text.SERIAL, font=x.FONT_HEAD, border=True)
+    x.merge(sheet, f"B{GROUP_ROW}:B{HEADER_ROW}", forms_text.NAME, font=x.FONT_HEAD, border=True)
+    x.merge(sheet, f"{first_common}{GROUP_ROW}:{last_common}{GROUP_ROW}", forms_text.COMMON_GROUP,
             font=x.FONT_HEAD, border=True)
-    for offset, name in enumerate(MONTHLY_COLUMNS):
+    for offset, name in enumerate(forms_text.MONTHLY_COLUMNS):
         x.put(sheet, f"{get_column_letter(3 + offset)}{HEADER_ROW}", name, font=x.FONT_HEAD, border=True)
-    x.merge(sheet, f"{business}{GROUP_ROW}:{business}{HEADER_ROW}", texts.BUSINESS, font=x.FONT_HEAD,
+    x.merge(sheet, f"{business}{GROUP_ROW}:{business}{HEADER_ROW}", forms_text.BUSINESS, font=x.FONT_HEAD,
             border=True)
     staff = get_column_letter(len(COLUMNS))
-    x.merge(sheet, f"{staff}{GROUP_ROW}:{staff}{HEADER_ROW}", texts.STAFF_ID, font=x.FONT_HEAD, border=True)
+    x.merge(sheet, f"{staff}{GROUP_ROW}:{staff}{HEADER_ROW}", forms_text.STAFF_ID, font=x.FONT_HEAD, border=True)
     sheet.row_dimensions[GROUP_ROW].height = sheet.row_dimensions[HEADER_ROW].height = 24
 
     count = len(members) if dept else BLANK_ROWS
@@ -80,9 +79,9 @@ def monthly_xlsx(content: Content, department: str | None = None, year: int | No
     sheet.column_dimensions[staff].hidden = True
 
     note = last + 2
-    x.merge(sheet, f"A{note}:{end}{note}", texts.monthly_note(content), align=x.LEFT)
-    x.fit_height(sheet, note, [(texts.monthly_note(content), sum(WIDTHS[:LAST_PRINTED]))])
-    head, clerk, phone = texts.MONTHLY_SIGNATURES
+    x.merge(sheet, f"A{note}:{end}{note}", forms_text.monthly_note(content), align=x.LEFT)
+    x.fit_height(sheet, note, [(forms_text.monthly_note(content), sum(WIDTHS[:LAST_PRINTED]))])
+    head, clerk, phone = forms_text.MONTHLY_SIGNATURES
     x.merge(sheet, f"A{note + 1}:E{note + 1}", head, align=x.LEFT)
     x.merge(sheet, f"G{note + 1}:{end}{note + 1}", clerk, align=x.LEFT)
     x.merge(sheet, f"G{note + 2}:{end}{note + 2}", phone, align=x.LEFT)

@@ -14,8 +14,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service import forms_text
 from service.annexes import styles as x
-from service.annexes import texts
 from service.annexes.identity import FormIdentity, layout_version, stamp_workbook
 from service.models import COL_POINTS, Content, StaffMember, TargetRow
 
@@ -23,7 +23,7 @@ ANNEX = 3
 SHEET = "附件3"
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
-COLUMNS = texts.TARGET_COLUMNS
+COLUMNS = forms_text.TARGET_COLUMNS
 INPUT_COLS = "BCDEF"
 POINTS_COL = "C"
 WIDTHS = (6, 42, 9, 50, 18, 12)
@@ -47,14 +47,14 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
     sheet = book.active
     sheet.title = SHEET
     x.set_widths(sheet, WIDTHS)
-    x.heading(sheet, texts.annex_label(ANNEX), texts.title_lines(content, ANNEX), len(COLUMNS))
+    x.heading(sheet, forms_text.annex_label(ANNEX), forms_text.title_lines(content, ANNEX), len(COLUMNS))
     department = content.department(member.department) if member else None
     blank = member is None
-    x.merge(sheet, "A3:B3", texts.FIELD_DEPARTMENT + (department.name if department else ""),
+    x.merge(sheet, "A3:B3", forms_text.FIELD_DEPARTMENT + (department.name if department else ""),
             align=x.LEFT, unlocked=blank)
-    x.merge(sheet, "C3:D3", texts.FIELD_PERSON + (member.name if member else ""), align=x.LEFT,
+    x.merge(sheet, "C3:D3", forms_text.FIELD_PERSON + (member.name if member else ""), align=x.LEFT,
             unlocked=blank)
-    x.merge(sheet, "E3:F3", texts.FIELD_POST + (member.post if member else ""), align=x.LEFT,
+    x.merge(sheet, "E3:F3", forms_text.FIELD_POST + (member.post if member else ""), align=x.LEFT,
             unlocked=blank)
     sheet.row_dimensions[3].height = 24
 
@@ -83,7 +83,7 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
 
     points = f"{POINTS_COL}{FIRST_ROW}:{POINTS_COL}{last}"
     total = last + 1
-    x.merge(sheet, f"A{total}:B{total}", texts.TOTAL, font=x.FONT_HEAD, border=True)
+    x.merge(sheet, f"A{total}:B{total}", forms_text.TOTAL, font=x.FONT_HEAD, border=True)
     x.formula(sheet, f"{POINTS_COL}{total}", f'=IF(COUNT({points})=0,"",SUM({points}))')
     x.merge(sheet, f"D{total}:F{total}", None, border=True, font=WARNING_FONT)
     x.formula(sheet, f"D{total}",
@@ -109,14 +109,14 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
 def header_titles(content: Content) -> tuple[str, ...]:
     """The header row as printed: the 分值 column shows the budget ("分值\n60分")."""
     titles = list(COLUMNS)
-    titles[COLUMNS.index(COL_POINTS)] = texts.points_header(content.settings.individual_points)
+    titles[COLUMNS.index(COL_POINTS)] = forms_text.points_header(content.settings.individual_points)
     return tuple(titles)
 
 
 def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
     validation = DataValidation(
         type="decimal", operator="between", formula1="0", formula2=str(budget), allow_blank=True,
-        showErrorMessage=True, errorTitle="分值", error=f"分值应为 0–{budget} 之间的数字。",
+        showErrorMessage=True, errorTitle=COL_POINTS, error=f"{COL_POINTS}应为 0–{budget} 之间的数字。",
     )
     validation.add(ref)
     sheet.add_data_validation(validation)
