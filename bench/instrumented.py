@@ -112,7 +112,6 @@ def install() -> None:
     timed(store.DurableStorage, "write", "DurableStorage.write (json.dumps + atomic_write)")
     timed(store.DurableStorage, "read", "DurableStorage.read")
     timed(store.Store, "insert", "Store.insert")
-    timed(store.Store, "next_version", "Store.next_version")
     timed(store.Store, "find", "Store.find")
     timed(store.Store, "records", "Store.records")
     timed(store.Store, "token_user", "Store.token_user")

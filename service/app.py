@@ -40,6 +40,9 @@ SESSION_HOURS = 8
 def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
     return [
         Route("/healthz", api.healthz),
+        # the routes hit hardest on deadline day first: each request tries the list in order
+        Route("/api/status", api.status),
+        Route("/api/contracts", api.upload_contract, methods=["POST"], max_body_size=upload_limit),
         Route("/login", pages.login_form, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"], max_body_size=16 * 1024),
         Route("/logout", pages.logout, methods=["POST"], max_body_size=16 * 1024),
@@ -75,8 +78,6 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/board/{department_id}/forms/annex5.xlsx", forms.completion_form),
         Route("/board/{department_id}/forms/annex4.xlsx", forms.monthly_form),
         Route("/board/{department_id}/forms/{staff_id}/{annex:str}", forms.person_form),
-        Route("/api/status", api.status),
-        Route("/api/contracts", api.upload_contract, methods=["POST"], max_body_size=upload_limit),
         Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/completion/{department_id}/xlsx", forms.completion_upload, methods=["POST"],
               max_body_size=forms.WORKBOOK_LIMIT),

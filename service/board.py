@@ -18,11 +18,11 @@ class DepartmentState:
 
     scanned: Mapping[str, str]  # staff id → when their first scan was uploaded (ISO time)
     statuses: Mapping[str, str]
+    versions: Mapping[str, int]  # staff id → their highest scan version
 
-    def with_scan(self, staff_id: str, at: str) -> DepartmentState:
-        if staff_id in self.scanned:
-            return self
-        return DepartmentState({**self.scanned, staff_id: at}, self.statuses)
+    def with_scan(self, staff_id: str, at: str, version: int) -> DepartmentState:
+        first = {staff_id: at, **self.scanned}  # an earlier first scan stays first
+        return DepartmentState(first, self.statuses, {**self.versions, staff_id: version})
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def compute(content: Content, states: Mapping[str, DepartmentState], today: dt.d
             updated_at: str | None) -> Board:
     deadline = content.settings.deadlines.contracts
     passed = today > deadline
-    empty = DepartmentState({}, {})
+    empty = DepartmentState({}, {}, {})
     rows = []
     for department in content.departments:
         counts = count(content.members(department.id), states.get(department.id, empty))

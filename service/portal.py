@@ -158,11 +158,13 @@ class Portal:
             cached = self._states.get(department_id)
             if cached is None:
                 scanned: dict[str, str] = {}
-                for record in sorted(self.store.records(department_id, "contracts"), key=lambda r: -r["version"]):
-                    scanned[record["staff_id"]] = record["uploaded_at"]  # ends at version 1
+                versions: dict[str, int] = {}
+                for record in sorted(self.store.records(department_id, "contracts"), key=lambda r: r["version"]):
+                    scanned.setdefault(record["staff_id"], record["uploaded_at"])
+                    versions[record["staff_id"]] = record["version"]
                 doc = self.store.get(department_id, "statuses", kind="statuses")
                 statuses = {k: v["status"] for k, v in (doc or {}).get("entries", {}).items()}
-                cached = DepartmentState(scanned, statuses)
+                cached = DepartmentState(scanned, statuses, versions)
                 self._states[department_id] = cached
             return cached
 
@@ -247,7 +249,7 @@ class Portal:
                         return earlier, False
                 record = self.store.insert(member.department, "contracts", {
                     "staff_id": staff_id,
-                    "version": self.store.next_version(member.department, staff_id),
+                    "version": self.state(member.department).versions.get(staff_id, 0) + 1,
                     "sha256": stored.sha256,
                     "size": stored.size,
                     "ext": ext,
@@ -260,9 +262,8 @@ class Portal:
                 self.audit.append(user.username, "contract.upload", department=member.department,
                                   staff_id=staff_id, version=record["version"], sha256=stored.sha256,
                                   id=record["id"])
-                state = self._states.get(member.department)
-                if state is not None:
-                    self._states[member.department] = state.with_scan(staff_id, record["uploaded_at"])
+                self._states[member.department] = self.state(member.department).with_scan(
+                    staff_id, record["uploaded_at"], record["version"])
         except BaseException:  # not durable: no file without its record
             files.remove(stored.path)
             raise

@@ -14,8 +14,9 @@ which holds the process's lock and the data directory's advisory lock: it edits 
 memory and joins the open batch; when the outermost `locked()` block ends, the caller waits
 until its batch is on disk. One waiting thread (the leader) seals the batch and writes it:
 each changed file (temp file, fsync, rename, fsync dir), then the queued audit lines (one
-append and one fsync per log). While it writes, other requests edit memory and form
-the next batch, so under load one round of fsyncs carries many submissions.
+append and one fsync per log). The files of a batch are written side by side, so their
+fsyncs overlap; while the leader writes, other requests edit memory and form the next batch,
+so under load one round of fsyncs carries many submissions.
 
 A failed commit takes everything back: the files it replaced get their old bytes, the audit
 log its old length, memory is reloaded from disk, and every change of that batch and of the
@@ -35,6 +36,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -138,6 +140,8 @@ class Store:
         self._depth = 0
         self._open: Batch | None = None
         self._joined: Batch | None = None  # the batch the current outermost block changed
+        self._pool: ThreadPoolExecutor | None = None
+        self._paths: dict[tuple[str, str], Path] = {}
         (self.db_dir / str(year)).mkdir(parents=True, exist_ok=True)
 
     # -- locking and commits ----------------------------------------------------------
@@ -231,31 +235,41 @@ class Store:
             self._release()
 
     def _write(self, batch: Batch, payloads: dict[Path, bytes]) -> None:
+        """Replace the batch's files side by side (their fsyncs overlap), then append its lines."""
+        kept = {path: files.keep(path) for path in payloads}
         appended: list[tuple[Path, int]] = []
-        replaced: list[tuple[Path, Path | None]] = []
         try:
-            for path, payload in sorted(payloads.items()):
-                kept = files.keep(path)
-                replaced.append((path, kept))
+            if len(payloads) == 1:
+                [(path, payload)] = payloads.items()
                 files.atomic_write(path, payload)
+            elif payloads:
+                writes = [self._writers().submit(files.atomic_write, path, data) for path, data in payloads.items()]
+                wait(writes)  # every write ends before any is judged or put back
+                for write in writes:
+                    write.result()
             for path, lines in batch.lines.items():
                 appended.append((path, files.append_bytes(path, b"".join(lines))))
         except BaseException:
-            for path, kept in reversed(replaced):
+            for path, old in kept.items():
                 with contextlib.suppress(OSError):
-                    files.put_back(path, kept)
+                    files.put_back(path, old)
             for path, size in appended:
                 with contextlib.suppress(OSError):
                     files.truncate(path, size)
             raise
-        for _, kept in replaced:
-            if kept is not None:
-                files.remove(kept)
+        for old in kept.values():
+            if old is not None:
+                files.remove(old)
         with self._lock:
             for path in payloads:
                 db = self._dbs.get(path)
                 if db is not None:
                     db.storage.written()  # type: ignore[attr-defined]
+
+    def _writers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="store-write")
+        return self._pool
 
     def _roll_back(self, batch: Batch, exc: BaseException) -> None:
         """Forget what memory holds beyond the disk; the batch behind this one fails too."""
@@ -283,7 +297,10 @@ class Store:
         return db
 
     def _table(self, department: str, table: str) -> Any:
-        return self._db(self.db_dir / str(self.year) / department / f"{table}.json").table(table)
+        path = self._paths.get((department, table))
+        if path is None:
+            path = self._paths[department, table] = self.db_dir / str(self.year) / department / f"{table}.json"
+        return self._db(path).table(table)
 
     def accounts(self) -> TinyDB:
         return self._db(self.db_dir / ACCOUNTS)
@@ -363,11 +380,6 @@ class Store:
     def remove(self, department: str, table: str, **key: Any) -> None:
         with self.locked():
             self._table(department, table).remove(Query().fragment(key))
-
-    def next_version(self, department: str, staff_id: str) -> int:
-        with self.locked():
-            found = self.find(department, "contracts", staff_id=staff_id)
-            return max((r["version"] for r in found), default=0) + 1
 
     def every(self, table: str) -> list[tuple[str, str, Record]]:
         """(year, partition, record) for `table` across every year and partition on disk."""
