@@ -84,14 +84,15 @@ def count(members: tuple[StaffMember, ...], state: DepartmentState) -> Counts:
     return Counts(len(members), completed, exempt, len(members) - completed - exempt)
 
 
-def compute(content: Content, states: Mapping[str, DepartmentState], today: dt.date,
+def compute(content: Content, counts_by_department: Mapping[str, Counts], today: dt.date,
             updated_at: str | None) -> Board:
+    """The board from each department's counts (see `count`); a department missing counts 0 done."""
     deadline = content.settings.deadlines.contracts
     passed = today > deadline
     empty = DepartmentState({}, {}, {})
     rows = []
     for department in content.departments:
-        counts = count(content.members(department.id), states.get(department.id, empty))
+        counts = counts_by_department.get(department.id) or count(content.members(department.id), empty)
         rows.append(DepartmentRow(department.id, department.name, department.kind, counts,
                                   overdue=passed and counts.outstanding > 0))
     totals = Counts(*(sum(getattr(r.counts, f) for r in rows)

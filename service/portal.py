@@ -47,6 +47,7 @@ class Portal:
         self.audit = AuditLog(settings.data_dir / "audit.log", self.store)
         self.max_upload = content.settings.upload_max_mb * 1024 * 1024
         self._states: dict[str, DepartmentState] = {}
+        self._counts: dict[str, tuple[DepartmentState, Counts]] = {}
         self._updated_at: str | None = None
         self._updated_loaded = False
         self.on_change: Callable[[], None] = lambda: None
@@ -182,9 +183,17 @@ class Portal:
             self._updated_loaded = True
         return self._updated_at
 
+    def counts(self, department_id: str) -> Counts:
+        """The department's counts, recounted only when its state changed."""
+        state = self.state(department_id)
+        cached = self._counts.get(department_id)
+        if cached is None or cached[0] is not state:
+            cached = self._counts[department_id] = (state, count(self.content.members(department_id), state))
+        return cached[1]
+
     def board(self) -> Board:
-        states = {d.id: self.state(d.id) for d in self.content.departments}
-        return compute(self.content, states, self.now().date(), self.updated_at)
+        counts = {d.id: self.counts(d.id) for d in self.content.departments}
+        return compute(self.content, counts, self.now().date(), self.updated_at)
 
     def versions(self, department_id: str) -> dict[str, list[dict[str, Any]]]:
         by_person: dict[str, list[dict[str, Any]]] = {}
@@ -300,7 +309,7 @@ class Portal:
             self.audit.append(user.username, "completion.update", department=department_id, changes=changed)
             self._states.pop(department_id, None)
         self._changed()
-        return count(self.content.members(department_id), self.state(department_id))
+        return self.counts(department_id)
 
     def _parse_entries(self, department_id: str, entries: Any) -> dict[str, str | None]:
         if not isinstance(entries, list) or not entries:
