@@ -170,7 +170,7 @@ class TooLarge(Exception):
     pass
 
 
-def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int) -> StoredFile:
+def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int, sync_dir: bool = True) -> StoredFile:
     """Copy `source` into `directory/name`, hashing while copying; never replace an existing file.
 
     The bytes go to a temp file first, are fsynced, then hard-linked to the final name
@@ -199,11 +199,12 @@ def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int) ->
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    try:
-        fsync_dir(directory)
-    except BaseException:
-        remove(final)  # not known to be durable: not stored
-        raise
+    if sync_dir:  # False: the caller's store commit syncs the directory (Store.sync_dir)
+        try:
+            fsync_dir(directory)
+        except BaseException:
+            remove(final)  # not known to be durable: not stored
+            raise
     return StoredFile(path=final, sha256=digest.hexdigest(), size=size, head=head)
 
 

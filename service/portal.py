@@ -242,7 +242,7 @@ class Portal:
         folder = self.settings.data_dir / "files" / str(self.year) / member.department
         name = f"{uuid.uuid4().hex}.{ext}"
         try:
-            stored = files.store_stream(upload.stream, folder, name, limit=self.max_upload)
+            stored = files.store_stream(upload.stream, folder, name, limit=self.max_upload, sync_dir=False)
         except files.TooLarge:
             raise ApiError(413, "too_large", f"文件超过 {self.content.settings.upload_max_mb} MB 的大小限制") from None
         try:
@@ -268,6 +268,7 @@ class Portal:
                     "uploaded_at": self._stamp(),
                     "idempotency_key": idempotency_key,
                 })
+                self.store.sync_dir(folder)  # the file's directory entry is durable with its record
                 self.audit.append(user.username, "contract.upload", department=member.department,
                                   staff_id=staff_id, version=record["version"], sha256=stored.sha256,
                                   id=record["id"])

@@ -65,6 +65,7 @@ class Batch:
 
     paths: set[Path] = field(default_factory=set)
     lines: dict[Path, list[bytes]] = field(default_factory=dict)
+    directories: set[Path] = field(default_factory=set)  # new entries to make durable
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
 
@@ -201,6 +202,10 @@ class Store:
         """Append `line` to the log at `path` in the same commit as the block's changes."""
         self._batch().lines.setdefault(path, []).append(line)
 
+    def sync_dir(self, directory: Path) -> None:
+        """Make new entries of `directory` (an upload linked in) durable with the block's commit."""
+        self._batch().directories.add(directory)
+
     def _batch(self) -> Batch:
         if self._depth == 0:
             raise RuntimeError("store changes must run under Store.locked()")
@@ -239,11 +244,12 @@ class Store:
         kept = {path: files.keep(path) for path in payloads}
         appended: list[tuple[Path, int]] = []
         try:
-            if len(payloads) == 1:
-                [(path, payload)] = payloads.items()
-                files.atomic_write(path, payload)
-            elif payloads:
-                writes = [self._writers().submit(files.atomic_write, path, data) for path, data in payloads.items()]
+            jobs = [(files.atomic_write, path, data) for path, data in payloads.items()]
+            jobs += [(files.fsync_dir, directory) for directory in batch.directories]
+            if len(jobs) == 1:
+                jobs[0][0](*jobs[0][1:])
+            elif jobs:
+                writes = [self._writers().submit(*job) for job in jobs]
                 wait(writes)  # every write ends before any is judged or put back
                 for write in writes:
                     write.result()
