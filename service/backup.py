@@ -56,7 +56,7 @@ class Snapshot:
 def snapshot(store: Store) -> Snapshot:
     """Read the store, the audit log and the secret under the store's lock (a few ms)."""
     data_dir = store.data_dir
-    with store.locked():
+    with store.settled():  # no commit half-written while the files are read
         taken = Snapshot(data_dir, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         for path in sorted((data_dir / "db").rglob("*.json")):
             if not path.name.startswith(files.TMP_PREFIX):

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from openpyxl.workbook.workbook import Workbook
 
-from service.annexes import texts, xlsx_completion, xlsx_monthly, xlsx_targets
+from service import forms_text
+from service.annexes import xlsx_completion, xlsx_monthly, xlsx_targets
 from service.annexes.identity import FormIdentity
 from service.annexes.reading import read_identity
 from service.annexes.roster import UnknownDepartment
@@ -53,8 +54,8 @@ def read_completion(content: Content, department_id: str, data: bytes) -> list[t
         _check_header(form.book, sheet, xlsx_completion.HEADER_ROW, xlsx_completion.COLUMNS)
         rows = read_rows(form.book, sheet, first_row=first, last_row=last,
                          max_col=len(xlsx_completion.COLUMNS), labels=_labels(xlsx_completion.COLUMNS))
-        _check_footer(form.book, sheet, last + 2, texts.completion_note()[:2])
-    status_col = xlsx_completion.COLUMNS.index(texts.STATUS_HEADER) + 1
+        _check_footer(form.book, sheet, last + 2, forms_text.completion_note()[:2])
+    status_col = xlsx_completion.COLUMNS.index(forms_text.STATUS_HEADER) + 1
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     result: list[tuple[str, str]] = []
@@ -82,7 +83,7 @@ def read_completion(content: Content, department_id: str, data: bytes) -> list[t
         if not status:
             continue
         if status not in COMPLETION_STATUSES:
-            problems.append(problem("status_unknown", sheet, number, status_col, texts.STATUS_HEADER,
+            problems.append(problem("status_unknown", sheet, number, status_col, forms_text.STATUS_HEADER,
                                     f"“{status}”不是有效的完成情况，应为{'、'.join(COMPLETION_STATUSES)}之一。"))
             continue
         result.append((staff_id, status))
@@ -105,14 +106,14 @@ def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str
         columns = xlsx_targets.COLUMNS
         rows = read_rows(form.book, sheet, first_row=first, last_row=last, max_col=len(columns),
                          labels=_labels(columns))
-        _check_footer(form.book, sheet, last + 1, texts.TOTAL)
+        _check_footer(form.book, sheet, last + 1, forms_text.TOTAL)
     fields = (COL_CONTENT, COL_POINTS, COL_EVIDENCE, COL_DEADLINE)
     index = {name: columns.index(name) for name in fields}
     problems: list[Problem] = []
     targets: list[TargetRow] = []
     for number, values in rows:
         cells = {name: values[index[name]] for name in fields}
-        remark = values[columns.index(texts.REMARK)]
+        remark = values[columns.index(forms_text.REMARK)]
         if all(_text(v) == "" for v in (*cells.values(), remark)):
             continue
         row_problems: list[Problem] = []
@@ -161,7 +162,7 @@ def read_monthly(content: Content, department_id: str, data: bytes) -> tuple[int
         _check_header(form.book, sheet, xlsx_monthly.HEADER_ROW, _monthly_header())
         rows = read_rows(form.book, sheet, first_row=form.identity.first_row, last_row=form.identity.last_row,
                          max_col=len(columns), labels=_labels(columns))
-        _check_footer(form.book, sheet, form.identity.last_row + 2, texts.monthly_note(content)[:4])
+        _check_footer(form.book, sheet, form.identity.last_row + 2, forms_text.monthly_note(content)[:4])
     result: list[dict[str, Value]] = []
     for number, values in rows:
         staff_id = _text(values[-1])
@@ -169,7 +170,7 @@ def read_monthly(content: Content, department_id: str, data: bytes) -> tuple[int
             raise WorkbookRejected.of([problem("person_unknown", sheet, number, None, None,
                                                "无法确定这一行是哪位教职工（系统隐藏的工号为空）。请使用系统下载的表格，"
                                                "不要自行增加行。")])
-        row: dict[str, Value] = {texts.STAFF_ID: staff_id}
+        row: dict[str, Value] = {forms_text.STAFF_ID: staff_id}
         for index, name in enumerate(columns[2:-1], 2):
             value = values[index]
             row[name] = value.strip() if isinstance(value, str) else value

@@ -25,7 +25,7 @@ def stored_files(store: Store) -> list[tuple[str, str, dict]]:  # type: ignore[t
 
 def verify(store: Store) -> Report:
     """Check the store's data directory; holds its lock, so a running service's writes wait."""
-    with store.locked():
+    with store.settled():
         return _verify(store)
 
 

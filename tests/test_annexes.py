@@ -16,8 +16,8 @@ from docx.oxml.ns import qn
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service import annexes
-from service.annexes import styles, texts, xlsx_completion, xlsx_monthly, xlsx_targets
+from service import annexes, forms_text
+from service.annexes import styles, xlsx_completion, xlsx_monthly, xlsx_targets
 from service.annexes.identity import META_SHEET, FormIdentity
 from service.models import COMPLETION_STATUSES, Content, StaffMember, TargetRow
 from service.pages import ANNEX_TITLES, MONTHLY_COLUMNS, num
@@ -127,7 +127,7 @@ def test_completion_prefilled_with_the_roster(shipped_content: Content, departme
         assert sheet[f"D{row}"].protection.locked is False
         assert all(sheet[f"{c}{row}"].protection.locked is True for c in "ABCE")
     assert sheet[f"A{last + 1}"].value is None
-    assert sheet[f"A{last + 2}"].value == texts.completion_note()
+    assert sheet[f"A{last + 2}"].value == forms_text.completion_note()
     [validation] = sheet.data_validations.dataValidation
     assert validation.type == "list"
     assert validation.formula1 == '"' + ",".join(COMPLETION_STATUSES) + '"'
@@ -242,7 +242,7 @@ def test_monthly_blank_form(shipped_content: Content) -> None:
         "序号", "姓　名", "共性目标", "业务工作目标")
     assert tuple(sheet.cell(row=5, column=c).value for c in range(3, 11)) == MONTHLY_COLUMNS
     assert [sheet[f"A{r}"].value for r in range(6, 17)] == list(range(1, 12))
-    assert sheet["A18"].value == texts.monthly_note(shipped_content)
+    assert sheet["A18"].value == forms_text.monthly_note(shipped_content)
     assert "每月5日前" in sheet["A18"].value and "其他项目" in sheet["A18"].value
     assert (sheet["A19"].value, sheet["G19"].value, sheet["G20"].value) == ("部门负责人：", "填表人：", "联系电话：")
     assert_print_setup(sheet, landscape=True, title_rows="$4:$5")
@@ -284,7 +284,7 @@ def test_common_targets_workbook(shipped_content: Content) -> None:
         row = 5 + offset
         assert sheet[f"A{row}"].value == target.content
         assert sheet[f"B{row}"].value == target.points
-        assert sheet[f"C{row}"].value == texts.rules_text(tuple(r.text for r in target.rules))
+        assert sheet[f"C{row}"].value == forms_text.rules_text(tuple(r.text for r in target.rules))
     assert sheet["C5"].value == ("1、有法轮功、黑恶势力等现象，扣2分；\n"
                                  "2、发生重大安全责任事故，给学院造成恶劣影响，扣3分。")
     assert sheet["C7"].value == "因工作不力，严重影响职业训练院试点建设工作的，扣8分。"
@@ -366,7 +366,7 @@ def test_contract_for_a_person_in_three_copies(shipped_content: Content) -> None
         for row, target in zip(commons, shipped_content.common_targets, strict=True):
             assert row[0] == "共性目标\n（40分）"
             assert row[1:] == [target.content, num(target.points),
-                               texts.rules_text(tuple(r.text for r in target.rules))]
+                               forms_text.rules_text(tuple(r.text for r in target.rules))]
         assert sum(float(r[2]) for r in individual) == 60
         assert sum(float(r[2]) for r in commons) == 40
         assert rows[-2][0] == "目标责任人" and rows[-2][2] == "部门、系负责人"
@@ -393,7 +393,7 @@ def test_common_targets_word(shipped_content: Content) -> None:
     rows = cell_texts(document.tables[0])
     assert rows[0] == ["目标内容", "分值\n40分", "评分标准"]
     for row, target in zip(rows[1:8], shipped_content.common_targets, strict=True):
-        assert row == [target.content, num(target.points), texts.rules_text(tuple(r.text for r in target.rules))]
+        assert row == [target.content, num(target.points), forms_text.rules_text(tuple(r.text for r in target.rules))]
     assert rows[8] == ["合计", "40", ""]
 
 
@@ -508,7 +508,7 @@ def test_blank_forms_print_on_a4(shipped_content: Content, tmp_path: Path) -> No
         assert "工号" not in text or name.startswith("附件1"), name  # the hidden column does not print
     assert pdf_pages(out / "contract-person.pdf") == 3
     text = pdf_text(out / "contract-person.pdf")
-    for label in texts.COPY_LABELS:
+    for label in forms_text.COPY_LABELS:
         assert f"（{label}）" in text
     assert text.count(squash(member.name)) >= 2 * 3
 

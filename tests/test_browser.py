@@ -35,7 +35,8 @@ import openpyxl
 import pytest
 from helpers import PASSWORD, PDF, copy_site
 
-from service.annexes import texts, xlsx_completion
+from service import forms_text
+from service.annexes import xlsx_completion
 from service.config import ROOT
 from service.content import load_content
 from service.models import StaffMember
@@ -349,8 +350,8 @@ def test_clerk_round_trips_annex5_uploads_scans_and_reports_the_month(day: Any, 
     download.value.save_as(form)
     book = openpyxl.load_workbook(form)
     sheet = book[xlsx_completion.SHEET]
-    status_col = xlsx_completion.COLUMNS.index(texts.STATUS_HEADER) + 1
-    id_col = xlsx_completion.COLUMNS.index(texts.STAFF_ID) + 1
+    status_col = xlsx_completion.COLUMNS.index(forms_text.STATUS_HEADER) + 1
+    id_col = xlsx_completion.COLUMNS.index(forms_text.STAFF_ID) + 1
     filled = {mom.staff_id: "产假", ill.staff_id: "病假"}
     for row in range(xlsx_completion.FIRST_ROW, sheet.max_row + 1):
         staff_id = sheet.cell(row, id_col).value
