@@ -114,6 +114,8 @@ def put_back(path: Path, kept: Path | None) -> None:
     """Undo a replace of `path` by a commit that failed: the kept version, or no file."""
     if kept is None:
         remove(path)
+    elif path.exists() and os.path.samefile(kept, path):
+        kept.unlink()  # never replaced; rename would leave both names in place
     else:
         os.replace(kept, path)
     fsync_dir(path.parent)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import threading
@@ -241,15 +242,17 @@ class Store:
 
     def _write(self, batch: Batch, payloads: dict[Path, bytes]) -> None:
         """Replace the batch's files side by side (their fsyncs overlap), then append its lines."""
-        kept = {path: files.keep(path) for path in payloads}
+        kept: dict[Path, Path | None] = {}
         appended: list[tuple[Path, int]] = []
         try:
-            jobs = [(files.atomic_write, path, data) for path, data in payloads.items()]
-            jobs += [(files.fsync_dir, directory) for directory in batch.directories]
+            for path in payloads:
+                kept[path] = files.keep(path)
+            jobs = [functools.partial(files.atomic_write, path, data) for path, data in payloads.items()]
+            jobs += [functools.partial(files.fsync_dir, directory) for directory in batch.directories]
             if len(jobs) == 1:
-                jobs[0][0](*jobs[0][1:])
+                jobs[0]()
             elif jobs:
-                writes = [self._writers().submit(*job) for job in jobs]
+                writes = [self._writers().submit(job) for job in jobs]
                 wait(writes)  # every write ends before any is judged or put back
                 for write in writes:
                     write.result()
