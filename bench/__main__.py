@@ -22,10 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-extras", action="store_true", help="no target sets or monthly summaries in the data")
     parser.add_argument("--keep", action="store_true", help="keep the work dir under .bench/")
     parser.add_argument("--output", type=Path, help="where to write the report (default BENCHMARKS.md)")
+    parser.add_argument("--work-dir", type=Path, help="where the data directories, sites and uploads go "
+                        "(default .bench/ in the checkout); the file system under it is part of what is measured")
     args = parser.parse_args(argv)
 
     plan = QUICK if args.quick else Plan()
-    plan = Plan(**{**plan.__dict__, "extras": not args.no_extras, "keep": args.keep})
+    plan = Plan(**{**plan.__dict__, "extras": not args.no_extras, "keep": args.keep,
+                       "work_dir": args.work_dir})
     output = args.output or (None if args.quick else ROOT / "BENCHMARKS.md")
     started = dt.datetime.now(dt.UTC)
     began = time.perf_counter()

@@ -32,6 +32,7 @@ class Plan:
     reads: int = 200
     extras: bool = True  # targets and monthly summaries in the partitions
     keep: bool = False
+    work_dir: Path | None = None  # where the colleges' data, sites and uploads go (default .bench/)
 
 
 def log(message: str) -> None:
@@ -39,9 +40,9 @@ def log(message: str) -> None:
 
 
 @contextlib.contextmanager
-def workspace(keep: bool) -> Iterator[Path]:
-    base = ROOT / ".bench"
-    base.mkdir(exist_ok=True)
+def workspace(keep: bool, base: Path | None = None) -> Iterator[Path]:
+    base = base or ROOT / ".bench"
+    base.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="run-", dir=base))
     try:
         yield work
@@ -53,7 +54,7 @@ def workspace(keep: bool) -> Iterator[Path]:
 
 
 def run(plan: Plan) -> tuple[list[Row], list[str]]:
-    with workspace(plan.keep) as work, contextlib.ExitStack() as stack:
+    with workspace(plan.keep, plan.work_dir) as work, contextlib.ExitStack() as stack:
         return _run(plan, work, stack)
 
 
@@ -198,4 +199,6 @@ def _notes(plan: Plan, colleges: dict[int, College], populated: dict[int, synthe
         "logged in through the login form. \"4 (busy)\": the same status read from one more client during a "
         "further upload run.",
         "Row 5: the medians of row 1's builds. Row 6: VmHWM of the `portal serve` process after all of the above.",
+        f"Work directory (data dirs, sites, the bare endpoint's files): `{plan.work_dir or ROOT / '.bench'}`; "
+        "its file system is part of what rows 2 and 3 measure (each upload creates files there).",
     ]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import itertools
 import json
 import os
 import threading
@@ -44,13 +45,13 @@ from typing import Any, TypeVar
 
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Document
 
 from service import files
 
 T = TypeVar("T")
 Record = dict[str, Any]
 COLLEGE = "college"
+_VERSIONS = itertools.count(1)
 ACCOUNTS = "accounts.json"
 
 
@@ -84,6 +85,7 @@ class DurableStorage(Storage):
         self._data: dict[str, Any] | None = None
         self._signature: tuple[int, int, int] | None = None
         self._epoch = -1
+        self.version = next(_VERSIONS)  # new on every load and change: indexes built on the data check it
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
@@ -113,6 +115,7 @@ class DurableStorage(Storage):
 
     def write(self, data: dict[str, Any]) -> None:
         self._data = data
+        self.version = next(_VERSIONS)
         self.store.changed(self.path)
 
     def payload(self) -> bytes:
@@ -144,6 +147,8 @@ class Store:
         self._joined: Batch | None = None  # the batch the current outermost block changed
         self._pool: ThreadPoolExecutor | None = None
         self._paths: dict[tuple[str, str], Path] = {}
+        self._accounts: tuple[dict[str, Record], dict[str, str]] = ({}, {})
+        self._accounts_key: int | None = None
         (self.db_dir / str(year)).mkdir(parents=True, exist_ok=True)
 
     # -- locking and commits ----------------------------------------------------------
@@ -344,8 +349,8 @@ class Store:
 
     def user(self, username: str) -> Record | None:
         with self.locked():
-            found = self.accounts().table("users").get(Query().username == username)
-            return dict(found) if isinstance(found, Document) else None
+            found = self._account_index()[0].get(username)
+            return dict(found) if found is not None else None
 
     def users(self) -> list[Record]:
         with self.locked():
@@ -358,8 +363,19 @@ class Store:
 
     def token_user(self, token_hash: str) -> str | None:
         with self.locked():
-            found = self.accounts().table("tokens").get(Query().token_hash == token_hash)
-            return found["username"] if isinstance(found, Document) else None
+            return self._account_index()[1].get(token_hash)
+
+    def _account_index(self) -> tuple[dict[str, Record], dict[str, str]]:
+        """Users by name and usernames by token hash, rebuilt when the accounts file changed
+        (here or, read again, by another process): every request looks its caller up."""
+        db = self.accounts()
+        key = db.storage.version  # type: ignore[attr-defined]
+        if self._accounts_key != key:
+            users = {u["username"]: u for u in db.table("users").all()}
+            tokens = {t["token_hash"]: t["username"] for t in db.table("tokens").all()}
+            self._accounts = (users, tokens)
+            self._accounts_key = key
+        return self._accounts
 
     # -- per-department records ------------------------------------------------------
 
