@@ -219,14 +219,14 @@ class Day:
         assert page.evaluate("() => document.documentElement.lang") == "zh"
         assert page.evaluate(UNLABELLED) == [], f"{name}: 表单控件没有标签"
         page.evaluate("() => window.scrollTo(0, 0)")
-        page.screenshot(path=self.folder / f"{name}-desktop.png", full_page=True)
+        page.screenshot(path=self.folder / f"{name}-desktop.png", full_page=True, animations="disabled")
         page.set_viewport_size(PHONE)
         try:
             widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             assert widths[0] <= widths[1], f"{name}: 手机上页面横向溢出 {widths}"
             if focus is not None:
                 focus.scroll_into_view_if_needed()
-            page.screenshot(path=self.folder / f"{name}-phone.png")
+            page.screenshot(path=self.folder / f"{name}-phone.png", animations="disabled")
         finally:
             page.set_viewport_size(DESKTOP)
 
