@@ -106,10 +106,12 @@ def _time_form_parsing() -> None:
 
 def install() -> None:
     timed(os, "fsync", "os.fsync (all)")
-    timed(files, "store_stream", "files.store_stream (copy, sha256, fsync, link, fsync dir)")
+    timed(files, "store_stream", "files.store_stream (copy, sha256, fsync, link; the dir is synced by the commit)")
     timed(files, "atomic_write", "files.atomic_write (temp, fsync, rename, fsync dir)")
-    timed(files, "append_line", "files.append_line (audit line + fsync)")
-    timed(store.DurableStorage, "write", "DurableStorage.write (json.dumps + atomic_write)")
+    timed(files, "append_bytes", "files.append_bytes (a commit's audit lines + fsync)")
+    timed(store.DurableStorage, "payload", "DurableStorage.payload (json.dumps of a changed table)")
+    timed(store.Store, "_write", "Store._write (one commit: files side by side, then audit lines)")
+    timed(store.Store, "_wait", "Store._wait (a change waiting for its commit)")
     timed(store.DurableStorage, "read", "DurableStorage.read")
     timed(store.Store, "insert", "Store.insert")
     timed(store.Store, "find", "Store.find")

@@ -121,11 +121,6 @@ def put_back(path: Path, kept: Path | None) -> None:
     fsync_dir(path.parent)
 
 
-def append_line(path: Path, line: str) -> None:
-    """Append one line and fsync: the audit log's write when no store commit carries it."""
-    append_bytes(path, (line.rstrip("\n") + "\n").encode("utf-8"))
-
-
 def append_bytes(path: Path, data: bytes) -> int:
     """Append `data` with one write and one fsync; return the file's length before.
 

@@ -41,14 +41,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
 from service import files
 
-T = TypeVar("T")
 Record = dict[str, Any]
 COLLEGE = "college"
 _VERSIONS = itertools.count(1)
@@ -318,10 +317,6 @@ class Store:
 
     def accounts(self) -> TinyDB:
         return self._db(self.db_dir / ACCOUNTS)
-
-    def run(self, fn: Callable[[], T]) -> T:
-        with self.locked():
-            return fn()
 
     def check_all(self) -> list[Path]:
         """Load every file; return the ones that are not valid JSON."""
