@@ -288,29 +288,48 @@ def score_people(content: Content, events: Iterable[ScoreEvent], summaries: Iter
                 lines[summary.department, row.staff_id][summary.month] = row
 
     members = content.members(department) if department else content.roster
+    shared = {dept: _DepartmentCuts(items, per_month) for dept, per_month in cuts.items()}
+    none = _DepartmentCuts(items, {})
     return tuple(
-        _person(member, items, cuts.get(member.department, {}),
+        _person(member, items, shared.get(member.department, none),
                 lines.get((member.department, member.staff_id), {}), rule)
         for member in members
     )
 
 
-def _person(member: StaffMember, items: Sequence[CommonTarget],
-            cuts: Mapping[int | None, Mapping[str, float]], rows: Mapping[int, MonthlyRow],
-            rule: str) -> PersonScore:
+class _DepartmentCuts:
+    """A department's deductions and the item scores they give, worked out once for all its
+    members (they are the same for every member)."""
+
+    def __init__(self, items: Sequence[CommonTarget], cuts: Mapping[int | None, Mapping[str, float]]) -> None:
+        self.items = items
+        self.cuts = cuts
+        year_cuts: dict[str, float] = defaultdict(float)
+        for per_item in cuts.values():
+            for item_id, points in per_item.items():
+                year_cuts[item_id] += points
+        self.year = common_items(items, year_cuts)
+        self._months: dict[int, tuple[ItemScore, ...]] = {}
+
+    def month(self, month: int) -> tuple[ItemScore, ...]:
+        found = self._months.get(month)
+        if found is None:
+            found = self._months[month] = common_items(self.items, self.cuts.get(month, {}))
+        return found
+
+
+def _person(member: StaffMember, items: Sequence[CommonTarget], department: _DepartmentCuts,
+            rows: Mapping[int, MonthlyRow], rule: str) -> PersonScore:
     full = sum(item.points for item in items)
-    year_cuts: dict[str, float] = defaultdict(float)
-    for per_item in cuts.values():
-        for item_id, points in per_item.items():
-            year_cuts[item_id] += points
-    by_item = common_items(items, year_cuts)
+    cuts = department.cuts
+    by_item = department.year
     other = sum(row.other for row in rows.values())
     common = max(0.0, full - sum(i.deducted for i in by_item) - other)
 
     months = []
     for month in sorted({m for m in cuts if m is not None} | set(rows)):
         row = rows.get(month)
-        month_items = common_items(items, cuts.get(month, {}))
+        month_items = department.month(month)
         month_other = row.other if row else 0.0
         month_common = max(0.0, full - sum(i.deducted for i in month_items) - month_other)
         business = row.business if row else None
