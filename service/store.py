@@ -406,18 +406,34 @@ class Store:
         found = []
         with self.locked():
             for path in sorted(self.db_dir.glob(f"*/*/{table}.json")):
-                for record in self._db(path).table(table).all():
-                    found.append((path.parent.parent.name, path.parent.name, dict(record)))
+                found.extend((path.parent.parent.name, path.parent.name, record)
+                             for record in self._scan(path, table, None))
         return found
 
     def department_ids(self) -> list[str]:
         year_dir = self.db_dir / str(self.year)
         return sorted(p.name for p in year_dir.iterdir() if p.is_dir() and p.name != COLLEGE)
 
-    def across(self, table: str) -> list[tuple[str, Record]]:
-        """(partition, record) for `table` in every partition of this year, the college's included."""
+    def across(self, table: str, fields: tuple[str, ...] | None = None) -> list[tuple[str, Record]]:
+        """(partition, record) for `table` in every partition of this year, the college's included;
+        with `fields`, each record holds only those keys."""
         found = []
         with self.locked():
             for path in sorted((self.db_dir / str(self.year)).glob(f"*/{table}.json")):
-                found.extend((path.parent.name, dict(record)) for record in self._db(path).table(table).all())
+                found.extend((path.parent.name, record) for record in self._scan(path, table, fields))
         return found
+
+    def _scan(self, path: Path, table: str, fields: tuple[str, ...] | None) -> list[Record]:
+        """A table's records for a college-wide read. A file not already in memory is read
+        without being kept (a scan of every department must not hold them all); one in
+        memory is read there, with any change not yet committed."""
+        if path in self._dbs:
+            docs: Any = self._db(path).table(table).all()
+        else:
+            try:
+                docs = (json.loads(path.read_bytes() or b"{}").get(table) or {}).values()
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise StoreCorrupt(path, f"不是有效的 JSON：{exc}") from exc
+        if fields is None:
+            return [dict(doc) for doc in docs]
+        return [{key: doc[key] for key in fields if key in doc} for doc in docs]

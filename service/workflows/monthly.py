@@ -93,7 +93,7 @@ def summaries(portal: Portal) -> list[scoring.MonthlySummary]:
 def submission_times(portal: Portal) -> dict[tuple[str, int], dt.datetime]:
     """(department, month) → when the current version was submitted, for the board."""
     times = {}
-    for partition, doc in portal.store.across(TABLE):
+    for partition, doc in portal.store.across(TABLE, fields=("month", "submitted_at")):
         at = parse_time(doc.get("submitted_at"))
         if at is not None and portal.content.department(partition):
             times[partition, doc["month"]] = at

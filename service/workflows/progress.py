@@ -13,7 +13,7 @@ from service.workflows import duties, monthly, targets
 def board(portal: Portal) -> progress.Progress:
     content = portal.content
     states: dict[str, dict[str, str]] = defaultdict(dict)
-    for partition, doc in portal.store.across(targets.TABLE):
+    for partition, doc in portal.store.across(targets.TABLE, fields=("staff_id", "state")):
         states[partition][doc["staff_id"]] = doc["state"]
     docs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for partition, doc in portal.store.across(duties.TABLE):
