@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -33,56 +34,62 @@ def columns(content: Content) -> list[str]:
 
 
 def score_workbook(content: Content, report: Mapping[str, Any], out: IO[bytes]) -> None:
+    """Written row by row in openpyxl's write-only mode: at 10,000 staff the monthly sheet has
+    120,000 rows, which a normal workbook would hold in memory cell by cell."""
     s = content.settings
     role_names = {r.id: r.name for r in content.roles}
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "得分排名"
+    wb = Workbook(write_only=True)
     through = report.get("through_month")
     span = f"截至{through}月" if through else "全年累计"
     rule = RULE_NAMES.get(report["business_rule"], report["business_rule"])
-    heads = columns(content)
-    _header(ws, heads, f"{s.year}年度教职工岗位工作目标考核得分（{span}，业务工作目标按{rule}）")
-    for r, person in enumerate(report["people"], 3):
+    ws = _sheet(wb, "得分排名", columns(content),
+                f"{s.year}年度教职工岗位工作目标考核得分（{span}，业务工作目标按{rule}）")
+    for person in report["people"]:
         items = [person["common_by_item"].get(t.id) for t in content.common_targets]
-        _row(ws, r, [person["rank"], person["department_rank"], person["staff_id"], person["name"],
-                     person["department_name"], role_names.get(person["role"], person["role"]), *items,
-                     person["other"], person["common"], person["business"], person["total"],
-                     person["months_reported"]])
-    monthly = wb.create_sheet("各月明细")
+        ws.append(_row(ws, [person["rank"], person["department_rank"], person["staff_id"], person["name"],
+                            person["department_name"], role_names.get(person["role"], person["role"]), *items,
+                            person["other"], person["common"], person["business"], person["total"],
+                            person["months_reported"]]))
     month_heads = ["工号", "姓名", "部门、系", "月份", "共性目标得分", "业务工作目标得分", "当月合计"]
-    _header(monthly, month_heads, f"{s.year}年度各月考核得分")
-    r = 3
+    monthly = _sheet(wb, "各月明细", month_heads, f"{s.year}年度各月考核得分")
     for person in report["people"]:
         for month in person["months"]:
-            _row(monthly, r, [person["staff_id"], person["name"], person["department_name"], f"{month['month']}月",
-                              month["common"], month["business"], month["total"]])
-            r += 1
+            monthly.append(_row(monthly, [person["staff_id"], person["name"], person["department_name"],
+                                          f"{month['month']}月", month["common"], month["business"], month["total"]]))
     wb.save(out)
 
 
-def _header(ws: Worksheet, names: Sequence[str], title: str) -> None:
-    put_text(ws.cell(1, 1), title).font = Font(name="黑体", bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(names))
+def _sheet(wb: Workbook, title: str, names: Sequence[str], heading: str) -> Any:
+    """A write-only sheet with its title row (merged across), header row and print setup."""
+    ws = wb.create_sheet(title)
     for c, name in enumerate(names, 1):
-        cell = put_text(ws.cell(2, c), name)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(c)].width = max(9, min(24, len(name) * 2 + 2))
     ws.freeze_panes = "A3"
     ws.print_title_rows = "2:2"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.merged_cells.add(f"A1:{get_column_letter(len(names))}1")
+    title = put_text(WriteOnlyCell(ws), heading)
+    title.font = Font(name="黑体", bold=True, size=14)
+    ws.append([title])
+    header = []
+    for name in names:
+        cell = put_text(WriteOnlyCell(ws), name)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        header.append(cell)
+    ws.append(header)
+    return ws
 
 
-def _row(ws: Worksheet, r: int, values: Sequence[Any]) -> None:
-    for c, value in enumerate(values, 1):
-        cell = ws.cell(r, c)
+def _row(ws: Any, values: Sequence[Any]) -> list[Cell]:
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(ws)
         if value is None:
             put_text(cell, "—")
         elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -90,3 +97,5 @@ def _row(ws: Worksheet, r: int, values: Sequence[Any]) -> None:
         else:
             put_text(cell, value)
         cell.font = BODY_FONT
+        cells.append(cell)
+    return cells

@@ -155,6 +155,21 @@ def test_the_score_sheet_has_everyone_with_the_boards_figures(scored: Service) -
     assert len(board) == len(roster)
 
 
+def test_the_score_sheet_prints_on_a4_with_its_titles(scored: Service) -> None:
+    response = scored.client.get("/hr/scores.xlsx", headers=scored.bearer("hr"))
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["得分排名", "各月明细"]
+    for sheet in book.worksheets:
+        assert str(sheet["A1"].value).startswith(f"{scored.portal.year}年度")
+        assert [str(r) for r in sheet.merged_cells.ranges] == [f"A1:{sheet.cell(2, sheet.max_column).column_letter}1"]
+        assert (sheet.freeze_panes, sheet.print_title_rows) == ("A3", "$2:$2")
+        assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape")  # 9: A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet["A2"].font.b and sheet["A3"].font.name == "宋体"
+    monthly = book["各月明细"]
+    assert monthly.max_row > 2 and str(monthly["D3"].value).endswith("月")
+
+
 def test_scores_are_never_public(scored: Service) -> None:
     names = [m.name for m in scored.portal.content.members(DEPT)]
     assert scored.client.get("/api/scores").status_code == 401
