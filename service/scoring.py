@@ -64,7 +64,7 @@ MAX_TIMES = 100  # 迟到, 早退, 离岗 are times
 # -- inputs --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScoreEvent:
     """A department-level deduction HR recorded against one rule of one annex-2 item."""
 
@@ -76,7 +76,7 @@ class ScoreEvent:
     at: dt.datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MonthlyRow:
     """One person's line of the monthly summary (附件4)."""
 
@@ -95,7 +95,7 @@ class MonthlyRow:
         return {name: getattr(self, field) for name, field in ATTENDANCE_COLUMNS.items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MonthlySummary:
     """A department's current summary for one month (a resubmission replaces it)."""
 
@@ -172,7 +172,7 @@ def parse_monthly_rows(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[
 # -- results -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemScore:
     item_id: str
     points: float  # the item's full points
@@ -180,7 +180,7 @@ class ItemScore:
     score: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MonthScore:
     """One month on its own: that month's deductions and result."""
 
@@ -193,7 +193,7 @@ class MonthScore:
     attendance: Mapping[str, float] | None  # 出勤 … 离岗 as reported; None without a row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonScore:
     """Year to date (or to `through_month`)."""
 
@@ -213,7 +213,7 @@ class PersonScore:
         return next(i for i in self.common_by_item if i.item_id == item_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ranked:
     rank: int | None  # None: not scored yet
     score: PersonScore
