@@ -104,7 +104,7 @@ def submit(portal: Portal, user: User, department: str, entries: Any) -> list[di
     wanted = _parse_entries(portal, entries, kinds)
     with portal.store.locked():
         stamp = portal._stamp()
-        changed: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
+        changed: list[dict[str, Any]] = []
         for role_id, duties in wanted.items():
             before = portal.store.get(department, TABLE, role_id=role_id)
             if before and before.get("state") in (SUBMITTED, ACCEPTED) and before.get("duties") == duties:
@@ -115,8 +115,8 @@ def submit(portal: Portal, user: User, department: str, entries: Any) -> list[di
                         "delivered_at": delivered or stamp, "by": user.username, "comment": "",
                         "history": [*doc["history"], {"action": "submit", "state": SUBMITTED,
                                                       "by": user.username, "at": stamp, "duties": duties}]})
-            changed.append((before, doc))
-        _write_all(portal, department, changed, user.username, roles=[d["role_id"] for _, d in changed])
+            changed.append(doc)
+        _write_all(portal, department, changed, user.username, roles=[d["role_id"] for d in changed])
     return department_view(portal, department)
 
 
@@ -197,13 +197,10 @@ def duty_lines(value: Any, role_name: str) -> list[str]:
     return lines
 
 
-def _write_all(portal: Portal, department: str, changed: list[tuple[dict[str, Any] | None, dict[str, Any]]],
-               actor: str, **detail: Any) -> None:
+def _write_all(portal: Portal, department: str, changed: list[dict[str, Any]], actor: str, **detail: Any) -> None:
     """Upsert every changed role, then one audit entry, in one commit of the store."""
-    for _, doc in changed:
+    for doc in changed:
         doc.pop("id", None)
         portal.store.upsert(department, TABLE, doc, role_id=doc["role_id"])
     if changed:
         portal.audit.append(actor, "duties.submit", department=department, **detail)
-
-
