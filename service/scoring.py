@@ -190,7 +190,12 @@ class MonthScore:
     common: float
     business: float | None
     total: float | None
-    attendance: Mapping[str, float] | None  # 出勤 … 离岗 as reported; None without a row
+    row: MonthlyRow | None  # the month's line as reported; None without a row
+
+    @property
+    def attendance(self) -> Mapping[str, float] | None:
+        """出勤 … 离岗 as reported (worked out when asked: a dict per person-month is 30 MB at 10,000 staff)."""
+        return self.row.attendance_record() if self.row else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +341,7 @@ def _person(member: StaffMember, items: Sequence[CommonTarget], department: _Dep
         months.append(MonthScore(
             month=month, common_by_item=month_items, other=_r(month_other), common=_r(month_common),
             business=_r_opt(business), total=_r_opt(None if business is None else month_common + business),
-            attendance=row.attendance_record() if row else None,
+            row=row,
         ))
 
     results = [rows[m].business for m in sorted(rows) if rows[m].business is not None]

@@ -423,6 +423,16 @@ class Store:
                 found.extend((path.parent.name, record) for record in self._scan(path, table, fields))
         return found
 
+    def each_partition(self, table: str, fields: tuple[str, ...] | None = None) -> Iterator[tuple[str, list[Record]]]:
+        """`across`, one partition at a time: each file is read under the lock by itself, so the
+        caller holds one partition's records at once and writers wait for one file, not the scan."""
+        with self.locked():
+            paths = sorted((self.db_dir / str(self.year)).glob(f"*/{table}.json"))
+        for path in paths:
+            with self.locked():
+                records = self._scan(path, table, fields)
+            yield path.parent.name, records
+
     def _scan(self, path: Path, table: str, fields: tuple[str, ...] | None) -> list[Record]:
         """A table's records for a college-wide read. A file not already in memory is read
         without being kept (a scan of every department must not hold them all); one in

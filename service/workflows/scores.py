@@ -92,12 +92,25 @@ def scope(user: User, department: str | None) -> str | None:
     raise forbidden("部门账号只能查看本部门教职工的得分")
 
 
-def people(portal: Portal, department: str | None = None,
-           through_month: int | None = None) -> tuple[scoring.PersonScore, ...]:
-    if department is not None:
-        portal.department_or_404(department)
-    return scoring.score_people(portal.content, [as_event(e) for e in events(portal)], monthly.summaries(portal),
-                                department=department, through_month=through_month)
+def people(portal: Portal, through_month: int | None = None) -> list[scoring.PersonScore]:
+    """Everyone's score, worked out one department at a time: only one department's monthly
+    rows are in memory at once (120,000 rows for a year at 10,000 staff)."""
+    content = portal.content
+    recorded = [as_event(e) for e in events(portal)]
+
+    def department(department_id: str, summaries: list[scoring.MonthlySummary]) -> tuple[scoring.PersonScore, ...]:
+        return scoring.score_people(content, [e for e in recorded if e.department == department_id], summaries,
+                                    department=department_id, through_month=through_month)
+
+    found: list[scoring.PersonScore] = []
+    reported = set()
+    for department_id, summaries in monthly.summaries_by_department(portal):
+        found += department(department_id, summaries)
+        reported.add(department_id)
+    for unreported in content.departments:
+        if unreported.id not in reported:
+            found += department(unreported.id, [])
+    return found
 
 
 def report(portal: Portal, user: User, department: str | None = None,
@@ -106,7 +119,7 @@ def report(portal: Portal, user: User, department: str | None = None,
     seen = scope(user, department)
     if through_month is not None and not 1 <= through_month <= 12:
         raise bad_request("invalid_month", "month 应为 1–12")
-    everyone = people(portal, None, through_month)
+    everyone = people(portal, through_month)
     college = {r.score.staff_id: r.rank for r in scoring.rank(everyone)}
     in_department = {r.score.staff_id: r.rank for ranked in scoring.rank_by_department(everyone).values()
                      for r in ranked}
