@@ -229,3 +229,63 @@ def test_the_board_links_to_progress_scores_and_the_review_queue(service: Servic
     assert links("boss") == {"/board/progress", "/board/scores", "/board/review"}
     assert service.session("boss").get("/board/progress").status_code == 200
     assert service.session("clerk").get("/board/progress").status_code == 403
+
+
+def test_the_ranking_pages_through_the_api_without_losing_anyone(scored: Service) -> None:
+    hr = scored.bearer("hr")
+    whole = scored.client.get("/api/scores", headers=hr).json()
+    assert whole["total"] == len(whole["people"]) == len(scored.portal.content.roster)
+    assert (whole["offset"], whole["limit"]) == (0, None)
+    pieces: list[dict[str, Any]] = []
+    offset = 0
+    while offset < whole["total"]:
+        part = scored.client.get("/api/scores", params={"offset": offset, "limit": 70}, headers=hr).json()
+        assert (part["total"], part["offset"], part["limit"]) == (whole["total"], offset, 70)
+        assert 0 < len(part["people"]) <= 70
+        pieces += part["people"]
+        offset += 70
+    assert pieces == whole["people"]  # the same people, ranks and scores, in the same order
+    own = scored.client.get("/api/scores", params={"limit": 2}, headers=scored.bearer("zsb-clerk")).json()
+    assert own["total"] == len(EXPECTED) and [p["staff_id"] for p in own["people"]] == ["100186", "100183"]
+    for params, code in (({"limit": "0"}, "invalid_limit"), ({"limit": "x"}, "invalid_limit"),
+                         ({"offset": "-1"}, "invalid_offset"), ({"limit": "10001"}, "invalid_limit")):
+        refused = scored.client.get("/api/scores", params=params, headers=hr)
+        assert refused.status_code == 400 and refused.json()["code"] == code, params
+        assert not refused.json()["error"].isascii()
+
+
+def test_the_scores_page_shows_one_page_at_a_time_with_links_to_the_rest(scored: Service) -> None:
+    browser = scored.hr_session()
+    ranking = [p["staff_id"] for p in scored.client.get("/api/scores", headers=scored.bearer("hr")).json()["people"]]
+    seen: list[str] = []
+    url: str | None = "/board/scores?per_page=100&month=3"
+    pages = 0
+    while url:
+        page = parse_html(browser.get(url).text)
+        rows = [r[2] for r in page.find("table", data_scores_table=True).rows()]  # type: ignore[union-attr]
+        assert 0 < len(rows) <= 100
+        seen += rows
+        pages += 1
+        nav = page.find(data_pages=True)
+        assert nav is not None and f"共 {len(ranking)} 人" in nav.text
+        following = nav.find("a", rel="next")
+        url = following.attrs["href"] if following else None
+        assert url is None or ("month=3" in url and "per_page=100" in url)  # the filters stay
+    assert pages == -(-len(ranking) // 100) > 1
+    march = [p["staff_id"] for p in scored.client.get("/api/scores", params={"month": 3},
+                                                       headers=scored.bearer("hr")).json()["people"]]
+    assert seen == march and set(seen) == set(ranking)
+
+    beyond = parse_html(browser.get("/board/scores?per_page=100&page=99").text)  # past the end: the last page
+    last = [r[2] for r in beyond.find("table", data_scores_table=True).rows()]  # type: ignore[union-attr]
+    assert last == ranking[(pages - 1) * 100:]
+    assert beyond.find(data_pages=True).find("a", rel="next") is None  # type: ignore[union-attr]
+    wrong = browser.get("/board/scores?per_page=7", headers={"Accept": "text/html"})
+    assert wrong.status_code == 400 and "每页人数应为" in wrong.text
+
+
+def test_an_unknown_department_is_a_404_not_a_crash(service: Service) -> None:
+    api = service.client.get("/api/scores", params={"department": "nope"}, headers=service.bearer("hr"))
+    assert api.status_code == 404 and api.json()["code"] == "unknown_department"
+    page = service.hr_session().get("/board/scores?department=nope", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "没有代码为“nope”的部门或系" in page.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -16,6 +17,10 @@ from service.workflows import scores
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RULE_NAMES = {"average": "各月平均", "latest": "最近一月", "minimum": "最低一月"}
+PAGE_SIZES = (100, 500, 2000)  # people per page of the scores table
+PAGE_SIZE = 500
+MAX_LIMIT = 10_000  # people in one answer of /api/scores
+MAX_OFFSET = 1_000_000
 
 
 # -- progress -----------------------------------------------------------------------------
@@ -49,10 +54,23 @@ def _month(request: Request) -> int | None:
     return int(text)
 
 
+def _whole(request: Request, name: str, low: int, high: int) -> int | None:
+    """A whole-number query parameter in [low, high]; None when absent."""
+    text = request.query_params.get(name)
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise bad_request(f"invalid_{name}", f"{name} 应为 {low}–{high} 的整数")
+    return int(text)
+
+
 async def api_scores(request: Request) -> JSONResponse:
+    """`offset` and `limit` page through the ranking (`total` counts everyone in scope)."""
     user = require(request)
     department = request.query_params.get("department") or None
-    report = await off_loop(scores.report, portal(request), user, department, _month(request))
+    offset = _whole(request, "offset", 0, MAX_OFFSET) or 0
+    limit = _whole(request, "limit", 1, MAX_LIMIT)
+    report = await off_loop(scores.report, portal(request), user, department, _month(request), offset, limit)
     return ok_json(report)
 
 
@@ -126,8 +144,16 @@ async def _scores(request: Request, *, notice: str | None = None, error: ApiErro
     user = require(request)
     department = request.query_params.get("department") or None
     month = _month(request)
+    per_page = _whole(request, "per_page", 1, MAX_LIMIT) or PAGE_SIZE
+    if per_page not in PAGE_SIZES:
+        raise bad_request("invalid_per_page", f"每页人数应为 {'、'.join(map(str, PAGE_SIZES))} 之一")
+    number = _whole(request, "page", 1, MAX_OFFSET) or 1
     p = portal(request)
-    report = await off_loop(scores.report, p, user, department, month)
+    report = await off_loop(scores.report, p, user, department, month, (number - 1) * per_page, per_page)
+    last = max(1, -(-report["total"] // per_page))
+    if number > last:  # past the end (the list got shorter): the last page
+        number = last
+        report = await off_loop(scores.report, p, user, department, month, (number - 1) * per_page, per_page)
     events = await off_loop(scores.events, p) if user.role in ("hr", "leader") else []
     names = {d.id: d.name for d in p.content.departments}
     title = "考核得分" if report["department"] is None else f"{names[report['department']]}：考核得分"
@@ -135,7 +161,18 @@ async def _scores(request: Request, *, notice: str | None = None, error: ApiErro
                 content=p.content, names=names, events=events, month=month, is_hr=user.role == "hr",
                 rule_texts={f"{t.id}:{i}": r.text for t in p.content.common_targets for i, r in enumerate(t.rules)},
                 rule_name=RULE_NAMES.get(report["business_rule"], report["business_rule"]),
+                pages=_pages(request, number, last), per_page=per_page, page_sizes=PAGE_SIZES,
                 notice=notice, error=error, typed=typed or {})
+
+
+def _pages(request: Request, number: int, last: int) -> dict[str, object]:
+    """The scores table's page links: same filters, another page number."""
+    def link(n: int) -> str:
+        query = {k: v for k, v in request.query_params.items() if k not in ("page", "notice")}
+        return "/board/scores?" + urlencode({**query, "page": n})
+
+    return {"number": number, "last": last, "previous": link(number - 1) if number > 1 else None,
+            "next": link(number + 1) if number < last else None}
 
 
 def _notice(request: Request) -> str | None:

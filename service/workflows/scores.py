@@ -113,24 +113,33 @@ def people(portal: Portal, through_month: int | None = None) -> list[scoring.Per
     return found
 
 
-def report(portal: Portal, user: User, department: str | None = None,
-           through_month: int | None = None) -> dict[str, Any]:
-    """The ranking the user may see: college-wide and per department (ranks computed college-wide)."""
+def report(portal: Portal, user: User, department: str | None = None, through_month: int | None = None,
+           offset: int = 0, limit: int | None = None) -> dict[str, Any]:
+    """The ranking the user may see: college-wide and per department (ranks computed college-wide).
+
+    `people` holds the `limit` people from `offset` on in ranking order (all of them when
+    `limit` is None); `total` counts everyone the user may see.
+    """
     seen = scope(user, department)
+    if seen is not None:
+        portal.department_or_404(seen)
     if through_month is not None and not 1 <= through_month <= 12:
         raise bad_request("invalid_month", "month 应为 1–12")
     everyone = people(portal, through_month)
-    college = {r.score.staff_id: r.rank for r in scoring.rank(everyone)}
-    in_department = {r.score.staff_id: r.rank for ranked in scoring.rank_by_department(everyone).values()
-                     for r in ranked}
-    shown = [r for r in scoring.rank(everyone) if seen is None or r.score.department == seen]
+    ranked = scoring.rank(everyone)
+    college = {r.score.staff_id: r.rank for r in ranked}
+    in_department = {r.score.staff_id: r.rank for department_ranks in scoring.rank_by_department(everyone).values()
+                     for r in department_ranks}
+    shown = [r for r in ranked if seen is None or r.score.department == seen]
     names = {d.id: d.name for d in portal.content.departments}
     s = portal.content.settings
     return {
         "year": s.year, "department": seen, "through_month": through_month,
         "business_rule": s.business_score_rule,
+        "total": len(shown), "offset": offset, "limit": limit,
         "people": [person_json(r.score, names, college.get(r.score.staff_id),
-                               in_department.get(r.score.staff_id)) for r in shown],
+                               in_department.get(r.score.staff_id))
+                   for r in shown[offset:None if limit is None else offset + limit]],
     }
 
 
