@@ -98,6 +98,7 @@ class Portal:
     hr_password: str
     members: list[StaffMember]
     department_name: str
+    staff_count: int
     output: list[str] = field(default_factory=list)
 
     def cli(self, *args: str, stdin: str = "") -> str:
@@ -150,7 +151,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         content = load_content(content_dir)
         department = content.department(DEPT)
         assert department is not None
-        served = Portal(url, env, password, list(content.members(DEPT)), department.name, output)
+        served = Portal(url, env, password, list(content.members(DEPT)), department.name, len(content.roster),
+                        output)
         served.cli("users", "add", "clerk", "--role", "department", "--department", DEPT,
                    stdin=f"{PASSWORD}\n{PASSWORD}\n")
         served.cli("users", "add", "boss", "--role", "leader", stdin=f"{PASSWORD}\n{PASSWORD}\n")
@@ -506,6 +508,18 @@ def test_hr_watches_the_board_update_then_downloads(day: Any, browser: Browser, 
     with zipfile.ZipFile(download.value.path()) as archive:
         assert any(person.staff_id in name for name in archive.namelist())
     hr.shot("exports", page.get_by_role("link", name="导出完成情况（Excel）"))
+
+    # the scores, a hundred people a page
+    page.locator("[data-workflow-links]").get_by_role("link", name=re.compile("得分")).click()
+    page.get_by_label("每页").select_option("100")
+    page.get_by_role("button", name="查看").click()
+    pages = page.locator("[data-pages]").last  # the one below the table (a long page has one above, too)
+    expect(pages).to_contain_text(f"第 1–100 人，共 {portal.staff_count} 人")
+    pages.get_by_role("link", name="下一页").click()
+    expect(pages).to_contain_text("第 101–200 人")
+    expect(page.locator("[data-scores-table] tbody tr")).to_have_count(100)
+    expect(page.get_by_label("每页")).to_have_value("100")
+    hr.shot("scores-page-2", pages)
 
 
 def test_leader_approves_one_target_set_and_returns_another(day: Any, portal: Portal) -> None:
