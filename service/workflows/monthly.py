@@ -87,12 +87,16 @@ def summaries_by_department(portal: Portal) -> Iterator[tuple[str, list[scoring.
     Equal values share one object (a year at 10,000 staff has 1.2 million numbers, mostly
     the same few: 22 days, 0 late, …), so scores that keep their months' rows stay small.
     """
-    shared: dict[Any, Any] = {}
+    shared: dict[tuple[type, Any], Any] = {}  # keyed by type too: 0 and 0.0 stay what they were
+
+    def one(value: Any) -> Any:
+        return shared.setdefault((type(value), value), value)
+
     for partition, docs in portal.store.each_partition(TABLE, fields=("month", "rows")):
         if portal.content.department(partition):
             yield partition, [scoring.MonthlySummary(partition, doc["month"], tuple(
-                scoring.MonthlyRow(**{k: shared.setdefault(v, v) for k, v in r.items() if k in FIELDS})
-                for r in doc["rows"])) for doc in docs]
+                scoring.MonthlyRow(**{k: one(v) for k, v in r.items() if k in FIELDS}) for r in doc["rows"]))
+                for doc in docs]
 
 
 def submission_times(portal: Portal) -> dict[tuple[str, int], dt.datetime]:

@@ -98,18 +98,18 @@ def people(portal: Portal, through_month: int | None = None) -> list[scoring.Per
     content = portal.content
     recorded = [as_event(e) for e in events(portal)]
 
-    def department(department_id: str, summaries: list[scoring.MonthlySummary]) -> tuple[scoring.PersonScore, ...]:
+    def score(department_id: str, summaries: list[scoring.MonthlySummary]) -> tuple[scoring.PersonScore, ...]:
         return scoring.score_people(content, [e for e in recorded if e.department == department_id], summaries,
                                     department=department_id, through_month=through_month)
 
     found: list[scoring.PersonScore] = []
     reported = set()
     for department_id, summaries in monthly.summaries_by_department(portal):
-        found += department(department_id, summaries)
+        found += score(department_id, summaries)
         reported.add(department_id)
     for unreported in content.departments:
         if unreported.id not in reported:
-            found += department(unreported.id, [])
+            found += score(unreported.id, [])
     return found
 
 
