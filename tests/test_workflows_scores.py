@@ -289,3 +289,21 @@ def test_an_unknown_department_is_a_404_not_a_crash(service: Service) -> None:
     assert api.status_code == 404 and api.json()["code"] == "unknown_department"
     page = service.hr_session().get("/board/scores?department=nope", headers={"Accept": "text/html"})
     assert page.status_code == 404 and "没有代码为“nope”的部门或系" in page.text
+
+
+@pytest.mark.parametrize("count", [0, 1, 499, 500, 501, 1234])
+def test_a_streamed_list_is_byte_for_byte_the_json_response(count: int) -> None:
+    """/api/scores writes its people a chunk at a time; the bytes are those of one JSONResponse."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from service.views.common import json_list_stream
+
+    head = {"year": 2019, "名称": "得分", "total": count}
+    items = [{"staff_id": f"{i:06d}", "name": "张三", "total": i / 3, "months": [{"month": 1}]} for i in range(count)]
+    app = Starlette(routes=[Route("/", lambda request: json_list_stream(head, "people", iter(items), chunk=500))])
+    streamed = TestClient(app).get("/")
+    assert streamed.headers["content-type"] == "application/json"
+    assert streamed.content == JSONResponse({**head, "people": items}).body

@@ -11,7 +11,17 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from service import progress, schedule
 from service.errors import ApiError, bad_request
 from service.score_sheet import score_workbook
-from service.views.common import attachment, check_csrf, json_body, off_loop, ok_json, page, portal, require
+from service.views.common import (
+    attachment,
+    check_csrf,
+    json_body,
+    json_list_stream,
+    off_loop,
+    ok_json,
+    page,
+    portal,
+    require,
+)
 from service.workflows import progress as progress_board
 from service.workflows import scores
 
@@ -64,14 +74,15 @@ def _whole(request: Request, name: str, low: int, high: int) -> int | None:
     return int(text)
 
 
-async def api_scores(request: Request) -> JSONResponse:
-    """`offset` and `limit` page through the ranking (`total` counts everyone in scope)."""
+async def api_scores(request: Request) -> Response:
+    """`offset` and `limit` page through the ranking (`total` counts everyone in scope); the
+    people are written to the response a few hundred at a time."""
     user = require(request)
     department = request.query_params.get("department") or None
     offset = _whole(request, "offset", 0, MAX_OFFSET) or 0
     limit = _whole(request, "limit", 1, MAX_LIMIT)
-    report = await off_loop(scores.report, portal(request), user, department, _month(request), offset, limit)
-    return ok_json(report)
+    ranked = await off_loop(scores.ranking, portal(request), user, department, _month(request))
+    return json_list_stream({**ranked.head, "offset": offset, "limit": limit}, "people", ranked.people(offset, limit))
 
 
 async def scores_page(request: Request) -> Response:

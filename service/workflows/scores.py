@@ -9,6 +9,8 @@ A score is personal: only HR, leaders and the person's own department may read i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from service import scoring
@@ -113,13 +115,26 @@ def people(portal: Portal, through_month: int | None = None) -> list[scoring.Per
     return found
 
 
-def report(portal: Portal, user: User, department: str | None = None, through_month: int | None = None,
-           offset: int = 0, limit: int | None = None) -> dict[str, Any]:
-    """The ranking the user may see: college-wide and per department (ranks computed college-wide).
+@dataclass(frozen=True)
+class Ranking:
+    """Everyone the user may see, ranked; their JSON is made a person at a time."""
 
-    `people` holds the `limit` people from `offset` on in ranking order (all of them when
-    `limit` is None); `total` counts everyone the user may see.
-    """
+    head: dict[str, Any]  # year, department, through_month, business_rule, total
+    shown: list[scoring.Ranked]
+    names: dict[str, str]
+    college: dict[str, int | None]
+    in_department: dict[str, int | None]
+
+    def people(self, offset: int = 0, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """The `limit` people from `offset` on, in ranking order (all of them when `limit` is None)."""
+        for r in self.shown[offset:None if limit is None else offset + limit]:
+            yield person_json(r.score, self.names, self.college.get(r.score.staff_id),
+                              self.in_department.get(r.score.staff_id))
+
+
+def ranking(portal: Portal, user: User, department: str | None = None,
+            through_month: int | None = None) -> Ranking:
+    """The ranking the user may see: college-wide and per department (ranks computed college-wide)."""
     seen = scope(user, department)
     if seen is not None:
         portal.department_or_404(seen)
@@ -127,20 +142,22 @@ def report(portal: Portal, user: User, department: str | None = None, through_mo
         raise bad_request("invalid_month", "month 应为 1–12")
     everyone = people(portal, through_month)
     ranked = scoring.rank(everyone)
-    college = {r.score.staff_id: r.rank for r in ranked}
     in_department = {r.score.staff_id: r.rank for department_ranks in scoring.rank_by_department(everyone).values()
                      for r in department_ranks}
     shown = [r for r in ranked if seen is None or r.score.department == seen]
-    names = {d.id: d.name for d in portal.content.departments}
     s = portal.content.settings
-    return {
-        "year": s.year, "department": seen, "through_month": through_month,
-        "business_rule": s.business_score_rule,
-        "total": len(shown), "offset": offset, "limit": limit,
-        "people": [person_json(r.score, names, college.get(r.score.staff_id),
-                               in_department.get(r.score.staff_id))
-                   for r in shown[offset:None if limit is None else offset + limit]],
-    }
+    head = {"year": s.year, "department": seen, "through_month": through_month,
+            "business_rule": s.business_score_rule, "total": len(shown)}
+    return Ranking(head, shown, {d.id: d.name for d in portal.content.departments},
+                   {r.score.staff_id: r.rank for r in ranked}, in_department)
+
+
+def report(portal: Portal, user: User, department: str | None = None, through_month: int | None = None,
+           offset: int = 0, limit: int | None = None) -> dict[str, Any]:
+    """`ranking` as one dict; `people` holds the `limit` people from `offset` on, `total`
+    counts everyone the user may see."""
+    ranked = ranking(portal, user, department, through_month)
+    return {**ranked.head, "offset": offset, "limit": limit, "people": list(ranked.people(offset, limit))}
 
 
 def person_json(score: scoring.PersonScore, names: dict[str, str], college_rank: int | None,
