@@ -1,12 +1,12 @@
 """HR's score sheet (.xlsx): every person of the college, ranked, plus each month on its own.
 
-The figures are the ones `workflows.scores.report` gives the board and the API, written as
+The figures are the ones `workflows.scores.ranking` gives the board and the API, written as
 numbers; every text cell goes through `spreadsheet.put_text` (never a formula).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 
 from openpyxl import Workbook
@@ -33,18 +33,22 @@ def columns(content: Content) -> list[str]:
             f"总分（{s.total_points}分）", "已报月数"]
 
 
-def score_workbook(content: Content, report: Mapping[str, Any], out: IO[bytes]) -> None:
-    """Written row by row in openpyxl's write-only mode: at 10,000 staff the monthly sheet has
-    120,000 rows, which a normal workbook would hold in memory cell by cell."""
+def score_workbook(content: Content, head: Mapping[str, Any], people: Callable[[], Iterable[Mapping[str, Any]]],
+                   out: IO[bytes]) -> None:
+    """`head` says what the ranking covers; `people()` gives its people in order, once per sheet.
+
+    Written row by row in openpyxl's write-only mode, each person made when written: at
+    10,000 staff the monthly sheet has 120,000 rows, which a normal workbook, or a list of
+    everyone's figures, would hold in memory all at once."""
     s = content.settings
     role_names = {r.id: r.name for r in content.roles}
     wb = Workbook(write_only=True)
-    through = report.get("through_month")
+    through = head.get("through_month")
     span = f"截至{through}月" if through else "全年累计"
-    rule = RULE_NAMES.get(report["business_rule"], report["business_rule"])
+    rule = RULE_NAMES.get(head["business_rule"], head["business_rule"])
     ws = _sheet(wb, "得分排名", columns(content),
                 f"{s.year}年度教职工岗位工作目标考核得分（{span}，业务工作目标按{rule}）")
-    for person in report["people"]:
+    for person in people():
         items = [person["common_by_item"].get(t.id) for t in content.common_targets]
         ws.append(_row(ws, [person["rank"], person["department_rank"], person["staff_id"], person["name"],
                             person["department_name"], role_names.get(person["role"], person["role"]), *items,
@@ -52,7 +56,7 @@ def score_workbook(content: Content, report: Mapping[str, Any], out: IO[bytes]) 
                             person["months_reported"]]))
     month_heads = ["工号", "姓名", "部门、系", "月份", "共性目标得分", "业务工作目标得分", "当月合计"]
     monthly = _sheet(wb, "各月明细", month_heads, f"{s.year}年度各月考核得分")
-    for person in report["people"]:
+    for person in people():
         for month in person["months"]:
             monthly.append(_row(monthly, [person["staff_id"], person["name"], person["department_name"],
                                           f"{month['month']}月", month["common"], month["business"], month["total"]]))

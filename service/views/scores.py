@@ -96,7 +96,8 @@ async def scores_xlsx(request: Request) -> Response:
 
     def build() -> bytes:
         out = io.BytesIO()
-        score_workbook(p.content, scores.report(p, user, None, month), out)
+        ranked = scores.ranking(p, user, None, month)
+        score_workbook(p.content, ranked.head, ranked.people, out)
         p.log(user.username, "export.scores", through_month=month)
         return out.getvalue()
 
