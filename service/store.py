@@ -419,7 +419,7 @@ class Store:
         with `fields`, each record holds only those keys."""
         found = []
         with self.locked():
-            for path in sorted((self.db_dir / str(self.year)).glob(f"*/{table}.json")):
+            for path in self._partition_files(table):
                 found.extend((path.parent.name, record) for record in self._scan(path, table, fields))
         return found
 
@@ -427,11 +427,15 @@ class Store:
         """`across`, one partition at a time: each file is read under the lock by itself, so the
         caller holds one partition's records at once and writers wait for one file, not the scan."""
         with self.locked():
-            paths = sorted((self.db_dir / str(self.year)).glob(f"*/{table}.json"))
+            paths = self._partition_files(table)
         for path in paths:
             with self.locked():
                 records = self._scan(path, table, fields)
             yield path.parent.name, records
+
+    def _partition_files(self, table: str) -> list[Path]:
+        """This year's files of `table`, one per partition, in partition order."""
+        return sorted((self.db_dir / str(self.year)).glob(f"*/{table}.json"))
 
     def _scan(self, path: Path, table: str, fields: tuple[str, ...] | None) -> list[Record]:
         """A table's records for a college-wide read. A file not already in memory is read
