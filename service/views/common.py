@@ -127,8 +127,7 @@ def ok_json(data: Any, status: int = 200) -> JSONResponse:
 def json_list_stream(head: dict[str, Any], key: str, items: Iterable[Any], chunk: int = 500) -> StreamingResponse:
     """`{**head, key: [*items]}` as JSONResponse would write it, encoded `chunk` items at a time:
     a list of 10,000 people is never held whole, as objects or as text."""
-    def encode(value: Any) -> bytes:
-        return JSONResponse(None).render(value)
+    encode = JSONResponse(None).render
 
     def body() -> Iterator[bytes]:
         yield encode({**head, key: []})[:-2]  # up to and including the list's "["

@@ -161,11 +161,10 @@ async def _scores(request: Request, *, notice: str | None = None, error: ApiErro
         raise bad_request("invalid_per_page", f"每页人数应为 {'、'.join(map(str, PAGE_SIZES))} 之一")
     number = _whole(request, "page", 1, MAX_OFFSET) or 1
     p = portal(request)
-    report = await off_loop(scores.report, p, user, department, month, (number - 1) * per_page, per_page)
-    last = max(1, -(-report["total"] // per_page))
-    if number > last:  # past the end (the list got shorter): the last page
-        number = last
-        report = await off_loop(scores.report, p, user, department, month, (number - 1) * per_page, per_page)
+    ranked = await off_loop(scores.ranking, p, user, department, month)
+    last = max(1, -(-ranked.head["total"] // per_page))
+    number = min(number, last)  # past the end (the list got shorter): the last page
+    report = ranked.page((number - 1) * per_page, per_page)
     events = await off_loop(scores.events, p) if user.role in ("hr", "leader") else []
     names = {d.id: d.name for d in p.content.departments}
     title = "考核得分" if report["department"] is None else f"{names[report['department']]}：考核得分"

@@ -131,6 +131,10 @@ class Ranking:
             yield person_json(r.score, self.names, self.college.get(r.score.staff_id),
                               self.in_department.get(r.score.staff_id))
 
+    def page(self, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
+        """The ranking as one dict: `people` from `offset` on, `total` counts everyone in scope."""
+        return {**self.head, "offset": offset, "limit": limit, "people": list(self.people(offset, limit))}
+
 
 def ranking(portal: Portal, user: User, department: str | None = None,
             through_month: int | None = None) -> Ranking:
@@ -150,14 +154,6 @@ def ranking(portal: Portal, user: User, department: str | None = None,
             "business_rule": s.business_score_rule, "total": len(shown)}
     return Ranking(head, shown, {d.id: d.name for d in portal.content.departments},
                    {r.score.staff_id: r.rank for r in ranked}, in_department)
-
-
-def report(portal: Portal, user: User, department: str | None = None, through_month: int | None = None,
-           offset: int = 0, limit: int | None = None) -> dict[str, Any]:
-    """`ranking` as one dict; `people` holds the `limit` people from `offset` on, `total`
-    counts everyone the user may see."""
-    ranked = ranking(portal, user, department, through_month)
-    return {**ranked.head, "offset": offset, "limit": limit, "people": list(ranked.people(offset, limit))}
 
 
 def person_json(score: scoring.PersonScore, names: dict[str, str], college_rank: int | None,
