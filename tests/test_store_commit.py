@@ -4,6 +4,7 @@ disk, the audit log and memory as they were, whichever file of the batch failed.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import threading
 from pathlib import Path
@@ -118,3 +119,32 @@ def test_a_failed_audit_append_puts_the_files_back(tmp_path: Path, monkeypatch: 
     assert (tmp_path / "db" / str(YEAR) / "a" / "contracts.json").read_bytes() == before
     assert [r["staff_id"] for r in store.records("a", "contracts")] == ["a1"]
     assert verify_chain(tmp_path / "audit.log") == (1, [])
+
+
+def test_each_commit_writes_the_whole_current_table_whatever_changed(tmp_path: Path) -> None:
+    """After inserts, in place updates (upsert, a user's changes), removals and several changes to
+    one record in one commit, another reader finds exactly the current table, in compact JSON."""
+    store = Store(tmp_path, YEAR)
+    expected: dict[str, dict[str, object]] = {}
+    for i in range(6):
+        store.insert("a", "statuses", {"staff_id": f"s{i}", "status": "未完成", "note": "第一次"})
+        expected[f"s{i}"] = {"status": "未完成", "note": "第一次"}
+    store.upsert("a", "statuses", {"status": "已完成"}, staff_id="s2")  # an in place update
+    expected["s2"]["status"] = "已完成"
+    store.upsert("a", "statuses", {"staff_id": "s9", "status": "已完成", "note": "新增"}, staff_id="s9")
+    expected["s9"] = {"status": "已完成", "note": "新增"}
+    store.remove("a", "statuses", staff_id="s4")
+    del expected["s4"]
+    with store.locked():  # several changes to the same record in one commit
+        store.upsert("a", "statuses", {"note": "改过"}, staff_id="s0")
+        store.upsert("a", "statuses", {"note": "又改过"}, staff_id="s0")
+    expected["s0"]["note"] = "又改过"
+    store.add_user({"username": "clerk", "role": "clerk", "active": True})
+    store.update_user("clerk", {"active": False})
+
+    on_disk = {r["staff_id"]: {k: r[k] for k in ("status", "note")} for r in fresh(tmp_path).records("a", "statuses")}
+    assert on_disk == expected
+    assert fresh(tmp_path).user("clerk")["active"] is False  # type: ignore[index]
+    for path in (tmp_path / "db").rglob("*.json"):  # the files' one format: compact JSON, UTF-8 text
+        raw = path.read_bytes()
+        assert raw == json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":")).encode(), path
