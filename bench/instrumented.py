@@ -21,8 +21,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from service import audit, board, files, portal, status_page, store
-from service.views import api
+from service.rules import board
+from service.storage import audit, files, store
+from service.web import status_page
+from service.web.views import api
+from service.workflows import portal
 
 _lock = threading.Lock()
 _timers: dict[str, list[float]] = {}

@@ -15,12 +15,12 @@ from bench import client
 from bench.client import Run
 from bench.servers import Server
 from bench.synthetic import BENCH_USER, bench_settings
-from service import auth
-from service.build import build_site
-from service.content import load_content
-from service.models import Content
-from service.portal import Portal, Upload
-from service.status_page import StatusPublisher
+from service.content.loader import load_content
+from service.content.models import Content
+from service.rules import access
+from service.sitegen.build import build_site
+from service.web.status_page import StatusPublisher
+from service.workflows.portal import Portal, Upload
 
 
 @dataclass
@@ -73,7 +73,7 @@ def time_builds(colleges: Sequence[College], rounds: int) -> None:
 
 def status_regeneration(college: College, scan: bytes, count: int, seed: int = 3) -> list[float]:
     """publish_now after each of `count` real submissions (the submission itself untimed)."""
-    from service.app import render_status  # the render the service's publisher uses
+    from service.web.app import render_status  # the render the service's publisher uses
 
     settings = bench_settings(college.data_dir, college.content_dir, college.site_dir)
     content = load_content(college.content_dir)
@@ -82,7 +82,7 @@ def status_regeneration(college: College, scan: bytes, count: int, seed: int = 3
     if not publisher.publish_now():  # as at service start: every partition loaded once
         raise RuntimeError(f"no built status page under {college.site_dir}")
     rng = random.Random(seed)
-    hr = auth.User(BENCH_USER, "hr")
+    hr = access.User(BENCH_USER, "hr")
     times = []
     for _ in range(count):
         portal.upload_contract(hr, rng.choice(college.staff_ids), Upload(io.BytesIO(scan), "scan.pdf"))

@@ -22,11 +22,11 @@ from unittest import mock
 
 import yaml
 
-from service import auth
 from service.config import ROOT, Settings
-from service.content import dump_roster, load_content
-from service.models import DONE, LEAVE_STATUSES, SELF_LEAD, Content
-from service.portal import Portal, Upload
+from service.content.loader import dump_roster, load_content
+from service.content.models import DONE, LEAVE_STATUSES, SELF_LEAD, Content
+from service.rules import access
+from service.workflows.portal import Portal, Upload
 
 SOURCE = ROOT / "content"
 COPIED_FILES = ("settings.yml", "roles.yml", "common_targets.yml", "search_words.txt")
@@ -137,7 +137,7 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
     contracts = statuses = 0
     with no_fsync():
         portal.add_user(BENCH_USER, "hr", None, BENCH_PASSWORD, actor="bench")
-        hr = auth.User(BENCH_USER, "hr")
+        hr = access.User(BENCH_USER, "hr")
         for department in content.departments:
             entries: list[dict[str, str]] = []
             for member in content.members(department.id):
@@ -165,10 +165,10 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
 
 def add_targets(portal: Portal, content: Content) -> int:
     """One approved individual target set (annex 3) per person, from the role's template."""
-    from service.targets import APPROVE, template_rows
+    from service.rules.targets import APPROVE, template_rows
     from service.workflows import targets
 
-    hr = auth.User(BENCH_USER, "hr")
+    hr = access.User(BENCH_USER, "hr")
     count = 0
     for member in content.roster:
         role = content.role(member.role)
@@ -176,7 +176,7 @@ def add_targets(portal: Portal, content: Content) -> int:
             continue
         rows = [line.as_dict() for line in template_rows(role)]
         targets.save(portal, hr, member.staff_id, rows, submit=True)
-        leader = auth.User("bench-leader", "leader", member.department)  # may read back what it approved
+        leader = access.User("bench-leader", "leader", member.department)  # may read back what it approved
         targets.decide(portal, leader, member.staff_id, APPROVE)
         count += 1
     return count
@@ -186,7 +186,7 @@ def add_monthly(portal: Portal, content: Content, rng: random.Random) -> int:
     """Twelve monthly summaries (annex 4) per department, one row per person."""
     from service.workflows import monthly
 
-    hr = auth.User(BENCH_USER, "hr")
+    hr = access.User(BENCH_USER, "hr")
     count = 0
     for department in content.departments:
         members = content.members(department.id)

@@ -24,7 +24,7 @@ def cli() -> None:
 @cli.command(help="校验 content/ 下的内容文件（设置、部门、岗位、共性目标、名册）。")
 @click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
 def check(content_dir: Path | None) -> None:
-    from service.content import validate
+    from service.content.loader import validate
 
     directory = content_dir or _settings().content_dir
     errors = validate(directory)
@@ -40,8 +40,8 @@ def check(content_dir: Path | None) -> None:
 @click.option("--site-dir", type=click.Path(path_type=Path), default=None,
               help="输出目录（默认 site/ 或 PORTAL_SITE）")
 def build(site_dir: Path | None) -> None:
-    from service.build import BuildFailed, build_site
-    from service.content import validate
+    from service.content.loader import validate
+    from service.sitegen.build import BuildFailed, build_site
 
     settings = _settings()
     if site_dir is not None:
@@ -72,8 +72,8 @@ def _portal():  # type: ignore[no-untyped-def]
     """The service core without the web layer, for account and audit commands."""
     import datetime as dt
 
-    from service.content import ContentInvalid, load_content
-    from service.portal import Portal
+    from service.content.loader import ContentInvalid, load_content
+    from service.workflows.portal import Portal
 
     settings = _settings()
     try:
@@ -89,7 +89,7 @@ def _portal():  # type: ignore[no-untyped-def]
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8000, show_default=True, type=int, help="监听端口")
 def serve(host: str, port: int) -> None:
-    from service import serve_lock
+    from service.storage import serve_lock
 
     settings = _settings()
     try:
@@ -103,8 +103,8 @@ def serve(host: str, port: int) -> None:
 def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from service.app import create_app
-    from service.content import ContentInvalid
+    from service.content.loader import ContentInvalid
+    from service.web.app import create_app
 
     if not (settings.site_dir / "index.html").exists():
         click.echo("提示：尚未构建门户网站，请先运行 portal build（make serve 会自动构建）。", err=True)
@@ -179,7 +179,7 @@ def audit() -> None:
 
 @audit.command("verify", help="校验审计日志的哈希链，以及每个已存文件的 SHA-256。")
 def audit_verify() -> None:
-    from service.integrity import verify
+    from service.storage.integrity import verify
 
     portal = _portal()
     report = verify(portal.store)
@@ -196,7 +196,7 @@ def audit_verify() -> None:
              "在数据锁内一次读出，得到一致的快照。")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def backup(file: Path) -> None:
-    from service import backup as backups
+    from service.storage import backup as backups
 
     portal = _portal()
     try:
@@ -217,7 +217,7 @@ def backup(file: Path) -> None:
               help="恢复到的数据目录（默认 PORTAL_DATA 或 var/）")
 @click.option("--force", is_flag=True, help="目标目录不为空时也恢复（原目录改名为 <目录>.before-restore-<时间>）")
 def restore(file: Path, data_dir: Path | None, force: bool) -> None:
-    from service import backup as backups
+    from service.storage import backup as backups
 
     target = (data_dir or _settings().data_dir).resolve()
     try:
@@ -237,9 +237,9 @@ def restore(file: Path, data_dir: Path | None, force: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="只显示将发生的变化，不改动名册")
 @click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
 def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
-    from service.content import ROSTER_FILE, ContentInvalid, dump_roster, load_content
-    from service.files import atomic_write
-    from service.roster_import import RosterImportError, parse_roster, read_table, summary_lines
+    from service.content.loader import ROSTER_FILE, ContentInvalid, dump_roster, load_content
+    from service.content.roster import RosterImportError, parse_roster, read_table, summary_lines
+    from service.storage.files import atomic_write
 
     directory = content_dir or _settings().content_dir
     try:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from service.config import ROOT, Settings
-from service.content import load_content
-from service.models import Content
+from service.content.loader import load_content
+from service.content.models import Content
 
 SHIPPED_CONTENT = ROOT / "content"
 

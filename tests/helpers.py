@@ -33,12 +33,12 @@ import anyio
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from service.app import create_app
-from service.build import build_site
-from service.clock import FixedClock
 from service.config import ROOT, Settings
-from service.portal import Portal
-from service.status_page import StatusPublisher
+from service.rules.clock import FixedClock
+from service.sitegen.build import build_site
+from service.web.app import create_app
+from service.web.status_page import StatusPublisher
+from service.workflows.portal import Portal
 
 TZ = "Asia/Shanghai"
 BEFORE_DEADLINE = dt.datetime(2019, 4, 20, 10, 0)  # the shipped contract deadline is 04-26

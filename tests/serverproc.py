@@ -29,8 +29,8 @@ import httpx2
 from helpers import PASSWORD, STANDARD_USERS
 
 from service.config import Settings
-from service.content import load_content
-from service.portal import Portal
+from service.content.loader import load_content
+from service.workflows.portal import Portal
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
 START_TIMEOUT = 30.0
@@ -151,7 +151,7 @@ def accounts(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def _hash(password: str) -> str:
-    from service.auth import hash_password
+    from service.rules.access import hash_password
 
     return hash_password(password)
 

@@ -161,7 +161,7 @@ def test_a_backup_taken_while_uploads_run_is_consistent(settings: Settings, tmp_
         people = {"clerk": DEPT, "other": OTHER_DEPT}
 
         def uploader(who: str, seed: int) -> None:
-            from service.content import load_content
+            from service.content.loader import load_content
 
             staff = [m.staff_id for m in load_content(settings.content_dir).members(people[who])]
             with server.client() as client:

@@ -35,11 +35,11 @@ import openpyxl
 import pytest
 from helpers import PASSWORD, PDF, copy_site
 
-from service import forms_text
-from service.annexes import xlsx_completion
 from service.config import ROOT
-from service.content import load_content
-from service.models import StaffMember
+from service.content import forms_text
+from service.content.loader import load_content
+from service.content.models import StaffMember
+from service.office import xlsx_completion
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from service.board import SignatureDay, signatures_by_day
-from service.chart import HEIGHT, LEFT, TOP, chart_range, signature_chart
+from service.rules.board import SignatureDay, signatures_by_day
+from service.rules.chart import HEIGHT, LEFT, TOP, chart_range, signature_chart
 
 DEADLINE = dt.date(2019, 4, 26)
 

@@ -12,8 +12,8 @@ import pytest
 from helpers import DEPT, JPEG, OTHER_DEPT, PASSWORD, PDF, running_service, staff_of, upload
 from starlette.testclient import TestClient
 
-from service.app import create_app
 from service.config import Settings
+from service.web.app import create_app
 
 PORTAL = [str(Path(sys.executable).with_name("portal"))]
 

@@ -7,9 +7,9 @@ import zoneinfo
 
 import pytest
 
-from service.clock import Clock, FixedClock, PinnedDateClock, SystemClock, as_local, clock_from
-from service.models import Content
-from service.schedule import (
+from service.content.models import Content
+from service.rules.clock import Clock, FixedClock, PinnedDateClock, SystemClock, as_local, clock_from
+from service.rules.schedule import (
     LATE,
     LEAD_DUTIES,
     MISSING,

@@ -24,12 +24,12 @@ import pytest
 from helpers import DEPT, OTHER_DEPT, PDF, PNG, copy_site, parse_html, sha256
 from serverproc import Server, accounts, cli, start_server, store_documents
 
-from service import integrity
 from service.config import Settings
-from service.content import load_content
-from service.files import TMP_PREFIX
-from service.status_page import END, START
-from service.store import Store
+from service.content.loader import load_content
+from service.storage import integrity
+from service.storage.files import TMP_PREFIX
+from service.storage.store import Store
+from service.web.status_page import END, START
 
 SEED = 20190426
 KINDS = ("random", "store", "random", "status", "random", "file")

@@ -22,9 +22,9 @@ import pytest
 from helpers import DEPT, PDF, Service, page_csrf, parse_html, running_service
 from starlette.testclient import TestClient
 
-from service import files, integrity
 from service.config import Settings
-from service.files import TMP_PREFIX
+from service.storage import files, integrity
+from service.storage.files import TMP_PREFIX
 
 
 @dataclass

@@ -20,10 +20,10 @@ import pytest
 from helpers import DEPT, OTHER_DEPT, PASSWORD, PDF, PNG, copy_site, csrf_from, sha256
 from serverproc import accounts, cli, serving, store_documents
 
-from service import integrity
 from service.config import Settings
-from service.content import load_content
-from service.store import Store
+from service.content.loader import load_content
+from service.storage import integrity
+from service.storage.store import Store
 
 UPLOADS = 200
 CLIENTS = 16

@@ -20,7 +20,7 @@ import pytest
 from helpers import DEPT, PDF, Service, parse_html, running_service, upload
 
 from service.config import Settings
-from service.content import ROSTER_FILE, dump_roster, read_roster_entries
+from service.content.loader import ROSTER_FILE, dump_roster, read_roster_entries
 
 HTML_NAMES = ("<script>alert(1)</script>", '" onmouseover="x', "'><img src=x>")
 FORMULA_NAMES = ('=HYPERLINK("http://evil.example","点我")', "+1+1", "-2+3", "@SUM(A1:A9)", "\t制表", "\r回车")
@@ -67,7 +67,7 @@ def test_the_roster_holds_the_hostile_names(service: Service) -> None:
 
 @pytest.mark.parametrize("text", ["\t=cmd|' /C calc'!A0", "\r=1+1", "=1+1", "+1", "-1", "@A1", "a\x00b\x1bc"])
 def test_put_text_keeps_any_prefix_literal_through_a_save(text: str) -> None:
-    from service.spreadsheet import put_text
+    from service.office.cells import put_text
 
     book = openpyxl.Workbook()
     put_text(book.active["A1"], text)  # type: ignore[index]

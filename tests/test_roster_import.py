@@ -10,10 +10,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from service import content as content_loader
 from service.cli import cli
 from service.config import ROOT
-from service.content import (
+from service.content import loader as content_loader
+from service.content.loader import (
     ROSTER_FILE,
     ContentError,
     ContentInvalid,
@@ -21,8 +21,8 @@ from service.content import (
     load_content,
     parse_dumped_roster,
 )
-from service.models import Content, StaffMember
-from service.roster_import import (
+from service.content.models import Content, StaffMember
+from service.content.roster import (
     RosterImportError,
     diff_roster,
     import_roster,

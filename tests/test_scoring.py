@@ -8,8 +8,8 @@ import zoneinfo
 
 import pytest
 
-from service.models import Content, StaffMember
-from service.scoring import (
+from service.content.models import Content, StaffMember
+from service.rules.scoring import (
     AVERAGE,
     LATEST,
     MINIMUM,

@@ -38,7 +38,7 @@ from helpers import (
 )
 
 from service.config import Settings
-from service.portal import Upload
+from service.workflows.portal import Upload
 
 SMALL_DEPT = "xljy"  # 4 people
 

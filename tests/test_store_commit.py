@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from service import files
-from service.audit import AuditLog, verify_chain
-from service.store import Store
+from service.storage import files
+from service.storage.audit import AuditLog, verify_chain
+from service.storage.store import Store
 
 YEAR = 2019
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from service.models import Content, TargetRow
-from service.targets import (
+from service.content.models import Content, TargetRow
+from service.rules.targets import (
     APPROVE,
     APPROVED,
     DRAFT,

@@ -11,9 +11,9 @@ from collections.abc import Callable
 import openpyxl
 import pytest
 
-from service import annexes
-from service.models import Content
-from service.workbooks import (
+from service import office
+from service.content.models import Content
+from service.office.safe_reader import (
     LIMITS,
     Limits,
     WorkbookRejected,
@@ -78,7 +78,7 @@ def test_a_plain_workbook_is_read() -> None:
 
 
 def test_every_generated_form_passes_the_package_check(shipped_content: Content) -> None:
-    for path, data in annexes.site_files(shipped_content).items():
+    for path, data in office.site_files(shipped_content).items():
         if path.endswith(".xlsx"):
             check_package(data)
 
@@ -97,7 +97,7 @@ def test_renamed_xls_is_refused() -> None:
 
 
 def test_word_file_is_not_a_workbook(shipped_content: Content) -> None:
-    error = rejected(annexes.common_docx(shipped_content))
+    error = rejected(office.common_docx(shipped_content))
     assert error.code == "xlsx_not_workbook"
     assert "Word" in error.message
 
@@ -156,7 +156,7 @@ def test_xxe_doctype_in_a_sheet_is_refused() -> None:
 
 
 def test_defusedxml_is_the_second_net(monkeypatch: pytest.MonkeyPatch) -> None:
-    import service.workbooks as workbooks
+    import service.office.safe_reader as workbooks
 
     monkeypatch.setattr(workbooks, "_check_xml", lambda archive, entry: None)
     entity = '<!DOCTYPE r [<!ENTITY e "boom">]>'
@@ -249,7 +249,7 @@ def test_locate_names_sheet_row_and_column() -> None:
 
 
 def test_several_problems_make_one_error() -> None:
-    from service.workbooks import problem
+    from service.office.safe_reader import problem
 
     problems = [problem("status_unknown", "附件5", r, 4, "完成情况", "无效") for r in (5, 6, 7)]
     error = WorkbookRejected.of(problems)

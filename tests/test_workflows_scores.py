@@ -299,7 +299,7 @@ def test_a_streamed_list_is_byte_for_byte_the_json_response(count: int) -> None:
     from starlette.routing import Route
     from starlette.testclient import TestClient
 
-    from service.views.common import json_list_stream
+    from service.web.views.common import json_list_stream
 
     head = {"year": 2019, "名称": "得分", "total": count}
     items = [{"staff_id": f"{i:06d}", "name": "张三", "total": i / 3, "months": [{"month": 1}]} for i in range(count)]

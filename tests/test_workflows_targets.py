@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from helpers import DEPT, OTHER_DEPT, Service, audit_actions, page_csrf, parse_html, running_service
 
+from service import office
 from service.config import Settings
 
 
@@ -220,11 +221,10 @@ def filled_annex3(service: Service, staff_id: str, cells: dict[str, object] | No
 
     import openpyxl
 
-    from service import annexes
 
     member = service.portal.content.staff(staff_id)
     assert member is not None
-    data = annexes.targets_xlsx(service.portal.content, member)
+    data = office.targets_xlsx(service.portal.content, member)
     if not cells:
         return data
     book = openpyxl.load_workbook(io.BytesIO(data))

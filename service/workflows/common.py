@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from service.errors import bad_request
-from service.portal import Portal
+from service.workflows.portal import Portal
 
 MAX_COMMENT = 1000
 

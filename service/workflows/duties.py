@@ -18,11 +18,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from service import schedule
-from service.auth import User
 from service.errors import ApiError, bad_request, forbidden, not_found, unprocessable
-from service.portal import Portal
+from service.rules import schedule
+from service.rules.access import User
 from service.workflows.common import comment_text, commit, parse_time
+from service.workflows.portal import Portal
 
 TABLE = "duties"
 SUBMITTED = "已提交"

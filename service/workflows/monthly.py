@@ -13,12 +13,12 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from service import schedule, scoring
-from service.auth import User
-from service.clock import as_local
 from service.errors import bad_request, forbidden, not_found, unprocessable
-from service.portal import Portal
+from service.rules import schedule, scoring
+from service.rules.access import User
+from service.rules.clock import as_local
 from service.workflows.common import commit, parse_time
+from service.workflows.portal import Portal
 
 TABLE = "monthly"
 FIELDS = tuple(f.name for f in dataclasses.fields(scoring.MonthlyRow))

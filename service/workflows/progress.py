@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from service import progress
-from service.portal import Portal
+from service.rules import progress
 from service.workflows import duties, monthly, targets
+from service.workflows.portal import Portal
 
 
 def board(portal: Portal) -> progress.Progress:

@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from service import scoring
-from service.auth import User
-from service.clock import zone
 from service.errors import bad_request, forbidden, not_found, unprocessable
-from service.portal import Portal
-from service.store import COLLEGE
+from service.rules import scoring
+from service.rules.access import User
+from service.rules.clock import zone
+from service.storage.store import COLLEGE
 from service.workflows import monthly
 from service.workflows.common import parse_time
+from service.workflows.portal import Portal
 
 TABLE = "score_events"
 MAX_NOTE = 500

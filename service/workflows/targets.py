@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from service import targets
-from service.auth import User
+from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, forbidden, unprocessable
-from service.models import StaffMember
-from service.portal import Portal
+from service.rules import targets
+from service.rules.access import User
 from service.workflows.common import comment_text, commit
+from service.workflows.portal import Portal
 
 TABLE = "targets"
 NOT_STARTED = "未开始"
@@ -136,8 +136,8 @@ def save(portal: Portal, user: User, staff_id: str, raw_rows: Any, *, submit: bo
 
 def save_workbook(portal: Portal, user: User, department: str, data: bytes, *, submit: bool) -> dict[str, Any]:
     """A filled annex 3 workbook (service/intake.py reads it) saved like the web form."""
-    from service.intake import read_targets
-    from service.workbooks import WorkbookRejected
+    from service.office.intake import read_targets
+    from service.office.safe_reader import WorkbookRejected
 
     portal.department_or_404(department)
     if not user.may_write(department):

@@ -1,0 +1,321 @@
+"""Importing the staff roster from the personnel system's .xlsx or .csv export.
+
+Pure: bytes in, validated roster rows and a diff against the current roster out. The usual
+Chinese headers (工号, 姓名, 部门, 岗位, 职务 …) are recognised wherever the header row is in
+the first rows; 部门 and 岗位 may hold a name or a code. Every error names its row. Writing
+the result is the caller's job (`service.content.dump_roster` + `service.files.atomic_write`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from service.content.models import Content, StaffMember
+from service.office.safe_reader import (
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    Limits,
+    Value,
+    WorkbookRejected,
+    open_workbook,
+    read_rows,
+)
+
+FIELDS = ("staff_id", "name", "department", "role", "post")
+REQUIRED = ("staff_id", "name", "department", "role")
+FIELD_NAMES = {"staff_id": "工号", "name": "姓名", "department": "部门", "role": "岗位", "post": "职务"}
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "staff_id": ("工号", "职工号", "教工号", "员工号", "员工编号", "职工编号", "人员编号", "人员代码", "编号",
+                 "staffid", "id"),
+    "name": ("姓名", "职工姓名", "教职工姓名", "员工姓名", "人员姓名", "name"),
+    "department": ("部门", "所在部门", "部门名称", "部门、系", "部门/系", "部门（系）", "系部", "所在系部",
+                   "单位", "所在单位", "部门代码", "department"),
+    "role": ("岗位", "岗位类别", "岗位名称", "岗位代码", "岗位类型", "岗位分类", "role"),
+    "post": ("职务", "岗位及职务", "岗位、职务", "岗位职务", "职位", "现任职务", "post"),
+}
+HEADER_SCAN = 10  # rows searched for the header
+MAX_ROWS = 20_000
+MAX_COLS = 100
+MAX_BYTES = 10 * 1024 * 1024
+IMPORT_LIMITS = Limits(max_rows=MAX_ROWS, max_cols=MAX_COLS)
+SHOWN_ERRORS = 50
+_PARENS = str.maketrans({"(": "（", ")": "）", " ": "", "\u3000": ""})
+
+
+class RosterImportError(Exception):
+    """The file cannot be imported; `errors` lists every problem, each naming its row."""
+
+    def __init__(self, errors: list[str]) -> None:
+        shown = errors[:SHOWN_ERRORS]
+        more = [f"……另有 {len(errors) - SHOWN_ERRORS} 处错误"] if len(errors) > SHOWN_ERRORS else []
+        super().__init__("\n".join(shown + more))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Table:
+    """A sheet or CSV as text: (row number, cells) pairs, the number as the user sees it."""
+    rows: list[tuple[int, list[str]]]
+    source: str  # "Excel 工作表“名册”" or "CSV 文件（GBK 编码）"
+
+
+@dataclass(frozen=True)
+class Change:
+    old: StaffMember
+    new: StaffMember
+
+    def fields(self) -> list[tuple[str, str, str]]:
+        return [(f, getattr(self.old, f), getattr(self.new, f)) for f in FIELDS if getattr(self.old, f) !=
+                getattr(self.new, f)]
+
+
+@dataclass(frozen=True)
+class RosterDiff:
+    added: tuple[StaffMember, ...] = ()
+    changed: tuple[Change, ...] = ()
+    removed: tuple[StaffMember, ...] = ()
+    unchanged: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+@dataclass(frozen=True)
+class RosterImport:
+    members: tuple[StaffMember, ...]
+    diff: RosterDiff
+    header_row: int
+    columns: dict[str, str] = field(default_factory=dict)  # field → the header it was read from
+    source: str = ""
+
+    def entries(self) -> list[dict[str, str]]:
+        """Rows for `service.content.dump_roster`."""
+        return [{f: getattr(m, f) for f in FIELDS} for m in self.members]
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """The file's cells as text. .xlsx through the defensive reader, .csv as UTF-8 or GBK."""
+    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    if data.startswith(ZIP_MAGIC) or suffix in ("xlsx", "xlsm", "xltx"):
+        return _read_xlsx(data)
+    if data.startswith(OLE_MAGIC[:4]) or suffix == "xls":
+        raise RosterImportError(["这是旧版 Excel（.xls）文件，无法读取。请在 Excel 或 WPS 中“另存为”.xlsx 或 .csv 后再导入。"])
+    return _read_csv(data)
+
+
+def _read_xlsx(data: bytes) -> Table:
+    try:
+        with open_workbook(data, IMPORT_LIMITS) as book:
+            sheet = next((name for name in book.sheetnames if not name.startswith("_")), book.sheetnames[0])
+            rows = read_rows(book, sheet, first_row=1, last_row=None, max_col=MAX_COLS, limits=IMPORT_LIMITS)
+    except WorkbookRejected as exc:
+        raise RosterImportError([exc.message]) from exc
+    return Table(rows=[(number, [_cell_text(v) for v in values]) for number, values in rows],
+                 source=f"Excel 工作表“{sheet}”")
+
+
+def _read_csv(data: bytes) -> Table:
+    if len(data) > MAX_BYTES:
+        raise RosterImportError([f"文件过大（超过 {MAX_BYTES // 1024 // 1024} MB）。"])
+    if b"\x00" in data[:4096]:
+        raise RosterImportError(["文件不是文本格式的 CSV（可能是 UTF-16 或二进制文件）。请另存为“CSV（逗号分隔）”后再导入。"])
+    text, label = _decode(data)
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;，")
+    except csv.Error:
+        dialect = csv.excel
+    rows: list[tuple[int, list[str]]] = []
+    for number, cells in enumerate(csv.reader(io.StringIO(text), dialect), 1):
+        if number > MAX_ROWS + HEADER_SCAN:
+            raise RosterImportError([f"文件超过 {MAX_ROWS} 行，请分批导入。"])
+        rows.append((number, [c.strip() for c in cells[:MAX_COLS]]))
+    return Table(rows=rows, source=f"CSV 文件（{label} 编码）")
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "GBK"
+    except UnicodeDecodeError as exc:
+        raise RosterImportError(["无法识别文件编码，请另存为 UTF-8 编码的 CSV。"]) from exc
+
+
+def _cell_text(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# -- the header ------------------------------------------------------------------------
+
+
+def normalise_header(text: str) -> str:
+    text = "".join(text.split()).lower().replace("*", "").replace("＊", "")
+    for mark in ("（必填）", "(必填)"):
+        text = text.replace(mark, "")
+    return text
+
+
+_ALIASES = {normalise_header(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+
+def find_header(table: Table) -> tuple[int, dict[str, int], dict[str, str]]:
+    """The header row number, field → column index and field → header text."""
+    for number, cells in table.rows[:HEADER_SCAN]:
+        found: dict[str, int] = {}
+        texts: dict[str, str] = {}
+        errors: list[str] = []
+        for column, cell in enumerate(cells):
+            name = _ALIASES.get(normalise_header(cell))
+            if name is None:
+                continue
+            if name in found:
+                errors.append(f"第 {number} 行（表头）：“{texts[name]}”和“{cell}”都表示{FIELD_NAMES[name]}，请只保留一列。")
+                continue
+            found[name] = column
+            texts[name] = cell
+        if "staff_id" in found and "name" in found and len(found) >= 3:
+            if errors:
+                raise RosterImportError(errors)
+            missing = [FIELD_NAMES[f] for f in REQUIRED if f not in found]
+            if missing:
+                raise RosterImportError([f"第 {number} 行（表头）：缺少“{'”“'.join(missing)}”列。"
+                                         f"可用的列名：{_alias_help()}"])
+            return number, found, texts
+    raise RosterImportError([f"在前 {HEADER_SCAN} 行中找不到表头：需要含有“工号”“姓名”“部门”“岗位”等列名的一行。"
+                             f"可用的列名：{_alias_help()}"])
+
+
+def _alias_help() -> str:
+    return "；".join(f"{FIELD_NAMES[f]}：{'、'.join(a for a in HEADER_ALIASES[f] if not a.isascii())}"
+                    for f in FIELDS)
+
+
+# -- validating ------------------------------------------------------------------------
+
+
+def parse_roster(content: Content, table: Table, *,
+                 on_row: Callable[[], None] | None = None) -> RosterImport:
+    """Validate every data row against departments and roles; raise with all row errors."""
+    header_row, columns, header_texts = find_header(table)
+    departments = {d.id.lower(): d.id for d in content.departments}
+    departments.update({d.name.translate(_PARENS): d.id for d in content.departments})
+    roles = {r.id.lower(): r for r in content.roles}
+    roles.update({r.name.translate(_PARENS): r for r in content.roles})
+    errors: list[str] = []
+    members: list[StaffMember] = []
+    seen: dict[str, int] = {}
+    for number, cells in table.rows:
+        if on_row is not None:
+            on_row()
+        if number <= header_row or not any(cells):
+            continue
+        value = {f: (cells[c] if c < len(cells) else "") for f, c in columns.items()}
+        row_errors: list[str] = []
+        staff_id = value["staff_id"]
+        if not staff_id:
+            row_errors.append("工号为空")
+        elif len(staff_id) > 32 or any(ch.isspace() for ch in staff_id):
+            row_errors.append(f"工号“{staff_id}”无效（不能含空格，最长 32 位）")
+        elif staff_id in seen:
+            row_errors.append(f"工号 {staff_id} 与第 {seen[staff_id]} 行重复")
+        if not value["name"]:
+            row_errors.append("姓名为空")
+        department = departments.get(value["department"].lower()) or departments.get(
+            value["department"].translate(_PARENS))
+        if not value["department"]:
+            row_errors.append("部门为空")
+        elif department is None:
+            row_errors.append(f"部门“{value['department']}”不在部门列表中（可填部门名称或代码）")
+        role = roles.get(value["role"].lower()) or roles.get(value["role"].translate(_PARENS))
+        if not value["role"]:
+            row_errors.append("岗位为空")
+        elif role is None:
+            row_errors.append(f"岗位“{value['role']}”不在岗位列表中（可填岗位名称或代码，如“{content.roles[0].name}”）")
+        if row_errors:
+            errors.append(f"第 {number} 行：" + "；".join(row_errors) + "。")
+            continue
+        assert department is not None and role is not None
+        seen[staff_id] = number
+        members.append(StaffMember(staff_id=staff_id, name=value["name"], department=department,
+                                   role=role.id, post=value.get("post") or role.name))
+    if errors:
+        raise RosterImportError(errors)
+    if not members:
+        raise RosterImportError([f"第 {header_row} 行表头之后没有任何教职工数据，名册不能为空。"])
+    return RosterImport(members=tuple(members), diff=diff_roster(content.roster, members),
+                        header_row=header_row, columns=header_texts, source=table.source)
+
+
+def import_roster(content: Content, data: bytes, filename: str) -> RosterImport:
+    """read_table + parse_roster in one call (no progress reporting)."""
+    return parse_roster(content, read_table(data, filename))
+
+
+def diff_roster(current: Sequence[StaffMember], new: Sequence[StaffMember]) -> RosterDiff:
+    old = {m.staff_id: m for m in current}
+    fresh = {m.staff_id: m for m in new}
+    added = tuple(m for m in new if m.staff_id not in old)
+    removed = tuple(m for m in current if m.staff_id not in fresh)
+    changed = tuple(Change(old[m.staff_id], m) for m in new if m.staff_id in old and old[m.staff_id] != m)
+    unchanged = sum(1 for m in new if old.get(m.staff_id) == m)
+    return RosterDiff(added=added, changed=changed, removed=removed, unchanged=unchanged)
+
+
+# -- the summary -----------------------------------------------------------------------
+
+
+def summary_lines(content: Content, result: RosterImport, *, limit: int = 10) -> list[str]:
+    """What an import would do, in Chinese: counts, then the first rows of each kind."""
+    diff = result.diff
+    read = "，".join(f"{FIELD_NAMES[f]}←“{h}”" for f, h in result.columns.items())
+    lines = [
+        f"读取{result.source}：表头在第 {result.header_row} 行（{read}），共 {len(result.members)} 人。",
+        f"与当前名册（{len(content.roster)} 人）相比：新增 {len(diff.added)} 人，变更 {len(diff.changed)} 人，"
+        f"移除 {len(diff.removed)} 人，未变 {diff.unchanged} 人。",
+    ]
+    sections: list[tuple[str, list[str]]] = [
+        ("新增", [_describe(content, m) for m in diff.added]),
+        ("变更", [_describe_change(content, c) for c in diff.changed]),
+        ("移除", [_describe(content, m) for m in diff.removed]),
+    ]
+    for title, items in sections:
+        if not items:
+            continue
+        more = f"（只显示前 {limit} 人）" if len(items) > limit else ""
+        lines.append(f"{title} {len(items)} 人{more}：")
+        lines.extend(f"  {item}" for item in items[:limit])
+    return lines
+
+
+def _label(content: Content, name: str, value: str) -> str:
+    if name == "department":
+        found = content.department(value)
+        return found.name if found else value
+    if name == "role":
+        role = content.role(value)
+        return role.name if role else value
+    return value
+
+
+def _describe(content: Content, m: StaffMember) -> str:
+    return (f"{m.staff_id} {m.name}（{_label(content, 'department', m.department)}，"
+            f"{_label(content, 'role', m.role)}，{m.post}）")
+
+
+def _describe_change(content: Content, change: Change) -> str:
+    parts = [f"{FIELD_NAMES[f]} {_label(content, f, old)} → {_label(content, f, new)}"
+             for f, old, new in change.fields()]
+    return f"{change.new.staff_id} {change.old.name}：" + "；".join(parts)

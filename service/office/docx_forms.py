@@ -1,0 +1,145 @@
+"""Word versions of annex 1 (the contract, in three labelled copies) and annex 2."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from docx.document import Document as DocumentObject
+from docx.table import Table, _Cell
+
+from service.content import forms_text
+from service.content.models import COL_CONTENT, CommonTarget, Content, StaffMember, TargetRow
+from service.office import docx_base as w
+from service.office.identity import FormIdentity, layout_version
+from service.office.styles import TITLE_FONT
+from service.sitegen.pages import num
+
+CONTRACT_WIDTHS = [2.3, 5.9, 1.3, 7.5]  # section, task, points, requirement (cm, 17 in all)
+COMMON_WIDTHS = [7.2, 1.8, 8.0]
+BLANK_INDIVIDUAL_ROWS = 6
+CONTRACT_VERSION = layout_version(1, "docx", 1, (forms_text.CONTRACT_TASK, forms_text.CONTRACT_POINTS,
+                                                  forms_text.CONTRACT_REQUIREMENT))
+COMMON_VERSION = layout_version(2, "docx", 1, (COL_CONTENT, forms_text.RULES_HEADER))
+
+
+def contract_docx(content: Content, member: StaffMember | None = None,
+                  rows: Sequence[TargetRow] | None = None) -> bytes:
+    """Annex 1. Blank when `member` is None; otherwise pre-filled for that person (with their
+    role's target rows, or `rows` when given) and printed as three labelled copies, one a page."""
+    doc = w.new_document()
+    if member is None:
+        _contract_copy(doc, content, None, [], None)
+    else:
+        role = content.role(member.role)
+        targets = list(rows if rows is not None else (role.targets if role else ()))
+        for index, label in enumerate(forms_text.COPY_LABELS):
+            _contract_copy(doc, content, member, targets, label, new_page=index > 0)
+    identity = FormIdentity(annex=1, year=content.settings.year, version=CONTRACT_VERSION,
+                            department=member.department if member else "",
+                            staff_id=member.staff_id if member else "")
+    w.stamp(doc, identity, forms_text.annex_heading(1))
+    return w.to_bytes(doc)
+
+
+def common_docx(content: Content) -> bytes:
+    """Annex 2: the common targets, their points and deduction rules, total 40."""
+    doc = w.new_document()
+    w.add_paragraph(doc, forms_text.annex_label(2), font=TITLE_FONT, size=w.LABEL_PT)
+    w.add_title(doc, forms_text.title_lines(content, 2))
+    commons = content.common_targets
+    table = w.new_table(doc, len(commons) + 2, COMMON_WIDTHS)
+    head = table.rows[0]
+    w.repeat_header(head)
+    for cell, text in zip(head.cells, (COL_CONTENT, forms_text.points_header(content.settings.common_points),
+                                       forms_text.RULES_HEADER), strict=True):
+        w.write_cell(cell, text, bold=True, size=w.BODY_PT)
+    for row, target in zip(table.rows[1:], commons, strict=False):
+        w.keep_row_whole(row)
+        w.row_height(row, 1.6)
+        _common_row(row.cells, target, size=w.BODY_PT)
+    total = table.rows[-1]
+    w.write_cell(total.cells[0], forms_text.TOTAL, bold=True, size=w.BODY_PT)
+    w.write_cell(total.cells[1], num(sum(t.points for t in commons)), bold=True, size=w.BODY_PT)
+    w.write_cell(total.cells[2], "", size=w.BODY_PT)
+    w.add_paragraph(doc)
+    identity = FormIdentity(annex=2, year=content.settings.year, version=COMMON_VERSION)
+    w.stamp(doc, identity, forms_text.annex_heading(2))
+    return w.to_bytes(doc)
+
+
+def _common_row(cells: Sequence[_Cell], target: CommonTarget, *, size: float) -> None:
+    content_cell, points_cell, rules_cell = cells[-3:]
+    w.write_cell(content_cell, target.content, align=w.JUSTIFY, size=size)
+    w.write_cell(points_cell, num(target.points), size=size)
+    rules = forms_text.rules_text(tuple(rule.text for rule in target.rules))
+    w.write_cell(rules_cell, rules, align=w.JUSTIFY, size=size)
+
+
+def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | None,
+                   targets: list[TargetRow], label: str | None, *, new_page: bool = False) -> None:
+    s = content.settings
+    top = w.add_paragraph(doc, f"（{label}）" if label else "", align=w.RIGHT, size=w.BODY_PT)
+    top.paragraph_format.page_break_before = new_page
+    w.add_title(doc, forms_text.title_lines(content, 1))
+    if member is not None:
+        department = content.department(member.department)
+        line = "　　".join((
+            f"{forms_text.COMPLETION_DEPARTMENT}{department.name if department else member.department}",
+            f"{forms_text.CONTRACT_PERSON}：{member.name}",
+            f"{forms_text.FIELD_POST}{member.post}",
+        ))
+        w.add_paragraph(doc, line, after=4)
+    individual = max(len(targets), 1) if member is not None else BLANK_INDIVIDUAL_ROWS
+    commons = content.common_targets
+    table = w.new_table(doc, 1 + individual + len(commons) + 2, CONTRACT_WIDTHS)
+    head = table.rows[0]
+    w.repeat_header(head)
+    head.cells[0].merge(head.cells[1])
+    w.write_cell(head.cells[0], forms_text.CONTRACT_TASK, bold=True, size=w.BODY_PT)
+    w.write_cell(head.cells[2], forms_text.CONTRACT_POINTS, bold=True, size=w.BODY_PT)
+    w.write_cell(head.cells[3], forms_text.CONTRACT_REQUIREMENT, bold=True, size=w.BODY_PT)
+
+    first = 1
+    block = table.rows[first:first + individual]
+    _section(table, first, individual, forms_text.section_label(forms_text.INDIVIDUAL_GROUP, s.individual_points))
+    for index, row in enumerate(block):
+        w.keep_row_whole(row)
+        if member is None:
+            w.row_height(row, 1.6)
+            continue
+        if index < len(targets):
+            target = targets[index]
+            w.write_cell(row.cells[1], target.content, align=w.JUSTIFY)
+            w.write_cell(row.cells[2], num(target.points))
+            w.write_cell(row.cells[3], forms_text.requirement_text(target.evidence, target.deadline), align=w.JUSTIFY)
+
+    first += individual
+    _section(table, first, len(commons), forms_text.section_label(forms_text.COMMON_GROUP, s.common_points))
+    for row, target in zip(table.rows[first:first + len(commons)], commons, strict=True):
+        w.keep_row_whole(row)
+        if member is None:
+            w.row_height(row, 1.1)
+        else:
+            _common_row(row.cells, target, size=w.TABLE_PT)
+
+    names, signs = table.rows[-2], table.rows[-1]
+    for row in (names, signs):
+        w.keep_row_whole(row)
+        row.cells[0].merge(row.cells[1])
+        row.cells[2].merge(row.cells[3])
+    w.write_cell(names.cells[0], forms_text.CONTRACT_PERSON, bold=True, size=w.BODY_PT)
+    w.write_cell(names.cells[2], forms_text.CONTRACT_HEAD, bold=True, size=w.BODY_PT)
+    for cell in (signs.cells[0], signs.cells[2]):
+        w.write_cell(cell, f"{forms_text.SIGNATURE}\n\n{forms_text.DATE_BLANK}", align=w.LEFT, size=w.BODY_PT)
+        cell.paragraphs[-1].alignment = w.RIGHT
+    w.row_height(signs, 2.4)
+    w.add_paragraph(doc, forms_text.CONTRACT_NOTE, size=w.TABLE_PT)
+
+
+def _section(table: Table, first: int, count: int, label: str) -> None:
+    """Merge the first column over a block of rows and label it."""
+    top = table.cell(first, 0)
+    if count > 1:
+        top = top.merge(table.cell(first + count - 1, 0))
+    w.tight_cell(top)
+    w.write_cell(top, label, bold=True, size=w.TABLE_PT + 0.5)

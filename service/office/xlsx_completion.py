@@ -1,0 +1,103 @@
+"""Annex 5 workbook: who has signed (完成) or is exempt (产假 / 病假 / 长期事假), per department.
+
+Column E holds each person's 工号, hidden, so intake matches people even when names repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from openpyxl import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from service.content import forms_text
+from service.content.models import COMPLETION_STATUSES, Content
+from service.office import styles as x
+from service.office.identity import FormIdentity, layout_version, stamp_workbook
+from service.office.roster import department_of
+
+ANNEX = 5
+SHEET = "附件5"
+HEADER_ROW = 4
+FIRST_ROW = HEADER_ROW + 1
+COLUMNS = (*forms_text.COMPLETION_COLUMNS, forms_text.STAFF_ID)
+STATUS_COL = "D"
+STAFF_COL = "E"
+WIDTHS = (8, 18, 38, 22, 12)
+BLANK_ROWS = 18
+VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
+
+
+def completion_xlsx(content: Content, department: str | None = None,
+                    statuses: Mapping[str, str] | None = None) -> bytes:
+    """Annex 5. Blank (18 empty rows) when `department` is None, else one row per member of
+    that department (roster order) with `statuses` (staff_id → status) already chosen."""
+    dept = department_of(content, department)
+    members = content.members(dept.id) if dept else ()
+    statuses = statuses or {}
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    x.set_widths(sheet, WIDTHS)
+    x.heading(sheet, forms_text.annex_label(ANNEX), forms_text.title_lines(content, ANNEX), 4)
+    x.merge(sheet, "A3:B3", f"{forms_text.COMPLETION_DEPARTMENT}{dept.name if dept else ''}",
+            align=x.LEFT, unlocked=dept is None)
+    year = content.settings.year if dept else None
+    x.merge(sheet, "C3:D3", forms_text.date_line(year), align=x.RIGHT, unlocked=True)
+    sheet.row_dimensions[3].height = 24
+
+    for col, title in enumerate(COLUMNS, 1):
+        x.put(sheet, f"{chr(64 + col)}{HEADER_ROW}", title, font=x.FONT_HEAD, border=True)
+    sheet.row_dimensions[HEADER_ROW].height = 24
+
+    count = len(members) if dept else BLANK_ROWS
+    last = FIRST_ROW + count - 1
+    for index in range(count):
+        row = FIRST_ROW + index
+        x.put(sheet, f"A{row}", index + 1, border=True)
+        if dept:
+            member = members[index]
+            x.put(sheet, f"B{row}", member.name, border=True)
+            x.put(sheet, f"C{row}", member.post, border=True)
+            status = statuses.get(member.staff_id)
+            x.put(sheet, f"D{row}", status if status in COMPLETION_STATUSES else None, border=True,
+                  unlocked=True)
+            x.put(sheet, f"E{row}", member.staff_id, border=True)
+            x.fit_height(sheet, row, [(member.post, WIDTHS[2])], minimum=22)
+        else:
+            for col in "BCD":
+                x.put(sheet, f"{col}{row}", None, border=True, unlocked=True)
+            sheet.row_dimensions[row].height = 30
+    sheet.column_dimensions[STAFF_COL].hidden = True
+    _status_list(sheet, f"{STATUS_COL}{FIRST_ROW}:{STATUS_COL}{last}")
+
+    note = last + 2
+    x.merge(sheet, f"A{note}:D{note}", forms_text.completion_note(), align=x.LEFT)
+    sign_head, sign_clerk, sign_phone = forms_text.COMPLETION_SIGNATURES
+    x.merge(sheet, f"A{note + 1}:B{note + 1}", sign_head, align=x.LEFT)
+    x.merge(sheet, f"C{note + 1}:D{note + 1}", sign_clerk, align=x.LEFT)
+    x.merge(sheet, f"C{note + 2}:D{note + 2}", sign_phone, align=x.LEFT)
+    for row in range(note, note + 3):
+        sheet.row_dimensions[row].height = 26
+
+    x.page_setup(sheet, landscape=False, title_rows=f"{HEADER_ROW}:{HEADER_ROW}", last_col=4,
+                 last_row=note + 2)
+    x.protect(sheet)
+    sheet.freeze_panes = f"A{FIRST_ROW}"
+    stamp_workbook(book, FormIdentity(annex=ANNEX, year=content.settings.year, version=VERSION,
+                                      department=dept.id if dept else "", first_row=FIRST_ROW,
+                                      last_row=last))
+    return x.finish(book)
+
+
+def _status_list(sheet: Worksheet, ref: str) -> None:
+    choices = ",".join(COMPLETION_STATUSES)
+    validation = DataValidation(
+        type="list", formula1=f'"{choices}"', allow_blank=True, showDropDown=False,
+        showErrorMessage=True, errorStyle="stop", errorTitle=forms_text.STATUS_HEADER,
+        error=f"请从下拉列表中选择：{'、'.join(COMPLETION_STATUSES)}。",
+        showInputMessage=True, promptTitle=forms_text.STATUS_HEADER, prompt=f"请选择：{'、'.join(COMPLETION_STATUSES)}",
+    )
+    validation.add(ref)
+    sheet.add_data_validation(validation)

@@ -1,0 +1,414 @@
+"""Scores out of 100 per person: 40 common (附件2) + 60 business (附件4 monthly results).
+
+Common score. HR records department-level events against annex 2 (which item, which rule,
+how many points, default the rule's own deduction). A department's common targets are each
+member's common targets, so every event hits every member of the department. Deductions
+are summed per item and capped at the item's points, so an item never goes below 0 (the
+"扣3分" rule of a 5-point item applied twice takes 5, not 6). On top of that, the monthly
+summary's 其他项目 column — per the annex's note, "共性目标中除考勤以外的所有项目" — carries
+each person's own deductions (points) on the common targets for that month; they are
+subtracted from the common score, which never goes below 0.
+common = max(0, 40 − Σ_item min(item points, events on item) − Σ_months 其他项目).
+
+Attendance. 出勤, 事假, 病假, 迟到, 早退, 旷工 and 离岗 are reported and kept (each
+MonthScore carries them) but not turned into points: the notice sets no per-day or
+per-time deduction, and the attendance-related common item, c4 (严格遵守学院规章制度 …
+强化考勤管理, 5 points), is scored by its own rules — being 通报批评 for attendance, or
+three or more people criticised — which HR records as events like any other item.
+
+Business score. Each month's 业务工作目标 is the points (0–60) the person achieved that
+month. settings.business_score_rule combines the months reported so far:
+- average (default): the mean of the months reported. It is the fair reading of "year to
+  date": a person is not punished for a month not yet reported (or a month on leave, left
+  blank), and one bad month weighs 1/n of the months so far — 1/12 of a full year —
+  rather than deciding the score alone;
+- latest: the most recent month reported (the standing "as of now");
+- minimum: the worst month reported (the strictest reading).
+Until a person has a reported month, business and total are None (not scored, not ranked).
+
+Months. An event belongs to the month of its `at` in the college's time zone, clamped to
+the cycle's year (an assessment recorded in January of the next year counts for December);
+an event without `at` counts in the year-to-date figures only. Each MonthScore is that
+month on its own (events and 其他项目 of the month, the month's business result);
+`through_month` gives the year-to-date standing at the end of any month. Figures are
+rounded to 2 decimals once, here, so the board and the exported sheet agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from service.content.models import CommonTarget, Content, StaffMember
+from service.rules.clock import as_local
+
+AVERAGE = "average"
+LATEST = "latest"
+MINIMUM = "minimum"
+BUSINESS_RULES = (AVERAGE, LATEST, MINIMUM)
+
+# Annex 4 columns: Chinese header → MonthlyRow field. Day/time counts, then points.
+ATTENDANCE_COLUMNS = {"出勤": "attendance", "事假": "personal_leave", "病假": "sick_leave",
+                      "迟到": "late", "早退": "early_leave", "旷工": "absence", "离岗": "off_post"}
+COL_OTHER = "其他项目"
+COL_BUSINESS = "业务工作目标"
+MAX_DAYS = 31  # 出勤, 事假, 病假, 旷工 are days in a month
+MAX_TIMES = 100  # 迟到, 早退, 离岗 are times
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreEvent:
+    """A department-level deduction HR recorded against one rule of one annex-2 item."""
+
+    department: str
+    item_id: str
+    rule_index: int  # 0-based index into CommonTarget.rules (annex 2 numbers them from 1)
+    points: float | None = None  # None: the rule's own deduction
+    note: str = ""
+    at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyRow:
+    """One person's line of the monthly summary (附件4)."""
+
+    staff_id: str
+    attendance: float = 0  # 出勤 (days)
+    personal_leave: float = 0  # 事假 (days)
+    sick_leave: float = 0  # 病假 (days)
+    late: float = 0  # 迟到 (times)
+    early_leave: float = 0  # 早退 (times)
+    absence: float = 0  # 旷工 (days)
+    off_post: float = 0  # 离岗 (times)
+    other: float = 0  # 其他项目: deductions on the other common items (points)
+    business: float | None = None  # 业务工作目标: points achieved this month, 0–60; None = not reported
+
+    def attendance_record(self) -> dict[str, float]:
+        return {name: getattr(self, field) for name, field in ATTENDANCE_COLUMNS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlySummary:
+    """A department's current summary for one month (a resubmission replaces it)."""
+
+    department: str
+    month: int
+    rows: tuple[MonthlyRow, ...]
+
+
+def event_points(item: CommonTarget, event: ScoreEvent) -> float:
+    """The deduction an event applies: its own points, else its rule's."""
+    if event.points is not None:
+        return float(event.points)
+    return item.rules[event.rule_index].points
+
+
+def event_problems(content: Content, event: ScoreEvent) -> list[str]:
+    """Why HR may not record this event (Chinese messages); empty when it is acceptable."""
+    problems = []
+    if content.department(event.department) is None:
+        problems.append(f"没有代码为“{event.department}”的部门或系")
+    item = next((t for t in content.common_targets if t.id == event.item_id), None)
+    if item is None:
+        return [*problems, f"共性目标中没有条目“{event.item_id}”"]
+    if isinstance(event.rule_index, bool) or not 0 <= event.rule_index < len(item.rules):
+        problems.append(f"条目“{item.id}”只有 {len(item.rules)} 条评分标准，没有第 {event.rule_index + 1} 条")
+    if event.points is not None:
+        value = event.points
+        if isinstance(value, bool) or not math.isfinite(value) or not 0 < value <= item.points:
+            problems.append(f"扣分应为大于 0、不超过该项分值 {_num(item.points)} 的数字，当前为 {value!r}")
+    if event.at is not None and (event.at.tzinfo is None or event.at.utcoffset() is None):
+        problems.append("记录时间须带时区")
+    return problems
+
+
+def parse_monthly_rows(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[StaffMember],
+                       business_max: float = 60, other_max: float = 40,
+                       ) -> tuple[tuple[MonthlyRow, ...], list[str]]:
+    """Rows of a monthly summary from dicts keyed 工号 (or staff_id), the annex-4 columns
+    (出勤 … 离岗, 其他项目, 业务工作目标) or the MonthlyRow field names.
+
+    Blank counts are 0; a blank 业务工作目标 means "not reported this month" (e.g. on
+    leave). 其他项目 is at most `other_max` (the common points), 业务工作目标 at most
+    `business_max` (the individual points). Returns the rows and the problems (Chinese, "第 n 行：…"); rows are only
+    meaningful when there are no problems. Only the department's `members` may appear.
+    """
+    known = {m.staff_id: m for m in members}
+    rows: list[MonthlyRow] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    aliases = {**ATTENDANCE_COLUMNS, COL_OTHER: "other", COL_BUSINESS: "business", "工号": "staff_id"}
+    for number, raw in enumerate(raw_rows, start=1):
+        row = {aliases.get(str(k).strip(), str(k).strip()): v for k, v in raw.items()}
+        staff_id = str(row.get("staff_id") or "").strip()
+        if staff_id not in known:
+            problems.append(f"第 {number} 行：工号“{staff_id}”不是本部门教职工" if staff_id
+                            else f"第 {number} 行：请填写工号")
+            continue
+        if staff_id in seen:
+            problems.append(f"第 {number} 行：工号“{staff_id}”重复")
+            continue
+        seen.add(staff_id)
+        values: dict[str, Any] = {}
+        for name, field in ATTENDANCE_COLUMNS.items():
+            limit = MAX_DAYS if name in ("出勤", "事假", "病假", "旷工") else MAX_TIMES
+            values[field] = _count(row.get(field), f"第 {number} 行：{name}", limit, problems)
+        values["other"] = _count(row.get("other"), f"第 {number} 行：{COL_OTHER}（扣分）", other_max, problems)
+        business = row.get("business")
+        if not _blank(business):
+            values["business"] = _count(business, f"第 {number} 行：{COL_BUSINESS}", business_max, problems)
+        rows.append(MonthlyRow(staff_id=staff_id, **values))
+    return tuple(rows), problems
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemScore:
+    item_id: str
+    points: float  # the item's full points
+    deducted: float  # capped at points
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class MonthScore:
+    """One month on its own: that month's deductions and result."""
+
+    month: int
+    common_by_item: tuple[ItemScore, ...]
+    other: float  # 其他项目 deductions reported for the month
+    common: float
+    business: float | None
+    total: float | None
+    row: MonthlyRow | None  # the month's line as reported; None without a row
+
+    @property
+    def attendance(self) -> Mapping[str, float] | None:
+        """出勤 … 离岗 as reported (worked out when asked: a dict per person-month is 30 MB at 10,000 staff)."""
+        return self.row.attendance_record() if self.row else None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonScore:
+    """Year to date (or to `through_month`)."""
+
+    staff_id: str
+    name: str
+    department: str
+    role: str
+    common_by_item: tuple[ItemScore, ...]
+    other: float  # Σ 其他项目
+    common: float
+    business: float | None
+    total: float | None
+    months_reported: int  # months with a 业务工作目标 value
+    months: tuple[MonthScore, ...]
+
+    def item(self, item_id: str) -> ItemScore:
+        return next(i for i in self.common_by_item if i.item_id == item_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    rank: int | None  # None: not scored yet
+    score: PersonScore
+
+
+# -- computing -----------------------------------------------------------------------------
+
+
+def combine_business(values: Sequence[float], rule: str = AVERAGE) -> float | None:
+    """Monthly business results (in month order) → the business score; None if none yet."""
+    if rule not in BUSINESS_RULES:
+        raise ValueError(f"unknown business score rule {rule!r}")
+    if not values:
+        return None
+    if rule == LATEST:
+        return values[-1]
+    if rule == MINIMUM:
+        return min(values)
+    return sum(values) / len(values)
+
+
+def event_month(event: ScoreEvent, year: int, tz: str | dt.tzinfo) -> int | None:
+    """The month of the cycle an event belongs to (local time, clamped to the year)."""
+    if event.at is None:
+        return None
+    local = as_local(event.at, tz)
+    if local.year < year:
+        return 1
+    return 12 if local.year > year else local.month
+
+
+def common_items(items: Sequence[CommonTarget], deductions: Mapping[str, float]) -> tuple[ItemScore, ...]:
+    """Per-item scores, each deduction capped at the item's points."""
+    result = []
+    for item in items:
+        cut = min(item.points, deductions.get(item.id, 0.0))
+        result.append(ItemScore(item.id, item.points, _r(cut), _r(item.points - cut)))
+    return tuple(result)
+
+
+def score_people(content: Content, events: Iterable[ScoreEvent], summaries: Iterable[MonthlySummary],
+                 *, department: str | None = None, through_month: int | None = None,
+                 rule: str | None = None) -> tuple[PersonScore, ...]:
+    """Every roster member's score (of one department when given), in roster order.
+
+    `summaries` holds one current summary per (department, month); if a pair repeats, the
+    later one wins. Events of unknown items, or with a bad rule index and no points, are
+    skipped (event_problems refuses them at entry). `rule` overrides settings.
+    """
+    settings = content.settings
+    rule = rule or settings.business_score_rule
+    last = through_month or 12
+    items = content.common_targets
+    by_id = {item.id: item for item in items}
+
+    # department -> month (None = no date) -> item -> points
+    cuts: dict[str, dict[int | None, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for event in events:
+        item = by_id.get(event.item_id)
+        if item is None or (event.points is None and not 0 <= event.rule_index < len(item.rules)):
+            continue
+        month = event_month(event, settings.year, settings.timezone)
+        if month is not None and month > last:
+            continue
+        per_item = cuts[event.department][month]
+        per_item[item.id] = per_item.get(item.id, 0.0) + event_points(item, event)
+
+    lines: dict[tuple[str, str], dict[int, MonthlyRow]] = defaultdict(dict)
+    for summary in summaries:
+        if 1 <= summary.month <= last:
+            for row in summary.rows:
+                lines[summary.department, row.staff_id][summary.month] = row
+
+    members = content.members(department) if department else content.roster
+    shared = {dept: _DepartmentCuts(items, per_month) for dept, per_month in cuts.items()}
+    none = _DepartmentCuts(items, {})
+    return tuple(
+        _person(member, items, shared.get(member.department, none),
+                lines.get((member.department, member.staff_id), {}), rule)
+        for member in members
+    )
+
+
+class _DepartmentCuts:
+    """A department's deductions and the item scores they give, worked out once for all its
+    members (they are the same for every member)."""
+
+    def __init__(self, items: Sequence[CommonTarget], cuts: Mapping[int | None, Mapping[str, float]]) -> None:
+        self.items = items
+        self.cuts = cuts
+        year_cuts: dict[str, float] = defaultdict(float)
+        for per_item in cuts.values():
+            for item_id, points in per_item.items():
+                year_cuts[item_id] += points
+        self.year = common_items(items, year_cuts)
+        self._months: dict[int, tuple[ItemScore, ...]] = {}
+
+    def month(self, month: int) -> tuple[ItemScore, ...]:
+        found = self._months.get(month)
+        if found is None:
+            found = self._months[month] = common_items(self.items, self.cuts.get(month, {}))
+        return found
+
+
+def _person(member: StaffMember, items: Sequence[CommonTarget], department: _DepartmentCuts,
+            rows: Mapping[int, MonthlyRow], rule: str) -> PersonScore:
+    full = sum(item.points for item in items)
+    cuts = department.cuts
+    by_item = department.year
+    other = sum(row.other for row in rows.values())
+    common = max(0.0, full - sum(i.deducted for i in by_item) - other)
+
+    months = []
+    for month in sorted({m for m in cuts if m is not None} | set(rows)):
+        row = rows.get(month)
+        month_items = department.month(month)
+        month_other = row.other if row else 0.0
+        month_common = max(0.0, full - sum(i.deducted for i in month_items) - month_other)
+        business = row.business if row else None
+        months.append(MonthScore(
+            month=month, common_by_item=month_items, other=_r(month_other), common=_r(month_common),
+            business=_r_opt(business), total=_r_opt(None if business is None else month_common + business),
+            row=row,
+        ))
+
+    results = [rows[m].business for m in sorted(rows) if rows[m].business is not None]
+    business_score = combine_business([float(b) for b in results if b is not None], rule)
+    return PersonScore(
+        staff_id=member.staff_id, name=member.name, department=member.department, role=member.role,
+        common_by_item=by_item, other=_r(other), common=_r(common), business=_r_opt(business_score),
+        total=None if business_score is None else _r(_r(common) + _r(business_score)),
+        months_reported=len(results), months=tuple(months),
+    )
+
+
+def rank(scores: Iterable[PersonScore]) -> tuple[Ranked, ...]:
+    """Highest total first, then staff_id; equal totals share a rank (1, 1, 3).
+
+    People without a total yet come last, unranked.
+    """
+    people = list(scores)
+    scored = sorted((s for s in people if s.total is not None), key=lambda s: (-(s.total or 0), s.staff_id))
+    result: list[Ranked] = []
+    for position, score in enumerate(scored, start=1):
+        same = result and result[-1].score.total == score.total
+        result.append(Ranked(result[-1].rank if same else position, score))
+    unscored = sorted((s for s in people if s.total is None), key=lambda s: s.staff_id)
+    return (*result, *(Ranked(None, s) for s in unscored))
+
+
+def rank_by_department(scores: Iterable[PersonScore]) -> dict[str, tuple[Ranked, ...]]:
+    """A ranking inside each department, keyed by department id (first-seen order)."""
+    groups: dict[str, list[PersonScore]] = {}
+    for score in scores:
+        groups.setdefault(score.department, []).append(score)
+    return {department: rank(people) for department, people in groups.items()}
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _r(value: float) -> float:
+    return round(value + 0.0, 2)
+
+
+def _r_opt(value: float | None) -> float | None:
+    return None if value is None else _r(value)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _count(value: Any, label: str, limit: float, problems: list[str]) -> float:
+    """A finite number in [0, limit]; blank is 0. Appends a problem and returns 0 otherwise."""
+    if _blank(value):
+        return 0.0
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(unicodedata.normalize("NFKC", value).strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number) or not 0 <= number <= limit:
+        problems.append(f"{label}应为 0–{_num(limit)} 之间的数字，当前为“{value}”")
+        return 0.0
+    return number

@@ -1,0 +1,274 @@
+"""The Starlette application: one list of routes, a lifespan, the error handlers."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.config import Settings
+from service.content.loader import load_content
+from service.errors import ApiError, for_status
+from service.rules.access import LoginThrottle
+from service.rules.board import Board
+from service.rules.clock import clock_from
+from service.web import templating
+from service.web.rebuild import SiteRebuilder
+from service.web.status_page import StatusPublisher
+from service.web.views import api, duties, exports, forms, monthly, pages, scores, targets
+from service.web.views.common import page
+from service.workflows.portal import Portal
+
+log = logging.getLogger("portal")
+FORM_LIMIT = 4 * 1024 * 1024
+WORKBOOK_LIMIT = targets.WORKBOOK_LIMIT + 64 * 1024
+SESSION_HOURS = 8
+
+
+def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
+    return [
+        Route("/healthz", api.healthz),
+        # the routes hit hardest on deadline day first: each request tries the list in order
+        Route("/api/status", api.status),
+        Route("/api/contracts", api.upload_contract, methods=["POST"], max_body_size=upload_limit),
+        Route("/login", pages.login_form, methods=["GET"]),
+        Route("/login", pages.login, methods=["POST"], max_body_size=16 * 1024),
+        Route("/logout", pages.logout, methods=["POST"], max_body_size=16 * 1024),
+        Route("/board", pages.board),
+        Route("/board/progress", scores.progress_page),
+        Route("/board/scores", scores.scores_page),
+        Route("/board/score-events", scores.event_post, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/review", targets.review_page),
+        Route("/board/{department_id}", pages.department),
+        Route("/board/{department_id}/targets", targets.department_page),
+        Route("/board/{department_id}/targets/xlsx", targets.workbook_post, methods=["POST"],
+              max_body_size=WORKBOOK_LIMIT),
+        Route("/board/{department_id}/targets/{staff_id}", targets.person_page, methods=["GET"]),
+        Route("/board/{department_id}/targets/{staff_id}", targets.person_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/duties", duties.department_page, methods=["GET"]),
+        Route("/board/{department_id}/duties", duties.submit_post, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/duties/{role_id}", duties.review_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/monthly/xlsx", forms.monthly_upload, methods=["POST"],
+              max_body_size=forms.WORKBOOK_LIMIT),
+        Route("/board/{department_id}/monthly", monthly.months_page),
+        Route("/board/{department_id}/monthly/{month}", monthly.month_page, methods=["GET"]),
+        Route("/board/{department_id}/monthly/{month}", monthly.month_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/contracts", pages.upload_form_post, methods=["POST"],
+              max_body_size=upload_limit),
+        Route("/board/{department_id}/completion", pages.completion_form_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/contracts/{contract_id}", api.download_contract),
+        Route("/board/{department_id}/completion/xlsx", forms.completion_upload, methods=["POST"],
+              max_body_size=forms.WORKBOOK_LIMIT),
+        Route("/board/{department_id}/forms/annex5.xlsx", forms.completion_form),
+        Route("/board/{department_id}/forms/annex4.xlsx", forms.monthly_form),
+        Route("/board/{department_id}/forms/{staff_id}/{annex:str}", forms.person_form),
+        Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/completion/{department_id}/xlsx", forms.completion_upload, methods=["POST"],
+              max_body_size=forms.WORKBOOK_LIMIT),
+        Route("/api/monthly/{department_id}/xlsx", forms.monthly_upload, methods=["POST"],
+              max_body_size=forms.WORKBOOK_LIMIT),
+        Route("/api/departments/{department_id}/staff", api.department_staff),
+        Route("/api/departments/{department_id}/contracts/{contract_id}", api.download_contract),
+        Route("/api/departments/{department_id}/targets.xlsx", targets.api_workbook, methods=["POST"],
+              max_body_size=WORKBOOK_LIMIT),
+        Route("/api/targets", targets.api_list),
+        Route("/api/targets/{staff_id}", targets.api_get, methods=["GET"]),
+        Route("/api/targets/{staff_id}", targets.api_save, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/targets/{staff_id}/{action}", targets.api_decide, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/api/duties/{department_id}", duties.api_get, methods=["GET"]),
+        Route("/api/duties/{department_id}", duties.api_submit, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/duties/{department_id}/{role_id}/{action}", duties.api_review, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/api/monthly/{department_id}/{month}", monthly.api_get, methods=["GET"]),
+        Route("/api/monthly/{department_id}/{month}", monthly.api_put, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/progress", scores.api_progress),
+        Route("/api/scores", scores.api_scores),
+        Route("/api/score-events", scores.api_events, methods=["GET"]),
+        Route("/api/score-events", scores.api_add_event, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/api/score-events/{event_id}", scores.api_remove_event, methods=["DELETE"]),
+        Route("/hr/export.xlsx", exports.completion_xlsx),
+        Route("/hr/contracts.zip", exports.contracts_zip),
+        Route("/hr/scores.xlsx", scores.scores_xlsx),
+        Mount("/", StaticFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
+    ]
+
+
+def clock_for(settings: Settings, tz_name: str) -> Callable[[], dt.datetime]:
+    """The system clock in the college's zone, or the one PORTAL_TODAY pins (service.clock)."""
+    return clock_from(tz_name, settings.today).now
+
+
+def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None) -> Starlette:
+    content = load_content(settings.content_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    portal = Portal(settings, content, now or clock_for(settings, content.settings.timezone))
+    portal.recover()
+    initial_password = portal.ensure_admin()
+    publisher = StatusPublisher(settings.site_dir, lambda: render_status(portal.board()))
+    portal.on_change = publisher.poke
+    rebuilder = SiteRebuilder(settings, publisher)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.shell = templating.Shell.from_site(settings.site_dir)
+        publisher.publish_now()  # the page reflects the store from the first request on
+        await publisher.start()
+        rebuilder.on_done = lambda: setattr(app.state, "shell", templating.Shell.from_site(settings.site_dir))
+        await rebuilder.start()
+        try:
+            yield
+        finally:
+            await rebuilder.stop()
+            await publisher.stop()
+
+    upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
+    app = Starlette(
+        routes=routes(settings, upload_limit),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(SessionMiddleware, secret_key=portal.secret(), session_cookie="portal_session",
+                       max_age=SESSION_HOURS * 3600, same_site="strict", https_only=False),
+            Middleware(BodyLimitErrors),
+        ],
+        exception_handlers={ApiError: api_error, HTTPException: http_error, OSError: storage_error,
+                            Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.portal = portal
+    app.state.publisher = publisher
+    app.state.rebuilder = rebuilder
+    app.state.throttle = LoginThrottle()
+    app.state.initial_password = initial_password
+    app.state.shell = templating.Shell.from_site(settings.site_dir)
+    return app
+
+
+def render_status(board: Board) -> str:
+    return templating.render("_status_board.html", board=board)
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    accept = request.headers.get("accept", "")
+    return (path.startswith(("/api/", "/hr/")) or "application/json" in accept
+            or "authorization" in request.headers or "text/html" not in accept)
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    if _wants_json(request):
+        return JSONResponse(exc.body(), status_code=exc.status)
+    if exc.status == 401:
+        from urllib.parse import quote
+
+        from starlette.responses import RedirectResponse
+
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return page(request, "error.html", "出错了", status=exc.status, error=exc)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error = for_status(exc.status_code)
+    if exc.status_code == 400 and exc.detail:
+        error = ApiError(400, "malformed_request", f"无法解析请求内容（{exc.detail}）")
+    response = await api_error(request, error)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+UNSAVED = "服务器暂时无法保存或处理该请求，未作任何更改，请稍后重试"
+
+
+async def storage_error(request: Request, exc: Exception) -> Response:
+    """A write failed (disk full, I/O error): nothing was changed. Handled inside the middleware,
+    so a browser gets the error page with its session, an API client the JSON body."""
+    log.exception("存储失败：%s %s", request.method, request.url.path, exc_info=exc)
+    return await api_error(request, ApiError(503, "storage_error", UNSAVED))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("请求处理失败：%s %s", request.method, request.url.path, exc_info=exc)
+    error = ApiError(500, "server_error", UNSAVED)
+    if not _wants_json(request):
+        try:
+            return page(request, "error.html", "出错了", status=error.status, error=error)
+        except Exception:  # the page itself cannot be drawn: answer in JSON
+            log.exception("错误页面无法生成")
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+class BodyLimitErrors:
+    """Starlette's route body limit answers an over-long Content-Length with plain English text:
+    answer it like every other error (JSON, or the error page for a browser)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_error(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # Starlette's own body
+            if (message["type"] == "http.response.start" and message["status"] == 413
+                    and dict(message.get("headers", [])).get(b"content-type", b"").startswith(b"text/plain")):
+                replaced = True
+                response = await api_error(Request(scope, receive), for_status(413))
+                await response(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_error)
+
+
+class SecurityHeaders:
+    """nosniff, frame denial and a strict referrer policy on every response."""
+
+    HEADERS: tuple[tuple[bytes, bytes], ...] = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers.extend(h for h in self.HEADERS if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,102 @@
+"""Service pages in the portal's look: Jinja fragments placed inside a shell cut from the built site."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from service.sitegen import pages
+
+TEMPLATES = Path(__file__).parent / "templates"
+ARTICLE_OPEN = '<article class="md-content__inner md-typeset">'
+ARTICLE_CLOSE = "</article>"
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_TITLE = re.compile(r"<title>.*?</title>", re.S)
+
+FALLBACK_SHELL = f"""<!doctype html><html lang="zh"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>报送服务</title>
+<link rel="stylesheet" href="/assets/portal.css"></head><body>
+{ARTICLE_OPEN}{ARTICLE_CLOSE}</body></html>"""
+
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def zh_time(value: str | dt.datetime | dt.date | None, form: str = "full") -> str:
+    """A timestamp as people read it, in the zone it was stamped in (the service stamps in the
+    college's): `full` 2026年4月20日 10:31, `short` 4月20日 10:31, `date` 2026年4月20日. An ISO
+    date alone (a deadline) shows as a date. Pages use it; JSON answers keep ISO 8601."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = (dt.date.fromisoformat(value) if len(value) == 10
+                     else dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value  # not a timestamp: shown as it is
+    day = f"{value.month}月{value.day}日"
+    if form != "short":
+        day = f"{value.year}年{day}"
+    if form == "date" or not isinstance(value, dt.datetime):
+        return day
+    return f"{day} {value:%H:%M}"
+
+
+env.filters["num"] = pages.num
+env.filters["zh_time"] = zh_time
+
+
+class Shell:
+    """The built status page with its article emptied: every service page sits inside it."""
+
+    def __init__(self, html: str) -> None:
+        html = (html.replace('href="../', 'href="/').replace('src="../', 'src="/')
+                .replace('"base": ".."', '"base": "/"').replace('new URL("..",location)', 'new URL("/",location)'))
+        start = html.find(ARTICLE_OPEN)
+        end = html.find(ARTICLE_CLOSE, start)
+        if start < 0 or end < 0:
+            raise ValueError("shell page has no article")
+        self.before = html[: start + len(ARTICLE_OPEN)]
+        self.after = html[end:]
+        hashes = sorted({_sha256(s) for s in _INLINE_SCRIPT.findall(html)})
+        self.csp = "; ".join([
+            "default-src 'self'",
+            "script-src 'self' " + " ".join(f"'sha256-{h}'" for h in hashes),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ])
+
+    @classmethod
+    def from_site(cls, site_dir: Path) -> Shell:
+        path = site_dir / "status" / "index.html"
+        return cls(path.read_text(encoding="utf-8") if path.exists() else FALLBACK_SHELL)
+
+    def page(self, title: str, body: str) -> str:
+        head = _TITLE.sub(lambda _: f"<title>{jinja2.utils.markupsafe.escape(title)} - 报送服务</title>",
+                          self.before, count=1)
+        return head + body + self.after
+
+
+def render(template: str, **context: Any) -> str:
+    return env.get_template(template).render(**context)
+
+
+def _sha256(script: str) -> str:
+    return base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()

@@ -1,0 +1,85 @@
+"""JSON endpoints for scripted clients and the pages' own scripts."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from service.errors import bad_request
+from service.rules.board import status_json
+from service.web.views.common import (
+    attachment,
+    check_csrf,
+    json_body,
+    off_loop,
+    ok_json,
+    portal,
+    require,
+    require_department,
+)
+from service.workflows.portal import Upload
+
+MAX_FORM_FIELDS = 8
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return ok_json({"ok": True})
+
+
+async def status(request: Request) -> JSONResponse:
+    board = await off_loop(portal(request).board)
+    return ok_json(status_json(board))
+
+
+async def upload_contract(request: Request) -> JSONResponse:
+    user = require(request)
+    form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+    check_csrf(request, _text(form.get("csrf")))
+    staff_id = _text(form.get("staff_id"))
+    upload = form.get("file")
+    if not staff_id:
+        raise bad_request("missing_staff_id", "缺少工号（staff_id）")
+    if not isinstance(upload, UploadFile):
+        raise bad_request("missing_file", "缺少扫描件文件（file）")
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise bad_request("invalid_idempotency_key", "Idempotency-Key 长度应为 1–200 个字符")
+    record, created = await off_loop(
+        portal(request).upload_contract, user, staff_id, Upload(upload.file, upload.filename or ""), key)
+    body = {k: record[k] for k in ("id", "staff_id", "version", "sha256", "size")}
+    return ok_json(body, status=201 if created else 200)
+
+
+async def set_completion(request: Request) -> JSONResponse:
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id, write=True)
+    check_csrf(request, None)
+    body = await json_body(request)
+    entries = body.get("entries") if isinstance(body, dict) else None
+    counts = await off_loop(portal(request).set_completion, user, department_id, entries)
+    return ok_json({"department": department_id, "staff": counts.staff, "completed": counts.completed,
+                    "exempt": counts.exempt, "outstanding": counts.outstanding, "percent": counts.percent})
+
+
+async def department_staff(request: Request) -> JSONResponse:
+    department_id = request.path_params["department_id"]
+    require_department(request, department_id)
+    staff = await off_loop(portal(request).staff_view, department_id)
+    return ok_json({"department": department_id, "staff": staff})
+
+
+async def download_contract(request: Request) -> Response:
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id)
+    p = portal(request)
+    record, path = await off_loop(p.contract, department_id, request.path_params["contract_id"])
+    member = p.content.staff(record["staff_id"])
+    name = f"{record['staff_id']}-{member.name if member else ''}-v{record['version']}.{record['ext']}"
+    await off_loop(lambda: p.log(user.username, "contract.download", id=record["id"]))
+    media = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}[record["ext"]]
+    return attachment(FileResponse(path, media_type=media), name)
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,171 @@
+"""What every view needs: the current user, access checks, CSRF, JSON bodies, page responses."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+
+from service.errors import ApiError, bad_request, forbidden, unauthorized
+from service.rules import access
+from service.rules.access import User
+from service.web import templating
+from service.workflows.portal import Portal
+
+T = TypeVar("T")
+MAX_JSON = 2 * 1024 * 1024
+
+
+def portal(request: Request) -> Portal:
+    return request.app.state.portal  # type: ignore[no-any-return]
+
+
+async def off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run store and file work in a worker thread, never on the event loop."""
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+def current_user(request: Request) -> User | None:
+    if "user" in request.scope:
+        return request.scope["user"]  # type: ignore[no-any-return]
+    user: User | None = None
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = portal(request).user_for_token(header[7:].strip())
+        if user is None:
+            raise ApiError(401, "invalid_token", "API 令牌无效或已停用")
+        request.scope["auth_kind"] = "token"
+    elif name := request.session.get("user"):
+        user = portal(request).user_named(str(name))
+        request.scope["auth_kind"] = "session"
+    request.scope["user"] = user
+    return user
+
+
+def require(request: Request, *roles: str) -> User:
+    user = current_user(request)
+    if user is None:
+        raise unauthorized()
+    if roles and user.role not in roles:
+        raise forbidden()
+    return user
+
+
+def require_department(request: Request, department_id: str, *, write: bool = False) -> User:
+    user = require(request)
+    portal(request).department_or_404(department_id)
+    allowed = user.may_write(department_id) if write else user.may_see(department_id)
+    if not allowed:
+        raise forbidden("您的账号只能查看和填报本部门的数据")
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def check_csrf(request: Request, given: str | None) -> None:
+    """Cookie-authenticated writes must echo the session's token (form field or X-CSRF-Token)."""
+    if request.scope.get("auth_kind") == "token":
+        return
+    given = given or request.headers.get("x-csrf-token")
+    if not access.csrf_matches(request.session.get("csrf"), given):
+        raise ApiError(403, "csrf_failed", "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+
+
+async def json_body(request: Request) -> Any:
+    if "json" not in request.headers.get("content-type", ""):
+        raise ApiError(415, "json_required", "请求体应为 JSON（Content-Type: application/json）")
+    raw = await request.body()
+    if len(raw) > MAX_JSON:
+        raise ApiError(413, "too_large", "请求体过大")
+    try:
+        value = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise bad_request("invalid_json", f"请求体不是有效的 JSON：{exc}") from None
+    if not _encodable(value):
+        raise bad_request("invalid_json", "请求体含有无效的 Unicode 字符（单独的代理项 \\ud800–\\udfff）")
+    return value
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"不接受 {name}")
+
+
+def _encodable(value: Any) -> bool:
+    """False when a string holds a lone surrogate ("\\ud800" is valid JSON but not UTF-8): echoed
+    back in an error message it would make the answer itself fail."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def ok_json(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status)
+
+
+def json_list_stream(head: dict[str, Any], key: str, items: Iterable[Any], chunk: int = 500) -> StreamingResponse:
+    """`{**head, key: [*items]}` as JSONResponse would write it, encoded `chunk` items at a time:
+    a list of 10,000 people is never held whole, as objects or as text."""
+    encode = JSONResponse(None).render
+
+    def body() -> Iterator[bytes]:
+        yield encode({**head, key: []})[:-2]  # up to and including the list's "["
+        batch: list[Any] = []
+        first = True
+        for item in items:
+            batch.append(item)
+            if len(batch) == chunk:
+                yield (b"" if first else b",") + encode(batch)[1:-1]
+                batch, first = [], False
+        if batch:
+            yield (b"" if first else b",") + encode(batch)[1:-1]
+        yield b"]}"
+
+    return StreamingResponse(body(), media_type="application/json")
+
+
+def page(request: Request, template: str, title: str, status: int = 200, **context: Any) -> HTMLResponse:
+    shell: templating.Shell = request.app.state.shell
+    body = templating.render(template, request=request, user=current_user(request),
+                             csrf=csrf_token(request), title=title, **context)
+    response = HTMLResponse(shell.page(title, body), status_code=status)
+    response.headers["Content-Security-Policy"] = shell.csp
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def attachment(response: Response, filename: str) -> Response:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,198 @@
+"""Scores and HR's progress board: rankings, common-target events, the score sheet, progress."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from service.errors import ApiError, bad_request
+from service.office.score_sheet import score_workbook
+from service.rules import progress, schedule
+from service.web.views.common import (
+    attachment,
+    check_csrf,
+    json_body,
+    json_list_stream,
+    off_loop,
+    ok_json,
+    page,
+    portal,
+    require,
+)
+from service.workflows import progress as progress_board
+from service.workflows import scores
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RULE_NAMES = {"average": "各月平均", "latest": "最近一月", "minimum": "最低一月"}
+PAGE_SIZES = (100, 500, 2000)  # people per page of the scores table
+PAGE_SIZE = 500
+MAX_LIMIT = 10_000  # people in one answer of /api/scores
+MAX_OFFSET = 1_000_000
+
+
+# -- progress -----------------------------------------------------------------------------
+
+
+async def api_progress(request: Request) -> JSONResponse:
+    user = require(request)
+    data = progress.as_json(await off_loop(progress_board.board, portal(request)))
+    if user.role == "department":
+        data["departments"] = [d for d in data["departments"] if d["id"] == user.department]
+    return ok_json(data)
+
+
+async def progress_page(request: Request) -> Response:
+    require(request, "hr", "leader")
+    board = await off_loop(progress_board.board, portal(request))
+    return page(request, "progress.html", "目标审定、岗位职责与月汇总进度", board=board,
+                target_states=progress.TARGET_STATES, duty_kinds=progress.DUTY_KINDS,
+                labels=schedule.STATE_LABELS)
+
+
+# -- scores -------------------------------------------------------------------------------
+
+
+def _month(request: Request) -> int | None:
+    text = request.query_params.get("month")
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 12:
+        raise bad_request("invalid_month", "month 应为 1–12")
+    return int(text)
+
+
+def _whole(request: Request, name: str, low: int, high: int) -> int | None:
+    """A whole-number query parameter in [low, high]; None when absent."""
+    text = request.query_params.get(name)
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise bad_request(f"invalid_{name}", f"{name} 应为 {low}–{high} 的整数")
+    return int(text)
+
+
+async def api_scores(request: Request) -> Response:
+    """`offset` and `limit` page through the ranking (`total` counts everyone in scope); the
+    people are written to the response a few hundred at a time."""
+    user = require(request)
+    department = request.query_params.get("department") or None
+    offset = _whole(request, "offset", 0, MAX_OFFSET) or 0
+    limit = _whole(request, "limit", 1, MAX_LIMIT)
+    ranked = await off_loop(scores.ranking, portal(request), user, department, _month(request))
+    return json_list_stream({**ranked.head, "offset": offset, "limit": limit}, "people", ranked.people(offset, limit))
+
+
+async def scores_page(request: Request) -> Response:
+    return await _scores(request, notice=_notice(request))
+
+
+async def scores_xlsx(request: Request) -> Response:
+    user = require(request, "hr")
+    p = portal(request)
+    month = _month(request)
+
+    def build() -> bytes:
+        out = io.BytesIO()
+        ranked = scores.ranking(p, user, None, month)
+        score_workbook(p.content, ranked.head, ranked.people, out)
+        p.log(user.username, "export.scores", through_month=month)
+        return out.getvalue()
+
+    data = await off_loop(build)
+    return attachment(Response(data, media_type=XLSX), f"{p.year}年度教职工岗位工作目标考核得分.xlsx")
+
+
+# -- score events -------------------------------------------------------------------------
+
+
+async def api_events(request: Request) -> JSONResponse:
+    require(request, "hr", "leader")
+    return ok_json({"events": await off_loop(scores.events, portal(request))})
+
+
+async def api_add_event(request: Request) -> JSONResponse:
+    user = require(request)
+    check_csrf(request, None)
+    body = await json_body(request)
+    return ok_json(await off_loop(scores.add_event, portal(request), user, body), status=201)
+
+
+async def api_remove_event(request: Request) -> Response:
+    user = require(request)
+    check_csrf(request, None)
+    await off_loop(scores.remove_event, portal(request), user, request.path_params["event_id"])
+    return Response(status_code=204)
+
+
+async def event_post(request: Request) -> Response:
+    """HR's form on the scores page: record an event, or remove one (`remove` = its id)."""
+    user = require(request, "hr")
+    form = await request.form(max_files=0, max_fields=12)
+    check_csrf(request, str(form.get("csrf") or ""))
+    typed = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    p = portal(request)
+    try:
+        if typed.get("remove"):
+            await off_loop(scores.remove_event, p, user, typed["remove"])
+            return RedirectResponse("/board/scores?notice=removed", status_code=303)
+        item_id, _, rule = typed.get("rule", "").partition(":")
+        if not item_id or not rule.isdigit():
+            raise bad_request("invalid_rule", "请选择共性目标条目及评分标准")
+        points = typed.get("points", "").strip()
+        body = {"department": typed.get("department", ""), "item_id": item_id, "rule_index": int(rule),
+                "points": _number(points) if points else None, "note": typed.get("note", ""),
+                "at": typed.get("at") or None}
+        await off_loop(scores.add_event, p, user, body)
+    except ApiError as exc:
+        return await _scores(request, error=exc, typed=typed)
+    return RedirectResponse("/board/scores?notice=added", status_code=303)
+
+
+async def _scores(request: Request, *, notice: str | None = None, error: ApiError | None = None,
+                  typed: dict[str, str] | None = None) -> Response:
+    user = require(request)
+    department = request.query_params.get("department") or None
+    month = _month(request)
+    per_page = _whole(request, "per_page", 1, MAX_LIMIT) or PAGE_SIZE
+    if per_page not in PAGE_SIZES:
+        raise bad_request("invalid_per_page", f"每页人数应为 {'、'.join(map(str, PAGE_SIZES))} 之一")
+    number = _whole(request, "page", 1, MAX_OFFSET) or 1
+    p = portal(request)
+    ranked = await off_loop(scores.ranking, p, user, department, month)
+    last = max(1, -(-ranked.head["total"] // per_page))
+    number = min(number, last)  # past the end (the list got shorter): the last page
+    report = ranked.page((number - 1) * per_page, per_page)
+    events = await off_loop(scores.events, p) if user.role in ("hr", "leader") else []
+    names = {d.id: d.name for d in p.content.departments}
+    title = "考核得分" if report["department"] is None else f"{names[report['department']]}：考核得分"
+    return page(request, "scores.html", title, status=error.status if error else 200, report=report,
+                content=p.content, names=names, events=events, month=month, is_hr=user.role == "hr",
+                rule_texts={f"{t.id}:{i}": r.text for t in p.content.common_targets for i, r in enumerate(t.rules)},
+                rule_name=RULE_NAMES.get(report["business_rule"], report["business_rule"]),
+                pages=_pages(request, number, last), per_page=per_page, page_sizes=PAGE_SIZES,
+                notice=notice, error=error, typed=typed or {})
+
+
+def _pages(request: Request, number: int, last: int) -> dict[str, object]:
+    """The scores table's page links: same filters, another page number."""
+    def link(n: int) -> str:
+        query = {k: v for k, v in request.query_params.items() if k not in ("page", "notice")}
+        return "/board/scores?" + urlencode({**query, "page": n})
+
+    return {"number": number, "last": last, "previous": link(number - 1) if number > 1 else None,
+            "next": link(number + 1) if number < last else None}
+
+
+def _notice(request: Request) -> str | None:
+    return {"added": "扣分记录已保存，相关部门全体人员的共性目标得分已更新。",
+            "removed": "扣分记录已撤销。"}.get(request.query_params.get("notice", ""))
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # add_event refuses it with a message

@@ -1,0 +1,197 @@
+"""Individual targets (附件3): JSON for scripts, pages for departments, HR and leaders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from service.content.models import StaffMember
+from service.errors import ApiError, bad_request, forbidden, not_found
+from service.rules import targets as rules
+from service.rules.access import User
+from service.web.views.common import (
+    check_csrf,
+    json_body,
+    off_loop,
+    ok_json,
+    page,
+    portal,
+    require,
+    require_department,
+)
+from service.workflows import targets
+
+MAX_FORM_FIELDS = 6 * targets.MAX_RAW_ROWS + 10
+WORKBOOK_LIMIT = 10 * 1024 * 1024  # service.workbooks refuses larger ones too
+BLANK_ROWS = 3
+NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已提交，等待主管院领导审定。",
+           "withdraw": "个性目标已撤回，可继续修改。", "approve": "个性目标已审定通过。",
+           "return": "个性目标已退回部门修改。"}
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+async def api_list(request: Request) -> JSONResponse:
+    user = require(request)
+    department = request.query_params.get("department") or None
+    if department is None and user.role == "department":
+        department = user.department
+    state = request.query_params.get("state") or None
+    lines = await off_loop(targets.listing, portal(request), user, department, state)
+    return ok_json({"department": department, "state": state, "people": lines})
+
+
+async def api_get(request: Request) -> JSONResponse:
+    user = require(request)
+    return ok_json(await off_loop(targets.view, portal(request), user, request.path_params["staff_id"]))
+
+
+async def api_save(request: Request) -> JSONResponse:
+    user = require(request)
+    check_csrf(request, None)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise bad_request("invalid_body", "请求体应为对象：{\"rows\": [...], \"submit\": true/false}")
+    submit = body.get("submit", False)
+    if not isinstance(submit, bool):
+        raise bad_request("invalid_submit", "submit 应为 true 或 false")
+    result = await off_loop(lambda: targets.save(portal(request), user, request.path_params["staff_id"],
+                                                 body.get("rows"), submit=submit))
+    return ok_json(result)
+
+
+async def api_decide(request: Request) -> JSONResponse:
+    user = require(request)
+    check_csrf(request, None)
+    body = await json_body(request) if await request.body() else {}
+    comment = body.get("comment") if isinstance(body, dict) else None
+    result = await off_loop(targets.decide, portal(request), user, request.path_params["staff_id"],
+                            request.path_params["action"], comment)
+    return ok_json(result)
+
+
+# -- pages --------------------------------------------------------------------------------
+
+
+def require_reader(request: Request, department_id: str) -> User:
+    """Target sets are read by HR, the leaders and the department itself."""
+    user = require(request)
+    portal(request).department_or_404(department_id)
+    if not targets.may_read(user, department_id):
+        raise forbidden("您的账号只能查看本部门的个性目标")
+    return user
+
+
+async def department_page(request: Request, error: ApiError | None = None) -> Response:
+    department_id = request.path_params["department_id"]
+    user = require_reader(request, department_id)
+    p = portal(request)
+    lines = await off_loop(targets.listing, p, user, department_id, None)
+    return page(request, "targets_list.html", f"{_department_name(request, department_id)}：个性工作目标",
+                status=error.status if error else 200, department_id=department_id,
+                department_name=_department_name(request, department_id), people=lines,
+                can_write=user.may_write(department_id), notice=None, error=error)
+
+
+async def api_workbook(request: Request) -> JSONResponse:
+    """A filled annex 3 workbook (multipart: file, submit=true|false); the person is read from it."""
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id, write=True)
+    form = await request.form(max_files=1, max_fields=4)
+    check_csrf(request, str(form.get("csrf") or ""))
+    data, submit = await _workbook(form)
+    return ok_json(await off_loop(lambda: targets.save_workbook(portal(request), user, department_id, data,
+                                                                submit=submit)))
+
+
+async def workbook_post(request: Request) -> Response:
+    department_id = request.path_params["department_id"]
+    user = require_department(request, department_id, write=True)
+    form = await request.form(max_files=1, max_fields=4)
+    check_csrf(request, str(form.get("csrf") or ""))
+    try:
+        data, submit = await _workbook(form)
+        result = await off_loop(lambda: targets.save_workbook(portal(request), user, department_id, data,
+                                                              submit=submit))
+    except ApiError as exc:
+        return await department_page(request, error=exc)
+    action = rules.SUBMIT if submit else rules.SAVE
+    return RedirectResponse(f"/board/{department_id}/targets/{result['staff_id']}?notice={action}", status_code=303)
+
+
+async def review_page(request: Request) -> Response:
+    user = require(request, "leader", "hr")
+    lines = await off_loop(targets.listing, portal(request), user, None, rules.SUBMITTED)
+    return page(request, "targets_review.html", "待审定的个性工作目标", people=lines,
+                notice=NOTICES.get(request.query_params.get("notice", "")))
+
+
+async def person_page(request: Request) -> Response:
+    require_reader(request, request.path_params["department_id"])
+    member = _member(request)
+    return await _person(request, member, notice=NOTICES.get(request.query_params.get("notice", "")))
+
+
+async def person_post(request: Request) -> Response:
+    department_id = request.path_params["department_id"]
+    user = require_reader(request, department_id)
+    member = _member(request)
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    check_csrf(request, str(form.get("csrf") or ""))
+    action = str(form.get("action") or "")
+    comment = str(form.get("comment") or "")
+    rows = rules.rows_from_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
+    p = portal(request)
+    try:
+        if action in (rules.SAVE, rules.SUBMIT):
+            await off_loop(lambda: targets.save(p, user, member.staff_id, rows, submit=action == rules.SUBMIT))
+        elif action in targets.DECISIONS:
+            await off_loop(targets.decide, p, user, member.staff_id, action, comment)
+        else:
+            raise bad_request("unknown_action", "请选择要进行的操作")
+    except ApiError as exc:
+        typed = rows if action in (rules.SAVE, rules.SUBMIT) else None
+        return await _person(request, member, error=exc, typed_rows=typed, comment=comment)
+    if user.role == "leader":
+        return RedirectResponse(f"/board/review?notice={action}", status_code=303)
+    return RedirectResponse(f"/board/{department_id}/targets/{member.staff_id}?notice={action}", status_code=303)
+
+
+async def _person(request: Request, member: StaffMember, *, notice: str | None = None,
+                  error: ApiError | None = None, typed_rows: list[dict[str, Any]] | None = None,
+                  comment: str = "") -> Response:
+    user = require(request)
+    data = await off_loop(targets.view, portal(request), user, member.staff_id)
+    rows = typed_rows if typed_rows is not None else data["rows"]
+    editable = rules.SAVE in data["actions"]
+    shown = [*rows, *({} for _ in range(BLANK_ROWS))] if editable else rows
+    return page(request, "targets_person.html", f"{member.name}的个性工作目标", status=error.status if error else 200,
+                person=data, rows=shown, editable=editable, columns=rules.COLUMNS, notice=notice, error=error,
+                comment=comment, labels=rules.ACTION_LABELS,
+                department_name=_department_name(request, member.department))
+
+
+async def _workbook(form: FormData) -> tuple[bytes, bool]:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise bad_request("missing_file", "请选择填好的附件3工作簿（.xlsx）")
+    data = await upload.read(WORKBOOK_LIMIT + 1)
+    if len(data) > WORKBOOK_LIMIT:
+        raise ApiError(413, "too_large", "工作簿超过 10 MB 的大小限制")
+    return data, str(form.get("submit") or "").lower() in ("1", "true", "on", "yes")
+
+
+def _member(request: Request) -> StaffMember:
+    member = portal(request).member(request.path_params["staff_id"])
+    if member.department != request.path_params["department_id"]:
+        raise not_found("unknown_staff", "本部门名册中没有该教职工")
+    return member
+
+
+def _department_name(request: Request, department_id: str) -> str:
+    department = portal(request).content.department(department_id)
+    return department.name if department else department_id
