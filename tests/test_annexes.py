@@ -18,10 +18,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service import office
 from service.content import forms_text
+from service.content.formats import num
+from service.content.forms_text import ANNEX_TITLES, MONTHLY_COLUMNS
 from service.content.models import COMPLETION_STATUSES, Content, StaffMember, TargetRow
 from service.office import styles, xlsx_completion, xlsx_monthly, xlsx_targets
 from service.office.identity import META_SHEET, FormIdentity
-from service.sitegen.pages import ANNEX_TITLES, MONTHLY_COLUMNS, num
 
 A4 = 9  # openpyxl's PAPERSIZE_A4
 

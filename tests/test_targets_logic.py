@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from service.content.formats import num
 from service.content.models import Content, TargetRow
-from service.rules.targets import (
+from service.rules.approval import (
     APPROVE,
     APPROVED,
     DRAFT,
@@ -17,17 +18,18 @@ from service.rules.targets import (
     SUBMIT,
     SUBMITTED,
     WITHDRAW,
-    TargetLine,
-    TargetRowsInvalid,
     TransitionRefused,
     allowed_actions,
-    format_points,
+    transition,
+)
+from service.rules.target_rows import (
+    TargetLine,
+    TargetRowsInvalid,
     normalise_row,
     parse_points,
     parse_target_rows,
     rows_from_form,
     template_rows,
-    transition,
     validate_target_rows,
 )
 
@@ -159,9 +161,9 @@ def test_rows_from_a_form_with_repeated_names() -> None:
 
 
 def test_format_points() -> None:
-    assert format_points(59.0) == "59"
-    assert format_points(59.999999999) == "60"
-    assert format_points(7.25) == "7.25"
+    assert num(59.0) == "59"
+    assert num(59.999999999) == "60"
+    assert num(7.25) == "7.25"
 
 
 # -- approval workflow ----------------------------------------------------------------------

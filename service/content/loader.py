@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from service.content.formats import num
 from service.content.models import (
     COL_CONTENT,
     COL_DEADLINE,
@@ -415,7 +416,7 @@ class _Checker:
         )
         total = sum(row.points for row in rows)
         if budget is not None and rows and abs(total - budget) > 1e-9:
-            self.fail(f, f"{label} → targets", f"个性目标分值合计应为 {budget} 分，实际为 {_num(total)} 分")
+            self.fail(f, f"{label} → targets", f"个性目标分值合计应为 {budget} 分，实际为 {num(total)} 分")
         return Role(id=role_id, name=name, lead=lead, duties=duties, targets=rows)
 
     def target_row(self, d: dict[str, Any], path: str) -> TargetRow:
@@ -444,7 +445,7 @@ class _Checker:
                 text = self.text(f, f"[{i}].评分标准[{j}].标准", rd.get("标准"), "评分标准文字")
                 cut = self.number(f, f"[{i}].评分标准[{j}].扣分", rd.get("扣分"))
                 if cut > points > 0:
-                    self.fail(f, f"[{i}].评分标准[{j}].扣分", f"扣分（{_num(cut)}）不能超过该项分值 {_num(points)}")
+                    self.fail(f, f"[{i}].评分标准[{j}].扣分", f"扣分（{num(cut)}）不能超过该项分值 {num(points)}")
                 rules.append(Rule(text=text, points=cut))
             result.append(CommonTarget(
                 id=item_id,
@@ -453,7 +454,7 @@ class _Checker:
             ))
         total = sum(t.points for t in result)
         if budget is not None and result and abs(total - budget) > 1e-9:
-            self.fail(f, "", f"共性目标分值合计应为 {budget} 分，实际为 {_num(total)} 分")
+            self.fail(f, "", f"共性目标分值合计应为 {budget} 分，实际为 {num(total)} 分")
         return result
 
     # -- roster.yml ------------------------------------------------------------------
@@ -525,6 +526,3 @@ def _show(value: Any) -> str:
     text = repr(value) if not isinstance(value, str) else f"“{value}”"
     return text if len(text) <= 60 else text[:57] + "…"
 
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"

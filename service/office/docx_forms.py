@@ -8,11 +8,11 @@ from docx.document import Document as DocumentObject
 from docx.table import Table, _Cell
 
 from service.content import forms_text
+from service.content.formats import num
 from service.content.models import COL_CONTENT, CommonTarget, Content, StaffMember, TargetRow
 from service.office import docx_base as w
 from service.office.identity import FormIdentity, layout_version
 from service.office.styles import TITLE_FONT
-from service.sitegen.pages import num
 
 CONTRACT_WIDTHS = [2.3, 5.9, 1.3, 7.5]  # section, task, points, requirement (cm, 17 in all)
 COMMON_WIDTHS = [7.2, 1.8, 8.0]

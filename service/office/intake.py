@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from openpyxl.workbook.workbook import Workbook
 
 from service.content import forms_text
+from service.content.formats import num
+from service.content.forms_text import ANNEX_TITLES
 from service.content.models import (
     COL_CONTENT,
     COL_DEADLINE,
@@ -39,7 +41,6 @@ from service.office.safe_reader import (
     problem,
     read_rows,
 )
-from service.sitegen.pages import ANNEX_TITLES, num
 
 MAX_TEXT = 500  # characters in one target cell
 

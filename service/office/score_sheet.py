@@ -15,9 +15,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service.content.formats import num
 from service.content.models import Content
 from service.office.cells import put_text
-from service.sitegen.pages import num
 
 HEADER_FONT = Font(name="黑体", bold=True)
 BODY_FONT = Font(name="宋体")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from service.content import forms_text
+from service.content.formats import num
 from service.content.models import COL_CONTENT, COL_POINTS, Content
 from service.office import styles as x
 from service.office.identity import FormIdentity, layout_version, stamp_workbook
-from service.sitegen.pages import num
 
 ANNEX = 2
 SHEET = "附件2"

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from service.content.models import Content
-from service.rules import schedule, targets
+from service.rules import approval, schedule
 
 NOT_STARTED = "未开始"
-TARGET_STATES = (targets.DRAFT, targets.SUBMITTED, targets.APPROVED, targets.RETURNED, NOT_STARTED)
+TARGET_STATES = (approval.DRAFT, approval.SUBMITTED, approval.APPROVED, approval.RETURNED, NOT_STARTED)
 DUTY_KINDS = {schedule.LEAD_DUTIES: "牵头岗位职责", schedule.OWN_DUTIES: "本部门岗位职责"}
 
 

@@ -44,6 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.content.formats import num
 from service.content.models import CommonTarget, Content, StaffMember
 from service.rules.clock import as_local
 
@@ -124,7 +125,7 @@ def event_problems(content: Content, event: ScoreEvent) -> list[str]:
     if event.points is not None:
         value = event.points
         if isinstance(value, bool) or not math.isfinite(value) or not 0 < value <= item.points:
-            problems.append(f"扣分应为大于 0、不超过该项分值 {_num(item.points)} 的数字，当前为 {value!r}")
+            problems.append(f"扣分应为大于 0、不超过该项分值 {num(item.points)} 的数字，当前为 {value!r}")
     if event.at is not None and (event.at.tzinfo is None or event.at.utcoffset() is None):
         problems.append("记录时间须带时区")
     return problems
@@ -388,9 +389,6 @@ def _r_opt(value: float | None) -> float | None:
     return None if value is None else _r(value)
 
 
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
@@ -409,6 +407,6 @@ def _count(value: Any, label: str, limit: float, problems: list[str]) -> float:
         except ValueError:
             number = None
     if number is None or not math.isfinite(number) or not 0 <= number <= limit:
-        problems.append(f"{label}应为 0–{_num(limit)} 之间的数字，当前为“{value}”")
+        problems.append(f"{label}应为 0–{num(limit)} 之间的数字，当前为“{value}”")
         return 0.0
     return number

@@ -18,6 +18,7 @@ from mkdocs.structure.pages import Page
 
 from service import office
 from service.content import forms_text
+from service.content.formats import cn_date
 from service.content.loader import ContentInvalid, load_content
 from service.content.models import Content
 from service.sitegen import pages
@@ -82,7 +83,7 @@ def context(content: Content) -> dict[str, Any]:
         "college": s.college,
         "year": s.year,
         "contact": s.contact,
-        "dates": {key: pages.cn_date(getattr(d, key)) for key in ("duties_lead", "duties_all", "contracts")},
+        "dates": {key: cn_date(getattr(d, key)) for key in ("duties_lead", "duties_all", "contracts")},
         "common_table": pages.common_table(content),
         "lead_matrix": pages.lead_matrix(content),
         "timeline_table": pages.timeline_table(content),

@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from service.content import forms_text
+from service.content.formats import cn_date, num
 from service.content.forms_text import ANNEX_TITLES, MONTHLY_COLUMNS
 from service.content.models import (
     COL_CONTENT,
@@ -19,21 +20,6 @@ from service.content.models import (
     Role,
     Rule,
 )
-
-WEEKDAYS = "一二三四五六日"
-
-
-def num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def cn_date(day: dt.date, *, year: bool = False, weekday: bool = False) -> str:
-    text = f"{day.month}月{day.day}日"
-    if year:
-        text = f"{day.year}年{text}"
-    if weekday:
-        text += f"（星期{WEEKDAYS[day.weekday()]}）"
-    return text
 
 
 def role_path(role: Role) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from service.sitegen import pages
+from service.content.formats import num
 
 TEMPLATES = Path(__file__).parent / "templates"
 ARTICLE_OPEN = '<article class="md-content__inner md-typeset">'
@@ -53,7 +53,7 @@ def zh_time(value: str | dt.datetime | dt.date | None, form: str = "full") -> st
     return f"{day} {value:%H:%M}"
 
 
-env.filters["num"] = pages.num
+env.filters["num"] = num
 env.filters["zh_time"] = zh_time
 
 

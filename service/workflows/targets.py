@@ -11,20 +11,20 @@ from typing import Any
 
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, forbidden, unprocessable
-from service.rules import targets
+from service.rules import approval, target_rows
 from service.rules.access import User
 from service.workflows.common import comment_text, commit
 from service.workflows.portal import Portal
 
 TABLE = "targets"
 NOT_STARTED = "未开始"
-MAX_RAW_ROWS = 2 * targets.MAX_ROWS
-DECISIONS = (targets.WITHDRAW, targets.APPROVE, targets.RETURN)
+MAX_RAW_ROWS = 2 * target_rows.MAX_ROWS
+DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN)
 _STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
            "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409}
 
 
-def refused(exc: targets.TransitionRefused) -> ApiError:
+def refused(exc: approval.TransitionRefused) -> ApiError:
     return ApiError(_STATUS.get(exc.code, 400), exc.code, exc.message)
 
 
@@ -49,7 +49,7 @@ def person_set(portal: Portal, member: StaffMember) -> dict[str, Any]:
     if doc is not None:
         return doc
     role = portal.content.role(member.role)
-    rows = [line.as_dict() for line in targets.template_rows(role)] if role else []
+    rows = [line.as_dict() for line in target_rows.template_rows(role)] if role else []
     return {"staff_id": member.staff_id, "state": None, "rows": rows, "comment": "", "history": [],
             "submitted_at": None, "decided_at": None, "by": None}
 
@@ -65,8 +65,8 @@ def view(portal: Portal, user: User, staff_id: str) -> dict[str, Any]:
         "name": member.name, "department": member.department, "post": member.post,
         "role": member.role, "role_name": role.name if role else member.role,
         "total": _total(doc["rows"]), "budget": budget,
-        "problems": [p.message for p in targets.validate_target_rows(doc["rows"], budget)],
-        "actions": list(targets.allowed_actions(doc["state"], user.role, user.department, member.department)),
+        "problems": [p.message for p in target_rows.validate_target_rows(doc["rows"], budget)],
+        "actions": list(approval.allowed_actions(doc["state"], user.role, user.department, member.department)),
     }
 
 
@@ -115,12 +115,12 @@ def save(portal: Portal, user: User, staff_id: str, raw_rows: Any, *, submit: bo
         doc = person_set(portal, member)
         state = doc["state"]
         try:
-            state = targets.transition(state, targets.SAVE, user.role, user.department, member.department)
-            action = targets.SAVE
+            state = approval.transition(state, approval.SAVE, user.role, user.department, member.department)
+            action = approval.SAVE
             if submit:
-                state = targets.transition(state, targets.SUBMIT, user.role, user.department, member.department)
-                action = targets.SUBMIT
-        except targets.TransitionRefused as exc:
+                state = approval.transition(state, approval.SUBMIT, user.role, user.department, member.department)
+                action = approval.SUBMIT
+        except approval.TransitionRefused as exc:
             raise refused(exc) from None
         if submit:
             rows = _checked(rows, budget)
@@ -146,7 +146,7 @@ def save_workbook(portal: Portal, user: User, department: str, data: bytes, *, s
         staff_id, lines = read_targets(portal.content, department, data)
     except WorkbookRejected as exc:
         raise exc.as_api_error() from None
-    return save(portal, user, staff_id, [targets.normalise_row(line) for line in lines], submit=submit)
+    return save(portal, user, staff_id, [target_rows.normalise_row(line) for line in lines], submit=submit)
 
 
 def decide(portal: Portal, user: User, staff_id: str, action: str, comment: Any = None) -> dict[str, Any]:
@@ -158,16 +158,16 @@ def decide(portal: Portal, user: User, staff_id: str, action: str, comment: Any 
     with portal.store.locked():
         doc = person_set(portal, member)
         try:
-            state = targets.transition(doc["state"], action, user.role, user.department, member.department,
+            state = approval.transition(doc["state"], action, user.role, user.department, member.department,
                                        comment=text)
-        except targets.TransitionRefused as exc:
+        except approval.TransitionRefused as exc:
             raise refused(exc) from None
         stamp = portal._stamp()
         entry = {"action": action, "state": state, "by": user.username, "at": stamp}
         if text:
             entry["comment"] = text
         doc = {**doc, "state": state, "by": user.username, "history": [*doc["history"], entry]}
-        if action in (targets.APPROVE, targets.RETURN):
+        if action in (approval.APPROVE, approval.RETURN):
             doc["decided_at"] = stamp
             doc["comment"] = text
         commit(portal, member.department, TABLE, doc, {"staff_id": staff_id}, user.username,
@@ -183,22 +183,22 @@ def _draft_rows(raw_rows: Any) -> list[dict[str, Any]]:
     if not isinstance(raw_rows, list) or not all(isinstance(r, dict) for r in raw_rows):
         raise bad_request("invalid_rows", "rows 应为列表，每项为一行目标（目标内容、分值、佐证材料及分值、完成时限、备注）")
     if len(raw_rows) > MAX_RAW_ROWS:
-        raise unprocessable("too_many_rows", f"个性目标最多 {targets.MAX_ROWS} 条")
+        raise unprocessable("too_many_rows", f"个性目标最多 {target_rows.MAX_ROWS} 条")
     rows = []
     for number, raw in enumerate(raw_rows, start=1):
-        row = targets.normalise_row(raw)
-        if targets.is_blank(row):
+        row = target_rows.normalise_row(raw)
+        if target_rows.is_blank(row):
             continue
         clean: dict[str, Any] = {}
-        for name in targets.COLUMNS:
+        for name in target_rows.COLUMNS:
             value = row.get(name)
-            if name == targets.COL_POINTS:
-                points = targets.parse_points(value)
+            if name == target_rows.COL_POINTS:
+                points = target_rows.parse_points(value)
                 clean[name] = points if points is not None else _text(value)
             else:
                 clean[name] = _text(value)
-            if isinstance(clean[name], str) and len(clean[name]) > targets.MAX_TEXT:
-                raise unprocessable("text_too_long", f"第 {number} 行：{name}不能超过 {targets.MAX_TEXT} 字")
+            if isinstance(clean[name], str) and len(clean[name]) > target_rows.MAX_TEXT:
+                raise unprocessable("text_too_long", f"第 {number} 行：{name}不能超过 {target_rows.MAX_TEXT} 字")
         rows.append(clean)
     return rows
 
@@ -206,8 +206,8 @@ def _draft_rows(raw_rows: Any) -> list[dict[str, Any]]:
 def _checked(rows: list[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
     """The rows of a set being submitted: complete, totalling `budget` (422 naming the total)."""
     try:
-        lines = targets.parse_target_rows(rows, budget)
-    except targets.TargetRowsInvalid as exc:
+        lines = target_rows.parse_target_rows(rows, budget)
+    except target_rows.TargetRowsInvalid as exc:
         raise unprocessable("invalid_targets", str(exc), problems=[p.message for p in exc.problems]) from None
     return [line.as_dict() for line in lines]
 
@@ -219,5 +219,5 @@ def _text(value: Any) -> str:
 
 
 def _total(rows: list[dict[str, Any]]) -> float:
-    points = (targets.parse_points(r.get(targets.COL_POINTS)) for r in rows)
+    points = (target_rows.parse_points(r.get(target_rows.COL_POINTS)) for r in rows)
     return round(sum(p for p in points if p is not None), 2)

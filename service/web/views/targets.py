@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, forbidden, not_found
-from service.rules import targets as rules
+from service.rules import approval, target_rows
 from service.rules.access import User
 from service.web.views.common import (
     check_csrf,
@@ -119,13 +119,13 @@ async def workbook_post(request: Request) -> Response:
                                                               submit=submit))
     except ApiError as exc:
         return await department_page(request, error=exc)
-    action = rules.SUBMIT if submit else rules.SAVE
+    action = approval.SUBMIT if submit else approval.SAVE
     return RedirectResponse(f"/board/{department_id}/targets/{result['staff_id']}?notice={action}", status_code=303)
 
 
 async def review_page(request: Request) -> Response:
     user = require(request, "leader", "hr")
-    lines = await off_loop(targets.listing, portal(request), user, None, rules.SUBMITTED)
+    lines = await off_loop(targets.listing, portal(request), user, None, approval.SUBMITTED)
     return page(request, "targets_review.html", "待审定的个性工作目标", people=lines,
                 notice=NOTICES.get(request.query_params.get("notice", "")))
 
@@ -144,17 +144,17 @@ async def person_post(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     action = str(form.get("action") or "")
     comment = str(form.get("comment") or "")
-    rows = rules.rows_from_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
+    rows = target_rows.rows_from_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
     p = portal(request)
     try:
-        if action in (rules.SAVE, rules.SUBMIT):
-            await off_loop(lambda: targets.save(p, user, member.staff_id, rows, submit=action == rules.SUBMIT))
+        if action in (approval.SAVE, approval.SUBMIT):
+            await off_loop(lambda: targets.save(p, user, member.staff_id, rows, submit=action == approval.SUBMIT))
         elif action in targets.DECISIONS:
             await off_loop(targets.decide, p, user, member.staff_id, action, comment)
         else:
             raise bad_request("unknown_action", "请选择要进行的操作")
     except ApiError as exc:
-        typed = rows if action in (rules.SAVE, rules.SUBMIT) else None
+        typed = rows if action in (approval.SAVE, approval.SUBMIT) else None
         return await _person(request, member, error=exc, typed_rows=typed, comment=comment)
     if user.role == "leader":
         return RedirectResponse(f"/board/review?notice={action}", status_code=303)
@@ -167,11 +167,11 @@ async def _person(request: Request, member: StaffMember, *, notice: str | None =
     user = require(request)
     data = await off_loop(targets.view, portal(request), user, member.staff_id)
     rows = typed_rows if typed_rows is not None else data["rows"]
-    editable = rules.SAVE in data["actions"]
+    editable = approval.SAVE in data["actions"]
     shown = [*rows, *({} for _ in range(BLANK_ROWS))] if editable else rows
     return page(request, "targets_person.html", f"{member.name}的个性工作目标", status=error.status if error else 200,
-                person=data, rows=shown, editable=editable, columns=rules.COLUMNS, notice=notice, error=error,
-                comment=comment, labels=rules.ACTION_LABELS,
+                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, notice=notice, error=error,
+                comment=comment, labels=approval.ACTION_LABELS,
                 department_name=_department_name(request, member.department))
 
 

@@ -1,9 +1,8 @@
-"""Individual target sets (附件3): parsing, the 60-point check and the approval workflow.
+"""A target set's rows (附件3): parsing and the check that they total the individual budget.
 
-A department drafts each person's set from the role's template; the set must total exactly
-the individual budget (60) and every row needs 目标内容, a positive 分值, 佐证材料及分值 and
-完成时限. The responsible college leader approves (已审定) or returns it (退回, with a
-comment); a returned set is edited and submitted again.
+Every row needs 目标内容, a positive 分值, 佐证材料及分值 and 完成时限; the set must total exactly
+the individual budget (60). The same check serves the web form, the JSON API, the annex 3
+workbook and roles.yml's templates.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.content.formats import num
 from service.content.models import COL_CONTENT, COL_DEADLINE, COL_EVIDENCE, COL_POINTS, Role, TargetRow
 
 COL_NOTE = "备注"
@@ -153,7 +153,7 @@ def validate_target_rows(rows: Sequence[RowInput], budget: int) -> list[TargetPr
         problems.append(TargetProblem(None, None, f"个性目标最多 {MAX_ROWS} 条，当前为 {filled} 条"))
     elif points_ok and not math.isclose(total, budget, abs_tol=1e-6):
         problems.append(TargetProblem(None, COL_POINTS,
-                                      f"个性目标分值合计应为 {budget} 分，当前为 {format_points(total)} 分"))
+                                      f"个性目标分值合计应为 {budget} 分，当前为 {num(total)} 分"))
     return problems
 
 
@@ -182,17 +182,11 @@ def template_rows(role: Role) -> tuple[TargetLine, ...]:
     return tuple(TargetLine(r.content, r.points, r.evidence, r.deadline) for r in role.targets)
 
 
-def format_points(value: float) -> str:
-    """59 → "59", 59.5 → "59.5" (no float noise such as 59.99999999)."""
-    rounded = round(float(value), 2)
-    return str(int(rounded)) if rounded.is_integer() else f"{rounded:g}"
-
-
 def _text(value: Any) -> str:
     if value is None or isinstance(value, bool):
         return ""
     if isinstance(value, int | float):
-        return format_points(value) if math.isfinite(value) else str(value)
+        return num(value) if math.isfinite(value) else str(value)
     return str(value).strip()
 
 
@@ -201,104 +195,3 @@ def _show(value: Any) -> str:
         return "空"
     text = str(value).strip()
     return f"“{text[:20]}…”" if len(text) > 20 else f"“{text}”"
-
-
-# -- approval workflow --------------------------------------------------------------------
-
-DRAFT = "草稿"
-SUBMITTED = "已提交"
-APPROVED = "已审定"
-RETURNED = "退回"
-STATES = (DRAFT, SUBMITTED, APPROVED, RETURNED)
-
-SAVE = "save"  # create or edit the rows
-SUBMIT = "submit"  # send to the leader
-WITHDRAW = "withdraw"  # take a submitted set back to edit it
-APPROVE = "approve"
-RETURN = "return"  # back to the department, with the leader's comment
-ACTIONS = (SAVE, SUBMIT, WITHDRAW, APPROVE, RETURN)
-ACTION_LABELS = {SAVE: "保存", SUBMIT: "提交审定", WITHDRAW: "撤回", APPROVE: "审定通过", RETURN: "退回修改"}
-
-# action -> (states it may start from, state it leads to); None = no set exists yet
-_MOVES: dict[str, tuple[tuple[str | None, ...], str]] = {
-    SAVE: ((None, DRAFT, RETURNED), DRAFT),
-    SUBMIT: ((DRAFT, RETURNED), SUBMITTED),
-    WITHDRAW: ((SUBMITTED,), DRAFT),
-    APPROVE: ((SUBMITTED,), APPROVED),
-    RETURN: ((SUBMITTED,), RETURNED),
-}
-_LEADER_ACTIONS = (APPROVE, RETURN)
-_DRAFTING_ACTIONS = (SAVE, SUBMIT, WITHDRAW)
-
-
-class TransitionRefused(Exception):
-    """An illegal move. Codes: unknown_state, unknown_action, not_leader, leader_cannot_edit,
-    not_own_department, forbidden_role (→ HTTP 403 for the role/department ones),
-    bad_state (→ 409), comment_required (→ 400)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def transition(state: str | None, action: str, actor_role: str, actor_department: str | None,
-               owner_department: str, *, comment: str | None = None) -> str:
-    """The state after `action`, or TransitionRefused.
-
-    Who may do what: `department` drafts, submits and withdraws its own people's sets;
-    `hr` may do the same for any department but never approves; only `leader` approves or
-    returns, and a leader never edits. Returning needs a non-empty `comment`.
-    `state` is None when the person has no set yet.
-    """
-    if state is not None and state not in STATES:
-        raise TransitionRefused("unknown_state", f"未知的状态“{state}”")
-    if action not in _MOVES:
-        raise TransitionRefused("unknown_action", f"未知的操作“{action}”")
-    _check_actor(action, actor_role, actor_department, owner_department)
-    sources, target = _MOVES[action]
-    if state not in sources:
-        raise TransitionRefused("bad_state", _bad_state_message(state, action))
-    if action == RETURN and not (comment or "").strip():
-        raise TransitionRefused("comment_required", "退回时请填写审定意见")
-    return target
-
-
-def allowed_actions(state: str | None, actor_role: str, actor_department: str | None,
-                    owner_department: str) -> tuple[str, ...]:
-    """The actions this actor may take now (for the buttons a page shows)."""
-    result = []
-    for action in ACTIONS:
-        try:
-            transition(state, action, actor_role, actor_department, owner_department, comment="-")
-        except TransitionRefused:
-            continue
-        result.append(action)
-    return tuple(result)
-
-
-def _check_actor(action: str, role: str, department: str | None, owner: str) -> None:
-    if action in _LEADER_ACTIONS:
-        if role != "leader":
-            verb = "审定" if action == APPROVE else "退回"
-            raise TransitionRefused("not_leader", f"只有主管院领导可以{verb}个性目标")
-        return
-    if role == "leader":
-        raise TransitionRefused("leader_cannot_edit", "院领导只能审定或退回，不能修改、提交或撤回个性目标")
-    if role == "hr":
-        return
-    if role != "department":
-        raise TransitionRefused("forbidden_role", "您的账号无权操作个性目标")
-    if department != owner:
-        raise TransitionRefused("not_own_department", "只能操作本部门教职工的个性目标")
-
-
-def _bad_state_message(state: str | None, action: str) -> str:
-    label = ACTION_LABELS[action]
-    if state is None:
-        return f"尚未建立个性目标，不能{label}"
-    if state == APPROVED:
-        return "个性目标已审定，不能再修改或重复审定"
-    if state == SUBMITTED and action == SAVE:
-        return "个性目标已提交待审定，如需修改请先撤回"
-    return f"当前状态为“{state}”，不能{label}"

@@ -1,0 +1,23 @@
+"""How numbers and dates read in Chinese pages, forms and messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+WEEKDAYS = "一二三四五六日"
+
+
+def num(value: float) -> str:
+    """59 → "59", 59.5 → "59.5", 59.99999999 → "60": points without float noise."""
+    rounded = round(float(value), 2)
+    return str(int(rounded)) if rounded.is_integer() else f"{rounded:g}"
+
+
+def cn_date(day: dt.date, *, year: bool = False, weekday: bool = False) -> str:
+    """4月18日, 2019年4月18日, 4月18日（星期四）."""
+    text = f"{day.month}月{day.day}日"
+    if year:
+        text = f"{day.year}年{text}"
+    if weekday:
+        text += f"（星期{WEEKDAYS[day.weekday()]}）"
+    return text
