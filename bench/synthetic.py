@@ -165,8 +165,8 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
 
 def add_targets(portal: Portal, content: Content) -> int:
     """One approved individual target set (annex 3) per person, from the role's template."""
+    from service.content.target_rows import template_rows
     from service.rules.approval import APPROVE
-    from service.rules.target_rows import template_rows
     from service.workflows import targets
 
     hr = access.User(BENCH_USER, "hr")

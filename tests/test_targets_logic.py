@@ -8,6 +8,16 @@ import pytest
 
 from service.content.formats import num
 from service.content.models import Content, TargetRow
+from service.content.target_rows import (
+    TargetLine,
+    TargetRowsInvalid,
+    normalise_row,
+    parse_points,
+    parse_target_rows,
+    rows_from_form,
+    template_rows,
+    validate_target_rows,
+)
 from service.rules.approval import (
     APPROVE,
     APPROVED,
@@ -21,16 +31,6 @@ from service.rules.approval import (
     TransitionRefused,
     allowed_actions,
     transition,
-)
-from service.rules.target_rows import (
-    TargetLine,
-    TargetRowsInvalid,
-    normalise_row,
-    parse_points,
-    parse_target_rows,
-    rows_from_form,
-    template_rows,
-    validate_target_rows,
 )
 
 BUDGET = 60

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.content import target_rows
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, forbidden, unprocessable
-from service.rules import approval, target_rows
+from service.rules import approval
 from service.rules.access import User
 from service.workflows.common import comment_text, commit
 from service.workflows.portal import Portal

@@ -8,9 +8,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from service.content import target_rows
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, forbidden, not_found
-from service.rules import approval, target_rows
+from service.rules import approval
 from service.rules.access import User
 from service.web.views.common import (
     check_csrf,
