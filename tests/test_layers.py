@@ -74,6 +74,14 @@ def test_layers_import_downwards_only() -> None:
     assert violations() == []
 
 
+def test_the_site_generator_reads_the_store_not_the_use_cases() -> None:
+    """sitegen publishes what storage holds; workflows/ are the service's use cases."""
+    found = [f"{path.relative_to(SERVICE.parent)}:{line} imports {name}"
+             for path in modules() if layer_of(path) == "sitegen"
+             for line, name in imported(path) if name.split(".")[:2] == ["service", "workflows"]]
+    assert found == []
+
+
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(SERVICE)))
 def test_module_is_short_enough_to_read(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())

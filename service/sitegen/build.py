@@ -9,6 +9,8 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 from service.config import Settings
+from service.content.loader import read_year
+from service.storage import published
 
 # config.extra key through which the hooks receive the job duties HR accepted
 ACCEPTED_DUTIES = "accepted_duties"
@@ -63,14 +65,10 @@ def accepted_duties(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     """role_id → the duties HR accepted per department, read from the data directory's store.
 
     Only settings.yml's year is read here (the hooks load and validate the whole content once).
-    Empty when there is no data directory (a fresh clone's `portal build`), no valid year or no
-    store for that year; nothing is created on disk then.
+    Empty when settings.yml has no valid year (the hooks then report the content's errors) or
+    the data directory holds no store for that year.
     """
-    from service.content.loader import read_year
-    from service.storage.store import Store
-    from service.workflows.duties import TABLE, accepted_by_role
-
     year = read_year(settings.content_dir)
-    if year is None or not (settings.data_dir / "db" / str(year)).is_dir():
-        return {}  # the hooks report any content errors
-    return accepted_by_role(Store(settings.data_dir, year).across(TABLE))
+    if year is None:
+        return {}
+    return published.accepted_duties(settings.data_dir, year)

@@ -77,20 +77,6 @@ def obligation_delivered_at(obligation: schedule.DutyObligation,
     return schedule.obligation_delivered_at(obligation, delivered_times(docs))
 
 
-def accepted_by_role(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """role_id → [{department, duties, accepted_at}] from (partition, document) pairs.
-
-    What the site build shows on the role pages; departments in partition order.
-    """
-    result: dict[str, list[dict[str, Any]]] = {}
-    for partition, doc in sorted(records, key=lambda pair: pair[0]):
-        accepted = doc.get("accepted")
-        if accepted and accepted.get("duties"):
-            result.setdefault(doc["role_id"], []).append(
-                {"department": partition, "duties": list(accepted["duties"]), "accepted_at": accepted.get("at")})
-    return result
-
-
 # -- writing ------------------------------------------------------------------------------
 
 
