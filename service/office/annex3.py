@@ -1,7 +1,8 @@
 """Annex 3 workbook: one person's individual targets, pre-filled from their role's template.
 
-The total under the 分值 column is a SUM formula; beside it a formula prints a warning and
-conditional formatting turns the total red whenever it is not the individual budget (60).
+`targets_xlsx` writes it, `read_targets` reads a filled one back. The total under the 分值
+column is a SUM formula; beside it a formula prints a warning and conditional formatting
+turns the total red whenever it is not the individual budget (60).
 """
 
 from __future__ import annotations
@@ -15,9 +16,21 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content import forms_text
-from service.content.models import COL_POINTS, Content, StaffMember, TargetRow
+from service.content.formats import num
+from service.content.models import (
+    COL_CONTENT,
+    COL_DEADLINE,
+    COL_EVIDENCE,
+    COL_POINTS,
+    Content,
+    StaffMember,
+    TargetRow,
+)
 from service.office import styles as x
+from service.office.cells import cell_text
+from service.office.form_checks import Form, check_footer, check_header, open_form
 from service.office.identity import FormIdentity, layout_version, stamp_workbook
+from service.office.safe_reader import Problem, Value, WorkbookRejected, locate, problem
 
 ANNEX = 3
 SHEET = "附件3"
@@ -31,6 +44,7 @@ BLANK_ROWS = 14  # as on the paper form
 VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
 WARNING_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
 WARNING_FONT = Font(name=x.BODY_FONT, size=x.BODY_SIZE, bold=True, color="9C0006")
+MAX_TEXT = 500  # characters in one target cell
 
 
 def targets_xlsx(content: Content, member: StaffMember | None = None,
@@ -113,6 +127,62 @@ def header_titles(content: Content) -> tuple[str, ...]:
     return tuple(titles)
 
 
+def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str, list[TargetRow]]:
+    """The staff_id and target rows of a filled annex 3 of one member of `department_id`.
+
+    Blank rows are skipped; 备注 is not kept. The points must add up to the individual budget.
+    """
+    sheet = SHEET
+    budget = content.settings.individual_points
+    with open_form(content, department_id, data, ANNEX, VERSION) as form:
+        member = _member(content, form, sheet)
+        check_header(form.book, sheet, HEADER_ROW, header_titles(content))
+        columns = COLUMNS
+        rows = form.rows(sheet, columns)
+        check_footer(form.book, sheet, form.identity.last_row + 1, forms_text.TOTAL)
+    fields = (COL_CONTENT, COL_POINTS, COL_EVIDENCE, COL_DEADLINE)
+    index = {name: columns.index(name) for name in fields}
+    problems: list[Problem] = []
+    targets: list[TargetRow] = []
+    for number, values in rows:
+        cells = {name: values[index[name]] for name in fields}
+        remark = values[columns.index(forms_text.REMARK)]
+        if all(cell_text(v) == "" for v in (*cells.values(), remark)):
+            continue
+        row_problems: list[Problem] = []
+        texts_read: dict[str, str] = {}
+        for name in (COL_CONTENT, COL_EVIDENCE, COL_DEADLINE):
+            text = cell_text(cells[name])
+            col = index[name] + 1
+            if not text:
+                row_problems.append(problem("value_missing", sheet, number, col, name, f"{name}不能为空。"))
+            elif len(text) > MAX_TEXT:
+                row_problems.append(problem("value_too_long", sheet, number, col, name,
+                                            f"内容过长（{len(text)} 字，上限 {MAX_TEXT} 字）。"))
+            texts_read[name] = text
+        points = _number(cells[COL_POINTS])
+        col = index[COL_POINTS] + 1
+        if cells[COL_POINTS] in (None, "") or (isinstance(cells[COL_POINTS], str) and not cells[COL_POINTS].strip()):
+            row_problems.append(problem("value_missing", sheet, number, col, COL_POINTS, "分值不能为空。"))
+        elif points is None or not 0 < points <= budget:
+            row_problems.append(problem("value_invalid", sheet, number, col, COL_POINTS,
+                                        f"分值应为大于 0、不超过 {budget} 的数字，实际为“{cell_text(cells[COL_POINTS])}”。"))
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        targets.append(TargetRow(content=texts_read[COL_CONTENT], points=float(points or 0),
+                                 evidence=texts_read[COL_EVIDENCE], deadline=texts_read[COL_DEADLINE]))
+    if problems:
+        raise WorkbookRejected.of(problems)
+    if not targets:
+        raise WorkbookRejected("targets_empty", f"{locate(sheet)}：没有填写任何目标。")
+    total = sum(t.points for t in targets)
+    if abs(total - budget) > 1e-9:
+        raise WorkbookRejected("targets_total", f"{locate(sheet)}：{member.name}的个性目标分值合计应为 {budget} 分，"
+                               f"实际为 {num(total)} 分。", sheet=sheet)
+    return member.staff_id, targets
+
+
 def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
     validation = DataValidation(
         type="decimal", operator="between", formula1="0", formula2=str(budget), allow_blank=True,
@@ -120,3 +190,27 @@ def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
     )
     validation.add(ref)
     sheet.add_data_validation(validation)
+
+
+def _member(content: Content, form: Form, sheet: str) -> StaffMember:
+    staff_id = form.identity.staff_id
+    if not staff_id:
+        raise WorkbookRejected("form_blank", "这是空白表格，无法确定责任人。请登录后下载该教职工预先填好的附件3。")
+    member = content.staff(staff_id)
+    if member is None or member.department != form.department.id:
+        raise WorkbookRejected("person_foreign", f"{locate(sheet)}：工号 {staff_id} 不是{form.department.name}"
+                               "的教职工（可能已调离），请重新下载表格。", sheet=sheet)
+    return member
+
+
+def _number(value: Value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
