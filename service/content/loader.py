@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from service.content import target_rows
 from service.content.formats import num
 from service.content.models import (
     COL_CONTENT,
@@ -44,6 +45,8 @@ COMMON_FILE = "common_targets.yml"
 ROSTER_FILE = "roster.yml"
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+TARGET_FIELDS = {COL_CONTENT: "目标内容", COL_POINTS: "数字", COL_EVIDENCE: "佐证材料及分值说明",
+                 COL_DEADLINE: "完成时限"}  # what a template row's field should hold
 BUSINESS_SCORE_RULES = ("average", "latest", "minimum")
 
 try:  # the C loader is ~10x faster on a large roster
@@ -410,23 +413,42 @@ class _Checker:
             self.text(f, f"{label} → duties[{i}]", duty, "岗位职责文字")
             for i, duty in enumerate(self.sequence(f, f"{label} → duties", d.get("duties")))
         )
-        rows = tuple(
-            self.target_row(self.mapping(f, f"{label} → targets[{i}]", row), f"{label} → targets[{i}]")
-            for i, row in enumerate(self.sequence(f, f"{label} → targets", d.get("targets")))
-        )
-        total = sum(row.points for row in rows)
-        if budget is not None and rows and abs(total - budget) > 1e-9:
-            self.fail(f, f"{label} → targets", f"个性目标分值合计应为 {budget} 分，实际为 {num(total)} 分")
+        rows = self.targets(d.get("targets"), f"{label} → targets", budget)
         return Role(id=role_id, name=name, lead=lead, duties=duties, targets=rows)
 
-    def target_row(self, d: dict[str, Any], path: str) -> TargetRow:
+    def targets(self, data: Any, path: str, budget: int | None) -> tuple[TargetRow, ...]:
+        """A role's template rows, judged by `target_rows` as a person's set is; errors by YAML path."""
         f = ROLES_FILE
-        return TargetRow(
-            content=self.text(f, f"{path}.{COL_CONTENT}", d.get(COL_CONTENT), "目标内容"),
-            points=self.number(f, f"{path}.{COL_POINTS}", d.get(COL_POINTS)),
-            evidence=self.text(f, f"{path}.{COL_EVIDENCE}", d.get(COL_EVIDENCE), "佐证材料及分值说明"),
-            deadline=self.text(f, f"{path}.{COL_DEADLINE}", d.get(COL_DEADLINE), "完成时限"),
-        )
+        rows = [self.mapping(f, f"{path}[{i}]", row) for i, row in enumerate(self.sequence(f, path, data))]
+        if not rows:
+            return ()
+        try:
+            lines = target_rows.parse_target_rows(rows, budget, skip_blank=False)
+        except target_rows.TargetRowsInvalid as exc:
+            for problem in exc.problems:
+                self.target_problem(problem, rows, path, budget)
+            return ()
+        return tuple(line.target_row() for line in lines)
+
+    def target_problem(self, problem: target_rows.TargetProblem, rows: list[dict[str, Any]], path: str,
+                       budget: int | None) -> None:
+        f = ROLES_FILE
+        actual = num(problem.actual or 0)
+        if problem.row is None:
+            if problem.kind == target_rows.WRONG_TOTAL:
+                self.fail(f, path, f"个性目标分值合计应为 {budget} 分，实际为 {actual} 分")
+            else:
+                self.fail(f, path, f"个性目标最多 {target_rows.MAX_ROWS} 条，实际为 {actual} 条")
+            return
+        field = problem.field or ""
+        value = target_rows.normalise_row(rows[problem.row - 1]).get(field)
+        where = f"{path}[{problem.row - 1}].{field}"
+        if problem.kind == target_rows.TOO_LONG:
+            self.fail(f, where, f"不能超过 {target_rows.MAX_TEXT} 字，实际为 {actual} 字")
+        elif problem.kind == target_rows.NOT_POSITIVE:
+            self.fail(f, where, f"应为大于 0 的数字，实际为 {_show(value)}")
+        else:
+            self.fail(f, where, f"应为{TARGET_FIELDS[field]}，实际为 {_show(value)}")
 
     # -- common_targets.yml ----------------------------------------------------------
 

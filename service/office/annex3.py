@@ -15,7 +15,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.content import forms_text
+from service.content import forms_text, target_rows
 from service.content.formats import num
 from service.content.models import (
     COL_CONTENT,
@@ -44,7 +44,13 @@ BLANK_ROWS = 14  # as on the paper form
 VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
 WARNING_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
 WARNING_FONT = Font(name=x.BODY_FONT, size=x.BODY_SIZE, bold=True, color="9C0006")
-MAX_TEXT = 500  # characters in one target cell
+INPUT_FIELDS = (COL_CONTENT, COL_POINTS, COL_EVIDENCE, COL_DEADLINE)
+_CELL_PROBLEMS = {  # a TargetProblem kind → the code and the words of a bad cell
+    target_rows.MISSING: ("value_missing", "{name}不能为空。"),
+    target_rows.TOO_LONG: ("value_too_long", "内容过长（{actual} 字，上限 {limit} 字）。"),
+    target_rows.NOT_A_NUMBER: ("value_invalid", "分值应为大于 0、不超过 {budget} 的数字，实际为“{value}”。"),
+    target_rows.NOT_POSITIVE: ("value_invalid", "分值应为大于 0、不超过 {budget} 的数字，实际为“{value}”。"),
+}
 
 
 def targets_xlsx(content: Content, member: StaffMember | None = None,
@@ -130,57 +136,47 @@ def header_titles(content: Content) -> tuple[str, ...]:
 def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str, list[TargetRow]]:
     """The staff_id and target rows of a filled annex 3 of one member of `department_id`.
 
-    Blank rows are skipped; 备注 is not kept. The points must add up to the individual budget.
+    Blank rows are skipped; 备注 is checked but not kept. The rows are judged by
+    `target_rows.parse_target_rows`, the web form's check, so they must add up to the
+    individual budget; its problems are named here by sheet, row and column.
     """
-    sheet = SHEET
     budget = content.settings.individual_points
     with open_form(content, department_id, data, ANNEX, VERSION) as form:
-        member = _member(content, form, sheet)
-        check_header(form.book, sheet, HEADER_ROW, header_titles(content))
-        columns = COLUMNS
-        rows = form.rows(sheet, columns)
-        check_footer(form.book, sheet, form.identity.last_row + 1, forms_text.TOTAL)
-    fields = (COL_CONTENT, COL_POINTS, COL_EVIDENCE, COL_DEADLINE)
-    index = {name: columns.index(name) for name in fields}
-    problems: list[Problem] = []
-    targets: list[TargetRow] = []
-    for number, values in rows:
-        cells = {name: values[index[name]] for name in fields}
-        remark = values[columns.index(forms_text.REMARK)]
-        if all(cell_text(v) == "" for v in (*cells.values(), remark)):
+        member = _member(content, form)
+        check_header(form.book, SHEET, HEADER_ROW, header_titles(content))
+        rows = form.rows(SHEET, COLUMNS)
+        check_footer(form.book, SHEET, form.identity.last_row + 1, forms_text.TOTAL)
+    fields = {name: COLUMNS.index(name) for name in (*INPUT_FIELDS, forms_text.REMARK)}
+    cells = [{name: values[index] for name, index in fields.items()} for _, values in rows]
+    try:
+        lines = target_rows.parse_target_rows(cells, budget)
+    except target_rows.TargetRowsInvalid as exc:
+        raise _rejection(exc.problems, [number for number, _ in rows], cells, member, budget) from None
+    return member.staff_id, [line.target_row() for line in lines]
+
+
+def _rejection(problems: list[target_rows.TargetProblem], numbers: list[int], cells: list[dict[str, Value]],
+               member: StaffMember, budget: int) -> WorkbookRejected:
+    """The validator's problems as the sheet's: every bad cell, else what is wrong with the set."""
+    found: list[Problem] = []
+    for p in problems:
+        if p.row is None or p.field is None:
             continue
-        row_problems: list[Problem] = []
-        texts_read: dict[str, str] = {}
-        for name in (COL_CONTENT, COL_EVIDENCE, COL_DEADLINE):
-            text = cell_text(cells[name])
-            col = index[name] + 1
-            if not text:
-                row_problems.append(problem("value_missing", sheet, number, col, name, f"{name}不能为空。"))
-            elif len(text) > MAX_TEXT:
-                row_problems.append(problem("value_too_long", sheet, number, col, name,
-                                            f"内容过长（{len(text)} 字，上限 {MAX_TEXT} 字）。"))
-            texts_read[name] = text
-        points = _number(cells[COL_POINTS])
-        col = index[COL_POINTS] + 1
-        if cells[COL_POINTS] in (None, "") or (isinstance(cells[COL_POINTS], str) and not cells[COL_POINTS].strip()):
-            row_problems.append(problem("value_missing", sheet, number, col, COL_POINTS, "分值不能为空。"))
-        elif points is None or not 0 < points <= budget:
-            row_problems.append(problem("value_invalid", sheet, number, col, COL_POINTS,
-                                        f"分值应为大于 0、不超过 {budget} 的数字，实际为“{cell_text(cells[COL_POINTS])}”。"))
-        if row_problems:
-            problems.extend(row_problems)
-            continue
-        targets.append(TargetRow(content=texts_read[COL_CONTENT], points=float(points or 0),
-                                 evidence=texts_read[COL_EVIDENCE], deadline=texts_read[COL_DEADLINE]))
-    if problems:
-        raise WorkbookRejected.of(problems)
-    if not targets:
-        raise WorkbookRejected("targets_empty", f"{locate(sheet)}：没有填写任何目标。")
-    total = sum(t.points for t in targets)
-    if abs(total - budget) > 1e-9:
-        raise WorkbookRejected("targets_total", f"{locate(sheet)}：{member.name}的个性目标分值合计应为 {budget} 分，"
-                               f"实际为 {num(total)} 分。", sheet=sheet)
-    return member.staff_id, targets
+        value = cells[p.row - 1][p.field]
+        code, what = _CELL_PROBLEMS[p.kind]
+        found.append(problem(code, SHEET, numbers[p.row - 1], COLUMNS.index(p.field) + 1, p.field,
+                             what.format(name=p.field, actual=num(p.actual or 0), limit=target_rows.MAX_TEXT,
+                                         budget=budget, value=cell_text(value))))
+    if found:
+        return WorkbookRejected.of(found)
+    whole = problems[0]
+    if whole.kind == target_rows.NO_ROWS:
+        return WorkbookRejected("targets_empty", f"{locate(SHEET)}：没有填写任何目标。")
+    if whole.kind == target_rows.TOO_MANY_ROWS:
+        return WorkbookRejected("targets_too_many", f"{locate(SHEET)}：个性目标最多 {target_rows.MAX_ROWS} 条，"
+                                f"实际为 {num(whole.actual or 0)} 条。", sheet=SHEET)
+    return WorkbookRejected("targets_total", f"{locate(SHEET)}：{member.name}的个性目标分值合计应为 {budget} 分，"
+                            f"实际为 {num(whole.actual or 0)} 分。", sheet=SHEET)
 
 
 def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
@@ -192,25 +188,13 @@ def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
     sheet.add_data_validation(validation)
 
 
-def _member(content: Content, form: Form, sheet: str) -> StaffMember:
+def _member(content: Content, form: Form) -> StaffMember:
     staff_id = form.identity.staff_id
     if not staff_id:
         raise WorkbookRejected("form_blank", "这是空白表格，无法确定责任人。请登录后下载该教职工预先填好的附件3。")
     member = content.staff(staff_id)
     if member is None or member.department != form.department.id:
-        raise WorkbookRejected("person_foreign", f"{locate(sheet)}：工号 {staff_id} 不是{form.department.name}"
-                               "的教职工（可能已调离），请重新下载表格。", sheet=sheet)
+        raise WorkbookRejected("person_foreign", f"{locate(SHEET)}：工号 {staff_id} 不是{form.department.name}"
+                               "的教职工（可能已调离），请重新下载表格。", sheet=SHEET)
     return member
 
-
-def _number(value: Value) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
