@@ -22,14 +22,13 @@ from service.content.loader import (
     parse_dumped_roster,
 )
 from service.content.models import Content, StaffMember
-from service.content.roster import (
-    RosterImportError,
-    diff_roster,
-    import_roster,
-    parse_roster,
-    read_table,
-    summary_lines,
-)
+from service.content.roster import RosterImport, RosterImportError, diff_roster, parse_roster, summary_lines
+from service.office.roster_sheet import read_table
+
+
+def import_roster(content: Content, data: bytes, filename: str) -> RosterImport:
+    """The file read as the CLI reads it, then validated against `content`."""
+    return parse_roster(content, read_table(data, filename))
 
 
 def export_rows(content: Content) -> list[list[object]]:
