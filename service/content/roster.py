@@ -4,7 +4,7 @@ Pure: the export's rows as text in (`office.roster_sheet.read_table` reads the f
 roster rows and a diff against the current roster out. The usual Chinese headers (工号, 姓名,
 部门, 岗位, 职务 …) are recognised wherever the header row is in the first rows; 部门 and 岗位
 may hold a name or a code. Every error names its row. Writing the result is the caller's job
-(`content.loader.dump_roster` + `storage.files.atomic_write`).
+(`content.roster_file.dump_roster` + `storage.files.atomic_write`).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class RosterImport:
     source: str = ""
 
     def entries(self) -> list[dict[str, str]]:
-        """Rows for `loader.dump_roster`."""
+        """Rows for `roster_file.dump_roster`."""
         return [{f: getattr(m, f) for f in FIELDS} for m in self.members]
 
 
