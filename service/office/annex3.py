@@ -18,9 +18,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 from service.content import forms_text, target_rows
 from service.content.formats import num
 from service.content.models import (
-    COL_CONTENT,
-    COL_DEADLINE,
-    COL_EVIDENCE,
     COL_POINTS,
     Content,
     StaffMember,
@@ -44,7 +41,6 @@ BLANK_ROWS = 14  # as on the paper form
 VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
 WARNING_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
 WARNING_FONT = Font(name=x.BODY_FONT, size=x.BODY_SIZE, bold=True, color="9C0006")
-INPUT_FIELDS = (COL_CONTENT, COL_POINTS, COL_EVIDENCE, COL_DEADLINE)
 _CELL_PROBLEMS = {  # a TargetProblem kind → the code and the words of a bad cell
     target_rows.MISSING: ("value_missing", "{name}不能为空。"),
     target_rows.TOO_LONG: ("value_too_long", "内容过长（{actual} 字，上限 {limit} 字）。"),
@@ -146,8 +142,7 @@ def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str
         check_header(form.book, SHEET, HEADER_ROW, header_titles(content))
         rows = form.rows(SHEET, COLUMNS)
         check_footer(form.book, SHEET, form.identity.last_row + 1, forms_text.TOTAL)
-    fields = {name: COLUMNS.index(name) for name in (*INPUT_FIELDS, forms_text.REMARK)}
-    cells = [{name: values[index] for name, index in fields.items()} for _, values in rows]
+    cells = [dict(zip(COLUMNS[1:], values[1:], strict=True)) for _, values in rows]  # all but 序号
     try:
         lines = target_rows.parse_target_rows(cells, budget)
     except target_rows.TargetRowsInvalid as exc:
