@@ -8,6 +8,7 @@ The template version is `"<FORM_VERSION>-<hash>"`: FORM_VERSION is bumped by han
 layout changes in a way the hash cannot see; the hash (8 hex digits of SHA-256) covers the
 annex number, its sheet name, header row and column titles, so renaming or moving a column
 outdates old forms by itself. The year and department are separate fields, not in the hash.
+`stamp_workbook` writes the identity, `read_identity` reads it back from an upload.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def read_identity(book: Workbook) -> FormIdentity | None:
 
 
 class UnknownDepartment(KeyError):
-    pass
+    """A form was asked for with a department code that departments.yml does not list."""
 
 
 def department_of(content: Content, department_id: str | None) -> Department | None:
