@@ -23,8 +23,9 @@ from unittest import mock
 import yaml
 
 from service.config import ROOT, Settings
-from service.content.loader import dump_roster, load_content
+from service.content.loader import load_content
 from service.content.models import DONE, LEAVE_STATUSES, SELF_LEAD, Content
+from service.content.roster_file import dump_roster
 from service.rules import access
 from service.workflows.portal import Portal, Upload
 

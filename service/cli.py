@@ -237,8 +237,10 @@ def restore(file: Path, data_dir: Path | None, force: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="只显示将发生的变化，不改动名册")
 @click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
 def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
-    from service.content.loader import ROSTER_FILE, ContentInvalid, dump_roster, load_content
-    from service.content.roster import RosterImportError, parse_roster, read_table, summary_lines
+    from service.content.loader import ContentInvalid, load_content
+    from service.content.roster import RosterImportError, parse_roster, summary_lines
+    from service.content.roster_file import ROSTER_FILE, dump_roster
+    from service.office.roster_sheet import read_table
     from service.storage.files import atomic_write
 
     directory = content_dir or _settings().content_dir

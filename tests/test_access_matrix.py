@@ -18,8 +18,8 @@ import pytest
 from helpers import DEPT, PASSWORD, PDF, Service, page_csrf, running_service, upload
 from starlette.routing import Mount, Route
 
-from service import office
 from service.config import Settings
+from service.office import annex3, annex4, annex5, catalog
 from service.web.app import routes
 
 ROLES = ("anonymous", "hr", "own", "other", "leader")
@@ -143,7 +143,7 @@ class World:
 
         import openpyxl
 
-        book = openpyxl.load_workbook(io.BytesIO(office.monthly_xlsx(self.content, DEPT, 2019, 3)))
+        book = openpyxl.load_workbook(io.BytesIO(annex4.monthly_xlsx(self.content, DEPT, 2019, 3)))
         sheet = book["附件4"]
         for row in range(1, sheet.max_row + 1):
             if str(sheet.cell(row, 2).value or "") in {m.staff_id for m in self.members}:
@@ -159,7 +159,7 @@ def _form(**data: Any) -> dict[str, Any]:
 
 
 def _workbook(data: bytes, **fields: str) -> dict[str, Any]:
-    return {"files": {"file": ("form.xlsx", data, office.XLSX_MIME)}, "data": fields}
+    return {"files": {"file": ("form.xlsx", data, catalog.XLSX_MIME)}, "data": fields}
 
 
 BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -167,7 +167,7 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /logout": lambda w: _form(),
     "POST /board/score-events": lambda w: _form(rule=f"{w.event['item_id']}:0", department=DEPT, points="0.5",
                                                 note="访问矩阵"),
-    "POST /board/{department_id}/targets/xlsx": lambda w: _workbook(office.targets_xlsx(w.content, w.person)),
+    "POST /board/{department_id}/targets/xlsx": lambda w: _workbook(annex3.targets_xlsx(w.content, w.person)),
     "POST /board/{department_id}/targets/{staff_id}": lambda w: {"data": {
         "action": "save", "目标内容": [r["目标内容"] for r in w.rows], "分值": [str(r["分值"]) for r in w.rows],
         "佐证材料及分值": [r["佐证材料及分值"] for r in w.rows], "完成时限": [r["完成时限"] for r in w.rows]}},
@@ -181,16 +181,16 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
                                                         "files": {"file": ("scan.pdf", PDF, "application/pdf")}},
     "POST /board/{department_id}/completion": lambda w: _form(**{f"status:{w.members[1].staff_id}": "病假"}),
     "POST /board/{department_id}/completion/xlsx": lambda w: _workbook(
-        office.completion_xlsx(w.content, DEPT, {w.members[2].staff_id: "产假"})),
+        annex5.completion_xlsx(w.content, DEPT, {w.members[2].staff_id: "产假"})),
     "POST /api/contracts": lambda w: {"data": {"staff_id": w.person.staff_id},
                                       "files": {"file": ("scan.pdf", PDF, "application/pdf")}},
     "PUT /api/completion/{department_id}": lambda w: {"json": {"entries": [
         {"staff_id": w.members[1].staff_id, "status": "病假"}]}},
     "POST /api/completion/{department_id}/xlsx": lambda w: _workbook(
-        office.completion_xlsx(w.content, DEPT, {w.members[2].staff_id: "产假"})),
+        annex5.completion_xlsx(w.content, DEPT, {w.members[2].staff_id: "产假"})),
     "POST /api/monthly/{department_id}/xlsx": lambda w: _workbook(w.monthly_workbook()),
     "POST /api/departments/{department_id}/targets.xlsx": lambda w: _workbook(
-        office.targets_xlsx(w.content, w.person)),
+        annex3.targets_xlsx(w.content, w.person)),
     "PUT /api/targets/{staff_id}": lambda w: {"json": {"rows": w.rows, "submit": False}},
     "POST /api/targets/{staff_id}/{action}": lambda w: {"json": {"comment": "同意"}},
     "PUT /api/duties/{department_id}": lambda w: {"json": {"roles": [

@@ -16,13 +16,12 @@ from docx.oxml.ns import qn
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service import office
 from service.content import forms_text
 from service.content.formats import num
 from service.content.forms_text import ANNEX_TITLES, MONTHLY_COLUMNS
 from service.content.models import COMPLETION_STATUSES, Content, StaffMember, TargetRow
-from service.office import styles, xlsx_completion, xlsx_monthly, xlsx_targets
-from service.office.identity import META_SHEET, FormIdentity
+from service.office import annex1, annex2, annex3, annex4, annex5, catalog, styles
+from service.office.identity import META_SHEET, FormIdentity, UnknownDepartment
 
 A4 = 9  # openpyxl's PAPERSIZE_A4
 
@@ -79,7 +78,7 @@ def assert_fonts(sheet: Worksheet, title_ref: str = "A2") -> None:
 
 
 def test_completion_blank_form(shipped_content: Content) -> None:
-    book = book_of(office.completion_xlsx(shipped_content))
+    book = book_of(annex5.completion_xlsx(shipped_content))
     assert book.sheetnames == ["附件5", META_SHEET]
     sheet = book["附件5"]
     assert sheet["A1"].value == "附件5："
@@ -102,7 +101,7 @@ def test_completion_blank_form(shipped_content: Content) -> None:
     assert sheet.protection.sheet is True
     assert sheet.column_dimensions["E"].hidden is True
     assert_fonts(sheet)
-    assert_identity_sheet(book, annex=5, department="", year=2019, version=xlsx_completion.VERSION,
+    assert_identity_sheet(book, annex=5, department="", year=2019, version=annex5.VERSION,
                           first_row=5, last_row=22)
 
 
@@ -110,7 +109,7 @@ def test_completion_blank_form(shipped_content: Content) -> None:
 def test_completion_prefilled_with_the_roster(shipped_content: Content, department_id: str) -> None:
     members = shipped_content.members(department_id)
     chosen = {members[0].staff_id: "产假", members[-1].staff_id: "完成"}
-    book = book_of(office.completion_xlsx(shipped_content, department_id, chosen))
+    book = book_of(annex5.completion_xlsx(shipped_content, department_id, chosen))
     sheet = book["附件5"]
     department = shipped_content.department(department_id)
     assert department is not None
@@ -141,8 +140,8 @@ def test_completion_prefilled_with_the_roster(shipped_content: Content, departme
 
 
 def test_completion_rejects_an_unknown_department(shipped_content: Content) -> None:
-    with pytest.raises(office.UnknownDepartment):
-        office.completion_xlsx(shipped_content, "nope")
+    with pytest.raises(UnknownDepartment):
+        annex5.completion_xlsx(shipped_content, "nope")
 
 
 def test_text_that_looks_like_a_formula_stays_text(shipped_content: Content) -> None:
@@ -152,7 +151,7 @@ def test_text_that_looks_like_a_formula_stays_text(shipped_content: Content) -> 
     content = Content(settings=shipped_content.settings, departments=shipped_content.departments,
                       roles=shipped_content.roles, common_targets=shipped_content.common_targets,
                       roster=roster)
-    sheet = book_of(office.completion_xlsx(content, "rsc"))["附件5"]
+    sheet = book_of(annex5.completion_xlsx(content, "rsc"))["附件5"]
     hostile = sheet["B5"]
     assert hostile.value == "=HYPERLINK(\"http://x\")"
     assert hostile.data_type == "s"  # a shared string, not a formula
@@ -166,7 +165,7 @@ def test_text_that_looks_like_a_formula_stays_text(shipped_content: Content) -> 
 
 
 def test_targets_blank_form(shipped_content: Content) -> None:
-    book = book_of(office.targets_xlsx(shipped_content))
+    book = book_of(annex3.targets_xlsx(shipped_content))
     sheet = book["附件3"]
     assert sheet["A1"].value == "附件3："
     assert sheet["A2"].value == "2019年教职工个人岗位个性工作目标\n考核标准分解表"
@@ -194,7 +193,7 @@ def test_targets_prefilled_from_each_role_template(shipped_content: Content) -> 
         role = shipped_content.role(member.role)
         department = shipped_content.department(member.department)
         assert role is not None and department is not None
-        book = book_of(office.targets_xlsx(shipped_content, member))
+        book = book_of(annex3.targets_xlsx(shipped_content, member))
         sheet = book["附件3"]
         assert sheet["A3"].value == f"部门：{department.name}"
         assert sheet["C3"].value == f"责任人：{member.name}"
@@ -207,13 +206,13 @@ def test_targets_prefilled_from_each_role_template(shipped_content: Content) -> 
             assert sheet[f"A{row}"].protection.locked is True
         assert sheet[f"B{5 + len(role.targets)}"].value is None
         assert_identity_sheet(book, annex=3, department=member.department, staff_id=member.staff_id,
-                              version=xlsx_targets.VERSION)
+                              version=annex3.VERSION)
 
 
 def test_targets_total_formula_and_warning(shipped_content: Content) -> None:
     member = shipped_content.roster[0]
     rows = [TargetRow(f"目标{i}", 3.0, "材料", "年底") for i in range(20)]
-    sheet = book_of(office.targets_xlsx(shipped_content, member, rows))["附件3"]
+    sheet = book_of(annex3.targets_xlsx(shipped_content, member, rows))["附件3"]
     last = 5 + 22 - 1  # 20 rows plus two spare ones
     assert sheet[f"A{last}"].value == 22
     assert sheet[f"B{last - 2}"].value == "目标19"
@@ -233,7 +232,7 @@ def test_targets_total_formula_and_warning(shipped_content: Content) -> None:
 
 
 def test_monthly_blank_form(shipped_content: Content) -> None:
-    book = book_of(office.monthly_xlsx(shipped_content))
+    book = book_of(annex4.monthly_xlsx(shipped_content))
     sheet = book["附件4"]
     assert sheet["A2"].value == ANNEX_TITLES[4]
     assert sheet["A3"].value == "部　门："
@@ -255,7 +254,7 @@ def test_monthly_blank_form(shipped_content: Content) -> None:
 
 def test_monthly_prefilled_with_the_roster(shipped_content: Content) -> None:
     members = shipped_content.members("xsc")
-    book = book_of(office.monthly_xlsx(shipped_content, "xsc", 2019, 4))
+    book = book_of(annex4.monthly_xlsx(shipped_content, "xsc", 2019, 4))
     sheet = book["附件4"]
     assert sheet["A2"].value == f"{ANNEX_TITLES[4]}（2019年4月）"
     assert sheet["A3"].value == "部　门：学生处"
@@ -267,16 +266,16 @@ def test_monthly_prefilled_with_the_roster(shipped_content: Content) -> None:
         assert sheet[f"B{row}"].protection.locked is True
     assert sheet.column_dimensions["L"].hidden is True
     assert_identity_sheet(book, annex=4, department="xsc", year=2019, month=4, first_row=6,
-                          last_row=5 + len(members), version=xlsx_monthly.VERSION)
+                          last_row=5 + len(members), version=annex4.VERSION)
     with pytest.raises(ValueError):
-        office.monthly_xlsx(shipped_content, "xsc", 2019, 13)
+        annex4.monthly_xlsx(shipped_content, "xsc", 2019, 13)
 
 
 # -- annex 2 ---------------------------------------------------------------------------
 
 
 def test_common_targets_workbook(shipped_content: Content) -> None:
-    book = book_of(office.common_xlsx(shipped_content))
+    book = book_of(annex2.common_xlsx(shipped_content))
     sheet = book["附件2"]
     assert sheet["A2"].value == "2019年教职工个人岗位共性工作目标\n考核标准分解表"
     assert [sheet.cell(row=4, column=c).value for c in (1, 2, 3)] == ["目标内容", "分值\n40分", "评分标准"]
@@ -325,7 +324,7 @@ def cell_texts(table: docx.table.Table) -> list[list[str]]:
 
 
 def test_contract_blank(shipped_content: Content) -> None:
-    document = docx.Document(BytesIO(office.contract_docx(shipped_content)))
+    document = docx.Document(BytesIO(annex1.contract_docx(shipped_content)))
     page_is_a4(document)
     run_fonts_ok(document)
     paragraphs = [p.text for p in document.paragraphs]
@@ -349,7 +348,7 @@ def test_contract_for_a_person_in_three_copies(shipped_content: Content) -> None
     member = next(m for m in shipped_content.roster if m.role == "major-teacher")
     role = shipped_content.role(member.role)
     assert role is not None
-    document = docx.Document(BytesIO(office.contract_docx(shipped_content, member)))
+    document = docx.Document(BytesIO(annex1.contract_docx(shipped_content, member)))
     run_fonts_ok(document)
     labels = [p.text for p in document.paragraphs if p.text.startswith("（") and p.text.endswith("）")]
     assert labels == ["（部门存档）", "（人事处存档）", "（职工本人存留）"]
@@ -379,7 +378,7 @@ def test_contract_for_a_person_in_three_copies(shipped_content: Content) -> None
 def test_contract_with_given_rows(shipped_content: Content) -> None:
     member = shipped_content.roster[0]
     rows = [TargetRow("甲", 30, "甲材料", "6月"), TargetRow("乙", 30, "乙材料", "12月")]
-    document = docx.Document(BytesIO(office.contract_docx(shipped_content, member, rows)))
+    document = docx.Document(BytesIO(annex1.contract_docx(shipped_content, member, rows)))
     table = cell_texts(document.tables[0])
     assert table[1][1:] == ["甲", "30", "甲材料\n完成时限：6月"]
     assert table[2][1:] == ["乙", "30", "乙材料\n完成时限：12月"]
@@ -387,7 +386,7 @@ def test_contract_with_given_rows(shipped_content: Content) -> None:
 
 
 def test_common_targets_word(shipped_content: Content) -> None:
-    document = docx.Document(BytesIO(office.common_docx(shipped_content)))
+    document = docx.Document(BytesIO(annex2.common_docx(shipped_content)))
     page_is_a4(document)
     run_fonts_ok(document)
     assert document.paragraphs[0].text == "附件2："
@@ -403,7 +402,7 @@ def test_common_targets_word(shipped_content: Content) -> None:
 
 
 def test_site_files_are_every_blank_form(shipped_content: Content) -> None:
-    files = office.site_files(shipped_content)
+    files = catalog.site_files(shipped_content)
     assert sorted(files) == sorted([
         "annexes/files/附件1-教职工岗位工作目标责任状.docx",
         "annexes/files/附件2-教职工个人岗位共性工作目标考核标准分解表.xlsx",
@@ -418,10 +417,10 @@ def test_site_files_are_every_blank_form(shipped_content: Content) -> None:
             assert identity_of(book).department == ""
         else:
             docx.Document(BytesIO(data))
-    links = office.downloads()
+    links = catalog.downloads()
     assert [label for label, _ in links[2]] == ["Excel", "Word"]
     assert all(f"annexes/{path}" in files for items in links.values() for _, path in items)
-    assert office.department_file_name(shipped_content, 4, "xlsx", "jxx", 4) == \
+    assert catalog.department_file_name(shipped_content, 4, "xlsx", "jxx", 4) == \
         "附件4-教职工岗位工作目标考核月汇总表-机械工程系-2019年4月.xlsx"
 
 
@@ -491,13 +490,13 @@ def test_blank_forms_print_on_a4(shipped_content: Content, tmp_path: Path) -> No
             "注：完成情况需填写完成、产假、病假、长期事假。", "部门负责人签字：", "填表人签字：", "联系方式："]),
     }
     sources = []
-    for path, data in office.site_files(shipped_content).items():
+    for path, data in catalog.site_files(shipped_content).items():
         target = tmp_path / Path(path).name
         target.write_bytes(data)
         sources.append(target)
     member = next(m for m in shipped_content.roster if m.role == "theory-teacher")
     person = tmp_path / "contract-person.docx"
-    person.write_bytes(office.contract_docx(shipped_content, member))
+    person.write_bytes(annex1.contract_docx(shipped_content, member))
     sources.append(person)
     out = tmp_path / "pdf"
     to_pdf(sources, out, tmp_path / "lo-profile")
@@ -519,10 +518,10 @@ def test_blank_forms_print_on_a4(shipped_content: Content, tmp_path: Path) -> No
 def test_prefilled_forms_print(shipped_content: Content, tmp_path: Path) -> None:
     members = shipped_content.members("jxx")
     sources = {
-        "completion.xlsx": office.completion_xlsx(shipped_content, "jxx"),
-        "monthly.xlsx": office.monthly_xlsx(shipped_content, "jxx", 2019, 4),
-        "targets.xlsx": office.targets_xlsx(shipped_content, members[20]),
-        "short.xlsx": office.targets_xlsx(shipped_content, members[20], [
+        "completion.xlsx": annex5.completion_xlsx(shipped_content, "jxx"),
+        "monthly.xlsx": annex4.monthly_xlsx(shipped_content, "jxx", 2019, 4),
+        "targets.xlsx": annex3.targets_xlsx(shipped_content, members[20]),
+        "short.xlsx": annex3.targets_xlsx(shipped_content, members[20], [
             TargetRow("甲", 30, "材料", "6月"), TargetRow("乙", 20, "材料", "6月")]),
     }
     for name, data in sources.items():

@@ -24,8 +24,9 @@ import pytest
 import yaml
 from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, Service, running_service, set_upload_limit
 
-from service import office
 from service.config import ROOT, Settings
+from service.office.annex3 import targets_xlsx
+from service.office.annex5 import completion_xlsx
 
 CORPUS = Path(__file__).with_name("bad_inputs.yaml")
 CASES: list[dict[str, Any]] = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
@@ -79,8 +80,8 @@ class Corpus:
     def workbook(self, variant: str) -> bytes:
         content = self.content
         person = content.members(DEPT)[0]
-        annex5 = office.completion_xlsx(content, DEPT)
-        annex3 = office.targets_xlsx(content, person)
+        annex5 = completion_xlsx(content, DEPT)
+        annex3 = targets_xlsx(content, person)
         sheet = "xl/worksheets/sheet1.xml"
         xxe = '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
 
@@ -106,8 +107,8 @@ class Corpus:
             "macro_type": lambda: rezip(annex3, edit=macro_type),
             "ole": lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096),
             "formula": lambda: edit(annex5, "附件5", lambda ws: status_cell(ws, '=HYPERLINK("http://x","完成")')),
-            "other_department": lambda: office.completion_xlsx(content, OTHER_DEPT),
-            "targets_other": lambda: office.targets_xlsx(content, content.members(OTHER_DEPT)[0]),
+            "other_department": lambda: completion_xlsx(content, OTHER_DEPT),
+            "targets_other": lambda: targets_xlsx(content, content.members(OTHER_DEPT)[0]),
         }
         return variants[variant]()
 

@@ -39,7 +39,7 @@ from service.config import ROOT
 from service.content import forms_text
 from service.content.loader import load_content
 from service.content.models import StaffMember
-from service.office import xlsx_completion
+from service.office import annex5
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
@@ -351,11 +351,11 @@ def test_clerk_round_trips_annex5_uploads_scans_and_reports_the_month(day: Any, 
     form = tmp_path / "annex5.xlsx"
     download.value.save_as(form)
     book = openpyxl.load_workbook(form)
-    sheet = book[xlsx_completion.SHEET]
-    status_col = xlsx_completion.COLUMNS.index(forms_text.STATUS_HEADER) + 1
-    id_col = xlsx_completion.COLUMNS.index(forms_text.STAFF_ID) + 1
+    sheet = book[annex5.SHEET]
+    status_col = annex5.COLUMNS.index(forms_text.STATUS_HEADER) + 1
+    id_col = annex5.COLUMNS.index(forms_text.STAFF_ID) + 1
     filled = {mom.staff_id: "产假", ill.staff_id: "病假"}
-    for row in range(xlsx_completion.FIRST_ROW, sheet.max_row + 1):
+    for row in range(annex5.FIRST_ROW, sheet.max_row + 1):
         staff_id = sheet.cell(row, id_col).value
         if staff_id in filled:
             sheet.cell(row, status_col).value = filled[str(staff_id)]

@@ -11,11 +11,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from service import office
 from service.content.models import Content, TargetRow
-from service.office import xlsx_completion, xlsx_targets
+from service.office import annex3, annex4, annex5
+from service.office.annex3 import read_targets
+from service.office.annex5 import read_completion
 from service.office.identity import META_SHEET
-from service.office.intake import read_completion, read_targets
 from service.office.safe_reader import WorkbookRejected
 
 
@@ -45,7 +45,7 @@ def with_year(content: Content, year: int) -> Content:
 
 def test_completion_round_trip(shipped_content: Content) -> None:
     members = shipped_content.members("jxx")
-    data = office.completion_xlsx(shipped_content, "jxx")
+    data = annex5.completion_xlsx(shipped_content, "jxx")
     chosen = {0: "完成", 1: "产假", 5: "病假", 6: "长期事假", 41: "完成"}
     filled = edit(data, "附件5", {f"D{5 + i}": status for i, status in chosen.items()})
     assert read_completion(shipped_content, "jxx", filled) == [
@@ -54,14 +54,14 @@ def test_completion_round_trip(shipped_content: Content) -> None:
 
 def test_completion_round_trip_keeps_prefilled_statuses(shipped_content: Content) -> None:
     members = shipped_content.members("rsc")
-    data = office.completion_xlsx(shipped_content, "rsc", {members[2].staff_id: "病假"})
+    data = annex5.completion_xlsx(shipped_content, "rsc", {members[2].staff_id: "病假"})
     filled = edit(data, "附件5", {"D5": " 完成 "})
     assert read_completion(shipped_content, "rsc", filled) == [
         (members[0].staff_id, "完成"), (members[2].staff_id, "病假")]
 
 
 def test_untouched_form_gives_nothing(shipped_content: Content) -> None:
-    assert read_completion(shipped_content, "dzb", office.completion_xlsx(shipped_content, "dzb")) == []
+    assert read_completion(shipped_content, "dzb", annex5.completion_xlsx(shipped_content, "dzb")) == []
 
 
 @pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
@@ -69,7 +69,7 @@ def test_completion_survives_a_save_in_another_program(shipped_content: Content,
     members = shipped_content.members("xsc")
     source = tmp_path / "in" / "附件5.xlsx"
     source.parent.mkdir()
-    source.write_bytes(edit(office.completion_xlsx(shipped_content, "xsc"), "附件5", {"D6": "产假", "D7": "完成"}))
+    source.write_bytes(edit(annex5.completion_xlsx(shipped_content, "xsc"), "附件5", {"D6": "产假", "D7": "完成"}))
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to",
                     "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"), str(source)],
                    check=True, capture_output=True, timeout=120)
@@ -79,7 +79,7 @@ def test_completion_survives_a_save_in_another_program(shipped_content: Content,
 
 
 def test_unknown_status_names_the_cell(shipped_content: Content) -> None:
-    data = edit(office.completion_xlsx(shipped_content, "jxx"), "附件5", {"D7": "出差"})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"D7": "出差"})
     error = refused(read_completion, shipped_content, "jxx", data)
     assert error.code == "status_unknown"
     assert error.message == ("工作表“附件5”第 7 行 D 列（完成情况）：“出差”不是有效的完成情况，"
@@ -88,7 +88,7 @@ def test_unknown_status_names_the_cell(shipped_content: Content) -> None:
 
 
 def test_all_problems_are_reported_at_once(shipped_content: Content) -> None:
-    data = edit(office.completion_xlsx(shipped_content, "jxx"), "附件5", {"D7": "出差", "D9": "休假"})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"D7": "出差", "D9": "休假"})
     error = refused(read_completion, shipped_content, "jxx", data)
     assert [p.row for p in error.problems] == [7, 9]
     assert error.message.startswith("表格中有 2 处问题：")
@@ -96,7 +96,7 @@ def test_all_problems_are_reported_at_once(shipped_content: Content) -> None:
 
 def test_person_from_another_department(shipped_content: Content) -> None:
     stranger = shipped_content.members("dqx")[0]
-    data = edit(office.completion_xlsx(shipped_content, "jxx"), "附件5", {"E8": stranger.staff_id, "D8": "完成"})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"E8": stranger.staff_id, "D8": "完成"})
     error = refused(read_completion, shipped_content, "jxx", data)
     assert error.code == "person_foreign"
     assert error.message.startswith("工作表“附件5”第 8 行：工号 ")
@@ -104,20 +104,20 @@ def test_person_from_another_department(shipped_content: Content) -> None:
 
 
 def test_row_without_staff_id(shipped_content: Content) -> None:
-    data = edit(office.completion_xlsx(shipped_content, "jxx"), "附件5", {"E8": None, "D8": "完成"})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"E8": None, "D8": "完成"})
     assert refused(read_completion, shipped_content, "jxx", data).code == "person_unknown"
 
 
 def test_duplicate_person(shipped_content: Content) -> None:
     members = shipped_content.members("jxx")
-    data = edit(office.completion_xlsx(shipped_content, "jxx"), "附件5", {"E8": members[0].staff_id})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"E8": members[0].staff_id})
     error = refused(read_completion, shipped_content, "jxx", data)
     assert error.code == "person_duplicate"
     assert "与第 5 行重复" in error.message
 
 
 def test_formula_in_the_status_column(shipped_content: Content) -> None:
-    data = edit(office.completion_xlsx(shipped_content, "jxx"), "附件5", {"D6": '=IF(1,"完成","")'})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"D6": '=IF(1,"完成","")'})
     error = refused(read_completion, shipped_content, "jxx", data)
     assert error.code == "xlsx_formula"
     assert error.message.startswith("工作表“附件5”第 6 行 D 列（完成情况）：")
@@ -125,24 +125,24 @@ def test_formula_in_the_status_column(shipped_content: Content) -> None:
 
 def test_wrong_annex(shipped_content: Content) -> None:
     member = shipped_content.members("jxx")[0]
-    error = refused(read_completion, shipped_content, "jxx", office.targets_xlsx(shipped_content, member))
+    error = refused(read_completion, shipped_content, "jxx", annex3.targets_xlsx(shipped_content, member))
     assert error.code == "form_wrong_annex"
     assert error.message == ("上传的是附件3（教职工个人岗位个性工作目标考核标准分解表），"
                              "这里需要附件5（教职工岗位工作目标责任状签订完成情况统计表）。")
-    monthly = office.monthly_xlsx(shipped_content, "jxx", 2019, 4)
+    monthly = annex4.monthly_xlsx(shipped_content, "jxx", 2019, 4)
     assert refused(read_completion, shipped_content, "jxx", monthly).code == "form_wrong_annex"
     assert refused(read_targets, shipped_content, "jxx",
-                   office.completion_xlsx(shipped_content, "jxx")).code == "form_wrong_annex"
+                   annex5.completion_xlsx(shipped_content, "jxx")).code == "form_wrong_annex"
 
 
 def test_other_departments_form(shipped_content: Content) -> None:
-    error = refused(read_completion, shipped_content, "jxx", office.completion_xlsx(shipped_content, "dqx"))
+    error = refused(read_completion, shipped_content, "jxx", annex5.completion_xlsx(shipped_content, "dqx"))
     assert error.code == "form_wrong_department"
     assert error.message == "这是电气工程系的表格，不能作为机械工程系的表格上传。"
 
 
 def test_other_years_form(shipped_content: Content) -> None:
-    old = office.completion_xlsx(with_year(shipped_content, 2018), "jxx")
+    old = annex5.completion_xlsx(with_year(shipped_content, 2018), "jxx")
     error = refused(read_completion, shipped_content, "jxx", old)
     assert error.code == "form_wrong_year"
     assert "2018 年度" in error.message and "2019 年度" in error.message
@@ -150,15 +150,15 @@ def test_other_years_form(shipped_content: Content) -> None:
 
 def test_outdated_form(shipped_content: Content, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as patch:
-        patch.setattr(xlsx_completion, "VERSION", "0-00000000")
-        old = office.completion_xlsx(shipped_content, "jxx")
+        patch.setattr(annex5, "VERSION", "0-00000000")
+        old = annex5.completion_xlsx(shipped_content, "jxx")
     error = refused(read_completion, shipped_content, "jxx", old)
     assert error.code == "form_outdated"
-    assert "0-00000000" in error.message and xlsx_completion.VERSION in error.message
+    assert "0-00000000" in error.message and annex5.VERSION in error.message
 
 
 def test_blank_form_cannot_be_matched(shipped_content: Content) -> None:
-    data = edit(office.completion_xlsx(shipped_content), "附件5", {"B5": "某人", "D5": "完成"})
+    data = edit(annex5.completion_xlsx(shipped_content), "附件5", {"B5": "某人", "D5": "完成"})
     assert refused(read_completion, shipped_content, "jxx", data).code == "form_blank"
 
 
@@ -173,7 +173,7 @@ def test_foreign_workbook(shipped_content: Content) -> None:
 
 
 def test_identity_falls_back_to_the_custom_properties(shipped_content: Content) -> None:
-    book = openpyxl.load_workbook(io.BytesIO(office.completion_xlsx(shipped_content, "jxx")))
+    book = openpyxl.load_workbook(io.BytesIO(annex5.completion_xlsx(shipped_content, "jxx")))
     book.remove(book[META_SHEET])
     book["附件5"]["D5"] = "完成"
     out = io.BytesIO()
@@ -183,7 +183,7 @@ def test_identity_falls_back_to_the_custom_properties(shipped_content: Content) 
 
 
 def test_inserted_rows_are_noticed(shipped_content: Content) -> None:
-    book = openpyxl.load_workbook(io.BytesIO(office.completion_xlsx(shipped_content, "jxx")))
+    book = openpyxl.load_workbook(io.BytesIO(annex5.completion_xlsx(shipped_content, "jxx")))
     book["附件5"].insert_rows(10)
     out = io.BytesIO()
     book.save(out)
@@ -193,7 +193,7 @@ def test_inserted_rows_are_noticed(shipped_content: Content) -> None:
 
 
 def test_changed_header_is_noticed(shipped_content: Content) -> None:
-    data = edit(office.completion_xlsx(shipped_content, "jxx"), "附件5", {"D4": "状态"})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"D4": "状态"})
     error = refused(read_completion, shipped_content, "jxx", data)
     assert error.code == "form_layout"
     assert "第 4 行 D 列" in error.message and "完成情况" in error.message
@@ -212,14 +212,14 @@ def test_targets_round_trip_unchanged_template(shipped_content: Content) -> None
     member = next(m for m in shipped_content.members("jxx") if m.role == "major-teacher")
     role = shipped_content.role(member.role)
     assert role is not None
-    staff_id, rows = read_targets(shipped_content, "jxx", office.targets_xlsx(shipped_content, member))
+    staff_id, rows = read_targets(shipped_content, "jxx", annex3.targets_xlsx(shipped_content, member))
     assert staff_id == member.staff_id
     assert rows == list(role.targets)
 
 
 def test_targets_round_trip_with_edits(shipped_content: Content) -> None:
     member = next(m for m in shipped_content.members("jxx") if m.role == "major-teacher")
-    data = office.targets_xlsx(shipped_content, member)
+    data = annex3.targets_xlsx(shipped_content, member)
     filled = edit(data, "附件3", {
         "B5": "完成专业课教学任务", "C5": 7, "C6": "5",  # points typed as text are accepted
         "B11": "参加技能大赛裁判培训", "C11": 10, "D11": "培训证书（未参加扣10分）", "E11": "10月31日前",
@@ -239,13 +239,13 @@ def test_targets_round_trip_with_edits(shipped_content: Content) -> None:
 def test_targets_text_with_formula_prefix_round_trips(shipped_content: Content) -> None:
     member = shipped_content.members("dzb")[0]
     rows = [TargetRow("-全年无事故", 60, "+记录", "@年底")]
-    staff_id, read = read_targets(shipped_content, "dzb", office.targets_xlsx(shipped_content, member, rows))
+    staff_id, read = read_targets(shipped_content, "dzb", annex3.targets_xlsx(shipped_content, member, rows))
     assert (staff_id, read) == (member.staff_id, rows)
 
 
 def test_targets_total_must_be_60(shipped_content: Content) -> None:
     member = next(m for m in shipped_content.members("jxx") if m.role == "major-teacher")
-    data = edit(office.targets_xlsx(shipped_content, member), "附件3", {"C5": 2})
+    data = edit(annex3.targets_xlsx(shipped_content, member), "附件3", {"C5": 2})
     error = refused(read_targets, shipped_content, "jxx", data)
     assert error.code == "targets_total"
     assert error.message == f"工作表“附件3”：{member.name}的个性目标分值合计应为 60 分，实际为 50 分。"
@@ -253,7 +253,7 @@ def test_targets_total_must_be_60(shipped_content: Content) -> None:
 
 def test_targets_bad_cells_name_row_and_column(shipped_content: Content) -> None:
     member = next(m for m in shipped_content.members("jxx") if m.role == "major-teacher")
-    data = edit(office.targets_xlsx(shipped_content, member), "附件3",
+    data = edit(annex3.targets_xlsx(shipped_content, member), "附件3",
                 {"C6": "十分", "D7": None, "B12": "只写了内容"})
     error = refused(read_targets, shipped_content, "jxx", data)
     messages = [p.message for p in error.problems]
@@ -265,13 +265,13 @@ def test_targets_bad_cells_name_row_and_column(shipped_content: Content) -> None
 
 def test_targets_other_departments_person(shipped_content: Content) -> None:
     member = shipped_content.members("dqx")[0]
-    error = refused(read_targets, shipped_content, "jxx", office.targets_xlsx(shipped_content, member))
+    error = refused(read_targets, shipped_content, "jxx", annex3.targets_xlsx(shipped_content, member))
     assert error.code == "form_wrong_department"
 
 
 def test_targets_person_who_left_the_department(shipped_content: Content) -> None:
     member = shipped_content.members("jxx")[0]
-    data = office.targets_xlsx(shipped_content, member)
+    data = annex3.targets_xlsx(shipped_content, member)
     moved = Content(settings=shipped_content.settings, departments=shipped_content.departments,
                     roles=shipped_content.roles, common_targets=shipped_content.common_targets,
                     roster=tuple(replace(m, department="dqx") if m == member else m
@@ -280,26 +280,26 @@ def test_targets_person_who_left_the_department(shipped_content: Content) -> Non
 
 
 def test_targets_blank_form_and_empty_form(shipped_content: Content) -> None:
-    assert refused(read_targets, shipped_content, "jxx", office.targets_xlsx(shipped_content)).code == "form_blank"
+    assert refused(read_targets, shipped_content, "jxx", annex3.targets_xlsx(shipped_content)).code == "form_blank"
     member = shipped_content.members("jxx")[0]
-    empty = office.targets_xlsx(shipped_content, member, [])
+    empty = annex3.targets_xlsx(shipped_content, member, [])
     assert refused(read_targets, shipped_content, "jxx", empty).code == "targets_empty"
 
 
 def test_targets_outdated_and_other_year(shipped_content: Content, monkeypatch: pytest.MonkeyPatch) -> None:
     member = shipped_content.members("jxx")[0]
     with monkeypatch.context() as patch:
-        patch.setattr(xlsx_targets, "VERSION", "0-00000000")
-        old = office.targets_xlsx(shipped_content, member)
+        patch.setattr(annex3, "VERSION", "0-00000000")
+        old = annex3.targets_xlsx(shipped_content, member)
     assert refused(read_targets, shipped_content, "jxx", old).code == "form_outdated"
-    other_year = office.targets_xlsx(with_year(shipped_content, 2020), member)
+    other_year = annex3.targets_xlsx(with_year(shipped_content, 2020), member)
     assert refused(read_targets, shipped_content, "jxx", other_year).code == "form_wrong_year"
 
 
 def test_targets_total_formula_is_not_read(shipped_content: Content) -> None:
     """The generator's own SUM and warning formulas sit below the data rows and are allowed."""
     member = shipped_content.members("jxx")[0]
-    data = office.targets_xlsx(shipped_content, member)
+    data = annex3.targets_xlsx(shipped_content, member)
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert "SUM(C5:C18)" in str(book["附件3"]["C19"].value)
     read_targets(shipped_content, "jxx", data)
@@ -307,7 +307,7 @@ def test_targets_total_formula_is_not_read(shipped_content: Content) -> None:
 
 def test_intake_writes_nothing(shipped_content: Content, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    data = edit(office.completion_xlsx(shipped_content, "jxx"), "附件5", {"D5": "完成"})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"D5": "完成"})
     read_completion(shipped_content, "jxx", data)
     with pytest.raises(WorkbookRejected):
         read_completion(shipped_content, "jxx", edit(data, "附件5", {"D6": "出差"}))

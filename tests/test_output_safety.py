@@ -20,7 +20,7 @@ import pytest
 from helpers import DEPT, PDF, Service, parse_html, running_service, upload
 
 from service.config import Settings
-from service.content.loader import ROSTER_FILE, dump_roster, read_roster_entries
+from service.content.roster_file import ROSTER_FILE, dump_roster, read_roster_entries
 
 HTML_NAMES = ("<script>alert(1)</script>", '" onmouseover="x', "'><img src=x>")
 FORMULA_NAMES = ('=HYPERLINK("http://evil.example","点我")', "+1+1", "-2+3", "@SUM(A1:A9)", "\t制表", "\r回车")

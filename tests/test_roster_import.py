@@ -12,24 +12,18 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.config import ROOT
-from service.content import loader as content_loader
-from service.content.loader import (
-    ROSTER_FILE,
-    ContentError,
-    ContentInvalid,
-    dump_roster,
-    load_content,
-    parse_dumped_roster,
-)
+from service.content import roster_file
+from service.content.loader import load_content
 from service.content.models import Content, StaffMember
-from service.content.roster import (
-    RosterImportError,
-    diff_roster,
-    import_roster,
-    parse_roster,
-    read_table,
-    summary_lines,
-)
+from service.content.roster import RosterImport, RosterImportError, diff_roster, parse_roster, summary_lines
+from service.content.roster_file import ROSTER_FILE, dump_roster, parse_dumped_roster
+from service.content.yaml_files import ContentError, ContentInvalid
+from service.office.roster_sheet import read_table
+
+
+def import_roster(content: Content, data: bytes, filename: str) -> RosterImport:
+    """The file read as the CLI reads it, then validated against `content`."""
+    return parse_roster(content, read_table(data, filename))
 
 
 def export_rows(content: Content) -> list[list[object]]:
@@ -297,7 +291,7 @@ def test_a_malformed_line_gives_the_same_named_error_as_yaml(content_dir: Path, 
     path.write_text(text.replace(first, line), encoding="utf-8")
     errors = load_errors(content_dir)
     assert errors and all(e.file == ROSTER_FILE and e.path for e in errors), errors
-    monkeypatch.setattr(content_loader, "parse_dumped_roster", lambda text: None)
+    monkeypatch.setattr(roster_file, "parse_dumped_roster", lambda text: None)
     assert load_errors(content_dir) == errors
 
 
@@ -309,5 +303,5 @@ def test_the_fast_path_loads_the_same_content_as_yaml(content_dir: Path, monkeyp
     assert load_content(content_dir) == fast
     path.write_text(dump_roster(yaml_rows(path.read_text(encoding="utf-8"))), encoding="utf-8")  # type: ignore[arg-type]
     assert load_content(content_dir) == fast
-    monkeypatch.setattr(content_loader, "parse_dumped_roster", lambda text: None)
+    monkeypatch.setattr(roster_file, "parse_dumped_roster", lambda text: None)
     assert load_content(content_dir) == fast

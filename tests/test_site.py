@@ -16,11 +16,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from service import office
 from service.cli import cli
 from service.config import ROOT, Settings
 from service.content.loader import load_content
 from service.content.models import Content
+from service.office import annex1, annex3, annex4, annex5
 from service.sitegen.build import build_site
 
 SHIPPED_CONTENT = ROOT / "content"
@@ -309,8 +309,8 @@ def _file_texts(data: bytes, kind: str) -> list[str]:
 def test_annex_pages_print_the_words_of_the_files(site: Path, content: Content, number: int, kind: str,
                                                   words: tuple[str, ...]) -> None:
     """A web form and its download say the same things (both take them from service.forms_text)."""
-    maker = {1: office.contract_docx, 3: office.targets_xlsx, 4: office.monthly_xlsx,
-             5: office.completion_xlsx}[number]
+    maker = {1: annex1.contract_docx, 3: annex3.targets_xlsx, 4: annex4.monthly_xlsx,
+             5: annex5.completion_xlsx}[number]
     texts = _file_texts(maker(content), kind)
     article = page(site, f"annexes/annex-{number}").article
     for word in words:

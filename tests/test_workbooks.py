@@ -11,8 +11,8 @@ from collections.abc import Callable
 import openpyxl
 import pytest
 
-from service import office
 from service.content.models import Content
+from service.office import annex2, catalog
 from service.office.safe_reader import (
     LIMITS,
     Limits,
@@ -78,7 +78,7 @@ def test_a_plain_workbook_is_read() -> None:
 
 
 def test_every_generated_form_passes_the_package_check(shipped_content: Content) -> None:
-    for path, data in office.site_files(shipped_content).items():
+    for path, data in catalog.site_files(shipped_content).items():
         if path.endswith(".xlsx"):
             check_package(data)
 
@@ -97,7 +97,7 @@ def test_renamed_xls_is_refused() -> None:
 
 
 def test_word_file_is_not_a_workbook(shipped_content: Content) -> None:
-    error = rejected(office.common_docx(shipped_content))
+    error = rejected(annex2.common_docx(shipped_content))
     assert error.code == "xlsx_not_workbook"
     assert "Word" in error.message
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from helpers import DEPT, OTHER_DEPT, Service, audit_actions, page_csrf, parse_html, running_service
 
-from service import office
 from service.config import Settings
+from service.office import annex3
 
 
 @pytest.fixture
@@ -224,7 +224,7 @@ def filled_annex3(service: Service, staff_id: str, cells: dict[str, object] | No
 
     member = service.portal.content.staff(staff_id)
     assert member is not None
-    data = office.targets_xlsx(service.portal.content, member)
+    data = annex3.targets_xlsx(service.portal.content, member)
     if not cells:
         return data
     book = openpyxl.load_workbook(io.BytesIO(data))

@@ -1,7 +1,8 @@
-"""The words of the notice's five forms, shared by their web pages (`service.pages`) and
-their Word and Excel files (`service.annexes`): titles, column names, labels and notes.
+"""The words of the notice's five forms, shared by their web pages (`sitegen.pages`) and
+their Word and Excel files (`office.annex1` … `office.annex5`): titles, column names, labels
+and notes.
 
-Target column names live in `service.models` with the content they name. Texts here are
+Target column names live in `content.models` with the content they name. Texts here are
 plain, with "\n" for a line break; each output turns that into its own (a `<br>`, a new line
 in a cell).
 """

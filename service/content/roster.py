@@ -1,28 +1,18 @@
 """Importing the staff roster from the personnel system's .xlsx or .csv export.
 
-Pure: bytes in, validated roster rows and a diff against the current roster out. The usual
-Chinese headers (工号, 姓名, 部门, 岗位, 职务 …) are recognised wherever the header row is in
-the first rows; 部门 and 岗位 may hold a name or a code. Every error names its row. Writing
-the result is the caller's job (`service.content.dump_roster` + `service.files.atomic_write`).
+Pure: the export's rows as text in (`office.roster_sheet.read_table` reads the file), validated
+roster rows and a diff against the current roster out. The usual Chinese headers (工号, 姓名,
+部门, 岗位, 职务 …) are recognised wherever the header row is in the first rows; 部门 and 岗位
+may hold a name or a code. Every error names its row. Writing the result is the caller's job
+(`content.roster_file.dump_roster` + `storage.files.atomic_write`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from service.content.models import Content, StaffMember
-from service.office.safe_reader import (
-    OLE_MAGIC,
-    ZIP_MAGIC,
-    Limits,
-    Value,
-    WorkbookRejected,
-    open_workbook,
-    read_rows,
-)
 
 FIELDS = ("staff_id", "name", "department", "role", "post")
 REQUIRED = ("staff_id", "name", "department", "role")
@@ -37,10 +27,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "post": ("职务", "岗位及职务", "岗位、职务", "岗位职务", "职位", "现任职务", "post"),
 }
 HEADER_SCAN = 10  # rows searched for the header
-MAX_ROWS = 20_000
-MAX_COLS = 100
-MAX_BYTES = 10 * 1024 * 1024
-IMPORT_LIMITS = Limits(max_rows=MAX_ROWS, max_cols=MAX_COLS)
 SHOWN_ERRORS = 50
 _PARENS = str.maketrans({"(": "（", ")": "）", " ": "", "\u3000": ""})
 
@@ -93,69 +79,8 @@ class RosterImport:
     source: str = ""
 
     def entries(self) -> list[dict[str, str]]:
-        """Rows for `service.content.dump_roster`."""
+        """Rows for `roster_file.dump_roster`."""
         return [{f: getattr(m, f) for f in FIELDS} for m in self.members]
-
-
-# -- reading ---------------------------------------------------------------------------
-
-
-def read_table(data: bytes, filename: str) -> Table:
-    """The file's cells as text. .xlsx through the defensive reader, .csv as UTF-8 or GBK."""
-    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
-    if data.startswith(ZIP_MAGIC) or suffix in ("xlsx", "xlsm", "xltx"):
-        return _read_xlsx(data)
-    if data.startswith(OLE_MAGIC[:4]) or suffix == "xls":
-        raise RosterImportError(["这是旧版 Excel（.xls）文件，无法读取。请在 Excel 或 WPS 中“另存为”.xlsx 或 .csv 后再导入。"])
-    return _read_csv(data)
-
-
-def _read_xlsx(data: bytes) -> Table:
-    try:
-        with open_workbook(data, IMPORT_LIMITS) as book:
-            sheet = next((name for name in book.sheetnames if not name.startswith("_")), book.sheetnames[0])
-            rows = read_rows(book, sheet, first_row=1, last_row=None, max_col=MAX_COLS, limits=IMPORT_LIMITS)
-    except WorkbookRejected as exc:
-        raise RosterImportError([exc.message]) from exc
-    return Table(rows=[(number, [_cell_text(v) for v in values]) for number, values in rows],
-                 source=f"Excel 工作表“{sheet}”")
-
-
-def _read_csv(data: bytes) -> Table:
-    if len(data) > MAX_BYTES:
-        raise RosterImportError([f"文件过大（超过 {MAX_BYTES // 1024 // 1024} MB）。"])
-    if b"\x00" in data[:4096]:
-        raise RosterImportError(["文件不是文本格式的 CSV（可能是 UTF-16 或二进制文件）。请另存为“CSV（逗号分隔）”后再导入。"])
-    text, label = _decode(data)
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;，")
-    except csv.Error:
-        dialect = csv.excel
-    rows: list[tuple[int, list[str]]] = []
-    for number, cells in enumerate(csv.reader(io.StringIO(text), dialect), 1):
-        if number > MAX_ROWS + HEADER_SCAN:
-            raise RosterImportError([f"文件超过 {MAX_ROWS} 行，请分批导入。"])
-        rows.append((number, [c.strip() for c in cells[:MAX_COLS]]))
-    return Table(rows=rows, source=f"CSV 文件（{label} 编码）")
-
-
-def _decode(data: bytes) -> tuple[str, str]:
-    try:
-        return data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "GBK"
-    except UnicodeDecodeError as exc:
-        raise RosterImportError(["无法识别文件编码，请另存为 UTF-8 编码的 CSV。"]) from exc
-
-
-def _cell_text(value: Value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 # -- the header ------------------------------------------------------------------------
@@ -257,11 +182,6 @@ def parse_roster(content: Content, table: Table, *,
         raise RosterImportError([f"第 {header_row} 行表头之后没有任何教职工数据，名册不能为空。"])
     return RosterImport(members=tuple(members), diff=diff_roster(content.roster, members),
                         header_row=header_row, columns=header_texts, source=table.source)
-
-
-def import_roster(content: Content, data: bytes, filename: str) -> RosterImport:
-    """read_table + parse_roster in one call (no progress reporting)."""
-    return parse_roster(content, read_table(data, filename))
 
 
 def diff_roster(current: Sequence[StaffMember], new: Sequence[StaffMember]) -> RosterDiff:

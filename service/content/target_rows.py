@@ -2,7 +2,8 @@
 
 Every row needs 目标内容, a positive 分值, 佐证材料及分值 and 完成时限; the set must total exactly
 the individual budget (60). The same check serves the web form, the JSON API, the annex 3
-workbook and roles.yml's templates.
+workbook and roles.yml's templates: each problem says its kind, row and field, so every caller
+can word it in its own terms (a sheet cell, a YAML path); the message is the web form's.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ REQUIRED_TEXT = (COL_CONTENT, COL_EVIDENCE, COL_DEADLINE)
 MAX_ROWS = 50
 MAX_TEXT = 1000
 
+# What a problem is about (TargetProblem.kind).
+MISSING = "missing"  # a required text, or the 分值, is empty
+TOO_LONG = "too_long"  # a text is longer than MAX_TEXT; `actual` is its length
+NOT_A_NUMBER = "not_a_number"  # the 分值 is not a finite number
+NOT_POSITIVE = "not_positive"  # the 分值 is 0 or less
+NO_ROWS = "no_rows"  # the set has no filled row
+TOO_MANY_ROWS = "too_many_rows"  # `actual` is the number of filled rows
+WRONG_TOTAL = "wrong_total"  # the points do not add up to the budget; `actual` is their total
+
 
 @dataclass(frozen=True)
 class TargetLine:
@@ -39,12 +49,18 @@ class TargetLine:
         return {COL_CONTENT: self.content, COL_POINTS: self.points, COL_EVIDENCE: self.evidence,
                 COL_DEADLINE: self.deadline, COL_NOTE: self.note}
 
+    def target_row(self) -> TargetRow:
+        """The row without its 备注, as a role's template or an annex 3 read back holds it."""
+        return TargetRow(self.content, self.points, self.evidence, self.deadline)
+
 
 @dataclass(frozen=True)
 class TargetProblem:
     row: int | None  # 1-based row number as the user entered it; None for the whole set
     field: str | None  # the Chinese column name, when one field is at fault
+    kind: str
     message: str
+    actual: float | None = None  # the length, count or total the problem is about
 
     def __str__(self) -> str:
         return self.message
@@ -93,7 +109,7 @@ def rows_from_form(items: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
 
 
 def is_blank(row: Mapping[str, Any]) -> bool:
-    return all(_text(row.get(name)) == "" for name in COLUMNS)
+    return all(text_of(row.get(name)) == "" for name in COLUMNS)
 
 
 def parse_points(value: Any) -> float | None:
@@ -113,14 +129,17 @@ def parse_points(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def validate_target_rows(rows: Sequence[RowInput], budget: int) -> list[TargetProblem]:
+def validate_target_rows(rows: Sequence[RowInput], budget: int | None, *,
+                         skip_blank: bool = True) -> list[TargetProblem]:
     """Every problem in a set, row by row, then the total; empty when the set is acceptable.
 
     The total is checked once every 分值 is a valid number, and the message names it
-    ("个性目标分值合计应为 60 分，当前为 59 分").
+    ("个性目标分值合计应为 60 分，当前为 59 分"); with `budget` None it is not checked.
 
     Rows that are entirely blank (the annex's empty lines) are skipped but keep their
-    place in the numbering, so "第 3 行" is the third line the user sees.
+    place in the numbering, so "第 3 行" is the third line the user sees. With
+    `skip_blank=False` (a template, where no line is left empty on purpose) a blank row
+    is reported like any other incomplete row.
     """
     problems: list[TargetProblem] = []
     total = 0.0
@@ -128,38 +147,51 @@ def validate_target_rows(rows: Sequence[RowInput], budget: int) -> list[TargetPr
     points_ok = True
     for number, raw in enumerate(rows, start=1):
         row = normalise_row(raw)
-        if is_blank(row):
+        if skip_blank and is_blank(row):
             continue
         filled += 1
-        for name in REQUIRED_TEXT:
-            text = _text(row.get(name))
-            if not text:
-                problems.append(TargetProblem(number, name, f"第 {number} 行：请填写{name}"))
-            elif len(text) > MAX_TEXT:
-                problems.append(TargetProblem(number, name, f"第 {number} 行：{name}不能超过 {MAX_TEXT} 字"))
-        if len(_text(row.get(COL_NOTE))) > MAX_TEXT:
-            problems.append(TargetProblem(number, COL_NOTE, f"第 {number} 行：备注不能超过 {MAX_TEXT} 字"))
-        points = parse_points(row.get(COL_POINTS))
-        if points is None or points <= 0:
+        found, points = _check_row(number, row)
+        problems += found
+        if points is None:
             points_ok = False
-            shown = _show(row.get(COL_POINTS))
-            problems.append(TargetProblem(number, COL_POINTS,
-                                          f"第 {number} 行：分值应为大于 0 的数字，当前为{shown}"))
         else:
             total += points
     if filled == 0:
-        problems.append(TargetProblem(None, None, "请至少填写一条个性目标"))
+        problems.append(TargetProblem(None, None, NO_ROWS, "请至少填写一条个性目标"))
     elif filled > MAX_ROWS:
-        problems.append(TargetProblem(None, None, f"个性目标最多 {MAX_ROWS} 条，当前为 {filled} 条"))
-    elif points_ok and not math.isclose(total, budget, abs_tol=1e-6):
-        problems.append(TargetProblem(None, COL_POINTS,
-                                      f"个性目标分值合计应为 {budget} 分，当前为 {num(total)} 分"))
+        problems.append(TargetProblem(None, None, TOO_MANY_ROWS, f"个性目标最多 {MAX_ROWS} 条，当前为 {filled} 条",
+                                      filled))
+    elif points_ok and budget is not None and not math.isclose(total, budget, abs_tol=1e-6):
+        problems.append(TargetProblem(None, COL_POINTS, WRONG_TOTAL,
+                                      f"个性目标分值合计应为 {budget} 分，当前为 {num(total)} 分", total))
     return problems
 
 
-def parse_target_rows(rows: Sequence[RowInput], budget: int) -> tuple[TargetLine, ...]:
+def _check_row(number: int, row: Mapping[str, Any]) -> tuple[list[TargetProblem], float | None]:
+    """The row's problems, and its 分值 when that is a positive number."""
+    problems: list[TargetProblem] = []
+    for name in (*REQUIRED_TEXT, COL_NOTE):
+        text = text_of(row.get(name))
+        if not text and name != COL_NOTE:
+            problems.append(TargetProblem(number, name, MISSING, f"第 {number} 行：请填写{name}"))
+        elif len(text) > MAX_TEXT:
+            problems.append(TargetProblem(number, name, TOO_LONG, f"第 {number} 行：{name}不能超过 {MAX_TEXT} 字",
+                                          len(text)))
+    value = row.get(COL_POINTS)
+    points = parse_points(value)
+    if points is None or points <= 0:
+        blank = value is None or (isinstance(value, str) and not value.strip())
+        kind = MISSING if blank else NOT_A_NUMBER if points is None else NOT_POSITIVE
+        problems.append(TargetProblem(number, COL_POINTS, kind,
+                                      f"第 {number} 行：分值应为大于 0 的数字，当前为{_show(value)}"))
+        return problems, None
+    return problems, points
+
+
+def parse_target_rows(rows: Sequence[RowInput], budget: int | None, *,
+                      skip_blank: bool = True) -> tuple[TargetLine, ...]:
     """The set as clean TargetLines (blank rows dropped); raises TargetRowsInvalid."""
-    problems = validate_target_rows(rows, budget)
+    problems = validate_target_rows(rows, budget, skip_blank=skip_blank)
     if problems:
         raise TargetRowsInvalid(problems)
     lines = []
@@ -170,9 +202,9 @@ def parse_target_rows(rows: Sequence[RowInput], budget: int) -> tuple[TargetLine
         points = parse_points(row.get(COL_POINTS))
         assert points is not None  # validated above
         lines.append(TargetLine(
-            content=_text(row.get(COL_CONTENT)), points=points,
-            evidence=_text(row.get(COL_EVIDENCE)), deadline=_text(row.get(COL_DEADLINE)),
-            note=_text(row.get(COL_NOTE)),
+            content=text_of(row.get(COL_CONTENT)), points=points,
+            evidence=text_of(row.get(COL_EVIDENCE)), deadline=text_of(row.get(COL_DEADLINE)),
+            note=text_of(row.get(COL_NOTE)),
         ))
     return tuple(lines)
 
@@ -182,8 +214,9 @@ def template_rows(role: Role) -> tuple[TargetLine, ...]:
     return tuple(TargetLine(r.content, r.points, r.evidence, r.deadline) for r in role.targets)
 
 
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, bool):
+def text_of(value: Any) -> str:
+    """A cell of a row as text: numbers as `num` writes them; "" for a blank, a boolean or a list."""
+    if value is None or isinstance(value, bool | dict | list):
         return ""
     if isinstance(value, int | float):
         return num(value) if math.isfinite(value) else str(value)

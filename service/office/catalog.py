@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from service.content.forms_text import ANNEX_TITLES
 from service.content.models import Content, StaffMember
-from service.office.docx_forms import common_docx, contract_docx
-from service.office.xlsx_common import common_xlsx
-from service.office.xlsx_completion import completion_xlsx
-from service.office.xlsx_monthly import monthly_xlsx
-from service.office.xlsx_targets import targets_xlsx
+from service.office import annex1, annex2, annex3, annex4, annex5
 
 FILES_DIR = "annexes/files"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -38,12 +34,12 @@ def downloads() -> dict[int, list[tuple[str, str]]]:
 def site_files(content: Content) -> dict[str, bytes]:
     """Every blank form (annex 2 as Excel and Word) keyed by its path in the site."""
     makers = {
-        (1, "docx"): lambda: contract_docx(content),
-        (2, "xlsx"): lambda: common_xlsx(content),
-        (2, "docx"): lambda: common_docx(content),
-        (3, "xlsx"): lambda: targets_xlsx(content),
-        (4, "xlsx"): lambda: monthly_xlsx(content),
-        (5, "xlsx"): lambda: completion_xlsx(content),
+        (1, "docx"): lambda: annex1.contract_docx(content),
+        (2, "xlsx"): lambda: annex2.common_xlsx(content),
+        (2, "docx"): lambda: annex2.common_docx(content),
+        (3, "xlsx"): lambda: annex3.targets_xlsx(content),
+        (4, "xlsx"): lambda: annex4.monthly_xlsx(content),
+        (5, "xlsx"): lambda: annex5.completion_xlsx(content),
     }
     return {site_path(number, ext): make() for (number, ext), make in makers.items()}
 

@@ -1,4 +1,4 @@
-"""Safe text for spreadsheets we write: never a formula, never a character openpyxl rejects."""
+"""Cell text: written safely (never a formula, never a character openpyxl rejects) and read back."""
 
 from __future__ import annotations
 
@@ -24,3 +24,12 @@ def put_text(cell: Cell, value: Any) -> Cell:
     if text.startswith(FORMULA_PREFIXES):
         cell.quotePrefix = True
     return cell
+
+
+def cell_text(value: Any) -> str:
+    """A read cell as the text a person sees: "" for an empty cell, 100001.0 as "100001"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

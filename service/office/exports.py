@@ -9,17 +9,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content.models import Content
+from service.office import styles
 from service.office.cells import put_text
 from service.rules.board import Board
 
-HEADER_FONT = Font(name="黑体", bold=True)
-BODY_FONT = Font(name="宋体")
-HEADER_FILL = PatternFill("solid", fgColor="DDE3F0")
 STAFF_COLUMNS = ("序号", "工号", "姓名", "岗位、职务", "完成情况", "扫描件版本数", "最近上传时间")
 SUMMARY_COLUMNS = ("部门、系", "类别", "应签人数", "完成", "请假（免签）", "未完成", "完成率(%)", "逾期")
 _UNSAFE_PATH = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|\u202a-\u202e]')
@@ -74,27 +71,14 @@ def _sheet_title(name: str) -> str:
 
 
 def _header(ws: Worksheet, columns: Sequence[str], title: str) -> None:
-    put_text(ws.cell(1, 1), title).font = Font(name="黑体", bold=True, size=14)
+    put_text(ws.cell(1, 1), title).font = styles.REPORT_TITLE_FONT
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     for c, name in enumerate(columns, 1):
-        cell = put_text(ws.cell(2, c), name)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        styles.report_header(put_text(ws.cell(2, c), name))
         ws.column_dimensions[get_column_letter(c)].width = max(10, len(name) * 2 + 4)
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "2:2"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    styles.report_setup(ws)
 
 
 def _row(ws: Worksheet, r: int, values: Sequence[Any]) -> None:
     for c, value in enumerate(values, 1):
-        cell = ws.cell(r, c)
-        if isinstance(value, (int, float)):
-            cell.value = value
-        else:
-            put_text(cell, value)
-        cell.font = BODY_FONT
+        styles.report_value(ws.cell(r, c), value)

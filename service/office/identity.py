@@ -1,4 +1,4 @@
-"""The identity a generated form carries, so intake can refuse a wrong, foreign or old form.
+"""The identity a generated form carries, so a reader can refuse a wrong, foreign or old form.
 
 Every workbook gets a very hidden, protected sheet `_meta` (key in column A, value in B) and
 the same pairs as workbook custom properties (`portal.annex`, …). Word files carry the
@@ -8,6 +8,7 @@ The template version is `"<FORM_VERSION>-<hash>"`: FORM_VERSION is bumped by han
 layout changes in a way the hash cannot see; the hash (8 hex digits of SHA-256) covers the
 annex number, its sheet name, header row and column titles, so renaming or moving a column
 outdates old forms by itself. The year and department are separate fields, not in the hash.
+`stamp_workbook` writes the identity, `read_identity` reads it back from an upload.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from dataclasses import dataclass, fields
 
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.workbook import Workbook
+
+from service.content.models import Content, Department
+from service.office.cells import cell_text
+from service.office.safe_reader import has_sheet, read_rows
 
 FORM_VERSION = 1
 GENERATOR = "mubiao-portal"
@@ -59,9 +64,9 @@ class FormIdentity:
             return cls(
                 annex=_int(pairs.get("annex")),
                 year=_int(pairs.get("year")),
-                version=_text(pairs.get("version")),
-                department=_text(pairs.get("department")),
-                staff_id=_text(pairs.get("staff_id")),
+                version=cell_text(pairs.get("version")),
+                department=cell_text(pairs.get("department")),
+                staff_id=cell_text(pairs.get("staff_id")),
                 month=_int(pairs.get("month", 0)),
                 first_row=_int(pairs.get("first_row", 0)),
                 last_row=_int(pairs.get("last_row", 0)),
@@ -82,13 +87,37 @@ def stamp_workbook(book: Workbook, identity: FormIdentity) -> None:
         book.custom_doc_props.append(StringProperty(name=PROPERTY_PREFIX + key, value=value))
 
 
+def read_identity(book: Workbook) -> FormIdentity | None:
+    """The identity in the `_meta` sheet, else in the custom properties; None if neither."""
+    pairs: dict[str, object] = {}
+    if has_sheet(book, META_SHEET):
+        for _, (key, value, *_rest) in read_rows(book, META_SHEET, first_row=1, last_row=20, max_col=2):
+            if isinstance(key, str):
+                pairs[key.strip()] = value
+    else:
+        for prop in getattr(book, "custom_doc_props", None) or ():
+            if prop.name.startswith(PROPERTY_PREFIX):
+                pairs[prop.name[len(PROPERTY_PREFIX):]] = prop.value
+    return FormIdentity.from_pairs(pairs)
+
+
+class UnknownDepartment(KeyError):
+    """A form was asked for with a department code that departments.yml does not list."""
+
+
+def department_of(content: Content, department_id: str | None) -> Department | None:
+    """The department a form is pre-filled for or uploaded by; None for a blank form."""
+    if department_id is None:
+        return None
+    found = content.department(department_id)
+    if found is None:
+        raise UnknownDepartment(f"未知部门：{department_id}")
+    return found
+
+
 def _int(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return int(str(value).strip())
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()

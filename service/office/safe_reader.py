@@ -1,4 +1,4 @@
-"""Reading uploaded .xlsx bytes defensively (design.md, "Spreadsheets in").
+"""Reading uploaded .xlsx bytes defensively.
 
 Before openpyxl sees a byte the package is checked: a zip (not an old OLE .xls or an
 encrypted file), few enough entries, a bounded uncompressed size and compression ratio (the

@@ -1,7 +1,7 @@
 """HR's score sheet (.xlsx): every person of the college, ranked, plus each month on its own.
 
 The figures are the ones `workflows.scores.ranking` gives the board and the API, written as
-numbers; every text cell goes through `spreadsheet.put_text` (never a formula).
+numbers; every text cell goes through `cells.put_text` (never a formula).
 """
 
 from __future__ import annotations
@@ -11,17 +11,13 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content.formats import num
 from service.content.models import Content
+from service.office import styles
 from service.office.cells import put_text
 
-HEADER_FONT = Font(name="黑体", bold=True)
-BODY_FONT = Font(name="宋体")
-HEADER_FILL = PatternFill("solid", fgColor="DDE3F0")
 RULE_NAMES = {"average": "各月平均", "latest": "最近一月", "minimum": "最低一月"}
 
 
@@ -68,38 +64,14 @@ def _sheet(wb: Workbook, title: str, names: Sequence[str], heading: str) -> Any:
     ws = wb.create_sheet(title)
     for c, name in enumerate(names, 1):
         ws.column_dimensions[get_column_letter(c)].width = max(9, min(24, len(name) * 2 + 2))
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "2:2"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    styles.report_setup(ws, landscape=True)
     ws.merged_cells.add(f"A1:{get_column_letter(len(names))}1")
     title = put_text(WriteOnlyCell(ws), heading)
-    title.font = Font(name="黑体", bold=True, size=14)
+    title.font = styles.REPORT_TITLE_FONT
     ws.append([title])
-    header = []
-    for name in names:
-        cell = put_text(WriteOnlyCell(ws), name)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        header.append(cell)
-    ws.append(header)
+    ws.append([styles.report_header(put_text(WriteOnlyCell(ws), name)) for name in names])
     return ws
 
 
 def _row(ws: Any, values: Sequence[Any]) -> list[Cell]:
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(ws)
-        if value is None:
-            put_text(cell, "—")
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            cell.value = value
-        else:
-            put_text(cell, value)
-        cell.font = BODY_FONT
-        cells.append(cell)
-    return cells
+    return [styles.report_value(WriteOnlyCell(ws), value, missing="—") for value in values]

@@ -1,8 +1,10 @@
-"""Spreadsheet look shared by the annex workbooks: fonts, borders, A4 print setup, protection.
+"""The look of every workbook the service writes: fonts, fills, borders, A4 print setup, protection.
 
-Fonts follow the paper forms: 宋体 for the body, 黑体 for titles. Every cell the generators
-write goes through `put`, which writes text with `service.spreadsheet.put_text` (a literal
-string, quote-prefixed when it starts like a formula, control characters dropped).
+Fonts follow the paper forms: 宋体 for the body, 黑体 for titles. Every cell the annex
+generators write goes through `put`, which writes text with `cells.put_text` (a literal
+string, quote-prefixed when it starts like a formula, control characters dropped). HR's
+report sheets (the completion export and the score sheet) have their own, plainer look:
+a 黑体 title row, a shaded header row, 宋体 body cells.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from io import BytesIO
+from typing import Any
 
 from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, Protection, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.workbook.workbook import Workbook
@@ -42,6 +45,11 @@ RIGHT = Alignment(horizontal="right", vertical="center", wrap_text=False)
 LEFT_TOP = Alignment(horizontal="left", vertical="top", wrap_text=True)
 
 UNLOCKED = Protection(locked=False)
+
+REPORT_TITLE_FONT = Font(name=TITLE_FONT, bold=True, size=14)
+REPORT_HEADER_FONT = Font(name=TITLE_FONT, bold=True)
+REPORT_BODY_FONT = Font(name=BODY_FONT)
+REPORT_HEADER_FILL = PatternFill("solid", fgColor="DDE3F0")
 
 LINE_HEIGHT = 14.5  # points per line of 11 pt 宋体
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
@@ -136,14 +144,19 @@ def fit_height(sheet: Worksheet, row: int, cells: Iterable[tuple[str, float]], m
     sheet.row_dimensions[row].height = max(minimum, lines * LINE_HEIGHT + 6)
 
 
-def page_setup(sheet: Worksheet, *, landscape: bool, title_rows: str | None, last_col: int,
-               last_row: int) -> None:
-    """A4, fit to one page wide, centred, with the header rows repeated on every page."""
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+def a4_one_page_wide(sheet: Any) -> None:
+    """Print on A4, scaled to one page wide and as many pages long as it takes."""
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def page_setup(sheet: Worksheet, *, landscape: bool, title_rows: str | None, last_col: int,
+               last_row: int) -> None:
+    """A4, fit to one page wide, centred, with the header rows repeated on every page."""
+    a4_one_page_wide(sheet)
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.5
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
@@ -154,6 +167,38 @@ def page_setup(sheet: Worksheet, *, landscape: bool, title_rows: str | None, las
     sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
     sheet.oddFooter.center.font = BODY_FONT
     sheet.sheet_view.showGridLines = False
+
+
+def report_setup(sheet: Any, *, landscape: bool = False) -> None:
+    """A report sheet: rows 1 (title) and 2 (header) stay in view and row 2 repeats on every page.
+
+    `sheet` may be a write-only sheet, which has the same print properties.
+    """
+    sheet.freeze_panes = "A3"
+    sheet.print_title_rows = "2:2"
+    a4_one_page_wide(sheet)
+    if landscape:
+        sheet.page_setup.orientation = "landscape"
+
+
+def report_header(cell: Cell) -> Cell:
+    """A header cell of a report sheet: 黑体 bold on a light blue fill, centred and wrapped."""
+    cell.font = REPORT_HEADER_FONT
+    cell.fill = REPORT_HEADER_FILL
+    cell.alignment = CENTER
+    return cell
+
+
+def report_value(cell: Cell, value: Any, *, missing: str = "") -> Cell:
+    """A body cell of a report sheet: a number stays a number, anything else is literal text."""
+    if value is None:
+        put_text(cell, missing)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        cell.value = value
+    else:
+        put_text(cell, value)
+    cell.font = REPORT_BODY_FONT
+    return cell
 
 
 def protect(sheet: Worksheet) -> None:

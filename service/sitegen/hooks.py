@@ -16,11 +16,11 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from service import office
 from service.content import forms_text
 from service.content.formats import cn_date
 from service.content.loader import ContentInvalid, load_content
 from service.content.models import Content
+from service.office import catalog
 from service.sitegen import pages
 from service.sitegen.build import ACCEPTED_DUTIES
 
@@ -55,7 +55,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     files.append(File.generated(config, "roles/index.md", content=pages.role_index_page(content)))
     for number in forms_text.ANNEX_TITLES:
         files.append(File.generated(config, pages.annex_path(number), content=pages.annex_page(content, number)))
-    for path, data in office.site_files(content).items():  # the blank Word and Excel forms
+    for path, data in catalog.site_files(content).items():  # the blank Word and Excel forms
         files.append(File.generated(config, path, content=data))
     return files
 
@@ -89,7 +89,7 @@ def context(content: Content) -> dict[str, Any]:
         "timeline_table": pages.timeline_table(content),
         "deadline_cards": pages.deadline_cards(content),
         "annex_titles": forms_text.ANNEX_TITLES,
-        "annex_downloads": office.downloads(),
+        "annex_downloads": catalog.downloads(),
         "roles": content.roles,
     }
 

@@ -136,8 +136,8 @@ def save(portal: Portal, user: User, staff_id: str, raw_rows: Any, *, submit: bo
 
 
 def save_workbook(portal: Portal, user: User, department: str, data: bytes, *, submit: bool) -> dict[str, Any]:
-    """A filled annex 3 workbook (service/intake.py reads it) saved like the web form."""
-    from service.office.intake import read_targets
+    """A filled annex 3 workbook (office/annex3.py reads it) saved like the web form."""
+    from service.office.annex3 import read_targets
     from service.office.safe_reader import WorkbookRejected
 
     portal.department_or_404(department)

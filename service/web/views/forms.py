@@ -6,9 +6,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service import office
 from service.errors import ApiError, bad_request
-from service.office import intake
+from service.office import annex1, annex3, annex4, annex5, catalog
 from service.office.safe_reader import WorkbookRejected
 from service.rules.board import OUTSTANDING, person_status
 from service.web.views.common import attachment, check_csrf, off_loop, ok_json, portal, require_department
@@ -31,7 +30,7 @@ async def uploaded_workbook(request: Request) -> bytes:
 
 
 def _xlsx(data: bytes, name: str) -> Response:
-    return attachment(Response(data, media_type=office.XLSX_MIME), name)
+    return attachment(Response(data, media_type=catalog.XLSX_MIME), name)
 
 
 async def completion_form(request: Request) -> Response:
@@ -44,10 +43,10 @@ async def completion_form(request: Request) -> Response:
         state = p.state(department_id)
         statuses = {m.staff_id: s for m in p.content.members(department_id)
                     if (s := person_status(m, state)) != OUTSTANDING}
-        return office.completion_xlsx(p.content, department_id, statuses)
+        return annex5.completion_xlsx(p.content, department_id, statuses)
 
     data = await off_loop(build)
-    return _xlsx(data, office.department_file_name(p.content, 5, "xlsx", department_id))
+    return _xlsx(data, catalog.department_file_name(p.content, 5, "xlsx", department_id))
 
 
 async def monthly_form(request: Request) -> Response:
@@ -59,8 +58,8 @@ async def monthly_form(request: Request) -> Response:
     if not month_text.isdigit() or not 1 <= int(month_text) <= 12:
         raise bad_request("invalid_month", "请用 ?month=1 至 12 指定月份")
     month = int(month_text)
-    data = await off_loop(office.monthly_xlsx, p.content, department_id, p.year, month)
-    return _xlsx(data, office.department_file_name(p.content, 4, "xlsx", department_id, month))
+    data = await off_loop(annex4.monthly_xlsx, p.content, department_id, p.year, month)
+    return _xlsx(data, catalog.department_file_name(p.content, 4, "xlsx", department_id, month))
 
 
 async def person_form(request: Request) -> Response:
@@ -76,11 +75,11 @@ async def person_form(request: Request) -> Response:
         raise ApiError(404, "unknown_staff", "本部门没有该教职工")
     rows = None  # the role's template; stored target sets are used once recorded
     if annex == "annex1.docx":
-        data = await off_loop(office.contract_docx, p.content, member, rows)
-        name = office.member_file_name(p.content, 1, "docx", member)
-        return attachment(Response(data, media_type=office.DOCX_MIME), name)
-    data = await off_loop(office.targets_xlsx, p.content, member, rows)
-    return _xlsx(data, office.member_file_name(p.content, 3, "xlsx", member))
+        data = await off_loop(annex1.contract_docx, p.content, member, rows)
+        name = catalog.member_file_name(p.content, 1, "docx", member)
+        return attachment(Response(data, media_type=catalog.DOCX_MIME), name)
+    data = await off_loop(annex3.targets_xlsx, p.content, member, rows)
+    return _xlsx(data, catalog.member_file_name(p.content, 3, "xlsx", member))
 
 
 async def completion_upload(request: Request) -> Response:
@@ -92,7 +91,7 @@ async def completion_upload(request: Request) -> Response:
     try:
         data = await uploaded_workbook(request)
         try:
-            entries = await off_loop(intake.read_completion, p.content, department_id, data)
+            entries = await off_loop(annex5.read_completion, p.content, department_id, data)
         except WorkbookRejected as exc:
             raise exc.as_api_error() from None
         payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
@@ -117,7 +116,7 @@ async def monthly_upload(request: Request) -> Response:
     data = await uploaded_workbook(request)
     p = portal(request)
     try:
-        month, rows = await off_loop(intake.read_monthly, p.content, department_id, data)
+        month, rows = await off_loop(annex4.read_monthly, p.content, department_id, data)
     except WorkbookRejected as exc:
         raise exc.as_api_error() from None
     view = await off_loop(monthly.submit, p, user, department_id, month, rows)

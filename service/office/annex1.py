@@ -1,25 +1,24 @@
-"""Word versions of annex 1 (the contract, in three labelled copies) and annex 2."""
+"""Annex 1, the contract (Word): blank, or pre-filled for one person in three labelled copies."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from docx.document import Document as DocumentObject
-from docx.table import Table, _Cell
+from docx.table import Table
 
 from service.content import forms_text
 from service.content.formats import num
-from service.content.models import COL_CONTENT, CommonTarget, Content, StaffMember, TargetRow
+from service.content.models import Content, StaffMember, TargetRow
 from service.office import docx_base as w
+from service.office.annex2 import common_row
 from service.office.identity import FormIdentity, layout_version
-from service.office.styles import TITLE_FONT
 
-CONTRACT_WIDTHS = [2.3, 5.9, 1.3, 7.5]  # section, task, points, requirement (cm, 17 in all)
-COMMON_WIDTHS = [7.2, 1.8, 8.0]
+ANNEX = 1
+WIDTHS = [2.3, 5.9, 1.3, 7.5]  # section, task, points, requirement (cm, 17 in all)
 BLANK_INDIVIDUAL_ROWS = 6
-CONTRACT_VERSION = layout_version(1, "docx", 1, (forms_text.CONTRACT_TASK, forms_text.CONTRACT_POINTS,
-                                                  forms_text.CONTRACT_REQUIREMENT))
-COMMON_VERSION = layout_version(2, "docx", 1, (COL_CONTENT, forms_text.RULES_HEADER))
+VERSION = layout_version(ANNEX, "docx", 1, (forms_text.CONTRACT_TASK, forms_text.CONTRACT_POINTS,
+                                            forms_text.CONTRACT_REQUIREMENT))
 
 
 def contract_docx(content: Content, member: StaffMember | None = None,
@@ -34,45 +33,11 @@ def contract_docx(content: Content, member: StaffMember | None = None,
         targets = list(rows if rows is not None else (role.targets if role else ()))
         for index, label in enumerate(forms_text.COPY_LABELS):
             _contract_copy(doc, content, member, targets, label, new_page=index > 0)
-    identity = FormIdentity(annex=1, year=content.settings.year, version=CONTRACT_VERSION,
+    identity = FormIdentity(annex=ANNEX, year=content.settings.year, version=VERSION,
                             department=member.department if member else "",
                             staff_id=member.staff_id if member else "")
-    w.stamp(doc, identity, forms_text.annex_heading(1))
+    w.stamp(doc, identity, forms_text.annex_heading(ANNEX))
     return w.to_bytes(doc)
-
-
-def common_docx(content: Content) -> bytes:
-    """Annex 2: the common targets, their points and deduction rules, total 40."""
-    doc = w.new_document()
-    w.add_paragraph(doc, forms_text.annex_label(2), font=TITLE_FONT, size=w.LABEL_PT)
-    w.add_title(doc, forms_text.title_lines(content, 2))
-    commons = content.common_targets
-    table = w.new_table(doc, len(commons) + 2, COMMON_WIDTHS)
-    head = table.rows[0]
-    w.repeat_header(head)
-    for cell, text in zip(head.cells, (COL_CONTENT, forms_text.points_header(content.settings.common_points),
-                                       forms_text.RULES_HEADER), strict=True):
-        w.write_cell(cell, text, bold=True, size=w.BODY_PT)
-    for row, target in zip(table.rows[1:], commons, strict=False):
-        w.keep_row_whole(row)
-        w.row_height(row, 1.6)
-        _common_row(row.cells, target, size=w.BODY_PT)
-    total = table.rows[-1]
-    w.write_cell(total.cells[0], forms_text.TOTAL, bold=True, size=w.BODY_PT)
-    w.write_cell(total.cells[1], num(sum(t.points for t in commons)), bold=True, size=w.BODY_PT)
-    w.write_cell(total.cells[2], "", size=w.BODY_PT)
-    w.add_paragraph(doc)
-    identity = FormIdentity(annex=2, year=content.settings.year, version=COMMON_VERSION)
-    w.stamp(doc, identity, forms_text.annex_heading(2))
-    return w.to_bytes(doc)
-
-
-def _common_row(cells: Sequence[_Cell], target: CommonTarget, *, size: float) -> None:
-    content_cell, points_cell, rules_cell = cells[-3:]
-    w.write_cell(content_cell, target.content, align=w.JUSTIFY, size=size)
-    w.write_cell(points_cell, num(target.points), size=size)
-    rules = forms_text.rules_text(tuple(rule.text for rule in target.rules))
-    w.write_cell(rules_cell, rules, align=w.JUSTIFY, size=size)
 
 
 def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | None,
@@ -80,7 +45,7 @@ def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | 
     s = content.settings
     top = w.add_paragraph(doc, f"（{label}）" if label else "", align=w.RIGHT, size=w.BODY_PT)
     top.paragraph_format.page_break_before = new_page
-    w.add_title(doc, forms_text.title_lines(content, 1))
+    w.add_title(doc, forms_text.title_lines(content, ANNEX))
     if member is not None:
         department = content.department(member.department)
         line = "　　".join((
@@ -91,7 +56,7 @@ def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | 
         w.add_paragraph(doc, line, after=4)
     individual = max(len(targets), 1) if member is not None else BLANK_INDIVIDUAL_ROWS
     commons = content.common_targets
-    table = w.new_table(doc, 1 + individual + len(commons) + 2, CONTRACT_WIDTHS)
+    table = w.new_table(doc, 1 + individual + len(commons) + 2, WIDTHS)
     head = table.rows[0]
     w.repeat_header(head)
     head.cells[0].merge(head.cells[1])
@@ -120,7 +85,7 @@ def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | 
         if member is None:
             w.row_height(row, 1.1)
         else:
-            _common_row(row.cells, target, size=w.TABLE_PT)
+            common_row(row.cells, target, size=w.TABLE_PT)
 
     names, signs = table.rows[-2], table.rows[-1]
     for row in (names, signs):

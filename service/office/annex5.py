@@ -1,6 +1,7 @@
 """Annex 5 workbook: who has signed (完成) or is exempt (产假 / 病假 / 长期事假), per department.
 
-Column E holds each person's 工号, hidden, so intake matches people even when names repeat.
+`completion_xlsx` writes it, `read_completion` reads a filled one back. Column E holds each
+person's 工号, hidden, so the reader matches people even when names repeat.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from service.content import forms_text
 from service.content.models import COMPLETION_STATUSES, Content
 from service.office import styles as x
-from service.office.identity import FormIdentity, layout_version, stamp_workbook
-from service.office.roster import department_of
+from service.office.cells import cell_text
+from service.office.form_checks import check_footer, check_header, open_form, person_unknown
+from service.office.identity import FormIdentity, department_of, layout_version, stamp_workbook
+from service.office.safe_reader import Problem, WorkbookRejected, problem
 
 ANNEX = 5
 SHEET = "附件5"
@@ -101,3 +104,45 @@ def _status_list(sheet: Worksheet, ref: str) -> None:
     )
     validation.add(ref)
     sheet.add_data_validation(validation)
+
+
+def read_completion(content: Content, department_id: str, data: bytes) -> list[tuple[str, str]]:
+    """The (staff_id, status) pairs of a filled annex 5 of `department_id`, in sheet order.
+
+    Rows without a status are skipped; every other problem refuses the whole file.
+    """
+    with open_form(content, department_id, data, ANNEX, VERSION) as form:
+        check_header(form.book, SHEET, HEADER_ROW, COLUMNS)
+        rows = form.rows(SHEET, COLUMNS)
+        check_footer(form.book, SHEET, form.identity.last_row + 2, forms_text.completion_note()[:2])
+    status_col = COLUMNS.index(forms_text.STATUS_HEADER) + 1
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    result: list[tuple[str, str]] = []
+    for number, values in rows:
+        _serial, name, _post, status, staff_id = (cell_text(value) for value in values[:5])
+        if not staff_id:
+            if status or name:
+                problems.append(person_unknown(SHEET, number))
+            continue
+        member = content.staff(staff_id)
+        if member is None or member.department != department_id:
+            who = f"工号 {staff_id}" + (f"（{name}）" if name else "")
+            problems.append(problem("person_foreign", SHEET, number, None, None,
+                                    f"{who}不是{form.department.name}的教职工。"))
+            continue
+        if staff_id in seen:
+            problems.append(problem("person_duplicate", SHEET, number, None, None,
+                                    f"{member.name}（工号 {staff_id}）与第 {seen[staff_id]} 行重复。"))
+            continue
+        seen[staff_id] = number
+        if not status:
+            continue
+        if status not in COMPLETION_STATUSES:
+            problems.append(problem("status_unknown", SHEET, number, status_col, forms_text.STATUS_HEADER,
+                                    f"“{status}”不是有效的完成情况，应为{'、'.join(COMPLETION_STATUSES)}之一。"))
+            continue
+        result.append((staff_id, status))
+    if problems:
+        raise WorkbookRejected.of(problems)
+    return result

@@ -1,7 +1,8 @@
 """Annex 4 workbook: a department's monthly summary, one row per person.
 
-Two header rows as on the paper form: 共性目标 spans the eight attendance and conduct columns.
-Column L holds each person's 工号, hidden, for a later read-back.
+`monthly_xlsx` writes it, `read_monthly` reads a filled one back. Two header rows as on the
+paper form: 共性目标 spans the eight attendance and conduct columns. Column L holds each
+person's 工号, hidden, so the reader knows whose row it is.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from openpyxl.utils import get_column_letter
 from service.content import forms_text
 from service.content.models import Content
 from service.office import styles as x
-from service.office.identity import FormIdentity, layout_version, stamp_workbook
-from service.office.roster import department_of
+from service.office.cells import cell_text
+from service.office.form_checks import check_footer, check_header, open_form, person_unknown
+from service.office.identity import FormIdentity, department_of, layout_version, stamp_workbook
+from service.office.safe_reader import Value, WorkbookRejected
 
 ANNEX = 4
 SHEET = "附件4"
@@ -95,3 +98,31 @@ def monthly_xlsx(content: Content, department: str | None = None, year: int | No
                                       department=dept.id if dept else "", month=month or 0,
                                       first_row=FIRST_ROW, last_row=last))
     return x.finish(book)
+
+
+def read_monthly(content: Content, department_id: str, data: bytes) -> tuple[int, list[dict[str, Value]]]:
+    """The month and the rows of a filled annex 4 of `department_id`, keyed 工号 and by the
+    annex-4 column names, ready for `scoring.parse_monthly_rows` (which judges the values)."""
+    with open_form(content, department_id, data, ANNEX, VERSION) as form:
+        month = form.identity.month
+        if not 1 <= month <= 12:
+            raise WorkbookRejected("form_unknown", "表格没有记录报送月份，请重新下载指定月份的附件4。")
+        check_header(form.book, SHEET, HEADER_ROW, _header_row())
+        rows = form.rows(SHEET, COLUMNS)
+        check_footer(form.book, SHEET, form.identity.last_row + 2, forms_text.monthly_note(content)[:4])
+    result: list[dict[str, Value]] = []
+    for number, values in rows:
+        staff_id = cell_text(values[-1])
+        if not staff_id:
+            raise WorkbookRejected.of([person_unknown(SHEET, number)])
+        row: dict[str, Value] = {forms_text.STAFF_ID: staff_id}
+        for index, name in enumerate(COLUMNS[2:-1], 2):
+            value = values[index]
+            row[name] = value.strip() if isinstance(value, str) else value
+        result.append(row)
+    return month, result
+
+
+def _header_row() -> tuple[str, ...]:
+    """Row 5: the serial, name, business and 工号 cells are merged from row 4 (blank here)."""
+    return ("", "", *COLUMNS[2:-2], "", "")

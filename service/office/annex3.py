@@ -1,7 +1,8 @@
 """Annex 3 workbook: one person's individual targets, pre-filled from their role's template.
 
-The total under the 分值 column is a SUM formula; beside it a formula prints a warning and
-conditional formatting turns the total red whenever it is not the individual budget (60).
+`targets_xlsx` writes it, `read_targets` reads a filled one back. The total under the 分值
+column is a SUM formula; beside it a formula prints a warning and conditional formatting
+turns the total red whenever it is not the individual budget (60).
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.content import forms_text
-from service.content.models import COL_POINTS, Content, StaffMember, TargetRow
+from service.content import forms_text, target_rows
+from service.content.formats import num
+from service.content.models import (
+    COL_POINTS,
+    Content,
+    StaffMember,
+    TargetRow,
+)
 from service.office import styles as x
+from service.office.cells import cell_text
+from service.office.form_checks import Form, check_footer, check_header, open_form
 from service.office.identity import FormIdentity, layout_version, stamp_workbook
+from service.office.safe_reader import Problem, Value, WorkbookRejected, locate, problem
 
 ANNEX = 3
 SHEET = "附件3"
@@ -31,6 +41,12 @@ BLANK_ROWS = 14  # as on the paper form
 VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
 WARNING_FILL = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
 WARNING_FONT = Font(name=x.BODY_FONT, size=x.BODY_SIZE, bold=True, color="9C0006")
+_CELL_PROBLEMS = {  # a TargetProblem kind → the code and the words of a bad cell
+    target_rows.MISSING: ("value_missing", "{name}不能为空。"),
+    target_rows.TOO_LONG: ("value_too_long", "内容过长（{actual} 字，上限 {limit} 字）。"),
+    target_rows.NOT_A_NUMBER: ("value_invalid", "分值应为大于 0、不超过 {budget} 的数字，实际为“{value}”。"),
+    target_rows.NOT_POSITIVE: ("value_invalid", "分值应为大于 0、不超过 {budget} 的数字，实际为“{value}”。"),
+}
 
 
 def targets_xlsx(content: Content, member: StaffMember | None = None,
@@ -113,6 +129,51 @@ def header_titles(content: Content) -> tuple[str, ...]:
     return tuple(titles)
 
 
+def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str, list[TargetRow]]:
+    """The staff_id and target rows of a filled annex 3 of one member of `department_id`.
+
+    Blank rows are skipped; 备注 is checked but not kept. The rows are judged by
+    `target_rows.parse_target_rows`, the web form's check, so they must add up to the
+    individual budget; its problems are named here by sheet, row and column.
+    """
+    budget = content.settings.individual_points
+    with open_form(content, department_id, data, ANNEX, VERSION) as form:
+        member = _member(content, form)
+        check_header(form.book, SHEET, HEADER_ROW, header_titles(content))
+        rows = form.rows(SHEET, COLUMNS)
+        check_footer(form.book, SHEET, form.identity.last_row + 1, forms_text.TOTAL)
+    cells = [dict(zip(COLUMNS[1:], values[1:], strict=True)) for _, values in rows]  # all but 序号
+    try:
+        lines = target_rows.parse_target_rows(cells, budget)
+    except target_rows.TargetRowsInvalid as exc:
+        raise _rejection(exc.problems, [number for number, _ in rows], cells, member, budget) from None
+    return member.staff_id, [line.target_row() for line in lines]
+
+
+def _rejection(problems: list[target_rows.TargetProblem], numbers: list[int], cells: list[dict[str, Value]],
+               member: StaffMember, budget: int) -> WorkbookRejected:
+    """The validator's problems as the sheet's: every bad cell, else what is wrong with the set."""
+    found: list[Problem] = []
+    for p in problems:
+        if p.row is None or p.field is None:
+            continue
+        value = cells[p.row - 1][p.field]
+        code, what = _CELL_PROBLEMS[p.kind]
+        found.append(problem(code, SHEET, numbers[p.row - 1], COLUMNS.index(p.field) + 1, p.field,
+                             what.format(name=p.field, actual=num(p.actual or 0), limit=target_rows.MAX_TEXT,
+                                         budget=budget, value=cell_text(value))))
+    if found:
+        return WorkbookRejected.of(found)
+    whole = problems[0]
+    if whole.kind == target_rows.NO_ROWS:
+        return WorkbookRejected("targets_empty", f"{locate(SHEET)}：没有填写任何目标。")
+    if whole.kind == target_rows.TOO_MANY_ROWS:
+        return WorkbookRejected("targets_too_many", f"{locate(SHEET)}：个性目标最多 {target_rows.MAX_ROWS} 条，"
+                                f"实际为 {num(whole.actual or 0)} 条。", sheet=SHEET)
+    return WorkbookRejected("targets_total", f"{locate(SHEET)}：{member.name}的个性目标分值合计应为 {budget} 分，"
+                            f"实际为 {num(whole.actual or 0)} 分。", sheet=SHEET)
+
+
 def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
     validation = DataValidation(
         type="decimal", operator="between", formula1="0", formula2=str(budget), allow_blank=True,
@@ -120,3 +181,15 @@ def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
     )
     validation.add(ref)
     sheet.add_data_validation(validation)
+
+
+def _member(content: Content, form: Form) -> StaffMember:
+    staff_id = form.identity.staff_id
+    if not staff_id:
+        raise WorkbookRejected("form_blank", "这是空白表格，无法确定责任人。请登录后下载该教职工预先填好的附件3。")
+    member = content.staff(staff_id)
+    if member is None or member.department != form.department.id:
+        raise WorkbookRejected("person_foreign", f"{locate(SHEET)}：工号 {staff_id} 不是{form.department.name}"
+                               "的教职工（可能已调离），请重新下载表格。", sheet=SHEET)
+    return member
+
