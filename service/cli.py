@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from service import config as config_module
 from service.config import Settings
+
+if TYPE_CHECKING:
+    from service.workflows.context import Context
 
 
 def _settings() -> Settings:
@@ -68,12 +72,12 @@ def build(site_dir: Path | None) -> None:
     click.echo(f"构建完成，共用时 {time.monotonic() - started:.1f} 秒：{settings.site_dir}")
 
 
-def _portal():  # type: ignore[no-untyped-def]
+def _context() -> Context:
     """The service core without the web layer, for account and audit commands."""
     import datetime as dt
 
     from service.content.loader import ContentInvalid, load_content
-    from service.workflows.portal import Portal
+    from service.workflows.context import Context
 
     settings = _settings()
     try:
@@ -82,7 +86,7 @@ def _portal():  # type: ignore[no-untyped-def]
         click.echo(f"内容校验失败：\n{exc}", err=True)
         sys.exit(1)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Portal(settings, content, lambda: dt.datetime.now(dt.UTC))
+    return Context.open(settings, content, lambda: dt.datetime.now(dt.UTC))
 
 
 @cli.command(help="启动报送服务（单进程），同时提供门户网站。")
@@ -135,6 +139,7 @@ def users() -> None:
 @click.option("--department", default=None, help="部门代码（部门账号必填，见 departments.yml）")
 def users_add(name: str, role: str, department: str | None) -> None:
     from service.errors import ApiError
+    from service.workflows import accounts
 
     if sys.stdin.isatty():
         password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
@@ -145,7 +150,7 @@ def users_add(name: str, role: str, department: str | None) -> None:
             sys.exit(2)
         password = lines[0]
     try:
-        _portal().add_user(name, role, department, password, actor="cli")
+        accounts.add_user(_context(), name, role, department, password, actor="cli")
     except ApiError as exc:
         click.echo(f"错误：{exc.message}", err=True)
         sys.exit(1)
@@ -156,9 +161,10 @@ def users_add(name: str, role: str, department: str | None) -> None:
 @click.argument("name")
 def users_token(name: str) -> None:
     from service.errors import ApiError
+    from service.workflows import accounts
 
     try:
-        token = _portal().new_token(name, actor="cli")
+        token = accounts.new_token(_context(), name, actor="cli")
     except ApiError as exc:
         click.echo(f"错误：{exc.message}", err=True)
         sys.exit(1)
@@ -168,7 +174,9 @@ def users_token(name: str) -> None:
 
 @users.command("list", help="列出所有账号。")
 def users_list() -> None:
-    for user in _portal().store.users():
+    from service.workflows import accounts
+
+    for user in accounts.users(_context()):
         click.echo(f"{user['username']}\t{user['role']}\t{user.get('department') or ''}")
 
 
@@ -181,8 +189,7 @@ def audit() -> None:
 def audit_verify() -> None:
     from service.storage.integrity import verify
 
-    portal = _portal()
-    report = verify(portal.store)
+    report = verify(_context().store)
     for problem in report.problems:
         click.echo(f"  ✗ {problem}", err=True)
     click.echo(f"审计日志 {report.entries} 条，已存文件 {report.files} 个。")
@@ -198,9 +205,9 @@ def audit_verify() -> None:
 def backup(file: Path) -> None:
     from service.storage import backup as backups
 
-    portal = _portal()
+    store = _context().store
     try:
-        taken = backups.snapshot(portal.store)
+        taken = backups.snapshot(store)
         with click.progressbar(length=taken.count, label="正在备份", show_pos=True) as bar:
             manifest = backups.write(taken, file.resolve(), on_member=lambda: bar.update(1))
     except backups.BackupError as exc:

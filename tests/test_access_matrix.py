@@ -108,7 +108,7 @@ class World:
 
     def __init__(self, service: Service) -> None:
         self.service = service
-        content = service.portal.content
+        content = service.context.content
         self.members = content.members(DEPT)
         self.person = self.members[0]
         self.contract = upload(service.client, self.person.staff_id, PDF, headers=service.bearer("clerk")).json()
@@ -124,7 +124,7 @@ class World:
 
     @property
     def content(self) -> Any:
-        return self.service.portal.content
+        return self.service.context.content
 
     def path(self, template: str) -> str:
         values = {"department_id": DEPT, "staff_id": self.person.staff_id, "contract_id": self.contract["id"],

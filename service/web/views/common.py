@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -16,14 +15,16 @@ from service.errors import ApiError, bad_request, forbidden, unauthorized
 from service.rules import access
 from service.rules.access import User
 from service.web import templating
-from service.workflows.portal import Portal
+from service.workflows import accounts
+from service.workflows.common import department_or_404
+from service.workflows.context import Context
 
 T = TypeVar("T")
 MAX_JSON = 2 * 1024 * 1024
 
 
-def portal(request: Request) -> Portal:
-    return request.app.state.portal  # type: ignore[no-any-return]
+def context(request: Request) -> Context:
+    return request.app.state.context  # type: ignore[no-any-return]
 
 
 async def off_loop(fn: Callable[..., T], *args: Any) -> T:
@@ -37,12 +38,12 @@ def current_user(request: Request) -> User | None:
     user: User | None = None
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        user = portal(request).user_for_token(header[7:].strip())
+        user = accounts.user_for_token(context(request), header[7:].strip())
         if user is None:
             raise ApiError(401, "invalid_token", "API 令牌无效或已停用")
         request.scope["auth_kind"] = "token"
     elif name := request.session.get("user"):
-        user = portal(request).user_named(str(name))
+        user = accounts.user_named(context(request), str(name))
         request.scope["auth_kind"] = "session"
     request.scope["user"] = user
     return user
@@ -59,7 +60,7 @@ def require(request: Request, *roles: str) -> User:
 
 def require_department(request: Request, department_id: str, *, write: bool = False) -> User:
     user = require(request)
-    portal(request).department_or_404(department_id)
+    department_or_404(context(request), department_id)
     allowed = user.may_write(department_id) if write else user.may_see(department_id)
     if not allowed:
         raise forbidden("您的账号只能查看和填报本部门的数据")
@@ -166,6 +167,3 @@ def attachment(response: Response, filename: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
-
-def finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -9,11 +9,11 @@ from service.errors import ApiError, bad_request
 from service.rules import schedule
 from service.web.views.common import (
     check_csrf,
+    context,
     json_body,
     off_loop,
     ok_json,
     page,
-    portal,
     require,
     require_department,
 )
@@ -31,7 +31,7 @@ KIND_TITLES = {schedule.LEAD_DUTIES: "牵头拟定的岗位（全院）", schedu
 async def api_get(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
     require_department(request, department_id)
-    obligations = await off_loop(duties.department_view, portal(request), department_id)
+    obligations = await off_loop(duties.department_view, context(request), department_id)
     return ok_json({"department": department_id, "obligations": obligations})
 
 
@@ -41,7 +41,7 @@ async def api_submit(request: Request) -> JSONResponse:
     check_csrf(request, None)
     body = await json_body(request)
     roles = body.get("roles") if isinstance(body, dict) else None
-    obligations = await off_loop(duties.submit, portal(request), user, department_id, roles)
+    obligations = await off_loop(duties.submit, context(request), user, department_id, roles)
     return ok_json({"department": department_id, "obligations": obligations})
 
 
@@ -51,7 +51,7 @@ async def api_review(request: Request) -> JSONResponse:
     body = await json_body(request) if await request.body() else {}
     comment = body.get("comment") if isinstance(body, dict) else None
     params = request.path_params
-    doc = await off_loop(duties.review, portal(request), user, params["department_id"], params["role_id"],
+    doc = await off_loop(duties.review, context(request), user, params["department_id"], params["role_id"],
                          params["action"], comment)
     if params["action"] == duties.ACCEPT:
         request.app.state.rebuilder.poke()
@@ -78,7 +78,7 @@ async def submit_post(request: Request) -> Response:
     try:
         if not entries:
             raise bad_request("invalid_roles", "请至少填写一个岗位的岗位职责")
-        await off_loop(duties.submit, portal(request), user, department_id, entries)
+        await off_loop(duties.submit, context(request), user, department_id, entries)
     except ApiError as exc:
         return await _render(request, error=exc, typed=typed)
     return RedirectResponse(f"/board/{department_id}/duties?notice=submit", status_code=303)
@@ -91,7 +91,7 @@ async def review_post(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     action = str(form.get("action") or "")
     try:
-        await off_loop(duties.review, portal(request), user, department_id, request.path_params["role_id"],
+        await off_loop(duties.review, context(request), user, department_id, request.path_params["role_id"],
                        action, str(form.get("comment") or ""))
     except ApiError as exc:
         return await _render(request, error=exc)
@@ -104,9 +104,9 @@ async def _render(request: Request, *, notice: str | None = None, error: ApiErro
                   typed: dict[str, str] | None = None) -> Response:
     department_id = request.path_params["department_id"]
     user = require(request)
-    p = portal(request)
-    obligations = await off_loop(duties.department_view, p, department_id)
-    department = p.content.department(department_id)
+    ctx = context(request)
+    obligations = await off_loop(duties.department_view, ctx, department_id)
+    department = ctx.content.department(department_id)
     name = department.name if department else department_id
     return page(request, "duties.html", f"{name}：岗位职责", status=error.status if error else 200,
                 department_id=department_id, department_name=name, obligations=obligations,

@@ -11,22 +11,26 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from service.content import target_rows
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, forbidden, not_found
+from service.office.intake import read_targets
+from service.office.safe_reader import WorkbookRejected
 from service.rules import approval
 from service.rules.access import User
 from service.web.views.common import (
     check_csrf,
+    context,
     json_body,
     off_loop,
     ok_json,
     page,
-    portal,
     require,
     require_department,
 )
 from service.workflows import targets
+from service.workflows.common import department_or_404, member_or_404
+from service.workflows.context import Context
 
 MAX_FORM_FIELDS = 6 * targets.MAX_RAW_ROWS + 10
-WORKBOOK_LIMIT = 10 * 1024 * 1024  # service.workbooks refuses larger ones too
+WORKBOOK_LIMIT = 10 * 1024 * 1024  # office/safe_reader.py refuses larger ones too
 BLANK_ROWS = 3
 NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已提交，等待主管院领导审定。",
            "withdraw": "个性目标已撤回，可继续修改。", "approve": "个性目标已审定通过。",
@@ -42,13 +46,13 @@ async def api_list(request: Request) -> JSONResponse:
     if department is None and user.role == "department":
         department = user.department
     state = request.query_params.get("state") or None
-    lines = await off_loop(targets.listing, portal(request), user, department, state)
+    lines = await off_loop(targets.listing, context(request), user, department, state)
     return ok_json({"department": department, "state": state, "people": lines})
 
 
 async def api_get(request: Request) -> JSONResponse:
     user = require(request)
-    return ok_json(await off_loop(targets.view, portal(request), user, request.path_params["staff_id"]))
+    return ok_json(await off_loop(targets.view, context(request), user, request.path_params["staff_id"]))
 
 
 async def api_save(request: Request) -> JSONResponse:
@@ -60,7 +64,7 @@ async def api_save(request: Request) -> JSONResponse:
     submit = body.get("submit", False)
     if not isinstance(submit, bool):
         raise bad_request("invalid_submit", "submit 应为 true 或 false")
-    result = await off_loop(lambda: targets.save(portal(request), user, request.path_params["staff_id"],
+    result = await off_loop(lambda: targets.save(context(request), user, request.path_params["staff_id"],
                                                  body.get("rows"), submit=submit))
     return ok_json(result)
 
@@ -70,7 +74,7 @@ async def api_decide(request: Request) -> JSONResponse:
     check_csrf(request, None)
     body = await json_body(request) if await request.body() else {}
     comment = body.get("comment") if isinstance(body, dict) else None
-    result = await off_loop(targets.decide, portal(request), user, request.path_params["staff_id"],
+    result = await off_loop(targets.decide, context(request), user, request.path_params["staff_id"],
                             request.path_params["action"], comment)
     return ok_json(result)
 
@@ -81,7 +85,7 @@ async def api_decide(request: Request) -> JSONResponse:
 def require_reader(request: Request, department_id: str) -> User:
     """Target sets are read by HR, the leaders and the department itself."""
     user = require(request)
-    portal(request).department_or_404(department_id)
+    department_or_404(context(request), department_id)
     if not targets.may_read(user, department_id):
         raise forbidden("您的账号只能查看本部门的个性目标")
     return user
@@ -90,8 +94,8 @@ def require_reader(request: Request, department_id: str) -> User:
 async def department_page(request: Request, error: ApiError | None = None) -> Response:
     department_id = request.path_params["department_id"]
     user = require_reader(request, department_id)
-    p = portal(request)
-    lines = await off_loop(targets.listing, p, user, department_id, None)
+    ctx = context(request)
+    lines = await off_loop(targets.listing, ctx, user, department_id, None)
     return page(request, "targets_list.html", f"{_department_name(request, department_id)}：个性工作目标",
                 status=error.status if error else 200, department_id=department_id,
                 department_name=_department_name(request, department_id), people=lines,
@@ -105,8 +109,7 @@ async def api_workbook(request: Request) -> JSONResponse:
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     data, submit = await _workbook(form)
-    return ok_json(await off_loop(lambda: targets.save_workbook(portal(request), user, department_id, data,
-                                                                submit=submit)))
+    return ok_json(await off_loop(lambda: _save_workbook(context(request), user, department_id, data, submit)))
 
 
 async def workbook_post(request: Request) -> Response:
@@ -116,8 +119,7 @@ async def workbook_post(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     try:
         data, submit = await _workbook(form)
-        result = await off_loop(lambda: targets.save_workbook(portal(request), user, department_id, data,
-                                                              submit=submit))
+        result = await off_loop(lambda: _save_workbook(context(request), user, department_id, data, submit))
     except ApiError as exc:
         return await department_page(request, error=exc)
     action = approval.SUBMIT if submit else approval.SAVE
@@ -126,7 +128,7 @@ async def workbook_post(request: Request) -> Response:
 
 async def review_page(request: Request) -> Response:
     user = require(request, "leader", "hr")
-    lines = await off_loop(targets.listing, portal(request), user, None, approval.SUBMITTED)
+    lines = await off_loop(targets.listing, context(request), user, None, approval.SUBMITTED)
     return page(request, "targets_review.html", "待审定的个性工作目标", people=lines,
                 notice=NOTICES.get(request.query_params.get("notice", "")))
 
@@ -146,12 +148,12 @@ async def person_post(request: Request) -> Response:
     action = str(form.get("action") or "")
     comment = str(form.get("comment") or "")
     rows = target_rows.rows_from_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
-    p = portal(request)
+    ctx = context(request)
     try:
         if action in (approval.SAVE, approval.SUBMIT):
-            await off_loop(lambda: targets.save(p, user, member.staff_id, rows, submit=action == approval.SUBMIT))
+            await off_loop(lambda: targets.save(ctx, user, member.staff_id, rows, submit=action == approval.SUBMIT))
         elif action in targets.DECISIONS:
-            await off_loop(targets.decide, p, user, member.staff_id, action, comment)
+            await off_loop(targets.decide, ctx, user, member.staff_id, action, comment)
         else:
             raise bad_request("unknown_action", "请选择要进行的操作")
     except ApiError as exc:
@@ -166,7 +168,7 @@ async def _person(request: Request, member: StaffMember, *, notice: str | None =
                   error: ApiError | None = None, typed_rows: list[dict[str, Any]] | None = None,
                   comment: str = "") -> Response:
     user = require(request)
-    data = await off_loop(targets.view, portal(request), user, member.staff_id)
+    data = await off_loop(targets.view, context(request), user, member.staff_id)
     rows = typed_rows if typed_rows is not None else data["rows"]
     editable = approval.SAVE in data["actions"]
     shown = [*rows, *({} for _ in range(BLANK_ROWS))] if editable else rows
@@ -186,13 +188,22 @@ async def _workbook(form: FormData) -> tuple[bytes, bool]:
     return data, str(form.get("submit") or "").lower() in ("1", "true", "on", "yes")
 
 
+def _save_workbook(ctx: Context, user: User, department_id: str, data: bytes, submit: bool) -> dict[str, Any]:
+    """A filled annex 3 workbook of the department, saved like the web form."""
+    try:
+        staff_id, lines = read_targets(ctx.content, department_id, data)
+    except WorkbookRejected as exc:
+        raise exc.as_api_error() from None
+    return targets.save_lines(ctx, user, department_id, staff_id, lines, submit=submit)
+
+
 def _member(request: Request) -> StaffMember:
-    member = portal(request).member(request.path_params["staff_id"])
+    member = member_or_404(context(request), request.path_params["staff_id"])
     if member.department != request.path_params["department_id"]:
         raise not_found("unknown_staff", "本部门名册中没有该教职工")
     return member
 
 
 def _department_name(request: Request, department_id: str) -> str:
-    department = portal(request).content.department(department_id)
+    department = context(request).content.department(department_id)
     return department.name if department else department_id
