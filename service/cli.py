@@ -11,6 +11,7 @@ import click
 
 from service import config as config_module
 from service.config import Settings
+from service.content.models import ROLES
 
 if TYPE_CHECKING:
     from service.workflows.context import Context
@@ -135,7 +136,7 @@ def users() -> None:
 
 @users.command("add", help="添加账号。密码在终端中输入两次；非终端时从标准输入读取两行。")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["hr", "department", "leader"]), required=True, help="角色")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="角色")
 @click.option("--department", default=None, help="部门代码（部门账号必填，见 departments.yml）")
 def users_add(name: str, role: str, department: str | None) -> None:
     from service.errors import ApiError

@@ -153,7 +153,7 @@ def accounts(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def _hash(password: str) -> str:
-    from service.rules.access import hash_password
+    from service.rules.credentials import hash_password
 
     return hash_password(password)
 

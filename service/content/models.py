@@ -5,6 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+# Account roles: whom an account acts for (stored on the account) and their names.
+ROLE_HR = "hr"
+ROLE_DEPARTMENT = "department"
+ROLE_LEADER = "leader"
+ROLES = (ROLE_HR, ROLE_DEPARTMENT, ROLE_LEADER)
+ROLE_NAMES = {ROLE_HR: "人事处", ROLE_DEPARTMENT: "部门/系", ROLE_LEADER: "院领导"}
+
 # The completion states of annex 5. 完成 needs a signed scan; the others exempt a person.
 DONE = "完成"
 LEAVE_STATUSES = ("产假", "病假", "长期事假")

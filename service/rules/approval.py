@@ -7,6 +7,8 @@ set is edited and submitted again.
 
 from __future__ import annotations
 
+from service.rules import access
+
 DRAFT = "草稿"
 SUBMITTED = "已提交"
 APPROVED = "已审定"
@@ -48,9 +50,9 @@ def transition(state: str | None, action: str, actor_role: str, actor_department
                owner_department: str, *, comment: str | None = None) -> str:
     """The state after `action`, or TransitionRefused.
 
-    Who may do what: `department` drafts, submits and withdraws its own people's sets;
-    `hr` may do the same for any department but never approves; only `leader` approves or
-    returns, and a leader never edits. Returning needs a non-empty `comment`.
+    Who may (rules/access.py): a department drafts, submits and withdraws its own people's
+    sets; HR may do the same for any department but never approves; only a leader approves
+    or returns, and a leader never edits. Returning needs a non-empty `comment`.
     `state` is None when the person has no set yet.
     """
     if state is not None and state not in STATES:
@@ -80,19 +82,20 @@ def allowed_actions(state: str | None, actor_role: str, actor_department: str | 
 
 
 def _check_actor(action: str, role: str, department: str | None, owner: str) -> None:
+    """Refuse the actor rules/access.py does not allow, saying why."""
+    actor = access.User("", role, department)
     if action in _LEADER_ACTIONS:
-        if role != "leader":
+        if not access.allowed(actor, access.DECIDE_TARGETS, owner):
             verb = "审定" if action == APPROVE else "退回"
             raise TransitionRefused("not_leader", f"只有主管院领导可以{verb}个性目标")
         return
-    if role == "leader":
-        raise TransitionRefused("leader_cannot_edit", "院领导只能审定或退回，不能修改、提交或撤回个性目标")
-    if role == "hr":
+    if access.allowed(actor, access.DRAFT_TARGETS, owner):
         return
-    if role != "department":
-        raise TransitionRefused("forbidden_role", "您的账号无权操作个性目标")
-    if department != owner:
+    if access.allowed(actor, access.DECIDE_TARGETS, owner):
+        raise TransitionRefused("leader_cannot_edit", "院领导只能审定或退回，不能修改、提交或撤回个性目标")
+    if access.in_own_department(actor, access.DRAFT_TARGETS, owner):
         raise TransitionRefused("not_own_department", "只能操作本部门教职工的个性目标")
+    raise TransitionRefused("forbidden_role", "您的账号无权操作个性目标")
 
 
 def _bad_state_message(state: str | None, action: str) -> str:

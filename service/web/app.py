@@ -11,6 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,12 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.config import Settings
 from service.content.loader import load_content
 from service.errors import ApiError, for_status
-from service.rules.access import LoginThrottle
 from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.web import templating
+from service.web.auth import Credentials, refused
 from service.web.rebuild import SiteRebuilder
 from service.web.status_page import StatusPublisher
+from service.web.throttle import LoginThrottle
 from service.web.views import api, duties, exports, forms, monthly, pages, scores, targets
 from service.web.views.common import page
 from service.workflows import board, startup
@@ -145,6 +147,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             Middleware(SecurityHeaders),
             Middleware(SessionMiddleware, secret_key=startup.secret(ctx), session_cookie="portal_session",
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=False),
+            Middleware(AuthenticationMiddleware, backend=Credentials(ctx), on_error=refused),
             Middleware(BodyLimitErrors),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, OSError: storage_error,

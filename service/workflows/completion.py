@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from service.content.models import COMPLETION_STATUSES, DONE
-from service.errors import bad_request, forbidden, unprocessable
+from service.errors import bad_request, unprocessable
+from service.rules import access
 from service.rules.access import User
 from service.rules.board import Counts
 from service.workflows.board import STATUSES
@@ -23,8 +24,7 @@ MAX_ENTRIES = 20_000
 def save(ctx: Context, user: User, department_id: str, entries: Any) -> Counts:
     """Record annex-5 statuses for a department, all or nothing; return its new counts."""
     department_or_404(ctx, department_id)
-    if not user.may_write(department_id):
-        raise forbidden("您只能填报本部门的完成情况")
+    access.ensure(user, access.WRITE_DEPARTMENT, department_id, "您只能填报本部门的完成情况")
     wanted = _parse_entries(ctx, department_id, entries)
     state = ctx.cache.state(department_id)
     unsigned = [s for s, status in wanted.items() if status == DONE and s not in state.scanned]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from service.errors import ApiError, bad_request, forbidden, not_found, unprocessable
-from service.rules import scans
+from service.errors import ApiError, bad_request, not_found, unprocessable
+from service.rules import access, scans
 from service.rules.access import User
 from service.rules.board import person_status
 from service.storage import files
@@ -93,8 +93,8 @@ def upload(ctx: Context, user: User, staff_id: str, upload: Upload,
     file with it. A repeated `idempotency_key` of the same account answers the first upload.
     """
     member = member_or_404(ctx, staff_id)
-    if not user.may_write(member.department):
-        raise forbidden(f"您只能为本部门的教职工上传责任状（{staff_id} 不属于您的部门）")
+    access.ensure(user, access.WRITE_DEPARTMENT, member.department,
+                  f"您只能为本部门的教职工上传责任状（{staff_id} 不属于您的部门）")
     head = upload.stream.read(scans.HEAD)
     upload.stream.seek(0)
     if not head:

@@ -18,8 +18,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from service.errors import ApiError, bad_request, forbidden, not_found, unprocessable
-from service.rules import schedule
+from service.errors import ApiError, bad_request, not_found, unprocessable
+from service.rules import access, schedule
 from service.rules.access import User
 from service.workflows.commit import Put, commit
 from service.workflows.common import comment_text, department_or_404, parse_time
@@ -98,8 +98,7 @@ def accepted_by_role(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str,
 def submit(ctx: Context, user: User, department: str, entries: Any) -> list[dict[str, Any]]:
     """Deliver (or revise) the duties of some of the department's roles, all or nothing."""
     department_or_404(ctx, department)
-    if not user.may_write(department):
-        raise forbidden("您只能报送本部门的岗位职责")
+    access.ensure(user, access.WRITE_DEPARTMENT, department, "您只能报送本部门的岗位职责")
     kinds = {role.id: ob.kind for ob in schedule.duty_obligations(ctx.content, department)
              for role in ob.roles}
     wanted = _parse_entries(ctx, entries, kinds)
@@ -128,8 +127,7 @@ def review(ctx: Context, user: User, department: str, role_id: str, action: str,
            comment: Any = None) -> dict[str, Any]:
     """HR accepts a delivered version (it goes on the role page) or returns it with a comment."""
     department_or_404(ctx, department)
-    if user.role != "hr":
-        raise forbidden("只有人事处可以接受或退回岗位职责")
+    access.ensure(user, access.REVIEW_DUTIES, department, "只有人事处可以接受或退回岗位职责")
     if action not in REVIEWS:
         raise bad_request("unknown_action", f"操作应为 {' / '.join(REVIEWS)} 之一")
     text = comment_text(comment)

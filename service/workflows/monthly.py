@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from service.errors import bad_request, forbidden, unprocessable
-from service.rules import schedule
+from service.errors import bad_request, unprocessable
+from service.rules import access, schedule
 from service.rules.access import User
 from service.rules.clock import as_local
 from service.rules.monthly import MonthlyRow, MonthlySummary, parse_monthly_rows
@@ -48,8 +48,7 @@ def month_view(ctx: Context, department: str, month: int) -> dict[str, Any]:
 def submit(ctx: Context, user: User, department: str, month: int, raw_rows: Any) -> dict[str, Any]:
     """Replace the department's summary for `month`; the previous version goes into history."""
     department_or_404(ctx, department)
-    if not user.may_write(department):
-        raise forbidden("您只能报送本部门的月汇总表")
+    access.ensure(user, access.WRITE_DEPARTMENT, department, "您只能报送本部门的月汇总表")
     s = ctx.content.settings
     today = as_local(ctx.now(), s.timezone).date()
     if (today.year, today.month) < (s.year, month):

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from service.errors import bad_request, forbidden, not_found, unprocessable
-from service.rules import scoring
+from service.errors import bad_request, not_found, unprocessable
+from service.rules import access, scoring
 from service.rules.access import User
 from service.rules.clock import zone
 from service.rules.monthly import MonthlySummary
@@ -42,7 +42,7 @@ def as_event(record: dict[str, Any]) -> scoring.ScoreEvent:
 
 def add_event(ctx: Context, user: User, body: Any) -> dict[str, Any]:
     """Record one deduction HR decided (which department, item, rule, points, evidence note)."""
-    _require_hr(user)
+    access.ensure(user, access.RECORD_SCORE_EVENTS, None, "只有人事处可以记录或撤销共性目标扣分")
     if not isinstance(body, dict):
         raise bad_request("invalid_event", "请求体应为对象：department、item_id、rule_index，可选 points、note、at")
     department, item_id, rule_index = body.get("department"), body.get("item_id"), body.get("rule_index")
@@ -72,7 +72,7 @@ def add_event(ctx: Context, user: User, body: Any) -> dict[str, Any]:
 
 def remove_event(ctx: Context, user: User, event_id: str) -> None:
     """Withdraw an event recorded by mistake (the audit log keeps both)."""
-    _require_hr(user)
+    access.ensure(user, access.RECORD_SCORE_EVENTS, None, "只有人事处可以记录或撤销共性目标扣分")
     with ctx.store.locked():
         record = ctx.store.get(COLLEGE, TABLE, id=event_id)
         if record is None:
@@ -86,11 +86,11 @@ def remove_event(ctx: Context, user: User, event_id: str) -> None:
 
 def scope(user: User, department: str | None) -> str | None:
     """Which department the user may see scores of: None = the college (HR, leaders)."""
-    if user.role in ("hr", "leader"):
-        return department or None
-    if user.role == "department" and user.department and department in (None, "", user.department):
-        return user.department
-    raise forbidden("部门账号只能查看本部门教职工的得分")
+    wanted = department or None
+    if wanted is None and not access.allowed(user, access.READ_SCORES):
+        wanted = user.department  # a department's own people by default
+    access.ensure(user, access.READ_SCORES, wanted, "部门账号只能查看本部门教职工的得分")
+    return wanted
 
 
 def people(ctx: Context, through_month: int | None = None) -> list[scoring.PersonScore]:
@@ -170,11 +170,6 @@ def person_json(score: scoring.PersonScore, names: dict[str, str], college_rank:
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _require_hr(user: User) -> None:
-    if user.role != "hr":
-        raise forbidden("只有人事处可以记录或撤销共性目标扣分")
 
 
 def _event_time(ctx: Context, value: Any) -> dt.datetime:

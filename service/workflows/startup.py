@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from service.rules import access
+from service.content.models import ROLE_HR
+from service.rules import credentials
 from service.storage import files
 from service.storage.integrity import orphans
 from service.workflows.accounts import new_user
@@ -32,9 +33,9 @@ def ensure_admin(ctx: Context) -> str | None:
     with ctx.store.locked():
         if ctx.store.accounts.users():
             return None
-        password = access.new_password()
-        commit(ctx, [NewUser(new_user(ctx, ADMIN, "hr", None, password))], "system", "user.create",
-               username=ADMIN, role="hr")
+        password = credentials.new_password()
+        commit(ctx, [NewUser(new_user(ctx, ADMIN, ROLE_HR, None, password))], "system", "user.create",
+               username=ADMIN, role=ROLE_HR)
         return password
 
 

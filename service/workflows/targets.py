@@ -13,8 +13,8 @@ from typing import Any
 
 from service.content import target_rows
 from service.content.models import StaffMember, TargetRow
-from service.errors import ApiError, bad_request, forbidden, unprocessable
-from service.rules import approval
+from service.errors import ApiError, bad_request, unprocessable
+from service.rules import access, approval
 from service.rules.access import User
 from service.workflows.commit import Put, commit
 from service.workflows.common import comment_text, department_or_404, member_or_404
@@ -35,15 +35,9 @@ def refused(exc: approval.TransitionRefused) -> ApiError:
 # -- reading ------------------------------------------------------------------------------
 
 
-def may_read(user: User, department: str) -> bool:
-    """HR, the leaders who approve, and the person's own department read a set."""
-    return user.role in ("hr", "leader") or user.department == department
-
-
 def readable_member(ctx: Context, user: User, staff_id: str) -> StaffMember:
     member = member_or_404(ctx, staff_id)
-    if not may_read(user, member.department):
-        raise forbidden("您的账号只能查看本部门教职工的个性目标")
+    access.ensure(user, access.READ_TARGETS, member.department, "您的账号只能查看本部门教职工的个性目标")
     return member
 
 
@@ -80,13 +74,11 @@ def listing(ctx: Context, user: User, department: str | None = None,
     content = ctx.content
     if department is not None:
         department_or_404(ctx, department)
-        if not may_read(user, department):
-            raise forbidden("您的账号只能查看本部门的个性目标")
+        access.ensure(user, access.READ_TARGETS, department, "您的账号只能查看本部门的个性目标")
         docs = {d["staff_id"]: d for d in ctx.store.records(department, TABLE)}
         members: list[StaffMember] = list(content.members(department))
     else:
-        if user.role not in ("hr", "leader"):
-            raise forbidden("只有人事处和院领导可以查看全院的个性目标")
+        access.ensure(user, access.READ_TARGETS, None, "只有人事处和院领导可以查看全院的个性目标")
         docs = {d["staff_id"]: d for part, d in ctx.store.across(TABLE) if content.department(part)}
         members = [m for m in (content.staff(s) for s in docs) if m is not None]
     lines = []
@@ -143,8 +135,7 @@ def save_lines(ctx: Context, user: User, department: str, staff_id: str, lines: 
     """The rows of a filled annex 3 workbook of `department` (office/intake.py reads them) saved
     like the web form's."""
     department_or_404(ctx, department)
-    if not user.may_write(department):
-        raise forbidden("您只能为本部门的教职工上传个性目标")
+    access.ensure(user, access.WRITE_DEPARTMENT, department, "您只能为本部门的教职工上传个性目标")
     return save(ctx, user, staff_id, [target_rows.normalise_row(line) for line in lines], submit=submit)
 
 

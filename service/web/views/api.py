@@ -7,16 +7,17 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from service.errors import bad_request
+from service.rules import access
 from service.rules.board import status_json
+from service.web.auth import signed_in
 from service.web.views.common import (
     attachment,
     check_csrf,
     context,
+    department_user,
     json_body,
     off_loop,
     ok_json,
-    require,
-    require_department,
 )
 from service.workflows import board, completion, contracts
 
@@ -33,7 +34,7 @@ async def status(request: Request) -> JSONResponse:
 
 
 async def upload_contract(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, _text(form.get("csrf")))
     staff_id = _text(form.get("staff_id"))
@@ -53,7 +54,7 @@ async def upload_contract(request: Request) -> JSONResponse:
 
 async def set_completion(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     check_csrf(request, None)
     body = await json_body(request)
     entries = body.get("entries") if isinstance(body, dict) else None
@@ -64,14 +65,14 @@ async def set_completion(request: Request) -> JSONResponse:
 
 async def department_staff(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
+    department_user(request, department_id)
     staff = await off_loop(contracts.staff_view, context(request), department_id)
     return ok_json({"department": department_id, "staff": staff})
 
 
 async def download_contract(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id)
+    user = department_user(request, department_id)
     found = await off_loop(contracts.download, context(request), user, department_id,
                            request.path_params["contract_id"])
     return attachment(FileResponse(found.path, media_type=found.media_type), found.filename)

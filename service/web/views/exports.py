@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from service.office import exports
-from service.web.views.common import attachment, context, off_loop, require
+from service.rules import access
+from service.web.views.common import attachment, context, off_loop, permitted
 from service.workflows import board, contracts
 from service.workflows.commit import log
 
@@ -17,7 +18,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def completion_xlsx(request: Request) -> Response:
-    user = require(request, "hr")
+    user = permitted(request, access.EXPORT)
     ctx = context(request)
 
     def build() -> bytes:
@@ -35,7 +36,7 @@ async def completion_xlsx(request: Request) -> Response:
 
 
 async def contracts_zip(request: Request) -> Response:
-    user = require(request, "hr")
+    user = permitted(request, access.EXPORT)
     ctx = context(request)
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the background task
 

@@ -10,8 +10,10 @@ from service import office
 from service.errors import ApiError, bad_request
 from service.office import intake
 from service.office.safe_reader import WorkbookRejected
+from service.rules import access
 from service.rules.board import OUTSTANDING, person_status
-from service.web.views.common import attachment, check_csrf, context, off_loop, ok_json, require_department
+from service.web.auth import by_token
+from service.web.views.common import attachment, check_csrf, context, department_user, off_loop, ok_json
 from service.web.views.pages import department_with_error
 from service.workflows import completion, monthly
 from service.workflows.common import member_or_404, month_number
@@ -38,7 +40,7 @@ def _xlsx(data: bytes, name: str) -> Response:
 async def completion_form(request: Request) -> Response:
     """附件5 pre-filled with the department's roster and the statuses on record."""
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
+    department_user(request, department_id)
     ctx = context(request)
 
     def build() -> bytes:
@@ -54,7 +56,7 @@ async def completion_form(request: Request) -> Response:
 async def monthly_form(request: Request) -> Response:
     """附件4 pre-filled with the department's roster for one month (?month=1..12)."""
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
+    department_user(request, department_id)
     ctx = context(request)
     month = month_number(request.query_params.get("month", ""))
     data = await off_loop(office.monthly_xlsx, ctx.content, department_id, ctx.year, month)
@@ -64,7 +66,7 @@ async def monthly_form(request: Request) -> Response:
 async def person_form(request: Request) -> Response:
     """附件1 (.docx) or 附件3 (.xlsx) pre-filled for one person of the department."""
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
+    department_user(request, department_id)
     ctx = context(request)
     annex = request.path_params["annex"]
     if annex not in ("annex1.docx", "annex3.xlsx"):
@@ -84,8 +86,8 @@ async def person_form(request: Request) -> Response:
 async def completion_upload(request: Request) -> Response:
     """POST a filled 附件5: recorded exactly as the web form would record it."""
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
-    browser = "text/html" in request.headers.get("accept", "") and request.scope.get("auth_kind") != "token"
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
+    browser = "text/html" in request.headers.get("accept", "") and not by_token(request)
     ctx = context(request)
     try:
         data = await uploaded_workbook(request)
@@ -111,7 +113,7 @@ async def completion_upload(request: Request) -> Response:
 async def monthly_upload(request: Request) -> Response:
     """POST a filled 附件4: the month is the one the downloaded form was made for."""
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     data = await uploaded_workbook(request)
     ctx = context(request)
     try:
@@ -119,6 +121,6 @@ async def monthly_upload(request: Request) -> Response:
     except WorkbookRejected as exc:
         raise exc.as_api_error() from None
     view = await off_loop(monthly.submit, ctx, user, department_id, month, rows)
-    if "text/html" in request.headers.get("accept", "") and request.scope.get("auth_kind") != "token":
+    if "text/html" in request.headers.get("accept", "") and not by_token(request):
         return RedirectResponse(f"/board/{department_id}/monthly/{month}?notice=submit", status_code=303)
     return ok_json(view)

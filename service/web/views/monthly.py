@@ -6,16 +6,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.errors import ApiError, bad_request
+from service.rules import access
 from service.rules.clock import as_local
 from service.rules.monthly import ATTENDANCE_COLUMNS, COL_BUSINESS, COL_OTHER
 from service.web.views.common import (
     check_csrf,
     context,
+    department_user,
     json_body,
     off_loop,
     ok_json,
     page,
-    require_department,
 )
 from service.workflows import monthly
 from service.workflows.common import month_number
@@ -26,14 +27,14 @@ MAX_FORM_FIELDS = 25_000
 
 async def api_get(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
+    department_user(request, department_id)
     month = month_number(request.path_params["month"], status=404)
     return ok_json(await off_loop(monthly.month_view, context(request), department_id, month))
 
 
 async def api_put(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     check_csrf(request, None)
     month = month_number(request.path_params["month"], status=404)
     body = await json_body(request)
@@ -43,7 +44,7 @@ async def api_put(request: Request) -> JSONResponse:
 
 async def months_page(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
+    department_user(request, department_id)
     ctx = context(request)
     today = as_local(ctx.now(), ctx.content.settings.timezone).date()
     last = 12 if today.year > ctx.year else (today.month if today.year == ctx.year else 0)
@@ -54,14 +55,14 @@ async def months_page(request: Request) -> Response:
 
 
 async def month_page(request: Request) -> Response:
-    require_department(request, request.path_params["department_id"])
+    department_user(request, request.path_params["department_id"])
     notice = "月汇总表已报送。" if request.query_params.get("notice") == "submit" else None
     return await _render(request, notice=notice)
 
 
 async def month_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     month = month_number(request.path_params["month"], status=404)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
@@ -84,7 +85,7 @@ async def month_post(request: Request) -> Response:
 async def _render(request: Request, *, notice: str | None = None, error: ApiError | None = None,
                   typed: dict[str, dict[str, str]] | None = None) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id)
+    user = department_user(request, department_id)
     month = month_number(request.path_params["month"], status=404)
     ctx = context(request)
     data = await off_loop(monthly.month_view, ctx, department_id, month)
@@ -102,7 +103,7 @@ async def _render(request: Request, *, notice: str | None = None, error: ApiErro
     name = _name(request, department_id)
     return page(request, "monthly.html", f"{name}：{month}月考核月汇总表", status=error.status if error else 200,
                 department_id=department_id, department_name=name, data=data, columns=COLUMNS,
-                members=ctx.content.members(department_id), values=values, can_write=user.may_write(department_id),
+                members=ctx.content.members(department_id), values=values, can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id),
                 notice=notice, error=error)
 
 

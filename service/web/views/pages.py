@@ -10,16 +10,15 @@ from starlette.responses import RedirectResponse, Response
 
 from service.content.models import COMPLETION_STATUSES, LEAVE_STATUSES
 from service.errors import ApiError
-from service.rules.access import ROLE_NAMES
+from service.rules import access
 from service.rules.board import by_urgency
+from service.web.auth import signed_in, user_of
 from service.web.views.common import (
     check_csrf,
     context,
-    current_user,
+    department_user,
     off_loop,
     page,
-    require,
-    require_department,
 )
 from service.workflows import accounts, board, completion, contracts
 from service.workflows.commit import log
@@ -44,7 +43,7 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
-    check_csrf(request, str(form.get("csrf") or ""))
+    check_csrf(request, str(form.get("csrf") or ""), session_form=True)
     ctx = context(request)
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "?"
@@ -62,20 +61,20 @@ async def login(request: Request) -> Response:
     request.session.clear()
     request.session["user"] = user.username
     await off_loop(lambda: log(ctx, user.username, "login", ip=client))
-    if target == "/board" and user.role == "department":
+    if target == "/board" and not access.allowed(user, access.SEE_COLLEGE):
         target = f"/board/{user.department}"
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=4)
-    check_csrf(request, str(form.get("csrf") or ""))
+    check_csrf(request, str(form.get("csrf") or ""), session_form=True)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
 
 def _login_redirect(request: Request) -> Response | None:
-    if current_user(request) is None:
+    if user_of(request) is None:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     return None
 
@@ -83,13 +82,13 @@ def _login_redirect(request: Request) -> Response | None:
 async def board_page(request: Request) -> Response:
     if (redirect := _login_redirect(request)) is not None:
         return redirect
-    user = require(request)
-    if user.role == "department":
+    user = signed_in(request)
+    if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own page
         return RedirectResponse(f"/board/{user.department}", status_code=303)
     ctx = context(request)
     current = await off_loop(board.current, ctx)
     chart = await off_loop(board.chart, ctx, current)
-    return page(request, "board.html", "完成情况总览", board=current, rows=by_urgency(current), role_names=ROLE_NAMES,
+    return page(request, "board.html", "完成情况总览", board=current, rows=by_urgency(current),
                 chart=chart)
 
 
@@ -97,13 +96,13 @@ async def department(request: Request) -> Response:
     if (redirect := _login_redirect(request)) is not None:
         return redirect
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id)
+    user = department_user(request, department_id)
     ctx = context(request)
     staff = await off_loop(contracts.staff_view, ctx, department_id)
     current = await off_loop(board.current, ctx)
     row = next(r for r in current.departments if r.id == department_id)
     return page(request, "department.html", row.name, department=row, staff=staff, board=current,
-                can_write=user.may_write(department_id), statuses=COMPLETION_STATUSES,
+                can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), statuses=COMPLETION_STATUSES,
                 leave_statuses=LEAVE_STATUSES, notice=request.query_params.get("notice"),
                 upload_max_mb=ctx.content.settings.upload_max_mb)
 
@@ -111,7 +110,7 @@ async def department(request: Request) -> Response:
 async def upload_form_post(request: Request) -> Response:
     """The browser upload form: store the scan, then show a confirmation page."""
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=1, max_fields=8)
     check_csrf(request, str(form.get("csrf") or ""))
     staff_id = str(form.get("staff_id") or "").strip()
@@ -148,7 +147,7 @@ def size_text(size: int) -> str:
 
 async def completion_form_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
     ctx = context(request)

@@ -10,8 +10,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.errors import ApiError, bad_request
 from service.office.score_sheet import score_workbook
-from service.rules import schedule
+from service.rules import access, schedule
 from service.rules.progress import DUTY_KINDS, TARGET_STATES, as_json
+from service.web.auth import signed_in
 from service.web.views.common import (
     attachment,
     check_csrf,
@@ -21,7 +22,7 @@ from service.web.views.common import (
     off_loop,
     ok_json,
     page,
-    require,
+    permitted,
 )
 from service.workflows import progress, scores
 from service.workflows.commit import log
@@ -39,15 +40,15 @@ MAX_OFFSET = 1_000_000
 
 
 async def api_progress(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     data = as_json(await off_loop(progress.board, context(request)))
-    if user.role == "department":
+    if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own row
         data["departments"] = [d for d in data["departments"] if d["id"] == user.department]
     return ok_json(data)
 
 
 async def progress_page(request: Request) -> Response:
-    require(request, "hr", "leader")
+    permitted(request, access.SEE_COLLEGE)
     board = await off_loop(progress.board, context(request))
     return page(request, "progress.html", "目标审定、岗位职责与月汇总进度", board=board,
                 target_states=TARGET_STATES, duty_kinds=DUTY_KINDS,
@@ -75,7 +76,7 @@ def _whole(request: Request, name: str, low: int, high: int) -> int | None:
 async def api_scores(request: Request) -> Response:
     """`offset` and `limit` page through the ranking (`total` counts everyone in scope); the
     people are written to the response a few hundred at a time."""
-    user = require(request)
+    user = signed_in(request)
     department = request.query_params.get("department") or None
     offset = _whole(request, "offset", 0, MAX_OFFSET) or 0
     limit = _whole(request, "limit", 1, MAX_LIMIT)
@@ -88,7 +89,7 @@ async def scores_page(request: Request) -> Response:
 
 
 async def scores_xlsx(request: Request) -> Response:
-    user = require(request, "hr")
+    user = permitted(request, access.EXPORT)
     ctx = context(request)
     month = _month(request)
 
@@ -107,19 +108,19 @@ async def scores_xlsx(request: Request) -> Response:
 
 
 async def api_events(request: Request) -> JSONResponse:
-    require(request, "hr", "leader")
+    permitted(request, access.LIST_SCORE_EVENTS)
     return ok_json({"events": await off_loop(scores.events, context(request))})
 
 
 async def api_add_event(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
     body = await json_body(request)
     return ok_json(await off_loop(scores.add_event, context(request), user, body), status=201)
 
 
 async def api_remove_event(request: Request) -> Response:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
     await off_loop(scores.remove_event, context(request), user, request.path_params["event_id"])
     return Response(status_code=204)
@@ -127,7 +128,7 @@ async def api_remove_event(request: Request) -> Response:
 
 async def event_post(request: Request) -> Response:
     """HR's form on the scores page: record an event, or remove one (`remove` = its id)."""
-    user = require(request, "hr")
+    user = permitted(request, access.RECORD_SCORE_EVENTS)
     form = await request.form(max_files=0, max_fields=12)
     check_csrf(request, str(form.get("csrf") or ""))
     typed = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
@@ -151,7 +152,7 @@ async def event_post(request: Request) -> Response:
 
 async def _scores(request: Request, *, notice: str | None = None, error: ApiError | None = None,
                   typed: dict[str, str] | None = None) -> Response:
-    user = require(request)
+    user = signed_in(request)
     department = request.query_params.get("department") or None
     month = _month(request)
     per_page = _whole(request, "per_page", 1, MAX_LIMIT) or PAGE_SIZE
@@ -163,11 +164,11 @@ async def _scores(request: Request, *, notice: str | None = None, error: ApiErro
     last = max(1, -(-ranked.head["total"] // per_page))
     number = min(number, last)  # past the end (the list got shorter): the last page
     report = ranked.page((number - 1) * per_page, per_page)
-    events = await off_loop(scores.events, ctx) if user.role in ("hr", "leader") else []
+    events = await off_loop(scores.events, ctx) if access.allowed(user, access.LIST_SCORE_EVENTS) else []
     names = {d.id: d.name for d in ctx.content.departments}
     title = "考核得分" if report["department"] is None else f"{names[report['department']]}：考核得分"
     return page(request, "scores.html", title, status=error.status if error else 200, report=report,
-                content=ctx.content, names=names, events=events, month=month, is_hr=user.role == "hr",
+                content=ctx.content, names=names, events=events, month=month,
                 rule_texts={f"{t.id}:{i}": r.text for t in ctx.content.common_targets for i, r in enumerate(t.rules)},
                 rule_name=RULE_NAMES.get(report["business_rule"], report["business_rule"]),
                 pages=_pages(request, number, last), per_page=per_page, page_sizes=PAGE_SIZES,

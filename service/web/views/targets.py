@@ -10,23 +10,24 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.content import target_rows
 from service.content.models import StaffMember
-from service.errors import ApiError, bad_request, forbidden, not_found
+from service.errors import ApiError, bad_request, not_found
 from service.office.intake import read_targets
 from service.office.safe_reader import WorkbookRejected
-from service.rules import approval
+from service.rules import access, approval
 from service.rules.access import User
+from service.web.auth import signed_in
 from service.web.views.common import (
     check_csrf,
     context,
+    department_user,
     json_body,
     off_loop,
     ok_json,
     page,
-    require,
-    require_department,
+    permitted,
 )
 from service.workflows import targets
-from service.workflows.common import department_or_404, member_or_404
+from service.workflows.common import member_or_404
 from service.workflows.context import Context
 
 MAX_FORM_FIELDS = 6 * targets.MAX_RAW_ROWS + 10
@@ -41,9 +42,9 @@ NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已�
 
 
 async def api_list(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     department = request.query_params.get("department") or None
-    if department is None and user.role == "department":
+    if department is None and not access.allowed(user, access.READ_TARGETS):  # a department: its own people
         department = user.department
     state = request.query_params.get("state") or None
     lines = await off_loop(targets.listing, context(request), user, department, state)
@@ -51,12 +52,12 @@ async def api_list(request: Request) -> JSONResponse:
 
 
 async def api_get(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     return ok_json(await off_loop(targets.view, context(request), user, request.path_params["staff_id"]))
 
 
 async def api_save(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
     body = await json_body(request)
     if not isinstance(body, dict):
@@ -70,7 +71,7 @@ async def api_save(request: Request) -> JSONResponse:
 
 
 async def api_decide(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
     body = await json_body(request) if await request.body() else {}
     comment = body.get("comment") if isinstance(body, dict) else None
@@ -82,30 +83,26 @@ async def api_decide(request: Request) -> JSONResponse:
 # -- pages --------------------------------------------------------------------------------
 
 
-def require_reader(request: Request, department_id: str) -> User:
+def reader(request: Request, department_id: str) -> User:
     """Target sets are read by HR, the leaders and the department itself."""
-    user = require(request)
-    department_or_404(context(request), department_id)
-    if not targets.may_read(user, department_id):
-        raise forbidden("您的账号只能查看本部门的个性目标")
-    return user
+    return department_user(request, department_id, access.READ_TARGETS, "您的账号只能查看本部门的个性目标")
 
 
 async def department_page(request: Request, error: ApiError | None = None) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_reader(request, department_id)
+    user = reader(request, department_id)
     ctx = context(request)
     lines = await off_loop(targets.listing, ctx, user, department_id, None)
     return page(request, "targets_list.html", f"{_department_name(request, department_id)}：个性工作目标",
                 status=error.status if error else 200, department_id=department_id,
                 department_name=_department_name(request, department_id), people=lines,
-                can_write=user.may_write(department_id), notice=None, error=error)
+                can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), notice=None, error=error)
 
 
 async def api_workbook(request: Request) -> JSONResponse:
     """A filled annex 3 workbook (multipart: file, submit=true|false); the person is read from it."""
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     data, submit = await _workbook(form)
@@ -114,7 +111,7 @@ async def api_workbook(request: Request) -> JSONResponse:
 
 async def workbook_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     try:
@@ -127,21 +124,21 @@ async def workbook_post(request: Request) -> Response:
 
 
 async def review_page(request: Request) -> Response:
-    user = require(request, "leader", "hr")
+    user = permitted(request, access.READ_TARGETS)
     lines = await off_loop(targets.listing, context(request), user, None, approval.SUBMITTED)
     return page(request, "targets_review.html", "待审定的个性工作目标", people=lines,
                 notice=NOTICES.get(request.query_params.get("notice", "")))
 
 
 async def person_page(request: Request) -> Response:
-    require_reader(request, request.path_params["department_id"])
+    reader(request, request.path_params["department_id"])
     member = _member(request)
     return await _person(request, member, notice=NOTICES.get(request.query_params.get("notice", "")))
 
 
 async def person_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_reader(request, department_id)
+    user = reader(request, department_id)
     member = _member(request)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
@@ -159,7 +156,7 @@ async def person_post(request: Request) -> Response:
     except ApiError as exc:
         typed = rows if action in (approval.SAVE, approval.SUBMIT) else None
         return await _person(request, member, error=exc, typed_rows=typed, comment=comment)
-    if user.role == "leader":
+    if access.allowed(user, access.DECIDE_TARGETS, department_id):  # a leader goes back to the list
         return RedirectResponse(f"/board/review?notice={action}", status_code=303)
     return RedirectResponse(f"/board/{department_id}/targets/{member.staff_id}?notice={action}", status_code=303)
 
@@ -167,7 +164,7 @@ async def person_post(request: Request) -> Response:
 async def _person(request: Request, member: StaffMember, *, notice: str | None = None,
                   error: ApiError | None = None, typed_rows: list[dict[str, Any]] | None = None,
                   comment: str = "") -> Response:
-    user = require(request)
+    user = signed_in(request)
     data = await off_loop(targets.view, context(request), user, member.staff_id)
     rows = typed_rows if typed_rows is not None else data["rows"]
     editable = approval.SAVE in data["actions"]
