@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -17,8 +17,24 @@ if TYPE_CHECKING:
     from service.workflows.context import Context
 
 
+class Failed(click.ClickException):
+    """A command that could not do its work: the message (Chinese) on stderr as it stands,
+    then the exit code (1 unless said)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), err=True, file=file)
+
+
 def _settings() -> Settings:
     return config_module.from_env()
+
+
+def _listed(head: str, errors: list[str]) -> str:
+    return "\n".join([head, *(f"  {error}" for error in errors)])
 
 
 @click.group(help="教职工岗位工作目标责任状门户与报送服务。")
@@ -34,10 +50,7 @@ def check(content_dir: Path | None) -> None:
     directory = content_dir or _settings().content_dir
     errors = validate(directory)
     if errors:
-        click.echo(f"内容校验失败，共 {len(errors)} 处错误：", err=True)
-        for error in errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+        raise Failed(_listed(f"内容校验失败，共 {len(errors)} 处错误：", errors))
     click.echo(f"内容校验通过：{directory}")
 
 
@@ -56,18 +69,14 @@ def build(site_dir: Path | None) -> None:
     errors = validate(settings.content_dir)
     if errors:
         click.echo("未通过")
-        click.echo(f"内容校验失败，共 {len(errors)} 处错误，未构建：", err=True)
-        for error in errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+        raise Failed(_listed(f"内容校验失败，共 {len(errors)} 处错误，未构建：", errors))
     click.echo(f"通过（{time.monotonic() - started:.1f} 秒）")
     click.echo("第 2/2 步：构建门户网站（生成岗位页面、附件表格和中文搜索索引，通常需要几秒）……")
     step = time.monotonic()
     try:
         build_site(settings)
     except BuildFailed as exc:
-        click.echo(f"构建失败：{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"构建失败：{exc}") from None
     pages = sum(1 for _ in settings.site_dir.rglob("*.html"))
     click.echo(f"  已生成 {pages} 个页面（{time.monotonic() - step:.1f} 秒）")
     click.echo(f"构建完成，共用时 {time.monotonic() - started:.1f} 秒：{settings.site_dir}")
@@ -84,8 +93,7 @@ def _context() -> Context:
     try:
         content = load_content(settings.content_dir)
     except ContentInvalid as exc:
-        click.echo(f"内容校验失败：\n{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"内容校验失败：\n{exc}") from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Context.open(settings, content, lambda: dt.datetime.now(dt.UTC))
 
@@ -101,8 +109,7 @@ def serve(host: str, port: int) -> None:
         with serve_lock.serving(settings.data_dir):  # held until the service ends
             _serve(settings, host, port)
     except serve_lock.ServiceRunning as exc:
-        click.echo(f"{exc}，服务未启动。", err=True)
-        sys.exit(1)
+        raise Failed(f"{exc}，服务未启动。") from None
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -116,8 +123,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     try:
         app = create_app(settings)
     except ContentInvalid as exc:
-        click.echo(f"内容校验失败，服务未启动：\n{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"内容校验失败，服务未启动：\n{exc}") from None
     if app.state.initial_password:
         click.echo("=" * 60)
         click.echo("已创建人事处管理员账号（仅显示这一次，请立即记下并妥善保管）：")
@@ -147,14 +153,12 @@ def users_add(name: str, role: str, department: str | None) -> None:
     else:
         lines = sys.stdin.read().splitlines()
         if len(lines) < 2 or lines[0] != lines[1]:
-            click.echo("错误：标准输入应为两行相同的密码", err=True)
-            sys.exit(2)
+            raise Failed("错误：标准输入应为两行相同的密码", exit_code=2)
         password = lines[0]
     try:
         accounts.add_user(_context(), name, role, department, password, actor="cli")
     except ApiError as exc:
-        click.echo(f"错误：{exc.message}", err=True)
-        sys.exit(1)
+        raise Failed(f"错误：{exc.message}") from None
     click.echo(f"已添加账号 {name}（{role}{'，' + department if department else ''}）")
 
 
@@ -167,8 +171,7 @@ def users_token(name: str) -> None:
     try:
         token = accounts.new_token(_context(), name, actor="cli")
     except ApiError as exc:
-        click.echo(f"错误：{exc.message}", err=True)
-        sys.exit(1)
+        raise Failed(f"错误：{exc.message}") from None
     click.echo(f"{name} 的新 API 令牌（只显示这一次；请求头 Authorization: Bearer 令牌）：")
     click.echo(token)
 
@@ -195,8 +198,7 @@ def audit_verify() -> None:
         click.echo(f"  ✗ {problem}", err=True)
     click.echo(f"审计日志 {report.entries} 条，已存文件 {report.files} 个。")
     if report.problems:
-        click.echo(f"校验失败：发现 {len(report.problems)} 处问题。", err=True)
-        sys.exit(1)
+        raise Failed(f"校验失败：发现 {len(report.problems)} 处问题。")
     click.echo("校验通过。")
 
 
@@ -212,8 +214,7 @@ def backup(file: Path) -> None:
         with click.progressbar(length=taken.count, label="正在备份", show_pos=True) as bar:
             manifest = backups.write(taken, file.resolve(), on_member=lambda: bar.update(1))
     except backups.BackupError as exc:
-        click.echo(f"备份失败：{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"备份失败：{exc}") from None
     uploads = sum(1 for name in manifest if name.startswith("files/"))
     click.echo(f"已备份到 {file}：{len(manifest)} 个文件（其中扫描件 {uploads} 个），快照时间 {taken.taken_at}。")
 
@@ -232,8 +233,7 @@ def restore(file: Path, data_dir: Path | None, force: bool) -> None:
         with click.progressbar(length=backups.members(file), label="正在恢复", show_pos=True) as bar:
             count, moved = backups.restore(file, target, force=force, on_member=lambda: bar.update(1))
     except backups.BackupError as exc:
-        click.echo(f"恢复失败：{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"恢复失败：{exc}") from None
     if moved is not None:
         click.echo(f"原数据目录已改名保留：{moved}")
     click.echo(f"已恢复 {count} 个文件到 {target}。请运行 portal audit verify 核对。")
@@ -253,16 +253,13 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
     try:
         content = load_content(directory)
     except ContentInvalid as exc:
-        click.echo(f"当前内容校验失败，请先修正：\n{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"当前内容校验失败，请先修正：\n{exc}") from None
     try:
         table = read_table(file.read_bytes(), file.name)
         with click.progressbar(length=len(table.rows), label="正在校验名册", show_pos=True) as bar:
             result = parse_roster(content, table, on_row=lambda: bar.update(1))
     except RosterImportError as exc:
-        click.echo(f"{file.name} 有 {len(exc.errors)} 处错误，名册未改动：", err=True)
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+        raise Failed(f"{file.name} 有 {len(exc.errors)} 处错误，名册未改动：\n{exc}") from None
     for line in summary_lines(content, result):
         click.echo(line)
     if result.diff.empty:

@@ -1,8 +1,8 @@
-"""Who may do what: every route of service/app.py × (anonymous, HR, own department, another
+"""Who may do what: every route of service/web/app.py × (anonymous, HR, own department, another
 department, leader), with a well-formed request, against the expected status; then CSRF on
 every browser write, the login throttle, security headers and attachment downloads.
 
-The route list is read from `service.app.routes()`: a new route without a line in EXPECTED
+The route list is read from `service.web.app.routes()`: a new route without a line in EXPECTED
 fails `test_every_route_has_an_expectation`. A refused request must change nothing.
 """
 

@@ -1,4 +1,4 @@
-"""Issue 4 through HTTP: pre-filled annex downloads and the filled annex 5 round trip."""
+"""Pre-filled annex downloads and the filled annex 5 round trip, through HTTP."""
 
 from __future__ import annotations
 

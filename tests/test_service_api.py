@@ -1,4 +1,4 @@
-"""The HTTP interface of issue 3, endpoint by endpoint, through a TestClient on a temporary app."""
+"""The HTTP interface, endpoint by endpoint, through a TestClient on a temporary app."""
 
 from __future__ import annotations
 

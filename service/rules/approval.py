@@ -7,13 +7,14 @@ set is edited and submitted again.
 
 from __future__ import annotations
 
+from service.content.models import (
+    TARGET_APPROVED,
+    TARGET_DRAFT,
+    TARGET_RETURNED,
+    TARGET_STATES,
+    TARGET_SUBMITTED,
+)
 from service.rules import access
-
-DRAFT = "草稿"
-SUBMITTED = "已提交"
-APPROVED = "已审定"
-RETURNED = "退回"
-STATES = (DRAFT, SUBMITTED, APPROVED, RETURNED)
 
 SAVE = "save"  # create or edit the rows
 SUBMIT = "submit"  # send to the leader
@@ -25,14 +26,13 @@ ACTION_LABELS = {SAVE: "保存", SUBMIT: "提交审定", WITHDRAW: "撤回", APP
 
 # action -> (states it may start from, state it leads to); None = no set exists yet
 _MOVES: dict[str, tuple[tuple[str | None, ...], str]] = {
-    SAVE: ((None, DRAFT, RETURNED), DRAFT),
-    SUBMIT: ((DRAFT, RETURNED), SUBMITTED),
-    WITHDRAW: ((SUBMITTED,), DRAFT),
-    APPROVE: ((SUBMITTED,), APPROVED),
-    RETURN: ((SUBMITTED,), RETURNED),
+    SAVE: ((None, TARGET_DRAFT, TARGET_RETURNED), TARGET_DRAFT),
+    SUBMIT: ((TARGET_DRAFT, TARGET_RETURNED), TARGET_SUBMITTED),
+    WITHDRAW: ((TARGET_SUBMITTED,), TARGET_DRAFT),
+    APPROVE: ((TARGET_SUBMITTED,), TARGET_APPROVED),
+    RETURN: ((TARGET_SUBMITTED,), TARGET_RETURNED),
 }
 _LEADER_ACTIONS = (APPROVE, RETURN)
-_DRAFTING_ACTIONS = (SAVE, SUBMIT, WITHDRAW)
 
 
 class TransitionRefused(Exception):
@@ -55,7 +55,7 @@ def transition(state: str | None, action: str, actor_role: str, actor_department
     or returns, and a leader never edits. Returning needs a non-empty `comment`.
     `state` is None when the person has no set yet.
     """
-    if state is not None and state not in STATES:
+    if state is not None and state not in TARGET_STATES:
         raise TransitionRefused("unknown_state", f"未知的状态“{state}”")
     if action not in _MOVES:
         raise TransitionRefused("unknown_action", f"未知的操作“{action}”")
@@ -102,8 +102,8 @@ def _bad_state_message(state: str | None, action: str) -> str:
     label = ACTION_LABELS[action]
     if state is None:
         return f"尚未建立个性目标，不能{label}"
-    if state == APPROVED:
+    if state == TARGET_APPROVED:
         return "个性目标已审定，不能再修改或重复审定"
-    if state == SUBMITTED and action == SAVE:
+    if state == TARGET_SUBMITTED and action == SAVE:
         return "个性目标已提交待审定，如需修改请先撤回"
     return f"当前状态为“{state}”，不能{label}"

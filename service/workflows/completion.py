@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.content.models import COMPLETION_STATUSES, DONE
+from service.content.models import COMPLETION_STATUSES, DONE, OUTSTANDING
 from service.errors import bad_request, unprocessable
 from service.rules import access
 from service.rules.access import User
@@ -67,7 +67,7 @@ def _parse_entries(ctx: Context, department_id: str, entries: Any) -> dict[str, 
         staff_id, status = entry.get("staff_id"), entry.get("status")
         if not isinstance(staff_id, str) or not staff_id:
             raise bad_request("invalid_staff_id", f"entries[{i}].staff_id 应为工号字符串")
-        if status in ("", None, "未完成"):
+        if status in ("", None, OUTSTANDING):
             status = None
         elif status not in COMPLETION_STATUSES:
             raise bad_request("invalid_status",

@@ -3,12 +3,12 @@
 A lead department delivers the duties of the roles it leads (due duties_lead, 04-18), every
 department those of its other posts (due duties_all, 04-23): rules/schedule.py says which.
 Store: the delivering department's partition, table "duties", one document per role_id:
-{role_id, kind lead|own, duties[…], state 已提交|已接受|退回, submitted_at, delivered_at,
+{role_id, kind lead|own, duties[…], state (one of DUTY_STATES), submitted_at, delivered_at,
 reviewed_at, comment, by, accepted{duties, at, by}, history[…]}.
 
 `delivered_at` is when HR first had the version it is holding: kept when a delivered
 (submitted or accepted) role is revised, cleared when HR returns it. The board judges on
-time / late by it. `accepted` is the last version HR accepted; it stays on the ctx's role
+time / late by it. `accepted` is the last version HR accepted; it stays on the portal's role
 page while a revision waits for review.
 """
 
@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from service.content.models import DELIVERY_LABELS, DUTY_ACCEPTED, DUTY_RETURNED, DUTY_SUBMITTED
 from service.errors import ApiError, bad_request, not_found, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User
@@ -26,12 +27,10 @@ from service.workflows.common import comment_text, department_or_404, parse_time
 from service.workflows.context import Context
 
 TABLE = "duties"
-SUBMITTED = "已提交"
-ACCEPTED = "已接受"
-RETURNED = "退回"
 ACCEPT = "accept"
 RETURN = "return"
 REVIEWS = (ACCEPT, RETURN)
+REVIEW_LABELS = {ACCEPT: "接受", RETURN: "退回"}
 MAX_DUTIES = 40
 MAX_DUTY_TEXT = 500
 EMPTY: dict[str, Any] = {"state": None, "duties": [], "comment": "", "history": [], "accepted": None,
@@ -57,7 +56,7 @@ def department_view(ctx: Context, department: str) -> list[dict[str, Any]]:
         delivered = obligation_delivered_at(obligation, docs.values())
         state = schedule.delivery_state(delivered, obligation.due, now, content.settings.timezone)
         result.append({"kind": obligation.kind, "due": obligation.due.isoformat(), "state": state,
-                       "state_label": schedule.STATE_LABELS[state],
+                       "state_label": DELIVERY_LABELS[state],
                        "delivered_at": delivered.isoformat(timespec="seconds") if delivered else None,
                        "roles": roles})
     return result
@@ -68,7 +67,7 @@ def delivered_times(docs: Iterable[dict[str, Any]]) -> dict[str, dt.datetime]:
     times = {}
     for doc in docs:
         at = parse_time(doc.get("delivered_at"))
-        if at is not None and doc.get("state") in (SUBMITTED, ACCEPTED):
+        if at is not None and doc.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED):
             times[doc["role_id"]] = at
     return times
 
@@ -107,14 +106,14 @@ def submit(ctx: Context, user: User, department: str, entries: Any) -> list[dict
         changed: list[dict[str, Any]] = []
         for role_id, duties in wanted.items():
             before = ctx.store.get(department, TABLE, role_id=role_id)
-            if before and before.get("state") in (SUBMITTED, ACCEPTED) and before.get("duties") == duties:
+            if before and before.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED) and before.get("duties") == duties:
                 continue  # the same text again: nothing to review
             doc = dict(before or {"role_id": role_id, "history": [], "accepted": None})
             doc.pop("id", None)
-            delivered = before and before.get("state") in (SUBMITTED, ACCEPTED) and before.get("delivered_at")
-            doc.update({"kind": kinds[role_id], "duties": duties, "state": SUBMITTED, "submitted_at": stamp,
+            delivered = before and before.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED) and before.get("delivered_at")
+            doc.update({"kind": kinds[role_id], "duties": duties, "state": DUTY_SUBMITTED, "submitted_at": stamp,
                         "delivered_at": delivered or stamp, "by": user.username, "comment": "",
-                        "history": [*doc["history"], {"action": "submit", "state": SUBMITTED,
+                        "history": [*doc["history"], {"action": "submit", "state": DUTY_SUBMITTED,
                                                       "by": user.username, "at": stamp, "duties": duties}]})
             changed.append(doc)
         if changed:
@@ -137,10 +136,10 @@ def review(ctx: Context, user: User, department: str, role_id: str, action: str,
         doc = ctx.store.get(department, TABLE, role_id=role_id)
         if doc is None:
             raise not_found("unknown_duties", "该部门尚未报送此岗位的岗位职责")
-        if doc.get("state") != SUBMITTED:
-            raise ApiError(409, "bad_state", f"当前状态为“{doc.get('state')}”，只有已提交的岗位职责可以{_label(action)}")
+        if doc.get("state") != DUTY_SUBMITTED:
+            raise ApiError(409, "bad_state", f"当前状态为“{doc.get('state')}”，只有已提交的岗位职责可以{REVIEW_LABELS[action]}")
         stamp = ctx.stamp()
-        state = ACCEPTED if action == ACCEPT else RETURNED
+        state = DUTY_ACCEPTED if action == ACCEPT else DUTY_RETURNED
         doc = {**doc, "state": state, "reviewed_at": stamp, "comment": text,
                "history": [*doc["history"], {"action": action, "state": state, "by": user.username,
                                              "at": stamp, "comment": text}]}
@@ -155,10 +154,6 @@ def review(ctx: Context, user: User, department: str, role_id: str, action: str,
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _label(action: str) -> str:
-    return "接受" if action == ACCEPT else "退回"
 
 
 def _parse_entries(ctx: Context, entries: Any, kinds: dict[str, str]) -> dict[str, list[str]]:

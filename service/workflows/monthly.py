@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from service.content.models import DELIVERY_LABELS
 from service.errors import bad_request, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User
@@ -40,7 +41,7 @@ def month_view(ctx: Context, department: str, month: int) -> dict[str, Any]:
     doc = ctx.store.get(department, TABLE, month=month)
     state = state_of(ctx, parse_time(doc["submitted_at"]) if doc else None, month)
     return {"department": department, "month": month, "year": ctx.year, "due": due(ctx, month).isoformat(),
-            "state": state, "state_label": schedule.STATE_LABELS[state],
+            "state": state, "state_label": DELIVERY_LABELS[state],
             "rows": doc["rows"] if doc else [], "submitted_at": doc["submitted_at"] if doc else None,
             "by": doc["by"] if doc else None, "history": doc["history"] if doc else []}
 

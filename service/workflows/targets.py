@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from service.content import target_rows
-from service.content.models import StaffMember, TargetRow
+from service.content.models import TARGET_NOT_STARTED, StaffMember, TargetRow
 from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, approval
 from service.rules.access import User
@@ -21,7 +21,6 @@ from service.workflows.common import comment_text, department_or_404, member_or_
 from service.workflows.context import Context
 
 TABLE = "targets"
-NOT_STARTED = "未开始"
 MAX_RAW_ROWS = 2 * target_rows.MAX_ROWS
 DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN)
 _STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
@@ -59,7 +58,7 @@ def view(ctx: Context, user: User, staff_id: str) -> dict[str, Any]:
     budget = ctx.content.settings.individual_points
     return {
         **{k: v for k, v in doc.items() if k != "id"},
-        "state_label": doc["state"] or NOT_STARTED,
+        "state_label": doc["state"] or TARGET_NOT_STARTED,
         "name": member.name, "department": member.department, "post": member.post,
         "role": member.role, "role_name": role.name if role else member.role,
         "total": _total(doc["rows"]), "budget": budget,
@@ -84,7 +83,7 @@ def listing(ctx: Context, user: User, department: str | None = None,
     lines = []
     for member in members:
         doc = docs.get(member.staff_id)
-        label = doc["state"] if doc else NOT_STARTED
+        label = doc["state"] if doc else TARGET_NOT_STARTED
         if state and label != state:
             continue
         role = content.role(member.role)

@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service import office
+from service.content.models import OUTSTANDING
 from service.errors import ApiError, bad_request
 from service.office import intake
 from service.office.safe_reader import WorkbookRejected
 from service.rules import access
-from service.rules.board import OUTSTANDING, person_status
+from service.rules.board import person_status
 from service.web.auth import by_token
 from service.web.views.common import attachment, check_csrf, context, department_user, off_loop, ok_json
 from service.web.views.pages import department_with_error

@@ -102,7 +102,7 @@ async def _render(request: Request, *, notice: str | None = None, error: ApiErro
             values[member.staff_id] = {}
     name = _name(request, department_id)
     return page(request, "monthly.html", f"{name}：{month}月考核月汇总表", status=error.status if error else 200,
-                department_id=department_id, department_name=name, data=data, columns=COLUMNS,
+                department_id=department_id, department_name=name, data=data, columns=COLUMNS, other_column=COL_OTHER,
                 members=ctx.content.members(department_id), values=values, can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id),
                 notice=notice, error=error)
 

@@ -8,7 +8,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import COMPLETION_STATUSES, LEAVE_STATUSES
+from service.content.models import COMPLETION_STATUSES
 from service.errors import ApiError
 from service.rules import access
 from service.rules.board import by_urgency
@@ -103,7 +103,7 @@ async def department(request: Request) -> Response:
     row = next(r for r in current.departments if r.id == department_id)
     return page(request, "department.html", row.name, department=row, staff=staff, board=current,
                 can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), statuses=COMPLETION_STATUSES,
-                leave_statuses=LEAVE_STATUSES, notice=request.query_params.get("notice"),
+                notice=request.query_params.get("notice"),
                 upload_max_mb=ctx.content.settings.upload_max_mb)
 
 
@@ -175,5 +175,5 @@ async def department_with_error(request: Request, exc: ApiError, staff_id: str |
             if person["staff_id"] in typed:
                 person["typed"] = typed[person["staff_id"]]
     return page(request, "department.html", row.name, status=exc.status, department=row, staff=staff,
-                board=current, can_write=True, statuses=COMPLETION_STATUSES, leave_statuses=LEAVE_STATUSES,
+                board=current, can_write=True, statuses=COMPLETION_STATUSES,
                 notice=None, error=exc, selected_staff=staff_id, upload_max_mb=ctx.content.settings.upload_max_mb)

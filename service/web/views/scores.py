@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from service.content.models import DELIVERY_LABELS
 from service.errors import ApiError, bad_request
 from service.office.score_sheet import score_workbook
-from service.rules import access, schedule
-from service.rules.progress import DUTY_KINDS, TARGET_STATES, as_json
+from service.rules import access
+from service.rules.progress import DUTY_KINDS, TARGET_COLUMNS, as_json
 from service.web.auth import signed_in
 from service.web.views.common import (
     attachment,
@@ -51,8 +52,8 @@ async def progress_page(request: Request) -> Response:
     permitted(request, access.SEE_COLLEGE)
     board = await off_loop(progress.board, context(request))
     return page(request, "progress.html", "目标审定、岗位职责与月汇总进度", board=board,
-                target_states=TARGET_STATES, duty_kinds=DUTY_KINDS,
-                labels=schedule.STATE_LABELS)
+                target_states=TARGET_COLUMNS, duty_kinds=DUTY_KINDS,
+                labels=DELIVERY_LABELS)
 
 
 # -- scores -------------------------------------------------------------------------------

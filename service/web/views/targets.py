@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.content import target_rows
-from service.content.models import StaffMember
+from service.content.models import TARGET_SUBMITTED, StaffMember
 from service.errors import ApiError, bad_request, not_found
 from service.office.intake import read_targets
 from service.office.safe_reader import WorkbookRejected
@@ -125,7 +125,7 @@ async def workbook_post(request: Request) -> Response:
 
 async def review_page(request: Request) -> Response:
     user = permitted(request, access.READ_TARGETS)
-    lines = await off_loop(targets.listing, context(request), user, None, approval.SUBMITTED)
+    lines = await off_loop(targets.listing, context(request), user, None, TARGET_SUBMITTED)
     return page(request, "targets_review.html", "待审定的个性工作目标", people=lines,
                 notice=NOTICES.get(request.query_params.get("notice", "")))
 
@@ -170,7 +170,7 @@ async def _person(request: Request, member: StaffMember, *, notice: str | None =
     editable = approval.SAVE in data["actions"]
     shown = [*rows, *({} for _ in range(BLANK_ROWS))] if editable else rows
     return page(request, "targets_person.html", f"{member.name}的个性工作目标", status=error.status if error else 200,
-                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, notice=notice, error=error,
+                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, points_column=target_rows.COL_POINTS, notice=notice, error=error,
                 comment=comment, labels=approval.ACTION_LABELS,
                 department_name=_department_name(request, member.department))
 
