@@ -21,11 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from service.rules import board
-from service.storage import audit, files, store
+from service.storage import audit, durable, files, store
+from service.storage.accounts import Accounts
 from service.web import status_page
 from service.web.views import api
-from service.workflows import portal
+from service.workflows import accounts, board, contracts
+from service.workflows.board import BoardCache
 
 _lock = threading.Lock()
 _timers: dict[str, list[float]] = {}
@@ -112,21 +113,21 @@ def install() -> None:
     timed(files, "store_stream", "files.store_stream (copy, sha256, fsync, link; the dir is synced by the commit)")
     timed(files, "atomic_write", "files.atomic_write (temp, fsync, rename, fsync dir)")
     timed(files, "append_bytes", "files.append_bytes (a commit's audit lines + fsync)")
-    timed(store.DurableStorage, "payload", "DurableStorage.payload (json.dumps of a changed table)")
+    timed(durable.DurableStorage, "payload", "DurableStorage.payload (json.dumps of a changed table)")
     timed(store.Store, "_write", "Store._write (one commit: files side by side, then audit lines)")
     timed(store.Store, "_wait", "Store._wait (a change waiting for its commit)")
-    timed(store.DurableStorage, "read", "DurableStorage.read")
+    timed(durable.DurableStorage, "read", "DurableStorage.read")
     timed(store.Store, "insert", "Store.insert")
     timed(store.Store, "find", "Store.find")
     timed(store.Store, "records", "Store.records")
-    timed(store.Store, "token_user", "Store.token_user")
-    timed(store.Store, "user", "Store.user")
+    timed(Accounts, "token_user", "Accounts.token_user")
+    timed(Accounts, "user", "Accounts.user")
     timed(audit.AuditLog, "append", "AuditLog.append")
-    timed(portal.Portal, "upload_contract", "Portal.upload_contract (whole use case)", profile=True)
-    timed(portal.Portal, "user_for_token", "Portal.user_for_token")
-    timed(portal.Portal, "state", "Portal.state")
-    timed(portal.Portal, "board", "Portal.board")
-    timed(board, "compute", "board.compute")
+    timed(contracts, "upload", "contracts.upload (whole use case)", profile=True)
+    timed(accounts, "user_for_token", "accounts.user_for_token")
+    timed(BoardCache, "state", "BoardCache.state")
+    timed(board, "current", "board.current")
+    timed(board, "compute", "rules.board.compute")
     timed(status_page.StatusPublisher, "publish_now", "StatusPublisher.publish_now", profile=True)
     timed_async(api, "upload_contract", "views.api.upload_contract (handler wall time)")
     _time_lock_wait()

@@ -1,4 +1,4 @@
-"""The measurements of issue 7, each taken side by side with its reference in the same run."""
+"""The benchmark measurements, each taken side by side with its reference in the same run."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from service.content.models import Content
 from service.rules import access
 from service.sitegen.build import build_site
 from service.web.status_page import StatusPublisher
-from service.workflows.portal import Portal, Upload
+from service.workflows import board, contracts
+from service.workflows.context import Context
 
 
 @dataclass
@@ -77,15 +78,15 @@ def status_regeneration(college: College, scan: bytes, count: int, seed: int = 3
 
     settings = bench_settings(college.data_dir, college.content_dir, college.site_dir)
     content = load_content(college.content_dir)
-    portal = Portal(settings, content, lambda: dt.datetime.now(dt.UTC))
-    publisher = StatusPublisher(college.site_dir, lambda: render_status(portal.board()))
+    ctx = Context.open(settings, content, lambda: dt.datetime.now(dt.UTC))
+    publisher = StatusPublisher(college.site_dir, lambda: render_status(board.current(ctx)))
     if not publisher.publish_now():  # as at service start: every partition loaded once
         raise RuntimeError(f"no built status page under {college.site_dir}")
     rng = random.Random(seed)
     hr = access.User(BENCH_USER, "hr")
     times = []
     for _ in range(count):
-        portal.upload_contract(hr, rng.choice(college.staff_ids), Upload(io.BytesIO(scan), "scan.pdf"))
+        contracts.upload(ctx, hr, rng.choice(college.staff_ids), contracts.Upload(io.BytesIO(scan), "scan.pdf"))
         began = time.perf_counter()
         publisher.publish_now()
         times.append(time.perf_counter() - began)

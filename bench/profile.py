@@ -61,7 +61,7 @@ def report(prefix: Path, uploads: int, top: int) -> None:
               f"{1000 * t['seconds'] / max(t['count'], 1):>8.2f} {1000 * t['seconds'] / uploads:>10.2f}")
     profile = prefix.with_suffix(".prof")
     if profile.exists():
-        print("\ncProfile of Portal.upload_contract and StatusPublisher.publish_now, merged over threads:")
+        print("\ncProfile of contracts.upload and StatusPublisher.publish_now, merged over threads:")
         stats = pstats.Stats(str(profile))
         stats.sort_stats("cumulative").print_stats(top)
         stats.sort_stats("tottime").print_stats(top)

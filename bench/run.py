@@ -182,7 +182,7 @@ def _notes(plan: Plan, colleges: dict[int, College], populated: dict[int, synthe
     return [
         f"Synthetic colleges (`bench/synthetic.py`): {sizes}. Staff are spread over about N/60 departments; "
         "60% have a signed scan (10% of those two versions), 5% of the rest are on leave. The data dirs are "
-        "filled through the service's own use cases (`Portal.upload_contract`, `Portal.set_completion`"
+        "filled through the service's own use cases (`contracts.upload`, `completion.save`"
         + (", `workflows.targets.save/decide`, `workflows.monthly.submit`: every person's target set approved, "
            "twelve monthly summaries per department" if plan.extras else "")
         + "), with fsync skipped while filling only.",

@@ -2,7 +2,7 @@
 
 `make_college` writes a complete content dir (the repository's settings, roles, common targets
 and pages; departments and a roster scaled with N). `populate` fills a data dir through the
-service's own use cases (`Portal.upload_contract`, `Portal.set_completion`), so the files,
+service's own use cases (`contracts.upload`, `completion.save`), so the files,
 partitions and audit log have exactly the layout the running service writes.
 """
 
@@ -27,7 +27,8 @@ from service.content.loader import load_content
 from service.content.models import DONE, LEAVE_STATUSES, SELF_LEAD, Content
 from service.content.roster_file import dump_roster
 from service.rules import access
-from service.workflows.portal import Portal, Upload
+from service.workflows import accounts, completion, contracts, monthly, targets
+from service.workflows.context import Context
 
 SOURCE = ROOT / "content"
 COPIED_FILES = ("settings.yml", "roles.yml", "common_targets.yml", "search_words.txt")
@@ -133,11 +134,11 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
     settings = bench_settings(data_dir, SOURCE, data_dir / "site-unused")
     data_dir.mkdir(parents=True, exist_ok=True)
     clock = [dt.datetime(content.settings.year, 4, 20, 2, tzinfo=dt.UTC)]
-    portal = Portal(settings, content, lambda: clock[0])
+    ctx = Context.open(settings, content, lambda: clock[0])
     scan = sample_pdf(scan_size, seed)
-    contracts = statuses = 0
+    uploads = statuses = 0
     with no_fsync():
-        portal.add_user(BENCH_USER, "hr", None, BENCH_PASSWORD, actor="bench")
+        accounts.add_user(ctx, BENCH_USER, "hr", None, BENCH_PASSWORD, actor="bench")
         hr = access.User(BENCH_USER, "hr")
         for department in content.departments:
             entries: list[dict[str, str]] = []
@@ -145,18 +146,18 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
                 if rng.random() < fraction_signed:
                     versions = 2 if rng.random() < fraction_resigned else 1
                     for _ in range(versions):
-                        portal.upload_contract(hr, member.staff_id, Upload(io.BytesIO(scan), "扫描件.pdf"))
-                        contracts += 1
+                        contracts.upload(ctx, hr, member.staff_id, contracts.Upload(io.BytesIO(scan), "扫描件.pdf"))
+                        uploads += 1
                     entries.append({"staff_id": member.staff_id, "status": DONE})
                 elif rng.random() < fraction_leave / (1 - fraction_signed):
                     entries.append({"staff_id": member.staff_id, "status": rng.choice(LEAVE_STATUSES)})
             if entries:
-                portal.set_completion(hr, department.id, entries)
+                completion.save(ctx, hr, department.id, entries)
                 statuses += len(entries)
-        targets = add_targets(portal, content) if extras else 0
+        target_sets = add_targets(ctx, content) if extras else 0
         clock[0] = dt.datetime(content.settings.year + 1, 1, 4, 2, tzinfo=dt.UTC)  # the whole year reported
-        monthly = add_monthly(portal, content, rng) if extras else 0
-    return Populated(contracts, statuses, targets, monthly)
+        summaries = add_monthly(ctx, content, rng) if extras else 0
+    return Populated(uploads, statuses, target_sets, summaries)
 
 
 # Individual target sets and monthly summaries go through the service's own use cases
@@ -164,11 +165,10 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
 # each month submitted, in each department's partition, as in real use.
 
 
-def add_targets(portal: Portal, content: Content) -> int:
+def add_targets(ctx: Context, content: Content) -> int:
     """One approved individual target set (annex 3) per person, from the role's template."""
     from service.content.target_rows import template_rows
     from service.rules.approval import APPROVE
-    from service.workflows import targets
 
     hr = access.User(BENCH_USER, "hr")
     count = 0
@@ -177,17 +177,15 @@ def add_targets(portal: Portal, content: Content) -> int:
         if role is None:
             continue
         rows = [line.as_dict() for line in template_rows(role)]
-        targets.save(portal, hr, member.staff_id, rows, submit=True)
+        targets.save(ctx, hr, member.staff_id, rows, submit=True)
         leader = access.User("bench-leader", "leader", member.department)  # may read back what it approved
-        targets.decide(portal, leader, member.staff_id, APPROVE)
+        targets.decide(ctx, leader, member.staff_id, APPROVE)
         count += 1
     return count
 
 
-def add_monthly(portal: Portal, content: Content, rng: random.Random) -> int:
+def add_monthly(ctx: Context, content: Content, rng: random.Random) -> int:
     """Twelve monthly summaries (annex 4) per department, one row per person."""
-    from service.workflows import monthly
-
     hr = access.User(BENCH_USER, "hr")
     count = 0
     for department in content.departments:
@@ -196,7 +194,7 @@ def add_monthly(portal: Portal, content: Content, rng: random.Random) -> int:
             rows = [{"工号": m.staff_id, "出勤": rng.choice((20, 21, 22)), "事假": rng.choice((0, 0, 0, 1)),
                      "迟到": rng.choice((0, 0, 1)), "业务工作目标": round(rng.uniform(48, 60), 1)}
                     for m in members]
-            monthly.submit(portal, hr, department.id, month, rows)
+            monthly.submit(ctx, hr, department.id, month, rows)
             count += 1
     return count
 

@@ -5,15 +5,36 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from service import config as config_module
 from service.config import Settings
+from service.content.models import ROLES
+
+if TYPE_CHECKING:
+    from service.workflows.context import Context
+
+
+class Failed(click.ClickException):
+    """A command that could not do its work: the message (Chinese) on stderr as it stands,
+    then the exit code (1 unless said)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), err=True, file=file)
 
 
 def _settings() -> Settings:
     return config_module.from_env()
+
+
+def _listed(head: str, errors: list[str]) -> str:
+    return "\n".join([head, *(f"  {error}" for error in errors)])
 
 
 @click.group(help="教职工岗位工作目标责任状门户与报送服务。")
@@ -29,10 +50,7 @@ def check(content_dir: Path | None) -> None:
     directory = content_dir or _settings().content_dir
     errors = validate(directory)
     if errors:
-        click.echo(f"内容校验失败，共 {len(errors)} 处错误：", err=True)
-        for error in errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+        raise Failed(_listed(f"内容校验失败，共 {len(errors)} 处错误：", errors))
     click.echo(f"内容校验通过：{directory}")
 
 
@@ -51,38 +69,33 @@ def build(site_dir: Path | None) -> None:
     errors = validate(settings.content_dir)
     if errors:
         click.echo("未通过")
-        click.echo(f"内容校验失败，共 {len(errors)} 处错误，未构建：", err=True)
-        for error in errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+        raise Failed(_listed(f"内容校验失败，共 {len(errors)} 处错误，未构建：", errors))
     click.echo(f"通过（{time.monotonic() - started:.1f} 秒）")
     click.echo("第 2/2 步：构建门户网站（生成岗位页面、附件表格和中文搜索索引，通常需要几秒）……")
     step = time.monotonic()
     try:
         build_site(settings)
     except BuildFailed as exc:
-        click.echo(f"构建失败：{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"构建失败：{exc}") from None
     pages = sum(1 for _ in settings.site_dir.rglob("*.html"))
     click.echo(f"  已生成 {pages} 个页面（{time.monotonic() - step:.1f} 秒）")
     click.echo(f"构建完成，共用时 {time.monotonic() - started:.1f} 秒：{settings.site_dir}")
 
 
-def _portal():  # type: ignore[no-untyped-def]
+def _context() -> Context:
     """The service core without the web layer, for account and audit commands."""
     import datetime as dt
 
     from service.content.loader import ContentInvalid, load_content
-    from service.workflows.portal import Portal
+    from service.workflows.context import Context
 
     settings = _settings()
     try:
         content = load_content(settings.content_dir)
     except ContentInvalid as exc:
-        click.echo(f"内容校验失败：\n{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"内容校验失败：\n{exc}") from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Portal(settings, content, lambda: dt.datetime.now(dt.UTC))
+    return Context.open(settings, content, lambda: dt.datetime.now(dt.UTC))
 
 
 @cli.command(help="启动报送服务（单进程），同时提供门户网站。")
@@ -96,8 +109,7 @@ def serve(host: str, port: int) -> None:
         with serve_lock.serving(settings.data_dir):  # held until the service ends
             _serve(settings, host, port)
     except serve_lock.ServiceRunning as exc:
-        click.echo(f"{exc}，服务未启动。", err=True)
-        sys.exit(1)
+        raise Failed(f"{exc}，服务未启动。") from None
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -111,8 +123,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     try:
         app = create_app(settings)
     except ContentInvalid as exc:
-        click.echo(f"内容校验失败，服务未启动：\n{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"内容校验失败，服务未启动：\n{exc}") from None
     if app.state.initial_password:
         click.echo("=" * 60)
         click.echo("已创建人事处管理员账号（仅显示这一次，请立即记下并妥善保管）：")
@@ -131,24 +142,23 @@ def users() -> None:
 
 @users.command("add", help="添加账号。密码在终端中输入两次；非终端时从标准输入读取两行。")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["hr", "department", "leader"]), required=True, help="角色")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="角色")
 @click.option("--department", default=None, help="部门代码（部门账号必填，见 departments.yml）")
 def users_add(name: str, role: str, department: str | None) -> None:
     from service.errors import ApiError
+    from service.workflows import accounts
 
     if sys.stdin.isatty():
         password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
     else:
         lines = sys.stdin.read().splitlines()
         if len(lines) < 2 or lines[0] != lines[1]:
-            click.echo("错误：标准输入应为两行相同的密码", err=True)
-            sys.exit(2)
+            raise Failed("错误：标准输入应为两行相同的密码", exit_code=2)
         password = lines[0]
     try:
-        _portal().add_user(name, role, department, password, actor="cli")
+        accounts.add_user(_context(), name, role, department, password, actor="cli")
     except ApiError as exc:
-        click.echo(f"错误：{exc.message}", err=True)
-        sys.exit(1)
+        raise Failed(f"错误：{exc.message}") from None
     click.echo(f"已添加账号 {name}（{role}{'，' + department if department else ''}）")
 
 
@@ -156,19 +166,21 @@ def users_add(name: str, role: str, department: str | None) -> None:
 @click.argument("name")
 def users_token(name: str) -> None:
     from service.errors import ApiError
+    from service.workflows import accounts
 
     try:
-        token = _portal().new_token(name, actor="cli")
+        token = accounts.new_token(_context(), name, actor="cli")
     except ApiError as exc:
-        click.echo(f"错误：{exc.message}", err=True)
-        sys.exit(1)
+        raise Failed(f"错误：{exc.message}") from None
     click.echo(f"{name} 的新 API 令牌（只显示这一次；请求头 Authorization: Bearer 令牌）：")
     click.echo(token)
 
 
 @users.command("list", help="列出所有账号。")
 def users_list() -> None:
-    for user in _portal().store.users():
+    from service.workflows import accounts
+
+    for user in accounts.users(_context()):
         click.echo(f"{user['username']}\t{user['role']}\t{user.get('department') or ''}")
 
 
@@ -181,14 +193,12 @@ def audit() -> None:
 def audit_verify() -> None:
     from service.storage.integrity import verify
 
-    portal = _portal()
-    report = verify(portal.store)
+    report = verify(_context().store)
     for problem in report.problems:
         click.echo(f"  ✗ {problem}", err=True)
     click.echo(f"审计日志 {report.entries} 条，已存文件 {report.files} 个。")
     if report.problems:
-        click.echo(f"校验失败：发现 {len(report.problems)} 处问题。", err=True)
-        sys.exit(1)
+        raise Failed(f"校验失败：发现 {len(report.problems)} 处问题。")
     click.echo("校验通过。")
 
 
@@ -198,14 +208,13 @@ def audit_verify() -> None:
 def backup(file: Path) -> None:
     from service.storage import backup as backups
 
-    portal = _portal()
+    store = _context().store
     try:
-        taken = backups.snapshot(portal.store)
+        taken = backups.snapshot(store)
         with click.progressbar(length=taken.count, label="正在备份", show_pos=True) as bar:
             manifest = backups.write(taken, file.resolve(), on_member=lambda: bar.update(1))
     except backups.BackupError as exc:
-        click.echo(f"备份失败：{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"备份失败：{exc}") from None
     uploads = sum(1 for name in manifest if name.startswith("files/"))
     click.echo(f"已备份到 {file}：{len(manifest)} 个文件（其中扫描件 {uploads} 个），快照时间 {taken.taken_at}。")
 
@@ -224,8 +233,7 @@ def restore(file: Path, data_dir: Path | None, force: bool) -> None:
         with click.progressbar(length=backups.members(file), label="正在恢复", show_pos=True) as bar:
             count, moved = backups.restore(file, target, force=force, on_member=lambda: bar.update(1))
     except backups.BackupError as exc:
-        click.echo(f"恢复失败：{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"恢复失败：{exc}") from None
     if moved is not None:
         click.echo(f"原数据目录已改名保留：{moved}")
     click.echo(f"已恢复 {count} 个文件到 {target}。请运行 portal audit verify 核对。")
@@ -247,16 +255,13 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
     try:
         content = load_content(directory)
     except ContentInvalid as exc:
-        click.echo(f"当前内容校验失败，请先修正：\n{exc}", err=True)
-        sys.exit(1)
+        raise Failed(f"当前内容校验失败，请先修正：\n{exc}") from None
     try:
         table = read_table(file.read_bytes(), file.name)
         with click.progressbar(length=len(table.rows), label="正在校验名册", show_pos=True) as bar:
             result = parse_roster(content, table, on_row=lambda: bar.update(1))
     except RosterImportError as exc:
-        click.echo(f"{file.name} 有 {len(exc.errors)} 处错误，名册未改动：", err=True)
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+        raise Failed(f"{file.name} 有 {len(exc.errors)} 处错误，名册未改动：\n{exc}") from None
     for line in summary_lines(content, result):
         click.echo(line)
     if result.diff.empty:

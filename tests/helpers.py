@@ -38,7 +38,8 @@ from service.rules.clock import FixedClock
 from service.sitegen.build import build_site
 from service.web.app import create_app
 from service.web.status_page import StatusPublisher
-from service.workflows.portal import Portal
+from service.workflows import accounts
+from service.workflows.context import Context
 
 TZ = "Asia/Shanghai"
 BEFORE_DEADLINE = dt.datetime(2019, 4, 20, 10, 0)  # the shipped contract deadline is 04-26
@@ -149,8 +150,8 @@ class Service:
     _tokens: dict[str, str] = field(default_factory=dict)
 
     @property
-    def portal(self) -> Portal:
-        return self.app.state.portal  # type: ignore[no-any-return]
+    def context(self) -> Context:
+        return self.app.state.context  # type: ignore[no-any-return]
 
     @property
     def publisher(self) -> StatusPublisher:
@@ -162,17 +163,17 @@ class Service:
 
     def add_user(self, username: str, role: str, department: str | None = None,
                  password: str = PASSWORD) -> None:
-        self.portal.add_user(username, role, department, password, actor="test")
+        accounts.add_user(self.context, username, role, department, password, actor="test")
 
     def ensure_user(self, username: str) -> None:
         """Create one of STANDARD_USERS the first time a test acts as it."""
-        if self.standard_users and username in STANDARD_USERS and not self.portal.store.user(username):
+        if self.standard_users and username in STANDARD_USERS and not self.context.store.accounts.user(username):
             self.add_user(username, *STANDARD_USERS[username])
 
     def token(self, username: str) -> str:
         """A new API token of `username`."""
         self.ensure_user(username)
-        return self.portal.new_token(username, actor="test")
+        return accounts.new_token(self.context, username, actor="test")
 
     def bearer(self, username: str) -> dict[str, str]:
         """Authorization headers for `username` (one token per account, made on first use)."""

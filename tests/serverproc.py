@@ -30,7 +30,9 @@ from helpers import PASSWORD, STANDARD_USERS
 
 from service.config import Settings
 from service.content.loader import load_content
-from service.workflows.portal import Portal
+from service.workflows import startup
+from service.workflows.accounts import add_user, new_token
+from service.workflows.context import Context
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
 START_TIMEOUT = 30.0
@@ -130,28 +132,28 @@ def _healthy(server: Server) -> bool:
         return False
 
 
-def offline_portal(settings: Settings) -> Portal:
+def offline_context(settings: Settings) -> Context:
     """The service core over the same data directory, without the web layer (like the CLI)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Portal(settings, load_content(settings.content_dir), lambda: dt.datetime.now(dt.UTC))
+    return Context.open(settings, load_content(settings.content_dir), lambda: dt.datetime.now(dt.UTC))
 
 
 def accounts(settings: Settings) -> dict[str, dict[str, str]]:
     """Create hr (with PASSWORD) and the STANDARD_USERS; return Bearer headers for each."""
-    portal = offline_portal(settings)
-    portal.recover()
+    ctx = offline_context(settings)
+    startup.recover(ctx)
     for username, (role, department) in {"hr": ("hr", None), **STANDARD_USERS}.items():
         if username == "hr":
-            portal.ensure_admin()
-            portal.store.update_user("hr", {"password_hash": _hash(PASSWORD)})
-        elif not portal.store.user(username):
-            portal.add_user(username, role, department, PASSWORD, actor="test")
-    return {name: {"Authorization": f"Bearer {portal.new_token(name, actor='test')}"}
+            startup.ensure_admin(ctx)
+            ctx.store.accounts.update_user("hr", {"password_hash": _hash(PASSWORD)})
+        elif not ctx.store.accounts.user(username):
+            add_user(ctx, username, role, department, PASSWORD, actor="test")
+    return {name: {"Authorization": f"Bearer {new_token(ctx, name, actor='test')}"}
             for name in ("hr", *STANDARD_USERS)}
 
 
 def _hash(password: str) -> str:
-    from service.rules.access import hash_password
+    from service.rules.credentials import hash_password
 
     return hash_password(password)
 

@@ -1,8 +1,8 @@
-"""Who may do what: every route of service/app.py × (anonymous, HR, own department, another
+"""Who may do what: every route of service/web/app.py × (anonymous, HR, own department, another
 department, leader), with a well-formed request, against the expected status; then CSRF on
 every browser write, the login throttle, security headers and attachment downloads.
 
-The route list is read from `service.app.routes()`: a new route without a line in EXPECTED
+The route list is read from `service.web.app.routes()`: a new route without a line in EXPECTED
 fails `test_every_route_has_an_expectation`. A refused request must change nothing.
 """
 
@@ -108,7 +108,7 @@ class World:
 
     def __init__(self, service: Service) -> None:
         self.service = service
-        content = service.portal.content
+        content = service.context.content
         self.members = content.members(DEPT)
         self.person = self.members[0]
         self.contract = upload(service.client, self.person.staff_id, PDF, headers=service.bearer("clerk")).json()
@@ -124,7 +124,7 @@ class World:
 
     @property
     def content(self) -> Any:
-        return self.service.portal.content
+        return self.service.context.content
 
     def path(self, template: str) -> str:
         values = {"department_id": DEPT, "staff_id": self.person.staff_id, "contract_id": self.contract["id"],

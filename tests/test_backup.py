@@ -31,10 +31,10 @@ def fill(settings: Settings) -> None:
     """A data directory with uploads, statuses, a monthly summary and a score event."""
     with running_service(settings) as service:
         clerk, other, hr = service.bearer("clerk"), service.bearer("other"), service.bearer("hr")
-        people = [m.staff_id for m in service.portal.content.members(DEPT)]
+        people = [m.staff_id for m in service.context.content.members(DEPT)]
         for data in (PDF, PNG, JPEG):
             assert upload(service.client, people[0], data, headers=clerk).status_code == 201
-        assert upload(service.client, service.portal.content.members(OTHER_DEPT)[0].staff_id, PDF,
+        assert upload(service.client, service.context.content.members(OTHER_DEPT)[0].staff_id, PDF,
                       headers=other).status_code == 201
         assert service.client.put(f"/api/completion/{DEPT}", headers=clerk, json={"entries": [
             {"staff_id": people[1], "status": "产假"}]}).status_code == 200
@@ -42,7 +42,7 @@ def fill(settings: Settings) -> None:
                  "其他项目": 0, "业务工作目标": 50} for s in people]
         assert service.client.put(f"/api/monthly/{DEPT}/3", headers=clerk, json={"rows": rows}).status_code == 200
         assert service.client.post("/api/score-events", headers=hr, json={
-            "department": DEPT, "item_id": service.portal.content.common_targets[-1].id,
+            "department": DEPT, "item_id": service.context.content.common_targets[-1].id,
             "rule_index": 0}).status_code == 201
 
 
@@ -70,7 +70,7 @@ def test_backup_and_restore_into_an_empty_directory(settings: Settings, tmp_path
     with running_service(settings.with_(data_dir=target, site_dir=target.parent / "site2"), users=False) as service:
         staff = service.client.get(f"/api/departments/{DEPT}/staff", headers=service.bearer("hr"))
         people = {p["staff_id"]: p for p in staff.json()["staff"]}
-        first = service.portal.content.members(DEPT)
+        first = service.context.content.members(DEPT)
         assert len(people[first[0].staff_id]["versions"]) == 3
         assert people[first[1].staff_id]["status"] == "产假"
 

@@ -38,7 +38,7 @@ READS = {"contract.download", "export.completion", "export.contracts", "export.s
 class Corpus:
     def __init__(self, service: Service) -> None:
         self.service = service
-        content = service.portal.content
+        content = service.context.content
         self.ids = {"$DEPT0": content.members(DEPT)[0].staff_id, "$DEPT1": content.members(DEPT)[1].staff_id,
                     "$OTHER0": content.members(OTHER_DEPT)[0].staff_id, "$DEPT": DEPT, "$OTHER": OTHER_DEPT}
         self.content = content
@@ -257,7 +257,7 @@ def test_bad_input(corpus: Corpus, case: dict[str, Any]) -> None:
     [stored] = [p for p in added if p.startswith("files/")]
     assert stored.startswith(f"files/2019/{DEPT}/") and STORED_NAME.match(stored.rsplit("/", 1)[1]), stored
     record = response.json()
-    [saved] = [r for r in service.portal.store.records(DEPT, "contracts") if r["id"] == record["id"]]
+    [saved] = [r for r in service.context.store.records(DEPT, "contracts") if r["id"] == record["id"]]
     assert saved["file"] == stored
     original = saved["original_name"]
     assert len(original) <= 120

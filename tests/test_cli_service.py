@@ -62,7 +62,7 @@ def test_users_token_prints_a_token_that_works_as_bearer(settings: Settings) -> 
     token = result.stdout.split()[-1]
     with running_service(settings, users=False) as service:
         headers = {"Authorization": f"Bearer {token}"}
-        staff_id = service.portal.content.members(DEPT)[0].staff_id
+        staff_id = service.context.content.members(DEPT)[0].staff_id
         response = upload(service.client, staff_id, PDF, headers=headers)
         assert response.status_code == 201, response.text
         assert staff_of(service.client, DEPT, headers)[staff_id]["versions"][0]["uploaded_by"] == "jxxclerk"
@@ -71,17 +71,17 @@ def test_users_token_prints_a_token_that_works_as_bearer(settings: Settings) -> 
 
 def test_the_cli_and_a_running_service_share_the_data(settings: Settings) -> None:
     with running_service(settings) as service:
-        upload(service.client, service.portal.content.members(DEPT)[0].staff_id, PDF,
+        upload(service.client, service.context.content.members(DEPT)[0].staff_id, PDF,
                headers=service.bearer("clerk"))
         # while the service runs, the CLI adds an account and a token; the service sees both at once
         assert portal(settings, "users", "add", "late", "--role", "department", "--department", OTHER_DEPT,
                       stdin=f"{PASSWORD}\n{PASSWORD}\n").returncode == 0
         token = portal(settings, "users", "token", "late").stdout.split()[-1]
         headers = {"Authorization": f"Bearer {token}"}
-        staff_id = service.portal.content.members(OTHER_DEPT)[0].staff_id
+        staff_id = service.context.content.members(OTHER_DEPT)[0].staff_id
         assert upload(service.client, staff_id, JPEG, headers=headers).status_code == 201
         assert service.session("late").get(f"/board/{OTHER_DEPT}").status_code == 200
-        upload(service.client, service.portal.content.members(DEPT)[1].staff_id, PDF,
+        upload(service.client, service.context.content.members(DEPT)[1].staff_id, PDF,
                headers=service.bearer("clerk"))
     verify = portal(settings, "audit", "verify")
     assert verify.returncode == 0, verify.stderr
@@ -96,7 +96,7 @@ def used_data(settings: Settings) -> Settings:
     """A data directory a service has written: accounts, logins, uploads, statuses."""
     with running_service(settings) as service:
         clerk = service.bearer("clerk")
-        people = [m.staff_id for m in service.portal.content.members(DEPT)]
+        people = [m.staff_id for m in service.context.content.members(DEPT)]
         upload(service.client, people[0], PDF, headers=clerk)
         upload(service.client, people[0], JPEG, headers=clerk)
         service.client.put(f"/api/completion/{DEPT}", headers=clerk,

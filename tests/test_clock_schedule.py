@@ -7,16 +7,11 @@ import zoneinfo
 
 import pytest
 
-from service.content.models import Content
+from service.content.models import DELIVERY_LABELS, LATE, MISSING, ON_TIME, PENDING, Content
 from service.rules.clock import Clock, FixedClock, PinnedDateClock, SystemClock, as_local, clock_from
 from service.rules.schedule import (
-    LATE,
     LEAD_DUTIES,
-    MISSING,
-    ON_TIME,
     OWN_DUTIES,
-    PENDING,
-    STATE_LABELS,
     delivery_state,
     duties_due,
     duty_obligations,
@@ -163,7 +158,7 @@ def test_delivery_state_accepts_a_tzinfo_and_refuses_naive() -> None:
 
 
 def test_every_state_has_a_chinese_label() -> None:
-    assert set(STATE_LABELS) == {ON_TIME, LATE, MISSING, PENDING}
+    assert set(DELIVERY_LABELS) == {ON_TIME, LATE, MISSING, PENDING}
 
 
 # -- job duties -------------------------------------------------------------------------------

@@ -138,7 +138,7 @@ def armed(monkeypatch: pytest.MonkeyPatch) -> Armed:
 
 
 def people(service: Service) -> list[str]:
-    return [m.staff_id for m in service.portal.content.members(DEPT)]
+    return [m.staff_id for m in service.context.content.members(DEPT)]
 
 
 def _upload(service: Service, client: TestClient) -> Any:
@@ -158,7 +158,7 @@ def _monthly(service: Service, client: TestClient) -> Any:
 
 
 def _score_event(service: Service, client: TestClient) -> Any:
-    target = service.portal.content.common_targets[0]
+    target = service.context.content.common_targets[0]
     return client.post("/api/score-events", headers=service.bearer("hr"),
                        json={"department": DEPT, "item_id": target.id, "rule_index": 0, "note": "测试"})
 
@@ -195,7 +195,7 @@ def test_a_failed_write_is_a_5xx_and_leaves_everything_as_it_was(service: Servic
     again = send(service, client)  # space freed: the same request works
     assert again.status_code in (200, 201), again.text
     assert snapshot(service.settings.data_dir) != before
-    report = integrity.verify(service.portal.store)
+    report = integrity.verify(service.context.store)
     assert report.problems == []
 
 

@@ -1,4 +1,4 @@
-"""Issue 4 through HTTP: pre-filled annex downloads and the filled annex 5 round trip."""
+"""Pre-filled annex downloads and the filled annex 5 round trip, through HTTP."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def send(svc: Service, department: str, data: bytes, user: str = "clerk", name: 
 
 
 def test_annex5_round_trip_through_http(svc: Service) -> None:
-    members = svc.portal.content.members(DEPT)
+    members = svc.context.content.members(DEPT)
     assert upload(svc.client, members[0].staff_id, headers=svc.bearer("clerk")).status_code == 201
     response = svc.client.get(f"/board/{DEPT}/forms/annex5.xlsx", headers=svc.bearer("clerk"))
     assert response.status_code == 200
@@ -105,8 +105,8 @@ def test_bad_annex5_uploads_are_refused_with_nothing_stored(svc: Service, case: 
 
 
 def test_person_forms_are_prefilled_for_own_department_only(svc: Service) -> None:
-    member = svc.portal.content.members(DEPT)[3]
-    role = svc.portal.content.role(member.role)
+    member = svc.context.content.members(DEPT)[3]
+    role = svc.context.content.role(member.role)
     assert role is not None
     answer = svc.client.get(f"/board/{DEPT}/forms/{member.staff_id}/annex1.docx", headers=svc.bearer("clerk"))
     assert answer.status_code == 200
@@ -134,7 +134,7 @@ def test_monthly_form_prefilled_with_roster(svc: Service) -> None:
     assert answer.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
     values = {c.value for row in book.worksheets[0].iter_rows() for c in row}
-    assert {m.name for m in svc.portal.content.members(DEPT)} <= values
+    assert {m.name for m in svc.context.content.members(DEPT)} <= values
     bad = svc.client.get(f"/board/{DEPT}/forms/annex4.xlsx?month=13", headers=svc.bearer("clerk"))
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_month"
 
@@ -143,7 +143,7 @@ def test_monthly_workbook_round_trip_replaces_the_month(settings: Settings) -> N
     import datetime as dt
 
     with running_service(settings, now=dt.datetime(2019, 4, 3, 9, 0)) as svc:
-        members = svc.portal.content.members(DEPT)
+        members = svc.context.content.members(DEPT)
         data = svc.client.get(f"/board/{DEPT}/forms/annex4.xlsx?month=3", headers=svc.bearer("clerk")).content
         book = openpyxl.load_workbook(io.BytesIO(data))
         sheet = book["附件4"]

@@ -23,7 +23,7 @@ def service(settings: Settings) -> Iterator[Service]:
 
 
 def person(service: Service, index: int = 0) -> str:
-    return service.portal.content.members(DEPT)[index].staff_id
+    return service.context.content.members(DEPT)[index].staff_id
 
 
 @pytest.mark.parametrize("round_", range(5))

@@ -42,7 +42,7 @@ def service(settings: Settings, content_dir: Path) -> Iterator[Service]:
 
 
 def hostile_people(service: Service) -> list[Any]:
-    return [m for m in service.portal.content.members(DEPT) if m.name in NAMES or m.name == clean(CONTROL_NAME)]
+    return [m for m in service.context.content.members(DEPT) if m.name in NAMES or m.name == clean(CONTROL_NAME)]
 
 
 def clean(name: str) -> str:
@@ -59,7 +59,7 @@ def assert_nothing_injected(html: str, where: str) -> None:
 
 
 def test_the_roster_holds_the_hostile_names(service: Service) -> None:
-    names = {m.name for m in service.portal.content.members(DEPT)}
+    names = {m.name for m in service.context.content.members(DEPT)}
     assert set(HTML_NAMES) <= names and set(FORMULA_NAMES[:4]) <= names
     # the loader trims names: a leading TAB or CR never reaches a page or an export from the roster
     assert {"制表", "回车"} <= names

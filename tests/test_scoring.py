@@ -9,19 +9,17 @@ import zoneinfo
 import pytest
 
 from service.content.models import Content, StaffMember
+from service.rules.monthly import MonthlyRow, MonthlySummary, parse_monthly_rows
 from service.rules.scoring import (
     AVERAGE,
     LATEST,
     MINIMUM,
-    MonthlyRow,
-    MonthlySummary,
     PersonScore,
     ScoreEvent,
     combine_business,
     event_month,
     event_points,
     event_problems,
-    parse_monthly_rows,
     rank,
     rank_by_department,
     score_people,

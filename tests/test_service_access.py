@@ -32,7 +32,7 @@ def service(settings: Settings) -> Iterator[Service]:
 
 
 def first(service: Service, department: str, index: int = 0) -> str:
-    return service.portal.content.members(department)[index].staff_id
+    return service.context.content.members(department)[index].staff_id
 
 
 def everything(service: Service) -> Any:
@@ -55,7 +55,7 @@ def test_department_cannot_read_another_departments_people(service: Service) -> 
     response = browser.get(f"/board/{OTHER_DEPT}", headers=HTML)
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
-    names = [m.name for m in service.portal.content.members(OTHER_DEPT)]
+    names = [m.name for m in service.context.content.members(OTHER_DEPT)]
     assert not [n for n in names if n in response.text]
     # the overview is HR's: a department is sent to its own page
     response = browser.get("/board")
@@ -144,7 +144,7 @@ def test_hr_reads_and_writes_every_department(service: Service) -> None:
     browser = service.hr_session()
     page = parse_html(browser.get("/board").text)
     links = {a.attrs["href"] for a in page.find_all("a")}
-    assert {f"/board/{d.id}" for d in service.portal.content.departments} <= links
+    assert {f"/board/{d.id}" for d in service.context.content.departments} <= links
     assert browser.get(f"/board/{OTHER_DEPT}").status_code == 200
 
 

@@ -1,4 +1,4 @@
-"""The HTTP interface of issue 3, endpoint by endpoint, through a TestClient on a temporary app."""
+"""The HTTP interface, endpoint by endpoint, through a TestClient on a temporary app."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from helpers import (
 )
 
 from service.config import Settings
-from service.workflows.portal import Upload
+from service.workflows import accounts, contracts
 
 SMALL_DEPT = "xljy"  # 4 people
 
@@ -61,7 +61,7 @@ def hr(service: Service) -> dict[str, str]:
 
 
 def members(service: Service, department: str) -> list[str]:
-    return [m.staff_id for m in service.portal.content.members(department)]
+    return [m.staff_id for m in service.context.content.members(department)]
 
 
 def put_completion(service: Service, headers: dict[str, str], department: str,
@@ -280,7 +280,7 @@ def test_reupload_is_a_new_version_and_every_version_downloads(service: Service,
     versions = staff_of(service.client, DEPT, clerk)[staff_id]["versions"]
     assert [(v["version"], v["sha256"]) for v in versions] == [(1, sha256(PDF)), (2, sha256(PNG))]
     assert len(stored_files(service.settings)) == 2
-    name = service.portal.content.staff(staff_id).name  # type: ignore[union-attr]
+    name = service.context.content.staff(staff_id).name  # type: ignore[union-attr]
     for body, data, ext, media in ((first, PDF, "pdf", "application/pdf"), (second_body, PNG, "png", "image/png")):
         response = service.client.get(f"/api/departments/{DEPT}/contracts/{body['id']}", headers=clerk)
         assert response.status_code == 200
@@ -341,7 +341,7 @@ def test_done_needs_a_scan_on_file(service: Service, clerk: dict[str, str]) -> N
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "scan_required"
-    name = service.portal.content.staff(people[1]).name  # type: ignore[union-attr]
+    name = service.context.content.staff(people[1]).name  # type: ignore[union-attr]
     assert name in body["error"] and people[1] in body["error"]
     assert staff_of(service.client, DEPT, clerk) == before  # all or nothing: 产假 not applied either
     assert audit_actions(service.settings) == audit_before
@@ -420,7 +420,7 @@ def test_completion_web_form_saves_and_reports_the_scan_rule(service: Service) -
                             data={**fields, f"status:{people[1]}": "完成", "csrf": csrf})
     assert response.status_code == 422
     alert = parse_html(response.text).find(role="alert")
-    name = service.portal.content.staff(people[1]).name  # type: ignore[union-attr]
+    name = service.context.content.staff(people[1]).name  # type: ignore[union-attr]
     assert alert is not None and name in alert.text
     assert staff_of(browser, DEPT)[people[0]]["status"] == "产假"  # the failed form changed nothing
 
@@ -455,7 +455,7 @@ def test_status_shape_and_counts(service: Service, clerk: dict[str, str], hr: di
     assert status["year"] == 2019
     assert status["updated_at"] is None
     assert set(status["totals"]) >= COUNT_KEYS
-    content = service.portal.content
+    content = service.context.content
     assert [d["id"] for d in status["departments"]] == [d.id for d in content.departments]
     assert [d["name"] for d in status["departments"]] == [d.name for d in content.departments]
     assert status["totals"]["staff"] == len(content.roster)
@@ -511,7 +511,7 @@ def test_department_staff_shape(service: Service, clerk: dict[str, str]) -> None
     body = response.json()
     assert set(body) == {"department", "staff"}
     assert body["department"] == DEPT
-    roster = service.portal.content.members(DEPT)
+    roster = service.context.content.members(DEPT)
     assert [p["staff_id"] for p in body["staff"]] == [m.staff_id for m in roster]
     for person, member in zip(body["staff"], roster, strict=True):
         assert {"staff_id", "name", "post", "status", "versions"} <= set(person)
@@ -539,7 +539,7 @@ def test_completion_workbook(service: Service, hr: dict[str, str]) -> None:
     assert response.status_code == 200
     assert response.headers["content-disposition"].startswith("attachment;")
     workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
-    content = service.portal.content
+    content = service.context.content
     assert workbook.sheetnames == ["汇总", *[d.name for d in content.departments]]
 
     summary = list(workbook["汇总"].iter_rows(values_only=True))
@@ -569,7 +569,7 @@ def test_contracts_zip_holds_current_versions_only(service: Service, hr: dict[st
     assert response.headers["content-type"] == "application/zip"
     assert response.headers["content-disposition"].startswith("attachment;")
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    content = service.portal.content
+    content = service.context.content
     first, second = filled["people"][0], filled["other"][1]
     expected = {
         f"机械工程系/{first}-{content.staff(first).name}-v2.jpg": JPEG,  # type: ignore[union-attr]
@@ -596,12 +596,12 @@ def test_exports_are_hr_only(service: Service) -> None:
 def test_concurrent_uploads_for_one_person_get_distinct_versions(service: Service) -> None:
     staff_id = members(service, DEPT)[6]
     service.ensure_user("clerk")
-    user = service.portal.user_named("clerk")
+    user = accounts.user_named(service.context, "clerk")
     assert user is not None
     versions: list[int] = []
 
     def send(i: int) -> None:
-        record, _ = service.portal.upload_contract(user, staff_id, Upload(io.BytesIO(PDF + bytes([i])), "a.pdf"))
+        record, _ = contracts.upload(service.context, user, staff_id, contracts.Upload(io.BytesIO(PDF + bytes([i])), "a.pdf"))
         versions.append(record["version"])
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]

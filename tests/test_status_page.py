@@ -57,7 +57,7 @@ def api_counts(service: Service) -> dict[str, tuple[int, int, int, int]]:
 
 
 def members(service: Service, department: str) -> list[str]:
-    return [m.staff_id for m in service.portal.content.members(department)]
+    return [m.staff_id for m in service.context.content.members(department)]
 
 
 def submit_and_wait(service: Service, submit: Any) -> Any:
@@ -73,7 +73,7 @@ def submit_and_wait(service: Service, submit: Any) -> Any:
 def test_the_page_is_regenerated_after_each_accepted_submission(service: Service) -> None:
     clerk = service.bearer("clerk")
     people = members(service, DEPT)
-    name = service.portal.content.department(DEPT).name  # type: ignore[union-attr]
+    name = service.context.content.department(DEPT).name  # type: ignore[union-attr]
     assert page_counts(service)[name] == (len(people), 0, 0, len(people))
     assert page_counts(service) == api_counts(service)
 
@@ -110,7 +110,7 @@ def test_get_status_serves_the_regenerated_page(service: Service) -> None:
     response = service.client.get("/status/")
     assert response.status_code == 200
     assert response.text == service.status_page.read_text(encoding="utf-8")
-    name = service.portal.content.department(DEPT).name  # type: ignore[union-attr]
+    name = service.context.content.department(DEPT).name  # type: ignore[union-attr]
     assert board_rows(response.text)[name]["completed"] == "1"
 
 
@@ -130,7 +130,7 @@ def test_overdue_shows_on_the_page_after_the_deadline(service: Service) -> None:
 def test_the_page_follows_the_date_without_a_submission(settings: Settings) -> None:
     """A server left running over the deadline shows it passing though nobody submits."""
     with running_service(settings, status_refresh=0.05) as service:
-        name = service.portal.content.department(DEPT).name  # type: ignore[union-attr]
+        name = service.context.content.department(DEPT).name  # type: ignore[union-attr]
 
         def overdue() -> str:
             return board_rows(service.status_page.read_text(encoding="utf-8"))[name]["overdue"]
@@ -159,8 +159,8 @@ def test_nothing_personal_is_public(service: Service) -> None:
     assert "产假" not in json.dumps(LEAVE_WORDS)  # the check below reads the words themselves
     for public in (page, served, api):
         assert [w for w in LEAVE_WORDS if w in public] == []
-        assert [m.name for m in service.portal.content.roster if m.name in public] == []
-        assert [m.staff_id for m in service.portal.content.roster if m.staff_id in public] == []
+        assert [m.name for m in service.context.content.roster if m.name in public] == []
+        assert [m.staff_id for m in service.context.content.roster if m.staff_id in public] == []
     # …while the department itself does see them
     staff = service.client.get(f"/api/departments/{DEPT}/staff", headers=clerk).json()["staff"]
     assert [p["status"] for p in staff[1:4]] == ["产假", "病假", "长期事假"]
@@ -188,7 +188,7 @@ def test_a_burst_of_submissions_coalesces(service: Service) -> None:
     service.settle()
     grown = publisher.generations - before
     assert 1 <= grown <= 2 < len(people)
-    name = service.portal.content.department(DEPT).name  # type: ignore[union-attr]
+    name = service.context.content.department(DEPT).name  # type: ignore[union-attr]
     assert page_counts(service)[name][1] == len(people)  # the last submission is on the page
 
 

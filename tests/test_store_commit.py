@@ -139,12 +139,12 @@ def test_each_commit_writes_the_whole_current_table_whatever_changed(tmp_path: P
         store.upsert("a", "statuses", {"note": "改过"}, staff_id="s0")
         store.upsert("a", "statuses", {"note": "又改过"}, staff_id="s0")
     expected["s0"]["note"] = "又改过"
-    store.add_user({"username": "clerk", "role": "clerk", "active": True})
-    store.update_user("clerk", {"active": False})
+    store.accounts.add_user({"username": "clerk", "role": "clerk", "active": True})
+    store.accounts.update_user("clerk", {"active": False})
 
     on_disk = {r["staff_id"]: {k: r[k] for k in ("status", "note")} for r in fresh(tmp_path).records("a", "statuses")}
     assert on_disk == expected
-    assert fresh(tmp_path).user("clerk")["active"] is False  # type: ignore[index]
+    assert fresh(tmp_path).accounts.user("clerk")["active"] is False  # type: ignore[index]
     for path in (tmp_path / "db").rglob("*.json"):  # the files' one format: compact JSON, UTF-8 text
         raw = path.read_bytes()
         assert raw == json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":")).encode(), path

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from service.content.formats import num
-from service.content.models import Content, TargetRow
+from service.content.models import (
+    TARGET_APPROVED,
+    TARGET_DRAFT,
+    TARGET_RETURNED,
+    TARGET_SUBMITTED,
+    Content,
+    TargetRow,
+)
 from service.content.target_rows import (
     TargetLine,
     TargetRowsInvalid,
@@ -20,13 +27,9 @@ from service.content.target_rows import (
 )
 from service.rules.approval import (
     APPROVE,
-    APPROVED,
-    DRAFT,
     RETURN,
-    RETURNED,
     SAVE,
     SUBMIT,
-    SUBMITTED,
     WITHDRAW,
     TransitionRefused,
     allowed_actions,
@@ -179,66 +182,66 @@ def refused(state: str | None, action: str, role: str, department: str | None,
 
 def test_the_happy_path_draft_submit_approve() -> None:
     state = transition(None, SAVE, "department", "jwc", "jwc")
-    assert state == DRAFT
+    assert state == TARGET_DRAFT
     state = transition(state, SAVE, "department", "jwc", "jwc")
-    assert state == DRAFT
+    assert state == TARGET_DRAFT
     state = transition(state, SUBMIT, "department", "jwc", "jwc")
-    assert state == SUBMITTED
-    assert transition(state, APPROVE, "leader", None, "jwc") == APPROVED
+    assert state == TARGET_SUBMITTED
+    assert transition(state, APPROVE, "leader", None, "jwc") == TARGET_APPROVED
 
 
 def test_a_leader_returns_with_a_comment_and_the_set_is_edited_and_resubmitted() -> None:
-    state = transition(SUBMITTED, RETURN, "leader", None, "jwc", comment="第2条分值偏高，请调整")
-    assert state == RETURNED
-    assert transition(state, SAVE, "department", "jwc", "jwc") == DRAFT
-    assert transition(state, SUBMIT, "department", "jwc", "jwc") == SUBMITTED
+    state = transition(TARGET_SUBMITTED, RETURN, "leader", None, "jwc", comment="第2条分值偏高，请调整")
+    assert state == TARGET_RETURNED
+    assert transition(state, SAVE, "department", "jwc", "jwc") == TARGET_DRAFT
+    assert transition(state, SUBMIT, "department", "jwc", "jwc") == TARGET_SUBMITTED
 
 
 def test_returning_needs_a_comment() -> None:
-    assert refused(SUBMITTED, RETURN, "leader", None) == "comment_required"
-    assert refused(SUBMITTED, RETURN, "leader", None, comment="  ") == "comment_required"
+    assert refused(TARGET_SUBMITTED, RETURN, "leader", None) == "comment_required"
+    assert refused(TARGET_SUBMITTED, RETURN, "leader", None, comment="  ") == "comment_required"
 
 
 def test_a_department_cannot_approve_its_own() -> None:
-    assert refused(SUBMITTED, APPROVE, "department", "jwc") == "not_leader"
-    assert refused(SUBMITTED, RETURN, "department", "jwc", comment="x") == "not_leader"
+    assert refused(TARGET_SUBMITTED, APPROVE, "department", "jwc") == "not_leader"
+    assert refused(TARGET_SUBMITTED, RETURN, "department", "jwc", comment="x") == "not_leader"
 
 
 def test_hr_drafts_for_any_department_but_never_approves() -> None:
-    assert transition(None, SAVE, "hr", None, "cwc") == DRAFT
-    assert transition(DRAFT, SUBMIT, "hr", "rsc", "cwc") == SUBMITTED
-    assert refused(SUBMITTED, APPROVE, "hr", "rsc") == "not_leader"
+    assert transition(None, SAVE, "hr", None, "cwc") == TARGET_DRAFT
+    assert transition(TARGET_DRAFT, SUBMIT, "hr", "rsc", "cwc") == TARGET_SUBMITTED
+    assert refused(TARGET_SUBMITTED, APPROVE, "hr", "rsc") == "not_leader"
 
 
 def test_a_department_cannot_touch_another_departments_people() -> None:
-    assert refused(DRAFT, SAVE, "department", "cwc") == "not_own_department"
-    assert refused(DRAFT, SUBMIT, "department", None) == "not_own_department"
+    assert refused(TARGET_DRAFT, SAVE, "department", "cwc") == "not_own_department"
+    assert refused(TARGET_DRAFT, SUBMIT, "department", None) == "not_own_department"
 
 
 def test_a_leader_does_not_edit_submit_or_withdraw() -> None:
-    assert refused(DRAFT, SAVE, "leader", None) == "leader_cannot_edit"
-    assert refused(RETURNED, SUBMIT, "leader", None) == "leader_cannot_edit"
-    assert refused(SUBMITTED, WITHDRAW, "leader", None) == "leader_cannot_edit"
+    assert refused(TARGET_DRAFT, SAVE, "leader", None) == "leader_cannot_edit"
+    assert refused(TARGET_RETURNED, SUBMIT, "leader", None) == "leader_cannot_edit"
+    assert refused(TARGET_SUBMITTED, WITHDRAW, "leader", None) == "leader_cannot_edit"
 
 
 def test_unknown_roles_actions_and_states() -> None:
-    assert refused(DRAFT, SAVE, "staff", "jwc") == "forbidden_role"
-    assert refused(DRAFT, "delete", "hr", None) == "unknown_action"
+    assert refused(TARGET_DRAFT, SAVE, "staff", "jwc") == "forbidden_role"
+    assert refused(TARGET_DRAFT, "delete", "hr", None) == "unknown_action"
     assert refused("作废", SAVE, "hr", None) == "unknown_state"
 
 
 @pytest.mark.parametrize(("state", "action", "role"), [
-    (DRAFT, APPROVE, "leader"),  # approving a draft
+    (TARGET_DRAFT, APPROVE, "leader"),  # approving a draft
     (None, APPROVE, "leader"),
-    (RETURNED, APPROVE, "leader"),
-    (APPROVED, APPROVE, "leader"),
-    (APPROVED, RETURN, "leader"),
-    (APPROVED, SAVE, "department"),  # an approved set is final
-    (APPROVED, SAVE, "hr"),
-    (SUBMITTED, SAVE, "department"),  # withdraw first
-    (SUBMITTED, SUBMIT, "department"),
+    (TARGET_RETURNED, APPROVE, "leader"),
+    (TARGET_APPROVED, APPROVE, "leader"),
+    (TARGET_APPROVED, RETURN, "leader"),
+    (TARGET_APPROVED, SAVE, "department"),  # an approved set is final
+    (TARGET_APPROVED, SAVE, "hr"),
+    (TARGET_SUBMITTED, SAVE, "department"),  # withdraw first
+    (TARGET_SUBMITTED, SUBMIT, "department"),
     (None, SUBMIT, "department"),
-    (DRAFT, WITHDRAW, "department"),
+    (TARGET_DRAFT, WITHDRAW, "department"),
 ])
 def test_illegal_moves_are_refused_as_bad_state(state: str | None, action: str, role: str) -> None:
     department = None if role == "leader" else "jwc"
@@ -247,22 +250,22 @@ def test_illegal_moves_are_refused_as_bad_state(state: str | None, action: str, 
 
 def test_bad_state_messages_explain() -> None:
     with pytest.raises(TransitionRefused, match="已审定"):
-        transition(APPROVED, SAVE, "department", "jwc", "jwc")
+        transition(TARGET_APPROVED, SAVE, "department", "jwc", "jwc")
     with pytest.raises(TransitionRefused, match="撤回"):
-        transition(SUBMITTED, SAVE, "department", "jwc", "jwc")
+        transition(TARGET_SUBMITTED, SAVE, "department", "jwc", "jwc")
     with pytest.raises(TransitionRefused, match="草稿"):
-        transition(DRAFT, APPROVE, "leader", None, "jwc")
+        transition(TARGET_DRAFT, APPROVE, "leader", None, "jwc")
 
 
 def test_withdraw_takes_a_submitted_set_back_to_draft() -> None:
-    assert transition(SUBMITTED, WITHDRAW, "department", "jwc", "jwc") == DRAFT
+    assert transition(TARGET_SUBMITTED, WITHDRAW, "department", "jwc", "jwc") == TARGET_DRAFT
 
 
 def test_allowed_actions_per_actor() -> None:
     assert allowed_actions(None, "department", "jwc", "jwc") == (SAVE,)
-    assert allowed_actions(DRAFT, "department", "jwc", "jwc") == (SAVE, SUBMIT)
-    assert allowed_actions(RETURNED, "hr", None, "jwc") == (SAVE, SUBMIT)
-    assert allowed_actions(SUBMITTED, "department", "jwc", "jwc") == (WITHDRAW,)
-    assert allowed_actions(SUBMITTED, "leader", None, "jwc") == (APPROVE, RETURN)
-    assert allowed_actions(SUBMITTED, "department", "cwc", "jwc") == ()
-    assert allowed_actions(APPROVED, "leader", None, "jwc") == ()
+    assert allowed_actions(TARGET_DRAFT, "department", "jwc", "jwc") == (SAVE, SUBMIT)
+    assert allowed_actions(TARGET_RETURNED, "hr", None, "jwc") == (SAVE, SUBMIT)
+    assert allowed_actions(TARGET_SUBMITTED, "department", "jwc", "jwc") == (WITHDRAW,)
+    assert allowed_actions(TARGET_SUBMITTED, "leader", None, "jwc") == (APPROVE, RETURN)
+    assert allowed_actions(TARGET_SUBMITTED, "department", "cwc", "jwc") == ()
+    assert allowed_actions(TARGET_APPROVED, "leader", None, "jwc") == ()

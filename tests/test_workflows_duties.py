@@ -25,7 +25,7 @@ def service(settings: Settings) -> Iterator[Service]:
 
 
 def led_roles(service: Service, department: str) -> list[str]:
-    return [r.id for r in service.portal.content.roles if r.lead == department]
+    return [r.id for r in service.context.content.roles if r.lead == department]
 
 
 def deliver(service: Service, department: str, role_ids: list[str], headers: dict[str, str] | None = None) -> Any:

@@ -21,7 +21,7 @@ def service(settings: Settings) -> Iterator[Service]:
 
 
 def members(service: Service, department: str = DEPT) -> list[str]:
-    return [m.staff_id for m in service.portal.content.members(department)]
+    return [m.staff_id for m in service.context.content.members(department)]
 
 
 def rows(service: Service, department: str = DEPT, business: float = 50) -> list[dict[str, Any]]:

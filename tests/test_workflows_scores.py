@@ -138,7 +138,7 @@ def test_the_score_sheet_has_everyone_with_the_boards_figures(scored: Service) -
     found = {}
     for row in sheet.iter_rows(min_row=3, values_only=True):
         found[row[col["工号"]]] = row
-    roster = {m.staff_id for m in scored.portal.content.roster}
+    roster = {m.staff_id for m in scored.context.content.roster}
     assert set(found) == roster == set(people)
 
     def value(cell: Any) -> Any:
@@ -160,7 +160,7 @@ def test_the_score_sheet_prints_on_a4_with_its_titles(scored: Service) -> None:
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["得分排名", "各月明细"]
     for sheet in book.worksheets:
-        assert str(sheet["A1"].value).startswith(f"{scored.portal.year}年度")
+        assert str(sheet["A1"].value).startswith(f"{scored.context.year}年度")
         assert [str(r) for r in sheet.merged_cells.ranges] == [f"A1:{sheet.cell(2, sheet.max_column).column_letter}1"]
         assert (sheet.freeze_panes, sheet.print_title_rows) == ("A3", "$2:$2")
         assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape")  # 9: A4
@@ -171,7 +171,7 @@ def test_the_score_sheet_prints_on_a4_with_its_titles(scored: Service) -> None:
 
 
 def test_scores_are_never_public(scored: Service) -> None:
-    names = [m.name for m in scored.portal.content.members(DEPT)]
+    names = [m.name for m in scored.context.content.members(DEPT)]
     assert scored.client.get("/api/scores").status_code == 401
     assert scored.client.get("/hr/scores.xlsx").status_code == 401
     assert scored.client.get("/api/score-events").status_code == 401
@@ -234,7 +234,7 @@ def test_the_board_links_to_progress_scores_and_the_review_queue(service: Servic
 def test_the_ranking_pages_through_the_api_without_losing_anyone(scored: Service) -> None:
     hr = scored.bearer("hr")
     whole = scored.client.get("/api/scores", headers=hr).json()
-    assert whole["total"] == len(whole["people"]) == len(scored.portal.content.roster)
+    assert whole["total"] == len(whole["people"]) == len(scored.context.content.roster)
     assert (whole["offset"], whole["limit"]) == (0, None)
     pieces: list[dict[str, Any]] = []
     offset = 0

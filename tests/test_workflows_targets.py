@@ -29,7 +29,7 @@ def boss(service: Service) -> dict[str, str]:
 
 
 def people(service: Service, department: str = DEPT) -> list[str]:
-    return [m.staff_id for m in service.portal.content.members(department)]
+    return [m.staff_id for m in service.context.content.members(department)]
 
 
 def get_set(service: Service, headers: dict[str, str], staff_id: str) -> dict[str, Any]:
@@ -222,9 +222,9 @@ def filled_annex3(service: Service, staff_id: str, cells: dict[str, object] | No
     import openpyxl
 
 
-    member = service.portal.content.staff(staff_id)
+    member = service.context.content.staff(staff_id)
     assert member is not None
-    data = annex3.targets_xlsx(service.portal.content, member)
+    data = annex3.targets_xlsx(service.context.content, member)
     if not cells:
         return data
     book = openpyxl.load_workbook(io.BytesIO(data))

@@ -5,10 +5,46 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+# -- codes: stored, and answered in JSON, exactly as written here ------------------------
+
+# Account roles: whom an account acts for (stored on the account) and their names.
+ROLE_HR = "hr"
+ROLE_DEPARTMENT = "department"
+ROLE_LEADER = "leader"
+ROLES = (ROLE_HR, ROLE_DEPARTMENT, ROLE_LEADER)
+ROLE_NAMES = {ROLE_HR: "人事处", ROLE_DEPARTMENT: "部门/系", ROLE_LEADER: "院领导"}
+
 # The completion states of annex 5. 完成 needs a signed scan; the others exempt a person.
 DONE = "完成"
 LEAVE_STATUSES = ("产假", "病假", "长期事假")
 COMPLETION_STATUSES = (DONE, *LEAVE_STATUSES)
+OUTSTANDING = "未完成"  # nothing recorded yet: shown, never stored
+
+# An individual target set (annex 3) on its way to approval; each code is its Chinese label.
+TARGET_DRAFT = "草稿"
+TARGET_SUBMITTED = "已提交"
+TARGET_APPROVED = "已审定"
+TARGET_RETURNED = "退回"
+TARGET_STATES = (TARGET_DRAFT, TARGET_SUBMITTED, TARGET_APPROVED, TARGET_RETURNED)
+TARGET_NOT_STARTED = "未开始"  # no set yet: shown, never stored
+
+# A role's job duties delivered to HR; each code is its Chinese label.
+DUTY_SUBMITTED = "已提交"
+DUTY_ACCEPTED = "已接受"
+DUTY_RETURNED = "退回"
+DUTY_STATES = (DUTY_SUBMITTED, DUTY_ACCEPTED, DUTY_RETURNED)
+DUTY_NOT_DELIVERED = "未报送"  # nothing delivered yet: shown, never stored
+
+# A delivery (job duties, a monthly summary) judged against its due date, and its label.
+ON_TIME = "on_time"
+LATE = "late"
+MISSING = "missing"
+PENDING = "pending"
+DELIVERY_STATES = (ON_TIME, LATE, MISSING, PENDING)
+DELIVERY_LABELS = {ON_TIME: "按时", LATE: "逾期", MISSING: "未报送", PENDING: "待报送"}
+
+# -- content -------------------------------------------------------------------------------
+
 DEPARTMENT_KINDS = ("部门", "系")
 
 # Target-row column names, as on annex 3 and in roles.yml.

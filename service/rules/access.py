@@ -1,106 +1,73 @@
-"""Accounts: password hashing, API tokens, CSRF tokens and the login throttle (pure helpers)."""
+"""Who may do what: every permission of the service, decided here and tested as a table.
+
+An action is done on a resource of one department (its id) or of the college (None). For
+each action, a role reaches ANY department and the college, or only its OWN department, or
+nothing. Views and use cases ask `allowed` or `ensure`; nothing else compares roles to decide.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-ROLES = ("hr", "department", "leader")
-ROLE_NAMES = {"hr": "人事处", "department": "部门/系", "leader": "院领导"}
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER
+from service.errors import forbidden
 
 
 @dataclass(frozen=True)
 class User:
+    """The account a request acts for."""
+
     username: str
     role: str
-    department: str | None = None
-
-    @property
-    def is_hr(self) -> bool:
-        return self.role == "hr"
-
-    def may_see(self, department_id: str) -> bool:
-        """A department's people and their leave statuses: HR and that department only."""
-        return self.role == "hr" or self.department == department_id
-
-    def may_write(self, department_id: str) -> bool:
-        return self.role == "hr" or (self.role == "department" and self.department == department_id)
+    department: str | None = None  # a department account's own department
 
 
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+# The actions.
+SEE_DEPARTMENT = "see_department"  # its people, scans, statuses, forms, job duties, monthly summaries
+WRITE_DEPARTMENT = "write_department"  # deliver them: scans, annex 5, duties, monthly summaries, target workbooks
+SEE_COLLEGE = "see_college"  # the completion board and the progress board of the whole college
+READ_TARGETS = "read_targets"  # a person's individual target set; of the college: every stored set
+DRAFT_TARGETS = "draft_targets"  # save, submit or withdraw a target set
+DECIDE_TARGETS = "decide_targets"  # approve or return a submitted target set
+REVIEW_DUTIES = "review_duties"  # accept or return a department's job duties
+READ_SCORES = "read_scores"  # the ranking of a department; of the college: everyone's
+LIST_SCORE_EVENTS = "list_score_events"  # the common-target deductions recorded
+RECORD_SCORE_EVENTS = "record_score_events"  # record or withdraw a deduction
+EXPORT = "export"  # the completion workbook, the zip of scans, the score sheet
+
+ANY = "any"  # every department and the college
+OWN = "own"  # the account's own department only
+
+RULES: dict[str, dict[str, str]] = {
+    SEE_DEPARTMENT: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    WRITE_DEPARTMENT: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    SEE_COLLEGE: {ROLE_HR: ANY, ROLE_LEADER: ANY},
+    READ_TARGETS: {ROLE_HR: ANY, ROLE_LEADER: ANY, ROLE_DEPARTMENT: OWN},
+    DRAFT_TARGETS: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    DECIDE_TARGETS: {ROLE_LEADER: ANY},
+    REVIEW_DUTIES: {ROLE_HR: ANY},
+    READ_SCORES: {ROLE_HR: ANY, ROLE_LEADER: ANY, ROLE_DEPARTMENT: OWN},
+    LIST_SCORE_EVENTS: {ROLE_HR: ANY, ROLE_LEADER: ANY},
+    RECORD_SCORE_EVENTS: {ROLE_HR: ANY},
+    EXPORT: {ROLE_HR: ANY},
+}
+ACTIONS = tuple(RULES)
 
 
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    salt = base64.b64decode(salt_b64)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+def allowed(user: User, action: str, department: str | None = None) -> bool:
+    """May `user` do `action` on `department`'s resource (None: the college's)?"""
+    reach = RULES[action].get(user.role)
+    if reach == ANY:
+        return True
+    return reach == OWN and department is not None and user.department == department
 
 
-def new_token() -> str:
-    return "pt_" + secrets.token_urlsafe(32)
+def ensure(user: User, action: str, department: str | None = None, message: str | None = None) -> None:
+    """`allowed`, or a 403 ApiError saying `message` (the general refusal without one)."""
+    if not allowed(user, action, department):
+        raise forbidden(message) if message else forbidden()
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def new_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
-def username_problem(username: str) -> str | None:
-    if not 2 <= len(username) <= 32 or not set(username) <= USERNAME_CHARS:
-        return "用户名应为 2–32 个小写英文字母、数字、点、下划线或连字符"
-    return None
-
-
-def password_problem(password: str) -> str | None:
-    if len(password) < 8:
-        return "密码至少 8 个字符"
-    return None
-
-
-def csrf_matches(expected: str | None, given: str | None) -> bool:
-    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
-
-
-class LoginThrottle:
-    """Refuse logins for a name or address after too many recent failures."""
-
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, key: str, now: float) -> list[float]:
-        kept = [t for t in self._failures.get(key, []) if now - t < self.window]
-        self._failures[key] = kept
-        return kept
-
-    def blocked(self, *keys: str, now: float | None = None) -> bool:
-        moment = time.monotonic() if now is None else now
-        return any(len(self._recent(k, moment)) >= self.limit for k in keys)
-
-    def fail(self, *keys: str, now: float | None = None) -> None:
-        moment = time.monotonic() if now is None else now
-        for key in keys:
-            self._recent(key, moment).append(moment)
-
-    def succeed(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+def in_own_department(user: User, action: str, department: str) -> bool:
+    """Would `user` be allowed `action` on `department` if it were the account's own?"""
+    return allowed(replace(user, department=department), action, department)

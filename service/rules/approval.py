@@ -7,11 +7,14 @@ set is edited and submitted again.
 
 from __future__ import annotations
 
-DRAFT = "草稿"
-SUBMITTED = "已提交"
-APPROVED = "已审定"
-RETURNED = "退回"
-STATES = (DRAFT, SUBMITTED, APPROVED, RETURNED)
+from service.content.models import (
+    TARGET_APPROVED,
+    TARGET_DRAFT,
+    TARGET_RETURNED,
+    TARGET_STATES,
+    TARGET_SUBMITTED,
+)
+from service.rules import access
 
 SAVE = "save"  # create or edit the rows
 SUBMIT = "submit"  # send to the leader
@@ -23,14 +26,13 @@ ACTION_LABELS = {SAVE: "保存", SUBMIT: "提交审定", WITHDRAW: "撤回", APP
 
 # action -> (states it may start from, state it leads to); None = no set exists yet
 _MOVES: dict[str, tuple[tuple[str | None, ...], str]] = {
-    SAVE: ((None, DRAFT, RETURNED), DRAFT),
-    SUBMIT: ((DRAFT, RETURNED), SUBMITTED),
-    WITHDRAW: ((SUBMITTED,), DRAFT),
-    APPROVE: ((SUBMITTED,), APPROVED),
-    RETURN: ((SUBMITTED,), RETURNED),
+    SAVE: ((None, TARGET_DRAFT, TARGET_RETURNED), TARGET_DRAFT),
+    SUBMIT: ((TARGET_DRAFT, TARGET_RETURNED), TARGET_SUBMITTED),
+    WITHDRAW: ((TARGET_SUBMITTED,), TARGET_DRAFT),
+    APPROVE: ((TARGET_SUBMITTED,), TARGET_APPROVED),
+    RETURN: ((TARGET_SUBMITTED,), TARGET_RETURNED),
 }
 _LEADER_ACTIONS = (APPROVE, RETURN)
-_DRAFTING_ACTIONS = (SAVE, SUBMIT, WITHDRAW)
 
 
 class TransitionRefused(Exception):
@@ -48,12 +50,12 @@ def transition(state: str | None, action: str, actor_role: str, actor_department
                owner_department: str, *, comment: str | None = None) -> str:
     """The state after `action`, or TransitionRefused.
 
-    Who may do what: `department` drafts, submits and withdraws its own people's sets;
-    `hr` may do the same for any department but never approves; only `leader` approves or
-    returns, and a leader never edits. Returning needs a non-empty `comment`.
+    Who may (rules/access.py): a department drafts, submits and withdraws its own people's
+    sets; HR may do the same for any department but never approves; only a leader approves
+    or returns, and a leader never edits. Returning needs a non-empty `comment`.
     `state` is None when the person has no set yet.
     """
-    if state is not None and state not in STATES:
+    if state is not None and state not in TARGET_STATES:
         raise TransitionRefused("unknown_state", f"未知的状态“{state}”")
     if action not in _MOVES:
         raise TransitionRefused("unknown_action", f"未知的操作“{action}”")
@@ -80,27 +82,28 @@ def allowed_actions(state: str | None, actor_role: str, actor_department: str | 
 
 
 def _check_actor(action: str, role: str, department: str | None, owner: str) -> None:
+    """Refuse the actor rules/access.py does not allow, saying why."""
+    actor = access.User("", role, department)
     if action in _LEADER_ACTIONS:
-        if role != "leader":
+        if not access.allowed(actor, access.DECIDE_TARGETS, owner):
             verb = "审定" if action == APPROVE else "退回"
             raise TransitionRefused("not_leader", f"只有主管院领导可以{verb}个性目标")
         return
-    if role == "leader":
-        raise TransitionRefused("leader_cannot_edit", "院领导只能审定或退回，不能修改、提交或撤回个性目标")
-    if role == "hr":
+    if access.allowed(actor, access.DRAFT_TARGETS, owner):
         return
-    if role != "department":
-        raise TransitionRefused("forbidden_role", "您的账号无权操作个性目标")
-    if department != owner:
+    if access.allowed(actor, access.DECIDE_TARGETS, owner):
+        raise TransitionRefused("leader_cannot_edit", "院领导只能审定或退回，不能修改、提交或撤回个性目标")
+    if access.in_own_department(actor, access.DRAFT_TARGETS, owner):
         raise TransitionRefused("not_own_department", "只能操作本部门教职工的个性目标")
+    raise TransitionRefused("forbidden_role", "您的账号无权操作个性目标")
 
 
 def _bad_state_message(state: str | None, action: str) -> str:
     label = ACTION_LABELS[action]
     if state is None:
         return f"尚未建立个性目标，不能{label}"
-    if state == APPROVED:
+    if state == TARGET_APPROVED:
         return "个性目标已审定，不能再修改或重复审定"
-    if state == SUBMITTED and action == SAVE:
+    if state == TARGET_SUBMITTED and action == SAVE:
         return "个性目标已提交待审定，如需修改请先撤回"
     return f"当前状态为“{state}”，不能{label}"

@@ -7,9 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import DONE, LEAVE_STATUSES, Content, StaffMember
-
-OUTSTANDING = "未完成"
+from service.content.models import DONE, LEAVE_STATUSES, OUTSTANDING, Content, StaffMember
 
 
 @dataclass(frozen=True)

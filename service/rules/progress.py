@@ -1,4 +1,4 @@
-"""HR's progress board for issue 5 (pure): per department, targets approval, duties, monthly grid.
+"""HR's progress board (pure): per department, target sets' approval, job duties, the monthly grid.
 
 Inputs are what the store knows (states and times); the deadline rules are schedule.py's.
 Department-level figures only: nobody's score is here.
@@ -10,11 +10,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from service.content.models import Content
-from service.rules import approval, schedule
+from service.content.models import TARGET_NOT_STARTED, TARGET_STATES, Content
+from service.rules import schedule
 
-NOT_STARTED = "未开始"
-TARGET_STATES = (approval.DRAFT, approval.SUBMITTED, approval.APPROVED, approval.RETURNED, NOT_STARTED)
+TARGET_COLUMNS = (*TARGET_STATES, TARGET_NOT_STARTED)  # people per state, those without a set last
 DUTY_KINDS = {schedule.LEAD_DUTIES: "牵头岗位职责", schedule.OWN_DUTIES: "本部门岗位职责"}
 
 
@@ -30,7 +29,7 @@ class DutyCell:
 class DepartmentProgress:
     id: str
     name: str
-    targets: Mapping[str, int]  # TARGET_STATES → people
+    targets: Mapping[str, int]  # TARGET_COLUMNS → people
     duties: Mapping[str, DutyCell]  # LEAD_DUTIES / OWN_DUTIES → cell; absent when nothing is owed
     monthly: schedule.GridRow
 
@@ -55,16 +54,16 @@ def compute(content: Content, target_states: Mapping[str, Mapping[str, str]],
     rows = []
     for department, grid_row in zip(content.departments, grid.rows, strict=True):
         states = target_states.get(department.id, {})
-        counts = dict.fromkeys(TARGET_STATES, 0)
+        counts = dict.fromkeys(TARGET_COLUMNS, 0)
         for member in content.members(department.id):
-            counts[states.get(member.staff_id, NOT_STARTED)] += 1
+            counts[states.get(member.staff_id, TARGET_NOT_STARTED)] += 1
         duties = {}
         for obligation in schedule.duty_obligations(content, department.id):
             at = schedule.obligation_delivered_at(obligation, duty_times.get(department.id, {}))
             duties[obligation.kind] = DutyCell(obligation.kind, obligation.due,
                                                schedule.delivery_state(at, obligation.due, now, s.timezone), at)
         rows.append(DepartmentProgress(department.id, department.name, counts, duties, grid_row))
-    totals = {state: sum(r.targets[state] for r in rows) for state in TARGET_STATES}
+    totals = {state: sum(r.targets[state] for r in rows) for state in TARGET_COLUMNS}
     return Progress(s.year, now, tuple(rows), grid.months, totals)
 
 

@@ -16,15 +16,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.content.models import SELF_LEAD, Content, Role
+from service.content.models import LATE, MISSING, ON_TIME, PENDING, SELF_LEAD, Content, Role
 from service.rules.clock import as_local
-
-ON_TIME = "on_time"
-LATE = "late"
-MISSING = "missing"
-PENDING = "pending"
-DELIVERY_STATES = (ON_TIME, LATE, MISSING, PENDING)
-STATE_LABELS = {ON_TIME: "按时", LATE: "逾期", MISSING: "未报送", PENDING: "待报送"}
 
 LEAD_DUTIES = "lead"  # the duties of the roles a lead department leads, college-wide
 OWN_DUTIES = "own"  # the duties of a department's other posts

@@ -38,29 +38,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from service.content.formats import num
 from service.content.models import CommonTarget, Content, StaffMember
 from service.rules.clock import as_local
+from service.rules.monthly import MonthlyRow, MonthlySummary
 
 AVERAGE = "average"
 LATEST = "latest"
 MINIMUM = "minimum"
 BUSINESS_RULES = (AVERAGE, LATEST, MINIMUM)
-
-# Annex 4 columns: Chinese header → MonthlyRow field. Day/time counts, then points.
-ATTENDANCE_COLUMNS = {"出勤": "attendance", "事假": "personal_leave", "病假": "sick_leave",
-                      "迟到": "late", "早退": "early_leave", "旷工": "absence", "离岗": "off_post"}
-COL_OTHER = "其他项目"
-COL_BUSINESS = "业务工作目标"
-MAX_DAYS = 31  # 出勤, 事假, 病假, 旷工 are days in a month
-MAX_TIMES = 100  # 迟到, 早退, 离岗 are times
-
 
 # -- inputs --------------------------------------------------------------------------------
 
@@ -75,34 +65,6 @@ class ScoreEvent:
     points: float | None = None  # None: the rule's own deduction
     note: str = ""
     at: dt.datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MonthlyRow:
-    """One person's line of the monthly summary (附件4)."""
-
-    staff_id: str
-    attendance: float = 0  # 出勤 (days)
-    personal_leave: float = 0  # 事假 (days)
-    sick_leave: float = 0  # 病假 (days)
-    late: float = 0  # 迟到 (times)
-    early_leave: float = 0  # 早退 (times)
-    absence: float = 0  # 旷工 (days)
-    off_post: float = 0  # 离岗 (times)
-    other: float = 0  # 其他项目: deductions on the other common items (points)
-    business: float | None = None  # 业务工作目标: points achieved this month, 0–60; None = not reported
-
-    def attendance_record(self) -> dict[str, float]:
-        return {name: getattr(self, field) for name, field in ATTENDANCE_COLUMNS.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class MonthlySummary:
-    """A department's current summary for one month (a resubmission replaces it)."""
-
-    department: str
-    month: int
-    rows: tuple[MonthlyRow, ...]
 
 
 def event_points(item: CommonTarget, event: ScoreEvent) -> float:
@@ -129,45 +91,6 @@ def event_problems(content: Content, event: ScoreEvent) -> list[str]:
     if event.at is not None and (event.at.tzinfo is None or event.at.utcoffset() is None):
         problems.append("记录时间须带时区")
     return problems
-
-
-def parse_monthly_rows(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[StaffMember],
-                       business_max: float = 60, other_max: float = 40,
-                       ) -> tuple[tuple[MonthlyRow, ...], list[str]]:
-    """Rows of a monthly summary from dicts keyed 工号 (or staff_id), the annex-4 columns
-    (出勤 … 离岗, 其他项目, 业务工作目标) or the MonthlyRow field names.
-
-    Blank counts are 0; a blank 业务工作目标 means "not reported this month" (e.g. on
-    leave). 其他项目 is at most `other_max` (the common points), 业务工作目标 at most
-    `business_max` (the individual points). Returns the rows and the problems (Chinese, "第 n 行：…"); rows are only
-    meaningful when there are no problems. Only the department's `members` may appear.
-    """
-    known = {m.staff_id: m for m in members}
-    rows: list[MonthlyRow] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    aliases = {**ATTENDANCE_COLUMNS, COL_OTHER: "other", COL_BUSINESS: "business", "工号": "staff_id"}
-    for number, raw in enumerate(raw_rows, start=1):
-        row = {aliases.get(str(k).strip(), str(k).strip()): v for k, v in raw.items()}
-        staff_id = str(row.get("staff_id") or "").strip()
-        if staff_id not in known:
-            problems.append(f"第 {number} 行：工号“{staff_id}”不是本部门教职工" if staff_id
-                            else f"第 {number} 行：请填写工号")
-            continue
-        if staff_id in seen:
-            problems.append(f"第 {number} 行：工号“{staff_id}”重复")
-            continue
-        seen.add(staff_id)
-        values: dict[str, Any] = {}
-        for name, field in ATTENDANCE_COLUMNS.items():
-            limit = MAX_DAYS if name in ("出勤", "事假", "病假", "旷工") else MAX_TIMES
-            values[field] = _count(row.get(field), f"第 {number} 行：{name}", limit, problems)
-        values["other"] = _count(row.get("other"), f"第 {number} 行：{COL_OTHER}（扣分）", other_max, problems)
-        business = row.get("business")
-        if not _blank(business):
-            values["business"] = _count(business, f"第 {number} 行：{COL_BUSINESS}", business_max, problems)
-        rows.append(MonthlyRow(staff_id=staff_id, **values))
-    return tuple(rows), problems
 
 
 # -- results -------------------------------------------------------------------------------
@@ -387,26 +310,3 @@ def _r(value: float) -> float:
 
 def _r_opt(value: float | None) -> float | None:
     return None if value is None else _r(value)
-
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _count(value: Any, label: str, limit: float, problems: list[str]) -> float:
-    """A finite number in [0, limit]; blank is 0. Appends a problem and returns 0 otherwise."""
-    if _blank(value):
-        return 0.0
-    number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(unicodedata.normalize("NFKC", value).strip())
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number) or not 0 <= number <= limit:
-        problems.append(f"{label}应为 0–{num(limit)} 之间的数字，当前为“{value}”")
-        return 0.0
-    return number

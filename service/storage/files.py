@@ -160,7 +160,6 @@ class StoredFile:
     path: Path
     sha256: str
     size: int
-    head: bytes  # the first bytes, for the magic-number check
 
 
 class TooLarge(Exception):
@@ -178,15 +177,12 @@ def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int, sy
     tmp = directory / f"{TMP_PREFIX}{name}"
     digest = hashlib.sha256()
     size = 0
-    head = b""
     try:
         with open(tmp, "xb") as out:
             while chunk := source.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise TooLarge
-                if len(head) < 16:
-                    head = (head + chunk)[:16]
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()
@@ -202,7 +198,7 @@ def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int, sy
         except BaseException:
             remove(final)  # not known to be durable: not stored
             raise
-    return StoredFile(path=final, sha256=digest.hexdigest(), size=size, head=head)
+    return StoredFile(path=final, sha256=digest.hexdigest(), size=size)
 
 
 @contextlib.contextmanager

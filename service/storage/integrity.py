@@ -7,7 +7,8 @@ from pathlib import Path
 
 from service.storage import files
 from service.storage.audit import verify_chain
-from service.storage.store import Store, StoreCorrupt
+from service.storage.durable import StoreCorrupt
+from service.storage.store import Store
 
 STORED_TABLES = ("contracts",)
 

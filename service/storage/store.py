@@ -31,11 +31,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import itertools
 import json
 import os
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -44,20 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
-from tinydb.storages import Storage
 
 from service.storage import files
+from service.storage.accounts import Accounts
+from service.storage.durable import DurableStorage, StoreCorrupt
 
 Record = dict[str, Any]
 COLLEGE = "college"
-_VERSIONS = itertools.count(1)
-ACCOUNTS = "accounts.json"
-
-
-class StoreCorrupt(Exception):
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
 
 
 @dataclass(eq=False)
@@ -71,60 +62,9 @@ class Batch:
     error: BaseException | None = None
 
 
-class DurableStorage(Storage):
-    """JSON storage kept in memory; `write` marks the file for the store's next commit.
-
-    A file changed by another process (its stat signature moved) is read again, checked
-    once each time the store takes the advisory lock anew.
-    """
-
-    def __init__(self, path: str, store: Store) -> None:
-        self.path = Path(path)
-        self.store = store
-        self._data: dict[str, Any] | None = None
-        self._signature: tuple[int, int, int] | None = None
-        self._epoch = -1
-        self.version = next(_VERSIONS)  # new on every load and change: indexes built on the data check it
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-    def stale(self) -> bool:
-        """Changed on disk by someone else since it was read (checked once per lock epoch)."""
-        if self._data is None or self._epoch == self.store.epoch:
-            return False
-        self._epoch = self.store.epoch
-        return self._stat() != self._signature
-
-    def read(self) -> dict[str, Any] | None:
-        if self._data is None:
-            self._signature = self._stat()
-            self._epoch = self.store.epoch
-            if self._signature is None:
-                return None
-            try:
-                self._data = json.loads(self.path.read_bytes() or b"{}")
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise StoreCorrupt(self.path, f"不是有效的 JSON：{exc}") from exc
-        return self._data
-
-    def write(self, data: dict[str, Any]) -> None:
-        self._data = data
-        self.version = next(_VERSIONS)
-        self.store.changed(self.path)
-
-    def payload(self) -> bytes:
-        return json.dumps(self._data or {}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-    def written(self) -> None:
-        self._signature = self._stat()
-
-    def close(self) -> None:
-        pass
+def new_record(fields: Record) -> Record:
+    """`fields` with a new unique id first (an id already there is kept)."""
+    return {"id": uuid.uuid4().hex, **fields}
 
 
 class Store:
@@ -146,8 +86,7 @@ class Store:
         self._joined: Batch | None = None  # the batch the current outermost block changed
         self._pool: ThreadPoolExecutor | None = None
         self._paths: dict[tuple[str, str], Path] = {}
-        self._accounts: tuple[dict[str, Record], dict[str, str]] = ({}, {})
-        self._accounts_key: int | None = None
+        self.accounts = Accounts(self)
         (self.db_dir / str(year)).mkdir(parents=True, exist_ok=True)
 
     # -- locking and commits ----------------------------------------------------------
@@ -300,7 +239,8 @@ class Store:
             for hook in self.rollback_hooks:
                 hook()
 
-    def _db(self, path: Path) -> TinyDB:
+    def database(self, path: Path) -> TinyDB:
+        """The TinyDB of one file, read again when another process changed it."""
         db = self._dbs.get(path)
         if db is not None and db.storage.stale():  # type: ignore[attr-defined]
             db = None  # another process wrote it: fresh TinyDB, fresh id counters
@@ -313,10 +253,7 @@ class Store:
         path = self._paths.get((department, table))
         if path is None:
             path = self._paths[department, table] = self.db_dir / str(self.year) / department / f"{table}.json"
-        return self._db(path).table(table)
-
-    def accounts(self) -> TinyDB:
-        return self._db(self.db_dir / ACCOUNTS)
+        return self.database(path).table(table)
 
     def check_all(self) -> list[Path]:
         """Load every file; return the ones that are not valid JSON."""
@@ -324,59 +261,17 @@ class Store:
         with self.locked():
             for path in sorted(self.db_dir.rglob("*.json")):
                 try:
-                    self._db(path).storage.read()
+                    self.database(path).storage.read()
                 except StoreCorrupt:
                     bad.append(path)
         return bad
 
-    # -- accounts --------------------------------------------------------------------
-
-    def add_user(self, user: Record) -> None:
-        with self.locked():
-            users = self.accounts().table("users")
-            if users.contains(Query().username == user["username"]):
-                raise KeyError(user["username"])
-            users.insert(user)
-
-    def update_user(self, username: str, changes: Record) -> bool:
-        with self.locked():
-            return bool(self.accounts().table("users").update(changes, Query().username == username))
-
-    def user(self, username: str) -> Record | None:
-        with self.locked():
-            found = self._account_index()[0].get(username)
-            return dict(found) if found is not None else None
-
-    def users(self) -> list[Record]:
-        with self.locked():
-            return [dict(u) for u in self.accounts().table("users").all()]
-
-    def add_token(self, token_hash: str, username: str) -> None:
-        with self.locked():
-            self.accounts().table("tokens").insert(
-                {"token_hash": token_hash, "username": username, "created_at": time.time()})
-
-    def token_user(self, token_hash: str) -> str | None:
-        with self.locked():
-            return self._account_index()[1].get(token_hash)
-
-    def _account_index(self) -> tuple[dict[str, Record], dict[str, str]]:
-        """Users by name and usernames by token hash, rebuilt when the accounts file changed
-        (here or, read again, by another process): every request looks its caller up."""
-        db = self.accounts()
-        key = db.storage.version  # type: ignore[attr-defined]
-        if self._accounts_key != key:
-            users = {u["username"]: u for u in db.table("users").all()}
-            tokens = {t["token_hash"]: t["username"] for t in db.table("tokens").all()}
-            self._accounts = (users, tokens)
-            self._accounts_key = key
-        return self._accounts
-
     # -- per-department records ------------------------------------------------------
 
     def insert(self, department: str, table: str, record: Record) -> Record:
+        """Add `record`, with a new id unless it brings one (`new_record`)."""
         with self.locked():
-            record = {"id": uuid.uuid4().hex, **record}
+            record = new_record(record)
             self._table(department, table).insert(record)
             return record
 
@@ -410,10 +305,6 @@ class Store:
                              for record in self._scan(path, table, None))
         return found
 
-    def department_ids(self) -> list[str]:
-        year_dir = self.db_dir / str(self.year)
-        return sorted(p.name for p in year_dir.iterdir() if p.is_dir() and p.name != COLLEGE)
-
     def across(self, table: str, fields: tuple[str, ...] | None = None) -> list[tuple[str, Record]]:
         """(partition, record) for `table` in every partition of this year, the college's included;
         with `fields`, each record holds only those keys."""
@@ -442,7 +333,7 @@ class Store:
         without being kept (a scan of every department must not hold them all); one in
         memory is read there, with any change not yet committed."""
         if path in self._dbs:
-            docs: Any = self._db(path).table(table).all()
+            docs: Any = self.database(path).table(table).all()
         else:
             try:
                 docs = (json.loads(path.read_bytes() or b"{}").get(table) or {}).values()

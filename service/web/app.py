@@ -11,6 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,15 +22,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.config import Settings
 from service.content.loader import load_content
 from service.errors import ApiError, for_status
-from service.rules.access import LoginThrottle
 from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.web import templating
+from service.web.auth import Credentials, refused
 from service.web.rebuild import SiteRebuilder
 from service.web.status_page import StatusPublisher
+from service.web.throttle import LoginThrottle
 from service.web.views import api, duties, exports, forms, monthly, pages, scores, targets
 from service.web.views.common import page
-from service.workflows.portal import Portal
+from service.workflows import board, startup
+from service.workflows.context import Context
 
 log = logging.getLogger("portal")
 FORM_LIMIT = 4 * 1024 * 1024
@@ -46,7 +49,7 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/login", pages.login_form, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"], max_body_size=16 * 1024),
         Route("/logout", pages.logout, methods=["POST"], max_body_size=16 * 1024),
-        Route("/board", pages.board),
+        Route("/board", pages.board_page),
         Route("/board/progress", scores.progress_page),
         Route("/board/scores", scores.scores_page),
         Route("/board/score-events", scores.event_post, methods=["POST"], max_body_size=FORM_LIMIT),
@@ -110,18 +113,18 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
 
 
 def clock_for(settings: Settings, tz_name: str) -> Callable[[], dt.datetime]:
-    """The system clock in the college's zone, or the one PORTAL_TODAY pins (service.clock)."""
+    """The system clock in the college's zone, or the one PORTAL_TODAY pins (rules/clock.py)."""
     return clock_from(tz_name, settings.today).now
 
 
 def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None) -> Starlette:
     content = load_content(settings.content_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    portal = Portal(settings, content, now or clock_for(settings, content.settings.timezone))
-    portal.recover()
-    initial_password = portal.ensure_admin()
-    publisher = StatusPublisher(settings.site_dir, lambda: render_status(portal.board()))
-    portal.on_change = publisher.poke
+    ctx = Context.open(settings, content, now or clock_for(settings, content.settings.timezone))
+    startup.recover(ctx)
+    initial_password = startup.ensure_admin(ctx)
+    publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(ctx)))
+    ctx.cache.on_change = publisher.poke
     rebuilder = SiteRebuilder(settings, publisher)
 
     @contextlib.asynccontextmanager
@@ -142,15 +145,16 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         routes=routes(settings, upload_limit),
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(SessionMiddleware, secret_key=portal.secret(), session_cookie="portal_session",
+            Middleware(SessionMiddleware, secret_key=startup.secret(ctx), session_cookie="portal_session",
                        max_age=SESSION_HOURS * 3600, same_site="strict", https_only=False),
+            Middleware(AuthenticationMiddleware, backend=Credentials(ctx), on_error=refused),
             Middleware(BodyLimitErrors),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, OSError: storage_error,
                             Exception: server_error},
         lifespan=lifespan,
     )
-    app.state.portal = portal
+    app.state.context = ctx
     app.state.publisher = publisher
     app.state.rebuilder = rebuilder
     app.state.throttle = LoginThrottle()
@@ -159,8 +163,8 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     return app
 
 
-def render_status(board: Board) -> str:
-    return templating.render("_status_board.html", board=board)
+def render_status(current: Board) -> str:
+    return templating.render("_status_board.html", board=current)
 
 
 # -- errors --------------------------------------------------------------------------

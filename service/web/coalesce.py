@@ -26,7 +26,6 @@ class Coalescer:
         self.min_interval = min_interval
         self._began = -min_interval
         self._asked = False  # a poke is on its way to the loop: later pokes need not wake it
-        self.runs = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wanted: asyncio.Event | None = None
         self._idle: asyncio.Event | None = None
@@ -78,6 +77,5 @@ class Coalescer:
                 await anyio.to_thread.run_sync(self.job)
             except Exception:  # a failed run must not stop later ones
                 log.exception(self.failure)
-            self.runs += 1
             if not self._wanted.is_set():
                 self._idle.set()

@@ -1,24 +1,44 @@
-"""Helpers the workflow modules share: committing a document with its audit entry, times, text."""
+"""What the use cases share: the people and departments a request names, months, times, text."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.errors import bad_request
-from service.workflows.portal import Portal
+from service.content.models import StaffMember
+from service.errors import ApiError, bad_request, not_found
+
+if TYPE_CHECKING:
+    from service.workflows.context import Context
 
 MAX_COMMENT = 1000
 
 
-def commit(portal: Portal, partition: str, table: str, doc: dict[str, Any], key: dict[str, Any],
-           actor: str, action: str, **detail: Any) -> None:
-    """Replace the document at `key` and log it, in one commit of the store.
+def member_or_404(ctx: Context, staff_id: str) -> StaffMember:
+    member = ctx.content.staff(staff_id)
+    if member is None:
+        raise not_found("unknown_staff", f"名册中没有工号为“{staff_id}”的教职工")
+    return member
 
-    The caller holds `portal.store.locked()`.
+
+def department_or_404(ctx: Context, department_id: str) -> str:
+    if not ctx.content.department(department_id):
+        raise not_found("unknown_department", f"没有代码为“{department_id}”的部门或系")
+    return department_id
+
+
+def month_number(value: Any, status: int = 400) -> int:
+    """A month of the cycle, 1–12, from a number or its digits.
+
+    Anything else is refused: 400 `invalid_month` for a parameter or a body, or, with
+    `status` 404, `unknown_month` for a path segment naming no month.
     """
-    portal.store.upsert(partition, table, doc, **key)
-    portal.audit.append(actor, action, **detail)
+    text = str(value).strip()
+    number = int(text) if text.isascii() and text.isdigit() else 0
+    if not 1 <= number <= 12:
+        code = "unknown_month" if status == 404 else "invalid_month"
+        raise ApiError(status, code, f"月份应为 1–12，当前为“{value}”")
+    return number
 
 
 def parse_time(text: str | None) -> dt.datetime | None:

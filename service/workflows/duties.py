@@ -1,9 +1,9 @@
 """Job duties (岗位职责): departments deliver them per role, HR accepts or returns them.
 
 A lead department delivers the duties of the roles it leads (due duties_lead, 04-18), every
-department those of its other posts (due duties_all, 04-23): service/schedule.py says which.
+department those of its other posts (due duties_all, 04-23): rules/schedule.py says which.
 Store: the delivering department's partition, table "duties", one document per role_id:
-{role_id, kind lead|own, duties[…], state 已提交|已接受|退回, submitted_at, delivered_at,
+{role_id, kind lead|own, duties[…], state (one of DUTY_STATES), submitted_at, delivered_at,
 reviewed_at, comment, by, accepted{duties, at, by}, history[…]}.
 
 `delivered_at` is when HR first had the version it is holding: kept when a delivered
@@ -18,19 +18,19 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from service.errors import ApiError, bad_request, forbidden, not_found, unprocessable
-from service.rules import schedule
+from service.content.models import DELIVERY_LABELS, DUTY_ACCEPTED, DUTY_RETURNED, DUTY_SUBMITTED
+from service.errors import ApiError, bad_request, not_found, unprocessable
+from service.rules import access, schedule
 from service.rules.access import User
-from service.workflows.common import comment_text, commit, parse_time
-from service.workflows.portal import Portal
+from service.workflows.commit import Put, commit
+from service.workflows.common import comment_text, department_or_404, parse_time
+from service.workflows.context import Context
 
 TABLE = "duties"
-SUBMITTED = "已提交"
-ACCEPTED = "已接受"
-RETURNED = "退回"
 ACCEPT = "accept"
 RETURN = "return"
 REVIEWS = (ACCEPT, RETURN)
+REVIEW_LABELS = {ACCEPT: "接受", RETURN: "退回"}
 MAX_DUTIES = 40
 MAX_DUTY_TEXT = 500
 EMPTY: dict[str, Any] = {"state": None, "duties": [], "comment": "", "history": [], "accepted": None,
@@ -40,11 +40,11 @@ EMPTY: dict[str, Any] = {"state": None, "duties": [], "comment": "", "history": 
 # -- reading ------------------------------------------------------------------------------
 
 
-def department_view(portal: Portal, department: str) -> list[dict[str, Any]]:
+def department_view(ctx: Context, department: str) -> list[dict[str, Any]]:
     """The department's obligations (lead batch, own posts), each with its roles' documents."""
-    content = portal.content
-    now = portal.now()
-    docs = {d["role_id"]: d for d in portal.store.records(department, TABLE)}
+    content = ctx.content
+    now = ctx.now()
+    docs = {d["role_id"]: d for d in ctx.store.records(department, TABLE)}
     result = []
     for obligation in schedule.duty_obligations(content, department):
         roles = []
@@ -56,7 +56,7 @@ def department_view(portal: Portal, department: str) -> list[dict[str, Any]]:
         delivered = obligation_delivered_at(obligation, docs.values())
         state = schedule.delivery_state(delivered, obligation.due, now, content.settings.timezone)
         result.append({"kind": obligation.kind, "due": obligation.due.isoformat(), "state": state,
-                       "state_label": schedule.STATE_LABELS[state],
+                       "state_label": DELIVERY_LABELS[state],
                        "delivered_at": delivered.isoformat(timespec="seconds") if delivered else None,
                        "roles": roles})
     return result
@@ -67,7 +67,7 @@ def delivered_times(docs: Iterable[dict[str, Any]]) -> dict[str, dt.datetime]:
     times = {}
     for doc in docs:
         at = parse_time(doc.get("delivered_at"))
-        if at is not None and doc.get("state") in (SUBMITTED, ACCEPTED):
+        if at is not None and doc.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED):
             times[doc["role_id"]] = at
     return times
 
@@ -80,51 +80,52 @@ def obligation_delivered_at(obligation: schedule.DutyObligation,
 # -- writing ------------------------------------------------------------------------------
 
 
-def submit(portal: Portal, user: User, department: str, entries: Any) -> list[dict[str, Any]]:
+def submit(ctx: Context, user: User, department: str, entries: Any) -> list[dict[str, Any]]:
     """Deliver (or revise) the duties of some of the department's roles, all or nothing."""
-    portal.department_or_404(department)
-    if not user.may_write(department):
-        raise forbidden("您只能报送本部门的岗位职责")
-    kinds = {role.id: ob.kind for ob in schedule.duty_obligations(portal.content, department)
+    department_or_404(ctx, department)
+    access.ensure(user, access.WRITE_DEPARTMENT, department, "您只能报送本部门的岗位职责")
+    kinds = {role.id: ob.kind for ob in schedule.duty_obligations(ctx.content, department)
              for role in ob.roles}
-    wanted = _parse_entries(portal, entries, kinds)
-    with portal.store.locked():
-        stamp = portal._stamp()
+    wanted = _parse_entries(ctx, entries, kinds)
+    with ctx.store.locked():
+        stamp = ctx.stamp()
         changed: list[dict[str, Any]] = []
         for role_id, duties in wanted.items():
-            before = portal.store.get(department, TABLE, role_id=role_id)
-            if before and before.get("state") in (SUBMITTED, ACCEPTED) and before.get("duties") == duties:
+            before = ctx.store.get(department, TABLE, role_id=role_id)
+            if before and before.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED) and before.get("duties") == duties:
                 continue  # the same text again: nothing to review
             doc = dict(before or {"role_id": role_id, "history": [], "accepted": None})
-            delivered = before and before.get("state") in (SUBMITTED, ACCEPTED) and before.get("delivered_at")
-            doc.update({"kind": kinds[role_id], "duties": duties, "state": SUBMITTED, "submitted_at": stamp,
+            doc.pop("id", None)
+            delivered = before and before.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED) and before.get("delivered_at")
+            doc.update({"kind": kinds[role_id], "duties": duties, "state": DUTY_SUBMITTED, "submitted_at": stamp,
                         "delivered_at": delivered or stamp, "by": user.username, "comment": "",
-                        "history": [*doc["history"], {"action": "submit", "state": SUBMITTED,
+                        "history": [*doc["history"], {"action": "submit", "state": DUTY_SUBMITTED,
                                                       "by": user.username, "at": stamp, "duties": duties}]})
             changed.append(doc)
-        _write_all(portal, department, changed, user.username, roles=[d["role_id"] for d in changed])
-    return department_view(portal, department)
+        if changed:
+            commit(ctx, [Put(department, TABLE, doc, {"role_id": doc["role_id"]}) for doc in changed], user.username,
+                   "duties.submit", department=department, roles=[d["role_id"] for d in changed])
+    return department_view(ctx, department)
 
 
-def review(portal: Portal, user: User, department: str, role_id: str, action: str,
+def review(ctx: Context, user: User, department: str, role_id: str, action: str,
            comment: Any = None) -> dict[str, Any]:
     """HR accepts a delivered version (it goes on the role page) or returns it with a comment."""
-    portal.department_or_404(department)
-    if user.role != "hr":
-        raise forbidden("只有人事处可以接受或退回岗位职责")
+    department_or_404(ctx, department)
+    access.ensure(user, access.REVIEW_DUTIES, department, "只有人事处可以接受或退回岗位职责")
     if action not in REVIEWS:
         raise bad_request("unknown_action", f"操作应为 {' / '.join(REVIEWS)} 之一")
     text = comment_text(comment)
     if action == RETURN and not text:
         raise bad_request("comment_required", "退回时请填写意见")
-    with portal.store.locked():
-        doc = portal.store.get(department, TABLE, role_id=role_id)
+    with ctx.store.locked():
+        doc = ctx.store.get(department, TABLE, role_id=role_id)
         if doc is None:
             raise not_found("unknown_duties", "该部门尚未报送此岗位的岗位职责")
-        if doc.get("state") != SUBMITTED:
-            raise ApiError(409, "bad_state", f"当前状态为“{doc.get('state')}”，只有已提交的岗位职责可以{_label(action)}")
-        stamp = portal._stamp()
-        state = ACCEPTED if action == ACCEPT else RETURNED
+        if doc.get("state") != DUTY_SUBMITTED:
+            raise ApiError(409, "bad_state", f"当前状态为“{doc.get('state')}”，只有已提交的岗位职责可以{REVIEW_LABELS[action]}")
+        stamp = ctx.stamp()
+        state = DUTY_ACCEPTED if action == ACCEPT else DUTY_RETURNED
         doc = {**doc, "state": state, "reviewed_at": stamp, "comment": text,
                "history": [*doc["history"], {"action": action, "state": state, "by": user.username,
                                              "at": stamp, "comment": text}]}
@@ -133,7 +134,7 @@ def review(portal: Portal, user: User, department: str, role_id: str, action: st
         else:
             doc["delivered_at"] = None
         doc.pop("id", None)
-        commit(portal, department, TABLE, doc, {"role_id": role_id}, user.username, f"duties.{action}",
+        commit(ctx, [Put(department, TABLE, doc, {"role_id": role_id})], user.username, f"duties.{action}",
                department=department, role_id=role_id, comment=text)
     return doc
 
@@ -141,11 +142,7 @@ def review(portal: Portal, user: User, department: str, role_id: str, action: st
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _label(action: str) -> str:
-    return "接受" if action == ACCEPT else "退回"
-
-
-def _parse_entries(portal: Portal, entries: Any, kinds: dict[str, str]) -> dict[str, list[str]]:
+def _parse_entries(ctx: Context, entries: Any, kinds: dict[str, str]) -> dict[str, list[str]]:
     """{role_id: [duty, …]} from [{"role_id", "duties": [...]}, …] or {role_id: [...]}."""
     if isinstance(entries, dict):
         entries = [{"role_id": k, "duties": v} for k, v in entries.items()]
@@ -156,7 +153,7 @@ def _parse_entries(portal: Portal, entries: Any, kinds: dict[str, str]) -> dict[
         if not isinstance(entry, dict) or not isinstance(entry.get("role_id"), str):
             raise bad_request("invalid_roles", f"roles[{i}] 应包含 role_id 和 duties")
         role_id = entry["role_id"]
-        role = portal.content.role(role_id)
+        role = ctx.content.role(role_id)
         if role_id not in kinds:
             name = f"“{role.name}”" if role else f"“{role_id}”"
             raise unprocessable("role_not_due", f"岗位{name}不在本部门应报送岗位职责的岗位之列")
@@ -181,12 +178,3 @@ def duty_lines(value: Any, role_name: str) -> list[str]:
         if len(line) > MAX_DUTY_TEXT:
             raise unprocessable("duty_too_long", f"“{role_name}”第 {n} 条岗位职责不能超过 {MAX_DUTY_TEXT} 字")
     return lines
-
-
-def _write_all(portal: Portal, department: str, changed: list[dict[str, Any]], actor: str, **detail: Any) -> None:
-    """Upsert every changed role, then one audit entry, in one commit of the store."""
-    for doc in changed:
-        doc.pop("id", None)
-        portal.store.upsert(department, TABLE, doc, role_id=doc["role_id"])
-    if changed:
-        portal.audit.append(actor, "duties.submit", department=department, **detail)

@@ -1,4 +1,4 @@
-"""The issue-5 progress board read from the store: targets, duties and monthly summaries."""
+"""HR's progress board read from the store: target sets, job duties and monthly summaries."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from typing import Any
 
 from service.rules import progress
 from service.workflows import duties, monthly, targets
-from service.workflows.portal import Portal
+from service.workflows.context import Context
 
 
-def board(portal: Portal) -> progress.Progress:
-    content = portal.content
+def board(ctx: Context) -> progress.Progress:
+    content = ctx.content
     states: dict[str, dict[str, str]] = defaultdict(dict)
-    for partition, doc in portal.store.across(targets.TABLE, fields=("staff_id", "state")):
+    for partition, doc in ctx.store.across(targets.TABLE, fields=("staff_id", "state")):
         states[partition][doc["staff_id"]] = doc["state"]
     docs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for partition, doc in portal.store.across(duties.TABLE):
+    for partition, doc in ctx.store.across(duties.TABLE):
         docs[partition].append(doc)
     duty_times = {department: duties.delivered_times(found) for department, found in docs.items()}
-    return progress.compute(content, states, duty_times, monthly.submission_times(portal), portal.now())
+    return progress.compute(content, states, duty_times, monthly.submission_times(ctx), ctx.now())

@@ -2,7 +2,7 @@
 
 Store: the college partition, table "score_events", one document per event:
 {id, department, item_id, rule_index, points, note, at, by, recorded_at}.
-The arithmetic (caps per item, business rule, ranking) is service/scoring.py's.
+The arithmetic (caps per item, business rule, ranking) is rules/scoring.py's.
 A score is personal: only HR, leaders and the person's own department may read it.
 """
 
@@ -13,14 +13,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from service.errors import bad_request, forbidden, not_found, unprocessable
-from service.rules import scoring
+from service.errors import bad_request, not_found, unprocessable
+from service.rules import access, scoring
 from service.rules.access import User
 from service.rules.clock import zone
-from service.storage.store import COLLEGE
+from service.rules.monthly import MonthlySummary
+from service.storage.store import COLLEGE, new_record
 from service.workflows import monthly
-from service.workflows.common import parse_time
-from service.workflows.portal import Portal
+from service.workflows.commit import Add, Drop, commit
+from service.workflows.common import department_or_404, month_number, parse_time
+from service.workflows.context import Context
 
 TABLE = "score_events"
 MAX_NOTE = 500
@@ -29,8 +31,8 @@ MAX_NOTE = 500
 # -- events -------------------------------------------------------------------------------
 
 
-def events(portal: Portal) -> list[dict[str, Any]]:
-    return sorted(portal.store.records(COLLEGE, TABLE), key=lambda e: (e.get("at") or "", e["id"]))
+def events(ctx: Context) -> list[dict[str, Any]]:
+    return sorted(ctx.store.records(COLLEGE, TABLE), key=lambda e: (e.get("at") or "", e["id"]))
 
 
 def as_event(record: dict[str, Any]) -> scoring.ScoreEvent:
@@ -38,9 +40,9 @@ def as_event(record: dict[str, Any]) -> scoring.ScoreEvent:
                               record.get("note", ""), parse_time(record.get("at")))
 
 
-def add_event(portal: Portal, user: User, body: Any) -> dict[str, Any]:
+def add_event(ctx: Context, user: User, body: Any) -> dict[str, Any]:
     """Record one deduction HR decided (which department, item, rule, points, evidence note)."""
-    _require_hr(user)
+    access.ensure(user, access.RECORD_SCORE_EVENTS, None, "只有人事处可以记录或撤销共性目标扣分")
     if not isinstance(body, dict):
         raise bad_request("invalid_event", "请求体应为对象：department、item_id、rule_index，可选 points、note、at")
     department, item_id, rule_index = body.get("department"), body.get("item_id"), body.get("rule_index")
@@ -54,32 +56,29 @@ def add_event(portal: Portal, user: User, body: Any) -> dict[str, Any]:
     note = body.get("note") or ""
     if not isinstance(note, str) or len(note) > MAX_NOTE:
         raise bad_request("invalid_note", f"note（佐证说明）应为不超过 {MAX_NOTE} 字的文字")
-    at = _event_time(portal, body.get("at"))
+    at = _event_time(ctx, body.get("at"))
     event = scoring.ScoreEvent(department, item_id, rule_index, None if points is None else float(points),
                                note.strip(), at)
-    problems = scoring.event_problems(portal.content, event)
+    problems = scoring.event_problems(ctx.content, event)
     if problems:
         raise unprocessable("invalid_event", "；".join(problems), problems=problems)
-    item = next(t for t in portal.content.common_targets if t.id == item_id)
-    record = {"department": department, "item_id": item_id, "rule_index": rule_index, "points": event.points,
-              "deduction": scoring.event_points(item, event), "note": event.note,
-              "at": at.isoformat(timespec="seconds"), "by": user.username, "recorded_at": portal._stamp()}
-    with portal.store.locked():
-        record = portal.store.insert(COLLEGE, TABLE, record)
-        portal.audit.append(user.username, "score.event", **record)
+    item = next(t for t in ctx.content.common_targets if t.id == item_id)
+    record = new_record({"department": department, "item_id": item_id, "rule_index": rule_index,
+                         "points": event.points, "deduction": scoring.event_points(item, event), "note": event.note,
+                         "at": at.isoformat(timespec="seconds"), "by": user.username, "recorded_at": ctx.stamp()})
+    commit(ctx, [Add(COLLEGE, TABLE, record)], user.username, "score.event", **record)
     return record
 
 
-def remove_event(portal: Portal, user: User, event_id: str) -> None:
+def remove_event(ctx: Context, user: User, event_id: str) -> None:
     """Withdraw an event recorded by mistake (the audit log keeps both)."""
-    _require_hr(user)
-    with portal.store.locked():
-        record = portal.store.get(COLLEGE, TABLE, id=event_id)
+    access.ensure(user, access.RECORD_SCORE_EVENTS, None, "只有人事处可以记录或撤销共性目标扣分")
+    with ctx.store.locked():
+        record = ctx.store.get(COLLEGE, TABLE, id=event_id)
         if record is None:
             raise not_found("unknown_event", "找不到该扣分记录")
-        portal.store.remove(COLLEGE, TABLE, id=event_id)
-        portal.audit.append(user.username, "score.event.remove", id=event_id,
-                            department=record["department"], item_id=record["item_id"])
+        commit(ctx, [Drop(COLLEGE, TABLE, {"id": event_id})], user.username, "score.event.remove", id=event_id,
+               department=record["department"], item_id=record["item_id"])
 
 
 # -- scores -------------------------------------------------------------------------------
@@ -87,26 +86,26 @@ def remove_event(portal: Portal, user: User, event_id: str) -> None:
 
 def scope(user: User, department: str | None) -> str | None:
     """Which department the user may see scores of: None = the college (HR, leaders)."""
-    if user.role in ("hr", "leader"):
-        return department or None
-    if user.role == "department" and user.department and department in (None, "", user.department):
-        return user.department
-    raise forbidden("部门账号只能查看本部门教职工的得分")
+    wanted = department or None
+    if wanted is None and not access.allowed(user, access.READ_SCORES):
+        wanted = user.department  # a department's own people by default
+    access.ensure(user, access.READ_SCORES, wanted, "部门账号只能查看本部门教职工的得分")
+    return wanted
 
 
-def people(portal: Portal, through_month: int | None = None) -> list[scoring.PersonScore]:
+def people(ctx: Context, through_month: int | None = None) -> list[scoring.PersonScore]:
     """Everyone's score, worked out one department at a time: only one department's monthly
     rows are in memory at once (120,000 rows for a year at 10,000 staff)."""
-    content = portal.content
-    recorded = [as_event(e) for e in events(portal)]
+    content = ctx.content
+    recorded = [as_event(e) for e in events(ctx)]
 
-    def score(department_id: str, summaries: list[scoring.MonthlySummary]) -> tuple[scoring.PersonScore, ...]:
+    def score(department_id: str, summaries: list[MonthlySummary]) -> tuple[scoring.PersonScore, ...]:
         return scoring.score_people(content, [e for e in recorded if e.department == department_id], summaries,
                                     department=department_id, through_month=through_month)
 
     found: list[scoring.PersonScore] = []
     reported = set()
-    for department_id, summaries in monthly.summaries_by_department(portal):
+    for department_id, summaries in monthly.summaries_by_department(ctx):
         found += score(department_id, summaries)
         reported.add(department_id)
     for unreported in content.departments:
@@ -136,23 +135,23 @@ class Ranking:
         return {**self.head, "offset": offset, "limit": limit, "people": list(self.people(offset, limit))}
 
 
-def ranking(portal: Portal, user: User, department: str | None = None,
+def ranking(ctx: Context, user: User, department: str | None = None,
             through_month: int | None = None) -> Ranking:
     """The ranking the user may see: college-wide and per department (ranks computed college-wide)."""
     seen = scope(user, department)
     if seen is not None:
-        portal.department_or_404(seen)
-    if through_month is not None and not 1 <= through_month <= 12:
-        raise bad_request("invalid_month", "month 应为 1–12")
-    everyone = people(portal, through_month)
+        department_or_404(ctx, seen)
+    if through_month is not None:
+        month_number(through_month)
+    everyone = people(ctx, through_month)
     ranked = scoring.rank(everyone)
     in_department = {r.score.staff_id: r.rank for department_ranks in scoring.rank_by_department(everyone).values()
                      for r in department_ranks}
     shown = [r for r in ranked if seen is None or r.score.department == seen]
-    s = portal.content.settings
+    s = ctx.content.settings
     head = {"year": s.year, "department": seen, "through_month": through_month,
             "business_rule": s.business_score_rule, "total": len(shown)}
-    return Ranking(head, shown, {d.id: d.name for d in portal.content.departments},
+    return Ranking(head, shown, {d.id: d.name for d in ctx.content.departments},
                    {r.score.staff_id: r.rank for r in ranked}, in_department)
 
 
@@ -173,15 +172,10 @@ def person_json(score: scoring.PersonScore, names: dict[str, str], college_rank:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _require_hr(user: User) -> None:
-    if user.role != "hr":
-        raise forbidden("只有人事处可以记录或撤销共性目标扣分")
-
-
-def _event_time(portal: Portal, value: Any) -> dt.datetime:
+def _event_time(ctx: Context, value: Any) -> dt.datetime:
     """`at` as given (ISO date or datetime, college time when no offset), default now."""
     if value is None or value == "":
-        return portal.now()
+        return ctx.now()
     if not isinstance(value, str):
         raise bad_request("invalid_at", "at 应为 ISO 格式的日期或日期时间，如 2019-05-10")
     try:
@@ -190,5 +184,5 @@ def _event_time(portal: Portal, value: Any) -> dt.datetime:
         raise bad_request("invalid_at", f"at 应为 ISO 格式的日期或日期时间，当前为“{value}”") from None
     if len(value.strip()) == 10:
         moment = moment.replace(hour=12)
-    tz = zone(portal.content.settings.timezone)
+    tz = zone(ctx.content.settings.timezone)
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)

@@ -2,23 +2,25 @@
 
 Store: the person's department partition, table "targets", one document per staff_id:
 {staff_id, state, rows, comment, history[…], submitted_at, decided_at, by}.
-The rules (60 points, required columns, who may do what) live in service/targets.py.
+The rows' rules (60 points, required columns) are content/target_rows.py's, the moves
+between states rules/approval.py's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from service.content import target_rows
-from service.content.models import StaffMember
-from service.errors import ApiError, bad_request, forbidden, unprocessable
-from service.rules import approval
+from service.content.models import TARGET_NOT_STARTED, StaffMember, TargetRow
+from service.errors import ApiError, bad_request, unprocessable
+from service.rules import access, approval
 from service.rules.access import User
-from service.workflows.common import comment_text, commit
-from service.workflows.portal import Portal
+from service.workflows.commit import Put, commit
+from service.workflows.common import comment_text, department_or_404, member_or_404
+from service.workflows.context import Context
 
 TABLE = "targets"
-NOT_STARTED = "未开始"
 MAX_RAW_ROWS = 2 * target_rows.MAX_ROWS
 DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN)
 _STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
@@ -32,37 +34,31 @@ def refused(exc: approval.TransitionRefused) -> ApiError:
 # -- reading ------------------------------------------------------------------------------
 
 
-def may_read(user: User, department: str) -> bool:
-    """HR, the leaders who approve, and the person's own department read a set."""
-    return user.role in ("hr", "leader") or user.department == department
-
-
-def readable_member(portal: Portal, user: User, staff_id: str) -> StaffMember:
-    member = portal.member(staff_id)
-    if not may_read(user, member.department):
-        raise forbidden("您的账号只能查看本部门教职工的个性目标")
+def readable_member(ctx: Context, user: User, staff_id: str) -> StaffMember:
+    member = member_or_404(ctx, staff_id)
+    access.ensure(user, access.READ_TARGETS, member.department, "您的账号只能查看本部门教职工的个性目标")
     return member
 
 
-def person_set(portal: Portal, member: StaffMember) -> dict[str, Any]:
+def person_set(ctx: Context, member: StaffMember) -> dict[str, Any]:
     """The stored set, or a new one drafted from the role's template (state None)."""
-    doc = portal.store.get(member.department, TABLE, staff_id=member.staff_id)
+    doc = ctx.store.get(member.department, TABLE, staff_id=member.staff_id)
     if doc is not None:
         return doc
-    role = portal.content.role(member.role)
+    role = ctx.content.role(member.role)
     rows = [line.as_dict() for line in target_rows.template_rows(role)] if role else []
     return {"staff_id": member.staff_id, "state": None, "rows": rows, "comment": "", "history": [],
             "submitted_at": None, "decided_at": None, "by": None}
 
 
-def view(portal: Portal, user: User, staff_id: str) -> dict[str, Any]:
-    member = readable_member(portal, user, staff_id)
-    doc = person_set(portal, member)
-    role = portal.content.role(member.role)
-    budget = portal.content.settings.individual_points
+def view(ctx: Context, user: User, staff_id: str) -> dict[str, Any]:
+    member = readable_member(ctx, user, staff_id)
+    doc = person_set(ctx, member)
+    role = ctx.content.role(member.role)
+    budget = ctx.content.settings.individual_points
     return {
         **{k: v for k, v in doc.items() if k != "id"},
-        "state_label": doc["state"] or NOT_STARTED,
+        "state_label": doc["state"] or TARGET_NOT_STARTED,
         "name": member.name, "department": member.department, "post": member.post,
         "role": member.role, "role_name": role.name if role else member.role,
         "total": _total(doc["rows"]), "budget": budget,
@@ -71,25 +67,23 @@ def view(portal: Portal, user: User, staff_id: str) -> dict[str, Any]:
     }
 
 
-def listing(portal: Portal, user: User, department: str | None = None,
+def listing(ctx: Context, user: User, department: str | None = None,
             state: str | None = None) -> list[dict[str, Any]]:
     """One line per person: every member of `department`, or every stored set college-wide."""
-    content = portal.content
+    content = ctx.content
     if department is not None:
-        portal.department_or_404(department)
-        if not may_read(user, department):
-            raise forbidden("您的账号只能查看本部门的个性目标")
-        docs = {d["staff_id"]: d for d in portal.store.records(department, TABLE)}
+        department_or_404(ctx, department)
+        access.ensure(user, access.READ_TARGETS, department, "您的账号只能查看本部门的个性目标")
+        docs = {d["staff_id"]: d for d in ctx.store.records(department, TABLE)}
         members: list[StaffMember] = list(content.members(department))
     else:
-        if user.role not in ("hr", "leader"):
-            raise forbidden("只有人事处和院领导可以查看全院的个性目标")
-        docs = {d["staff_id"]: d for part, d in portal.store.across(TABLE) if content.department(part)}
+        access.ensure(user, access.READ_TARGETS, None, "只有人事处和院领导可以查看全院的个性目标")
+        docs = {d["staff_id"]: d for part, d in ctx.store.across(TABLE) if content.department(part)}
         members = [m for m in (content.staff(s) for s in docs) if m is not None]
     lines = []
     for member in members:
         doc = docs.get(member.staff_id)
-        label = doc["state"] if doc else NOT_STARTED
+        label = doc["state"] if doc else TARGET_NOT_STARTED
         if state and label != state:
             continue
         role = content.role(member.role)
@@ -107,13 +101,13 @@ def listing(portal: Portal, user: User, department: str | None = None,
 # -- writing ------------------------------------------------------------------------------
 
 
-def save(portal: Portal, user: User, staff_id: str, raw_rows: Any, *, submit: bool) -> dict[str, Any]:
+def save(ctx: Context, user: User, staff_id: str, raw_rows: Any, *, submit: bool) -> dict[str, Any]:
     """Save the rows as a draft, and with `submit` send them to the leader (60 points checked)."""
-    member = portal.member(staff_id)
-    budget = portal.content.settings.individual_points
+    member = member_or_404(ctx, staff_id)
+    budget = ctx.content.settings.individual_points
     rows = _draft_rows(raw_rows)
-    with portal.store.locked():
-        doc = person_set(portal, member)
+    with ctx.store.locked():
+        doc = person_set(ctx, member)
         state = doc["state"]
         try:
             state = approval.transition(state, approval.SAVE, user.role, user.department, member.department)
@@ -125,45 +119,39 @@ def save(portal: Portal, user: User, staff_id: str, raw_rows: Any, *, submit: bo
             raise refused(exc) from None
         if submit:
             rows = _checked(rows, budget)
-        stamp = portal._stamp()
+        stamp = ctx.stamp()
         doc = {**doc, "state": state, "rows": rows, "by": user.username,
                "history": [*doc["history"], {"action": action, "state": state, "by": user.username, "at": stamp}]}
         if submit:
             doc["submitted_at"] = stamp
-        commit(portal, member.department, TABLE, doc, {"staff_id": staff_id}, user.username,
+        commit(ctx, [Put(member.department, TABLE, doc, {"staff_id": staff_id})], user.username,
                f"targets.{action}", department=member.department, staff_id=staff_id, total=_total(rows))
-    return view(portal, user, staff_id)
+    return view(ctx, user, staff_id)
 
 
-def save_workbook(portal: Portal, user: User, department: str, data: bytes, *, submit: bool) -> dict[str, Any]:
-    """A filled annex 3 workbook (office/annex3.py reads it) saved like the web form."""
-    from service.office.annex3 import read_targets
-    from service.office.safe_reader import WorkbookRejected
-
-    portal.department_or_404(department)
-    if not user.may_write(department):
-        raise forbidden("您只能为本部门的教职工上传个性目标")
-    try:
-        staff_id, lines = read_targets(portal.content, department, data)
-    except WorkbookRejected as exc:
-        raise exc.as_api_error() from None
-    return save(portal, user, staff_id, [target_rows.normalise_row(line) for line in lines], submit=submit)
+def save_lines(ctx: Context, user: User, department: str, staff_id: str, lines: Sequence[TargetRow], *,
+               submit: bool) -> dict[str, Any]:
+    """The rows of a filled annex 3 workbook of `department` (office/annex3.py reads them) saved
+    like the web form's."""
+    department_or_404(ctx, department)
+    access.ensure(user, access.WRITE_DEPARTMENT, department, "您只能为本部门的教职工上传个性目标")
+    return save(ctx, user, staff_id, [target_rows.normalise_row(line) for line in lines], submit=submit)
 
 
-def decide(portal: Portal, user: User, staff_id: str, action: str, comment: Any = None) -> dict[str, Any]:
+def decide(ctx: Context, user: User, staff_id: str, action: str, comment: Any = None) -> dict[str, Any]:
     """Withdraw (the department), approve or return (the leader, returning with a comment)."""
     if action not in DECISIONS:
         raise bad_request("unknown_action", f"操作应为 {' / '.join(DECISIONS)} 之一")
-    member = portal.member(staff_id)
+    member = member_or_404(ctx, staff_id)
     text = comment_text(comment)
-    with portal.store.locked():
-        doc = person_set(portal, member)
+    with ctx.store.locked():
+        doc = person_set(ctx, member)
         try:
             state = approval.transition(doc["state"], action, user.role, user.department, member.department,
                                        comment=text)
         except approval.TransitionRefused as exc:
             raise refused(exc) from None
-        stamp = portal._stamp()
+        stamp = ctx.stamp()
         entry = {"action": action, "state": state, "by": user.username, "at": stamp}
         if text:
             entry["comment"] = text
@@ -171,9 +159,9 @@ def decide(portal: Portal, user: User, staff_id: str, action: str, comment: Any 
         if action in (approval.APPROVE, approval.RETURN):
             doc["decided_at"] = stamp
             doc["comment"] = text
-        commit(portal, member.department, TABLE, doc, {"staff_id": staff_id}, user.username,
+        commit(ctx, [Put(member.department, TABLE, doc, {"staff_id": staff_id})], user.username,
                f"targets.{action}", department=member.department, staff_id=staff_id, comment=text)
-    return view(portal, user, staff_id)
+    return view(ctx, user, staff_id)
 
 
 # -- helpers ------------------------------------------------------------------------------

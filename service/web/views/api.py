@@ -7,18 +7,19 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from service.errors import bad_request
+from service.rules import access
 from service.rules.board import status_json
+from service.web.auth import signed_in
 from service.web.views.common import (
     attachment,
     check_csrf,
+    context,
+    department_user,
     json_body,
     off_loop,
     ok_json,
-    portal,
-    require,
-    require_department,
 )
-from service.workflows.portal import Upload
+from service.workflows import board, completion, contracts
 
 MAX_FORM_FIELDS = 8
 
@@ -28,12 +29,12 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def status(request: Request) -> JSONResponse:
-    board = await off_loop(portal(request).board)
-    return ok_json(status_json(board))
+    current = await off_loop(board.current, context(request))
+    return ok_json(status_json(current))
 
 
 async def upload_contract(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, _text(form.get("csrf")))
     staff_id = _text(form.get("staff_id"))
@@ -46,39 +47,35 @@ async def upload_contract(request: Request) -> JSONResponse:
     if key is not None and not 1 <= len(key) <= 200:
         raise bad_request("invalid_idempotency_key", "Idempotency-Key 长度应为 1–200 个字符")
     record, created = await off_loop(
-        portal(request).upload_contract, user, staff_id, Upload(upload.file, upload.filename or ""), key)
+        contracts.upload, context(request), user, staff_id, contracts.Upload(upload.file, upload.filename or ""), key)
     body = {k: record[k] for k in ("id", "staff_id", "version", "sha256", "size")}
     return ok_json(body, status=201 if created else 200)
 
 
 async def set_completion(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     check_csrf(request, None)
     body = await json_body(request)
     entries = body.get("entries") if isinstance(body, dict) else None
-    counts = await off_loop(portal(request).set_completion, user, department_id, entries)
+    counts = await off_loop(completion.save, context(request), user, department_id, entries)
     return ok_json({"department": department_id, "staff": counts.staff, "completed": counts.completed,
                     "exempt": counts.exempt, "outstanding": counts.outstanding, "percent": counts.percent})
 
 
 async def department_staff(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
-    staff = await off_loop(portal(request).staff_view, department_id)
+    department_user(request, department_id)
+    staff = await off_loop(contracts.staff_view, context(request), department_id)
     return ok_json({"department": department_id, "staff": staff})
 
 
 async def download_contract(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id)
-    p = portal(request)
-    record, path = await off_loop(p.contract, department_id, request.path_params["contract_id"])
-    member = p.content.staff(record["staff_id"])
-    name = f"{record['staff_id']}-{member.name if member else ''}-v{record['version']}.{record['ext']}"
-    await off_loop(lambda: p.log(user.username, "contract.download", id=record["id"]))
-    media = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}[record["ext"]]
-    return attachment(FileResponse(path, media_type=media), name)
+    user = department_user(request, department_id)
+    found = await off_loop(contracts.download, context(request), user, department_id,
+                           request.path_params["contract_id"])
+    return attachment(FileResponse(found.path, media_type=found.media_type), found.filename)
 
 
 def _text(value: object) -> str:

@@ -1,9 +1,9 @@
-"""What every view needs: the current user, access checks, CSRF, JSON bodies, page responses."""
+"""What every view needs: the context, access checks, CSRF, JSON bodies, page responses."""
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -12,18 +12,21 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from service.errors import ApiError, bad_request, forbidden, unauthorized
-from service.rules import access
+from service.content import models
+from service.errors import ApiError, bad_request
+from service.rules import access, credentials
 from service.rules.access import User
 from service.web import templating
-from service.workflows.portal import Portal
+from service.web.auth import by_token, signed_in, user_of
+from service.workflows.common import department_or_404
+from service.workflows.context import Context
 
 T = TypeVar("T")
 MAX_JSON = 2 * 1024 * 1024
 
 
-def portal(request: Request) -> Portal:
-    return request.app.state.portal  # type: ignore[no-any-return]
+def context(request: Request) -> Context:
+    return request.app.state.context  # type: ignore[no-any-return]
 
 
 async def off_loop(fn: Callable[..., T], *args: Any) -> T:
@@ -31,38 +34,19 @@ async def off_loop(fn: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(fn, *args)
 
 
-def current_user(request: Request) -> User | None:
-    if "user" in request.scope:
-        return request.scope["user"]  # type: ignore[no-any-return]
-    user: User | None = None
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        user = portal(request).user_for_token(header[7:].strip())
-        if user is None:
-            raise ApiError(401, "invalid_token", "API 令牌无效或已停用")
-        request.scope["auth_kind"] = "token"
-    elif name := request.session.get("user"):
-        user = portal(request).user_named(str(name))
-        request.scope["auth_kind"] = "session"
-    request.scope["user"] = user
+def permitted(request: Request, action: str, department: str | None = None, message: str | None = None) -> User:
+    """The signed-in account, allowed `action` (401 anonymous, 403 refused)."""
+    user = signed_in(request)
+    access.ensure(user, action, department, message)
     return user
 
 
-def require(request: Request, *roles: str) -> User:
-    user = current_user(request)
-    if user is None:
-        raise unauthorized()
-    if roles and user.role not in roles:
-        raise forbidden()
-    return user
-
-
-def require_department(request: Request, department_id: str, *, write: bool = False) -> User:
-    user = require(request)
-    portal(request).department_or_404(department_id)
-    allowed = user.may_write(department_id) if write else user.may_see(department_id)
-    if not allowed:
-        raise forbidden("您的账号只能查看和填报本部门的数据")
+def department_user(request: Request, department_id: str, action: str = access.SEE_DEPARTMENT,
+                    message: str = "您的账号只能查看和填报本部门的数据") -> User:
+    """The signed-in account, allowed `action` on an existing department (401, 404, 403)."""
+    user = signed_in(request)
+    department_or_404(context(request), department_id)
+    access.ensure(user, action, department_id, message)
     return user
 
 
@@ -74,12 +58,16 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
-def check_csrf(request: Request, given: str | None) -> None:
-    """Cookie-authenticated writes must echo the session's token (form field or X-CSRF-Token)."""
-    if request.scope.get("auth_kind") == "token":
+def check_csrf(request: Request, given: str | None, *, session_form: bool = False) -> None:
+    """Cookie-authenticated writes must echo the session's token (form field or X-CSRF-Token).
+
+    An API client's request (bearer token) needs none, except on a `session_form` (login,
+    logout), which acts on the cookie itself.
+    """
+    if by_token(request) and not session_form:
         return
     given = given or request.headers.get("x-csrf-token")
-    if not access.csrf_matches(request.session.get("csrf"), given):
+    if not credentials.csrf_matches(request.session.get("csrf"), given):
         raise ApiError(403, "csrf_failed", "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
 
 
@@ -148,12 +136,18 @@ def json_list_stream(head: dict[str, Any], key: str, items: Iterable[Any], chunk
 
 def page(request: Request, template: str, title: str, status: int = 200, **context: Any) -> HTMLResponse:
     shell: templating.Shell = request.app.state.shell
-    body = templating.render(template, request=request, user=current_user(request),
-                             csrf=csrf_token(request), title=title, **context)
+    user = user_of(request)
+    body = templating.render(template, request=request, user=user, csrf=csrf_token(request), title=title,
+                             may=functools.partial(_may, user), access=access, codes=models, **context)
     response = HTMLResponse(shell.page(title, body), status_code=status)
     response.headers["Content-Security-Policy"] = shell.csp
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _may(user: User | None, action: str, department: str | None = None) -> bool:
+    """`access.allowed` for templates: what the page's account may do (nothing, anonymous)."""
+    return user is not None and access.allowed(user, action, department)
 
 
 def attachment(response: Response, filename: str) -> Response:
@@ -166,6 +160,3 @@ def attachment(response: Response, filename: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
-
-def finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

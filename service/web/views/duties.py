@@ -6,16 +6,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.errors import ApiError, bad_request
-from service.rules import schedule
+from service.rules import access, schedule
+from service.web.auth import signed_in
 from service.web.views.common import (
     check_csrf,
+    context,
+    department_user,
     json_body,
     off_loop,
     ok_json,
     page,
-    portal,
-    require,
-    require_department,
+    permitted,
 )
 from service.workflows import duties
 
@@ -30,28 +31,28 @@ KIND_TITLES = {schedule.LEAD_DUTIES: "牵头拟定的岗位（全院）", schedu
 
 async def api_get(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
-    obligations = await off_loop(duties.department_view, portal(request), department_id)
+    department_user(request, department_id)
+    obligations = await off_loop(duties.department_view, context(request), department_id)
     return ok_json({"department": department_id, "obligations": obligations})
 
 
 async def api_submit(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     check_csrf(request, None)
     body = await json_body(request)
     roles = body.get("roles") if isinstance(body, dict) else None
-    obligations = await off_loop(duties.submit, portal(request), user, department_id, roles)
+    obligations = await off_loop(duties.submit, context(request), user, department_id, roles)
     return ok_json({"department": department_id, "obligations": obligations})
 
 
 async def api_review(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
     body = await json_body(request) if await request.body() else {}
     comment = body.get("comment") if isinstance(body, dict) else None
     params = request.path_params
-    doc = await off_loop(duties.review, portal(request), user, params["department_id"], params["role_id"],
+    doc = await off_loop(duties.review, context(request), user, params["department_id"], params["role_id"],
                          params["action"], comment)
     if params["action"] == duties.ACCEPT:
         request.app.state.rebuilder.poke()
@@ -63,13 +64,13 @@ async def api_review(request: Request) -> JSONResponse:
 
 async def department_page(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
+    department_user(request, department_id)
     return await _render(request, notice=NOTICES.get(request.query_params.get("notice", "")))
 
 
 async def submit_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
     typed = {key[7:]: str(value) for key, value in form.multi_items()
@@ -78,7 +79,7 @@ async def submit_post(request: Request) -> Response:
     try:
         if not entries:
             raise bad_request("invalid_roles", "请至少填写一个岗位的岗位职责")
-        await off_loop(duties.submit, portal(request), user, department_id, entries)
+        await off_loop(duties.submit, context(request), user, department_id, entries)
     except ApiError as exc:
         return await _render(request, error=exc, typed=typed)
     return RedirectResponse(f"/board/{department_id}/duties?notice=submit", status_code=303)
@@ -86,12 +87,12 @@ async def submit_post(request: Request) -> Response:
 
 async def review_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require(request, "hr")
+    user = permitted(request, access.REVIEW_DUTIES)
     form = await request.form(max_files=0, max_fields=8)
     check_csrf(request, str(form.get("csrf") or ""))
     action = str(form.get("action") or "")
     try:
-        await off_loop(duties.review, portal(request), user, department_id, request.path_params["role_id"],
+        await off_loop(duties.review, context(request), user, department_id, request.path_params["role_id"],
                        action, str(form.get("comment") or ""))
     except ApiError as exc:
         return await _render(request, error=exc)
@@ -103,12 +104,12 @@ async def review_post(request: Request) -> Response:
 async def _render(request: Request, *, notice: str | None = None, error: ApiError | None = None,
                   typed: dict[str, str] | None = None) -> Response:
     department_id = request.path_params["department_id"]
-    user = require(request)
-    p = portal(request)
-    obligations = await off_loop(duties.department_view, p, department_id)
-    department = p.content.department(department_id)
+    user = signed_in(request)
+    ctx = context(request)
+    obligations = await off_loop(duties.department_view, ctx, department_id)
+    department = ctx.content.department(department_id)
     name = department.name if department else department_id
     return page(request, "duties.html", f"{name}：岗位职责", status=error.status if error else 200,
                 department_id=department_id, department_name=name, obligations=obligations,
-                can_write=user.may_write(department_id), is_hr=user.role == "hr", typed=typed or {},
+                can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), typed=typed or {},
                 kind_titles=KIND_TITLES, notice=notice, error=error)

@@ -9,38 +9,41 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from service.office import exports
-from service.web.views.common import attachment, off_loop, portal, require
+from service.rules import access
+from service.web.views.common import attachment, context, off_loop, permitted
+from service.workflows import board, contracts
+from service.workflows.commit import log
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def completion_xlsx(request: Request) -> Response:
-    user = require(request, "hr")
-    p = portal(request)
+    user = permitted(request, access.EXPORT)
+    ctx = context(request)
 
     def build() -> bytes:
         import io
 
-        board = p.board()
-        staff = {d.id: p.staff_view(d.id) for d in p.content.departments}
+        current = board.current(ctx)
+        staff = {d.id: contracts.staff_view(ctx, d.id) for d in ctx.content.departments}
         out = io.BytesIO()
-        exports.completion_workbook(p.content, board, staff, out)
-        p.log(user.username, "export.completion")
+        exports.completion_workbook(ctx.content, current, staff, out)
+        log(ctx, user.username, "export.completion")
         return out.getvalue()
 
     data = await off_loop(build)
-    return attachment(Response(data, media_type=XLSX), f"{p.year}年责任状签订完成情况.xlsx")
+    return attachment(Response(data, media_type=XLSX), f"{ctx.year}年责任状签订完成情况.xlsx")
 
 
 async def contracts_zip(request: Request) -> Response:
-    user = require(request, "hr")
-    p = portal(request)
+    user = permitted(request, access.EXPORT)
+    ctx = context(request)
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the background task
 
     def build() -> int:
-        count = exports.contracts_zip(p.content, p.latest_contracts(), p.settings.data_dir, spool)
+        count = exports.contracts_zip(ctx.content, contracts.latest(ctx), ctx.settings.data_dir, spool)
         spool.seek(0)
-        p.log(user.username, "export.contracts", files=count)
+        log(ctx, user.username, "export.contracts", files=count)
         return count
 
     await off_loop(build)
@@ -50,4 +53,4 @@ async def contracts_zip(request: Request) -> Response:
             yield chunk
 
     response = StreamingResponse(chunks(), media_type="application/zip", background=BackgroundTask(spool.close))
-    return attachment(response, f"{p.year}年责任状扫描件.zip")
+    return attachment(response, f"{ctx.year}年责任状扫描件.zip")

@@ -6,13 +6,17 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from service.content.models import OUTSTANDING
 from service.errors import ApiError, bad_request
 from service.office import annex1, annex3, annex4, annex5, catalog
 from service.office.safe_reader import WorkbookRejected
-from service.rules.board import OUTSTANDING, person_status
-from service.web.views.common import attachment, check_csrf, off_loop, ok_json, portal, require_department
+from service.rules import access
+from service.rules.board import person_status
+from service.web.auth import by_token
+from service.web.views.common import attachment, check_csrf, context, department_user, off_loop, ok_json
 from service.web.views.pages import department_with_error
-from service.workflows import monthly
+from service.workflows import completion, monthly
+from service.workflows.common import member_or_404, month_number
 
 WORKBOOK_LIMIT = 5 * 1024 * 1024
 
@@ -36,68 +40,65 @@ def _xlsx(data: bytes, name: str) -> Response:
 async def completion_form(request: Request) -> Response:
     """附件5 pre-filled with the department's roster and the statuses on record."""
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
-    p = portal(request)
+    department_user(request, department_id)
+    ctx = context(request)
 
     def build() -> bytes:
-        state = p.state(department_id)
-        statuses = {m.staff_id: s for m in p.content.members(department_id)
+        state = ctx.cache.state(department_id)
+        statuses = {m.staff_id: s for m in ctx.content.members(department_id)
                     if (s := person_status(m, state)) != OUTSTANDING}
-        return annex5.completion_xlsx(p.content, department_id, statuses)
+        return annex5.completion_xlsx(ctx.content, department_id, statuses)
 
     data = await off_loop(build)
-    return _xlsx(data, catalog.department_file_name(p.content, 5, "xlsx", department_id))
+    return _xlsx(data, catalog.department_file_name(ctx.content, 5, "xlsx", department_id))
 
 
 async def monthly_form(request: Request) -> Response:
     """附件4 pre-filled with the department's roster for one month (?month=1..12)."""
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
-    p = portal(request)
-    month_text = request.query_params.get("month", "")
-    if not month_text.isdigit() or not 1 <= int(month_text) <= 12:
-        raise bad_request("invalid_month", "请用 ?month=1 至 12 指定月份")
-    month = int(month_text)
-    data = await off_loop(annex4.monthly_xlsx, p.content, department_id, p.year, month)
-    return _xlsx(data, catalog.department_file_name(p.content, 4, "xlsx", department_id, month))
+    department_user(request, department_id)
+    ctx = context(request)
+    month = month_number(request.query_params.get("month", ""))
+    data = await off_loop(annex4.monthly_xlsx, ctx.content, department_id, ctx.year, month)
+    return _xlsx(data, catalog.department_file_name(ctx.content, 4, "xlsx", department_id, month))
 
 
 async def person_form(request: Request) -> Response:
     """附件1 (.docx) or 附件3 (.xlsx) pre-filled for one person of the department."""
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
-    p = portal(request)
+    department_user(request, department_id)
+    ctx = context(request)
     annex = request.path_params["annex"]
     if annex not in ("annex1.docx", "annex3.xlsx"):
         raise ApiError(404, "unknown_form", "没有这种表格，可下载 annex1.docx（责任状）或 annex3.xlsx（个性目标分解表）")
-    member = p.member(request.path_params["staff_id"])
+    member = member_or_404(ctx, request.path_params["staff_id"])
     if member.department != department_id:
         raise ApiError(404, "unknown_staff", "本部门没有该教职工")
     rows = None  # the role's template; stored target sets are used once recorded
     if annex == "annex1.docx":
-        data = await off_loop(annex1.contract_docx, p.content, member, rows)
-        name = catalog.member_file_name(p.content, 1, "docx", member)
+        data = await off_loop(annex1.contract_docx, ctx.content, member, rows)
+        name = catalog.member_file_name(ctx.content, 1, "docx", member)
         return attachment(Response(data, media_type=catalog.DOCX_MIME), name)
-    data = await off_loop(annex3.targets_xlsx, p.content, member, rows)
-    return _xlsx(data, catalog.member_file_name(p.content, 3, "xlsx", member))
+    data = await off_loop(annex3.targets_xlsx, ctx.content, member, rows)
+    return _xlsx(data, catalog.member_file_name(ctx.content, 3, "xlsx", member))
 
 
 async def completion_upload(request: Request) -> Response:
     """POST a filled 附件5: recorded exactly as the web form would record it."""
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
-    browser = "text/html" in request.headers.get("accept", "") and request.scope.get("auth_kind") != "token"
-    p = portal(request)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
+    browser = "text/html" in request.headers.get("accept", "") and not by_token(request)
+    ctx = context(request)
     try:
         data = await uploaded_workbook(request)
         try:
-            entries = await off_loop(annex5.read_completion, p.content, department_id, data)
+            entries = await off_loop(annex5.read_completion, ctx.content, department_id, data)
         except WorkbookRejected as exc:
             raise exc.as_api_error() from None
         payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
         if not payload:
             raise ApiError(422, "form_blank", "表格中没有填写任何人的完成情况")
-        counts = await off_loop(p.set_completion, user, department_id, payload)
+        counts = await off_loop(completion.save, ctx, user, department_id, payload)
     except ApiError as exc:
         if browser and request.url.path.startswith("/board/"):  # the page again, the error on top
             return await department_with_error(request, exc, None)
@@ -112,14 +113,14 @@ async def completion_upload(request: Request) -> Response:
 async def monthly_upload(request: Request) -> Response:
     """POST a filled 附件4: the month is the one the downloaded form was made for."""
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     data = await uploaded_workbook(request)
-    p = portal(request)
+    ctx = context(request)
     try:
-        month, rows = await off_loop(annex4.read_monthly, p.content, department_id, data)
+        month, rows = await off_loop(annex4.read_monthly, ctx.content, department_id, data)
     except WorkbookRejected as exc:
         raise exc.as_api_error() from None
-    view = await off_loop(monthly.submit, p, user, department_id, month, rows)
-    if "text/html" in request.headers.get("accept", "") and request.scope.get("auth_kind") != "token":
+    view = await off_loop(monthly.submit, ctx, user, department_id, month, rows)
+    if "text/html" in request.headers.get("accept", "") and not by_token(request):
         return RedirectResponse(f"/board/{department_id}/monthly/{month}?notice=submit", status_code=303)
     return ok_json(view)

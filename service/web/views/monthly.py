@@ -6,65 +6,67 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.errors import ApiError, bad_request
-from service.rules import scoring
+from service.rules import access
 from service.rules.clock import as_local
+from service.rules.monthly import ATTENDANCE_COLUMNS, COL_BUSINESS, COL_OTHER
 from service.web.views.common import (
     check_csrf,
+    context,
+    department_user,
     json_body,
     off_loop,
     ok_json,
     page,
-    portal,
-    require_department,
 )
 from service.workflows import monthly
+from service.workflows.common import month_number
 
-COLUMNS = (*scoring.ATTENDANCE_COLUMNS, scoring.COL_OTHER, scoring.COL_BUSINESS)
+COLUMNS = (*ATTENDANCE_COLUMNS, COL_OTHER, COL_BUSINESS)
 MAX_FORM_FIELDS = 25_000
 
 
 async def api_get(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
-    month = monthly.check_month(request.path_params["month"])
-    return ok_json(await off_loop(monthly.month_view, portal(request), department_id, month))
+    department_user(request, department_id)
+    month = month_number(request.path_params["month"], status=404)
+    return ok_json(await off_loop(monthly.month_view, context(request), department_id, month))
 
 
 async def api_put(request: Request) -> JSONResponse:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     check_csrf(request, None)
-    month = monthly.check_month(request.path_params["month"])
+    month = month_number(request.path_params["month"], status=404)
     body = await json_body(request)
     rows = body.get("rows") if isinstance(body, dict) else None
-    return ok_json(await off_loop(monthly.submit, portal(request), user, department_id, month, rows))
+    return ok_json(await off_loop(monthly.submit, context(request), user, department_id, month, rows))
 
 
 async def months_page(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    require_department(request, department_id)
-    p = portal(request)
-    today = as_local(p.now(), p.content.settings.timezone).date()
-    last = 12 if today.year > p.year else (today.month if today.year == p.year else 0)
-    months = [await off_loop(monthly.month_view, p, department_id, m) for m in range(1, last + 1)]
+    department_user(request, department_id)
+    ctx = context(request)
+    today = as_local(ctx.now(), ctx.content.settings.timezone).date()
+    last = 12 if today.year > ctx.year else (today.month if today.year == ctx.year else 0)
+    months = [await off_loop(monthly.month_view, ctx, department_id, m) for m in range(1, last + 1)]
     name = _name(request, department_id)
     return page(request, "monthly_list.html", f"{name}：月汇总表", department_id=department_id,
-                department_name=name, months=months, due_day=p.content.settings.monthly_due_day)
+                department_name=name, months=months, due_day=ctx.content.settings.monthly_due_day)
 
 
 async def month_page(request: Request) -> Response:
-    require_department(request, request.path_params["department_id"])
+    department_user(request, request.path_params["department_id"])
     notice = "月汇总表已报送。" if request.query_params.get("notice") == "submit" else None
     return await _render(request, notice=notice)
 
 
 async def month_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
-    month = monthly.check_month(request.path_params["month"])
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
+    month = month_number(request.path_params["month"], status=404)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
-    p = portal(request)
+    ctx = context(request)
     typed: dict[str, dict[str, str]] = {}
     for key, value in form.multi_items():
         column, _, staff_id = key.partition(":")
@@ -74,7 +76,7 @@ async def month_post(request: Request) -> Response:
     try:
         if not rows:
             raise bad_request("invalid_rows", "表单中没有任何人员")
-        await off_loop(monthly.submit, p, user, department_id, month, rows)
+        await off_loop(monthly.submit, ctx, user, department_id, month, rows)
     except ApiError as exc:
         return await _render(request, error=exc, typed=typed)
     return RedirectResponse(f"/board/{department_id}/monthly/{month}?notice=submit", status_code=303)
@@ -83,14 +85,14 @@ async def month_post(request: Request) -> Response:
 async def _render(request: Request, *, notice: str | None = None, error: ApiError | None = None,
                   typed: dict[str, dict[str, str]] | None = None) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id)
-    month = monthly.check_month(request.path_params["month"])
-    p = portal(request)
-    data = await off_loop(monthly.month_view, p, department_id, month)
+    user = department_user(request, department_id)
+    month = month_number(request.path_params["month"], status=404)
+    ctx = context(request)
+    data = await off_loop(monthly.month_view, ctx, department_id, month)
     stored = {row["staff_id"]: row for row in data["rows"]}
-    fields = {**scoring.ATTENDANCE_COLUMNS, scoring.COL_OTHER: "other", scoring.COL_BUSINESS: "business"}
+    fields = {**ATTENDANCE_COLUMNS, COL_OTHER: "other", COL_BUSINESS: "business"}
     values: dict[str, dict[str, str]] = {}
-    for member in p.content.members(department_id):
+    for member in ctx.content.members(department_id):
         if typed is not None:
             values[member.staff_id] = typed.get(member.staff_id, {})
         elif member.staff_id in stored:
@@ -100,8 +102,8 @@ async def _render(request: Request, *, notice: str | None = None, error: ApiErro
             values[member.staff_id] = {}
     name = _name(request, department_id)
     return page(request, "monthly.html", f"{name}：{month}月考核月汇总表", status=error.status if error else 200,
-                department_id=department_id, department_name=name, data=data, columns=COLUMNS,
-                members=p.content.members(department_id), values=values, can_write=user.may_write(department_id),
+                department_id=department_id, department_name=name, data=data, columns=COLUMNS, other_column=COL_OTHER,
+                members=ctx.content.members(department_id), values=values, can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id),
                 notice=notice, error=error)
 
 
@@ -114,5 +116,5 @@ def _shown(value: object) -> str:
 
 
 def _name(request: Request, department_id: str) -> str:
-    department = portal(request).content.department(department_id)
+    department = context(request).content.department(department_id)
     return department.name if department else department_id

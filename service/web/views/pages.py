@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import COMPLETION_STATUSES, LEAVE_STATUSES
+from service.content.models import COMPLETION_STATUSES
 from service.errors import ApiError
-from service.rules.access import ROLE_NAMES
-from service.rules.board import Board, by_urgency, signatures_by_day
-from service.rules.chart import SignatureChart, chart_range, signature_chart
+from service.rules import access
+from service.rules.board import by_urgency
+from service.web.auth import signed_in, user_of
 from service.web.views.common import (
     check_csrf,
-    current_user,
+    context,
+    department_user,
     off_loop,
     page,
-    portal,
-    require,
-    require_department,
 )
-from service.workflows.portal import Upload
+from service.workflows import accounts, board, completion, contracts
+from service.workflows.commit import log
+from service.workflows.common import member_or_404
 
 MAX_FORM_FIELDS = 25_000
 
@@ -31,13 +30,6 @@ MAX_FORM_FIELDS = 25_000
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/board"
-
-
-def _home_for(request: Request) -> str:
-    user = current_user(request)
-    if user is not None and user.role == "department":
-        return f"/board/{user.department}"
     return "/board"
 
 
@@ -51,107 +43,95 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or ""))
-    check_csrf(request, str(form.get("csrf") or ""))
-    p = portal(request)
+    check_csrf(request, str(form.get("csrf") or ""), session_form=True)
+    ctx = context(request)
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "?"
     keys = (f"user:{username}", f"ip:{client}")
     if throttle.blocked(*keys):
         return page(request, "login.html", "登录", status=429, next=target, username=username,
                     error="登录失败次数过多，请 5 分钟后再试")
-    user = await off_loop(p.authenticate, username, password)
+    user = await off_loop(accounts.authenticate, ctx, username, password)
     if user is None:
         throttle.fail(*keys)
-        await off_loop(lambda: p.log(username or "?", "login.failed", ip=client))
+        await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client))
         return page(request, "login.html", "登录", status=400, next=target, username=username,
                     error="用户名或密码不正确")
     throttle.succeed(*keys)
     request.session.clear()
     request.session["user"] = user.username
-    await off_loop(lambda: p.log(user.username, "login", ip=client))
-    if target == "/board" and user.role == "department":
+    await off_loop(lambda: log(ctx, user.username, "login", ip=client))
+    if target == "/board" and not access.allowed(user, access.SEE_COLLEGE):
         target = f"/board/{user.department}"
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=4)
-    check_csrf(request, str(form.get("csrf") or ""))
+    check_csrf(request, str(form.get("csrf") or ""), session_form=True)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
 
 def _login_redirect(request: Request) -> Response | None:
-    if current_user(request) is None:
+    if user_of(request) is None:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     return None
 
 
-async def board(request: Request) -> Response:
+async def board_page(request: Request) -> Response:
     if (redirect := _login_redirect(request)) is not None:
         return redirect
-    user = require(request)
-    if user.role == "department":
+    user = signed_in(request)
+    if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own page
         return RedirectResponse(f"/board/{user.department}", status_code=303)
-    p = portal(request)
-    data = await off_loop(p.board)
-    chart = await off_loop(lambda: _signature_chart(request, data))
-    return page(request, "board.html", "完成情况总览", board=data, rows=by_urgency(data), role_names=ROLE_NAMES,
+    ctx = context(request)
+    current = await off_loop(board.current, ctx)
+    chart = await off_loop(board.chart, ctx, current)
+    return page(request, "board.html", "完成情况总览", board=current, rows=by_urgency(current),
                 chart=chart)
-
-
-def _signature_chart(request: Request, board: Board) -> SignatureChart:
-    """Signed people per day (each person's first scan) against the contract deadline."""
-    p = portal(request)
-    firsts = [{"staff_id": staff_id, "uploaded_at": at}
-              for d in p.content.departments for staff_id, at in p.state(d.id).scanned.items()]
-    days = [dt.datetime.fromisoformat(r["uploaded_at"]).date() for r in firsts]
-    start, end = chart_range(days, board.deadline, board.today)
-    series = signatures_by_day(firsts, start, min(end, board.today)) if board.today >= start else ()
-    due = board.totals.staff - board.totals.exempt
-    return signature_chart(series, start, end, due, board.deadline)
 
 
 async def department(request: Request) -> Response:
     if (redirect := _login_redirect(request)) is not None:
         return redirect
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id)
-    p = portal(request)
-    staff = await off_loop(p.staff_view, department_id)
-    board = await off_loop(p.board)
-    row = next(r for r in board.departments if r.id == department_id)
-    return page(request, "department.html", row.name, department=row, staff=staff, board=board,
-                can_write=user.may_write(department_id), statuses=COMPLETION_STATUSES,
-                leave_statuses=LEAVE_STATUSES, notice=request.query_params.get("notice"),
-                upload_max_mb=p.content.settings.upload_max_mb)
+    user = department_user(request, department_id)
+    ctx = context(request)
+    staff = await off_loop(contracts.staff_view, ctx, department_id)
+    current = await off_loop(board.current, ctx)
+    row = next(r for r in current.departments if r.id == department_id)
+    return page(request, "department.html", row.name, department=row, staff=staff, board=current,
+                can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), statuses=COMPLETION_STATUSES,
+                notice=request.query_params.get("notice"),
+                upload_max_mb=ctx.content.settings.upload_max_mb)
 
 
 async def upload_form_post(request: Request) -> Response:
     """The browser upload form: store the scan, then show a confirmation page."""
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=1, max_fields=8)
     check_csrf(request, str(form.get("csrf") or ""))
     staff_id = str(form.get("staff_id") or "").strip()
     upload = form.get("file")
-    p = portal(request)
+    ctx = context(request)
     try:
         if not staff_id:
             raise ApiError(400, "missing_staff_id", "请选择教职工")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ApiError(400, "missing_file", "请选择要上传的扫描件文件")
-        member = p.member(staff_id)
+        member = member_or_404(ctx, staff_id)
         if member.department != department_id:
             raise ApiError(403, "forbidden", "该教职工不属于本部门")
-        record, _ = await off_loop(p.upload_contract, user, staff_id, Upload(upload.file, upload.filename))
+        record, _ = await off_loop(contracts.upload, ctx, user, staff_id, contracts.Upload(upload.file, upload.filename))
     except ApiError as exc:
         if exc.code == "unsupported_type" and isinstance(upload, UploadFile):  # say which file
             name = str(upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:80]
             exc = ApiError(exc.status, exc.code, f"“{name}”不是扫描件：{exc.message}", **exc.extra)
         return await department_with_error(request, exc, staff_id)
-    board = await off_loop(p.board)
-    row = next(r for r in board.departments if r.id == department_id)
+    current = await off_loop(board.current, ctx)
+    row = next(r for r in current.departments if r.id == department_id)
     return page(request, "uploaded.html", "上传成功", record=record, member=member, department=row,
                 size=size_text(int(record["size"])))
 
@@ -167,16 +147,16 @@ def size_text(size: int) -> str:
 
 async def completion_form_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
-    p = portal(request)
+    ctx = context(request)
     entries = [{"staff_id": key[7:], "status": str(value)} for key, value in form.multi_items()
                if key.startswith("status:")]
     try:
         if not entries:
             raise ApiError(400, "invalid_entries", "表单中没有任何人员")
-        await off_loop(p.set_completion, user, department_id, entries)
+        await off_loop(completion.save, ctx, user, department_id, entries)
     except ApiError as exc:
         return await department_with_error(request, exc, None, typed={e["staff_id"]: e["status"] for e in entries})
     return RedirectResponse(f"/board/{department_id}?notice=completion", status_code=303)
@@ -186,14 +166,14 @@ async def department_with_error(request: Request, exc: ApiError, staff_id: str |
                                 typed: dict[str, str] | None = None) -> Response:
     """The department page again, with the error on top and what the clerk chose kept."""
     department_id = request.path_params["department_id"]
-    p = portal(request)
-    staff = await off_loop(p.staff_view, department_id)
-    board = await off_loop(p.board)
-    row = next(r for r in board.departments if r.id == department_id)
+    ctx = context(request)
+    staff = await off_loop(contracts.staff_view, ctx, department_id)
+    current = await off_loop(board.current, ctx)
+    row = next(r for r in current.departments if r.id == department_id)
     if typed:  # keep what the clerk chose
         for person in staff:
             if person["staff_id"] in typed:
                 person["typed"] = typed[person["staff_id"]]
     return page(request, "department.html", row.name, status=exc.status, department=row, staff=staff,
-                board=board, can_write=True, statuses=COMPLETION_STATUSES, leave_statuses=LEAVE_STATUSES,
-                notice=None, error=exc, selected_staff=staff_id, upload_max_mb=p.content.settings.upload_max_mb)
+                board=current, can_write=True, statuses=COMPLETION_STATUSES,
+                notice=None, error=exc, selected_staff=staff_id, upload_max_mb=ctx.content.settings.upload_max_mb)

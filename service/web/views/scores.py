@@ -8,22 +8,26 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from service.content.models import DELIVERY_LABELS
 from service.errors import ApiError, bad_request
 from service.office.score_sheet import score_workbook
-from service.rules import progress, schedule
+from service.rules import access
+from service.rules.progress import DUTY_KINDS, TARGET_COLUMNS, as_json
+from service.web.auth import signed_in
 from service.web.views.common import (
     attachment,
     check_csrf,
+    context,
     json_body,
     json_list_stream,
     off_loop,
     ok_json,
     page,
-    portal,
-    require,
+    permitted,
 )
-from service.workflows import progress as progress_board
-from service.workflows import scores
+from service.workflows import progress, scores
+from service.workflows.commit import log
+from service.workflows.common import month_number
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RULE_NAMES = {"average": "各月平均", "latest": "最近一月", "minimum": "最低一月"}
@@ -37,19 +41,19 @@ MAX_OFFSET = 1_000_000
 
 
 async def api_progress(request: Request) -> JSONResponse:
-    user = require(request)
-    data = progress.as_json(await off_loop(progress_board.board, portal(request)))
-    if user.role == "department":
+    user = signed_in(request)
+    data = as_json(await off_loop(progress.board, context(request)))
+    if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own row
         data["departments"] = [d for d in data["departments"] if d["id"] == user.department]
     return ok_json(data)
 
 
 async def progress_page(request: Request) -> Response:
-    require(request, "hr", "leader")
-    board = await off_loop(progress_board.board, portal(request))
+    permitted(request, access.SEE_COLLEGE)
+    board = await off_loop(progress.board, context(request))
     return page(request, "progress.html", "目标审定、岗位职责与月汇总进度", board=board,
-                target_states=progress.TARGET_STATES, duty_kinds=progress.DUTY_KINDS,
-                labels=schedule.STATE_LABELS)
+                target_states=TARGET_COLUMNS, duty_kinds=DUTY_KINDS,
+                labels=DELIVERY_LABELS)
 
 
 # -- scores -------------------------------------------------------------------------------
@@ -57,11 +61,7 @@ async def progress_page(request: Request) -> Response:
 
 def _month(request: Request) -> int | None:
     text = request.query_params.get("month")
-    if not text:
-        return None
-    if not text.isdigit() or not 1 <= int(text) <= 12:
-        raise bad_request("invalid_month", "month 应为 1–12")
-    return int(text)
+    return month_number(text) if text else None
 
 
 def _whole(request: Request, name: str, low: int, high: int) -> int | None:
@@ -77,11 +77,11 @@ def _whole(request: Request, name: str, low: int, high: int) -> int | None:
 async def api_scores(request: Request) -> Response:
     """`offset` and `limit` page through the ranking (`total` counts everyone in scope); the
     people are written to the response a few hundred at a time."""
-    user = require(request)
+    user = signed_in(request)
     department = request.query_params.get("department") or None
     offset = _whole(request, "offset", 0, MAX_OFFSET) or 0
     limit = _whole(request, "limit", 1, MAX_LIMIT)
-    ranked = await off_loop(scores.ranking, portal(request), user, department, _month(request))
+    ranked = await off_loop(scores.ranking, context(request), user, department, _month(request))
     return json_list_stream({**ranked.head, "offset": offset, "limit": limit}, "people", ranked.people(offset, limit))
 
 
@@ -90,53 +90,53 @@ async def scores_page(request: Request) -> Response:
 
 
 async def scores_xlsx(request: Request) -> Response:
-    user = require(request, "hr")
-    p = portal(request)
+    user = permitted(request, access.EXPORT)
+    ctx = context(request)
     month = _month(request)
 
     def build() -> bytes:
         out = io.BytesIO()
-        ranked = scores.ranking(p, user, None, month)
-        score_workbook(p.content, ranked.head, ranked.people, out)
-        p.log(user.username, "export.scores", through_month=month)
+        ranked = scores.ranking(ctx, user, None, month)
+        score_workbook(ctx.content, ranked.head, ranked.people, out)
+        log(ctx, user.username, "export.scores", through_month=month)
         return out.getvalue()
 
     data = await off_loop(build)
-    return attachment(Response(data, media_type=XLSX), f"{p.year}年度教职工岗位工作目标考核得分.xlsx")
+    return attachment(Response(data, media_type=XLSX), f"{ctx.year}年度教职工岗位工作目标考核得分.xlsx")
 
 
 # -- score events -------------------------------------------------------------------------
 
 
 async def api_events(request: Request) -> JSONResponse:
-    require(request, "hr", "leader")
-    return ok_json({"events": await off_loop(scores.events, portal(request))})
+    permitted(request, access.LIST_SCORE_EVENTS)
+    return ok_json({"events": await off_loop(scores.events, context(request))})
 
 
 async def api_add_event(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
     body = await json_body(request)
-    return ok_json(await off_loop(scores.add_event, portal(request), user, body), status=201)
+    return ok_json(await off_loop(scores.add_event, context(request), user, body), status=201)
 
 
 async def api_remove_event(request: Request) -> Response:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
-    await off_loop(scores.remove_event, portal(request), user, request.path_params["event_id"])
+    await off_loop(scores.remove_event, context(request), user, request.path_params["event_id"])
     return Response(status_code=204)
 
 
 async def event_post(request: Request) -> Response:
     """HR's form on the scores page: record an event, or remove one (`remove` = its id)."""
-    user = require(request, "hr")
+    user = permitted(request, access.RECORD_SCORE_EVENTS)
     form = await request.form(max_files=0, max_fields=12)
     check_csrf(request, str(form.get("csrf") or ""))
     typed = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
-    p = portal(request)
+    ctx = context(request)
     try:
         if typed.get("remove"):
-            await off_loop(scores.remove_event, p, user, typed["remove"])
+            await off_loop(scores.remove_event, ctx, user, typed["remove"])
             return RedirectResponse("/board/scores?notice=removed", status_code=303)
         item_id, _, rule = typed.get("rule", "").partition(":")
         if not item_id or not rule.isdigit():
@@ -145,7 +145,7 @@ async def event_post(request: Request) -> Response:
         body = {"department": typed.get("department", ""), "item_id": item_id, "rule_index": int(rule),
                 "points": _number(points) if points else None, "note": typed.get("note", ""),
                 "at": typed.get("at") or None}
-        await off_loop(scores.add_event, p, user, body)
+        await off_loop(scores.add_event, ctx, user, body)
     except ApiError as exc:
         return await _scores(request, error=exc, typed=typed)
     return RedirectResponse("/board/scores?notice=added", status_code=303)
@@ -153,24 +153,24 @@ async def event_post(request: Request) -> Response:
 
 async def _scores(request: Request, *, notice: str | None = None, error: ApiError | None = None,
                   typed: dict[str, str] | None = None) -> Response:
-    user = require(request)
+    user = signed_in(request)
     department = request.query_params.get("department") or None
     month = _month(request)
     per_page = _whole(request, "per_page", 1, MAX_LIMIT) or PAGE_SIZE
     if per_page not in PAGE_SIZES:
         raise bad_request("invalid_per_page", f"每页人数应为 {'、'.join(map(str, PAGE_SIZES))} 之一")
     number = _whole(request, "page", 1, MAX_OFFSET) or 1
-    p = portal(request)
-    ranked = await off_loop(scores.ranking, p, user, department, month)
+    ctx = context(request)
+    ranked = await off_loop(scores.ranking, ctx, user, department, month)
     last = max(1, -(-ranked.head["total"] // per_page))
     number = min(number, last)  # past the end (the list got shorter): the last page
     report = ranked.page((number - 1) * per_page, per_page)
-    events = await off_loop(scores.events, p) if user.role in ("hr", "leader") else []
-    names = {d.id: d.name for d in p.content.departments}
+    events = await off_loop(scores.events, ctx) if access.allowed(user, access.LIST_SCORE_EVENTS) else []
+    names = {d.id: d.name for d in ctx.content.departments}
     title = "考核得分" if report["department"] is None else f"{names[report['department']]}：考核得分"
     return page(request, "scores.html", title, status=error.status if error else 200, report=report,
-                content=p.content, names=names, events=events, month=month, is_hr=user.role == "hr",
-                rule_texts={f"{t.id}:{i}": r.text for t in p.content.common_targets for i, r in enumerate(t.rules)},
+                content=ctx.content, names=names, events=events, month=month,
+                rule_texts={f"{t.id}:{i}": r.text for t in ctx.content.common_targets for i, r in enumerate(t.rules)},
                 rule_name=RULE_NAMES.get(report["business_rule"], report["business_rule"]),
                 pages=_pages(request, number, last), per_page=per_page, page_sizes=PAGE_SIZES,
                 notice=notice, error=error, typed=typed or {})

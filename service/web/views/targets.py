@@ -9,24 +9,29 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.content import target_rows
-from service.content.models import StaffMember
-from service.errors import ApiError, bad_request, forbidden, not_found
-from service.rules import approval
+from service.content.models import TARGET_SUBMITTED, StaffMember
+from service.errors import ApiError, bad_request, not_found
+from service.office.annex3 import read_targets
+from service.office.safe_reader import WorkbookRejected
+from service.rules import access, approval
 from service.rules.access import User
+from service.web.auth import signed_in
 from service.web.views.common import (
     check_csrf,
+    context,
+    department_user,
     json_body,
     off_loop,
     ok_json,
     page,
-    portal,
-    require,
-    require_department,
+    permitted,
 )
 from service.workflows import targets
+from service.workflows.common import member_or_404
+from service.workflows.context import Context
 
 MAX_FORM_FIELDS = 6 * targets.MAX_RAW_ROWS + 10
-WORKBOOK_LIMIT = 10 * 1024 * 1024  # service.workbooks refuses larger ones too
+WORKBOOK_LIMIT = 10 * 1024 * 1024  # office/safe_reader.py refuses larger ones too
 BLANK_ROWS = 3
 NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已提交，等待主管院领导审定。",
            "withdraw": "个性目标已撤回，可继续修改。", "approve": "个性目标已审定通过。",
@@ -37,22 +42,22 @@ NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已�
 
 
 async def api_list(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     department = request.query_params.get("department") or None
-    if department is None and user.role == "department":
+    if department is None and not access.allowed(user, access.READ_TARGETS):  # a department: its own people
         department = user.department
     state = request.query_params.get("state") or None
-    lines = await off_loop(targets.listing, portal(request), user, department, state)
+    lines = await off_loop(targets.listing, context(request), user, department, state)
     return ok_json({"department": department, "state": state, "people": lines})
 
 
 async def api_get(request: Request) -> JSONResponse:
-    user = require(request)
-    return ok_json(await off_loop(targets.view, portal(request), user, request.path_params["staff_id"]))
+    user = signed_in(request)
+    return ok_json(await off_loop(targets.view, context(request), user, request.path_params["staff_id"]))
 
 
 async def api_save(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
     body = await json_body(request)
     if not isinstance(body, dict):
@@ -60,17 +65,17 @@ async def api_save(request: Request) -> JSONResponse:
     submit = body.get("submit", False)
     if not isinstance(submit, bool):
         raise bad_request("invalid_submit", "submit 应为 true 或 false")
-    result = await off_loop(lambda: targets.save(portal(request), user, request.path_params["staff_id"],
+    result = await off_loop(lambda: targets.save(context(request), user, request.path_params["staff_id"],
                                                  body.get("rows"), submit=submit))
     return ok_json(result)
 
 
 async def api_decide(request: Request) -> JSONResponse:
-    user = require(request)
+    user = signed_in(request)
     check_csrf(request, None)
     body = await json_body(request) if await request.body() else {}
     comment = body.get("comment") if isinstance(body, dict) else None
-    result = await off_loop(targets.decide, portal(request), user, request.path_params["staff_id"],
+    result = await off_loop(targets.decide, context(request), user, request.path_params["staff_id"],
                             request.path_params["action"], comment)
     return ok_json(result)
 
@@ -78,46 +83,40 @@ async def api_decide(request: Request) -> JSONResponse:
 # -- pages --------------------------------------------------------------------------------
 
 
-def require_reader(request: Request, department_id: str) -> User:
+def reader(request: Request, department_id: str) -> User:
     """Target sets are read by HR, the leaders and the department itself."""
-    user = require(request)
-    portal(request).department_or_404(department_id)
-    if not targets.may_read(user, department_id):
-        raise forbidden("您的账号只能查看本部门的个性目标")
-    return user
+    return department_user(request, department_id, access.READ_TARGETS, "您的账号只能查看本部门的个性目标")
 
 
 async def department_page(request: Request, error: ApiError | None = None) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_reader(request, department_id)
-    p = portal(request)
-    lines = await off_loop(targets.listing, p, user, department_id, None)
+    user = reader(request, department_id)
+    ctx = context(request)
+    lines = await off_loop(targets.listing, ctx, user, department_id, None)
     return page(request, "targets_list.html", f"{_department_name(request, department_id)}：个性工作目标",
                 status=error.status if error else 200, department_id=department_id,
                 department_name=_department_name(request, department_id), people=lines,
-                can_write=user.may_write(department_id), notice=None, error=error)
+                can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), notice=None, error=error)
 
 
 async def api_workbook(request: Request) -> JSONResponse:
     """A filled annex 3 workbook (multipart: file, submit=true|false); the person is read from it."""
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     data, submit = await _workbook(form)
-    return ok_json(await off_loop(lambda: targets.save_workbook(portal(request), user, department_id, data,
-                                                                submit=submit)))
+    return ok_json(await off_loop(lambda: _save_workbook(context(request), user, department_id, data, submit)))
 
 
 async def workbook_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_department(request, department_id, write=True)
+    user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     try:
         data, submit = await _workbook(form)
-        result = await off_loop(lambda: targets.save_workbook(portal(request), user, department_id, data,
-                                                              submit=submit))
+        result = await off_loop(lambda: _save_workbook(context(request), user, department_id, data, submit))
     except ApiError as exc:
         return await department_page(request, error=exc)
     action = approval.SUBMIT if submit else approval.SAVE
@@ -125,39 +124,39 @@ async def workbook_post(request: Request) -> Response:
 
 
 async def review_page(request: Request) -> Response:
-    user = require(request, "leader", "hr")
-    lines = await off_loop(targets.listing, portal(request), user, None, approval.SUBMITTED)
+    user = permitted(request, access.READ_TARGETS)
+    lines = await off_loop(targets.listing, context(request), user, None, TARGET_SUBMITTED)
     return page(request, "targets_review.html", "待审定的个性工作目标", people=lines,
                 notice=NOTICES.get(request.query_params.get("notice", "")))
 
 
 async def person_page(request: Request) -> Response:
-    require_reader(request, request.path_params["department_id"])
+    reader(request, request.path_params["department_id"])
     member = _member(request)
     return await _person(request, member, notice=NOTICES.get(request.query_params.get("notice", "")))
 
 
 async def person_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
-    user = require_reader(request, department_id)
+    user = reader(request, department_id)
     member = _member(request)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
     action = str(form.get("action") or "")
     comment = str(form.get("comment") or "")
     rows = target_rows.rows_from_form((k, v) for k, v in form.multi_items() if isinstance(v, str))
-    p = portal(request)
+    ctx = context(request)
     try:
         if action in (approval.SAVE, approval.SUBMIT):
-            await off_loop(lambda: targets.save(p, user, member.staff_id, rows, submit=action == approval.SUBMIT))
+            await off_loop(lambda: targets.save(ctx, user, member.staff_id, rows, submit=action == approval.SUBMIT))
         elif action in targets.DECISIONS:
-            await off_loop(targets.decide, p, user, member.staff_id, action, comment)
+            await off_loop(targets.decide, ctx, user, member.staff_id, action, comment)
         else:
             raise bad_request("unknown_action", "请选择要进行的操作")
     except ApiError as exc:
         typed = rows if action in (approval.SAVE, approval.SUBMIT) else None
         return await _person(request, member, error=exc, typed_rows=typed, comment=comment)
-    if user.role == "leader":
+    if access.allowed(user, access.DECIDE_TARGETS, department_id):  # a leader goes back to the list
         return RedirectResponse(f"/board/review?notice={action}", status_code=303)
     return RedirectResponse(f"/board/{department_id}/targets/{member.staff_id}?notice={action}", status_code=303)
 
@@ -165,13 +164,13 @@ async def person_post(request: Request) -> Response:
 async def _person(request: Request, member: StaffMember, *, notice: str | None = None,
                   error: ApiError | None = None, typed_rows: list[dict[str, Any]] | None = None,
                   comment: str = "") -> Response:
-    user = require(request)
-    data = await off_loop(targets.view, portal(request), user, member.staff_id)
+    user = signed_in(request)
+    data = await off_loop(targets.view, context(request), user, member.staff_id)
     rows = typed_rows if typed_rows is not None else data["rows"]
     editable = approval.SAVE in data["actions"]
     shown = [*rows, *({} for _ in range(BLANK_ROWS))] if editable else rows
     return page(request, "targets_person.html", f"{member.name}的个性工作目标", status=error.status if error else 200,
-                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, notice=notice, error=error,
+                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, points_column=target_rows.COL_POINTS, notice=notice, error=error,
                 comment=comment, labels=approval.ACTION_LABELS,
                 department_name=_department_name(request, member.department))
 
@@ -186,13 +185,22 @@ async def _workbook(form: FormData) -> tuple[bytes, bool]:
     return data, str(form.get("submit") or "").lower() in ("1", "true", "on", "yes")
 
 
+def _save_workbook(ctx: Context, user: User, department_id: str, data: bytes, submit: bool) -> dict[str, Any]:
+    """A filled annex 3 workbook of the department, saved like the web form."""
+    try:
+        staff_id, lines = read_targets(ctx.content, department_id, data)
+    except WorkbookRejected as exc:
+        raise exc.as_api_error() from None
+    return targets.save_lines(ctx, user, department_id, staff_id, lines, submit=submit)
+
+
 def _member(request: Request) -> StaffMember:
-    member = portal(request).member(request.path_params["staff_id"])
+    member = member_or_404(context(request), request.path_params["staff_id"])
     if member.department != request.path_params["department_id"]:
         raise not_found("unknown_staff", "本部门名册中没有该教职工")
     return member
 
 
 def _department_name(request: Request, department_id: str) -> str:
-    department = portal(request).content.department(department_id)
+    department = context(request).content.department(department_id)
     return department.name if department else department_id

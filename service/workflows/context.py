@@ -1,0 +1,39 @@
+"""What every use case works with: the settings, the content, the store, its audit log, the
+clock, and the cached state of the completion board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.config import Settings
+from service.content.models import Content
+from service.storage.audit import AuditLog
+from service.storage.store import Store
+from service.workflows.board import BoardCache
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    content: Content
+    store: Store
+    audit: AuditLog
+    now: Callable[[], dt.datetime]
+    cache: BoardCache
+
+    @classmethod
+    def open(cls, settings: Settings, content: Content, now: Callable[[], dt.datetime]) -> Context:
+        """The store of the content's year over the settings' data directory."""
+        store = Store(settings.data_dir, content.settings.year)
+        return cls(settings, content, store, AuditLog(settings.data_dir / "audit.log", store), now,
+                   BoardCache(content, store))
+
+    @property
+    def year(self) -> int:
+        return self.content.settings.year
+
+    def stamp(self) -> str:
+        """Now, as stored on every record: ISO 8601 to the second, in the clock's zone."""
+        return self.now().isoformat(timespec="seconds")

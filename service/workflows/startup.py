@@ -1,0 +1,49 @@
+"""Starting over a data directory: recover from a crash, the first HR account, the session secret."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from service.content.models import ROLE_HR
+from service.rules import credentials
+from service.storage import files
+from service.storage.integrity import orphans
+from service.workflows.accounts import new_user
+from service.workflows.commit import NewUser, commit
+from service.workflows.context import Context
+
+ADMIN = "hr"
+
+
+def recover(ctx: Context) -> list[Path]:
+    """After a crash: drop temp files (data and site), orphaned uploads and a partial audit line."""
+    data_dir = ctx.settings.data_dir
+    with ctx.store.settled():
+        removed = files.clean_temp(data_dir) + files.clean_temp(ctx.settings.site_dir)
+        for path in orphans(data_dir, ctx.store):
+            files.remove(path)
+            removed.append(path)
+        ctx.audit.recover()
+    return removed
+
+
+def ensure_admin(ctx: Context) -> str | None:
+    """On an empty data directory, create the `hr` account; return its one-time password."""
+    with ctx.store.locked():
+        if ctx.store.accounts.users():
+            return None
+        password = credentials.new_password()
+        commit(ctx, [NewUser(new_user(ctx, ADMIN, ROLE_HR, None, password))], "system", "user.create",
+               username=ADMIN, role=ROLE_HR)
+        return password
+
+
+def secret(ctx: Context) -> str:
+    """The key signing session cookies, made once per data directory (mode 0600)."""
+    path = ctx.settings.data_dir / "secret"
+    with ctx.store.locked():
+        if not path.exists():
+            files.atomic_write(path, secrets.token_urlsafe(48).encode())
+            path.chmod(0o600)
+        return path.read_text().strip()

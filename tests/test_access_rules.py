@@ -1,0 +1,72 @@
+"""Who may do what, as a table: every action of rules/access.py × every role × a resource of
+the account's own department, of another department, or of the college."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLES
+from service.errors import ApiError
+from service.rules import access
+from service.rules.access import User
+
+OWN, OTHER, COLLEGE = "jxx", "dqx", None
+USERS = {ROLE_HR: User("hr", ROLE_HR), ROLE_DEPARTMENT: User("clerk", ROLE_DEPARTMENT, OWN),
+         ROLE_LEADER: User("boss", ROLE_LEADER)}
+Y, N = True, False
+
+# action: {role: (own department, another department, the college)}
+TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
+    access.SEE_DEPARTMENT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.WRITE_DEPARTMENT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.SEE_COLLEGE: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.READ_TARGETS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.DRAFT_TARGETS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.DECIDE_TARGETS: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.REVIEW_DUTIES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.READ_SCORES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.LIST_SCORE_EVENTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.RECORD_SCORE_EVENTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.EXPORT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+}
+
+
+def test_the_table_covers_every_action_and_role() -> None:
+    assert set(TABLE) == set(access.ACTIONS)
+    assert all(set(rows) == set(ROLES) for rows in TABLE.values())
+
+
+@pytest.mark.parametrize(("action", "role"), [(a, r) for a in TABLE for r in ROLES])
+def test_who_may_do_what(action: str, role: str) -> None:
+    user = USERS[role]
+    found = tuple(access.allowed(user, action, resource) for resource in (OWN, OTHER, COLLEGE))
+    assert found == TABLE[action][role]
+
+
+def test_an_unknown_role_may_do_nothing() -> None:
+    stranger = User("x", "staff", OWN)
+    assert not any(access.allowed(stranger, action, resource)
+                   for action in access.ACTIONS for resource in (OWN, OTHER, COLLEGE))
+
+
+def test_a_department_account_without_a_department_reaches_none() -> None:
+    lost = User("x", ROLE_DEPARTMENT, None)
+    assert not any(access.allowed(lost, action, resource)
+                   for action in access.ACTIONS for resource in (OWN, OTHER, COLLEGE))
+
+
+def test_ensure_refuses_with_the_callers_message() -> None:
+    access.ensure(USERS[ROLE_HR], access.EXPORT)
+    with pytest.raises(ApiError) as refused:
+        access.ensure(USERS[ROLE_DEPARTMENT], access.WRITE_DEPARTMENT, OTHER, "您只能报送本部门的月汇总表")
+    assert (refused.value.status, refused.value.code, refused.value.message) == (
+        403, "forbidden", "您只能报送本部门的月汇总表")
+    with pytest.raises(ApiError) as general:
+        access.ensure(USERS[ROLE_LEADER], access.EXPORT)
+    assert (general.value.status, general.value.message) == (403, "您的账号无权访问此内容")
+
+
+def test_in_own_department_tells_a_department_refusal_from_a_role_refusal() -> None:
+    clerk = USERS[ROLE_DEPARTMENT]
+    assert access.in_own_department(clerk, access.DRAFT_TARGETS, OTHER)
+    assert not access.in_own_department(USERS[ROLE_LEADER], access.DRAFT_TARGETS, OTHER)
