@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import client, measure, servers, synthetic
+from bench import client, measure, scans, servers, synthetic
 from bench.client import median, percentile
 from bench.measure import College, Row, ms
 from service.config import ROOT
@@ -124,9 +124,11 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     log(f"reads at N={large.n} while {plan.concurrency} clients upload")
     busy_reads, _ = measure.reads_during_uploads(large, scan, plan.uploads, plan.concurrency)
     peak = {c.n: c.server.peak_rss_mb() for c in colleges.values() if c.server}
+    log("QR reading of a scanned contract")
+    scan_row = scans.row(work)
 
-    rows = _rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak)
-    notes = _notes(plan, colleges, populated)
+    rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row]
+    notes = [*_notes(plan, colleges, populated), scans.NOTE]
     return rows, notes
 
 
