@@ -25,10 +25,9 @@ from PIL import Image
 from bench import report
 from bench.client import median
 from bench.measure import Row, ms
-from service import office
 from service.config import ROOT
 from service.content.loader import load_content
-from service.office import qr, scan_files, scans
+from service.office import annex1, qr, scan_files, scans
 from service.rules import contract_mark
 from service.rules.contract_mark import ContractMark
 
@@ -50,7 +49,7 @@ def scanned_contract(work: Path) -> bytes:
     role = content.role(member.role)
     rows = list(role.targets) if role else []
     mark = ContractMark(content.settings.year, member.staff_id, 1, contract_mark.tag_for(b"bench-secret", rows))
-    doc = Document(io.BytesIO(office.contract_docx(content, member)))
+    doc = Document(io.BytesIO(annex1.contract_docx(content, member)))
     qr.mark_document(doc, mark)
     source = work / "contract.docx"
     doc.save(str(source))
