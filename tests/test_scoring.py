@@ -44,7 +44,7 @@ def content(shipped_content: Content) -> Content:
     return dataclasses.replace(shipped_content, roster=roster, _by_id={})
 
 
-# The case. Annex 2 (40 points): c1 5, c2 5, c3 8, c4 5, c5 5, c6 8, c7 4.
+# A hand-computed case. Annex 2 (40 points): c1 5, c2 5, c3 8, c4 5, c5 5, c6 8, c7 4.
 EVENTS = (
     ScoreEvent("zsb", "c1", 0, note="有法轮功、黑恶势力等现象", at=cn(1, 15)),  # rule's own 2 points
     ScoreEvent("zsb", "c2", 0, note="管理不当造成财产损失", at=cn(2, 10)),  # rule's own 3 points

@@ -1,4 +1,4 @@
-"""Scores through HTTP: the issue's hand-computed case, the score sheet, and privacy.
+"""Scores through HTTP: a hand-computed college, the score sheet, and privacy.
 
 招生办公室 (zsb, five people). Annex 2: c1 5, c2 5, c3 8, c4 5, c5 5, c6 8, c7 4 = 40.
 Events: c1 rule 1 (2 points, January), c2 rule 1 (3 points, February), c4 rule 2 (3 points)
@@ -47,7 +47,7 @@ def service(settings: Settings) -> Iterator[Service]:
 
 @pytest.fixture
 def scored(service: Service) -> Service:
-    """The issue's case entered through the API: four events, three months of summaries."""
+    """The hand-computed case entered through the API: four events, three months of summaries."""
     hr = service.bearer("hr")
     for item, rule, at, note in EVENTS:
         response = service.client.post("/api/score-events", headers=hr, json={
