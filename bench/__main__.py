@@ -13,7 +13,8 @@ from bench.run import Plan, log, run
 from service.config import ROOT
 
 QUICK = Plan(small=50, mid=200, large=1_000, uploads=100, rounds=1, builds=1, publishes=10,
-             sequential_blocks=2, sequential_per_block=5, reads=40)
+             sequential_blocks=2, sequential_per_block=5, reads=40, hr_reads=10, sheets=2, restarts=1,
+             reuploads=400)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,11 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="where to write the report (default BENCHMARKS.md)")
     parser.add_argument("--work-dir", type=Path, help="where the data directories, sites and uploads go "
                         "(default .bench/ in the checkout); the file system under it is part of what is measured")
+    parser.add_argument("--hr-reads", type=int, help="requests of each HR read path (default 50)")
+    parser.add_argument("--sheets", type=int, help="requests of the score sheet (default 50)")
     args = parser.parse_args(argv)
 
     plan = QUICK if args.quick else Plan()
     plan = Plan(**{**plan.__dict__, "extras": not args.no_extras, "keep": args.keep,
                        "work_dir": args.work_dir})
+    counts = {"hr_reads": args.hr_reads, "sheets": args.sheets}
+    plan = Plan(**{**plan.__dict__, **{k: v for k, v in counts.items() if v}})
     output = args.output or (None if args.quick else ROOT / "BENCHMARKS.md")
     started = dt.datetime.now(dt.UTC)
     began = time.perf_counter()

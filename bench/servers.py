@@ -81,7 +81,7 @@ def _start(name: str, command: list[str], env: dict[str, str], log: Path, port: 
             if conn.getresponse().status == 200:
                 conn.close()
                 return server
-        time.sleep(0.1)
+        time.sleep(0.02)
     server.stop()
     raise RuntimeError(f"{name} did not answer /healthz within {timeout:.0f} s")
 
