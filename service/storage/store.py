@@ -4,10 +4,12 @@ Layout under the data directory:
 
     db/accounts.json                    users and API tokens (all years)
     db/<year>/<department>/<table>.json one file per department, year and table
+    db/<year>/<department>/<table>/<shard>.json   a table kept in shards (a person's records each)
     db/<year>/college/<table>.json      college-wide records of the year (HR's score events, …)
 
-A submission rewrites one small file (its department's table), so its cost does not grow
-with the college.
+A submission rewrites one small file (its department's table, or the one shard it adds to), so
+its cost grows neither with the college nor with the department's history. A table's records
+are those of its file and of all its shards. Each change gives the table a new `generation`.
 
 Changes are grouped into durable commits (group commit). A change runs under `locked()`,
 which holds the process's lock and the data directory's advisory lock: it edits TinyDB in
@@ -31,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import json
+import itertools
 import os
 import threading
 import uuid
@@ -43,12 +45,14 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from service.storage import files
+from service.storage import files, shards
 from service.storage.accounts import Accounts
 from service.storage.durable import DurableStorage, StoreCorrupt
+from service.storage.shards import Record
 
-Record = dict[str, Any]
 COLLEGE = "college"
+KEPT_SHARDS = 512  # shards kept in memory once written (more are read from disk when asked)
+_GENERATIONS = itertools.count(1)
 
 
 @dataclass(eq=False)
@@ -72,6 +76,7 @@ class Store:
         self.data_dir = data_dir
         self.year = year
         self.db_dir = data_dir / "db"
+        self._year_dir = self.db_dir / str(year)
         self.files_dir = data_dir / "files"
         self.epoch = 0  # bumped each time the advisory lock is taken anew
         self.rollback_hooks: list[Callable[[], None]] = []  # caches to drop when memory is reloaded
@@ -86,8 +91,10 @@ class Store:
         self._joined: Batch | None = None  # the batch the current outermost block changed
         self._pool: ThreadPoolExecutor | None = None
         self._paths: dict[tuple[str, str], Path] = {}
+        self._generations: dict[tuple[str, str], int] = {}
+        self._resident = shards.Resident(KEPT_SHARDS)
         self.accounts = Accounts(self)
-        (self.db_dir / str(year)).mkdir(parents=True, exist_ok=True)
+        self._year_dir.mkdir(parents=True, exist_ok=True)
 
     # -- locking and commits ----------------------------------------------------------
 
@@ -141,6 +148,19 @@ class Store:
     def changed(self, path: Path) -> None:
         """A TinyDB file was changed in memory: it joins the open batch."""
         self._batch().paths.add(path)
+        self._bump(path)
+
+    def generation(self, partition: str, table: str) -> int:
+        """A number that changes whenever the table of `partition` (its file or a shard) changes in
+        this process's memory, is reloaded after a failed commit, or is read again after another
+        process wrote it."""
+        with self._lock:
+            return self._generations.get((partition, table), 0)
+
+    def _bump(self, path: Path) -> None:
+        key = shards.table_of(path, self._year_dir)
+        if key is not None:
+            self._generations[key] = next(_GENERATIONS)
 
     def queue_line(self, path: Path, line: bytes) -> None:
         """Append `line` to the log at `path` in the same commit as the block's changes."""
@@ -217,6 +237,9 @@ class Store:
                 db = self._dbs.get(path)
                 if db is not None:
                     db.storage.written()  # type: ignore[attr-defined]
+            written = [path for path in payloads if shards.is_shard(path, self._year_dir)]
+            for path in self._resident.written(written, self._open.paths if self._open else set()):
+                self._forget(path)
 
     def _writers(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -232,7 +255,8 @@ class Store:
                     continue
                 failed.error = exc
                 for path in failed.paths:
-                    self._dbs.pop(path, None)
+                    self._forget(path)
+                    self._bump(path)
             if behind is not None:
                 behind.done.set()
                 self._release()
@@ -244,16 +268,41 @@ class Store:
         db = self._dbs.get(path)
         if db is not None and db.storage.stale():  # type: ignore[attr-defined]
             db = None  # another process wrote it: fresh TinyDB, fresh id counters
+            self._bump(path)
         if db is None:
             db = TinyDB(str(path), storage=DurableStorage, store=self)
             self._dbs[path] = db
+            if shards.is_shard(path, self._year_dir):
+                self._resident.loaded(path)
         return db
 
-    def _table(self, department: str, table: str) -> Any:
-        path = self._paths.get((department, table))
+    def _forget(self, path: Path) -> None:
+        """Drop a file's TinyDB from memory (the disk holds what it held)."""
+        self._dbs.pop(path, None)
+        self._resident.dropped(path)
+
+    def _path(self, partition: str, table: str) -> Path:
+        path = self._paths.get((partition, table))
         if path is None:
-            path = self._paths[department, table] = self.db_dir / str(self.year) / department / f"{table}.json"
-        return self.database(path).table(table)
+            path = self._paths[partition, table] = self._year_dir / partition / f"{table}.json"
+        return path
+
+    def _target(self, partition: str, table: str, shard: str | None) -> Path:
+        """Where a new record goes: the table's file, or the shard named."""
+        return self._path(partition, table) if shard is None else self._year_dir / partition / table / shards.file_name(shard)
+
+    def _sources(self, partition: str, table: str) -> list[Path]:
+        """The table's file, then its shards: on disk, or in memory and not yet written."""
+        directory = self._year_dir / partition / table
+        found = set(shards.shard_files(directory)) | self._resident.under(directory)
+        return [self._path(partition, table), *sorted(found)]
+
+    def _docs(self, path: Path, table: str) -> Any:
+        """The stored documents of one source: a table's file is read once and kept; a shard is
+        read from memory when it is there, else from disk."""
+        if path in self._dbs or not shards.is_shard(path, self._year_dir):
+            return self.database(path).table(table).all()
+        return shards.read_table(path, table)
 
     def check_all(self) -> list[Path]:
         """Load every file; return the ones that are not valid JSON."""
@@ -268,25 +317,31 @@ class Store:
 
     # -- per-department records ------------------------------------------------------
 
-    def insert(self, department: str, table: str, record: Record) -> Record:
-        """Add `record`, with a new id unless it brings one (`new_record`)."""
+    def insert(self, department: str, table: str, record: Record, *, shard: str | None = None) -> Record:
+        """Add `record`, with a new id unless it brings one (`new_record`); into `shard` when given."""
         with self.locked():
             record = new_record(record)
-            self._table(department, table).insert(record)
+            self.database(self._target(department, table, shard)).table(table).insert(record)
             return record
 
     def records(self, department: str, table: str) -> list[Record]:
-        with self.locked():
-            return [dict(r) for r in self._table(department, table).all()]
+        return self.find(department, table)
 
     def find(self, department: str, table: str, **fields: Any) -> list[Record]:
         with self.locked():
-            query = Query().fragment(fields)
-            return [dict(r) for r in self._table(department, table).search(query)]
+            return [dict(r) for path in self._sources(department, table) for r in self._docs(path, table)
+                    if shards.matches(r, fields)]
 
-    def upsert(self, department: str, table: str, record: Record, **key: Any) -> None:
+    def upsert(self, department: str, table: str, record: Record, *, shard: str | None = None, **key: Any) -> None:
+        """Replace the documents matching `key` wherever they are, or add `record` (into `shard`)."""
         with self.locked():
-            self._table(department, table).upsert(record, Query().fragment(key))
+            found = False
+            for path in self._sources(department, table):
+                if any(shards.matches(doc, key) for doc in self._docs(path, table)):
+                    self.database(path).table(table).upsert(record, Query().fragment(key))
+                    found = True
+            if not found:
+                self.database(self._target(department, table, shard)).table(table).upsert(record, Query().fragment(key))
 
     def get(self, department: str, table: str, **key: Any) -> Record | None:
         found = self.find(department, table, **key)
@@ -294,51 +349,51 @@ class Store:
 
     def remove(self, department: str, table: str, **key: Any) -> None:
         with self.locked():
-            self._table(department, table).remove(Query().fragment(key))
+            for path in self._sources(department, table):
+                if any(shards.matches(doc, key) for doc in self._docs(path, table)):
+                    self.database(path).table(table).remove(Query().fragment(key))
 
     def every(self, table: str) -> list[tuple[str, str, Record]]:
         """(year, partition, record) for `table` across every year and partition on disk."""
         found = []
         with self.locked():
-            for path in sorted(self.db_dir.glob(f"*/*/{table}.json")):
-                found.extend((path.parent.parent.name, path.parent.name, record)
-                             for record in self._scan(path, table, None))
+            for path in sorted({*self.db_dir.glob(f"*/*/{table}.json"), *self.db_dir.glob(f"*/*/{table}/*.json")}):
+                where = shards.place(path, self.db_dir)
+                if where is not None:
+                    found.extend((*where, record) for record in self._scan(path, table, None))
         return found
 
     def across(self, table: str, fields: tuple[str, ...] | None = None) -> list[tuple[str, Record]]:
         """(partition, record) for `table` in every partition of this year, the college's included;
         with `fields`, each record holds only those keys."""
-        found = []
         with self.locked():
-            for path in self._partition_files(table):
-                found.extend((path.parent.name, record) for record in self._scan(path, table, fields))
-        return found
+            return [(partition, record) for partition in self._partitions(table)
+                    for record in self.scan(partition, table, fields)]
 
     def each_partition(self, table: str, fields: tuple[str, ...] | None = None) -> Iterator[tuple[str, list[Record]]]:
-        """`across`, one partition at a time: each file is read under the lock by itself, so the
+        """`across`, one partition at a time: each partition is read under the lock by itself, so the
         caller holds one partition's records at once and writers wait for one file, not the scan."""
         with self.locked():
-            paths = self._partition_files(table)
-        for path in paths:
-            with self.locked():
-                records = self._scan(path, table, fields)
-            yield path.parent.name, records
+            partitions = self._partitions(table)
+        for partition in partitions:
+            yield partition, self.scan(partition, table, fields)
 
-    def _partition_files(self, table: str) -> list[Path]:
-        """This year's files of `table`, one per partition, in partition order."""
-        return sorted((self.db_dir / str(self.year)).glob(f"*/{table}.json"))
+    def scan(self, partition: str, table: str, fields: tuple[str, ...] | None = None) -> list[Record]:
+        """The table's records of one partition, read without keeping its files in memory (with
+        `fields`, only those keys): for reads whose result is kept elsewhere."""
+        with self.locked():
+            return [record for path in self._sources(partition, table) for record in self._scan(path, table, fields)]
+
+    def _partitions(self, table: str) -> list[str]:
+        """This year's partitions holding `table` (a file or shards), in partition order."""
+        year = self._year_dir
+        return sorted({p.parent.name for p in year.glob(f"*/{table}.json")}
+                      | {p.parent.name for p in year.glob(f"*/{table}") if p.is_dir()})
 
     def _scan(self, path: Path, table: str, fields: tuple[str, ...] | None) -> list[Record]:
-        """A table's records for a college-wide read. A file not already in memory is read
-        without being kept (a scan of every department must not hold them all); one in
-        memory is read there, with any change not yet committed."""
-        if path in self._dbs:
-            docs: Any = self.database(path).table(table).all()
-        else:
-            try:
-                docs = (json.loads(path.read_bytes() or b"{}").get(table) or {}).values()
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise StoreCorrupt(path, f"不是有效的 JSON：{exc}") from exc
+        """A file's records for a college-wide read: read from disk without being kept (a scan of
+        every department must not hold them all), or from memory, with changes not yet committed."""
+        docs: Any = self.database(path).table(table).all() if path in self._dbs else shards.read_table(path, table)
         if fields is None:
             return [dict(doc) for doc in docs]
         return [{key: doc[key] for key in fields if key in doc} for doc in docs]

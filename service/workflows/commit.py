@@ -21,21 +21,24 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Put:
-    """Replace the document of `table` matching `key` (or add it)."""
+    """Replace the document of `table` matching `key` (or add it, into `shard` when given)."""
 
     partition: str
     table: str
     doc: Record
     key: Mapping[str, Any]
+    shard: str | None = None
 
 
 @dataclass(frozen=True)
 class Add:
-    """Add a record (made with `storage.store.new_record`, so its id is known before)."""
+    """Add a record (made with `storage.store.new_record`, so its id is known before); a table
+    kept in shards takes it into `shard` (a commit then writes that shard alone)."""
 
     partition: str
     table: str
     record: Record
+    shard: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,10 @@ def log(ctx: Context, actor: str, action: str, **detail: Any) -> None:
 
 def _apply(store: Store, write: Write) -> None:
     match write:
-        case Put(partition, table, doc, key):
-            store.upsert(partition, table, doc, **key)
-        case Add(partition, table, record):
-            store.insert(partition, table, record)
+        case Put(partition, table, doc, key, shard):
+            store.upsert(partition, table, doc, shard=shard, **key)
+        case Add(partition, table, record, shard):
+            store.insert(partition, table, record, shard=shard)
         case Drop(partition, table, key):
             store.remove(partition, table, **key)
         case NewUser(record):

@@ -2,7 +2,8 @@
 
 Store: the person's department partition, table "contracts", one record per version:
 {id, staff_id, version, sha256, size, ext, file, original_name, uploaded_by, uploaded_at,
-idempotency_key}. The file lives under files/<year>/<department>/.
+idempotency_key}, kept in one shard per person, so an upload writes that person's versions
+alone. The file lives under files/<year>/<department>/.
 """
 
 from __future__ import annotations
@@ -133,9 +134,9 @@ def upload(ctx: Context, user: User, staff_id: str, upload: Upload,
                 "uploaded_at": ctx.stamp(),
                 "idempotency_key": idempotency_key,
             })
-            commit(ctx, [Add(department, CONTRACTS, record), LinkedFile(folder)], user.username, "contract.upload",
-                   department=department, staff_id=staff_id, version=record["version"], sha256=stored.sha256,
-                   id=record["id"])
+            commit(ctx, [Add(department, CONTRACTS, record, shard=staff_id), LinkedFile(folder)], user.username,
+                   "contract.upload", department=department, staff_id=staff_id, version=record["version"],
+                   sha256=stored.sha256, id=record["id"])
             ctx.cache.scanned(department, staff_id, record["uploaded_at"], record["version"])
     except BaseException:  # not durable: no file without its record
         files.remove(stored.path)
