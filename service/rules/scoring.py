@@ -37,9 +37,10 @@ rounded to 2 decimals once, here, so the board and the exported sheet agree.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from service.content.formats import num
@@ -192,12 +193,25 @@ def score_people(content: Content, events: Iterable[ScoreEvent], summaries: Iter
     later one wins. Events of unknown items, or with a bad rule index and no points, are
     skipped (event_problems refuses them at entry). `rule` overrides settings.
     """
+    rule = rule or content.settings.business_score_rule
+    shared = department_cuts(content, events, through_month)
+    lines = person_lines(summaries, through_month)
+    members = content.members(department) if department else content.roster
+    none = DepartmentCuts(content.common_targets, {})
+    return tuple(
+        score_person(member, shared.get(member.department, none), lines.get((member.department, member.staff_id), {}),
+                     rule)
+        for member in members
+    )
+
+
+def department_cuts(content: Content, events: Iterable[ScoreEvent],
+                    through_month: int | None = None) -> dict[str, DepartmentCuts]:
+    """Each department's deductions to `through_month` (the year without it), by department id."""
     settings = content.settings
-    rule = rule or settings.business_score_rule
     last = through_month or 12
     items = content.common_targets
     by_id = {item.id: item for item in items}
-
     # department -> month (None = no date) -> item -> points
     cuts: dict[str, dict[int | None, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for event in events:
@@ -209,24 +223,23 @@ def score_people(content: Content, events: Iterable[ScoreEvent], summaries: Iter
             continue
         per_item = cuts[event.department][month]
         per_item[item.id] = per_item.get(item.id, 0.0) + event_points(item, event)
+    return {dept: DepartmentCuts(items, per_month) for dept, per_month in cuts.items()}
 
+
+def person_lines(summaries: Iterable[MonthlySummary],
+                 through_month: int | None = None) -> dict[tuple[str, str], dict[int, MonthlyRow]]:
+    """(department, staff_id) → month → the person's row, months 1 to `through_month` (or 12);
+    of two summaries of one (department, month), the later one wins."""
+    last = through_month or 12
     lines: dict[tuple[str, str], dict[int, MonthlyRow]] = defaultdict(dict)
     for summary in summaries:
         if 1 <= summary.month <= last:
             for row in summary.rows:
                 lines[summary.department, row.staff_id][summary.month] = row
-
-    members = content.members(department) if department else content.roster
-    shared = {dept: _DepartmentCuts(items, per_month) for dept, per_month in cuts.items()}
-    none = _DepartmentCuts(items, {})
-    return tuple(
-        _person(member, items, shared.get(member.department, none),
-                lines.get((member.department, member.staff_id), {}), rule)
-        for member in members
-    )
+    return lines
 
 
-class _DepartmentCuts:
+class DepartmentCuts:
     """A department's deductions and the item scores they give, worked out once for all its
     members (they are the same for every member)."""
 
@@ -238,44 +251,89 @@ class _DepartmentCuts:
             for item_id, points in per_item.items():
                 year_cuts[item_id] += points
         self.year = common_items(items, year_cuts)
-        self._months: dict[int, tuple[ItemScore, ...]] = {}
+        self.full = sum(item.points for item in items)
+        self.deducted = sum(i.deducted for i in self.year)
+        self.dated = frozenset(m for m in cuts if m is not None)  # months with a deduction
+        self._months: dict[int, tuple[tuple[ItemScore, ...], float]] = {}
 
     def month(self, month: int) -> tuple[ItemScore, ...]:
+        return self._month(month)[0]
+
+    def month_deducted(self, month: int) -> float:
+        """The month's deductions on the items, capped per item: the same for every member."""
+        return self._month(month)[1]
+
+    def _month(self, month: int) -> tuple[tuple[ItemScore, ...], float]:
         found = self._months.get(month)
         if found is None:
-            found = self._months[month] = common_items(self.items, self.cuts.get(month, {}))
+            items = common_items(self.items, self.cuts.get(month, {}))
+            found = self._months[month] = (items, sum(i.deducted for i in items))
         return found
 
 
-def _person(member: StaffMember, items: Sequence[CommonTarget], department: _DepartmentCuts,
-            rows: Mapping[int, MonthlyRow], rule: str) -> PersonScore:
-    full = sum(item.points for item in items)
-    cuts = department.cuts
-    by_item = department.year
-    other = sum(row.other for row in rows.values())
-    common = max(0.0, full - sum(i.deducted for i in by_item) - other)
+@dataclass(frozen=True, slots=True)
+class YearFigures:
+    """A person's year-to-date figures without the months: what a ranking needs."""
 
+    other: float
+    common: float
+    business: float | None
+    total: float | None
+    months_reported: int
+
+
+def year_figures(department: DepartmentCuts, rows: Mapping[int, MonthlyRow], rule: str) -> YearFigures:
+    """The year-to-date figures of a person with these monthly `rows`, in `department`."""
+    other = sum(row.other for row in rows.values())
+    common = max(0.0, department.full - department.deducted - other)
+    results = [float(rows[m].business) for m in sorted(rows) if rows[m].business is not None]  # type: ignore[arg-type]
+    business_score = combine_business(results, rule)
+    return YearFigures(_r(other), _r(common), _r_opt(business_score),
+                       None if business_score is None else _r(_r(common) + _r(business_score)), len(results))
+
+
+def score_person(member: StaffMember, department: DepartmentCuts, rows: Mapping[int, MonthlyRow],
+                 rule: str) -> PersonScore:
+    """One person's score: the year to date and each month on its own."""
+    full = department.full
     months = []
-    for month in sorted({m for m in cuts if m is not None} | set(rows)):
+    for month in sorted(department.dated.union(rows)):
         row = rows.get(month)
         month_items = department.month(month)
         month_other = row.other if row else 0.0
-        month_common = max(0.0, full - sum(i.deducted for i in month_items) - month_other)
+        month_common = max(0.0, full - department.month_deducted(month) - month_other)
         business = row.business if row else None
         months.append(MonthScore(
             month=month, common_by_item=month_items, other=_r(month_other), common=_r(month_common),
             business=_r_opt(business), total=_r_opt(None if business is None else month_common + business),
             row=row,
         ))
-
-    results = [rows[m].business for m in sorted(rows) if rows[m].business is not None]
-    business_score = combine_business([float(b) for b in results if b is not None], rule)
+    year = year_figures(department, rows, rule)
     return PersonScore(
         staff_id=member.staff_id, name=member.name, department=member.department, role=member.role,
-        common_by_item=by_item, other=_r(other), common=_r(common), business=_r_opt(business_score),
-        total=None if business_score is None else _r(_r(common) + _r(business_score)),
-        months_reported=len(results), months=tuple(months),
+        common_by_item=department.year, other=year.other, common=year.common, business=year.business,
+        total=year.total, months_reported=year.months_reported, months=tuple(months),
     )
+
+
+def order_key(total: float | None, staff_id: str) -> tuple[bool, float, str]:
+    """Ranking order: highest total first, then staff_id; people without a total last, by staff_id."""
+    return (total is None, -(total or 0), staff_id)
+
+
+def ranks(totals: Iterable[float | None]) -> Iterator[int | None]:
+    """The rank of each of `totals`, given in ranking order: equal totals share a rank (1, 1, 3);
+    None (not scored yet) is unranked."""
+    previous: float | None = None
+    current = 0
+    for position, total in enumerate(totals, start=1):
+        if total is None:
+            yield None
+            continue
+        if position == 1 or total != previous:
+            current = position
+        previous = total
+        yield current
 
 
 def rank(scores: Iterable[PersonScore]) -> tuple[Ranked, ...]:
@@ -283,14 +341,30 @@ def rank(scores: Iterable[PersonScore]) -> tuple[Ranked, ...]:
 
     People without a total yet come last, unranked.
     """
-    people = list(scores)
-    scored = sorted((s for s in people if s.total is not None), key=lambda s: (-(s.total or 0), s.staff_id))
-    result: list[Ranked] = []
-    for position, score in enumerate(scored, start=1):
-        same = result and result[-1].score.total == score.total
-        result.append(Ranked(result[-1].rank if same else position, score))
-    unscored = sorted((s for s in people if s.total is None), key=lambda s: s.staff_id)
-    return (*result, *(Ranked(None, s) for s in unscored))
+    people = sorted(scores, key=lambda s: order_key(s.total, s.staff_id))
+    return tuple(Ranked(r, s) for r, s in zip(ranks(s.total for s in people), people, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A person's place in a ranking without their whole score: who, and their total."""
+
+    member: StaffMember
+    total: float | None
+
+    @property
+    def key(self) -> tuple[bool, float, str]:
+        return order_key(self.total, self.member.staff_id)
+
+
+def standings(members: Iterable[StaffMember], totals: Iterable[float | None]) -> tuple[Standing, ...]:
+    """Members with their totals, in ranking order."""
+    return tuple(sorted((Standing(m, t) for m, t in zip(members, totals, strict=True)), key=lambda s: s.key))
+
+
+def merge_standings(orders: Iterable[Sequence[Standing]]) -> list[Standing]:
+    """Rankings already in order (one per department) merged into one, in the same order."""
+    return list(heapq.merge(*orders, key=lambda s: s.key))
 
 
 def rank_by_department(scores: Iterable[PersonScore]) -> dict[str, tuple[Ranked, ...]]:

@@ -1,5 +1,5 @@
 """What every use case works with: the settings, the content, the store, its audit log, the
-clock, and the cached state of the completion board."""
+clock, the cached state of the completion board, and the other figures kept from the store."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from service.content.models import Content
 from service.storage.audit import AuditLog
 from service.storage.store import Store
 from service.workflows.board import BoardCache
+from service.workflows.kept import Kept
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,14 @@ class Context:
     audit: AuditLog
     now: Callable[[], dt.datetime]
     cache: BoardCache
+    kept: Kept
 
     @classmethod
     def open(cls, settings: Settings, content: Content, now: Callable[[], dt.datetime]) -> Context:
         """The store of the content's year over the settings' data directory."""
         store = Store(settings.data_dir, content.settings.year)
         return cls(settings, content, store, AuditLog(settings.data_dir / "audit.log", store), now,
-                   BoardCache(content, store))
+                   BoardCache(content, store), Kept(store))
 
     @property
     def year(self) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from service.content.models import DELIVERY_LABELS
@@ -73,29 +74,35 @@ def submit(ctx: Context, user: User, department: str, month: int, raw_rows: Any)
     return month_view(ctx, department, month)
 
 
-def summaries_by_department(ctx: Context) -> Iterator[tuple[str, list[MonthlySummary]]]:
-    """Each department's current summaries of the year, one department at a time, for scoring.
+@dataclass(frozen=True, eq=False)
+class Reported:
+    """A department's current summaries of the year and when each was submitted."""
+
+    summaries: tuple[MonthlySummary, ...]
+    submitted: Mapping[int, dt.datetime]  # month → when its current version was submitted
+
+
+def reported(ctx: Context, department: str) -> Reported:
+    """The department's summaries, read when they changed and kept (the file itself is not kept:
+    its history of replaced versions stays on disk).
 
     Equal values share one object (a year at 10,000 staff has 1.2 million numbers, mostly
-    the same few: 22 days, 0 late, …), so scores that keep their months' rows stay small.
+    the same few: 22 days, 0 late, …), so the rows kept for scoring stay small.
     """
+    return ctx.kept.value(("monthly", department), ((department, TABLE),), None, lambda: _read(ctx, department))
+
+
+def _read(ctx: Context, department: str) -> Reported:
     shared: dict[tuple[type, Any], Any] = {}  # keyed by type too: 0 and 0.0 stay what they were
 
     def one(value: Any) -> Any:
         return shared.setdefault((type(value), value), value)
 
-    for partition, docs in ctx.store.each_partition(TABLE, fields=("month", "rows")):
-        if ctx.content.department(partition):
-            yield partition, [MonthlySummary(partition, doc["month"], tuple(
-                MonthlyRow(**{k: one(v) for k, v in r.items() if k in FIELDS}) for r in doc["rows"]))
-                for doc in docs]
-
-
-def submission_times(ctx: Context) -> dict[tuple[str, int], dt.datetime]:
-    """(department, month) → when the current version was submitted, for the board."""
-    times = {}
-    for partition, doc in ctx.store.across(TABLE, fields=("month", "submitted_at")):
+    summaries, submitted = [], {}
+    for doc in ctx.store.scan(department, TABLE, fields=("month", "rows", "submitted_at")):
+        summaries.append(MonthlySummary(department, doc["month"], tuple(
+            MonthlyRow(**{k: one(v) for k, v in r.items() if k in FIELDS}) for r in doc["rows"])))
         at = parse_time(doc.get("submitted_at"))
-        if at is not None and ctx.content.department(partition):
-            times[partition, doc["month"]] = at
-    return times
+        if at is not None:
+            submitted[doc["month"]] = at
+    return Reported(tuple(summaries), submitted)

@@ -2,24 +2,24 @@
 
 Store: the college partition, table "score_events", one document per event:
 {id, department, item_id, rule_index, points, note, at, by, recorded_at}.
-The arithmetic (caps per item, business rule, ranking) is rules/scoring.py's.
+The arithmetic (caps per item, business rule, ranking) is rules/scoring.py's; the scores are
+kept per department and merged into the college's ranking by workflows/standings.py.
 A score is personal: only HR, leaders and the person's own department may read it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from service.errors import bad_request, not_found, unprocessable
 from service.rules import access, scoring
 from service.rules.access import User
 from service.rules.clock import zone
-from service.rules.monthly import MonthlySummary
 from service.storage.store import COLLEGE, new_record
-from service.workflows import monthly
+from service.workflows import standings
 from service.workflows.commit import Add, Drop, commit
 from service.workflows.common import department_or_404, month_number, parse_time
 from service.workflows.context import Context
@@ -93,36 +93,76 @@ def scope(user: User, department: str | None) -> str | None:
     return wanted
 
 
+def events_by_department(ctx: Context) -> standings.Events:
+    """department → its score events, oldest first; read again when an event is added or removed."""
+
+    def group() -> dict[str, tuple[scoring.ScoreEvent, ...]]:
+        found: dict[str, list[scoring.ScoreEvent]] = {}
+        for record in events(ctx):
+            event = as_event(record)
+            found.setdefault(event.department, []).append(event)
+        return {department: tuple(events) for department, events in found.items()}
+
+    return ctx.kept.value("score events", ((COLLEGE, TABLE),), None, group)
+
+
 def people(ctx: Context, through_month: int | None = None) -> list[scoring.PersonScore]:
-    """Everyone's score, worked out one department at a time: only one department's monthly
-    rows are in memory at once (120,000 rows for a year at 10,000 staff)."""
-    content = ctx.content
-    recorded = [as_event(e) for e in events(ctx)]
+    """Everyone's score, department by department (in roster order within each), from the kept books."""
+    college = standings.college(ctx, events_by_department(ctx), through_month)
+    return [book.person(member, through_month) for book in college.books.values() for member in book.members]
 
-    def score(department_id: str, summaries: list[MonthlySummary]) -> tuple[scoring.PersonScore, ...]:
-        return scoring.score_people(content, [e for e in recorded if e.department == department_id], summaries,
-                                    department=department_id, through_month=through_month)
 
-    found: list[scoring.PersonScore] = []
-    reported = set()
-    for department_id, summaries in monthly.summaries_by_department(ctx):
-        found += score(department_id, summaries)
-        reported.add(department_id)
-    for unreported in content.departments:
-        if unreported.id not in reported:
-            found += score(unreported.id, [])
+def book(ctx: Context, department: str) -> standings.Book:
+    """The department's kept score book, its ranking for the year worked out."""
+    found = standings.book(ctx, department, events_by_department(ctx))
+    found.order(None)
     return found
+
+
+def warm(ctx: Context) -> None:
+    """Read every department's score book and rank the college for the year (after a start)."""
+    standings.college(ctx, events_by_department(ctx))
+
+
+class Scored(Sequence[scoring.Ranked]):
+    """The people of a ranking in order, each one's whole score worked out when it is read."""
+
+    def __init__(self, order: Sequence[scoring.Standing], ranks: Mapping[str, int | None],
+                 score: Callable[[scoring.Standing], scoring.PersonScore]) -> None:
+        self.order = order
+        self.ranks = ranks
+        self.score = score
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self) -> Iterator[scoring.Ranked]:
+        return (self._ranked(s) for s in self.order)
+
+    @overload
+    def __getitem__(self, index: int) -> scoring.Ranked: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[scoring.Ranked]: ...
+
+    def __getitem__(self, index: int | slice) -> scoring.Ranked | list[scoring.Ranked]:
+        if isinstance(index, slice):
+            return [self._ranked(s) for s in self.order[index]]
+        return self._ranked(self.order[index])
+
+    def _ranked(self, standing: scoring.Standing) -> scoring.Ranked:
+        return scoring.Ranked(self.ranks.get(standing.member.staff_id), self.score(standing))
 
 
 @dataclass(frozen=True)
 class Ranking:
-    """Everyone the user may see, ranked; their JSON is made a person at a time."""
+    """Everyone the user may see, ranked; their scores and JSON are made a person at a time."""
 
     head: dict[str, Any]  # year, department, through_month, business_rule, total
-    shown: list[scoring.Ranked]
+    shown: Sequence[scoring.Ranked]
     names: dict[str, str]
-    college: dict[str, int | None]
-    in_department: dict[str, int | None]
+    college: Mapping[str, int | None]
+    in_department: Mapping[str, int | None]
 
     def people(self, offset: int = 0, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """The `limit` people from `offset` on, in ranking order (all of them when `limit` is None)."""
@@ -137,22 +177,20 @@ class Ranking:
 
 def ranking(ctx: Context, user: User, department: str | None = None,
             through_month: int | None = None) -> Ranking:
-    """The ranking the user may see: college-wide and per department (ranks computed college-wide)."""
+    """The ranking the user may see: college-wide and per department (ranks computed college-wide),
+    from the kept standings."""
     seen = scope(user, department)
     if seen is not None:
         department_or_404(ctx, seen)
     if through_month is not None:
         month_number(through_month)
-    everyone = people(ctx, through_month)
-    ranked = scoring.rank(everyone)
-    in_department = {r.score.staff_id: r.rank for department_ranks in scoring.rank_by_department(everyone).values()
-                     for r in department_ranks}
-    shown = [r for r in ranked if seen is None or r.score.department == seen]
+    college = standings.college(ctx, events_by_department(ctx), through_month)
+    order = college.ordered if seen is None else college.books[seen].order(through_month)
     s = ctx.content.settings
     head = {"year": s.year, "department": seen, "through_month": through_month,
-            "business_rule": s.business_score_rule, "total": len(shown)}
-    return Ranking(head, shown, {d.id: d.name for d in ctx.content.departments},
-                   {r.score.staff_id: r.rank for r in ranked}, in_department)
+            "business_rule": s.business_score_rule, "total": len(order)}
+    shown = Scored(order, college.college, lambda standing: college.person(standing, through_month))
+    return Ranking(head, shown, {d.id: d.name for d in ctx.content.departments}, college.college, college.department)
 
 
 def person_json(score: scoring.PersonScore, names: dict[str, str], college_rank: int | None,
