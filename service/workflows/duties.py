@@ -15,7 +15,7 @@ page while a revision waits for review.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from service.content.models import DELIVERY_LABELS, DUTY_ACCEPTED, DUTY_RETURNED, DUTY_SUBMITTED
@@ -60,6 +60,12 @@ def department_view(ctx: Context, department: str) -> list[dict[str, Any]]:
                        "delivered_at": delivered.isoformat(timespec="seconds") if delivered else None,
                        "roles": roles})
     return result
+
+
+def delivered(ctx: Context, department: str) -> Mapping[str, dt.datetime]:
+    """role_id → when the department's duties HR holds were delivered, kept until they change."""
+    return ctx.kept.value(("duties", department), ((department, TABLE),), None,
+                          lambda: delivered_times(ctx.store.scan(department, TABLE)))
 
 
 def delivered_times(docs: Iterable[dict[str, Any]]) -> dict[str, dt.datetime]:

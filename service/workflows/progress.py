@@ -1,9 +1,7 @@
-"""HR's progress board read from the store: target sets, job duties and monthly summaries."""
+"""HR's progress board read from the figures kept per department: target sets, job duties and
+monthly summaries."""
 
 from __future__ import annotations
-
-from collections import defaultdict
-from typing import Any
 
 from service.rules import progress
 from service.workflows import duties, monthly, targets
@@ -12,11 +10,8 @@ from service.workflows.context import Context
 
 def board(ctx: Context) -> progress.Progress:
     content = ctx.content
-    states: dict[str, dict[str, str]] = defaultdict(dict)
-    for partition, doc in ctx.store.across(targets.TABLE, fields=("staff_id", "state")):
-        states[partition][doc["staff_id"]] = doc["state"]
-    docs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for partition, doc in ctx.store.across(duties.TABLE):
-        docs[partition].append(doc)
-    duty_times = {department: duties.delivered_times(found) for department, found in docs.items()}
-    return progress.compute(content, states, duty_times, monthly.submission_times(ctx), ctx.now())
+    ids = [d.id for d in content.departments]
+    states = {d: {staff_id: doc.state for staff_id, doc in targets.stored(ctx, d).items()} for d in ids}
+    duty_times = {d: duties.delivered(ctx, d) for d in ids}
+    monthly_times = {(d, month): at for d in ids for month, at in monthly.reported(ctx, d).submitted.items()}
+    return progress.compute(content, states, duty_times, monthly_times, ctx.now())

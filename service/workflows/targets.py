@@ -8,11 +8,12 @@ between states rules/approval.py's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from service.content import target_rows
-from service.content.models import TARGET_NOT_STARTED, StaffMember, TargetRow
+from service.content.models import TARGET_NOT_STARTED, TARGET_STATES, StaffMember, TargetRow
 from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, approval
 from service.rules.access import User
@@ -23,6 +24,7 @@ from service.workflows.context import Context
 TABLE = "targets"
 MAX_RAW_ROWS = 2 * target_rows.MAX_ROWS
 DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN)
+_STATES = {state: state for state in TARGET_STATES}  # one string object per state for every kept set
 _STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
            "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409}
 
@@ -67,6 +69,28 @@ def view(ctx: Context, user: User, staff_id: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A stored set as the listings and the progress board show it."""
+
+    state: str
+    total: float
+    submitted_at: str | None
+    comment: str
+
+
+def stored(ctx: Context, department: str) -> Mapping[str, Stored]:
+    """staff_id → the department's stored sets, read when one of them changed and kept."""
+
+    def read() -> dict[str, Stored]:
+        fields = ("staff_id", "state", "rows", "submitted_at", "comment")
+        return {doc["staff_id"]: Stored(_STATES.get(doc["state"], doc["state"]), _total(doc["rows"]),
+                                        doc.get("submitted_at"), doc.get("comment", ""))
+                for doc in ctx.store.scan(department, TABLE, fields)}
+
+    return ctx.kept.value(("targets", department), ((department, TABLE),), None, read)
+
+
 def listing(ctx: Context, user: User, department: str | None = None,
             state: str | None = None) -> list[dict[str, Any]]:
     """One line per person: every member of `department`, or every stored set college-wide."""
@@ -74,26 +98,26 @@ def listing(ctx: Context, user: User, department: str | None = None,
     if department is not None:
         department_or_404(ctx, department)
         access.ensure(user, access.READ_TARGETS, department, "您的账号只能查看本部门的个性目标")
-        docs = {d["staff_id"]: d for d in ctx.store.records(department, TABLE)}
+        docs = stored(ctx, department)
         members: list[StaffMember] = list(content.members(department))
     else:
         access.ensure(user, access.READ_TARGETS, None, "只有人事处和院领导可以查看全院的个性目标")
-        docs = {d["staff_id"]: d for part, d in ctx.store.across(TABLE) if content.department(part)}
+        docs = {staff_id: doc for d in content.departments for staff_id, doc in stored(ctx, d.id).items()
+                if not state or doc.state == state}
         members = [m for m in (content.staff(s) for s in docs) if m is not None]
+    names = {d.id: d.name for d in content.departments}
+    roles = {r.id: r.name for r in content.roles}
     lines = []
     for member in members:
         doc = docs.get(member.staff_id)
-        label = doc["state"] if doc else TARGET_NOT_STARTED
+        label = doc.state if doc else TARGET_NOT_STARTED
         if state and label != state:
             continue
-        role = content.role(member.role)
-        dep = content.department(member.department)
         lines.append({"staff_id": member.staff_id, "name": member.name, "department": member.department,
-                      "department_name": dep.name if dep else member.department, "post": member.post,
-                      "role_name": role.name if role else member.role, "state": label,
-                      "total": _total(doc["rows"]) if doc else None,
-                      "submitted_at": doc.get("submitted_at") if doc else None,
-                      "comment": doc.get("comment", "") if doc else ""})
+                      "department_name": names.get(member.department, member.department), "post": member.post,
+                      "role_name": roles.get(member.role, member.role), "state": label,
+                      "total": doc.total if doc else None, "submitted_at": doc.submitted_at if doc else None,
+                      "comment": doc.comment if doc else ""})
     lines.sort(key=lambda line: (line["submitted_at"] or "", line["staff_id"]))
     return lines
 
