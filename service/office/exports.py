@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
 from service.content.models import Content
-from service.office import styles
-from service.office.cells import put_text
+from service.office import report_book
 from service.rules.board import Board
 
 STAFF_COLUMNS = ("序号", "工号", "姓名", "岗位、职务", "完成情况", "扫描件版本数", "最近上传时间")
@@ -23,29 +18,31 @@ _UNSAFE_PATH = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|\u202a-\u202e]')
 
 
 def completion_workbook(content: Content, board: Board,
-                        staff: Mapping[str, Sequence[Mapping[str, Any]]], out: IO[bytes]) -> None:
-    """Annex-5 columns per department (one sheet each) plus a summary sheet first."""
-    wb = Workbook()
-    summary = wb.active
-    assert summary is not None
-    summary.title = "汇总"
-    _header(summary, SUMMARY_COLUMNS, f"{content.settings.year}年度责任状签订完成情况汇总")
-    for r, row in enumerate(board.departments, 3):
+                        staff: Callable[[str], Iterable[Sequence[Any]]], out: IO[bytes]) -> None:
+    """Annex-5 columns per department (one sheet each) plus a summary sheet first. `staff(id)`
+    gives a department's people as (工号, 姓名, 岗位、职务, 完成情况, 扫描件版本数, 最近上传时间)."""
+    year = content.settings.year
+    layouts = [_layout("汇总", SUMMARY_COLUMNS, f"{year}年度责任状签订完成情况汇总")]
+    layouts += [_layout(_sheet_title(d.name), STAFF_COLUMNS, f"{d.name} 教职工岗位工作目标责任状签订完成情况统计表")
+                for d in content.departments]
+    report_book.write(layouts, _rows(content, board, staff), out)
+
+
+def _rows(content: Content, board: Board,
+          staff: Callable[[str], Iterable[Sequence[Any]]]) -> Iterator[tuple[int, Sequence[Any]]]:
+    for row in board.departments:
         c = row.counts
-        values = (row.name, row.kind, c.staff, c.completed, c.exempt, c.outstanding, c.percent,
+        yield 0, (row.name, row.kind, c.staff, c.completed, c.exempt, c.outstanding, c.percent,
                   "是" if row.overdue else "否")
-        _row(summary, r, values)
     t = board.totals
-    _row(summary, len(board.departments) + 3, ("全院合计", "", t.staff, t.completed, t.exempt, t.outstanding,
-                                                t.percent, ""))
-    for department in content.departments:
-        ws = wb.create_sheet(_sheet_title(department.name))
-        _header(ws, STAFF_COLUMNS, f"{department.name} 教职工岗位工作目标责任状签订完成情况统计表")
-        for r, person in enumerate(staff.get(department.id, ()), 3):
-            versions = person["versions"]
-            _row(ws, r, (r - 2, person["staff_id"], person["name"], person["post"], person["status"],
-                         len(versions), versions[-1]["uploaded_at"] if versions else ""))
-    wb.save(out)
+    yield 0, ("全院合计", "", t.staff, t.completed, t.exempt, t.outstanding, t.percent, "")
+    for sheet, department in enumerate(content.departments, 1):
+        for number, person in enumerate(staff(department.id), 1):
+            yield sheet, (number, *person)
+
+
+def _layout(title: str, columns: Sequence[str], heading: str) -> report_book.Layout:
+    return report_book.Layout(title, heading, columns, [max(10, len(name) * 2 + 4) for name in columns])
 
 
 def safe_path_part(text: str) -> str:
@@ -68,17 +65,3 @@ def contracts_zip(content: Content, latest: Sequence[Mapping[str, Any]], data_di
 
 def _sheet_title(name: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
-
-
-def _header(ws: Worksheet, columns: Sequence[str], title: str) -> None:
-    put_text(ws.cell(1, 1), title).font = styles.REPORT_TITLE_FONT
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
-    for c, name in enumerate(columns, 1):
-        styles.report_header(put_text(ws.cell(2, c), name))
-        ws.column_dimensions[get_column_letter(c)].width = max(10, len(name) * 2 + 4)
-    styles.report_setup(ws)
-
-
-def _row(ws: Worksheet, r: int, values: Sequence[Any]) -> None:
-    for c, value in enumerate(values, 1):
-        styles.report_value(ws.cell(r, c), value)

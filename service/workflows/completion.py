@@ -13,7 +13,8 @@ from service.errors import bad_request, unprocessable
 from service.rules import access
 from service.rules.access import User
 from service.rules.board import Counts
-from service.workflows.board import STATUSES
+from service.workflows import contracts
+from service.workflows.board import CONTRACTS, STATUSES
 from service.workflows.commit import Put, commit
 from service.workflows.common import department_or_404
 from service.workflows.context import Context
@@ -51,6 +52,19 @@ def save(ctx: Context, user: User, department_id: str, entries: Any) -> Counts:
         ctx.cache.forget(department_id)
     ctx.cache.changed(ctx.stamp())
     return ctx.cache.counts(department_id)
+
+
+def sheet_lines(ctx: Context, department_id: str) -> tuple[tuple[str, str, str, str, int, str], ...]:
+    """The department's people for the completion workbook: 工号, 姓名, 岗位、职务, 完成情况, how many
+    scan versions, the last upload's time. Kept until the department's scans, statuses or people change."""
+
+    def lines() -> tuple[tuple[str, str, str, str, int, str], ...]:
+        return tuple((p["staff_id"], p["name"], p["post"], p["status"], len(p["versions"]),
+                      p["versions"][-1]["uploaded_at"] if p["versions"] else "")
+                     for p in contracts.staff_view(ctx, department_id))
+
+    tables = ((department_id, CONTRACTS), (department_id, STATUSES))
+    return ctx.kept.value(("completion sheet", department_id), tables, ctx.content.members(department_id), lines)
 
 
 def _parse_entries(ctx: Context, department_id: str, entries: Any) -> dict[str, str | None]:

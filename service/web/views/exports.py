@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
 
 from starlette.background import BackgroundTask
@@ -11,7 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from service.office import exports
 from service.rules import access
 from service.web.views.common import attachment, context, off_loop, permitted
-from service.workflows import board, contracts
+from service.workflows import board, completion, contracts
 from service.workflows.commit import log
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -22,12 +23,8 @@ async def completion_xlsx(request: Request) -> Response:
     ctx = context(request)
 
     def build() -> bytes:
-        import io
-
-        current = board.current(ctx)
-        staff = {d.id: contracts.staff_view(ctx, d.id) for d in ctx.content.departments}
         out = io.BytesIO()
-        exports.completion_workbook(ctx.content, current, staff, out)
+        exports.completion_workbook(ctx.content, board.current(ctx), lambda d: completion.sheet_lines(ctx, d), out)
         log(ctx, user.username, "export.completion")
         return out.getvalue()
 

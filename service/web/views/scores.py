@@ -96,8 +96,7 @@ async def scores_xlsx(request: Request) -> Response:
 
     def build() -> bytes:
         out = io.BytesIO()
-        ranked = scores.ranking(ctx, user, None, month)
-        score_workbook(ctx.content, ranked.head, ranked.people, out)
+        score_workbook(ctx.content, scores.ranking(ctx, user, None, month), out)
         log(ctx, user.username, "export.scores", through_month=month)
         return out.getvalue()
 
