@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -134,11 +135,16 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         await publisher.start()
         rebuilder.on_done = lambda: setattr(app.state, "shell", templating.Shell.from_site(settings.site_dir))
         await rebuilder.start()
+        stop_warming = threading.Event()
+        warming = threading.Thread(target=warm, args=(ctx, stop_warming), name="warm", daemon=True)
+        warming.start()  # the kept figures, off the request path
         try:
             yield
         finally:
+            stop_warming.set()
             await rebuilder.stop()
             await publisher.stop()
+            warming.join()
 
     upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
     app = Starlette(
@@ -161,6 +167,14 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.initial_password = initial_password
     app.state.shell = templating.Shell.from_site(settings.site_dir)
     return app
+
+
+def warm(ctx: Context, stop: threading.Event) -> None:
+    """The kept figures worked out after a start; a failure is logged (the first read works them out)."""
+    try:
+        startup.warm(ctx, stop)
+    except Exception:
+        log.exception("启动后预先计算各部门数据失败")
 
 
 def render_status(current: Board) -> str:

@@ -1,14 +1,17 @@
-"""Starting over a data directory: recover from a crash, the first HR account, the session secret."""
+"""Starting over a data directory: recover from a crash, the first HR account, the session secret,
+and the figures kept per department worked out ahead of the first reads."""
 
 from __future__ import annotations
 
 import secrets
+import threading
 from pathlib import Path
 
 from service.content.models import ROLE_HR
 from service.rules import credentials
 from service.storage import files
 from service.storage.integrity import orphans
+from service.workflows import completion, progress, scores
 from service.workflows.accounts import new_user
 from service.workflows.commit import NewUser, commit
 from service.workflows.context import Context
@@ -47,3 +50,17 @@ def secret(ctx: Context) -> str:
             files.atomic_write(path, secrets.token_urlsafe(48).encode())
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def warm(ctx: Context, stop: threading.Event | None = None) -> None:
+    """Work out what is kept per department (the completion sheets, the score books and the
+    college's ranking, the progress board) one department at a time, so requests go on between
+    them; `stop` ends it early (a service shutting down)."""
+    for department in ctx.content.departments:
+        if stop is not None and stop.is_set():
+            return
+        completion.sheet_lines(ctx, department.id)
+        scores.book(ctx, department.id)
+    if stop is None or not stop.is_set():
+        scores.warm(ctx)
+        progress.board(ctx)
