@@ -59,7 +59,10 @@ class AuditLog:
 
     def _last(self) -> tuple[int, str, int]:
         """(file size once everything appended is written, last hash, last seq)."""
-        size = self.path.stat().st_size if self.path.exists() else 0
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            size = 0
         if self._tail and (self._tail[0] == size or (self.store is not None and self._tail[3] == self._epoch())):
             return self._tail[0], self._tail[1], self._tail[2]  # same lock epoch: only we appended
         if size == 0:

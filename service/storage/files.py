@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
+T = TypeVar("T")
 TMP_PREFIX = ".tmp-"
 CHUNK = 256 * 1024
 PAUSE_ENV = "PORTAL_TEST_PAUSE"
@@ -42,6 +44,15 @@ def _point(path: Path) -> str:
     return "status" if path.name == "index.html" else "store" if path.suffix == ".json" else "other"
 
 
+def _create(open_new: Callable[[], T], directory: Path) -> T:
+    """`open_new()`, making `directory` (and its parents) first when it is missing."""
+    try:
+        return open_new()
+    except FileNotFoundError:
+        directory.mkdir(parents=True, exist_ok=True)
+        return open_new()
+
+
 def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -58,12 +69,11 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     directory's fsync fails after the rename, the old file (kept as a hard link) is put back,
     so a caller that reports the failure tells the truth.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(4)
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{token}")
     old = path.with_name(f"{TMP_PREFIX}{path.name}.{token}.old")
     try:
-        with open(tmp, "wb") as handle:
+        with _create(lambda: open(tmp, "wb"), path.parent) as handle:
             handle.write(data)
             handle.flush()
             if durable:
@@ -99,6 +109,34 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
                 old.unlink()
 
 
+def replace_all(replacements: Mapping[Path, bytes], directories: Iterable[Path], appends: Mapping[Path, bytes],
+                side_by_side: Callable[[list[Callable[[], object]]], None]) -> None:
+    """Replace every file of `replacements` (`atomic_write`) and make the new entries of
+    `directories` durable, all through `side_by_side` (which runs independent jobs, their fsyncs
+    overlapping), then append each of `appends` to its log: all or nothing. When any step fails,
+    the replaced files get their old bytes back and the logs their old length, then it raises."""
+    kept: dict[Path, Path | None] = {}
+    appended: list[tuple[Path, int]] = []
+    try:
+        for path in replacements:
+            kept[path] = keep(path)
+        side_by_side([*(functools.partial(atomic_write, path, data) for path, data in replacements.items()),
+                      *(functools.partial(fsync_dir, directory) for directory in directories)])
+        for path, data in appends.items():
+            appended.append((path, append_bytes(path, data)))
+    except BaseException:
+        for path, old in kept.items():
+            with contextlib.suppress(OSError):
+                put_back(path, old)
+        for path, size in appended:
+            with contextlib.suppress(OSError):
+                truncate(path, size)
+        raise
+    for old in kept.values():
+        if old is not None:
+            remove(old)
+
+
 def keep(path: Path) -> Path | None:
     """Keep `path`'s current version under a temp name (a hard link: no copy, no new space)
     while a commit replaces it; None when there is nothing to keep."""
@@ -127,8 +165,7 @@ def append_bytes(path: Path, data: bytes) -> int:
     When the write or the fsync fails, the file is cut back to its old length: no partial
     line, and no line for a change its caller is about to undo.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = _create(lambda: os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), path.parent)
     try:
         size = os.fstat(fd).st_size
         try:
@@ -172,13 +209,12 @@ def store_stream(source: BinaryIO, directory: Path, name: str, *, limit: int, sy
     The bytes go to a temp file first, are fsynced, then hard-linked to the final name
     (which fails if it exists) so a visible file is always complete.
     """
-    directory.mkdir(parents=True, exist_ok=True)
     final = directory / name
     tmp = directory / f"{TMP_PREFIX}{name}"
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(tmp, "xb") as out:
+        with _create(lambda: open(tmp, "xb"), directory) as out:
             while chunk := source.read(CHUNK):
                 size += len(chunk)
                 if size > limit:

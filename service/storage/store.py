@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import itertools
 import os
 import threading
@@ -64,6 +63,10 @@ class Batch:
     directories: set[Path] = field(default_factory=set)  # new entries to make durable
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+
+
+class Busy(Exception):
+    """The store's locks cannot be had at once (see `Store.locked(wait=False)`)."""
 
 
 def new_record(fields: Record) -> Record:
@@ -98,14 +101,21 @@ class Store:
 
     # -- locking and commits ----------------------------------------------------------
 
-    def _hold(self) -> None:
-        with self._holders_lock:
+    def _hold(self, wait: bool = True) -> None:
+        if not self._holders_lock.acquire(blocking=wait):
+            raise Busy
+        try:
             if self._holders == 0:
                 if self._lock_fd is None:
                     self._lock_fd = os.open(self.data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise Busy from None
                 self.epoch += 1
             self._holders += 1
+        finally:
+            self._holders_lock.release()
 
     def _release(self) -> None:
         with self._holders_lock:
@@ -114,25 +124,29 @@ class Store:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, wait: bool = True) -> Iterator[None]:
         """Hold the process lock and the data directory's advisory lock (re-entrant).
 
         Leaving the outermost block returns once its changes are durable, or raises why not.
+        With `wait` False, raises `Busy` instead of waiting for either lock (a quick read that
+        has somewhere else to go when the store is busy).
         """
         joined = None
+        if not self._lock.acquire(blocking=wait):
+            raise Busy
         try:
-            with self._lock:
+            if self._depth == 0:
+                self._hold(wait)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
                 if self._depth == 0:
-                    self._hold()
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                    if self._depth == 0:
-                        joined, self._joined = self._joined, None
-                        self._release()
+                    joined, self._joined = self._joined, None
+                    self._release()
         finally:
+            self._lock.release()
             if joined is not None:  # what was changed is committed, even when the block raised
                 self._wait(joined)
 
@@ -205,45 +219,31 @@ class Store:
 
     def _write(self, batch: Batch, payloads: dict[Path, bytes]) -> None:
         """Replace the batch's files side by side (their fsyncs overlap), then append its lines."""
-        kept: dict[Path, Path | None] = {}
-        appended: list[tuple[Path, int]] = []
-        try:
-            for path in payloads:
-                kept[path] = files.keep(path)
-            jobs = [functools.partial(files.atomic_write, path, data) for path, data in payloads.items()]
-            jobs += [functools.partial(files.fsync_dir, directory) for directory in batch.directories]
-            if len(jobs) == 1:
-                jobs[0]()
-            elif jobs:
-                writes = [self._writers().submit(job) for job in jobs]
-                wait(writes)  # every write ends before any is judged or put back
-                for write in writes:
-                    write.result()
-            for path, lines in batch.lines.items():
-                appended.append((path, files.append_bytes(path, b"".join(lines))))
-        except BaseException:
-            for path, old in kept.items():
-                with contextlib.suppress(OSError):
-                    files.put_back(path, old)
-            for path, size in appended:
-                with contextlib.suppress(OSError):
-                    files.truncate(path, size)
-            raise
-        for old in kept.values():
-            if old is not None:
-                files.remove(old)
+        files.replace_all(payloads, batch.directories, {path: b"".join(lines) for path, lines in batch.lines.items()},
+                          self._side_by_side)
         with self._lock:
             for path in payloads:
                 db = self._dbs.get(path)
                 if db is not None:
                     db.storage.written()  # type: ignore[attr-defined]
-            written = [path for path in payloads if shards.is_shard(path, self._year_dir)]
-            for path in self._resident.written(written, self._open.paths if self._open else set()):
+            for path in self._resident.written([p for p in payloads if shards.is_shard(p, self._year_dir)],
+                                               self._open.paths if self._open else set()):
                 self._forget(path)
 
+    def _side_by_side(self, jobs: list[Callable[[], object]]) -> None:
+        """Run the jobs at once: the first in this thread, the others in the writers' threads."""
+        if not jobs:
+            return
+        others = [self._writers().submit(job) for job in jobs[1:]]
+        try:
+            jobs[0]()
+        finally:
+            wait(others)  # every write ends before any is judged or put back
+        for write in others:
+            write.result()
+
     def _writers(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="store-write")
+        self._pool = self._pool or ThreadPoolExecutor(max_workers=8, thread_name_prefix="store-write")
         return self._pool
 
     def _roll_back(self, batch: Batch, exc: BaseException) -> None:

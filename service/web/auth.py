@@ -8,6 +8,8 @@ request goes on, and each view decides (401 JSON, or the login page for a page).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio.to_thread
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
 from starlette.requests import HTTPConnection, Request
@@ -15,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from service.errors import ApiError, unauthorized
 from service.rules.access import User
+from service.storage.store import Busy
 from service.workflows import accounts
 from service.workflows.context import Context
 
@@ -28,20 +31,29 @@ class Credentials(AuthenticationBackend):
         self.ctx = ctx
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, User] | None:
-        """The account of the bearer token or of the session; the lookup may wait for the
-        data directory's lock, so it runs in a worker thread."""
+        """The account of the bearer token or of the session."""
         header = conn.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
-            user = await anyio.to_thread.run_sync(accounts.user_for_token, self.ctx, header[7:].strip())
+            user = await self._look_up(accounts.user_for_token, header[7:].strip())
             if user is None:
                 raise AuthenticationError(INVALID_TOKEN.code)
             return AuthCredentials([TOKEN]), user
         name = conn.session.get("user")
         if name:
-            user = await anyio.to_thread.run_sync(accounts.user_named, self.ctx, str(name))
+            user = await self._look_up(accounts.user_named, str(name))
             if user is not None:
                 return AuthCredentials([SESSION]), user
         return None
+
+    async def _look_up(self, find: Callable[[Context, str], User | None], key: str) -> User | None:
+        """An in-memory lookup of the accounts, done at once when the store's locks are free;
+        when a commit or another process holds them, it waits in a worker thread, never on the
+        event loop."""
+        try:
+            with self.ctx.store.locked(wait=False):
+                return find(self.ctx, key)
+        except Busy:
+            return await anyio.to_thread.run_sync(find, self.ctx, key)
 
 
 def refused(conn: HTTPConnection, exc: AuthenticationError) -> Response:
