@@ -38,7 +38,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,23 +45,13 @@ from tinydb import Query, TinyDB
 
 from service.storage import files, shards
 from service.storage.accounts import Accounts
+from service.storage.batch import Batch
 from service.storage.durable import DurableStorage, StoreCorrupt
 from service.storage.shards import Record
 
 COLLEGE = "college"
 KEPT_SHARDS = 512  # shards kept in memory once written (more are read from disk when asked)
 _GENERATIONS = itertools.count(1)
-
-
-@dataclass(eq=False)
-class Batch:
-    """Changes waiting for one durable commit."""
-
-    paths: set[Path] = field(default_factory=set)
-    lines: dict[Path, list[bytes]] = field(default_factory=dict)
-    directories: set[Path] = field(default_factory=set)  # new entries to make durable
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
 
 
 class Busy(Exception):
@@ -82,6 +71,7 @@ class Store:
         self._year_dir = self.db_dir / str(year)
         self.files_dir = data_dir / "files"
         self.epoch = 0  # bumped each time the advisory lock is taken anew
+        self.changes = 0  # bumped with every table generation: unchanged, nothing of the year changed
         self.rollback_hooks: list[Callable[[], None]] = []  # caches to drop when memory is reloaded
         self._lock = threading.RLock()  # memory: TinyDB objects and the open batch
         self._commit_lock = threading.RLock()  # one leader writes at a time
@@ -175,6 +165,7 @@ class Store:
         key = shards.table_of(path, self._year_dir)
         if key is not None:
             self._generations[key] = next(_GENERATIONS)
+            self.changes += 1
 
     def queue_line(self, path: Path, line: bytes) -> None:
         """Append `line` to the log at `path` in the same commit as the block's changes."""

@@ -91,7 +91,15 @@ class CollegeRanking:
 
 
 def college(ctx: Context, events: Events, through_month: int | None = None) -> CollegeRanking:
-    """The college's ranking to `through_month` (the year without it), merged from the departments'."""
+    """The college's ranking to `through_month` (the year without it), merged from the departments'.
+
+    While nothing of the year changed in the store, the last ranking is the answer at once,
+    without asking each department (so one department's view costs the same in any college)."""
+    unchanged = (through_month, ctx.store.changes, Same(ctx.content, events))
+    return ctx.kept.value(("college", through_month is None), (), unchanged, lambda: _merged(ctx, events, through_month))
+
+
+def _merged(ctx: Context, events: Events, through_month: int | None) -> CollegeRanking:
     books = {d.id: book(ctx, d.id, events) for d in ctx.content.departments}
     orders = tuple(b.order(through_month) for b in books.values())
 
@@ -103,4 +111,5 @@ def college(ctx: Context, events: Events, through_month: int | None = None) -> C
                             for s, rank in zip(order, scoring.ranks(s.total for s in order), strict=True)}
         return CollegeRanking(ordered, college_ranks, department_ranks, books)
 
-    return ctx.kept.value(("college ranking", through_month), (), Same(*orders), merge)
+    # the year's ranking and the last month's asked are kept (each holds every person's ranks)
+    return ctx.kept.value(("college ranking", through_month is None), (), (through_month, Same(*orders)), merge)
