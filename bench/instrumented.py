@@ -91,10 +91,10 @@ def _time_lock_wait() -> None:
     original = store.Store.locked
 
     @contextlib.contextmanager
-    def locked(self: store.Store) -> Iterator[None]:
+    def locked(self: store.Store, wait: bool = True) -> Iterator[None]:
         outer = not self._lock._is_owned()  # type: ignore[attr-defined]
         began = time.perf_counter()
-        with original(self):
+        with original(self, wait):
             if outer:
                 record("store lock: wait to acquire", time.perf_counter() - began)
             yield

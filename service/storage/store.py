@@ -222,7 +222,8 @@ class Store:
                 self._forget(path)
 
     def _side_by_side(self, jobs: list[Callable[[], object]]) -> None:
-        """Run the jobs at once: the first in this thread, the others in the writers' threads."""
+        """Run the jobs at once (their fsyncs overlap): the first in this thread, each other one in
+        a writer thread."""
         if not jobs:
             return
         others = [self._writers().submit(job) for job in jobs[1:]]
