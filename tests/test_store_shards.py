@@ -42,7 +42,7 @@ def test_an_upload_rewrites_only_its_persons_versions(ctx: Context) -> None:
     record, created = contracts.upload(ctx, HR, second.staff_id, contracts.Upload(io.BytesIO(PDF), "b.pdf"))
     after = snapshot(ctx.settings.data_dir / "db")
     changed = {p for p in after if before.get(p) != after[p]}
-    assert created and changed == {shard_dir(ctx.settings.data_dir, "jxx") / f"{second.staff_id}.json"}
+    assert created and changed == {shard_dir(ctx.settings.data_dir, "jxx") / f"{second.staff_id}-1.json"}
     assert [r["version"] for r in contracts.versions(ctx, "jxx")[first.staff_id]] == [1, 2, 3]
     assert contracts.versions(ctx, "jxx")[second.staff_id] == [record]
 

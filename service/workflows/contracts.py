@@ -2,8 +2,9 @@
 
 Store: the person's department partition, table "contracts", one record per version:
 {id, staff_id, version, sha256, size, ext, file, original_name, uploaded_by, uploaded_at,
-idempotency_key}, kept in one shard per person, so an upload writes that person's versions
-alone. The file lives under files/<year>/<department>/.
+idempotency_key}, kept in shards of one person's versions (VERSIONS_PER_FILE each), so an upload
+writes a few of that person's versions alone, however long the history. The file lives under
+files/<year>/<department>/.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from service.workflows.common import member_or_404
 from service.workflows.context import Context
 
 PUBLIC_FIELDS = ("id", "version", "sha256", "size", "ext", "uploaded_by", "uploaded_at")
+VERSIONS_PER_FILE = 10  # a person's versions 1–10 in one shard, 11–20 in the next, …
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ def upload(ctx: Context, user: User, staff_id: str, upload: Upload,
                 "uploaded_at": ctx.stamp(),
                 "idempotency_key": idempotency_key,
             })
-            commit(ctx, [Add(department, CONTRACTS, record, shard=staff_id), LinkedFile(folder)], user.username,
+            shard = f"{staff_id}-{(record['version'] - 1) // VERSIONS_PER_FILE + 1}"
+            commit(ctx, [Add(department, CONTRACTS, record, shard=shard), LinkedFile(folder)], user.username,
                    "contract.upload", department=department, staff_id=staff_id, version=record["version"],
                    sha256=stored.sha256, id=record["id"])
             ctx.cache.scanned(department, staff_id, record["uploaded_at"], record["version"])
