@@ -26,6 +26,7 @@ from service.workflows.context import Context
 
 TABLE = "monthly"
 FIELDS = tuple(f.name for f in dataclasses.fields(MonthlyRow))
+_FIELD_SET = frozenset(FIELDS)
 
 
 def due(ctx: Context, month: int) -> dt.date:
@@ -94,14 +95,16 @@ def reported(ctx: Context, department: str) -> Reported:
 
 def _read(ctx: Context, department: str) -> Reported:
     shared: dict[tuple[type, Any], Any] = {}  # keyed by type too: 0 and 0.0 stay what they were
+    one = shared.setdefault
 
-    def one(value: Any) -> Any:
-        return shared.setdefault((type(value), value), value)
+    def row(stored: dict[str, Any]) -> MonthlyRow:
+        if stored.keys() >= _FIELD_SET:  # as submit stores it: every field, in the dataclass's order
+            return MonthlyRow(*[one((type(v), v), v) for v in map(stored.__getitem__, FIELDS)])
+        return MonthlyRow(**{k: one((type(v), v), v) for k, v in stored.items() if k in _FIELD_SET})
 
     summaries, submitted = [], {}
     for doc in ctx.store.scan(department, TABLE, fields=("month", "rows", "submitted_at")):
-        summaries.append(MonthlySummary(department, doc["month"], tuple(
-            MonthlyRow(**{k: one(v) for k, v in r.items() if k in FIELDS}) for r in doc["rows"])))
+        summaries.append(MonthlySummary(department, doc["month"], tuple(map(row, doc["rows"]))))
         at = parse_time(doc.get("submitted_at"))
         if at is not None:
             submitted[doc["month"]] = at

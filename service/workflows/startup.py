@@ -3,15 +3,17 @@ and the figures kept per department worked out ahead of the first reads."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from service.content.models import ROLE_HR
 from service.rules import credentials
 from service.storage import files
 from service.storage.integrity import orphans
-from service.workflows import completion, progress, scores
+from service.workflows import completion, progress, scores, targets
 from service.workflows.accounts import new_user
 from service.workflows.commit import NewUser, commit
 from service.workflows.context import Context
@@ -53,14 +55,15 @@ def secret(ctx: Context) -> str:
 
 
 def warm(ctx: Context, stop: threading.Event | None = None) -> None:
-    """Work out what is kept per department (the completion sheets, the score books and the
-    college's ranking, the progress board) one department at a time, so requests go on between
-    them; `stop` ends it early (a service shutting down)."""
-    for department in ctx.content.departments:
+    """Work out what is kept per department, one department at a time so that requests go on
+    between them: the score books and the college's ranking first (the heaviest), then the
+    progress board, then the completion sheets; `stop` ends it early (a service shutting down)."""
+    ids = [d.id for d in ctx.content.departments]
+    steps: list[Callable[[], object]] = [
+        *(functools.partial(scores.book, ctx, d) for d in ids), functools.partial(scores.warm, ctx),
+        *(functools.partial(targets.stored, ctx, d) for d in ids), functools.partial(progress.board, ctx),
+        *(functools.partial(completion.sheet_lines, ctx, d) for d in ids)]
+    for step in steps:
         if stop is not None and stop.is_set():
             return
-        completion.sheet_lines(ctx, department.id)
-        scores.book(ctx, department.id)
-    if stop is None or not stop.is_set():
-        scores.warm(ctx)
-        progress.board(ctx)
+        step()
