@@ -34,7 +34,7 @@ def snapshot(root: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(root.rglob("*.json"))}
 
 
-def test_an_upload_rewrites_only_its_persons_versions(ctx: Context) -> None:
+def test_an_upload_adds_one_small_file_and_rewrites_none(ctx: Context) -> None:
     first, second = ctx.content.members("jxx")[:2]
     for _ in range(3):
         contracts.upload(ctx, HR, first.staff_id, contracts.Upload(io.BytesIO(PDF), "a.pdf"))
@@ -43,6 +43,8 @@ def test_an_upload_rewrites_only_its_persons_versions(ctx: Context) -> None:
     after = snapshot(ctx.settings.data_dir / "db")
     changed = {p for p in after if before.get(p) != after[p]}
     assert created and changed == {shard_dir(ctx.settings.data_dir, "jxx") / f"{second.staff_id}-1.json"}
+    assert sorted(p.name for p in shard_dir(ctx.settings.data_dir, "jxx").iterdir()) == sorted(
+        [f"{first.staff_id}-{v}.json" for v in (1, 2, 3)] + [f"{second.staff_id}-1.json"])
     assert [r["version"] for r in contracts.versions(ctx, "jxx")[first.staff_id]] == [1, 2, 3]
     assert contracts.versions(ctx, "jxx")[second.staff_id] == [record]
 

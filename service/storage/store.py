@@ -185,7 +185,12 @@ class Store:
         return self._open
 
     def _wait(self, batch: Batch) -> None:
+        """Until `batch` is written: a sealed batch is its leader's to write; for the open one,
+        the first to get the commit lock writes it (and whatever joined it meanwhile)."""
         while not batch.done.is_set():
+            if batch is not self._open:
+                batch.done.wait()
+                continue
             with self._commit_lock:
                 if not batch.done.is_set():
                     self._flush_open()

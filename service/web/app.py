@@ -131,13 +131,13 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.shell = templating.Shell.from_site(settings.site_dir)
-        stop_warming = threading.Event()
-        warming = threading.Thread(target=warm, args=(ctx, stop_warming), name="warm", daemon=True)
-        warming.start()  # the kept figures, off the request path
         publisher.publish_now()  # the page reflects the store from the first request on
         await publisher.start()
         rebuilder.on_done = lambda: setattr(app.state, "shell", templating.Shell.from_site(settings.site_dir))
         await rebuilder.start()
+        stop_warming = threading.Event()
+        warming = threading.Thread(target=warm, args=(ctx, stop_warming), name="warm", daemon=True)
+        warming.start()  # the kept figures, off the request path, once the service answers
         try:
             yield
         finally:

@@ -2,9 +2,10 @@
 
 Store: the person's department partition, table "contracts", one record per version:
 {id, staff_id, version, sha256, size, ext, file, original_name, uploaded_by, uploaded_at,
-idempotency_key}, kept in shards of one person's versions (VERSIONS_PER_FILE each), so an upload
-writes a few of that person's versions alone, however long the history. The file lives under
-files/<year>/<department>/.
+idempotency_key}, each version in a shard of its own (<staff_id>-<version>), so an upload adds one
+small file and rewrites none, however long the history (replacing a file would also free its old
+inode, and file systems such as ext4 slow down new files while many were freed recently). The
+file lives under files/<year>/<department>/.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from service.workflows.common import member_or_404
 from service.workflows.context import Context
 
 PUBLIC_FIELDS = ("id", "version", "sha256", "size", "ext", "uploaded_by", "uploaded_at")
-VERSIONS_PER_FILE = 10  # a person's versions 1–10 in one shard, 11–20 in the next, …
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def upload(ctx: Context, user: User, staff_id: str, upload: Upload,
                 "uploaded_at": ctx.stamp(),
                 "idempotency_key": idempotency_key,
             })
-            shard = f"{staff_id}-{(record['version'] - 1) // VERSIONS_PER_FILE + 1}"
+            shard = f"{staff_id}-{record['version']}"  # a new file: none is rewritten, none freed
             commit(ctx, [Add(department, CONTRACTS, record, shard=shard), LinkedFile(folder)], user.username,
                    "contract.upload", department=department, staff_id=staff_id, version=record["version"],
                    sha256=stored.sha256, id=record["id"])
