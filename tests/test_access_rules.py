@@ -28,6 +28,14 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.LIST_SCORE_EVENTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
     access.RECORD_SCORE_EVENTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.EXPORT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.READ_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.PROPOSE_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.ADJUST_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.RECORD_DECISION: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.CONFIRM_DECISION: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.MANAGE_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.RECORD_VIEW: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.OBJECT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, Y, Y), ROLE_LEADER: (Y, Y, Y)},
 }
 
 
