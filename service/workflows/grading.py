@@ -80,6 +80,8 @@ def _ready(ctx: Context) -> None:
 
 
 def _leaders(value: Any) -> list[str]:
+    if value is None:
+        value = []
     if isinstance(value, str):
         value = [part for part in value.replace("，", "、").replace(",", "、").split("、")]
     if not isinstance(value, list):
