@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from grade_helpers import START, action, give_scores, hr, propose, view
+from grade_helpers import START, action, give_scores, propose, view
 from helpers import DEPT, OTHER_DEPT, Service, parse_html, running_service
 
 from service.config import Settings
@@ -138,4 +138,3 @@ def test_the_department_page_proposes_through_its_form(service: Service) -> None
     assert saved.status_code == 303
     assert view(service)["quota"]["excellent"] == 8
     assert browser.get("/board/grades").headers["location"] == f"/board/{DEPT}/grades"
-    assert hr(service)
