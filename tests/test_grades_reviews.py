@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -179,10 +180,9 @@ def test_history_flags_two_weak_years_running(service: Service) -> None:
     earlier = store.db_dir / "2018" / DEPT
     earlier.mkdir(parents=True)
     person = service.context.content.staff(sid)
-    (earlier / "grades.json").write_text(
-        '{"grades": {"1": {"staff_id": "%s", "name": "%s", "department": "%s", "department_name": "机械工程系", '
-        '"post": "%s", "score": 61, "grade": "基本合格", "reason": ""}}}' % (sid, person.name, DEPT, person.post),
-        encoding="utf-8")
+    record = {"staff_id": sid, "name": person.name, "department": DEPT, "department_name": "机械工程系",
+              "post": person.post, "score": 61, "grade": GRADE_BASIC, "reason": ""}
+    (earlier / "grades.json").write_text(json.dumps({"grades": {"1": record}}, ensure_ascii=False), encoding="utf-8")
     found = service.client.get(f"/api/grades/history/{sid}", headers=service.bearer("clerk")).json()
     assert [(y["year"], y["grade"]) for y in found["years"]] == [(2018, GRADE_BASIC), (2019, GRADE_BASIC)]
     assert found["flags"] == ["2018—2019 年连续两年基本合格"]
