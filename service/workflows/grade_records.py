@@ -75,22 +75,28 @@ def _body(body: Any) -> dict[str, Any]:
     return body
 
 
+def _person_record(ctx: Context, user: User, body: Any, kinds: tuple[str, ...]) -> tuple[dict[str, Any], str, str]:
+    """HR's record about one person of the roster: (the body, the staff id, its kind among `kinds`)."""
+    access.ensure(user, access.MANAGE_GRADES, None, HR_ONLY)
+    b = _body(body)
+    member = member_or_404(ctx, str(b.get("staff_id") or ""))
+    kind = b.get("kind")
+    if kind not in kinds:
+        raise bad_request("invalid_kind", f"kind 应为 {' / '.join(kinds)} 之一")
+    return b, member.staff_id, str(kind)
+
+
 # -- writing ------------------------------------------------------------------------------
 
 
 def add_sanction(ctx: Context, user: User, body: Any) -> dict[str, Any]:
     """A sanction (警告, 记过, 降低岗位等级) with its date, or an investigation opened (立案调查)."""
-    access.ensure(user, access.MANAGE_GRADES, None, HR_ONLY)
-    b = _body(body)
-    member = member_or_404(ctx, str(b.get("staff_id") or ""))
-    kind = b.get("kind")
-    if kind not in RECORD_KINDS:
-        raise bad_request("invalid_kind", f"kind 应为 {' / '.join(RECORD_KINDS)} 之一")
+    b, staff_id, kind = _person_record(ctx, user, body, RECORD_KINDS)
     on = day(b.get("on"), "on")
     ended = day(b.get("ended_on"), "ended_on", required=False)
     if ended is not None and (kind != INVESTIGATION or ended < on):  # type: ignore[operator]
         raise unprocessable("invalid_end", "只有立案调查有结案日期，且不能早于立案日期")
-    record = new_record({"staff_id": member.staff_id, "kind": kind, "on": str(on), "ended_on": str(ended) if ended else None,
+    record = new_record({"staff_id": staff_id, "kind": kind, "on": str(on), "ended_on": str(ended) if ended else None,
                          "note": note_text(b.get("note")), "by": user.username, "at": ctx.stamp()})
     commit(ctx, [Add(COLLEGE, SANCTIONS, record)], user.username, "grades.sanction", **record)
     return record
@@ -114,17 +120,12 @@ def close_investigation(ctx: Context, user: User, body: Any) -> dict[str, Any]:
 
 def add_leave(ctx: Context, user: User, body: Any) -> dict[str, Any]:
     """A leave period (kind, first and last day, both counted) HR entered."""
-    access.ensure(user, access.MANAGE_GRADES, None, HR_ONLY)
-    b = _body(body)
-    member = member_or_404(ctx, str(b.get("staff_id") or ""))
-    kind = b.get("kind")
-    if kind not in LEAVE_KINDS:
-        raise bad_request("invalid_kind", f"kind 应为 {' / '.join(LEAVE_KINDS)} 之一")
+    b, staff_id, kind = _person_record(ctx, user, body, LEAVE_KINDS)
     start, end = day(b.get("start"), "start"), day(b.get("end"), "end")
     assert start is not None and end is not None
     if end < start:
         raise unprocessable("invalid_period", f"请假结束日期 {end} 早于开始日期 {start}")
-    record = new_record({"staff_id": member.staff_id, "kind": kind, "start": str(start), "end": str(end),
+    record = new_record({"staff_id": staff_id, "kind": kind, "start": str(start), "end": str(end),
                          "days": (end - start).days + 1, "source": SOURCE_HR, "note": note_text(b.get("note")),
                          "by": user.username, "at": ctx.stamp()})
     commit(ctx, [Add(COLLEGE, LEAVE, record)], user.username, "grades.leave", **record)

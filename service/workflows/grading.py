@@ -59,6 +59,12 @@ def calendar(ctx: Context) -> Calendar:
     return Calendar.of(s.extra_holidays, s.extra_workdays)
 
 
+def _save_round(ctx: Context, user: User, round_: dict[str, Any], key: str, value: dict[str, Any], action: str,
+                **detail: Any) -> None:
+    """The round with its `key` step replaced, and the audit entry (the caller holds the lock)."""
+    commit(ctx, [Put(COLLEGE, ROUND, {**round_, key: value}, ROUND_KEY)], user.username, action, **detail)
+
+
 # -- the collective decision ----------------------------------------------------------------
 
 
@@ -108,8 +114,7 @@ def record_decision(ctx: Context, user: User, body: Any) -> dict[str, Any]:
         _ready(ctx)
         decision = {"date": str(on), "leaders": leaders, "note": note_text(b.get("note")), "by": user.username,
                     "at": ctx.stamp(), "confirmations": []}
-        commit(ctx, [Put(COLLEGE, ROUND, {**round_, "decision": decision}, ROUND_KEY)], user.username,
-               "grades.decision", **decision)
+        _save_round(ctx, user, round_, "decision", decision, "grades.decision", **decision)
     return decision
 
 
@@ -128,8 +133,7 @@ def confirm_decision(ctx: Context, user: User, body: Any = None) -> dict[str, An
             return decision
         confirmations.append({"username": user.username, "at": ctx.stamp()})
         decision["confirmations"] = confirmations
-        commit(ctx, [Put(COLLEGE, ROUND, {**round_, "decision": decision}, ROUND_KEY)], user.username,
-               "grades.decision.confirm", date=decision["date"])
+        _save_round(ctx, user, round_, "decision", decision, "grades.decision.confirm", date=decision["date"])
     return decision
 
 
@@ -158,8 +162,8 @@ def start_publicity(ctx: Context, user: User, body: Any) -> dict[str, Any]:
         publicity = {"start": str(start), "end": str(span.end), "days": days,
                      "workdays": [str(d) for d in span.workdays], "warning": span.warning,
                      "by": user.username, "at": ctx.stamp(), "closed_at": None, "closed_by": None}
-        commit(ctx, [Put(COLLEGE, ROUND, {**round_, "publicity": publicity}, ROUND_KEY)], user.username,
-               "grades.publicity", start=publicity["start"], end=publicity["end"], warning=span.warning)
+        _save_round(ctx, user, round_, "publicity", publicity, "grades.publicity", start=publicity["start"],
+                    end=publicity["end"], warning=span.warning)
     return publicity
 
 
@@ -178,8 +182,7 @@ def close_publicity(ctx: Context, user: User, body: Any = None) -> dict[str, Any
         if open_:
             raise unprocessable("objections_open", f"尚有 {len(open_)} 条异议未处理，请先登记处理结果")
         publicity.update(closed_at=ctx.stamp(), closed_by=user.username)
-        commit(ctx, [Put(COLLEGE, ROUND, {**round_, "publicity": publicity}, ROUND_KEY)], user.username,
-               "grades.publicity.close", end=publicity["end"])
+        _save_round(ctx, user, round_, "publicity", publicity, "grades.publicity.close", end=publicity["end"])
     return publicity
 
 
