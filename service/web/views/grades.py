@@ -3,7 +3,6 @@ the 备案 sheet. The pages themselves are in grade_pages.py."""
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from typing import Any
@@ -276,8 +275,7 @@ async def filing_xlsx(request: Request) -> Response:
     def build() -> bytes:
         summary = grade_reviews.filing(ctx, user, year)
         log(ctx, user.username, "export.grade_filing", year=year)
-        out = io.BytesIO(grade_filing.filing_workbook(summary))
-        return out.getvalue()
+        return grade_filing.filing_workbook(summary)
 
     data = await off_loop(build)
     return attachment(Response(data, media_type=XLSX), f"{year}年度工作人员考核结果备案表.xlsx")
