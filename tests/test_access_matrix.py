@@ -84,6 +84,28 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /hr/export.xlsx": (401, 200, 403, 403, 403),
     "GET /hr/contracts.zip": (401, 200, 403, 403, 403),
     "GET /hr/scores.xlsx": (401, 200, 403, 403, 403),
+    "GET /board/grades": (401, 200, 303, 303, 200),  # a department is sent to its own page
+    "GET /board/grades/reviews": (401, 200, 403, 403, 403),
+    "GET /board/grades/objections": (401, 200, 403, 403, 403),
+    "GET /board/grades/records": (401, 200, 403, 403, 403),
+    "GET /board/grades/history": (401, 200, 200, 200, 200),  # the search form; a person is checked when asked
+    "POST /board/grades/do/{action}": (401, 303, 403, 403, 403),  # a sanction: HR only
+    "GET /board/{department_id}/grades": (401, 200, 200, 403, 200),
+    "POST /board/{department_id}/grades": (401, 303, 303, 403, 403),
+    "POST /board/{department_id}/grades/view": (401, 303, 303, 403, 403),
+    "GET /board/{department_id}/grades/notices.{kind}": (401, 409, 409, 403, 409),  # not decided yet
+    "GET /board/{department_id}/grades/{staff_id}/notice.{kind}": (401, 409, 409, 403, 409),
+    "GET /gongshi": (200, 200, 200, 200, 200),
+    "GET /api/grades": (401, 200, 403, 403, 200),
+    "GET /api/grades/reviews": (401, 200, 403, 403, 403),
+    "GET /api/grades/objections": (401, 200, 403, 403, 403),
+    "GET /api/grades/records": (401, 200, 403, 403, 403),
+    "GET /api/grades/history/{staff_id}": (401, 200, 200, 403, 200),
+    "POST /api/grades/views/{staff_id}": (401, 201, 201, 403, 403),
+    "POST /api/grades/actions/{action}": (401, 200, 403, 403, 403),
+    "GET /api/grades/{department_id}": (401, 200, 200, 403, 200),
+    "PUT /api/grades/{department_id}": (401, 200, 200, 403, 403),
+    "GET /hr/grades/filing.xlsx": (401, 200, 403, 403, 403),
 }
 
 
@@ -121,6 +143,9 @@ class World:
         self.browsers = {"hr": service.hr_session(), "clerk": service.session("clerk"), "boss": service.session("boss")}
         self.event = {"department": DEPT, "item_id": content.common_targets[-1].id, "rule_index": 0,
                       "points": 0.5, "note": "访问矩阵"}
+        graded = service.client.put(f"/api/grades/{DEPT}", json={"grades": {self.person.staff_id: "合格"}},
+                                    headers=service.bearer("hr"))
+        assert graded.status_code == 200, graded.text  # the person has a grade: a view can be uploaded
 
     @property
     def content(self) -> Any:
@@ -199,8 +224,21 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "PUT /api/monthly/{department_id}/{month}": lambda w: {"json": {"rows": w.monthly_rows()}},
     "POST /api/score-events": lambda w: {"json": w.event},
     "GET /board/{department_id}/forms/annex4.xlsx": lambda w: {"params": {"month": "3"}},
+    "POST /board/grades/do/{action}": lambda w: _form(staff_id=w.person.staff_id, kind="警告", on="2019-03-01"),
+    "POST /board/{department_id}/grades": lambda w: _form(**{f"grade-{w.person.staff_id}": "合格"}),
+    "POST /board/{department_id}/grades/view": lambda w: {"data": {"staff_id": w.person.staff_id},
+                                                          "files": {"file": ("view.pdf", PDF, "application/pdf")}},
+    "POST /api/grades/views/{staff_id}": lambda w: {"files": {"file": ("view.pdf", PDF, "application/pdf")}},
+    "POST /api/grades/actions/{action}": lambda w: {"json": {"staff_id": w.person.staff_id, "kind": "警告",
+                                                             "on": "2019-03-01"}},
+    "PUT /api/grades/{department_id}": lambda w: {"json": {"grades": {w.person.staff_id: "合格"}}},
 }
-PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept"}
+PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
+         "POST /board/grades/do/{action}": "/board/grades/do/sanction",
+         "POST /api/grades/actions/{action}": "/api/grades/actions/sanction",
+         "GET /board/{department_id}/grades/notices.{kind}": "/board/{department_id}/grades/notices.docx",
+         "GET /board/{department_id}/grades/{staff_id}/notice.{kind}":
+             "/board/{department_id}/grades/{staff_id}/notice.pdf"}
 
 
 def state(settings: Settings) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from service.content import roster_file, target_rows
+from service.content.assessment import check_assessment
 from service.content.formats import num
 from service.content.models import (
     COL_CONTENT,
@@ -151,12 +152,13 @@ class _Checker(Checker):
         if rule not in BUSINESS_SCORE_RULES:
             self.fail(f, "business_score_rule", f"应为 {' / '.join(BUSINESS_SCORE_RULES)} 之一，实际为 {show(rule)}")
             rule = "average"
-        if len(self.errors) > start or deadlines is None:
+        assessment = check_assessment(self, d.get("assessment"))
+        if len(self.errors) > start or deadlines is None or assessment is None:
             return None
         return CycleSettings(
             college=college, year=year, timezone=tz, common_points=common,
             individual_points=individual, deadlines=deadlines, monthly_due_day=due,
-            contact=contact, upload_max_mb=max_mb, business_score_rule=rule,
+            contact=contact, upload_max_mb=max_mb, business_score_rule=rule, assessment=assessment,
         )
 
     def deadlines(self, d: dict[str, Any], year: int) -> Deadlines | None:

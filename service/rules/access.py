@@ -34,6 +34,14 @@ READ_SCORES = "read_scores"  # the ranking of a department; of the college: ever
 LIST_SCORE_EVENTS = "list_score_events"  # the common-target deductions recorded
 RECORD_SCORE_EVENTS = "record_score_events"  # record or withdraw a deduction
 EXPORT = "export"  # the completion workbook, the zip of scans, the score sheet
+READ_GRADES = "read_grades"  # a person's annual grade, its findings, notice and history; of the college: all
+PROPOSE_GRADES = "propose_grades"  # propose the annual grades of a department's people
+ADJUST_GRADES = "adjust_grades"  # change a proposed grade (with a reason), set a quota variant
+RECORD_DECISION = "record_decision"  # record the leadership's collective decision (集体审定)
+CONFIRM_DECISION = "confirm_decision"  # a leader account confirms the collective decision
+MANAGE_GRADES = "manage_grades"  # 公示, objections, notification, 复核/申诉, sanctions and leave, 备案
+RECORD_VIEW = "record_view"  # upload a person's signed view (本人意见) on the written notice
+OBJECT = "object"  # raise an objection to the 优秀 list during 公示
 
 ANY = "any"  # every department and the college
 OWN = "own"  # the account's own department only
@@ -50,6 +58,14 @@ RULES: dict[str, dict[str, str]] = {
     LIST_SCORE_EVENTS: {ROLE_HR: ANY, ROLE_LEADER: ANY},
     RECORD_SCORE_EVENTS: {ROLE_HR: ANY},
     EXPORT: {ROLE_HR: ANY},
+    READ_GRADES: {ROLE_HR: ANY, ROLE_LEADER: ANY, ROLE_DEPARTMENT: OWN},
+    PROPOSE_GRADES: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    ADJUST_GRADES: {ROLE_HR: ANY},
+    RECORD_DECISION: {ROLE_HR: ANY},
+    CONFIRM_DECISION: {ROLE_LEADER: ANY},
+    MANAGE_GRADES: {ROLE_HR: ANY},
+    RECORD_VIEW: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    OBJECT: {ROLE_HR: ANY, ROLE_LEADER: ANY, ROLE_DEPARTMENT: ANY},
 }
 ACTIONS = tuple(RULES)
 

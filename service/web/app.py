@@ -29,7 +29,18 @@ from service.web.auth import Credentials, refused
 from service.web.rebuild import SiteRebuilder
 from service.web.status_page import StatusPublisher
 from service.web.throttle import LoginThrottle
-from service.web.views import api, duties, exports, forms, monthly, pages, scores, targets
+from service.web.views import (
+    api,
+    duties,
+    exports,
+    forms,
+    grade_pages,
+    grades,
+    monthly,
+    pages,
+    scores,
+    targets,
+)
 from service.web.views.common import page
 from service.workflows import board, startup
 from service.workflows.context import Context
@@ -54,6 +65,17 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/board/scores", scores.scores_page),
         Route("/board/score-events", scores.event_post, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/board/review", targets.review_page),
+        Route("/board/grades", grade_pages.college_page),
+        Route("/board/grades/reviews", grade_pages.reviews_page),
+        Route("/board/grades/objections", grade_pages.objections_page),
+        Route("/board/grades/records", grade_pages.records_page),
+        Route("/board/grades/history", grade_pages.history_page),
+        Route("/board/grades/do/{action}", grades.form_action, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/grades", grade_pages.department_page, methods=["GET"]),
+        Route("/board/{department_id}/grades", grades.propose_form, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/grades/view", grades.view_form, methods=["POST"], max_body_size=upload_limit),
+        Route("/board/{department_id}/grades/notices.{kind}", grades.notices),
+        Route("/board/{department_id}/grades/{staff_id}/notice.{kind}", grades.notices),
         Route("/board/{department_id}", pages.department),
         Route("/board/{department_id}/targets", targets.department_page),
         Route("/board/{department_id}/targets/xlsx", targets.workbook_post, methods=["POST"],
@@ -108,6 +130,17 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/hr/export.xlsx", exports.completion_xlsx),
         Route("/hr/contracts.zip", exports.contracts_zip),
         Route("/hr/scores.xlsx", scores.scores_xlsx),
+        Route("/gongshi", grade_pages.gongshi),
+        Route("/api/grades", grades.api_overview),
+        Route("/api/grades/reviews", grades.api_reviews),
+        Route("/api/grades/objections", grades.api_objections),
+        Route("/api/grades/records", grades.api_records),
+        Route("/api/grades/history/{staff_id}", grades.api_history),
+        Route("/api/grades/views/{staff_id}", grades.api_view, methods=["POST"], max_body_size=upload_limit),
+        Route("/api/grades/actions/{action}", grades.api_action, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/api/grades/{department_id}", grades.api_department, methods=["GET"]),
+        Route("/api/grades/{department_id}", grades.api_propose, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/hr/grades/filing.xlsx", grades.filing_xlsx),
         Mount("/", StaticFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
     ]
 

@@ -299,12 +299,25 @@
     });
   }
 
+  // -- confirmation before what cannot be undone ----------------------------------------
+
+  function confirmButtons(root) {
+    root.querySelectorAll("button[data-confirm]").forEach(function (button) {
+      if (button.dataset.confirmReady) return;
+      button.dataset.confirmReady = "1";
+      button.addEventListener("click", function (event) {
+        if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+      });
+    });
+  }
+
   // -- start ------------------------------------------------------------------------------
 
   function enhance(root) {
     countdown(root);
     liveStatus(root);
     root.querySelectorAll("form[data-upload-form]").forEach(uploadForm);
+    confirmButtons(root);
   }
 
   function start() { enhance(document); }  // each step is safe to repeat
