@@ -89,7 +89,7 @@ def scope(user: User, department: str | None) -> str | None:
     wanted = department or None
     if wanted is None and not access.allowed(user, access.READ_SCORES):
         wanted = user.department  # a department's own people by default
-    access.ensure(user, access.READ_SCORES, wanted, "部门账号只能查看本部门教职工的得分")
+    access.ensure(user, access.READ_SCORES, wanted, "您的账号只能查看本部门（院领导：所主管部门）教职工的得分")
     return wanted
 
 
@@ -147,7 +147,8 @@ def ranking(ctx: Context, user: User, department: str | None = None,
     ranked = scoring.rank(everyone)
     in_department = {r.score.staff_id: r.rank for department_ranks in scoring.rank_by_department(everyone).values()
                      for r in department_ranks}
-    shown = [r for r in ranked if seen is None or r.score.department == seen]
+    shown = [r for r in ranked if r.score.department == seen] if seen is not None else [
+        r for r in ranked if access.allowed(user, access.READ_SCORES, r.score.department)]
     s = ctx.content.settings
     head = {"year": s.year, "department": seen, "through_month": through_month,
             "business_rule": s.business_score_rule, "total": len(shown)}
