@@ -157,4 +157,4 @@ def test_the_verified_data_still_serves(used_data: Settings) -> None:
     with TestClient(app) as client:
         status = client.get("/api/status").json()
     assert next(d for d in status["departments"] if d["id"] == DEPT)["completed"] == 1
-    assert sorted(p.name for p in (used_data.data_dir / "db").iterdir()) == ["2019", "accounts.json", "sessions.json"]
+    assert sorted(p.name for p in (used_data.data_dir / "db").iterdir()) == ["2019", "accounts.json", "audit_head.json", "sessions.json"]
