@@ -30,7 +30,10 @@ class Failed(click.ClickException):
 
 
 def _settings() -> Settings:
-    return config_module.from_env()
+    try:
+        return config_module.from_env()
+    except config_module.SettingInvalid as exc:
+        raise Failed(f"设置有误：{exc}") from None
 
 
 def _listed(head: str, errors: list[str]) -> str:
@@ -113,9 +116,8 @@ def serve(host: str, port: int) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
-
     from service.content.loader import ContentInvalid
+    from service.web import server
     from service.web.app import create_app
 
     if not (settings.site_dir / "index.html").exists():
@@ -132,7 +134,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         click.echo("=" * 60)
     click.echo(f"数据目录：{settings.data_dir}")
     click.echo(f"门户与报送服务：http://{host}:{port}/  （按 Ctrl+C 停止）")
-    uvicorn.run(app, host=host, port=port, workers=1, log_level="warning", access_log=False)
+    server.run(app, settings, host, port)
 
 
 @cli.group(help="管理账号：添加、重置密码、停用与启用、改密码、API 令牌。账号不能删除（审计记录保留其名称）。")

@@ -27,7 +27,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
-from service.errors import ApiError
+from service.errors import ApiError, quoted
 
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -113,7 +113,7 @@ class WorkbookRejected(Exception):
 def locate(sheet: str, row: int | None = None, column: int | str | None = None,
            label: str | None = None) -> str:
     """工作表“附件5”第 7 行 D 列（完成情况）"""
-    text = f"工作表“{sheet}”"
+    text = f"工作表“{quoted(sheet)}”"
     if row is not None:
         text += f"第 {row} 行"
     if column is not None:
@@ -213,7 +213,7 @@ def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
     for entry in entries:
         name = entry.filename.lower()
         if name in seen:
-            raise WorkbookRejected("xlsx_corrupt", f"文件结构异常：压缩包内有重名文件“{entry.filename}”，已拒收。")
+            raise WorkbookRejected("xlsx_corrupt", f"文件结构异常：压缩包内有重名文件“{quoted(entry.filename)}”，已拒收。")
         seen.add(name)
         if entry.flag_bits & 0x1:
             raise WorkbookRejected("xlsx_ole", "文件已加密，无法读取。请取消密码后重新上传。")
@@ -223,7 +223,7 @@ def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
         ratio = entry.file_size / max(entry.compress_size, 1)
         if entry.file_size > limits.ratio_floor and ratio > limits.max_ratio:
             raise WorkbookRejected(
-                "xlsx_ratio", f"文件压缩比异常（“{entry.filename}”解压后 {_size(entry.file_size)}，"
+                "xlsx_ratio", f"文件压缩比异常（“{quoted(entry.filename)}”解压后 {_size(entry.file_size)}，"
                 f"压缩比约 {ratio:.0f}:1），疑似“压缩炸弹”，已拒收。")
 
 
@@ -240,7 +240,7 @@ def _check_xml(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, measured: Measu
                 measured.add(entry.filename, chunk)
                 window = (tail + chunk).lower()
                 if any(p in window for p in patterns):
-                    raise WorkbookRejected("xlsx_dtd", f"文件中的“{entry.filename}”含有 XML 文档类型或实体声明"
+                    raise WorkbookRejected("xlsx_dtd", f"文件中的“{quoted(entry.filename)}”含有 XML 文档类型或实体声明"
                                            "（DOCTYPE / ENTITY），为安全起见不予接收。")
                 tail = window[-keep:]
     except WorkbookRejected:
@@ -318,7 +318,7 @@ def read_rows(book: Workbook, sheet: str, *, first_row: int, last_row: int | Non
     except WorkbookRejected:
         raise
     except KeyError as exc:
-        raise WorkbookRejected("xlsx_no_sheet", f"工作簿中没有名为“{sheet}”的工作表。") from exc
+        raise WorkbookRejected("xlsx_no_sheet", f"工作簿中没有名为“{quoted(sheet)}”的工作表。") from exc
     except Exception as exc:
         raise _parse_failure(exc) from exc
     if last_row is None:  # open-ended: drop the empty tail (openpyxl pads gaps up to the bound)

@@ -22,7 +22,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.config import Settings
 from service.content.loader import load_content
-from service.errors import ApiError, for_status
+from service.errors import ApiError, for_status, quoted
 from service.office.roster_sheet import MAX_BYTES
 from service.rules.board import Board
 from service.rules.clock import clock_from
@@ -214,7 +214,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     error = for_status(exc.status_code)
     if exc.status_code == 400 and exc.detail:
-        error = ApiError(400, "malformed_request", f"无法解析请求内容（{exc.detail}）")
+        error = ApiError(400, "malformed_request", f"无法解析请求内容（{quoted(exc.detail)}）")
     response = await api_error(request, error)
     if exc.headers:
         response.headers.update(exc.headers)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from service.errors import bad_request, not_found, unprocessable
+from service.errors import bad_request, not_found, quoted, unprocessable
 from service.rules import access, scoring
 from service.rules.access import User
 from service.rules.clock import zone
@@ -182,7 +182,7 @@ def _event_time(ctx: Context, value: Any) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise bad_request("invalid_at", f"at 应为 ISO 格式的日期或日期时间，当前为“{value}”") from None
+        raise bad_request("invalid_at", f"at 应为 ISO 格式的日期或日期时间，当前为“{quoted(value)}”") from None
     if len(value.strip()) == 10:
         moment = moment.replace(hour=12)
     tz = zone(ctx.content.settings.timezone)
