@@ -51,11 +51,17 @@ class Credentials(AuthenticationBackend):
             return AuthCredentials([TOKEN]), user
         session_id = conn.cookies.get(SESSION_COOKIE)
         if session_id:
-            session = await anyio.to_thread.run_sync(sessions.find, ctx, session_id)
+            session, names = await anyio.to_thread.run_sync(_session_and_names, ctx, session_id)
             if session is not None:
                 conn.scope["portal.session"] = session
+                conn.scope["portal.names"] = names  # pages show display names in histories
                 return AuthCredentials([SESSION]), session.user
         return None
+
+
+def _session_and_names(ctx: Context, session_id: str) -> tuple[sessions.Session | None, dict[str, str]]:
+    session = sessions.find(ctx, session_id)
+    return session, accounts.display_names(ctx) if session is not None else {}
 
 
 def refused(conn: HTTPConnection, exc: AuthenticationError) -> Response:
