@@ -134,3 +134,22 @@ def test_nothing_whose_path_has_a_dot_part_is_served_from_the_site(settings: Set
             assert "[core]" not in response.text and "SECRET" not in response.text
         assert service.client.get("/status/").status_code == 200
         assert "cache-control" not in service.client.get("/status/").headers  # the public site may be cached
+
+
+def test_error_messages_quote_at_most_100_characters_of_the_input(settings: Settings) -> None:
+    long = "9" * 5000
+    with running_service(settings) as service:
+        clerk = service.bearer("clerk")
+        answers = [
+            service.client.get(f"/api/targets/{long}", headers=clerk),
+            service.client.get(f"/api/departments/{long}/staff", headers=clerk),
+            service.client.put(f"/api/completion/{DEPT}", headers=clerk,
+                               json={"entries": [{"staff_id": long, "status": "病假"}]}),
+            service.client.put(f"/api/monthly/{DEPT}/3", headers=clerk, json={"rows": [{"工号": long}]}),
+            service.client.get(f"/api/scores?month={long}", headers=service.bearer("hr")),
+        ]
+        for answer in answers:
+            assert 400 <= answer.status_code < 500, answer.text[:200]
+            message = answer.json()["error"]
+            assert "9" * 100 not in message.replace("9" * 100, "", 1), message[:300]  # once at most
+            assert "9" * 101 not in message, message[:300]
