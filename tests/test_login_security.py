@@ -133,6 +133,7 @@ def test_nothing_whose_path_has_a_dot_part_is_served_from_the_site(settings: Set
             assert response.status_code == 404, path
             assert "[core]" not in response.text and "SECRET" not in response.text
         assert service.client.get("/status/").status_code == 200
+        assert service.client.get("/").status_code == 200
         assert "cache-control" not in service.client.get("/status/").headers  # the public site may be cached
 
 

@@ -44,6 +44,7 @@ class Accounts:
         self._users = Index("users", lambda r: r["username"])
         self._tokens = Index("tokens", lambda r: r["token_hash"], lambda r: not r.get("revoked_at"))
         self._sessions = Index("sessions", lambda r: r["id_hash"])
+        self._names: tuple[dict[str, Record] | None, dict[str, str]] = (None, {})
 
     def database(self) -> TinyDB:
         return self.store.database(self.store.db_dir / FILE)
@@ -73,6 +74,14 @@ class Accounts:
     def users(self) -> list[Record]:
         with self.store.locked():
             return [dict(u) for u in self.database().table("users").all()]
+
+    def display_names(self) -> dict[str, str]:
+        """Login name → the name histories show, from the index (no table read per request)."""
+        with self.store.locked():
+            users = self._users.of(self.database())
+            if self._names[0] is not users:
+                self._names = (users, {name: u.get("display_name") or name for name, u in users.items()})
+            return self._names[1]
 
     # -- API tokens -------------------------------------------------------------------
 

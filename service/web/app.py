@@ -276,7 +276,7 @@ class SiteFiles(StaticFiles):
 
     def get_path(self, scope: Scope) -> str:
         path = super().get_path(scope)
-        if any(part.startswith(".") for part in path.replace("\\", "/").split("/")):
+        if any(part.startswith(".") and part != "." for part in path.replace("\\", "/").split("/")):
             raise HTTPException(status_code=404)
         scope["portal.static"] = True
         return path

@@ -181,7 +181,7 @@ def users(ctx: Context) -> list[Record]:
 
 def display_names(ctx: Context) -> dict[str, str]:
     """Login name → the name histories show (the login name when none was given)."""
-    return {u["username"]: u.get("display_name") or u["username"] for u in ctx.store.accounts.users()}
+    return ctx.store.accounts.display_names()
 
 
 # -- API tokens ------------------------------------------------------------------------
