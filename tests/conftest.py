@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import DEPT, JPEG, PDF, running_service, upload
 
 from service.config import ROOT, Settings
 from service.content.loader import load_content
@@ -36,3 +37,17 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def shipped_content() -> Content:
     return load_content(SHIPPED_CONTENT)
+
+
+@pytest.fixture
+def used_data(settings: Settings) -> Settings:
+    """A data directory a service has written: accounts, logins, uploads, statuses."""
+    with running_service(settings) as service:
+        clerk = service.bearer("clerk")
+        people = [m.staff_id for m in service.context.content.members(DEPT)]
+        upload(service.client, people[0], PDF, headers=clerk)
+        upload(service.client, people[0], JPEG, headers=clerk)
+        service.client.put(f"/api/completion/{DEPT}", headers=clerk,
+                           json={"entries": [{"staff_id": people[1], "status": "产假"}]})
+        service.session("clerk")
+    return settings

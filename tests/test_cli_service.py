@@ -91,20 +91,6 @@ def test_the_cli_and_a_running_service_share_the_data(settings: Settings) -> Non
 # -- audit verify ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def used_data(settings: Settings) -> Settings:
-    """A data directory a service has written: accounts, logins, uploads, statuses."""
-    with running_service(settings) as service:
-        clerk = service.bearer("clerk")
-        people = [m.staff_id for m in service.context.content.members(DEPT)]
-        upload(service.client, people[0], PDF, headers=clerk)
-        upload(service.client, people[0], JPEG, headers=clerk)
-        service.client.put(f"/api/completion/{DEPT}", headers=clerk,
-                           json={"entries": [{"staff_id": people[1], "status": "产假"}]})
-        service.session("clerk")
-    return settings
-
-
 def test_audit_verify_passes_on_a_clean_data_dir(used_data: Settings) -> None:
     result = portal(used_data, "audit", "verify")
     assert result.returncode == 0, result.stderr
