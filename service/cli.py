@@ -90,6 +90,7 @@ def _context() -> Context:
     import datetime as dt
 
     from service.content.loader import ContentInvalid, load_content
+    from service.storage.audit import SecretMissing
     from service.workflows.context import Context
 
     settings = _settings()
@@ -98,7 +99,10 @@ def _context() -> Context:
     except ContentInvalid as exc:
         raise Failed(f"内容校验失败：\n{exc}") from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Context.open(settings, content, lambda: dt.datetime.now(dt.UTC))
+    try:
+        return Context.open(settings, content, lambda: dt.datetime.now(dt.UTC))
+    except SecretMissing as exc:
+        raise Failed(f"错误：{exc}") from None
 
 
 @cli.command(help="启动报送服务（单进程），同时提供门户网站。")
@@ -117,6 +121,7 @@ def serve(host: str, port: int) -> None:
 
 def _serve(settings: Settings, host: str, port: int) -> None:
     from service.content.loader import ContentInvalid
+    from service.storage.audit import SecretMissing
     from service.web import server
     from service.web.app import create_app
 
@@ -126,6 +131,8 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         app = create_app(settings)
     except ContentInvalid as exc:
         raise Failed(f"内容校验失败，服务未启动：\n{exc}") from None
+    except SecretMissing as exc:
+        raise Failed(f"{exc}。服务未启动。") from None
     if app.state.initial_password:
         click.echo("=" * 60)
         click.echo("已创建人事处管理员账号（仅显示这一次，请立即记下并妥善保管）：")

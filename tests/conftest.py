@@ -1,4 +1,5 @@
-"""Shared fixtures: a private copy of the shipped content, settings pointing at temp dirs."""
+"""Shared fixtures: a private copy of the shipped content, settings pointing at temp dirs, a data
+directory a service has written."""
 
 from __future__ import annotations
 

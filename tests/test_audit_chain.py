@@ -111,3 +111,10 @@ def test_a_backup_carries_the_key(used_data: Settings, tmp_path: Path) -> None:
     assert portal(used_data, "restore", str(archive), "--data", str(target)).returncode == 0
     restored = used_data.with_(data_dir=target)
     assert portal(restored, "audit", "verify").returncode == 0
+
+
+def test_a_lost_secret_is_not_replaced_silently(used_data: Settings) -> None:
+    (used_data.data_dir / "secret").unlink()
+    result = portal(used_data, "audit", "verify")
+    assert result.returncode == 1 and "缺少密钥文件 secret" in result.stderr
+    assert not (used_data.data_dir / "secret").exists()

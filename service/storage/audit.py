@@ -54,11 +54,19 @@ def audit_key(secret: bytes) -> bytes:
     return hmac.new(secret, b"portal audit chain", hashlib.sha256).digest()
 
 
+class SecretMissing(Exception):
+    """The log was written with a key whose secret is gone: a new one would make every entry
+    look forged, so none is made (the message is Chinese, for the CLI)."""
+
+
 def data_secret(store: Store) -> bytes:
     """The data directory's secret (`secret`, mode 0600), made on first use; backups carry it."""
     path = store.data_dir / SECRET_FILE
     with store.locked():
         if not path.exists():
+            if (store.db_dir / HEAD_FILE).exists():
+                raise SecretMissing(f"数据目录 {store.data_dir} 缺少密钥文件 {SECRET_FILE}，而审计日志是用它签名的："
+                                    "请从备份中恢复该文件（portal restore 会一并恢复），不要新建")
             files.atomic_write(path, secrets.token_urlsafe(48).encode())
             path.chmod(0o600)
         return path.read_bytes().strip()
