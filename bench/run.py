@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import client, measure, scans, servers, synthetic
+from bench import client, measure, scans, servers, synthetic, workbooks
 from bench.client import median, percentile
 from bench.measure import College, Row, ms
 from service.config import ROOT
@@ -126,9 +126,12 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     peak = {c.n: c.server.peak_rss_mb() for c in colleges.values() if c.server}
     log("QR reading of a scanned contract")
     scan_row = scans.row(work)
+    log(f"status reads at N={mid.n} while {workbooks.CLERKS} clerks upload padded workbooks at once")
+    workbook_rows = workbooks.rows(mid)
 
-    rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row]
-    notes = [*_notes(plan, colleges, populated), scans.NOTE]
+    rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row,
+            *workbook_rows]
+    notes = [*_notes(plan, colleges, populated), scans.NOTE, workbooks.NOTE]
     return rows, notes
 
 

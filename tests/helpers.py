@@ -50,8 +50,10 @@ LEAVE_WORDS = ("产假", "病假", "长期事假")
 # A department ("系") and a second one, with people from the shipped roster.
 DEPT = "jxx"
 OTHER_DEPT = "dqx"
-# The accounts every running service offers (made on first use, password PASSWORD).
+# The accounts every running service offers (made on first use, password PASSWORD). The
+# leader `boss` oversees both departments.
 STANDARD_USERS = {"clerk": ("department", DEPT), "other": ("department", OTHER_DEPT), "boss": ("leader", None)}
+OVERSEEN = (DEPT, OTHER_DEPT)
 
 
 # -- tiny valid files ----------------------------------------------------------------------------
@@ -162,8 +164,11 @@ class Service:
         return self.settings.site_dir / "status" / "index.html"
 
     def add_user(self, username: str, role: str, department: str | None = None,
-                 password: str = PASSWORD) -> None:
-        accounts.add_user(self.context, username, role, department, password, actor="test")
+                 password: str = PASSWORD, oversees: tuple[str, ...] | None = None) -> None:
+        if oversees is None:
+            oversees = OVERSEEN if role == "leader" else ()
+        accounts.add_user(self.context, username, role, department, password, actor="test",
+                          details=accounts.Profile(oversees=oversees))
 
     def ensure_user(self, username: str) -> None:
         """Create one of STANDARD_USERS the first time a test acts as it."""

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
-from helpers import PASSWORD, STANDARD_USERS
+from helpers import OVERSEEN, PASSWORD, STANDARD_USERS
 
 from service.config import Settings
 from service.content.loader import load_content
 from service.workflows import startup
-from service.workflows.accounts import add_user, new_token
+from service.workflows.accounts import Profile, add_user, new_token
 from service.workflows.context import Context
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
@@ -147,7 +147,8 @@ def accounts(settings: Settings) -> dict[str, dict[str, str]]:
             startup.ensure_admin(ctx)
             ctx.store.accounts.update_user("hr", {"password_hash": _hash(PASSWORD)})
         elif not ctx.store.accounts.user(username):
-            add_user(ctx, username, role, department, PASSWORD, actor="test")
+            add_user(ctx, username, role, department, PASSWORD, actor="test",
+                     details=Profile(oversees=OVERSEEN if role == "leader" else ()))
     return {name: {"Authorization": f"Bearer {new_token(ctx, name, actor='test')}"}
             for name in ("hr", *STANDARD_USERS)}
 

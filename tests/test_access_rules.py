@@ -1,5 +1,6 @@
 """Who may do what, as a table: every action of rules/access.py × every role × a resource of
-the account's own department, of another department, or of the college."""
+the account's own department (a leader's: one it oversees), of another department, or of the
+college."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from service.rules.access import User
 
 OWN, OTHER, COLLEGE = "jxx", "dqx", None
 USERS = {ROLE_HR: User("hr", ROLE_HR), ROLE_DEPARTMENT: User("clerk", ROLE_DEPARTMENT, OWN),
-         ROLE_LEADER: User("boss", ROLE_LEADER)}
+         ROLE_LEADER: User("boss", ROLE_LEADER, oversees=frozenset({OWN}))}
 Y, N = True, False
 
 # action: {role: (own department, another department, the college)}
@@ -20,15 +21,15 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.SEE_DEPARTMENT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.WRITE_DEPARTMENT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.SEE_COLLEGE: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
-    access.READ_TARGETS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.READ_TARGETS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, N, Y)},
     access.DRAFT_TARGETS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
-    access.DECIDE_TARGETS: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.DECIDE_TARGETS: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, N, Y)},
     access.REVIEW_DUTIES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
-    access.READ_SCORES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.READ_SCORES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, N, Y)},
     access.LIST_SCORE_EVENTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
     access.RECORD_SCORE_EVENTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.EXPORT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
-    access.READ_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, Y, Y)},
+    access.READ_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, N, Y)},
     access.PROPOSE_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.ADJUST_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.RECORD_DECISION: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
@@ -36,6 +37,9 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.MANAGE_GRADES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.RECORD_VIEW: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.OBJECT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, Y, Y), ROLE_LEADER: (Y, Y, Y)},
+    access.MANAGE_ACCOUNTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.IMPORT_ROSTER: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.OWN_ACCOUNT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, Y, Y), ROLE_LEADER: (Y, Y, Y)},
 }
 
 
@@ -62,6 +66,13 @@ def test_a_department_account_without_a_department_reaches_none() -> None:
     assert not any(access.allowed(lost, action, resource)
                    for action in access.ACTIONS if access.RULES[action].get(ROLE_DEPARTMENT) != access.ANY
                    for resource in (OWN, OTHER, COLLEGE))
+
+
+def test_a_leader_overseeing_nothing_reaches_no_department() -> None:
+    unassigned = User("new-leader", ROLE_LEADER)
+    for action in (access.READ_TARGETS, access.DECIDE_TARGETS, access.READ_SCORES):
+        assert not any(access.allowed(unassigned, action, resource) for resource in (OWN, OTHER, COLLEGE))
+    assert access.allowed(unassigned, access.SEE_COLLEGE)  # the board's department counts stay open
 
 
 def test_ensure_refuses_with_the_callers_message() -> None:

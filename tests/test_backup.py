@@ -200,9 +200,14 @@ def test_a_backup_taken_while_uploads_run_is_consistent(settings: Settings, tmp_
         logged = {json.loads(line)["detail"]["id"] for line in log.splitlines() if '"contract.upload"' in line}
         records = {}
         for name, tables in store_documents(target).items():
+            if name == "db/audit_head.json":  # the log's head moves with every entry: checked by verify
+                continue
             for table, docs in tables.items():  # type: ignore[attr-defined]
                 for doc_id, doc in docs.items():
-                    assert final_docs[name][table][doc_id] == doc  # type: ignore[index]  # identical record
+                    final = dict(final_docs[name][table][doc_id])  # type: ignore[index]
+                    if table == "tokens":  # when a token was last used moves on
+                        final["last_used_at"], doc["last_used_at"] = None, None
+                    assert final == doc  # identical record
                     if table == "contracts":
                         records[doc["id"]] = doc
         assert set(records) == logged  # each record with its audit entry, none without

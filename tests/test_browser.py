@@ -155,7 +155,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                         output)
         served.cli("users", "add", "clerk", "--role", "department", "--department", DEPT,
                    stdin=f"{PASSWORD}\n{PASSWORD}\n")
-        served.cli("users", "add", "boss", "--role", "leader", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+        served.cli("users", "add", "boss", "--role", "leader", "--oversees", DEPT, stdin=f"{PASSWORD}\n{PASSWORD}\n")
         yield served
     finally:
         process.terminate()

@@ -23,6 +23,7 @@ from service.content.models import (
     StaffMember,
     TargetRow,
 )
+from service.errors import quoted
 from service.office import styles as x
 from service.office.cells import cell_text
 from service.office.form_checks import Form, check_footer, check_header, open_form
@@ -161,7 +162,7 @@ def _rejection(problems: list[target_rows.TargetProblem], numbers: list[int], ce
         code, what = _CELL_PROBLEMS[p.kind]
         found.append(problem(code, SHEET, numbers[p.row - 1], COLUMNS.index(p.field) + 1, p.field,
                              what.format(name=p.field, actual=num(p.actual or 0), limit=target_rows.MAX_TEXT,
-                                         budget=budget, value=cell_text(value))))
+                                         budget=budget, value=quoted(cell_text(value)))))
     if found:
         return WorkbookRejected.of(found)
     whole = problems[0]

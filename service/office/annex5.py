@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content import forms_text
 from service.content.models import COMPLETION_STATUSES, Content
+from service.errors import quoted
 from service.office import styles as x
 from service.office.cells import cell_text
 from service.office.form_checks import check_footer, check_header, open_form, person_unknown
@@ -140,7 +141,7 @@ def read_completion(content: Content, department_id: str, data: bytes) -> list[t
             continue
         if status not in COMPLETION_STATUSES:
             problems.append(problem("status_unknown", SHEET, number, status_col, forms_text.STATUS_HEADER,
-                                    f"“{status}”不是有效的完成情况，应为{'、'.join(COMPLETION_STATUSES)}之一。"))
+                                    f"“{quoted(status)}”不是有效的完成情况，应为{'、'.join(COMPLETION_STATUSES)}之一。"))
             continue
         result.append((staff_id, status))
     if problems:

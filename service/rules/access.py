@@ -2,7 +2,10 @@
 
 An action is done on a resource of one department (its id) or of the college (None). For
 each action, a role reaches ANY department and the college, or only its OWN department, or
-nothing. Views and use cases ask `allowed` or `ensure`; nothing else compares roles to decide.
+the departments it OVERSEES (a leader's, assigned by HR), or nothing. A college-wide read by a
+leader (None) is allowed when it oversees any department, and shows only those: the caller
+filters per department with `allowed`. Views and use cases ask `allowed` or `ensure`; nothing
+else compares roles to decide.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ class User:
     username: str
     role: str
     department: str | None = None  # a department account's own department
+    oversees: frozenset[str] = frozenset()  # a leader's departments
+    display_name: str = ""  # shown in histories instead of the login name
+    must_change_password: bool = False  # signed in with a one-time password
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
 
 
 # The actions.
@@ -42,23 +52,27 @@ CONFIRM_DECISION = "confirm_decision"  # a leader account confirms the collectiv
 MANAGE_GRADES = "manage_grades"  # 公示, objections, notification, 复核/申诉, sanctions and leave, 备案
 RECORD_VIEW = "record_view"  # upload a person's signed view (本人意见) on the written notice
 OBJECT = "object"  # raise an objection to the 优秀 list during 公示
+MANAGE_ACCOUNTS = "manage_accounts"  # create accounts, reset passwords, disable, enable, tokens of others
+IMPORT_ROSTER = "import_roster"  # replace the staff roster from the personnel system's export
+OWN_ACCOUNT = "own_account"  # change one's own password, list and revoke one's own API tokens
 
 ANY = "any"  # every department and the college
 OWN = "own"  # the account's own department only
+OVERSEEN = "overseen"  # the departments on a leader's account
 
 RULES: dict[str, dict[str, str]] = {
     SEE_DEPARTMENT: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     WRITE_DEPARTMENT: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     SEE_COLLEGE: {ROLE_HR: ANY, ROLE_LEADER: ANY},
-    READ_TARGETS: {ROLE_HR: ANY, ROLE_LEADER: ANY, ROLE_DEPARTMENT: OWN},
+    READ_TARGETS: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN, ROLE_DEPARTMENT: OWN},
     DRAFT_TARGETS: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
-    DECIDE_TARGETS: {ROLE_LEADER: ANY},
+    DECIDE_TARGETS: {ROLE_LEADER: OVERSEEN},
     REVIEW_DUTIES: {ROLE_HR: ANY},
-    READ_SCORES: {ROLE_HR: ANY, ROLE_LEADER: ANY, ROLE_DEPARTMENT: OWN},
+    READ_SCORES: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN, ROLE_DEPARTMENT: OWN},
     LIST_SCORE_EVENTS: {ROLE_HR: ANY, ROLE_LEADER: ANY},
     RECORD_SCORE_EVENTS: {ROLE_HR: ANY},
     EXPORT: {ROLE_HR: ANY},
-    READ_GRADES: {ROLE_HR: ANY, ROLE_LEADER: ANY, ROLE_DEPARTMENT: OWN},
+    READ_GRADES: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN, ROLE_DEPARTMENT: OWN},
     PROPOSE_GRADES: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     ADJUST_GRADES: {ROLE_HR: ANY},
     RECORD_DECISION: {ROLE_HR: ANY},
@@ -66,6 +80,9 @@ RULES: dict[str, dict[str, str]] = {
     MANAGE_GRADES: {ROLE_HR: ANY},
     RECORD_VIEW: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     OBJECT: {ROLE_HR: ANY, ROLE_LEADER: ANY, ROLE_DEPARTMENT: ANY},
+    MANAGE_ACCOUNTS: {ROLE_HR: ANY},
+    IMPORT_ROSTER: {ROLE_HR: ANY},
+    OWN_ACCOUNT: {ROLE_HR: ANY, ROLE_DEPARTMENT: ANY, ROLE_LEADER: ANY},
 }
 ACTIONS = tuple(RULES)
 
@@ -75,6 +92,8 @@ def allowed(user: User, action: str, department: str | None = None) -> bool:
     reach = RULES[action].get(user.role)
     if reach == ANY:
         return True
+    if reach == OVERSEEN:
+        return bool(user.oversees) if department is None else department in user.oversees
     return reach == OWN and department is not None and user.department == department
 
 

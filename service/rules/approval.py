@@ -36,8 +36,8 @@ _LEADER_ACTIONS = (APPROVE, RETURN)
 
 
 class TransitionRefused(Exception):
-    """An illegal move. Codes: unknown_state, unknown_action, not_leader, leader_cannot_edit,
-    not_own_department, forbidden_role (→ HTTP 403 for the role/department ones),
+    """An illegal move. Codes: unknown_state, unknown_action, not_leader, not_overseen,
+    leader_cannot_edit, not_own_department, forbidden_role (→ HTTP 403 for the role/department ones),
     bad_state (→ 409), comment_required (→ 400)."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -46,20 +46,20 @@ class TransitionRefused(Exception):
         self.message = message
 
 
-def transition(state: str | None, action: str, actor_role: str, actor_department: str | None,
-               owner_department: str, *, comment: str | None = None) -> str:
+def transition(state: str | None, action: str, actor: access.User, owner_department: str, *,
+               comment: str | None = None) -> str:
     """The state after `action`, or TransitionRefused.
 
     Who may (rules/access.py): a department drafts, submits and withdraws its own people's
-    sets; HR may do the same for any department but never approves; only a leader approves
-    or returns, and a leader never edits. Returning needs a non-empty `comment`.
+    sets; HR may do the same for any department but never approves; only a leader overseeing
+    the department approves or returns, and a leader never edits. Returning needs a non-empty `comment`.
     `state` is None when the person has no set yet.
     """
     if state is not None and state not in TARGET_STATES:
         raise TransitionRefused("unknown_state", f"未知的状态“{state}”")
     if action not in _MOVES:
         raise TransitionRefused("unknown_action", f"未知的操作“{action}”")
-    _check_actor(action, actor_role, actor_department, owner_department)
+    _check_actor(action, actor, owner_department)
     sources, target = _MOVES[action]
     if state not in sources:
         raise TransitionRefused("bad_state", _bad_state_message(state, action))
@@ -68,25 +68,25 @@ def transition(state: str | None, action: str, actor_role: str, actor_department
     return target
 
 
-def allowed_actions(state: str | None, actor_role: str, actor_department: str | None,
-                    owner_department: str) -> tuple[str, ...]:
+def allowed_actions(state: str | None, actor: access.User, owner_department: str) -> tuple[str, ...]:
     """The actions this actor may take now (for the buttons a page shows)."""
     result = []
     for action in ACTIONS:
         try:
-            transition(state, action, actor_role, actor_department, owner_department, comment="-")
+            transition(state, action, actor, owner_department, comment="-")
         except TransitionRefused:
             continue
         result.append(action)
     return tuple(result)
 
 
-def _check_actor(action: str, role: str, department: str | None, owner: str) -> None:
+def _check_actor(action: str, actor: access.User, owner: str) -> None:
     """Refuse the actor rules/access.py does not allow, saying why."""
-    actor = access.User("", role, department)
     if action in _LEADER_ACTIONS:
         if not access.allowed(actor, access.DECIDE_TARGETS, owner):
             verb = "审定" if action == APPROVE else "退回"
+            if access.RULES[access.DECIDE_TARGETS].get(actor.role):  # a leader, of other departments
+                raise TransitionRefused("not_overseen", f"只有主管该部门的院领导可以{verb}该部门的个性目标")
             raise TransitionRefused("not_leader", f"只有主管院领导可以{verb}个性目标")
         return
     if access.allowed(actor, access.DRAFT_TARGETS, owner):

@@ -15,6 +15,7 @@ from typing import Any
 
 from service.content.formats import num
 from service.content.models import StaffMember
+from service.errors import quoted
 
 # Annex 4 columns: Chinese header → MonthlyRow field. Day/time counts, then points.
 ATTENDANCE_COLUMNS = {"出勤": "attendance", "事假": "personal_leave", "病假": "sick_leave",
@@ -73,11 +74,11 @@ def parse_monthly_rows(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[
         row = {aliases.get(str(k).strip(), str(k).strip()): v for k, v in raw.items()}
         staff_id = str(row.get("staff_id") or "").strip()
         if staff_id not in known:
-            problems.append(f"第 {number} 行：工号“{staff_id}”不是本部门教职工" if staff_id
+            problems.append(f"第 {number} 行：工号“{quoted(staff_id)}”不是本部门教职工" if staff_id
                             else f"第 {number} 行：请填写工号")
             continue
         if staff_id in seen:
-            problems.append(f"第 {number} 行：工号“{staff_id}”重复")
+            problems.append(f"第 {number} 行：工号“{quoted(staff_id)}”重复")
             continue
         seen.add(staff_id)
         values: dict[str, Any] = {}
@@ -109,6 +110,6 @@ def _count(value: Any, label: str, limit: float, problems: list[str]) -> float:
         except ValueError:
             number = None
     if number is None or not math.isfinite(number) or not 0 <= number <= limit:
-        problems.append(f"{label}应为 0–{num(limit)} 之间的数字，当前为“{value}”")
+        problems.append(f"{label}应为 0–{num(limit)} 之间的数字，当前为“{quoted(value)}”")
         return 0.0
     return number

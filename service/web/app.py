@@ -7,29 +7,33 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.config import Settings
 from service.content.loader import load_content
-from service.errors import ApiError, for_status
+from service.errors import ApiError, for_status, quoted
+from service.office.roster_sheet import MAX_BYTES
 from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.web import templating
-from service.web.auth import Credentials, refused
+from service.web.auth import PASSWORD_CHANGE, PASSWORD_PAGE, Credentials, refused
+from service.web.live_content import CurrentContext, LiveContent
 from service.web.rebuild import SiteRebuilder
 from service.web.status_page import StatusPublisher
 from service.web.throttle import LoginThrottle
 from service.web.views import (
+    accounts,
     api,
     duties,
     exports,
@@ -38,6 +42,7 @@ from service.web.views import (
     grades,
     monthly,
     pages,
+    roster,
     scores,
     targets,
 )
@@ -48,7 +53,7 @@ from service.workflows.context import Context
 log = logging.getLogger("portal")
 FORM_LIMIT = 4 * 1024 * 1024
 WORKBOOK_LIMIT = targets.WORKBOOK_LIMIT + 64 * 1024
-SESSION_HOURS = 8
+ROSTER_LIMIT = MAX_BYTES + 64 * 1024
 
 
 def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
@@ -65,6 +70,14 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/board/scores", scores.scores_page),
         Route("/board/score-events", scores.event_post, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/board/review", targets.review_page),
+        # HR's office pages: before /board/{department_id}, which would take their paths
+        Route("/board/accounts", accounts.accounts_page, methods=["GET"]),
+        Route("/board/accounts", accounts.accounts_post, methods=["POST"], max_body_size=64 * 1024),
+        Route("/board/accounts/{username}", accounts.account_page, methods=["GET"]),
+        Route("/board/accounts/{username}", accounts.account_post, methods=["POST"], max_body_size=64 * 1024),
+        Route("/board/roster", roster.roster_page, methods=["GET"]),
+        Route("/board/roster", roster.preview_post, methods=["POST"], max_body_size=ROSTER_LIMIT),
+        Route("/board/roster/confirm", roster.confirm_post, methods=["POST"], max_body_size=16 * 1024),
         Route("/board/grades", grade_pages.college_page),
         Route("/board/grades/reviews", grade_pages.reviews_page),
         Route("/board/grades/objections", grade_pages.objections_page),
@@ -141,7 +154,9 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/api/grades/{department_id}", grades.api_department, methods=["GET"]),
         Route("/api/grades/{department_id}", grades.api_propose, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/hr/grades/filing.xlsx", grades.filing_xlsx),
-        Mount("/", StaticFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
+        Route("/account", accounts.own_page, methods=["GET"]),
+        Route("/account", accounts.own_post, methods=["POST"], max_body_size=16 * 1024),
+        Mount("/", SiteFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
     ]
 
 
@@ -156,9 +171,17 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     ctx = Context.open(settings, content, now or clock_for(settings, content.settings.timezone))
     startup.recover(ctx)
     initial_password = startup.ensure_admin(ctx)
-    publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(ctx)))
+    live = LiveContent(ctx)
+    publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(live.ctx)))
     ctx.cache.on_change = publisher.poke
     rebuilder = SiteRebuilder(settings, publisher)
+
+    def swapped(current: Context) -> None:  # a new roster: the board's counts and the site change
+        app.state.context = current
+        publisher.poke()
+        rebuilder.poke()
+
+    live.on_swap = swapped
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -177,9 +200,9 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app = Starlette(
         routes=routes(settings, upload_limit),
         middleware=[
+            Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
             Middleware(SecurityHeaders),
-            Middleware(SessionMiddleware, secret_key=startup.secret(ctx), session_cookie="portal_session",
-                       max_age=SESSION_HOURS * 3600, same_site="strict", https_only=False),
+            Middleware(CurrentContext, live=live),
             Middleware(AuthenticationMiddleware, backend=Credentials(ctx), on_error=refused),
             Middleware(BodyLimitErrors),
         ],
@@ -188,6 +211,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         lifespan=lifespan,
     )
     app.state.context = ctx
+    app.state.live = live
     app.state.publisher = publisher
     app.state.rebuilder = rebuilder
     app.state.throttle = LoginThrottle()
@@ -215,11 +239,9 @@ async def api_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse(exc.body(), status_code=exc.status)
     if exc.status == 401:
-        from urllib.parse import quote
-
-        from starlette.responses import RedirectResponse
-
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    if exc.code == PASSWORD_CHANGE.code:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
     return page(request, "error.html", "出错了", status=exc.status, error=exc)
 
 
@@ -227,7 +249,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     error = for_status(exc.status_code)
     if exc.status_code == 400 and exc.detail:
-        error = ApiError(400, "malformed_request", f"无法解析请求内容（{exc.detail}）")
+        error = ApiError(400, "malformed_request", f"无法解析请求内容（{quoted(exc.detail)}）")
     response = await api_error(request, error)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -283,8 +305,22 @@ class BodyLimitErrors:
         await self.app(scope, receive, send_error)
 
 
+class SiteFiles(StaticFiles):
+    """The built portal. Nothing whose path has a part starting with "." is served (a `.git`
+    directory, an editor's swap file, a temp file being written): 404 as if absent."""
+
+    def get_path(self, scope: Scope) -> str:
+        path = super().get_path(scope)
+        if any(part.startswith(".") and part != "." for part in path.replace("\\", "/").split("/")):
+            raise HTTPException(status_code=404)
+        scope["portal.static"] = True
+        return path
+
+
 class SecurityHeaders:
-    """nosniff, frame denial and a strict referrer policy on every response."""
+    """nosniff, frame denial and a strict referrer policy on every response; `Cache-Control:
+    no-store` on every answer of the service itself (pages, JSON, downloads: they may carry
+    personal data), the published static site excepted."""
 
     HEADERS: tuple[tuple[bytes, bytes], ...] = (
         (b"x-content-type-options", b"nosniff"),
@@ -305,6 +341,8 @@ class SecurityHeaders:
                 headers: list[Any] = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers.extend(h for h in self.HEADERS if h[0] not in present)
+                if b"cache-control" not in present and not scope.get("portal.static"):
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 

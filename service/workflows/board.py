@@ -36,6 +36,11 @@ class BoardCache:
         self._updated_loaded = False
         store.rollback_hooks.append(self._states.clear)
 
+    def use(self, content: Content) -> None:
+        """The roster changed: counts are worked out again against `content`."""
+        self.content = content
+        self._counts = {}
+
     def state(self, department_id: str) -> DepartmentState:
         with self.store.locked():  # writers change the cached state under the same lock
             cached = self._states.get(department_id)
@@ -54,9 +59,10 @@ class BoardCache:
     def counts(self, department_id: str) -> Counts:
         """The department's counts, recounted only when its state changed."""
         state = self.state(department_id)
-        cached = self._counts.get(department_id)
+        counts = self._counts
+        cached = counts.get(department_id)
         if cached is None or cached[0] is not state:
-            cached = self._counts[department_id] = (state, count(self.content.members(department_id), state))
+            cached = counts[department_id] = (state, count(self.content.members(department_id), state))
         return cached[1]
 
     def updated_at(self) -> str | None:

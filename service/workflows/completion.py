@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.content.models import COMPLETION_STATUSES, DONE, OUTSTANDING
-from service.errors import bad_request, unprocessable
+from service.errors import bad_request, quoted, unprocessable
 from service.rules import access
 from service.rules.access import User
 from service.rules.board import Counts
@@ -76,7 +76,7 @@ def _parse_entries(ctx: Context, department_id: str, entries: Any) -> dict[str, 
             raise unprocessable("duplicate_staff", f"工号 {staff_id} 在本次填报中出现了两次")
         member = ctx.content.staff(staff_id)
         if member is None:
-            raise unprocessable("unknown_staff", f"名册中没有工号为“{staff_id}”的教职工", staff_ids=[staff_id])
+            raise unprocessable("unknown_staff", f"名册中没有工号为“{quoted(staff_id)}”的教职工", staff_ids=[staff_id[:100]])
         if member.department != department_id:
             others.append(staff_id)
         wanted[staff_id] = status

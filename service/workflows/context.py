@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from service.config import Settings
 from service.content.models import Content
-from service.storage.audit import AuditLog
+from service.storage.audit import AuditLog, audit_key, data_secret
 from service.storage.store import Store
 from service.workflows.board import BoardCache
 
@@ -27,8 +27,8 @@ class Context:
     def open(cls, settings: Settings, content: Content, now: Callable[[], dt.datetime]) -> Context:
         """The store of the content's year over the settings' data directory."""
         store = Store(settings.data_dir, content.settings.year)
-        return cls(settings, content, store, AuditLog(settings.data_dir / "audit.log", store), now,
-                   BoardCache(content, store))
+        audit = AuditLog(settings.data_dir / "audit.log", store, audit_key(data_secret(store)))
+        return cls(settings, content, store, audit, now, BoardCache(content, store))
 
     @property
     def year(self) -> int:

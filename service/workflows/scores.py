@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from service.errors import bad_request, not_found, unprocessable
+from service.errors import bad_request, not_found, quoted, unprocessable
 from service.rules import access, scoring
 from service.rules.access import User
 from service.rules.clock import zone
@@ -89,7 +89,7 @@ def scope(user: User, department: str | None) -> str | None:
     wanted = department or None
     if wanted is None and not access.allowed(user, access.READ_SCORES):
         wanted = user.department  # a department's own people by default
-    access.ensure(user, access.READ_SCORES, wanted, "部门账号只能查看本部门教职工的得分")
+    access.ensure(user, access.READ_SCORES, wanted, "您的账号只能查看本部门（院领导：所主管部门）教职工的得分")
     return wanted
 
 
@@ -147,7 +147,8 @@ def ranking(ctx: Context, user: User, department: str | None = None,
     ranked = scoring.rank(everyone)
     in_department = {r.score.staff_id: r.rank for department_ranks in scoring.rank_by_department(everyone).values()
                      for r in department_ranks}
-    shown = [r for r in ranked if seen is None or r.score.department == seen]
+    shown = [r for r in ranked if r.score.department == seen] if seen is not None else [
+        r for r in ranked if access.allowed(user, access.READ_SCORES, r.score.department)]
     s = ctx.content.settings
     head = {"year": s.year, "department": seen, "through_month": through_month,
             "business_rule": s.business_score_rule, "total": len(shown)}
@@ -181,7 +182,7 @@ def _event_time(ctx: Context, value: Any) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise bad_request("invalid_at", f"at 应为 ISO 格式的日期或日期时间，当前为“{value}”") from None
+        raise bad_request("invalid_at", f"at 应为 ISO 格式的日期或日期时间，当前为“{quoted(value)}”") from None
     if len(value.strip()) == 10:
         moment = moment.replace(hour=12)
     tz = zone(ctx.content.settings.timezone)

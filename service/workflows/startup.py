@@ -1,8 +1,7 @@
-"""Starting over a data directory: recover from a crash, the first HR account, the session secret."""
+"""Starting over a data directory: recover from a crash, the first HR account."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from service.content.models import ROLE_HR
@@ -37,13 +36,3 @@ def ensure_admin(ctx: Context) -> str | None:
         commit(ctx, [NewUser(new_user(ctx, ADMIN, ROLE_HR, None, password))], "system", "user.create",
                username=ADMIN, role=ROLE_HR)
         return password
-
-
-def secret(ctx: Context) -> str:
-    """The key signing session cookies, made once per data directory (mode 0600)."""
-    path = ctx.settings.data_dir / "secret"
-    with ctx.store.locked():
-        if not path.exists():
-            files.atomic_write(path, secrets.token_urlsafe(48).encode())
-            path.chmod(0o600)
-        return path.read_text().strip()

@@ -23,7 +23,7 @@ from service.workflows.context import Context
 TABLE = "targets"
 MAX_RAW_ROWS = 2 * target_rows.MAX_ROWS
 DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN)
-_STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
+_STATUS = {"not_leader": 403, "not_overseen": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
            "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409}
 
 
@@ -63,7 +63,7 @@ def view(ctx: Context, user: User, staff_id: str) -> dict[str, Any]:
         "role": member.role, "role_name": role.name if role else member.role,
         "total": _total(doc["rows"]), "budget": budget,
         "problems": [p.message for p in target_rows.validate_target_rows(doc["rows"], budget)],
-        "actions": list(approval.allowed_actions(doc["state"], user.role, user.department, member.department)),
+        "actions": list(approval.allowed_actions(doc["state"], user, member.department)),
     }
 
 
@@ -77,8 +77,9 @@ def listing(ctx: Context, user: User, department: str | None = None,
         docs = {d["staff_id"]: d for d in ctx.store.records(department, TABLE)}
         members: list[StaffMember] = list(content.members(department))
     else:
-        access.ensure(user, access.READ_TARGETS, None, "只有人事处和院领导可以查看全院的个性目标")
-        docs = {d["staff_id"]: d for part, d in ctx.store.across(TABLE) if content.department(part)}
+        access.ensure(user, access.READ_TARGETS, None, "只有人事处和主管院领导可以查看全院的个性目标")
+        docs = {d["staff_id"]: d for part, d in ctx.store.across(TABLE)
+                if content.department(part) and access.allowed(user, access.READ_TARGETS, part)}
         members = [m for m in (content.staff(s) for s in docs) if m is not None]
     lines = []
     for member in members:
@@ -110,10 +111,10 @@ def save(ctx: Context, user: User, staff_id: str, raw_rows: Any, *, submit: bool
         doc = person_set(ctx, member)
         state = doc["state"]
         try:
-            state = approval.transition(state, approval.SAVE, user.role, user.department, member.department)
+            state = approval.transition(state, approval.SAVE, user, member.department)
             action = approval.SAVE
             if submit:
-                state = approval.transition(state, approval.SUBMIT, user.role, user.department, member.department)
+                state = approval.transition(state, approval.SUBMIT, user, member.department)
                 action = approval.SUBMIT
         except approval.TransitionRefused as exc:
             raise refused(exc) from None
@@ -147,8 +148,7 @@ def decide(ctx: Context, user: User, staff_id: str, action: str, comment: Any = 
     with ctx.store.locked():
         doc = person_set(ctx, member)
         try:
-            state = approval.transition(doc["state"], action, user.role, user.department, member.department,
-                                       comment=text)
+            state = approval.transition(doc["state"], action, user, member.department, comment=text)
         except approval.TransitionRefused as exc:
             raise refused(exc) from None
         stamp = ctx.stamp()

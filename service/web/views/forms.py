@@ -13,7 +13,15 @@ from service.office.safe_reader import WorkbookRejected
 from service.rules import access
 from service.rules.board import person_status
 from service.web.auth import by_token
-from service.web.views.common import attachment, check_csrf, context, department_user, off_loop, ok_json
+from service.web.views.common import (
+    attachment,
+    check_csrf,
+    context,
+    department_user,
+    off_loop,
+    ok_json,
+    parse_workbook,
+)
 from service.web.views.pages import department_with_error
 from service.workflows import completion, monthly
 from service.workflows.common import member_or_404, month_number
@@ -92,7 +100,7 @@ async def completion_upload(request: Request) -> Response:
     try:
         data = await uploaded_workbook(request)
         try:
-            entries = await off_loop(annex5.read_completion, ctx.content, department_id, data)
+            entries = await parse_workbook(request, annex5.read_completion, ctx.content, department_id, data)
         except WorkbookRejected as exc:
             raise exc.as_api_error() from None
         payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
@@ -117,7 +125,7 @@ async def monthly_upload(request: Request) -> Response:
     data = await uploaded_workbook(request)
     ctx = context(request)
     try:
-        month, rows = await off_loop(annex4.read_monthly, ctx.content, department_id, data)
+        month, rows = await parse_workbook(request, annex4.read_monthly, ctx.content, department_id, data)
     except WorkbookRejected as exc:
         raise exc.as_api_error() from None
     view = await off_loop(monthly.submit, ctx, user, department_id, month, rows)

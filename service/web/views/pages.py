@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
@@ -12,7 +13,14 @@ from service.content.models import COMPLETION_STATUSES
 from service.errors import ApiError
 from service.rules import access
 from service.rules.board import by_urgency
-from service.web.auth import signed_in, user_of
+from service.web.auth import (
+    PASSWORD_PAGE,
+    clear_session_cookie,
+    session_of,
+    set_session_cookie,
+    signed_in,
+    user_of,
+)
 from service.web.views.common import (
     check_csrf,
     context,
@@ -20,7 +28,7 @@ from service.web.views.common import (
     off_loop,
     page,
 )
-from service.workflows import accounts, board, completion, contracts
+from service.workflows import accounts, board, completion, contracts, sessions
 from service.workflows.commit import log
 from service.workflows.common import member_or_404
 
@@ -40,37 +48,47 @@ async def login_form(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=8)
-    username = str(form.get("username") or "").strip()
-    password = str(form.get("password") or "")
+    username = str(form.get("username") or "").strip()[:64]
+    password = str(form.get("password") or "")[:256]
     target = _safe_next(str(form.get("next") or ""))
     check_csrf(request, str(form.get("csrf") or ""), session_form=True)
     ctx = context(request)
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "?"
-    keys = (f"user:{username}", f"ip:{client}")
-    if throttle.blocked(*keys):
-        return page(request, "login.html", "登录", status=429, next=target, username=username,
-                    error="登录失败次数过多，请 5 分钟后再试")
+    wait = throttle.wait(username, client)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        response = page(request, "login.html", "登录", status=429, next=target, username=username,
+                        error=f"登录失败次数过多，请 {seconds} 秒后再试")
+        response.headers["Retry-After"] = str(seconds)
+        return response
     user = await off_loop(accounts.authenticate, ctx, username, password)
     if user is None:
-        throttle.fail(*keys)
+        throttle.fail(username, client)
         await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client))
         return page(request, "login.html", "登录", status=400, next=target, username=username,
                     error="用户名或密码不正确")
-    throttle.succeed(*keys)
-    request.session.clear()
-    request.session["user"] = user.username
-    await off_loop(lambda: log(ctx, user.username, "login", ip=client))
-    if target == "/board" and not access.allowed(user, access.SEE_COLLEGE):
+    throttle.succeed(username, client)
+    session_id, _ = await off_loop(sessions.start, ctx, user, client)
+    if user.must_change_password:
+        target = PASSWORD_PAGE
+    elif target == "/board" and not access.allowed(user, access.SEE_COLLEGE):
         target = f"/board/{user.department}"
-    return RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, session_id)
+    return response
 
 
 async def logout(request: Request) -> Response:
+    """Sign out: every session of the account ends (other browsers too)."""
     form = await request.form(max_files=0, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""), session_form=True)
-    request.session.clear()
-    return RedirectResponse("/", status_code=303)
+    session = session_of(request)
+    if session is not None:
+        await off_loop(sessions.end_all, context(request), session.user.username)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(request, response)
+    return response
 
 
 def _login_redirect(request: Request) -> Response | None:

@@ -24,6 +24,7 @@ from service.web.views.common import (
     off_loop,
     ok_json,
     page,
+    parse_workbook,
     permitted,
 )
 from service.workflows import targets
@@ -106,7 +107,7 @@ async def api_workbook(request: Request) -> JSONResponse:
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     data, submit = await _workbook(form)
-    return ok_json(await off_loop(lambda: _save_workbook(context(request), user, department_id, data, submit)))
+    return ok_json(await parse_workbook(request, _save_workbook, context(request), user, department_id, data, submit))
 
 
 async def workbook_post(request: Request) -> Response:
@@ -116,7 +117,7 @@ async def workbook_post(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     try:
         data, submit = await _workbook(form)
-        result = await off_loop(lambda: _save_workbook(context(request), user, department_id, data, submit))
+        result = await parse_workbook(request, _save_workbook, context(request), user, department_id, data, submit)
     except ApiError as exc:
         return await department_page(request, error=exc)
     action = approval.SUBMIT if submit else approval.SAVE
