@@ -115,6 +115,26 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /board/roster": (401, 200, 403, 403, 403),
     "POST /board/roster": (401, 200, 403, 403, 403),  # the preview: nothing written
     "POST /board/roster/confirm": (401, 409, 403, 403, 403),  # HR: no such preview
+    # a staff member's own pages: no other account has a person of its own (tests/test_staff_pages.py)
+    "GET /me": (401, 403, 403, 403, 403),
+    "POST /me/confirm": (401, 403, 403, 403, 403),
+    "GET /me/forms/{name}": (401, 403, 403, 403, 403),
+    "GET /me/results": (401, 403, 403, 403, 403),
+    "GET /me/grade": (401, 403, 403, 403, 403),
+    "GET /me/grade/notice.{kind}": (401, 403, 403, 403, 403),
+    "GET /me/objections": (401, 403, 403, 403, 403),
+    "POST /me/objections": (401, 403, 403, 403, 403),
+    "GET /api/me": (401, 403, 403, 403, 403),
+    "GET /board/objections": (401, 200, 303, 303, 403),  # a department is sent to its own list
+    "GET /board/confirmations": (401, 200, 303, 303, 200),
+    "GET /board/{department_id}/objections": (401, 200, 200, 403, 403),
+    "POST /board/{department_id}/objections/{objection_id}": (401, 404, 404, 403, 403),  # no such objection
+    "GET /board/{department_id}/objections/{objection_id}/files/{number}": (401, 404, 404, 404, 404),
+    "GET /board/{department_id}/confirmations": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/staff-accounts": (401, 200, 403, 403, 403),
+    "POST /board/{department_id}/staff-accounts/slips": (401, 200, 403, 403, 403),  # the slips, as Word
+    "GET /api/objections": (401, 200, 200, 200, 403),  # a department: its own people's
+    "POST /api/objections/{department_id}/{objection_id}": (401, 404, 404, 403, 403),
 }
 
 
@@ -163,7 +183,8 @@ class World:
     def path(self, template: str) -> str:
         values = {"department_id": DEPT, "staff_id": self.person.staff_id, "contract_id": self.contract["id"],
                   "month": "3", "annex": "annex1.docx", "role_id": self.unsubmitted_role, "action": "approve",
-                  "event_id": "no-such-event", "username": "clerk"}
+                  "event_id": "no-such-event", "username": "clerk", "name": "contract.docx",
+                  "objection_id": "no-such-objection", "number": "1"}
         for key, value in values.items():
             template = template.replace("{" + key + "}", value)
         return template
@@ -253,13 +274,19 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/accounts/{username}": lambda w: _form(action="update", department=DEPT, display_name="机械工程系报送员"),
     "POST /board/roster": lambda w: {"files": {"file": ("roster.csv", w.roster_csv(), "text/csv")}},
     "POST /board/roster/confirm": lambda w: _form(preview="no-such-preview", confirm="on"),
+    "POST /me/confirm": lambda w: _form(version="1", read="on"),
+    "POST /me/objections": lambda w: _form(kind="monthly", ref="3", reason="访问矩阵"),
+    "POST /board/{department_id}/objections/{objection_id}": lambda w: _form(answer="已核实"),
+    "POST /board/{department_id}/staff-accounts/slips": lambda w: _form(format="docx", confirm="on"),
+    "POST /api/objections/{department_id}/{objection_id}": lambda w: {"json": {"answer": "已核实"}},
 }
 PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
          "POST /board/grades/do/{action}": "/board/grades/do/sanction",
          "POST /api/grades/actions/{action}": "/api/grades/actions/sanction",
          "GET /board/{department_id}/grades/notices.{kind}": "/board/{department_id}/grades/notices.docx",
          "GET /board/{department_id}/grades/{staff_id}/notice.{kind}":
-             "/board/{department_id}/grades/{staff_id}/notice.pdf"}
+             "/board/{department_id}/grades/{staff_id}/notice.pdf",
+         "GET /me/grade/notice.{kind}": "/me/grade/notice.docx"}
 
 
 def state(settings: Settings) -> dict[str, Any]:

@@ -1,12 +1,13 @@
 """Who may do what, as a table: every action of rules/access.py × every role × a resource of
 the account's own department (a leader's: one it oversees), of another department, or of the
-college."""
+college; for a staff member's account, also the resources of one person (their own, or a
+colleague's)."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLES
+from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF, ROLES
 from service.errors import ApiError
 from service.rules import access
 from service.rules.access import User
@@ -40,6 +41,29 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.MANAGE_ACCOUNTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.IMPORT_ROSTER: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.OWN_ACCOUNT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, Y, Y), ROLE_LEADER: (Y, Y, Y)},
+    access.REOPEN_TARGETS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.CONFIRM_TARGETS: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.RAISE_OBJECTION: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.SEE_OBJECTIONS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+}
+
+# A staff member of OWN: (their own person, a colleague of the department, the department, another
+# department, the college). SELF reaches their own person and nothing else.
+ME, COLLEAGUE = "100100", "100101"
+STAFF = User(ME, ROLE_STAFF, OWN, staff_id=ME)
+SELF_ONLY = (Y, N, N, N, N)
+NOTHING = (N, N, N, N, N)
+EVERYTHING = (Y, Y, Y, Y, Y)
+STAFF_TABLE: dict[str, tuple[bool, bool, bool, bool, bool]] = {
+    **{action: NOTHING for action in TABLE},
+    access.SEE_DEPARTMENT: SELF_ONLY,  # their own line: their completion status (leave included)
+    access.READ_TARGETS: SELF_ONLY,
+    access.READ_SCORES: SELF_ONLY,
+    access.READ_GRADES: SELF_ONLY,
+    access.CONFIRM_TARGETS: SELF_ONLY,
+    access.RAISE_OBJECTION: SELF_ONLY,
+    access.OBJECT: EVERYTHING,  # the 公示 of the 优秀 list is for every member of staff
+    access.OWN_ACCOUNT: EVERYTHING,
 }
 
 
@@ -55,10 +79,33 @@ def test_who_may_do_what(action: str, role: str) -> None:
     assert found == TABLE[action][role]
 
 
+@pytest.mark.parametrize("action", sorted(STAFF_TABLE))
+def test_what_a_staff_member_may_do(action: str) -> None:
+    found = (access.allowed(STAFF, action, OWN, ME), access.allowed(STAFF, action, OWN, COLLEAGUE),
+             access.allowed(STAFF, action, OWN), access.allowed(STAFF, action, OTHER), access.allowed(STAFF, action))
+    assert found == STAFF_TABLE[action]
+
+
+def test_the_staff_table_covers_every_action() -> None:
+    assert set(STAFF_TABLE) == set(access.ACTIONS)
+
+
+def test_a_staff_member_is_not_themselves_in_another_department() -> None:
+    """Their 工号 in another department (a stale resource, a forged path) is not their own."""
+    assert not any(access.allowed(STAFF, action, OTHER, ME) for action in access.ACTIONS
+                   if STAFF_TABLE[action] == SELF_ONLY)
+    assert not access.allowed(User(ME, ROLE_STAFF, OWN), access.READ_SCORES, OWN, ME)  # no staff id: no one
+
+
+def test_others_reach_a_person_through_their_department() -> None:
+    assert access.allowed(USERS[ROLE_DEPARTMENT], access.READ_SCORES, OWN, COLLEAGUE)
+    assert not access.allowed(USERS[ROLE_DEPARTMENT], access.READ_SCORES, OTHER, COLLEAGUE)
+
+
 def test_an_unknown_role_may_do_nothing() -> None:
-    stranger = User("x", "staff", OWN)
-    assert not any(access.allowed(stranger, action, resource)
-                   for action in access.ACTIONS for resource in (OWN, OTHER, COLLEGE))
+    stranger = User("x", "guest", OWN, staff_id="x")
+    assert not any(access.allowed(stranger, action, resource, person)
+                   for action in access.ACTIONS for resource in (OWN, OTHER, COLLEGE) for person in (None, "x"))
 
 
 def test_a_department_account_without_a_department_reaches_none() -> None:

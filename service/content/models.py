@@ -11,8 +11,20 @@ from dataclasses import dataclass, field
 ROLE_HR = "hr"
 ROLE_DEPARTMENT = "department"
 ROLE_LEADER = "leader"
-ROLES = (ROLE_HR, ROLE_DEPARTMENT, ROLE_LEADER)
-ROLE_NAMES = {ROLE_HR: "人事处", ROLE_DEPARTMENT: "部门/系", ROLE_LEADER: "院领导"}
+ROLE_STAFF = "staff"  # a staff member of the roster: username = 工号, made from the roster, never typed
+ROLES = (ROLE_HR, ROLE_DEPARTMENT, ROLE_LEADER)  # the accounts HR creates one by one
+ACCOUNT_ROLES = (*ROLES, ROLE_STAFF)  # every role an account may have
+ROLE_NAMES = {ROLE_HR: "人事处", ROLE_DEPARTMENT: "部门/系", ROLE_LEADER: "院领导", ROLE_STAFF: "教职工"}
+
+# Where a staff member's account stands (HR's page of a department's accounts and slips).
+STAFF_NO_ACCOUNT = "none"  # never signed in, no slip printed
+STAFF_ONE_TIME = "one_time"  # a slip printed, its password not yet changed
+STAFF_OWN_PASSWORD = "password"  # signed in and set their own password
+STAFF_DIRECTORY = "directory"  # signs in through the campus directory only
+STAFF_DISABLED = "disabled"
+STAFF_ACCOUNT_LABELS = {STAFF_NO_ACCOUNT: "未开通", STAFF_ONE_TIME: "已发一次性密码，未修改",
+                        STAFF_OWN_PASSWORD: "已设置本系统密码", STAFF_DIRECTORY: "统一身份认证登录",
+                        STAFF_DISABLED: "已停用"}
 
 # The completion states of annex 5. 完成 needs a signed scan; the others exempt a person.
 DONE = "完成"
@@ -98,6 +110,21 @@ CASE_LABELS = {CASE_REVIEW: "复核", CASE_APPEAL: "申诉"}
 OBJECTION_OPEN = "open"
 OBJECTION_RESOLVED = "resolved"
 OBJECTION_LABELS = {OBJECTION_OPEN: "待处理", OBJECTION_RESOLVED: "已处理"}
+
+# A staff member's objection to their own result, what it is about, and where it stands.
+DISPUTE_SCORE_ITEM = "score_item"  # a common-target item of the score (HR's deductions)
+DISPUTE_MONTHLY = "monthly"  # a month's result in the monthly summary (the department's)
+DISPUTE_GRADE = "grade"  # the annual grade: a 复核 application, on its clock
+DISPUTE_KINDS = {DISPUTE_SCORE_ITEM: "共性目标得分", DISPUTE_MONTHLY: "月度考核结果", DISPUTE_GRADE: "年度考核档次（申请复核）"}
+DISPUTE_OPEN = "open"
+DISPUTE_ANSWERED = "answered"
+DISPUTE_LABELS = {DISPUTE_OPEN: "待答复", DISPUTE_ANSWERED: "已答复"}
+
+# A staff member's confirmation (确认) of their approved targets.
+CONFIRM_NOT_APPROVED = "not_approved"  # nothing approved to confirm (yet, or reopened)
+CONFIRM_PENDING = "pending"  # an approved version not confirmed (a new version asks again)
+CONFIRM_DONE = "confirmed"
+CONFIRM_LABELS = {CONFIRM_NOT_APPROVED: "目标未审定", CONFIRM_PENDING: "未确认", CONFIRM_DONE: "已确认"}
 
 # How a quota is counted (settings.assessment.quota).
 ROUND_DOWN = "down"

@@ -25,6 +25,18 @@ def hash_password(password: str) -> str:
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
+ONE_TIME_SCHEME = "sha256"
+
+
+def hash_one_time_password(password: str) -> str:
+    """A one-time password of `new_password` (12 random characters, about 70 bits) as stored: a
+    salted SHA-256 is enough against guessing a random secret, so the slips of a department
+    of hundreds are made in milliseconds; checking it still spends one scrypt run."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.sha256(salt + password.encode("utf-8")).digest()
+    return f"{ONE_TIME_SCHEME}$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
 # What a password is checked against when there is no account: as costly as a real hash.
 DUMMY_HASH = "scrypt$Qq/mOd8UTbOZKNkbX+KhKQ==$UVQxknk4lfeaU4Hl+L5PAIXojd44qr+83oWiGE0TAr4="
 
@@ -39,6 +51,11 @@ def verify_password(password: str, stored: str | None) -> bool:
         scheme, salt_b64, digest_b64 = stored.split("$")
     except ValueError:
         return False
+    if scheme == ONE_TIME_SCHEME:
+        verify_password(password, DUMMY_HASH)  # the same cost as any other sign-in
+        salt = base64.b64decode(salt_b64)
+        return hmac.compare_digest(hashlib.sha256(salt + password.encode("utf-8")).digest(),
+                                   base64.b64decode(digest_b64))
     if scheme != "scrypt":
         return False
     salt = base64.b64decode(salt_b64)

@@ -1,23 +1,36 @@
-"""Accounts in the store: users and API tokens of every year in db/accounts.json, browser
-sessions in db/sessions.json.
+"""Accounts in the store: users and API tokens of every year in db/accounts.json, staff
+members' accounts in db/staff-accounts/<shard>.json, browser sessions in db/sessions.json.
 
 Every request looks its caller up, so users by name, tokens by hash and sessions by the hash
 of their id are kept in in-memory indexes, rebuilt when their file changed (here or, read
-again, by another process). A request never scans a table.
+again, by another process). A request never scans a table. Staff accounts (thousands, one
+per person of the roster) are spread over shards by a hash of their username, so a first
+sign-in or a password change rewrites a file of a few dozen accounts, and the accounts file
+HR's and the departments' accounts and every token live in stays small.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from tinydb import Query, TinyDB
+
+from service.content.models import ROLE_STAFF
 
 if TYPE_CHECKING:
     from service.storage.store import Record, Store
 
 FILE = "accounts.json"
 SESSIONS_FILE = "sessions.json"
+STAFF_DIR = "staff-accounts"
+STAFF_SHARDS = 64
+
+
+def staff_shard(username: str) -> str:
+    """The shard a staff account lives in: fixed by its username."""
+    return f"{int(hashlib.sha256(username.encode('utf-8')).hexdigest()[:8], 16) % STAFF_SHARDS:02d}"
 
 
 class Index:
@@ -45,9 +58,20 @@ class Accounts:
         self._tokens = Index("tokens", lambda r: r["token_hash"], lambda r: not r.get("revoked_at"))
         self._sessions = Index("sessions", lambda r: r["id_hash"])
         self._names: tuple[dict[str, Record] | None, dict[str, str]] = (None, {})
+        self._staff: dict[str, Index] = {}
 
     def database(self) -> TinyDB:
         return self.store.database(self.store.db_dir / FILE)
+
+    def staff_database(self, shard: str) -> TinyDB:
+        return self.store.database(self.store.db_dir / STAFF_DIR / f"{shard}.json")
+
+    def _staff_index(self, username: str) -> dict[str, Record]:
+        shard = staff_shard(username)
+        index = self._staff.get(shard)
+        if index is None:
+            index = self._staff[shard] = Index("users", lambda r: r["username"])
+        return index.of(self.staff_database(shard))
 
     def sessions_database(self) -> TinyDB:
         return self.store.database(self.store.db_dir / SESSIONS_FILE)
@@ -55,25 +79,40 @@ class Accounts:
     # -- users ------------------------------------------------------------------------
 
     def add_user(self, user: Record) -> None:
-        """Add an account; KeyError when its username is taken."""
+        """Add an account (a staff member's to its shard); KeyError when its username is taken."""
+        username = user["username"]
         with self.store.locked():
-            users = self.database().table("users")
-            if users.contains(Query().username == user["username"]):
-                raise KeyError(user["username"])
-            users.insert(user)
+            if username in self._users.of(self.database()) or username in self._staff_index(username):
+                raise KeyError(username)
+            db = self.staff_database(staff_shard(username)) if user["role"] == ROLE_STAFF else self.database()
+            db.table("users").insert(user)
 
     def update_user(self, username: str, changes: Record) -> bool:
         with self.store.locked():
-            return bool(self.database().table("users").update(changes, Query().username == username))
+            if username in self._users.of(self.database()):
+                return bool(self.database().table("users").update(changes, Query().username == username))
+            shard = self.staff_database(staff_shard(username))
+            return bool(shard.table("users").update(changes, Query().username == username))
 
     def user(self, username: str) -> Record | None:
         with self.store.locked():
             found = self._users.of(self.database()).get(username)
+            if found is None:
+                found = self._staff_index(username).get(username)
             return dict(found) if found is not None else None
 
     def users(self) -> list[Record]:
+        """The accounts HR made one by one (staff members' accounts: `staff_users`)."""
         with self.store.locked():
             return [dict(u) for u in self.database().table("users").all()]
+
+    def staff_users(self) -> list[Record]:
+        """Every staff member's account, shard by shard."""
+        found: list[Record] = []
+        for number in range(STAFF_SHARDS):
+            with self.store.locked():
+                found.extend(dict(u) for u in self.staff_database(f"{number:02d}").table("users").all())
+        return found
 
     def display_names(self) -> dict[str, str]:
         """Login name → the name histories show, from the index (no table read per request)."""

@@ -14,6 +14,9 @@ from service.storage.durable import StoreCorrupt
 from service.storage.store import Store
 
 STORED_TABLES = ("contracts",)
+# Records that point at stored files under a key (one file record, or a list of them): the
+# signed view on a grade, the attachments of a staff member's objection.
+LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"))
 
 
 @dataclass
@@ -24,7 +27,15 @@ class Report:
 
 
 def stored_files(store: Store) -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
-    return [item for table in STORED_TABLES for item in store.every(table)]
+    """(year, partition, file record) for every stored file a record points at; a linked one
+    carries its person's staff_id and `linked` (the table it hangs on)."""
+    found = [item for table in STORED_TABLES for item in store.every(table)]
+    for table, key in LINKED_FILES:
+        for year, partition, record in store.every(table):
+            value = record.get(key)
+            for linked in value if isinstance(value, list) else [value] if isinstance(value, dict) else []:
+                found.append((year, partition, {**linked, "staff_id": record.get("staff_id"), "linked": table}))
+    return found
 
 
 def verify(store: Store) -> Report:
@@ -53,7 +64,8 @@ def _verify(store: Store) -> Report:
     for year, partition, record in records:
         path = data_dir / record["file"]
         referenced.add(path)
-        where = f"{year}/{partition} 工号 {record.get('staff_id')} 第 {record.get('version')} 版（{record['file']}）"
+        where = (f"{year}/{partition} 工号 {record.get('staff_id')} 第 {record.get('version')} 版（{record['file']}）"
+                 if "linked" not in record else f"{year}/{partition} 工号 {record.get('staff_id')}（{record['file']}）")
         if not path.exists():
             report.problems.append(f"{where}: 文件缺失")
             continue
@@ -61,6 +73,8 @@ def _verify(store: Store) -> Report:
         digest = files.sha256_of(path)
         if digest != record["sha256"]:
             report.problems.append(f"{where}: 文件内容与记录的 SHA-256 不符（文件被改动）")
+        if "linked" in record:
+            continue  # the upload entries of the audit log are the contracts'
         logged = uploads.get(str(record.get("id")))
         if logged is None:
             report.problems.append(f"{where}: 审计日志中没有这次上传的记录（记录是后来加入的）")

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLES
+from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF, ROLES
 from service.errors import ApiError, bad_request, not_found
 from service.rules import credentials
 from service.rules.access import User
@@ -59,6 +59,8 @@ def profile(display_name: str = "", email: str = "", phone: str = "", department
 
 
 def _problem(ctx: Context, role: str, details: Profile) -> str | None:
+    if role == ROLE_STAFF:
+        return "教职工账号由名册生成：姓名、部门以教职工名册为准，不能在此填写或修改"
     if role not in ROLES:
         return f"角色应为 {' / '.join(ROLES)} 之一"
     if role == ROLE_DEPARTMENT and not ctx.content.department(details.department or ""):
@@ -239,8 +241,8 @@ def authenticate(ctx: Context, username: str, password: str) -> User | None:
     """The active account whose password this is; None otherwise. One scrypt run either way."""
     record = ctx.store.accounts.user(username)
     known = record is not None and record.get("active", True)
-    matches = credentials.verify_password(password, record["password_hash"] if known and record else None)
-    return as_user(record) if known and matches and record else None
+    matches = credentials.verify_password(password, record.get("password_hash") if known and record else None)
+    return active_user(ctx, record) if known and matches else None
 
 
 def user_for_token(ctx: Context, token: str) -> User | None:
@@ -257,8 +259,21 @@ def user_for_token(ctx: Context, token: str) -> User | None:
 
 def user_named(ctx: Context, username: str) -> User | None:
     """The active account `username` (a session names its user)."""
-    record = ctx.store.accounts.user(username)
-    return as_user(record) if record and record.get("active", True) else None
+    return active_user(ctx, ctx.store.accounts.user(username))
+
+
+def active_user(ctx: Context, record: Record | None) -> User | None:
+    """The user of an active account; a staff member's only while on the roster, in the
+    roster's department and name."""
+    if record is None or not record.get("active", True):
+        return None
+    if record["role"] != ROLE_STAFF:
+        return as_user(record)
+    member = ctx.content.staff(record["username"])
+    if member is None:
+        return None
+    return User(member.staff_id, ROLE_STAFF, member.department, display_name=member.name,
+                must_change_password=bool(record.get("must_change_password")), staff_id=member.staff_id)
 
 
 def as_user(record: Record) -> User:

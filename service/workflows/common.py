@@ -6,7 +6,9 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from service.content.models import StaffMember
-from service.errors import ApiError, bad_request, not_found, quoted
+from service.errors import ApiError, bad_request, forbidden, not_found, quoted
+from service.rules import access
+from service.rules.access import User
 
 if TYPE_CHECKING:
     from service.workflows.context import Context
@@ -18,6 +20,16 @@ def member_or_404(ctx: Context, staff_id: str) -> StaffMember:
     member = ctx.content.staff(staff_id)
     if member is None:
         raise not_found("unknown_staff", f"名册中没有工号为“{quoted(staff_id)}”的教职工")
+    return member
+
+
+def own_member(ctx: Context, user: User, action: str) -> StaffMember:
+    """The signed-in staff member's roster entry, allowed `action` on their own person (403 for
+    any other account)."""
+    member = ctx.content.staff(user.staff_id) if user.staff_id else None
+    if member is None:
+        raise forbidden("这是教职工本人的页面：请用本人的工号登录")
+    access.ensure(user, action, member.department, person=member.staff_id)
     return member
 
 

@@ -10,7 +10,6 @@ and its outcome may keep or improve it, never worsen it.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 from typing import Any, BinaryIO
 
@@ -26,7 +25,7 @@ from service.content.models import (
     UNGRADED_REASONS,
 )
 from service.errors import ApiError, bad_request, not_found, unprocessable
-from service.rules import access, reviews, scans
+from service.rules import access, reviews
 from service.rules.access import User
 from service.storage import files
 from service.workflows import grades
@@ -35,6 +34,7 @@ from service.workflows.common import member_or_404
 from service.workflows.context import Context
 from service.workflows.grade_records import day, note_text, today
 from service.workflows.grades import STEP_APPEAL, STEP_REVIEW, TABLE
+from service.workflows.uploads import store_scan
 
 HR_ONLY = "只有人事处可以登记复核、申诉"
 
@@ -59,17 +59,23 @@ def apply_review(ctx: Context, user: User, body: Any) -> dict[str, Any]:
     with ctx.store.locked():
         b, doc = _person(ctx, body)
         applied = day(b.get("applied_on"), "applied_on", required=False) or today(ctx)
-        if doc.get("review"):
-            raise ApiError(409, "review_exists", "该考核结果已申请过复核")
-        notified = dt.date.fromisoformat(doc["notified_on"]) if doc.get("notified_on") else None
-        problem = reviews.application_problem(doc["grade"], notified, applied,
-                                              ctx.content.settings.assessment.review.apply, "复核")
-        if problem:
-            raise unprocessable("review_refused", problem)
-        doc["review"] = {"applied_on": str(applied), "reason": note_text(b.get("reason")), "decided_on": None,
-                         "grade_before": doc["grade"], "grade": None, "note": "", "by": user.username,
-                         "at": ctx.stamp()}
-        _save(ctx, user, doc, "grades.review.apply", applied_on=str(applied))
+        return open_review(ctx, user, doc, applied, note_text(b.get("reason")))
+
+
+def open_review(ctx: Context, user: User, doc: dict[str, Any], applied: dt.date, reason: str) -> dict[str, Any]:
+    """Record a 复核 application on the person's grade document `doc`: HR registering a paper
+    one, or the person applying online (the caller checked who may, and holds the store lock)."""
+    if doc.get("review"):
+        raise ApiError(409, "review_exists", "该考核结果已申请过复核")
+    notified = dt.date.fromisoformat(doc["notified_on"]) if doc.get("notified_on") else None
+    problem = reviews.application_problem(doc["grade"], notified, applied,
+                                          ctx.content.settings.assessment.review.apply, "复核")
+    if problem:
+        raise unprocessable("review_refused", problem)
+    doc["review"] = {"applied_on": str(applied), "reason": reason, "decided_on": None,
+                     "grade_before": doc["grade"], "grade": None, "note": "", "by": user.username,
+                     "at": ctx.stamp()}
+    _save(ctx, user, doc, "grades.review.apply", applied_on=str(applied))
     return doc
 
 
@@ -180,18 +186,8 @@ def record_view(ctx: Context, user: User, staff_id: str, stream: BinaryIO, note:
     """The person's signed notice (本人意见) as a scan; a new upload replaces the one shown."""
     member = member_or_404(ctx, staff_id)
     access.ensure(user, access.RECORD_VIEW, member.department, "您只能为本部门的教职工上传本人意见")
-    head = stream.read(scans.HEAD)
-    stream.seek(0)
-    ext = scans.sniff(head)
-    if ext is None:
-        raise ApiError(415, "unsupported_type", f"只接受 {scans.SCAN_TYPES} 格式的扫描件（按文件内容判断）")
     folder = ctx.settings.data_dir / "files" / str(ctx.year) / member.department / "grade-views"
-    max_mb = ctx.content.settings.upload_max_mb
-    try:
-        stored = files.store_stream(stream, folder, f"{uuid.uuid4().hex}.{ext}", limit=max_mb * 1024 * 1024,
-                                    sync_dir=False)
-    except files.TooLarge:
-        raise ApiError(413, "too_large", f"文件超过 {max_mb} MB 的大小限制") from None
+    stored, ext = store_scan(ctx, stream, folder)
     try:
         with ctx.store.locked():
             doc = ctx.store.get(member.department, TABLE, staff_id=staff_id)

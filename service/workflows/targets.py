@@ -22,9 +22,10 @@ from service.workflows.context import Context
 
 TABLE = "targets"
 MAX_RAW_ROWS = 2 * target_rows.MAX_ROWS
-DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN)
+DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN, approval.REOPEN)
 _STATUS = {"not_leader": 403, "not_overseen": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
-           "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409}
+           "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409, "not_hr": 403,
+           "reason_required": 400}
 
 
 def refused(exc: approval.TransitionRefused) -> ApiError:
@@ -156,7 +157,7 @@ def decide(ctx: Context, user: User, staff_id: str, action: str, comment: Any = 
         if text:
             entry["comment"] = text
         doc = {**doc, "state": state, "by": user.username, "history": [*doc["history"], entry]}
-        if action in (approval.APPROVE, approval.RETURN):
+        if action in (approval.APPROVE, approval.RETURN, approval.REOPEN):
             doc["decided_at"] = stamp
             doc["comment"] = text
         commit(ctx, [Put(member.department, TABLE, doc, {"staff_id": staff_id})], user.username,

@@ -14,7 +14,7 @@ from service.errors import ApiError, bad_request
 from service.rules import access
 from service.storage.store import Record
 from service.web.auth import set_session_cookie, signed_in
-from service.web.views.common import check_csrf, context, off_loop, page, permitted
+from service.web.views.common import check_csrf, context, home, off_loop, page, permitted
 from service.workflows import accounts, sessions
 from service.workflows.context import Context
 
@@ -117,6 +117,7 @@ async def own_page(request: Request, *, error: ApiError | None = None) -> Respon
     tokens = await off_loop(accounts.tokens, ctx, user.username)
     return page(request, "own_account.html", "我的账号", status=error.status if error else 200, account=record,
                 tokens=tokens, role_names=ROLE_NAMES, names={d.id: d.name for d in ctx.content.departments},
+                local_password=bool(record.get("password_hash")),
                 notice=NOTICES.get(request.query_params.get("notice", "")), error=error)
 
 
@@ -137,9 +138,7 @@ async def own_post(request: Request) -> Response:
             fresh = await off_loop(accounts.user_named, ctx, user.username)
             session_id, _ = await off_loop(sessions.start, ctx, fresh or user, _address(request),
                                            "login.after_password_change")
-            target = "/board" if user.must_change_password else "/account?notice=password"
-            if target == "/board" and fresh and not access.allowed(fresh, access.SEE_COLLEGE):
-                target = f"/board/{fresh.department}"
+            target = home(fresh or user) if user.must_change_password else "/account?notice=password"
             response = RedirectResponse(target, status_code=303)
             set_session_cookie(request, response, session_id)
             return response

@@ -65,6 +65,13 @@ def department_user(request: Request, department_id: str, action: str = access.S
     return user
 
 
+def home(user: User) -> str:
+    """Where an account starts: the college's board, its department's page, or a staff member's own."""
+    if user.staff_id is not None:
+        return "/me"
+    return "/board" if access.allowed(user, access.SEE_COLLEGE) else f"/board/{user.department}"
+
+
 def check_csrf(request: Request, given: str | None, *, session_form: bool = False) -> None:
     """Cookie-authenticated writes must echo the session's token (form field or X-CSRF-Token).
 
@@ -155,9 +162,9 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
     return response
 
 
-def _may(user: User | None, action: str, department: str | None = None) -> bool:
+def _may(user: User | None, action: str, department: str | None = None, person: str | None = None) -> bool:
     """`access.allowed` for templates: what the page's account may do (nothing, anonymous)."""
-    return user is not None and access.allowed(user, action, department)
+    return user is not None and access.allowed(user, action, department, person)
 
 
 def attachment(response: Response, filename: str) -> Response:

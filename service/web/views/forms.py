@@ -6,7 +6,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import OUTSTANDING
+from service.content.models import OUTSTANDING, StaffMember
 from service.errors import ApiError, bad_request
 from service.office import annex1, annex3, annex4, annex5, catalog
 from service.office.safe_reader import WorkbookRejected
@@ -25,6 +25,7 @@ from service.web.views.common import (
 from service.web.views.pages import department_with_error
 from service.workflows import completion, monthly
 from service.workflows.common import member_or_404, month_number
+from service.workflows.context import Context
 
 WORKBOOK_LIMIT = 5 * 1024 * 1024
 
@@ -82,6 +83,11 @@ async def person_form(request: Request) -> Response:
     member = member_or_404(ctx, request.path_params["staff_id"])
     if member.department != department_id:
         raise ApiError(404, "unknown_staff", "本部门没有该教职工")
+    return await person_file(ctx, member, annex)
+
+
+async def person_file(ctx: Context, member: StaffMember, annex: str) -> Response:
+    """One person's 附件1 or 附件3 as the department prints it (the person's own page offers the same file)."""
     rows = None  # the role's template; stored target sets are used once recorded
     if annex == "annex1.docx":
         data = await off_loop(annex1.contract_docx, ctx.content, member, rows)

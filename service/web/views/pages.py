@@ -25,10 +25,11 @@ from service.web.views.common import (
     check_csrf,
     context,
     department_user,
+    home,
     off_loop,
     page,
 )
-from service.workflows import accounts, board, completion, contracts, sessions
+from service.workflows import board, completion, contracts, sessions, staff
 from service.workflows.commit import log
 from service.workflows.common import member_or_404
 
@@ -42,8 +43,13 @@ def _safe_next(target: str | None) -> str:
 
 
 async def login_form(request: Request) -> Response:
-    return page(request, "login.html", "登录", next=_safe_next(request.query_params.get("next")),
-                username="", error=None)
+    return login_page(request, next=_safe_next(request.query_params.get("next")), username="", error=None)
+
+
+def login_page(request: Request, status: int = 200, **values: object) -> Response:
+    settings = context(request).settings
+    return page(request, "login.html", "登录", status=status, directory=settings.directory_sign_in,
+                local=settings.local_sign_in, **values)
 
 
 async def login(request: Request) -> Response:
@@ -58,22 +64,24 @@ async def login(request: Request) -> Response:
     wait = throttle.wait(username, client)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
-        response = page(request, "login.html", "登录", status=429, next=target, username=username,
-                        error=f"登录失败次数过多，请 {seconds} 秒后再试")
+        response = login_page(request, status=429, next=target, username=username,
+                              error=f"登录失败次数过多，请 {seconds} 秒后再试")
         response.headers["Retry-After"] = str(seconds)
         return response
-    user = await off_loop(accounts.authenticate, ctx, username, password)
+    outcome = await off_loop(staff.sign_in, ctx, username, password)
+    user = outcome.user
     if user is None:
-        throttle.fail(username, client)
-        await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client))
-        return page(request, "login.html", "登录", status=400, next=target, username=username,
-                    error="用户名或密码不正确")
+        if outcome.guessed:
+            throttle.fail(username, client)
+        await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client, reason=outcome.code))
+        return login_page(request, status=503 if outcome.code == staff.UNAVAILABLE else 400, next=target,
+                          username=username, error=outcome.message)
     throttle.succeed(username, client)
     session_id, _ = await off_loop(sessions.start, ctx, user, client)
     if user.must_change_password:
         target = PASSWORD_PAGE
-    elif target == "/board" and not access.allowed(user, access.SEE_COLLEGE):
-        target = f"/board/{user.department}"
+    elif target == "/board":
+        target = home(user)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
     return response
@@ -101,8 +109,8 @@ async def board_page(request: Request) -> Response:
     if (redirect := _login_redirect(request)) is not None:
         return redirect
     user = signed_in(request)
-    if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own page
-        return RedirectResponse(f"/board/{user.department}", status_code=303)
+    if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own page; a staff member: theirs
+        return RedirectResponse(home(user), status_code=303)
     ctx = context(request)
     current = await off_loop(board.current, ctx)
     chart = await off_loop(board.chart, ctx, current)
