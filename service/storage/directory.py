@@ -11,6 +11,7 @@ a worker thread. Referrals are never followed: credentials go to the configured 
 
 from __future__ import annotations
 
+import math
 import ssl
 
 import ldap3
@@ -50,7 +51,7 @@ def _server(directory: Directory) -> ldap3.Server:
 def _connection(directory: Directory, server: ldap3.Server, user: str | None, password: str | None
                 ) -> ldap3.Connection:
     return ldap3.Connection(server, user=user, password=password, auto_bind=ldap3.AUTO_BIND_NONE,
-                            receive_timeout=directory.timeout, read_only=True, auto_referrals=False,
+                            receive_timeout=math.ceil(directory.timeout), read_only=True, auto_referrals=False,
                             raise_exceptions=False)
 
 
@@ -66,7 +67,7 @@ def _entry(directory: Directory, server: ldap3.Server, staff_id: str) -> str | N
                                        "PORTAL_LDAP_BIND_DN 与 PORTAL_LDAP_BIND_PASSWORD")
         query = f"({directory.attribute}={escape_filter_chars(staff_id)})"
         if not connection.search(directory.search_base, query, search_scope=ldap3.SUBTREE,
-                                 attributes=ldap3.NO_ATTRIBUTES, size_limit=2, time_limit=int(directory.timeout) or 1):
+                                 attributes=ldap3.NO_ATTRIBUTES, size_limit=2, time_limit=math.ceil(directory.timeout)):
             code = connection.result.get("result") if connection.result else None
             if code not in (0, 32):  # success with no entry, or noSuchObject
                 raise DirectoryUnavailable(f"在统一身份认证中查找工号失败（{_reason(connection)}）")

@@ -4,7 +4,7 @@ signed in through the campus directory or with a local password, per the setting
 An account is made on the first directory sign-in, or for a whole department when HR prints
 its one-time password slips; either way its name and department are the roster's, and a
 person no longer on the roster can no longer sign in. A slip's password must be changed at
-the first sign-in. Accounts HR made one by one (HR, departments, leaders) sign in as before.
+the first sign-in with it; signing in through the directory instead voids an unused slip. Accounts HR made one by one (HR, departments, leaders) sign in as before.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def sign_in(ctx: Context, username: str, password: str) -> SignIn:
                       guessed=False)
     if record is None:
         _create(ctx, username)
+    elif record.get("must_change_password") and record.get("active", True):
+        _void_slip(ctx, username)
     user = accounts.user_named(ctx, username)
     if user is None:
         return SignIn(None, REFUSED, "该账号已停用，请联系人事处")
@@ -92,6 +94,12 @@ def _create(ctx: Context, staff_id: str) -> None:
     with contextlib.suppress(KeyError):  # made by a sign-in a moment ago
         commit(ctx, [NewUser(record)], staff_id, "user.create", username=staff_id, role=ROLE_STAFF,
                via=STAFF_DIRECTORY)
+
+
+def _void_slip(ctx: Context, staff_id: str) -> None:
+    """A person who signed in through the directory no longer needs their unused slip: it stops working."""
+    commit(ctx, [UserChange(staff_id, {"password_hash": None, "must_change_password": False})], staff_id,
+           "staff.slip_void", username=staff_id)
 
 
 # -- HR: a department's accounts and its password slips -------------------------------------

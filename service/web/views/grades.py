@@ -96,7 +96,13 @@ def overview(ctx: Context, user: User, year: int | None) -> dict[str, Any]:
             "stage": grading.stage(round_, grade_records.today(ctx)), "decision": round_.get("decision"),
             "publicity": round_.get("publicity"), "quotas": round_.get("quotas") or {}, "units": rows,
             "graded": len(docs), "people": len(ctx.content.roster),
-            "weak_twice": grade_reviews.weak_twice(ctx) if shown == ctx.year else {}}
+            "weak_twice": _readable(ctx, user, grade_reviews.weak_twice(ctx)) if shown == ctx.year else {}}
+
+
+def _readable(ctx: Context, user: User, flags: dict[str, str]) -> dict[str, str]:
+    """Only the people whose grades the user may read (a leader: of the departments overseen)."""
+    return {sid: flag for sid, flag in flags.items()
+            if (member := ctx.content.staff(sid)) and access.allowed(user, access.READ_GRADES, member.department)}
 
 
 def _old_round(ctx: Context, year: int) -> dict[str, Any]:
