@@ -135,7 +135,7 @@ async def objection_post(request: Request) -> Response:
     user = signed_in(request)
     form = await request.form(max_files=result_objections.MAX_FILES + 1, max_fields=MAX_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
-    typed = {k: str(form.get(k) or "").strip()[:result_objections.MAX_REASON] for k in ("kind", "ref", "reason")}
+    typed = {k: str(form.get(k) or "").strip()[:2 * result_objections.MAX_REASON] for k in ("kind", "ref", "reason")}
     try:
         uploads = _uploads(form)
         await off_loop(result_objections.raise_objection, context(request), user, typed["kind"], typed["ref"],

@@ -44,6 +44,7 @@ async def api_progress(request: Request) -> JSONResponse:
     user = signed_in(request)
     data = as_json(await off_loop(progress.board, context(request)))
     if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own row
+        access.ensure(user, access.SEE_DEPARTMENT, user.department)
         data["departments"] = [d for d in data["departments"] if d["id"] == user.department]
     return ok_json(data)
 
