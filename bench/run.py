@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import client, measure, scans, servers, synthetic, workbooks
+from bench import client, logins, measure, scans, servers, synthetic, workbooks
 from bench.client import median, percentile
 from bench.measure import College, Row, ms
 from service.config import ROOT
@@ -78,6 +78,9 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
         populated[college.n] = synthetic.populate(college.data_dir, college.content, extras=plan.extras)
         log(f"populated N={college.n}: {populated[college.n]} in {time.perf_counter() - began:.1f} s")
 
+    log(f"staff accounts with one-time passwords for N={small.n} and N={large.n}")
+    signins = {college.n: logins.open_accounts(college) for college in (small, large)}
+
     regen = {}
     for college in (mid, large):
         log(f"status page regeneration at N={college.n}, {plan.publishes} submissions")
@@ -128,10 +131,14 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     scan_row = scans.row(work)
     log(f"status reads at N={mid.n} while {workbooks.CLERKS} clerks upload padded workbooks at once")
     workbook_rows = workbooks.rows(mid)
+    log(f"staff sign-ins at N={small.n} and N={large.n} staff accounts")
+    times = logins.measure([(small, signins[small.n][0]), (large, signins[large.n][0])], plan.sequential_blocks,
+                           plan.sequential_per_block)
+    sign_in_rows = logins.rows(small, large, times, {n: took for n, (_, took) in signins.items()})
 
     rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row,
-            *workbook_rows]
-    notes = [*_notes(plan, colleges, populated), scans.NOTE, workbooks.NOTE]
+            *workbook_rows, *sign_in_rows]
+    notes = [*_notes(plan, colleges, populated), scans.NOTE, workbooks.NOTE, logins.NOTE]
     return rows, notes
 
 

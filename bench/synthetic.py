@@ -178,7 +178,7 @@ def add_targets(ctx: Context, content: Content) -> int:
             continue
         rows = [line.as_dict() for line in template_rows(role)]
         targets.save(ctx, hr, member.staff_id, rows, submit=True)
-        leader = access.User("bench-leader", "leader", member.department)  # may read back what it approved
+        leader = access.User("bench-leader", "leader", oversees=frozenset({member.department}))
         targets.decide(ctx, leader, member.staff_id, APPROVE)
         count += 1
     return count
