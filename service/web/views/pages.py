@@ -29,7 +29,7 @@ from service.web.views.common import (
     off_loop,
     page,
 )
-from service.workflows import board, completion, contracts, sessions, staff
+from service.workflows import board, completion, contracts, result_objections, sessions, staff
 from service.workflows.commit import log
 from service.workflows.common import member_or_404
 
@@ -114,8 +114,10 @@ async def board_page(request: Request) -> Response:
     ctx = context(request)
     current = await off_loop(board.current, ctx)
     chart = await off_loop(board.chart, ctx, current)
+    waiting = await off_loop(result_objections.open_count, ctx, user) if access.allowed(
+        user, access.SEE_OBJECTIONS) else 0
     return page(request, "board.html", "完成情况总览", board=current, rows=by_urgency(current),
-                chart=chart)
+                chart=chart, objections_waiting=waiting)
 
 
 async def department(request: Request) -> Response:
@@ -130,7 +132,8 @@ async def department(request: Request) -> Response:
     return page(request, "department.html", row.name, department=row, staff=staff, board=current,
                 can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), statuses=COMPLETION_STATUSES,
                 notice=request.query_params.get("notice"),
-                upload_max_mb=ctx.content.settings.upload_max_mb)
+                upload_max_mb=ctx.content.settings.upload_max_mb,
+                objections_waiting=await off_loop(result_objections.open_count, ctx, user, department_id))
 
 
 async def upload_form_post(request: Request) -> Response:
@@ -202,4 +205,5 @@ async def department_with_error(request: Request, exc: ApiError, staff_id: str |
                 person["typed"] = typed[person["staff_id"]]
     return page(request, "department.html", row.name, status=exc.status, department=row, staff=staff,
                 board=current, can_write=True, statuses=COMPLETION_STATUSES,
-                notice=None, error=exc, selected_staff=staff_id, upload_max_mb=ctx.content.settings.upload_max_mb)
+                notice=None, error=exc, selected_staff=staff_id, upload_max_mb=ctx.content.settings.upload_max_mb,
+                objections_waiting=await off_loop(result_objections.open_count, ctx, signed_in(request), department_id))
