@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 from docx import Document
-from helpers import DEPT, JPEG, PDF, PNG, Service, page_csrf, parse_html, running_service
+from helpers import DEPT, JPEG, PDF, PNG, Service, login, page_csrf, parse_html, running_service
+from serverproc import cli
 from staff_helpers import approve_targets, issue_slips, me, report_month, staff_session
 from starlette.testclient import TestClient
 
@@ -222,3 +223,54 @@ def test_objections_are_checked_before_anything_is_kept(service: Service, person
     assert not folder.exists() or not [p for p in folder.iterdir() if not p.name.startswith(".")]
     assert post(files=[("file", ("scan.jpg", JPEG, "image/jpeg"))]).status_code == 303  # type: ignore[attr-defined]
     assert len(list(folder.iterdir())) == 1
+
+
+def test_the_person_sees_their_own_leave_and_nobody_elses(service: Service, person: tuple[str, TestClient]) -> None:
+    staff_id, client = person
+    colleague = service.context.content.members(DEPT)[4].staff_id
+    response = service.client.put(f"/api/completion/{DEPT}", headers=service.bearer("clerk"), json={
+        "entries": [{"staff_id": staff_id, "status": "病假"}, {"staff_id": colleague, "status": "产假"}]})
+    assert response.status_code == 200
+    contract = me(client)["contract"]
+    assert contract["status"] == "病假" and contract["on_leave"]
+    page = client.get("/me").text
+    assert "病假" in page and "产假" not in page
+
+
+def test_objection_files_survive_a_restart_and_are_verified(settings: Settings) -> None:
+    with running_service(settings) as service:
+        passwords = issue_slips(service)
+        staff_id = sorted(passwords)[0]
+        client = staff_session(service, staff_id, passwords[staff_id])
+        form = {"csrf": page_csrf(client, "/me/objections"), "kind": DISPUTE_SCORE_ITEM,
+                "ref": service.context.content.common_targets[0].id, "reason": "附件见扫描件"}
+        assert client.post("/me/objections", data=form, files=[("file", ("a.png", PNG, "image/png"))]
+                           ).status_code == 303
+        (mine,) = me(client)["objections"]
+    with running_service(settings, users=False) as again:  # a restart: orphaned uploads are cleaned up
+        kept = again.client.get(f"/board/{DEPT}/objections/{mine['id']}/files/1", headers=again.bearer("hr"))
+        assert kept.status_code == 200 and kept.content == PNG
+    verified = cli(settings, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    (stored,) = (settings.data_dir / "files" / "2019" / DEPT / "objections").iterdir()
+    stored.write_bytes(PDF)
+    tampered = cli(settings, "audit", "verify")
+    assert tampered.returncode == 1 and "SHA-256 不符" in tampered.stderr and staff_id in tampered.stderr
+
+
+def test_hr_resets_a_staff_members_password_from_the_account_page(service: Service,
+                                                                   person: tuple[str, TestClient]) -> None:
+    staff_id, client = person
+    hr = service.hr_session()
+    page = hr.get(f"/board/accounts/{staff_id}")
+    assert page.status_code == 200 and "教职工" in page.text
+    reset = hr.post(f"/board/accounts/{staff_id}", data={"csrf": page_csrf(hr, f"/board/accounts/{staff_id}"),
+                                                         "action": "reset", "confirm": "on"})
+    assert reset.status_code == 200
+    password = parse_html(reset.text).find("code").text  # type: ignore[union-attr]
+    assert client.get("/api/me").status_code == 401  # the reset ended the person's sessions
+    fresh = service.new_client()
+    assert login(fresh, staff_id, password).headers["location"] == "/account"
+    edit = hr.post(f"/board/accounts/{staff_id}", data={"csrf": page_csrf(hr, f"/board/accounts/{staff_id}"),
+                                                        "action": "update", "display_name": "别名"})
+    assert edit.status_code == 400 and "以教职工名册为准" in edit.text
