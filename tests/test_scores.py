@@ -230,8 +230,10 @@ def test_the_board_links_to_progress_scores_and_the_review_queue(service: Servic
         assert found is not None
         return {a.attrs["href"] for a in found.find_all("a")}
 
-    assert links("hr") == {"/board/progress", "/board/scores", "/board/grades"}
-    assert links("boss") == {"/board/progress", "/board/scores", "/board/review", "/board/grades"}
+    assert links("hr") == {"/board/progress", "/board/scores", "/board/grades", "/board/confirmations",
+                           "/board/objections"}
+    assert links("boss") == {"/board/progress", "/board/scores", "/board/review", "/board/grades",
+                             "/board/confirmations"}
     assert service.session("boss").get("/board/progress").status_code == 200
     assert service.session("clerk").get("/board/progress").status_code == 403
 
