@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from serverproc import terminate
 
 BASE = "dc=example,dc=edu"
 PEOPLE = f"ou=people,{BASE}"
@@ -59,13 +60,7 @@ class DirectoryServer:
     log: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process)
 
 
 def _module_path() -> str:

@@ -76,13 +76,7 @@ class Server:
         self._join()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process)
         self._join()
 
     def _join(self) -> None:
@@ -91,6 +85,17 @@ class Server:
 
     def log(self) -> str:
         return "".join(self.output)
+
+
+def terminate(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """SIGTERM, then SIGKILL after 10 s: the process is gone when this returns."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def start_server(settings: Settings, **env: str) -> Server:

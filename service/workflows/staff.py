@@ -10,6 +10,7 @@ the first sign-in with it; signing in through the directory instead voids an unu
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from service.workflows.commit import EndSessions, NewUser, UserChange, commit
 from service.workflows.common import department_or_404
 from service.workflows.context import Context
 
+logger = logging.getLogger("portal.directory")
 WRONG = "用户名或密码不正确"
 SIGNED_IN = "ok"
 REFUSED = "wrong_password"
@@ -66,6 +68,7 @@ def sign_in(ctx: Context, username: str, password: str) -> SignIn:
     try:
         bound = directory.check_password(settings.directory, username, password)
     except directory.DirectoryUnavailable as exc:
+        logger.warning("统一身份认证不可用：%s", exc)
         fallback = ("已领取一次性密码条或已设置本系统密码的教职工，可以用本系统密码登录；也可稍后再试。"
                     if settings.local_sign_in else "请稍后再试，或联系人事处。")
         return SignIn(None, UNAVAILABLE, f"统一身份认证暂时不可用：{exc}。{fallback}", guessed=settings.local_sign_in)
