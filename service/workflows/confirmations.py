@@ -106,15 +106,20 @@ def confirm(ctx: Context, user: User, version: Any) -> dict[str, Any]:
 
 
 def _states(ctx: Context) -> dict[str, dict[str, str]]:
-    """department → staff_id → confirmation state, of every stored set."""
-    sets: dict[str, dict[str, Approved | None]] = defaultdict(dict)
-    found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for partition, doc in ctx.store.across(targets.TABLE):
-        sets[partition][doc["staff_id"]] = approved(doc)
-    for partition, doc in ctx.store.across(TABLE, fields=("staff_id", "version", "digest")):
-        found[partition][doc["staff_id"]] = doc
-    return {part: {sid: state_of(current, found[part].get(sid)) for sid, current in people.items()}
-            for part, people in sets.items()}
+    """department → staff_id → confirmation state, of every stored set. The rows of an approved
+    version never change (editing needs a reopening, and the next approval is a new version),
+    so the college's board compares versions and leaves the rows unread."""
+    confirmed: dict[str, dict[str, Any]] = defaultdict(dict)
+    for partition, doc in ctx.store.across(TABLE, fields=("staff_id", "version")):
+        confirmed[partition][doc["staff_id"]] = doc.get("version")
+    states: dict[str, dict[str, str]] = defaultdict(dict)
+    for partition, doc in ctx.store.across(targets.TABLE, fields=("staff_id", "state", "history", "approved_version")):
+        if doc.get("state") != TARGET_APPROVED:
+            state = CONFIRM_NOT_APPROVED
+        else:
+            state = CONFIRM_DONE if confirmed[partition].get(doc["staff_id"]) == approved_version(doc) else CONFIRM_PENDING
+        states[partition][doc["staff_id"]] = state
+    return states
 
 
 def board(ctx: Context, user: User) -> list[dict[str, Any]]:
