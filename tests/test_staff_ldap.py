@@ -179,3 +179,11 @@ def test_portal_serve_signs_staff_in_through_the_directory(settings: Settings, d
         response = client.post("/login", data={"username": people[0], "password": CAMPUS, "csrf": csrf})
         assert response.status_code == 303 and response.headers["location"] == "/me"
         assert client.get("/api/me").json()["staff_id"] == people[0]
+
+
+def test_starttls_the_directory_does_not_offer_is_reported(settings: Settings, directory: DirectoryServer,
+                                                           people: list[str]) -> None:
+    """The test server has no certificate: asking for STARTTLS fails clearly, nothing is sent in the clear."""
+    for service in running(settings, by_template(directory.url, starttls=True)):
+        status, message = sign_in(service, people[0], CAMPUS)
+        assert status == 503 and "没有建立 STARTTLS 加密连接" in message and "密码未发送" in message

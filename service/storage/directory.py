@@ -15,7 +15,7 @@ import math
 import ssl
 
 import ldap3
-from ldap3.core.exceptions import LDAPException
+from ldap3.core.exceptions import LDAPException, LDAPStartTLSError
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
@@ -99,8 +99,17 @@ def _bind(directory: Directory, server: ldap3.Server, dn: str, password: str) ->
 
 def _open(directory: Directory, connection: ldap3.Connection) -> None:
     connection.open()
-    if directory.starttls and not connection.start_tls():
-        raise DirectoryUnavailable(f"统一身份认证不接受 STARTTLS（{_reason(connection)}）")
+    if not directory.starttls:
+        return
+    try:
+        started = connection.start_tls()
+    except LDAPStartTLSError as exc:
+        started, why = False, str(exc)[:100]
+    else:
+        why = _reason(connection)
+    if not started:
+        raise DirectoryUnavailable(f"统一身份认证没有建立 STARTTLS 加密连接（{why}），密码未发送；请检查 PORTAL_LDAP_STARTTLS、"
+                                   "PORTAL_LDAP_CA_FILE 与服务器证书")
 
 
 def _reason(connection: ldap3.Connection) -> str:

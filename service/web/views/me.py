@@ -17,6 +17,7 @@ from service.rules import access
 from service.web.auth import signed_in
 from service.web.views.common import attachment, check_csrf, context, off_loop, ok_json, page
 from service.web.views.forms import person_file
+from service.web.views.scores import RULE_NAMES
 from service.workflows import confirmations, grades, personal, result_objections
 from service.workflows.commit import log
 from service.workflows.common import own_member, whole_number
@@ -80,7 +81,7 @@ async def contract(request: Request) -> Response:
 async def results_page(request: Request) -> Response:
     user = signed_in(request)
     data = await off_loop(personal.results, context(request), user)
-    return _page(request, "me_results.html", "我的考核结果与得分", data=data)
+    return _page(request, "me_results.html", "我的考核结果与得分", data=data, rule_names=RULE_NAMES)
 
 
 async def grade_page(request: Request) -> Response:
