@@ -84,6 +84,11 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /hr/export.xlsx": (401, 200, 403, 403, 403),
     "GET /hr/contracts.zip": (401, 200, 403, 403, 403),
     "GET /hr/scores.xlsx": (401, 200, 403, 403, 403),
+    "GET /board/{department_id}/scans": (401, 200, 200, 403, 403),
+    "POST /board/{department_id}/scans": (401, 200, 200, 403, 403),  # a preview page
+    "POST /api/departments/{department_id}/scans": (401, 200, 200, 403, 403),  # a dry run
+    "POST /board/{department_id}/contracts/{contract_id}/withdraw": (401, 303, 409, 403, 403),  # HR's withdrawal stands
+    "POST /api/departments/{department_id}/contracts/{contract_id}/withdraw": (401, 200, 409, 403, 403),
 }
 
 
@@ -112,6 +117,9 @@ class World:
         self.members = content.members(DEPT)
         self.person = self.members[0]
         self.contract = upload(service.client, self.person.staff_id, PDF, headers=service.bearer("clerk")).json()
+        self.withdrawable = {where: upload(service.client, member.staff_id, PDF + f"%{where}\n".encode(),
+                                           headers=service.bearer("clerk")).json()["id"]
+                             for where, member in (("api", self.members[5]), ("board", self.members[6]))}
         duties = service.client.get(f"/api/duties/{DEPT}", headers=service.bearer("hr")).json()
         roles = [r["role_id"] for o in duties["obligations"] for r in o["roles"]]
         self.role_id, self.unsubmitted_role = roles[0], roles[-1]  # one is delivered, one never is
@@ -129,7 +137,8 @@ class World:
     def path(self, template: str) -> str:
         values = {"department_id": DEPT, "staff_id": self.person.staff_id, "contract_id": self.contract["id"],
                   "month": "3", "annex": "annex1.docx", "role_id": self.unsubmitted_role, "action": "approve",
-                  "event_id": "no-such-event"}
+                  "event_id": "no-such-event", "withdraw_api": self.withdrawable["api"],
+                  "withdraw_board": self.withdrawable["board"]}
         for key, value in values.items():
             template = template.replace("{" + key + "}", value)
         return template
@@ -199,8 +208,18 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "PUT /api/monthly/{department_id}/{month}": lambda w: {"json": {"rows": w.monthly_rows()}},
     "POST /api/score-events": lambda w: {"json": w.event},
     "GET /board/{department_id}/forms/annex4.xlsx": lambda w: {"params": {"month": "3"}},
+    "POST /board/{department_id}/scans": lambda w: {"data": {"dry_run": "1"},
+                                                    "files": {"file": ("stack.pdf", PDF, "application/pdf")}},
+    "POST /api/departments/{department_id}/scans": lambda w: {"files": {"file": ("stack.pdf", PDF, "application/pdf")}},
+    "POST /board/{department_id}/contracts/{contract_id}/withdraw": lambda w: _form(reason="传错了人"),
+    "POST /api/departments/{department_id}/contracts/{contract_id}/withdraw": lambda w: {"json": {"reason": "传错了人"}},
 }
-PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept"}
+PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
+         "POST /api/departments/{department_id}/scans": "/api/departments/{department_id}/scans?dry_run=1",
+         "POST /board/{department_id}/contracts/{contract_id}/withdraw":
+             "/board/{department_id}/contracts/{withdraw_board}/withdraw",
+         "POST /api/departments/{department_id}/contracts/{contract_id}/withdraw":
+             "/api/departments/{department_id}/contracts/{withdraw_api}/withdraw"}
 
 
 def state(settings: Settings) -> dict[str, Any]:

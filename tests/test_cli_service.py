@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import DEPT, JPEG, OTHER_DEPT, PASSWORD, PDF, running_service, staff_of, upload
+from helpers import DEPT, JPEG, OTHER_DEPT, PASSWORD, PDF, running_service, scan_of, staff_of, upload
 from starlette.testclient import TestClient
 
 from service.config import Settings
@@ -81,8 +81,8 @@ def test_the_cli_and_a_running_service_share_the_data(settings: Settings) -> Non
         staff_id = service.context.content.members(OTHER_DEPT)[0].staff_id
         assert upload(service.client, staff_id, JPEG, headers=headers).status_code == 201
         assert service.session("late").get(f"/board/{OTHER_DEPT}").status_code == 200
-        upload(service.client, service.context.content.members(DEPT)[1].staff_id, PDF,
-               headers=service.bearer("clerk"))
+        second = service.context.content.members(DEPT)[1].staff_id
+        assert upload(service.client, second, scan_of(second), headers=service.bearer("clerk")).status_code == 201
     verify = portal(settings, "audit", "verify")
     assert verify.returncode == 0, verify.stderr
     assert "已存文件 3 个" in verify.stdout

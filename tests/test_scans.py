@@ -37,7 +37,7 @@ A4_150 = (1240, 1754)
 
 
 def test_the_same_content_gives_the_same_tag() -> None:
-    tag = contract_mark.tag_for(SECRET, ROWS)
+    tag = contract_mark.tag_for(SECRET, 2019, "100264", ROWS)
     assert len(tag) == contract_mark.TAG_LENGTH and tag.isalnum() and tag.isupper()
     same = [
         [{**ROWS[0], "分值": 30.0}, {**ROWS[1], "备注": None}],  # points as a float, an empty note
@@ -45,25 +45,27 @@ def test_the_same_content_gives_the_same_tag() -> None:
          ROWS[1]],  # English keys, padding, full-width digits
         [TargetLine("完成本部门年度工作计划", 30, "工作计划文本", "3月31日"), *ROWS[1:], {"目标内容": ""}],
     ]
-    assert [contract_mark.tag_for(SECRET, rows) for rows in same] == [tag] * len(same)
+    assert [contract_mark.tag_for(SECRET, 2019, "100264", rows) for rows in same] == [tag] * len(same)
 
 
 @pytest.mark.parametrize("column, value", [("目标内容", "完成本部门年度工作计划。"), ("分值", 29),
                                            ("佐证材料及分值", "计划"), ("完成时限", "4月1日"), ("备注", "新增")])
 def test_any_change_to_a_row_changes_the_tag(column: str, value: object) -> None:
     changed = [{**ROWS[0], column: value}, ROWS[1]]
-    assert contract_mark.tag_for(SECRET, changed) != contract_mark.tag_for(SECRET, ROWS)
+    assert contract_mark.tag_for(SECRET, 2019, "100264", changed) != contract_mark.tag_for(SECRET, 2019, "100264", ROWS)
 
 
-def test_the_tag_depends_on_the_secret_and_the_row_order() -> None:
-    tag = contract_mark.tag_for(SECRET, ROWS)
-    assert contract_mark.tag_for(b"another secret", ROWS) != tag
-    assert contract_mark.tag_for(SECRET, ROWS[::-1]) != tag
+def test_the_tag_depends_on_the_secret_the_person_the_year_and_the_row_order() -> None:
+    tag = contract_mark.tag_for(SECRET, 2019, "100264", ROWS)
+    assert contract_mark.tag_for(b"another secret", 2019, "100264", ROWS) != tag
+    assert contract_mark.tag_for(SECRET, 2019, "100264", ROWS[::-1]) != tag
+    assert contract_mark.tag_for(SECRET, 2019, "100265", ROWS) != tag
+    assert contract_mark.tag_for(SECRET, 2020, "100264", ROWS) != tag
 
 
 @pytest.mark.parametrize("staff_id", ["100264", "T-07", "a:b", "工号12"])
 def test_a_mark_reads_back_from_its_payload(staff_id: str) -> None:
-    mark = ContractMark(2019, staff_id, 3, contract_mark.tag_for(SECRET, ROWS))
+    mark = ContractMark(2019, staff_id, 3, contract_mark.tag_for(SECRET, 2019, "100264", ROWS))
     payload = contract_mark.encode(mark)
     assert payload.startswith("MBZ1:2019:")
     assert contract_mark.decode(payload) == mark
@@ -211,7 +213,7 @@ PEOPLE = [  # (staff id, version, rows' first content, copies)
 
 
 def people_marks() -> list[ContractMark]:
-    return [ContractMark(2019, staff_id, version, contract_mark.tag_for(SECRET, [{**ROWS[0], "目标内容": first}]))
+    return [ContractMark(2019, staff_id, version, contract_mark.tag_for(SECRET, 2019, staff_id, [{**ROWS[0], "目标内容": first}]))
             for staff_id, version, first, _ in PEOPLE]
 
 

@@ -7,7 +7,8 @@ turns the total red whenever it is not the individual budget (60).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -23,6 +24,7 @@ from service.content.models import (
     StaffMember,
     TargetRow,
 )
+from service.content.target_rows import RowInput, text_of
 from service.office import styles as x
 from service.office.cells import cell_text
 from service.office.form_checks import Form, check_footer, check_header, open_form
@@ -50,20 +52,25 @@ _CELL_PROBLEMS = {  # a TargetProblem kind → the code and the words of a bad c
 
 
 def targets_xlsx(content: Content, member: StaffMember | None = None,
-                 rows: Sequence[TargetRow] | None = None) -> bytes:
+                 rows: Sequence[RowInput] | None = None, *, draft: bool = False) -> bytes:
     """Annex 3. Blank when `member` is None; otherwise pre-filled for that person with `rows`,
-    or with their role's template when `rows` is None. At least 14 input rows."""
+    or with their role's template when `rows` is None. At least 14 input rows. `draft` prints
+    "草稿，未经审定" beside the title and at the top of every printed page."""
     s = content.settings
     budget = s.individual_points
     if rows is None and member is not None:
         role = content.role(member.role)
         rows = role.targets if role else ()
-    rows = list(rows or ())
+    lines = [row for row in (target_rows.normalise_row(r) for r in rows or ()) if not target_rows.is_blank(row)]
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
     x.set_widths(sheet, WIDTHS)
     x.heading(sheet, forms_text.annex_label(ANNEX), forms_text.title_lines(content, ANNEX), len(COLUMNS))
+    if draft:
+        x.put(sheet, "F1", forms_text.DRAFT_MARK, font=WARNING_FONT, align=x.RIGHT)
+        sheet.oddHeader.right.text = forms_text.DRAFT_MARK
+        sheet.oddHeader.right.color = "C00000"
     department = content.department(member.department) if member else None
     blank = member is None
     x.merge(sheet, "A3:B3", forms_text.FIELD_DEPARTMENT + (department.name if department else ""),
@@ -78,22 +85,19 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
         x.put(sheet, f"{chr(64 + col)}{HEADER_ROW}", title, font=x.FONT_HEAD, border=True)
     sheet.row_dimensions[HEADER_ROW].height = 32
 
-    count = max(BLANK_ROWS, len(rows) + 2)
+    count = max(BLANK_ROWS, len(lines) + 2)
     last = FIRST_ROW + count - 1
     for index in range(count):
         row = FIRST_ROW + index
         x.put(sheet, f"A{row}", index + 1, border=True)
-        target = rows[index] if index < len(rows) else None
-        values: list[str | float | None] = (
-            [target.content, target.points, target.evidence, target.deadline, None] if target
-            else [None] * 5
-        )
+        target = lines[index] if index < len(lines) else None
+        values = _cells(target) if target else [None] * 5
         for col, value in zip(INPUT_COLS, values, strict=True):
             align = x.CENTER if col in "CE" else x.LEFT
             x.put(sheet, f"{col}{row}", value, border=True, unlocked=True, align=align)
         if target:
-            x.fit_height(sheet, row, [(target.content, WIDTHS[1]), (target.evidence, WIDTHS[3]),
-                                      (target.deadline, WIDTHS[4])], minimum=30)
+            x.fit_height(sheet, row, [(text, WIDTHS[i]) for i, text in ((1, values[0]), (3, values[2]), (4, values[3]))
+                                      if isinstance(text, str)], minimum=30)
         else:
             sheet.row_dimensions[row].height = 30
 
@@ -120,6 +124,14 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
         staff_id=member.staff_id if member else "", first_row=FIRST_ROW, last_row=last,
     ))
     return x.finish(book)
+
+
+def _cells(row: Mapping[str, Any]) -> list[str | float | None]:
+    """A target row as its input cells (目标内容, 分值, 佐证材料及分值, 完成时限, 备注); 分值 a number
+    when it is one."""
+    points = target_rows.parse_points(row.get(COL_POINTS))
+    texts = [text_of(row.get(name)) or None for name in target_rows.COLUMNS]
+    return [texts[0], points if points is not None else texts[1], texts[2], texts[3], texts[4]]
 
 
 def header_titles(content: Content) -> tuple[str, ...]:

@@ -34,6 +34,8 @@ READ_SCORES = "read_scores"  # the ranking of a department; of the college: ever
 LIST_SCORE_EVENTS = "list_score_events"  # the common-target deductions recorded
 RECORD_SCORE_EVENTS = "record_score_events"  # record or withdraw a deduction
 EXPORT = "export"  # the completion workbook, the zip of scans, the score sheet
+WITHDRAW_SCAN = "withdraw_scan"  # mark a stored scan withdrawn (its file is kept)
+REOPEN_TARGETS = "reopen_targets"  # reopen an approved target set (its contract must be signed again)
 
 ANY = "any"  # every department and the college
 OWN = "own"  # the account's own department only
@@ -50,6 +52,8 @@ RULES: dict[str, dict[str, str]] = {
     LIST_SCORE_EVENTS: {ROLE_HR: ANY, ROLE_LEADER: ANY},
     RECORD_SCORE_EVENTS: {ROLE_HR: ANY},
     EXPORT: {ROLE_HR: ANY},
+    WITHDRAW_SCAN: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    REOPEN_TARGETS: {ROLE_HR: ANY},
 }
 ACTIONS = tuple(RULES)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from service.content.models import ROLE_HR
@@ -11,7 +10,7 @@ from service.storage import files
 from service.storage.integrity import orphans
 from service.workflows.accounts import new_user
 from service.workflows.commit import NewUser, commit
-from service.workflows.context import Context
+from service.workflows.context import Context, data_secret
 
 ADMIN = "hr"
 
@@ -41,9 +40,4 @@ def ensure_admin(ctx: Context) -> str | None:
 
 def secret(ctx: Context) -> str:
     """The key signing session cookies, made once per data directory (mode 0600)."""
-    path = ctx.settings.data_dir / "secret"
-    with ctx.store.locked():
-        if not path.exists():
-            files.atomic_write(path, secrets.token_urlsafe(48).encode())
-            path.chmod(0o600)
-        return path.read_text().strip()
+    return data_secret(ctx.settings.data_dir, ctx.store)

@@ -90,8 +90,8 @@
   }
 
   function setCounts(scope, counts, percent) {
-    ["staff", "completed", "exempt", "outstanding"].forEach(function (name) {
-      setField(scope, name, String(counts[name]));
+    ["staff", "completed", "exempt", "outstanding", "resign", "unapproved"].forEach(function (name) {
+      if (counts[name] !== undefined) setField(scope, name, String(counts[name]));
     });
     setField(scope, "percent", percentText(percent));
     scope.querySelectorAll('[role="progressbar"]').forEach(function (bar) {
