@@ -18,8 +18,11 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import os
 import shutil
 import struct
+import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -300,6 +303,14 @@ def audit_actions(settings: Settings) -> list[str]:
 def stored_files(settings: Settings) -> list[Path]:
     root = settings.data_dir / "files"
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def portal(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`portal …` run as a real process over the settings' directories (bounded in time)."""
+    env = {**os.environ, "PORTAL_DATA": str(settings.data_dir), "PORTAL_CONTENT": str(settings.content_dir),
+           "PORTAL_SITE": str(settings.site_dir)}
+    return subprocess.run([str(Path(sys.executable).with_name("portal")), *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, message: str) -> None:

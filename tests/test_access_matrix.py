@@ -155,9 +155,9 @@ class World:
         book = openpyxl.load_workbook(io.BytesIO(annex4.monthly_xlsx(self.content, DEPT, 2019, 3)))
         sheet = book["附件4"]
         for row in range(1, sheet.max_row + 1):
-            if str(sheet.cell(row, 2).value or "") in {m.staff_id for m in self.members}:
-                for column in range(4, 12):
-                    sheet.cell(row, column).value = 22 if column == 4 else 0
+            if str(sheet.cell(row, 12).value or "") in {m.staff_id for m in self.members}:  # the hidden 工号
+                for column in range(3, 12):
+                    sheet.cell(row, column).value = 22 if column == 3 else 0
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()

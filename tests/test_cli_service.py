@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from helpers import DEPT, JPEG, OTHER_DEPT, PASSWORD, PDF, running_service, scan_of, staff_of, upload
+from helpers import DEPT, JPEG, OTHER_DEPT, PASSWORD, PDF, portal, running_service, scan_of, staff_of, upload
 from starlette.testclient import TestClient
 
 from service.config import Settings
 from service.web.app import create_app
-
-PORTAL = [str(Path(sys.executable).with_name("portal"))]
-
-
-def portal(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PORTAL_DATA": str(settings.data_dir), "PORTAL_CONTENT": str(settings.content_dir),
-           "PORTAL_SITE": str(settings.site_dir)}
-    return subprocess.run([*PORTAL, *args], input=stdin, env=env, capture_output=True, text=True, timeout=30,
-                          check=False)
 
 
 def test_users_add_reads_two_password_lines_and_the_account_logs_in(settings: Settings) -> None:

@@ -27,12 +27,21 @@ from service.content.models import (
 from service.content.target_rows import RowInput, text_of
 from service.office import styles as x
 from service.office.cells import cell_text
-from service.office.form_checks import Form, check_footer, check_header, open_form
+from service.office.form_checks import (
+    STRAY_ROWS,
+    Form,
+    check_footer,
+    check_header,
+    check_outside,
+    name_mismatch,
+    open_form,
+)
 from service.office.identity import FormIdentity, layout_version, stamp_workbook
-from service.office.safe_reader import Problem, Value, WorkbookRejected, locate, problem
+from service.office.safe_reader import Problem, Value, WorkbookRejected, locate, problem, read_rows
 
 ANNEX = 3
 SHEET = "附件3"
+PERSON_ROW = 3  # 部门 / 责任人 / 岗位及职务
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
 COLUMNS = forms_text.TARGET_COLUMNS
@@ -151,9 +160,12 @@ def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str
     budget = content.settings.individual_points
     with open_form(content, department_id, data, ANNEX, VERSION) as form:
         member = _member(content, form)
+        _check_person(form, member)
         check_header(form.book, SHEET, HEADER_ROW, header_titles(content))
         rows = form.rows(SHEET, COLUMNS)
-        check_footer(form.book, SHEET, form.identity.last_row + 1, forms_text.TOTAL)
+        total = form.identity.last_row + 1
+        check_footer(form.book, SHEET, total, forms_text.TOTAL)
+        check_outside(form.book, SHEET, [(total + 1, total + STRAY_ROWS)], COLUMNS)
     cells = [dict(zip(COLUMNS[1:], values[1:], strict=True)) for _, values in rows]  # all but 序号
     try:
         lines = target_rows.parse_target_rows(cells, budget)
@@ -172,18 +184,25 @@ def _rejection(problems: list[target_rows.TargetProblem], numbers: list[int], ce
         value = cells[p.row - 1][p.field]
         code, what = _CELL_PROBLEMS[p.kind]
         found.append(problem(code, SHEET, numbers[p.row - 1], COLUMNS.index(p.field) + 1, p.field,
-                             what.format(name=p.field, actual=num(p.actual or 0), limit=target_rows.MAX_TEXT,
-                                         budget=budget, value=cell_text(value))))
+                             f"{member.name}的第 {p.row} 条目标：" + what.format(
+                                 name=p.field, actual=num(p.actual or 0), limit=target_rows.MAX_TEXT,
+                                 budget=budget, value=cell_text(value))))
     if found:
         return WorkbookRejected.of(found)
     whole = problems[0]
     if whole.kind == target_rows.NO_ROWS:
-        return WorkbookRejected("targets_empty", f"{locate(SHEET)}：没有填写任何目标。")
+        return WorkbookRejected("targets_empty", f"{locate(SHEET)}：{member.name}的附件3没有填写任何目标。")
     if whole.kind == target_rows.TOO_MANY_ROWS:
         return WorkbookRejected("targets_too_many", f"{locate(SHEET)}：个性目标最多 {target_rows.MAX_ROWS} 条，"
                                 f"实际为 {num(whole.actual or 0)} 条。", sheet=SHEET)
-    return WorkbookRejected("targets_total", f"{locate(SHEET)}：{member.name}的个性目标分值合计应为 {budget} 分，"
-                            f"实际为 {num(whole.actual or 0)} 分。", sheet=SHEET)
+    return WorkbookRejected("targets_total", f"{locate(SHEET, _total_row(numbers), 3, COL_POINTS)}："
+                            f"{member.name}的个性目标分值合计应为 {budget} 分，实际为 {num(whole.actual or 0)} 分。",
+                            sheet=SHEET)
+
+
+def _total_row(numbers: list[int]) -> int:
+    """The 合计 row: just below the form's last input row."""
+    return numbers[-1] + 1 if numbers else FIRST_ROW
 
 
 def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
@@ -193,6 +212,15 @@ def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
     )
     validation.add(ref)
     sheet.add_data_validation(validation)
+
+
+def _check_person(form: Form, member: StaffMember) -> None:
+    """The 责任人 line must still name the person the form was made for."""
+    [(_, values)] = read_rows(form.book, SHEET, first_row=PERSON_ROW, last_row=PERSON_ROW, max_col=3)
+    typed = cell_text(values[2]).removeprefix(forms_text.FIELD_PERSON.rstrip("：")).lstrip("：:").strip()
+    if "".join(typed.split()) != "".join(member.name.split()):
+        raise WorkbookRejected.of([name_mismatch(SHEET, PERSON_ROW, 3, forms_text.FIELD_PERSON.rstrip("："), typed,
+                                                 member)])
 
 
 def _member(content: Content, form: Form) -> StaffMember:

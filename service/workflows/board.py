@@ -113,9 +113,16 @@ class BoardCache:
             self._files.setdefault(record["sha256"], []).append((department_id, staff_id, record["version"]))
 
     def forget(self, department_id: str) -> None:
-        """The department's statuses, scans or approved sets changed (the caller holds the store's lock)."""
+        """The department's statuses or approved sets changed (the caller holds the store's lock)."""
         self._states.pop(department_id, None)
-        self._files = None
+
+    def withdrawn(self, department_id: str, record: Record) -> None:
+        """A scan was withdrawn (the caller holds the store's lock)."""
+        self.forget(department_id)
+        if self._files is not None:
+            kept = [f for f in self._files.get(record["sha256"], [])
+                    if f != (department_id, record["staff_id"], record["version"])]
+            self._files[record["sha256"]] = kept
 
     def same_file(self, sha256: str) -> list[tuple[str, str, int]]:
         """The valid scans stored with this SHA-256: (department, staff id, version)."""

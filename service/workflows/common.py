@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from service.content.formats import plain_number
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, not_found
 
@@ -33,7 +34,7 @@ def month_number(value: Any, status: int = 400) -> int:
     Anything else is refused: 400 `invalid_month` for a parameter or a body, or, with
     `status` 404, `unknown_month` for a path segment naming no month.
     """
-    text = str(value).strip()
+    text = plain_number(str(value))
     number = int(text) if text.isascii() and text.isdigit() else 0
     if not 1 <= number <= 12:
         code = "unknown_month" if status == 404 else "invalid_month"

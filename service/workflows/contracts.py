@@ -284,7 +284,7 @@ def withdraw(ctx: Context, user: User, department_id: str, contract_id: str, rea
         commit(ctx, [Put(department_id, CONTRACTS, record, {"id": contract_id})], user.username,
                "contract.withdraw", department=department_id, staff_id=record["staff_id"],
                version=record["version"], id=contract_id, reason=text)
-        ctx.cache.forget(department_id)
+        ctx.cache.withdrawn(department_id, record)
     ctx.cache.changed(stamp)
     return record
 

@@ -16,13 +16,15 @@ from service.web.auth import by_token
 from service.web.views.api import completion_json
 from service.web.views.common import attachment, check_csrf, context, department_user, off_loop, ok_json
 from service.web.views.pages import department_with_error
+from service.web.views.scans import yes
 from service.workflows import completion, monthly, targets
 from service.workflows.common import member_or_404, month_number
 
 WORKBOOK_LIMIT = 5 * 1024 * 1024
 
 
-async def uploaded_workbook(request: Request) -> bytes:
+async def uploaded_workbook(request: Request) -> tuple[bytes, bool]:
+    """The workbook uploaded, and whether it is sent as a partial one (field or ?partial=1)."""
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     upload = form.get("file")
@@ -31,7 +33,7 @@ async def uploaded_workbook(request: Request) -> bytes:
     data = await upload.read()
     if not data:
         raise bad_request("empty_file", "上传的文件是空的")
-    return data
+    return data, yes(form.get("partial")) or yes(request.query_params.get("partial"))
 
 
 def _xlsx(data: bytes, name: str) -> Response:
@@ -92,7 +94,7 @@ async def completion_upload(request: Request) -> Response:
     browser = "text/html" in request.headers.get("accept", "") and not by_token(request)
     ctx = context(request)
     try:
-        data = await uploaded_workbook(request)
+        data, _ = await uploaded_workbook(request)
         try:
             entries = await off_loop(annex5.read_completion, ctx.content, department_id, data)
         except WorkbookRejected as exc:
@@ -115,13 +117,13 @@ async def monthly_upload(request: Request) -> Response:
     """POST a filled 附件4: the month is the one the downloaded form was made for."""
     department_id = request.path_params["department_id"]
     user = department_user(request, department_id, access.WRITE_DEPARTMENT)
-    data = await uploaded_workbook(request)
+    data, partial = await uploaded_workbook(request)
     ctx = context(request)
     try:
-        month, rows = await off_loop(annex4.read_monthly, ctx.content, department_id, data)
+        month, rows = await off_loop(lambda: annex4.read_monthly(ctx.content, department_id, data, partial=partial))
     except WorkbookRejected as exc:
         raise exc.as_api_error() from None
-    view = await off_loop(monthly.submit, ctx, user, department_id, month, rows)
+    view = await off_loop(lambda: monthly.submit(ctx, user, department_id, month, rows, partial=partial))
     if "text/html" in request.headers.get("accept", "") and not by_token(request):
         return RedirectResponse(f"/board/{department_id}/monthly/{month}?notice=submit", status_code=303)
     return ok_json(view)
