@@ -13,12 +13,16 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from helpers import Service
+from helpers import DEPT, Service
 from paper import png_bytes, scanned, with_code
 from PIL import Image
 
 from service.rules import contract_mark
 from service.rules.contract_mark import ContractMark
+
+
+def people(service: Service, department: str = DEPT) -> list[str]:
+    return [m.staff_id for m in service.context.content.members(department)]
 
 
 def target_set(service: Service, staff_id: str, user: str = "clerk") -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import docx
 import openpyxl
 import pytest
-from approvals import approve, decide, mark_of, page_png, reopen, submit, target_set
+from approvals import approve, decide, mark_of, page_png, people, reopen, submit, target_set
 from helpers import (
     DEPT,
     OTHER_DEPT,
@@ -26,6 +26,7 @@ from helpers import (
     staff_of,
     stored_files,
 )
+from paper import pdf_of
 from PIL import Image
 
 from service.config import Settings
@@ -39,10 +40,6 @@ CUSTOM = "技能鉴定合格率不低于97%"
 def service(settings: Settings) -> Iterator[Service]:
     with running_service(settings) as svc:
         yield svc
-
-
-def people(service: Service, department: str = DEPT) -> list[str]:
-    return [m.staff_id for m in service.context.content.members(department)]
 
 
 def send(service: Service, staff_id: str, data: bytes, user: str = "clerk", **form: str):  # type: ignore[no-untyped-def]
@@ -148,6 +145,15 @@ def test_a_single_upload_whose_code_names_someone_else_is_refused(service: Servi
     assert answer.json()["code"] == "scan_other_person"
     assert f"{name}（{theirs}）" in answer.json()["error"] and "未保存" in answer.json()["error"]
     assert stored_files(service.settings) == [] and "contract.upload" not in audit_actions(service.settings)
+
+
+def test_a_whole_stack_is_not_taken_for_one_persons_scan(service: Service) -> None:
+    stack = pdf_of([Image.new("L", (124, 175), 255)] * 61)
+    answer = send(service, people(service)[0], stack)
+    assert answer.status_code == 422 and answer.json()["code"] == "scan_is_a_stack"
+    assert "批量上传" in answer.json()["error"] and stored_files(service.settings) == []
+    leader = send(service, people(service)[0], stack, user="boss")
+    assert leader.status_code == 403  # refused before a page is read
 
 
 def test_the_same_file_for_another_person_is_flagged_before_it_is_stored(service: Service) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sheets import edit, refused
 
 from service.content.models import Content, TargetRow
 from service.office import annex3, annex4, annex5
@@ -17,22 +18,6 @@ from service.office.annex3 import read_targets
 from service.office.annex5 import read_completion
 from service.office.identity import META_SHEET
 from service.office.safe_reader import WorkbookRejected
-
-
-def edit(data: bytes, sheet: str, cells: dict[str, object]) -> bytes:
-    """Open a form as a clerk's spreadsheet program would, set cells, save."""
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    for ref, value in cells.items():
-        book[sheet][ref] = value
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def refused(call: object, *args: object) -> WorkbookRejected:
-    with pytest.raises(WorkbookRejected) as caught:
-        call(*args)  # type: ignore[operator]
-    return caught.value
 
 
 def with_year(content: Content, year: int) -> Content:

@@ -182,7 +182,8 @@ def read_monthly(content: Content, department_id: str, data: bytes, *,
         problems.append(problem("value_invalid", SHEET, number, column, found.column, f"{member.name}的{found.what}。"))
     missing = set(judged.missing)
     if not judged.rows and not problems:
-        raise WorkbookRejected("form_blank", f"{locate(SHEET)}：表格中没有填写任何人的数据（第 {FIRST_ROW}–{last} 行全部为空），未报送。")
+        raise WorkbookRejected("form_blank", f"{locate(SHEET)}：表格中没有填写任何人的数据（第 {FIRST_ROW}–{last} 行全部为空），"
+                               "未报送。", sheet=SHEET, row=FIRST_ROW, column=get_column_letter(NAME_COL + 1))
     if not partial:
         problems += [problem("row_blank", SHEET, number, NAME_COL, NAME_LABEL,
                              f"{member.name}这一行没有填写。如本月只报送部分人员，请勾选“部分报送”后重新上传。")

@@ -167,6 +167,14 @@ def _person(ctx: Context, staff_id: str) -> str:
 # -- writing ------------------------------------------------------------------------------
 
 
+def uploader_of(ctx: Context, user: User, staff_id: str) -> StaffMember:
+    """The person a scan is uploaded for, once `user` may upload it (404, 403)."""
+    member = member_or_404(ctx, staff_id)
+    access.ensure(user, access.WRITE_DEPARTMENT, member.department,
+                  f"您只能为本部门的教职工上传责任状（{staff_id} 不属于您的部门）")
+    return member
+
+
 def upload(ctx: Context, user: User, staff_id: str, upload: Upload,
            idempotency_key: str | None = None) -> tuple[Record, bool]:
     """Store a signed scan as the person's next version; return (record, created).
@@ -175,9 +183,7 @@ def upload(ctx: Context, user: User, staff_id: str, upload: Upload,
     file with it. A repeated `idempotency_key` of the same account answers the first upload.
     A file already stored for someone else is refused (409) unless `allow_duplicate`.
     """
-    member = member_or_404(ctx, staff_id)
-    access.ensure(user, access.WRITE_DEPARTMENT, member.department,
-                  f"您只能为本部门的教职工上传责任状（{staff_id} 不属于您的部门）")
+    member = uploader_of(ctx, user, staff_id)
     head = upload.stream.read(scans.HEAD)
     upload.stream.seek(0)
     if not head:

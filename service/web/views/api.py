@@ -49,6 +49,7 @@ async def upload_contract(request: Request) -> JSONResponse:
     if key is not None and not 1 <= len(key) <= 200:
         raise bad_request("invalid_idempotency_key", "Idempotency-Key 长度应为 1–200 个字符")
     ctx = context(request)
+    await off_loop(contracts.uploader_of, ctx, user, staff_id)  # refused before its pages are read
     scan = await read_upload(upload, yes(form.get("allow_duplicate")), ctx.content.settings.upload_max_mb)
     record, created = await off_loop(contracts.upload, ctx, user, staff_id, scan, key)
     body = {k: record[k] for k in ("id", "staff_id", "version", "sha256", "size")}

@@ -22,6 +22,7 @@ from service.errors import ApiError, bad_request
 from service.office import scans
 from service.office.scan_files import ScanSettings
 from service.rules import access
+from service.rules.access import User
 from service.rules.contract_mark import ContractMark
 from service.rules.scans import sniff
 from service.web import scan_batch
@@ -31,6 +32,7 @@ from service.workflows import contracts
 MAX_FILES = 100
 MAX_FIELDS = 2000
 SINGLE = ScanSettings(max_batch_pages=60)  # a single person's upload: read up to this many pages
+STACK_CODES = ("scan_batch_too_large", "scan_too_many_pages")
 
 
 def _limiter(request: Request) -> anyio.CapacityLimiter:
@@ -46,10 +48,14 @@ def _limiter(request: Request) -> anyio.CapacityLimiter:
 
 def codes_of(data: bytes) -> tuple[tuple[ContractMark, ...], int | None]:
     """The distinct contract marks on a scan's pages and its page count; ((), None) for a file
-    that cannot be read as a scan (it is judged by its type alone, as before)."""
+    that cannot be read as a scan (it is judged by its type alone). A file of more pages than
+    one person's contract has is refused: it is a stack for the bulk page."""
     if sniff(data[:16]) is None:
         return (), None
     found = scans.sort_scan([data], SINGLE)
+    if any(r.code in STACK_CODES for r in found.refused):
+        raise ApiError(422, "scan_is_a_stack", f"这个文件超过 {SINGLE.max_batch_pages} 页，像是多人的责任状，未保存。"
+                       "请在“批量上传”页面上传，系统会按二维码分到各人。")
     if found.refused:
         return (), None
     return tuple(dict.fromkeys(mark for p in found.pages for mark in p.marks)), len(found.pages)
@@ -77,9 +83,14 @@ async def _uploads(form: FormData) -> list[scan_batch.Upload]:
     return [scan_batch.Upload(item.filename or f"文件{i + 1}", await item.read()) for i, item in enumerate(found)]
 
 
-async def _run(request: Request, form: FormData, dry_run: bool, thumbnails: bool) -> scan_batch.Batch:
+def _uploader(request: Request) -> User:
+    """Checked before the body is read: who may upload to the department."""
+    return department_user(request, request.path_params["department_id"], access.WRITE_DEPARTMENT,
+                           "您只能为本部门上传责任状扫描件")
+
+
+async def _run(request: Request, user: User, form: FormData, dry_run: bool, thumbnails: bool) -> scan_batch.Batch:
     department_id = request.path_params["department_id"]
-    user = department_user(request, department_id, access.WRITE_DEPARTMENT, "您只能为本部门上传责任状扫描件")
     check_csrf(request, str(form.get("csrf") or ""))
     ctx = context(request)
     uploads = await _uploads(form)
@@ -99,8 +110,9 @@ async def api_bulk(request: Request) -> JSONResponse:
     """POST files (multipart `file`, one or more); `?dry_run=1` previews, `?thumbnails=1` adds
     page thumbnails; `assign:<file>:<page>` fields give unreadable pages to people."""
     dry_run = yes(request.query_params.get("dry_run"))
+    user = _uploader(request)
     async with request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS) as form:
-        batch = await _run(request, form, dry_run, yes(request.query_params.get("thumbnails")))
+        batch = await _run(request, user, form, dry_run, yes(request.query_params.get("thumbnails")))
     answer = {**batch.answer(thumbnails=yes(request.query_params.get("thumbnails"))), "dry_run": dry_run}
     if not dry_run and not batch.stored:
         raise ApiError(422, "nothing_to_store", "没有可以存入的扫描件，未保存任何内容。", **answer)
@@ -108,17 +120,17 @@ async def api_bulk(request: Request) -> JSONResponse:
 
 
 async def bulk_page(request: Request) -> Response:
-    department_id = request.path_params["department_id"]
-    department_user(request, department_id, access.WRITE_DEPARTMENT, "您只能为本部门上传责任状扫描件")
+    _uploader(request)
     return _page(request, None)
 
 
 async def bulk_post(request: Request) -> Response:
     """The page's form: a preview first (dry_run=1), then the confirmation that stores."""
+    user = _uploader(request)
     try:
         async with request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS) as form:
             dry_run = yes(form.get("dry_run"))
-            batch = await _run(request, form, dry_run, thumbnails=True)
+            batch = await _run(request, user, form, dry_run, thumbnails=True)
     except ApiError as exc:
         if exc.status in (401, 403, 404):
             raise
