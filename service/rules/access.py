@@ -55,6 +55,8 @@ OBJECT = "object"  # raise an objection to the 优秀 list during 公示
 MANAGE_ACCOUNTS = "manage_accounts"  # create accounts, reset passwords, disable, enable, tokens of others
 IMPORT_ROSTER = "import_roster"  # replace the staff roster from the personnel system's export
 OWN_ACCOUNT = "own_account"  # change one's own password, list and revoke one's own API tokens
+WITHDRAW_SCAN = "withdraw_scan"  # mark a stored scan withdrawn (its file is kept)
+REOPEN_TARGETS = "reopen_targets"  # reopen an approved target set (its contract must be signed again)
 
 ANY = "any"  # every department and the college
 OWN = "own"  # the account's own department only
@@ -83,6 +85,8 @@ RULES: dict[str, dict[str, str]] = {
     MANAGE_ACCOUNTS: {ROLE_HR: ANY},
     IMPORT_ROSTER: {ROLE_HR: ANY},
     OWN_ACCOUNT: {ROLE_HR: ANY, ROLE_DEPARTMENT: ANY, ROLE_LEADER: ANY},
+    WITHDRAW_SCAN: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    REOPEN_TARGETS: {ROLE_HR: ANY},
 }
 ACTIONS = tuple(RULES)
 

@@ -2,7 +2,8 @@
 
 A department drafts each person's set, submits it, and may withdraw it while it waits; the
 responsible college leader approves (已审定) or returns it (退回, with a comment); a returned
-set is edited and submitted again.
+set is edited and submitted again. HR may reopen an approved set (with a reason): it is a
+draft again, and its signed contract must be signed again once it is approved anew.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ SUBMIT = "submit"  # send to the leader
 WITHDRAW = "withdraw"  # take a submitted set back to edit it
 APPROVE = "approve"
 RETURN = "return"  # back to the department, with the leader's comment
-ACTIONS = (SAVE, SUBMIT, WITHDRAW, APPROVE, RETURN)
-ACTION_LABELS = {SAVE: "保存", SUBMIT: "提交审定", WITHDRAW: "撤回", APPROVE: "审定通过", RETURN: "退回修改"}
+REOPEN = "reopen"  # HR takes an approved set back to a draft, with a reason
+ACTIONS = (SAVE, SUBMIT, WITHDRAW, APPROVE, RETURN, REOPEN)
+ACTION_LABELS = {SAVE: "保存", SUBMIT: "提交审定", WITHDRAW: "撤回", APPROVE: "审定通过", RETURN: "退回修改",
+                 REOPEN: "重新打开"}
 
 # action -> (states it may start from, state it leads to); None = no set exists yet
 _MOVES: dict[str, tuple[tuple[str | None, ...], str]] = {
@@ -31,14 +34,15 @@ _MOVES: dict[str, tuple[tuple[str | None, ...], str]] = {
     WITHDRAW: ((TARGET_SUBMITTED,), TARGET_DRAFT),
     APPROVE: ((TARGET_SUBMITTED,), TARGET_APPROVED),
     RETURN: ((TARGET_SUBMITTED,), TARGET_RETURNED),
+    REOPEN: ((TARGET_APPROVED,), TARGET_DRAFT),
 }
 _LEADER_ACTIONS = (APPROVE, RETURN)
 
 
 class TransitionRefused(Exception):
     """An illegal move. Codes: unknown_state, unknown_action, not_leader, not_overseen,
-    leader_cannot_edit, not_own_department, forbidden_role (→ HTTP 403 for the role/department ones),
-    bad_state (→ 409), comment_required (→ 400)."""
+    leader_cannot_edit, not_own_department, forbidden_role, not_hr (→ HTTP 403 for the role/department
+    ones), bad_state (→ 409), comment_required, reason_required (→ 400)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -52,7 +56,8 @@ def transition(state: str | None, action: str, actor: access.User, owner_departm
 
     Who may (rules/access.py): a department drafts, submits and withdraws its own people's
     sets; HR may do the same for any department but never approves; only a leader overseeing
-    the department approves or returns, and a leader never edits. Returning needs a non-empty `comment`.
+    the department approves or returns, and a leader never edits; only HR reopens an approved set.
+    Returning needs a non-empty `comment`, reopening a reason (`comment`).
     `state` is None when the person has no set yet.
     """
     if state is not None and state not in TARGET_STATES:
@@ -65,6 +70,8 @@ def transition(state: str | None, action: str, actor: access.User, owner_departm
         raise TransitionRefused("bad_state", _bad_state_message(state, action))
     if action == RETURN and not (comment or "").strip():
         raise TransitionRefused("comment_required", "退回时请填写审定意见")
+    if action == REOPEN and not (comment or "").strip():
+        raise TransitionRefused("reason_required", "重新打开已审定的个性目标须填写原因")
     return target
 
 
@@ -82,6 +89,10 @@ def allowed_actions(state: str | None, actor: access.User, owner_department: str
 
 def _check_actor(action: str, actor: access.User, owner: str) -> None:
     """Refuse the actor rules/access.py does not allow, saying why."""
+    if action == REOPEN:
+        if not access.allowed(actor, access.REOPEN_TARGETS, owner):
+            raise TransitionRefused("not_hr", "只有人事处可以重新打开已审定的个性目标")
+        return
     if action in _LEADER_ACTIONS:
         if not access.allowed(actor, access.DECIDE_TARGETS, owner):
             verb = "审定" if action == APPROVE else "退回"
@@ -102,8 +113,10 @@ def _bad_state_message(state: str | None, action: str) -> str:
     label = ACTION_LABELS[action]
     if state is None:
         return f"尚未建立个性目标，不能{label}"
+    if action == REOPEN:
+        return f"个性目标尚未审定（当前为“{state}”），无需重新打开"
     if state == TARGET_APPROVED:
-        return "个性目标已审定，不能再修改或重复审定"
+        return "个性目标已审定，不能再修改或重复审定；如需修改，请人事处先重新打开"
     if state == TARGET_SUBMITTED and action == SAVE:
         return "个性目标已提交待审定，如需修改请先撤回"
     return f"当前状态为“{state}”，不能{label}"
