@@ -18,8 +18,11 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import os
 import shutil
 import struct
+import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -97,6 +100,12 @@ JPEG = base64.b64decode(
     "Vb4N9mKhQMzo5po9XLdDs9d6ZVix2VEhiL9kuNPxw2gEKcDQ/rs8AuA8VAe0vdl7VOYn+27flGAUgmITjbhSmCg3BYlyeWDkMolv"
     "w4KOp1KM6iCNvngZHwetf//Z"
 )
+
+
+def scan_of(staff_id: str, data: bytes = PDF) -> bytes:
+    """A tiny scan of its own for one person: the same file stored for two people is refused
+    as a likely mistake, so tests that sign for several people give each their own bytes."""
+    return data + f"\n%{staff_id}\n".encode()
 
 
 def sha256(data: bytes) -> str:
@@ -299,6 +308,14 @@ def audit_actions(settings: Settings) -> list[str]:
 def stored_files(settings: Settings) -> list[Path]:
     root = settings.data_dir / "files"
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def portal(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`portal …` run as a real process over the settings' directories (bounded in time)."""
+    env = {**os.environ, "PORTAL_DATA": str(settings.data_dir), "PORTAL_CONTENT": str(settings.content_dir),
+           "PORTAL_SITE": str(settings.site_dir)}
+    return subprocess.run([str(Path(sys.executable).with_name("portal")), *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, message: str) -> None:

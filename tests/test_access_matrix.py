@@ -115,6 +115,11 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /board/roster": (401, 200, 403, 403, 403),
     "POST /board/roster": (401, 200, 403, 403, 403),  # the preview: nothing written
     "POST /board/roster/confirm": (401, 409, 403, 403, 403),  # HR: no such preview
+    "GET /board/{department_id}/scans": (401, 200, 200, 403, 403),
+    "POST /board/{department_id}/scans": (401, 200, 200, 403, 403),  # a preview page
+    "POST /api/departments/{department_id}/scans": (401, 200, 200, 403, 403),  # a dry run
+    "POST /board/{department_id}/contracts/{contract_id}/withdraw": (401, 303, 409, 403, 403),  # HR's withdrawal stands
+    "POST /api/departments/{department_id}/contracts/{contract_id}/withdraw": (401, 200, 409, 403, 403),
     # a staff member's own pages: no other account has a person of its own (tests/test_staff_pages.py)
     "GET /me": (401, 403, 403, 403, 403),
     "POST /me/confirm": (401, 403, 403, 403, 403),
@@ -163,6 +168,9 @@ class World:
         self.members = content.members(DEPT)
         self.person = self.members[0]
         self.contract = upload(service.client, self.person.staff_id, PDF, headers=service.bearer("clerk")).json()
+        self.withdrawable = {where: upload(service.client, member.staff_id, PDF + f"%{where}\n".encode(),
+                                           headers=service.bearer("clerk")).json()["id"]
+                             for where, member in (("api", self.members[5]), ("board", self.members[6]))}
         duties = service.client.get(f"/api/duties/{DEPT}", headers=service.bearer("hr")).json()
         roles = [r["role_id"] for o in duties["obligations"] for r in o["roles"]]
         self.role_id, self.unsubmitted_role = roles[0], roles[-1]  # one is delivered, one never is
@@ -183,7 +191,8 @@ class World:
     def path(self, template: str) -> str:
         values = {"department_id": DEPT, "staff_id": self.person.staff_id, "contract_id": self.contract["id"],
                   "month": "3", "annex": "annex1.docx", "role_id": self.unsubmitted_role, "action": "approve",
-                  "event_id": "no-such-event", "username": "clerk", "name": "contract.docx",
+                  "event_id": "no-such-event", "username": "clerk", "withdraw_api": self.withdrawable["api"],
+                  "withdraw_board": self.withdrawable["board"], "name": "contract.docx",
                   "objection_id": "no-such-objection", "number": "1"}
         for key, value in values.items():
             template = template.replace("{" + key + "}", value)
@@ -207,9 +216,9 @@ class World:
         book = openpyxl.load_workbook(io.BytesIO(annex4.monthly_xlsx(self.content, DEPT, 2019, 3)))
         sheet = book["附件4"]
         for row in range(1, sheet.max_row + 1):
-            if str(sheet.cell(row, 2).value or "") in {m.staff_id for m in self.members}:
-                for column in range(4, 12):
-                    sheet.cell(row, column).value = 22 if column == 4 else 0
+            if str(sheet.cell(row, 12).value or "") in {m.staff_id for m in self.members}:  # the hidden 工号
+                for column in range(3, 12):
+                    sheet.cell(row, column).value = 22 if column == 3 else 0
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
@@ -274,6 +283,11 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/accounts/{username}": lambda w: _form(action="update", department=DEPT, display_name="机械工程系报送员"),
     "POST /board/roster": lambda w: {"files": {"file": ("roster.csv", w.roster_csv(), "text/csv")}},
     "POST /board/roster/confirm": lambda w: _form(preview="no-such-preview", confirm="on"),
+    "POST /board/{department_id}/scans": lambda w: {"data": {"dry_run": "1"},
+                                                    "files": {"file": ("stack.pdf", PDF, "application/pdf")}},
+    "POST /api/departments/{department_id}/scans": lambda w: {"files": {"file": ("stack.pdf", PDF, "application/pdf")}},
+    "POST /board/{department_id}/contracts/{contract_id}/withdraw": lambda w: _form(reason="传错了人"),
+    "POST /api/departments/{department_id}/contracts/{contract_id}/withdraw": lambda w: {"json": {"reason": "传错了人"}},
     "POST /me/confirm": lambda w: _form(version="1", read="on"),
     "POST /me/objections": lambda w: _form(kind="monthly", ref="3", reason="访问矩阵"),
     "POST /board/{department_id}/objections/{objection_id}": lambda w: _form(answer="已核实"),
@@ -286,7 +300,12 @@ PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{de
          "GET /board/{department_id}/grades/notices.{kind}": "/board/{department_id}/grades/notices.docx",
          "GET /board/{department_id}/grades/{staff_id}/notice.{kind}":
              "/board/{department_id}/grades/{staff_id}/notice.pdf",
-         "GET /me/grade/notice.{kind}": "/me/grade/notice.docx"}
+         "GET /me/grade/notice.{kind}": "/me/grade/notice.docx",
+         "POST /api/departments/{department_id}/scans": "/api/departments/{department_id}/scans?dry_run=1",
+         "POST /board/{department_id}/contracts/{contract_id}/withdraw":
+             "/board/{department_id}/contracts/{withdraw_board}/withdraw",
+         "POST /api/departments/{department_id}/contracts/{contract_id}/withdraw":
+             "/api/departments/{department_id}/contracts/{withdraw_api}/withdraw"}
 
 
 def state(settings: Settings) -> dict[str, Any]:

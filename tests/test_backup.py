@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, copy_site, running_service, upload
+from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, copy_site, running_service, scan_of, upload
 from serverproc import accounts, cli, serving, store_documents
 
 from service.config import Settings
@@ -34,8 +34,8 @@ def fill(settings: Settings) -> None:
         people = [m.staff_id for m in service.context.content.members(DEPT)]
         for data in (PDF, PNG, JPEG):
             assert upload(service.client, people[0], data, headers=clerk).status_code == 201
-        assert upload(service.client, service.context.content.members(OTHER_DEPT)[0].staff_id, PDF,
-                      headers=other).status_code == 201
+        someone = service.context.content.members(OTHER_DEPT)[0].staff_id
+        assert upload(service.client, someone, scan_of(someone), headers=other).status_code == 201
         assert service.client.put(f"/api/completion/{DEPT}", headers=clerk, json={"entries": [
             {"staff_id": people[1], "status": "产假"}]}).status_code == 200
         rows = [{"工号": s, "出勤": 22, "事假": 0, "病假": 0, "迟到": 0, "早退": 0, "旷工": 0, "离岗": 0,

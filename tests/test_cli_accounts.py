@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from helpers import DEPT, JPEG, OTHER_DEPT, PASSWORD, PDF, running_service, staff_of, upload
+from helpers import DEPT, JPEG, OTHER_DEPT, PASSWORD, PDF, portal, running_service, scan_of, staff_of, upload
 from starlette.testclient import TestClient
 
 from service.config import Settings
 from service.web.app import create_app
-
-PORTAL = [str(Path(sys.executable).with_name("portal"))]
-
-
-def portal(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PORTAL_DATA": str(settings.data_dir), "PORTAL_CONTENT": str(settings.content_dir),
-           "PORTAL_SITE": str(settings.site_dir)}
-    return subprocess.run([*PORTAL, *args], input=stdin, env=env, capture_output=True, text=True, timeout=30,
-                          check=False)
 
 
 def test_users_add_reads_two_password_lines_and_the_account_logs_in(settings: Settings) -> None:
@@ -81,8 +68,8 @@ def test_the_cli_and_a_running_service_share_the_data(settings: Settings) -> Non
         staff_id = service.context.content.members(OTHER_DEPT)[0].staff_id
         assert upload(service.client, staff_id, JPEG, headers=headers).status_code == 201
         assert service.session("late").get(f"/board/{OTHER_DEPT}").status_code == 200
-        upload(service.client, service.context.content.members(DEPT)[1].staff_id, PDF,
-               headers=service.bearer("clerk"))
+        second = service.context.content.members(DEPT)[1].staff_id
+        assert upload(service.client, second, scan_of(second), headers=service.bearer("clerk")).status_code == 201
     verify = portal(settings, "audit", "verify")
     assert verify.returncode == 0, verify.stderr
     assert "已存文件 3 个" in verify.stdout

@@ -31,6 +31,32 @@ DONE = "完成"
 LEAVE_STATUSES = ("产假", "病假", "长期事假")
 COMPLETION_STATUSES = (DONE, *LEAVE_STATUSES)
 OUTSTANDING = "未完成"  # nothing recorded yet: shown, never stored
+# Derived from a person's scans and approved target set: shown, never stored.
+RESIGN = "需重签"  # the valid scans are all of another version than the approved one: counts as not done
+UNAPPROVED = "目标未审定"  # signed while the person had no approved set: counts as signed, flagged
+PERSON_STATUSES = (DONE, UNAPPROVED, *LEAVE_STATUSES, RESIGN, OUTSTANDING)
+
+# A stored scan (附件1) is valid until withdrawn; a withdrawn scan keeps its file and its history.
+SCAN_VALID = "valid"
+SCAN_WITHDRAWN = "withdrawn"
+SCAN_STATES = (SCAN_VALID, SCAN_WITHDRAWN)
+SCAN_STATE_LABELS = {SCAN_VALID: "有效", SCAN_WITHDRAWN: "已撤回"}
+
+# What the code on a scanned contract says about the department it is uploaded to.
+MATCH_MATCHED = "matched"  # one of the department's people, the approved version: stored
+MATCH_STALE = "stale"  # one of the department's people, not the approved version: stored, 需重签
+MATCH_OTHER_DEPARTMENT = "other_department"  # someone of another department: stored nowhere
+MATCH_UNKNOWN = "unknown"  # no one this cycle's records know: stored nowhere
+MATCH_STATES = (MATCH_MATCHED, MATCH_STALE, MATCH_OTHER_DEPARTMENT, MATCH_UNKNOWN)
+MATCH_LABELS = {MATCH_MATCHED: "可存入", MATCH_STALE: "需重签", MATCH_OTHER_DEPARTMENT: "其他部门",
+                MATCH_UNKNOWN: "无法核对"}
+
+# Why a page of a scan cannot be given to anyone by its code.
+PAGE_NO_CODE = "no_code"
+PAGE_FOREIGN_CODE = "foreign_code"
+PAGE_SEVERAL_CODES = "several_codes"
+PAGE_LABELS = {PAGE_NO_CODE: "未识别到二维码", PAGE_FOREIGN_CODE: "只有其他二维码（不是责任状的）",
+               PAGE_SEVERAL_CODES: "一页上有多个不同的责任状二维码"}
 
 # An individual target set (annex 3) on its way to approval; each code is its Chinese label.
 TARGET_DRAFT = "草稿"
@@ -52,8 +78,9 @@ ON_TIME = "on_time"
 LATE = "late"
 MISSING = "missing"
 PENDING = "pending"
-DELIVERY_STATES = (ON_TIME, LATE, MISSING, PENDING)
-DELIVERY_LABELS = {ON_TIME: "按时", LATE: "逾期", MISSING: "未报送", PENDING: "待报送"}
+PARTIAL = "partial"  # delivered as an explicit partial submission: never counts as complete
+DELIVERY_STATES = (ON_TIME, LATE, MISSING, PENDING, PARTIAL)
+DELIVERY_LABELS = {ON_TIME: "按时", LATE: "逾期", MISSING: "未报送", PENDING: "待报送", PARTIAL: "部分报送"}
 
 # Annual grades (年度考核), best first; each code is its Chinese label.
 GRADE_EXCELLENT = "优秀"
@@ -231,6 +258,8 @@ class CycleSettings:
     upload_max_mb: int
     business_score_rule: str = "average"
     assessment: AssessmentSettings = field(default_factory=AssessmentSettings)
+    refuse_unapproved_scans: bool = False  # refuse a scan while the person has no approved target set
+    bulk_max_mb: int = 200  # one bulk upload of scans (all its files together)
 
     @property
     def total_points(self) -> int:

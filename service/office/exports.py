@@ -18,7 +18,8 @@ from service.office.cells import put_text
 from service.rules.board import Board
 
 STAFF_COLUMNS = ("序号", "工号", "姓名", "岗位、职务", "完成情况", "扫描件版本数", "最近上传时间")
-SUMMARY_COLUMNS = ("部门、系", "类别", "应签人数", "完成", "请假（免签）", "未完成", "完成率(%)", "逾期")
+SUMMARY_COLUMNS = ("部门、系", "类别", "应签人数", "完成", "请假（免签）", "未完成", "完成率(%)", "逾期",
+                   "未完成中需重签", "完成中目标未审定")
 _UNSAFE_PATH = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|\u202a-\u202e]')
 
 
@@ -33,11 +34,11 @@ def completion_workbook(content: Content, board: Board,
     for r, row in enumerate(board.departments, 3):
         c = row.counts
         values = (row.name, row.kind, c.staff, c.completed, c.exempt, c.outstanding, c.percent,
-                  "是" if row.overdue else "否")
+                  "是" if row.overdue else "否", c.resign, c.unapproved)
         _row(summary, r, values)
     t = board.totals
     _row(summary, len(board.departments) + 3, ("全院合计", "", t.staff, t.completed, t.exempt, t.outstanding,
-                                                t.percent, ""))
+                                                t.percent, "", t.resign, t.unapproved))
     for department in content.departments:
         ws = wb.create_sheet(_sheet_title(department.name))
         _header(ws, STAFF_COLUMNS, f"{department.name} 教职工岗位工作目标责任状签订完成情况统计表")

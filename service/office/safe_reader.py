@@ -330,7 +330,7 @@ def read_rows(book: Workbook, sheet: str, *, first_row: int, last_row: int | Non
 def _value(cell: Any, sheet: str, row: int, column: int, label: str | None) -> Value:
     value = getattr(cell, "value", None)
     kind = getattr(cell, "data_type", None)
-    if kind == "f" or (isinstance(value, str) and value.startswith("=")) or not isinstance(
+    if kind == "f" or not isinstance(  # a text cell starting with "=" (a name may) is text, not a formula
             value, str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None):
         shown = str(value if not hasattr(value, "text") else value.text)[:40]
         where = locate(sheet, row, column, label)

@@ -46,7 +46,6 @@ READ_SCORES = "read_scores"  # the ranking of a department; of the college: ever
 LIST_SCORE_EVENTS = "list_score_events"  # the common-target deductions recorded
 RECORD_SCORE_EVENTS = "record_score_events"  # record or withdraw a deduction
 EXPORT = "export"  # the completion workbook, the zip of scans, the score sheet
-REOPEN_TARGETS = "reopen_targets"  # reopen an approved target set (its contract must be signed again)
 READ_GRADES = "read_grades"  # a person's annual grade, its findings, notice and history; of the college: all
 PROPOSE_GRADES = "propose_grades"  # propose the annual grades of a department's people
 ADJUST_GRADES = "adjust_grades"  # change a proposed grade (with a reason), set a quota variant
@@ -58,6 +57,8 @@ OBJECT = "object"  # raise an objection to the 优秀 list during 公示
 MANAGE_ACCOUNTS = "manage_accounts"  # create accounts, reset passwords, disable, enable, tokens of others
 IMPORT_ROSTER = "import_roster"  # replace the staff roster from the personnel system's export
 OWN_ACCOUNT = "own_account"  # change one's own password, list and revoke one's own API tokens
+WITHDRAW_SCAN = "withdraw_scan"  # mark a stored scan withdrawn (its file is kept)
+REOPEN_TARGETS = "reopen_targets"  # reopen an approved target set (its contract must be signed again)
 CONFIRM_TARGETS = "confirm_targets"  # a staff member confirms (确认) their approved targets
 RAISE_OBJECTION = "raise_objection"  # object to one's own score item, monthly result or grade
 SEE_OBJECTIONS = "see_objections"  # the objections of a department's people (answered by who may change it)
@@ -79,7 +80,6 @@ RULES: dict[str, dict[str, str]] = {
     LIST_SCORE_EVENTS: {ROLE_HR: ANY, ROLE_LEADER: ANY},
     RECORD_SCORE_EVENTS: {ROLE_HR: ANY},
     EXPORT: {ROLE_HR: ANY},
-    REOPEN_TARGETS: {ROLE_HR: ANY},
     READ_GRADES: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN, ROLE_DEPARTMENT: OWN, ROLE_STAFF: SELF},
     PROPOSE_GRADES: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     ADJUST_GRADES: {ROLE_HR: ANY},
@@ -91,6 +91,8 @@ RULES: dict[str, dict[str, str]] = {
     MANAGE_ACCOUNTS: {ROLE_HR: ANY},
     IMPORT_ROSTER: {ROLE_HR: ANY},
     OWN_ACCOUNT: {ROLE_HR: ANY, ROLE_DEPARTMENT: ANY, ROLE_LEADER: ANY, ROLE_STAFF: ANY},
+    WITHDRAW_SCAN: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    REOPEN_TARGETS: {ROLE_HR: ANY},
     CONFIRM_TARGETS: {ROLE_STAFF: SELF},
     RAISE_OBJECTION: {ROLE_STAFF: SELF},
     SEE_OBJECTIONS: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},

@@ -3,7 +3,7 @@
 A department drafts each person's set, submits it, and may withdraw it while it waits; the
 responsible college leader approves (已审定) or returns it (退回, with a comment); a returned
 set is edited and submitted again. HR may reopen an approved set (with a reason): it is a
-draft again, and a new approval makes it a new version.
+draft again, and its signed contract must be signed again once it is approved anew.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ _LEADER_ACTIONS = (APPROVE, RETURN)
 
 class TransitionRefused(Exception):
     """An illegal move. Codes: unknown_state, unknown_action, not_leader, not_overseen,
-    leader_cannot_edit, not_own_department, forbidden_role (→ HTTP 403 for the role/department ones),
-    bad_state (→ 409), comment_required (→ 400)."""
+    leader_cannot_edit, not_own_department, forbidden_role, not_hr (→ HTTP 403 for the role/department
+    ones), bad_state (→ 409), comment_required, reason_required (→ 400)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -56,7 +56,8 @@ def transition(state: str | None, action: str, actor: access.User, owner_departm
 
     Who may (rules/access.py): a department drafts, submits and withdraws its own people's
     sets; HR may do the same for any department but never approves; only a leader overseeing
-    the department approves or returns, and a leader never edits. Returning needs a non-empty `comment`.
+    the department approves or returns, and a leader never edits; only HR reopens an approved set.
+    Returning needs a non-empty `comment`, reopening a reason (`comment`).
     `state` is None when the person has no set yet.
     """
     if state is not None and state not in TARGET_STATES:
@@ -115,7 +116,7 @@ def _bad_state_message(state: str | None, action: str) -> str:
     if action == REOPEN:
         return f"个性目标尚未审定（当前为“{state}”），无需重新打开"
     if state == TARGET_APPROVED:
-        return "个性目标已审定，不能再修改或重复审定"
+        return "个性目标已审定，不能再修改或重复审定；如需修改，请人事处先重新打开"
     if state == TARGET_SUBMITTED and action == SAVE:
         return "个性目标已提交待审定，如需修改请先撤回"
     return f"当前状态为“{state}”，不能{label}"

@@ -98,7 +98,7 @@ def _head(store: Store) -> dict | None:  # type: ignore[type-arg]
 
 
 def _upload_entries(log: Path) -> dict[str, str]:
-    """Record id → the SHA-256 its upload entry recorded (lines that do not parse are the
+    """Record id → the SHA-256 its upload entry (one scan, or a batch of them) recorded (lines that do not parse are the
     chain check's to report)."""
     found: dict[str, str] = {}
     if not log.exists():
@@ -109,8 +109,13 @@ def _upload_entries(log: Path) -> dict[str, str]:
         except ValueError:
             continue
         detail = entry.get("detail") if isinstance(entry, dict) else None
-        if isinstance(detail, dict) and entry.get("action") == "contract.upload" and "id" in detail:
+        if not isinstance(detail, dict):
+            continue
+        if entry.get("action") == "contract.upload" and "id" in detail:
             found[str(detail["id"])] = str(detail.get("sha256"))
+        elif entry.get("action") == "contract.upload_batch" and isinstance(detail.get("scans"), list):
+            found.update({str(scan["id"]): str(scan.get("sha256")) for scan in detail["scans"]
+                          if isinstance(scan, dict) and "id" in scan})
     return found
 
 

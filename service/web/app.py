@@ -46,6 +46,7 @@ from service.web.views import (
     pages,
     result_objections,
     roster,
+    scans,
     scores,
     staff_accounts,
     targets,
@@ -60,7 +61,7 @@ WORKBOOK_LIMIT = targets.WORKBOOK_LIMIT + 64 * 1024
 ROSTER_LIMIT = MAX_BYTES + 64 * 1024
 
 
-def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
+def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 * 1024) -> list[BaseRoute]:
     return [
         Route("/healthz", api.healthz),
         # the routes hit hardest on deadline day first: each request tries the list in order
@@ -146,6 +147,13 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/api/score-events", scores.api_events, methods=["GET"]),
         Route("/api/score-events", scores.api_add_event, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/api/score-events/{event_id}", scores.api_remove_event, methods=["DELETE"]),
+        Route("/board/{department_id}/scans", scans.bulk_page, methods=["GET"]),
+        Route("/board/{department_id}/scans", scans.bulk_post, methods=["POST"], max_body_size=bulk_limit),
+        Route("/board/{department_id}/contracts/{contract_id}/withdraw", pages.withdraw_post, methods=["POST"],
+              max_body_size=16 * 1024),
+        Route("/api/departments/{department_id}/scans", scans.api_bulk, methods=["POST"], max_body_size=bulk_limit),
+        Route("/api/departments/{department_id}/contracts/{contract_id}/withdraw", scans.api_withdraw,
+              methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/hr/export.xlsx", exports.completion_xlsx),
         Route("/hr/contracts.zip", exports.contracts_zip),
         Route("/hr/scores.xlsx", scores.scores_xlsx),
@@ -224,8 +232,9 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             await publisher.stop()
 
     upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
+    bulk_limit = content.settings.bulk_max_mb * 1024 * 1024 + 64 * 1024
     app = Starlette(
-        routes=routes(settings, upload_limit),
+        routes=routes(settings, upload_limit, bulk_limit),
         middleware=[
             Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
             Middleware(SecurityHeaders),

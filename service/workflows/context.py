@@ -28,12 +28,17 @@ class Context:
         """The store of the content's year over the settings' data directory."""
         store = Store(settings.data_dir, content.settings.year)
         audit = AuditLog(settings.data_dir / "audit.log", store, audit_key(data_secret(store)))
-        return cls(settings, content, store, audit, now, BoardCache(content, store))
+        return cls(settings, content, store, audit, now, BoardCache(content, store, lambda: data_secret(store)))
 
     @property
     def year(self) -> int:
         return self.content.settings.year
 
+    def mark_key(self) -> bytes:
+        """The key of the contract marks' tags: the data directory's secret."""
+        return self.cache.key()
+
     def stamp(self) -> str:
         """Now, as stored on every record: ISO 8601 to the second, in the clock's zone."""
         return self.now().isoformat(timespec="seconds")
+

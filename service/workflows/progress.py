@@ -19,4 +19,6 @@ def board(ctx: Context) -> progress.Progress:
     for partition, doc in ctx.store.across(duties.TABLE):
         docs[partition].append(doc)
     duty_times = {department: duties.delivered_times(found) for department, found in docs.items()}
-    return progress.compute(content, states, duty_times, monthly.submission_times(ctx), ctx.now())
+    sent = monthly.submissions(ctx)
+    return progress.compute(content, states, duty_times, {key: at for key, (at, _) in sent.items()}, ctx.now(),
+                            {key for key, (_, partial) in sent.items() if partial})

@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import COMPLETION_STATUSES
+from service.content.models import COMPLETION_STATUSES, MATCH_STALE
 from service.errors import ApiError
 from service.rules import access
 from service.rules.board import by_urgency
@@ -29,6 +29,7 @@ from service.web.views.common import (
     off_loop,
     page,
 )
+from service.web.views.scans import read_upload, yes
 from service.workflows import board, completion, contracts, result_objections, sessions, staff
 from service.workflows.commit import log
 from service.workflows.common import member_or_404
@@ -153,7 +154,8 @@ async def upload_form_post(request: Request) -> Response:
         member = member_or_404(ctx, staff_id)
         if member.department != department_id:
             raise ApiError(403, "forbidden", "该教职工不属于本部门")
-        record, _ = await off_loop(contracts.upload, ctx, user, staff_id, contracts.Upload(upload.file, upload.filename))
+        scan = await read_upload(upload, yes(form.get("allow_duplicate")), ctx.content.settings.upload_max_mb)
+        record, _ = await off_loop(contracts.upload, ctx, user, staff_id, scan)
     except ApiError as exc:
         if exc.code == "unsupported_type" and isinstance(upload, UploadFile):  # say which file
             name = str(upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:80]
@@ -162,7 +164,7 @@ async def upload_form_post(request: Request) -> Response:
     current = await off_loop(board.current, ctx)
     row = next(r for r in current.departments if r.id == department_id)
     return page(request, "uploaded.html", "上传成功", record=record, member=member, department=row,
-                size=size_text(int(record["size"])))
+                size=size_text(int(record["size"])), stale=record.get("match") == MATCH_STALE)
 
 
 def size_text(size: int) -> str:
@@ -184,11 +186,28 @@ async def completion_form_post(request: Request) -> Response:
                if key.startswith("status:")]
     try:
         if not entries:
-            raise ApiError(400, "invalid_entries", "表单中没有任何人员")
-        await off_loop(completion.save, ctx, user, department_id, entries)
+            raise ApiError(400, "invalid_entries", "表单中没有可以填报的人员")
+        saved = await off_loop(completion.save, ctx, user, department_id, entries)
     except ApiError as exc:
         return await department_with_error(request, exc, None, typed={e["staff_id"]: e["status"] for e in entries})
-    return RedirectResponse(f"/board/{department_id}?notice=completion", status_code=303)
+    notice = "completion" if saved.changes else "unchanged"
+    return RedirectResponse(f"/board/{department_id}?notice={notice}", status_code=303)
+
+
+async def withdraw_post(request: Request) -> Response:
+    """The department page's withdraw form (a reason is required): back to the page."""
+    department_id = request.path_params["department_id"]
+    user = department_user(request, department_id, access.WITHDRAW_SCAN, "您只能撤回本部门的扫描件")
+    form = await request.form(max_files=0, max_fields=4)
+    check_csrf(request, str(form.get("csrf") or ""))
+    try:
+        await off_loop(contracts.withdraw, context(request), user, department_id, request.path_params["contract_id"],
+                       str(form.get("reason") or ""))
+    except ApiError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await department_with_error(request, exc, None)
+    return RedirectResponse(f"/board/{department_id}?notice=withdrawn#people", status_code=303)
 
 
 async def department_with_error(request: Request, exc: ApiError, staff_id: str | None,

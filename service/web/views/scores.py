@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from service.content.formats import plain_number
 from service.content.models import DELIVERY_LABELS
 from service.errors import ApiError, bad_request
 from service.office.score_sheet import score_workbook
@@ -67,7 +68,7 @@ def _month(request: Request) -> int | None:
 
 def _whole(request: Request, name: str, low: int, high: int) -> int | None:
     """A whole-number query parameter in [low, high]; None when absent."""
-    text = request.query_params.get(name)
+    text = request.query_params.get(name) or ""
     if not text:
         return None
     return whole_number(text, low, high, code=f"invalid_{name}", message=f"{name} 应为 {low}–{high} 的整数")
@@ -193,6 +194,6 @@ def _notice(request: Request) -> str | None:
 
 def _number(text: str) -> float | str:
     try:
-        return float(text)
+        return float(plain_number(text))
     except ValueError:
         return text  # add_event refuses it with a message
