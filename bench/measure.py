@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import random
 import threading
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 from bench import client
 from bench.client import Run
 from bench.servers import Server
-from bench.synthetic import BENCH_USER, bench_settings
+from bench.synthetic import BENCH_USER, bench_settings, own_copy
 from service.content.loader import load_content
 from service.content.models import Content
 from service.rules import access
@@ -85,8 +86,9 @@ def status_regeneration(college: College, scan: bytes, count: int, seed: int = 3
     rng = random.Random(seed)
     hr = access.User(BENCH_USER, "hr")
     times = []
-    for _ in range(count):
-        contracts.upload(ctx, hr, rng.choice(college.staff_ids), contracts.Upload(io.BytesIO(scan), "scan.pdf"))
+    for number in range(count):
+        contracts.upload(ctx, hr, rng.choice(college.staff_ids),
+                         contracts.Upload(io.BytesIO(own_copy(scan, number)), "scan.pdf"))
         began = time.perf_counter()
         publisher.publish_now()
         times.append(time.perf_counter() - began)
@@ -99,7 +101,15 @@ def status_regeneration(college: College, scan: bytes, count: int, seed: int = 3
 def upload_requests(college: College, scan: bytes, count: int, rng: random.Random,
                     path: str = "/api/contracts", token: str | None = None) -> list[client.Request]:
     ids = college.staff_ids
-    return [client.upload_request(path, rng.choice(ids), scan, token) for _ in range(count)]
+    return [client.upload_request(path, rng.choice(ids), next_copy(scan), token) for _ in range(count)]
+
+
+_copies = itertools.count()
+
+
+def next_copy(scan: bytes) -> bytes:
+    """The scan with a number no other upload of this run had (`own_copy`)."""
+    return own_copy(scan, next(_copies))
 
 
 @dataclass

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import client, measure, scans, servers, synthetic, views
+from bench import client, logins, measure, scans, servers, synthetic, views, workbooks
 from bench.client import median, percentile
 from bench.measure import College, Row, ms
 from service.config import ROOT
@@ -82,6 +82,9 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
         populated[college.n] = synthetic.populate(college.data_dir, college.content, extras=plan.extras)
         log(f"populated N={college.n}: {populated[college.n]} in {time.perf_counter() - began:.1f} s")
 
+    log(f"staff accounts with one-time passwords for N={small.n} and N={large.n}")
+    signins = {college.n: logins.open_accounts(college) for college in (small, large)}
+
     regen = {}
     for college in (mid, large):
         log(f"status page regeneration at N={college.n}, {plan.publishes} submissions")
@@ -130,6 +133,12 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     peak = {c.n: c.server.peak_rss_mb() for c in colleges.values() if c.server}
     log("QR reading of a scanned contract")
     scan_row = scans.row(work)
+    log(f"status reads at N={mid.n} while {workbooks.CLERKS} clerks upload padded workbooks at once")
+    workbook_rows = workbooks.rows(mid)
+    log(f"staff sign-ins at N={small.n} and N={large.n} staff accounts")
+    times = logins.measure([(small, signins[small.n][0]), (large, signins[large.n][0])], plan.sequential_blocks,
+                           plan.sequential_per_block)
+    sign_in_rows = logins.rows(small, large, times, {n: took for n, (_, took) in signins.items()})
 
     log(f"HR's read paths at N={large.n}: {plan.hr_reads} requests each, {plan.sheets} score sheets")
     hr_reads = views.hr_reads(large, cookie, plan.hr_reads, plan.sheets)
@@ -144,8 +153,8 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
 
     rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row,
             *views.read_rows(large.n, hr_reads, department, mid.n), *views.startup_rows(large.n, startup),
-            *views.reupload_rows(mid.n, reuploaded, plan.concurrency)]
-    notes = [*_notes(plan, colleges, populated), scans.NOTE]
+            *views.reupload_rows(mid.n, reuploaded, plan.concurrency), *sign_in_rows, *workbook_rows]
+    notes = [*_notes(plan, colleges, populated), logins.NOTE, workbooks.NOTE]
     return rows, notes
 
 
@@ -219,6 +228,7 @@ def _notes(plan: Plan, colleges: dict[int, College], populated: dict[int, synthe
         "logged in through the login form. \"4 (busy)\": the same status read from one more client during a "
         "further upload run.",
         "Row 5: the medians of row 1's builds. Row 6: VmHWM of the `portal serve` process after all of the above.",
+        scans.NOTE,
         f"Row 8: {plan.hr_reads} sequential requests of each HR read at N={plan.large:,} from one client "
         f"({plan.sheets} of the score sheet), pages with the HR session, the API with HR's token; the score sheet's "
         "RSS is the service's VmHWM, reset (clear_refs 5) before each request. Row 9: "

@@ -48,7 +48,8 @@ def scanned_contract(work: Path) -> bytes:
     member = content.roster[0]
     role = content.role(member.role)
     rows = list(role.targets) if role else []
-    mark = ContractMark(content.settings.year, member.staff_id, 1, contract_mark.tag_for(b"bench-secret", rows))
+    year = content.settings.year
+    mark = ContractMark(year, member.staff_id, 1, contract_mark.tag_for(b"bench-secret", year, member.staff_id, rows))
     doc = Document(io.BytesIO(annex1.contract_docx(content, member)))
     qr.mark_document(doc, mark)
     source = work / "contract.docx"

@@ -100,6 +100,11 @@ def sample_pdf(size: int, seed: int = 7) -> bytes:
     return head + body + tail
 
 
+def own_copy(scan: bytes, number: int) -> bytes:
+    """The scan with a trailing comment of its own: the same file for two people is refused as a mistake."""
+    return scan + f"%{number}\n".encode()
+
+
 @dataclass(frozen=True)
 class Populated:
     contracts: int
@@ -140,13 +145,15 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
     with no_fsync():
         accounts.add_user(ctx, BENCH_USER, "hr", None, BENCH_PASSWORD, actor="bench")
         hr = access.User(BENCH_USER, "hr")
+        target_sets = add_targets(ctx, content) if extras else 0  # approved first: the scans are signed for them
         for department in content.departments:
             entries: list[dict[str, str]] = []
             for member in content.members(department.id):
                 if rng.random() < fraction_signed:
                     versions = 2 if rng.random() < fraction_resigned else 1
                     for _ in range(versions):
-                        contracts.upload(ctx, hr, member.staff_id, contracts.Upload(io.BytesIO(scan), "扫描件.pdf"))
+                        contracts.upload(ctx, hr, member.staff_id,
+                                         contracts.Upload(io.BytesIO(own_copy(scan, uploads)), "扫描件.pdf"))
                         uploads += 1
                     entries.append({"staff_id": member.staff_id, "status": DONE})
                 elif rng.random() < fraction_leave / (1 - fraction_signed):
@@ -154,7 +161,6 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
             if entries:
                 completion.save(ctx, hr, department.id, entries)
                 statuses += len(entries)
-        target_sets = add_targets(ctx, content) if extras else 0
         clock[0] = dt.datetime(content.settings.year + 1, 1, 4, 2, tzinfo=dt.UTC)  # the whole year reported
         summaries = add_monthly(ctx, content, rng) if extras else 0
     return Populated(uploads, statuses, target_sets, summaries)
@@ -178,7 +184,7 @@ def add_targets(ctx: Context, content: Content) -> int:
             continue
         rows = [line.as_dict() for line in template_rows(role)]
         targets.save(ctx, hr, member.staff_id, rows, submit=True)
-        leader = access.User("bench-leader", "leader", member.department)  # may read back what it approved
+        leader = access.User("bench-leader", "leader", oversees=frozenset({member.department}))
         targets.decide(ctx, leader, member.staff_id, APPROVE)
         count += 1
     return count

@@ -9,6 +9,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# How staff members sign in (PORTAL_STAFF_SIGN_IN): the campus directory, a local password, or either.
+SIGN_IN_DIRECTORY = "ldap"
+SIGN_IN_LOCAL = "local"
+SIGN_IN_BOTH = "both"
+SIGN_IN_CHOICES = (SIGN_IN_DIRECTORY, SIGN_IN_LOCAL, SIGN_IN_BOTH)
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The campus directory (统一身份认证 over LDAP) staff members sign in with: each binds as
+    the DN made from `user_dn` (a template with {staff_id}), or as the entry found under
+    `search_base` whose `attribute` is the 工号 (searched with the service account's bind)."""
+
+    url: str
+    user_dn: str = ""
+    search_base: str = ""
+    attribute: str = "uid"
+    bind_dn: str = ""
+    bind_password: str = ""
+    starttls: bool = False
+    ca_file: str = ""  # certificates trusted for ldaps:// and STARTTLS (default: the system's)
+    timeout: float = 5.0  # seconds to connect, and to wait for each answer
+
+
 @dataclass(frozen=True)
 class Settings:
     root: Path
@@ -17,6 +41,22 @@ class Settings:
     data_dir: Path
     mkdocs_file: Path
     today: str | None = None  # "YYYY-MM-DD": pins the clock for demos and tests
+    https: bool = False  # served over HTTPS (directly or behind the proxy): Secure cookies
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For/-Proto are believed
+    session_idle_minutes: int = 120  # a browser session ends after this long unused ...
+    session_hours: int = 10  # ... and this long after sign-in in any case
+    max_connections: int = 1000  # open connections; past it the oldest still sending its head is closed
+    header_timeout: float = 10.0  # seconds a connection has to send a request's head
+    directory: Directory | None = None  # the campus directory, when PORTAL_LDAP_URL is set
+    staff_sign_in: str = SIGN_IN_LOCAL  # SIGN_IN_CHOICES: which ways staff members sign in
+
+    @property
+    def directory_sign_in(self) -> bool:
+        return self.directory is not None and self.staff_sign_in in (SIGN_IN_DIRECTORY, SIGN_IN_BOTH)
+
+    @property
+    def local_sign_in(self) -> bool:
+        return self.staff_sign_in in (SIGN_IN_LOCAL, SIGN_IN_BOTH)
 
     @property
     def docs_dir(self) -> Path:
@@ -29,6 +69,8 @@ class Settings:
 def from_env(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     root = Path(env.get("PORTAL_ROOT", ROOT)).resolve()
+    directory = _directory(env)
+    sign_in = _sign_in(env, directory)
     return Settings(
         root=root,
         content_dir=Path(env.get("PORTAL_CONTENT", root / "content")).resolve(),
@@ -36,4 +78,72 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         data_dir=Path(env.get("PORTAL_DATA", root / "var")).resolve(),
         mkdocs_file=Path(env.get("PORTAL_MKDOCS", root / "mkdocs.yml")).resolve(),
         today=env.get("PORTAL_TODAY") or None,
+        https=_flag(env, "PORTAL_HTTPS"),
+        trusted_proxies=tuple(p.strip() for p in env.get("PORTAL_TRUSTED_PROXIES", "").split(",") if p.strip()),
+        session_idle_minutes=_number(env, "PORTAL_SESSION_IDLE_MINUTES", 120),
+        session_hours=_number(env, "PORTAL_SESSION_HOURS", 10),
+        max_connections=_number(env, "PORTAL_MAX_CONNECTIONS", 1000),
+        header_timeout=float(_number(env, "PORTAL_HEADER_TIMEOUT", 10)),
+        directory=directory,
+        staff_sign_in=sign_in,
     )
+
+
+class SettingInvalid(ValueError):
+    pass
+
+
+def _number(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise SettingInvalid(f"环境变量 {name} 应为正整数，当前为“{text[:40]}”")
+    return int(text)
+
+
+def _flag(env: dict[str, str] | os._Environ[str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _directory(env: dict[str, str] | os._Environ[str]) -> Directory | None:
+    """PORTAL_LDAP_*: the directory, or None without a URL; a half-made setting is refused."""
+    url = env.get("PORTAL_LDAP_URL", "").strip()
+    if not url:
+        return None
+    if not url.lower().startswith(("ldap://", "ldaps://")):
+        raise SettingInvalid(f"环境变量 PORTAL_LDAP_URL 应以 ldap:// 或 ldaps:// 开头，当前为“{url[:80]}”")
+    user_dn = env.get("PORTAL_LDAP_USER_DN", "").strip()
+    base = env.get("PORTAL_LDAP_SEARCH_BASE", "").strip()
+    if bool(user_dn) == bool(base):
+        raise SettingInvalid("统一身份认证须设置 PORTAL_LDAP_USER_DN（如 uid={staff_id},ou=people,dc=example,dc=edu）"
+                             "或 PORTAL_LDAP_SEARCH_BASE（配合 PORTAL_LDAP_ATTRIBUTE 查找），二者选一")
+    if user_dn and user_dn.count("{staff_id}") != 1:
+        raise SettingInvalid(f"PORTAL_LDAP_USER_DN 中应有一处 {{staff_id}}（工号的位置），当前为“{user_dn[:80]}”")
+    attribute = env.get("PORTAL_LDAP_ATTRIBUTE", "uid").strip() or "uid"
+    if not attribute.replace("-", "").isalnum() or not attribute.isascii():
+        raise SettingInvalid(f"PORTAL_LDAP_ATTRIBUTE 应为属性名（如 uid、employeeNumber），当前为“{attribute[:40]}”")
+    text = env.get("PORTAL_LDAP_TIMEOUT", "").strip() or "5"
+    try:
+        timeout = float(text)
+    except ValueError:
+        timeout = 0.0
+    if not 0 < timeout <= 60:
+        raise SettingInvalid(f"PORTAL_LDAP_TIMEOUT 应为 0–60 秒，当前为“{text[:40]}”")
+    return Directory(url=url, user_dn=user_dn, search_base=base, attribute=attribute,
+                     bind_dn=env.get("PORTAL_LDAP_BIND_DN", "").strip(),
+                     bind_password=env.get("PORTAL_LDAP_BIND_PASSWORD", ""),
+                     starttls=_flag(env, "PORTAL_LDAP_STARTTLS"), ca_file=env.get("PORTAL_LDAP_CA_FILE", "").strip(),
+                     timeout=timeout)
+
+
+def _sign_in(env: dict[str, str] | os._Environ[str], directory: Directory | None) -> str:
+    """PORTAL_STAFF_SIGN_IN: ldap, local or both; default both with a directory, local without."""
+    text = env.get("PORTAL_STAFF_SIGN_IN", "").strip().lower()
+    if not text:
+        return SIGN_IN_BOTH if directory else SIGN_IN_LOCAL
+    if text not in SIGN_IN_CHOICES:
+        raise SettingInvalid(f"环境变量 PORTAL_STAFF_SIGN_IN 应为 {' / '.join(SIGN_IN_CHOICES)} 之一，当前为“{text[:40]}”")
+    if text != SIGN_IN_LOCAL and directory is None:
+        raise SettingInvalid(f"PORTAL_STAFF_SIGN_IN={text} 需要统一身份认证：请设置 PORTAL_LDAP_URL 等")
+    return text

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_QUOTED = 100  # characters of what the user sent that an error message repeats
+
+
+def quoted(value: Any) -> str:
+    """What the user sent, as an error message repeats it: at most 100 characters."""
+    text = str(value)
+    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + "……"
+
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a private copy of the shipped content, settings pointing at temp dirs."""
+"""Shared fixtures: a private copy of the shipped content, settings pointing at temp dirs, a data
+directory a service has written."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import DEPT, JPEG, PDF, running_service, upload
 
 from service.config import ROOT, Settings
 from service.content.loader import load_content
@@ -36,3 +38,17 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def shipped_content() -> Content:
     return load_content(SHIPPED_CONTENT)
+
+
+@pytest.fixture
+def used_data(settings: Settings) -> Settings:
+    """A data directory a service has written: accounts, logins, uploads, statuses."""
+    with running_service(settings) as service:
+        clerk = service.bearer("clerk")
+        people = [m.staff_id for m in service.context.content.members(DEPT)]
+        upload(service.client, people[0], PDF, headers=clerk)
+        upload(service.client, people[0], JPEG, headers=clerk)
+        service.client.put(f"/api/completion/{DEPT}", headers=clerk,
+                           json={"entries": [{"staff_id": people[1], "status": "产假"}]})
+        service.session("clerk")
+    return settings

@@ -18,8 +18,11 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import os
 import shutil
 import struct
+import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -50,8 +53,10 @@ LEAVE_WORDS = ("产假", "病假", "长期事假")
 # A department ("系") and a second one, with people from the shipped roster.
 DEPT = "jxx"
 OTHER_DEPT = "dqx"
-# The accounts every running service offers (made on first use, password PASSWORD).
+# The accounts every running service offers (made on first use, password PASSWORD). The
+# leader `boss` oversees both departments.
 STANDARD_USERS = {"clerk": ("department", DEPT), "other": ("department", OTHER_DEPT), "boss": ("leader", None)}
+OVERSEEN = (DEPT, OTHER_DEPT)
 
 
 # -- tiny valid files ----------------------------------------------------------------------------
@@ -95,6 +100,12 @@ JPEG = base64.b64decode(
     "Vb4N9mKhQMzo5po9XLdDs9d6ZVix2VEhiL9kuNPxw2gEKcDQ/rs8AuA8VAe0vdl7VOYn+27flGAUgmITjbhSmCg3BYlyeWDkMolv"
     "w4KOp1KM6iCNvngZHwetf//Z"
 )
+
+
+def scan_of(staff_id: str, data: bytes = PDF) -> bytes:
+    """A tiny scan of its own for one person: the same file stored for two people is refused
+    as a likely mistake, so tests that sign for several people give each their own bytes."""
+    return data + f"\n%{staff_id}\n".encode()
 
 
 def sha256(data: bytes) -> str:
@@ -162,8 +173,11 @@ class Service:
         return self.settings.site_dir / "status" / "index.html"
 
     def add_user(self, username: str, role: str, department: str | None = None,
-                 password: str = PASSWORD) -> None:
-        accounts.add_user(self.context, username, role, department, password, actor="test")
+                 password: str = PASSWORD, oversees: tuple[str, ...] | None = None) -> None:
+        if oversees is None:
+            oversees = OVERSEEN if role == "leader" else ()
+        accounts.add_user(self.context, username, role, department, password, actor="test",
+                          details=accounts.Profile(oversees=oversees))
 
     def ensure_user(self, username: str) -> None:
         """Create one of STANDARD_USERS the first time a test acts as it."""
@@ -294,6 +308,14 @@ def audit_actions(settings: Settings) -> list[str]:
 def stored_files(settings: Settings) -> list[Path]:
     root = settings.data_dir / "files"
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def portal(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`portal …` run as a real process over the settings' directories (bounded in time)."""
+    env = {**os.environ, "PORTAL_DATA": str(settings.data_dir), "PORTAL_CONTENT": str(settings.content_dir),
+           "PORTAL_SITE": str(settings.site_dir)}
+    return subprocess.run([str(Path(sys.executable).with_name("portal")), *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, message: str) -> None:

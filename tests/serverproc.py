@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
-from helpers import PASSWORD, STANDARD_USERS
+from helpers import OVERSEEN, PASSWORD, STANDARD_USERS
 
 from service.config import Settings
 from service.content.loader import load_content
 from service.workflows import startup
-from service.workflows.accounts import add_user, new_token
+from service.workflows.accounts import Profile, add_user, new_token
 from service.workflows.context import Context
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
@@ -76,13 +76,7 @@ class Server:
         self._join()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        terminate(self.process)
         self._join()
 
     def _join(self) -> None:
@@ -91,6 +85,17 @@ class Server:
 
     def log(self) -> str:
         return "".join(self.output)
+
+
+def terminate(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """SIGTERM, then SIGKILL after 10 s: the process is gone when this returns."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def start_server(settings: Settings, **env: str) -> Server:
@@ -147,7 +152,8 @@ def accounts(settings: Settings) -> dict[str, dict[str, str]]:
             startup.ensure_admin(ctx)
             ctx.store.accounts.update_user("hr", {"password_hash": _hash(PASSWORD)})
         elif not ctx.store.accounts.user(username):
-            add_user(ctx, username, role, department, PASSWORD, actor="test")
+            add_user(ctx, username, role, department, PASSWORD, actor="test",
+                     details=Profile(oversees=OVERSEEN if role == "leader" else ()))
     return {name: {"Authorization": f"Bearer {new_token(ctx, name, actor='test')}"}
             for name in ("hr", *STANDARD_USERS)}
 

@@ -336,7 +336,9 @@ def test_contract_blank(shipped_content: Content) -> None:
     assert rows[0] == ["岗位工作任务及目标", "岗位工作任务及目标", "目标分值", "目标要求（完成数据、标准、时限等）"]
     assert [r[0] for r in rows[1:7]] == ["个性工作目标\n（60分）"] * 6
     assert [r[0] for r in rows[7:14]] == ["共性目标\n（40分）"] * 7
-    assert all(r[1:] == ["", "", ""] for r in rows[1:14])
+    assert all(r[1:] == ["", "", ""] for r in rows[1:7])
+    commons = shipped_content.common_targets  # the same for everyone: printed on the blank form too
+    assert [(r[1], r[2]) for r in rows[7:14]] == [(t.content, num(t.points)) for t in commons]
     assert rows[14] == ["目标责任人", "目标责任人", "部门、系负责人", "部门、系负责人"]
     assert rows[15][0] == rows[15][2] == "签名：\n\n年　　月　　日"
     assert not any(p.paragraph_format.page_break_before for p in document.paragraphs)

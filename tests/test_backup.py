@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, copy_site, running_service, upload
+from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, copy_site, running_service, scan_of, upload
 from serverproc import accounts, cli, serving, store_documents
 
 from service.config import Settings
@@ -34,8 +34,8 @@ def fill(settings: Settings) -> None:
         people = [m.staff_id for m in service.context.content.members(DEPT)]
         for data in (PDF, PNG, JPEG):
             assert upload(service.client, people[0], data, headers=clerk).status_code == 201
-        assert upload(service.client, service.context.content.members(OTHER_DEPT)[0].staff_id, PDF,
-                      headers=other).status_code == 201
+        someone = service.context.content.members(OTHER_DEPT)[0].staff_id
+        assert upload(service.client, someone, scan_of(someone), headers=other).status_code == 201
         assert service.client.put(f"/api/completion/{DEPT}", headers=clerk, json={"entries": [
             {"staff_id": people[1], "status": "产假"}]}).status_code == 200
         rows = [{"工号": s, "出勤": 22, "事假": 0, "病假": 0, "迟到": 0, "早退": 0, "旷工": 0, "离岗": 0,
@@ -200,9 +200,14 @@ def test_a_backup_taken_while_uploads_run_is_consistent(settings: Settings, tmp_
         logged = {json.loads(line)["detail"]["id"] for line in log.splitlines() if '"contract.upload"' in line}
         records = {}
         for name, tables in store_documents(target).items():
+            if name == "db/audit_head.json":  # the log's head moves with every entry: checked by verify
+                continue
             for table, docs in tables.items():  # type: ignore[attr-defined]
                 for doc_id, doc in docs.items():
-                    assert final_docs[name][table][doc_id] == doc  # type: ignore[index]  # identical record
+                    final = dict(final_docs[name][table][doc_id])  # type: ignore[index]
+                    if table == "tokens":  # when a token was last used moves on
+                        final["last_used_at"], doc["last_used_at"] = None, None
+                    assert final == doc  # identical record
                     if table == "contracts":
                         records[doc["id"]] = doc
         assert set(records) == logged  # each record with its audit entry, none without

@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 import yaml
 from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, Service, running_service, set_upload_limit
+from openpyxl.utils import get_column_letter
 
 from service.config import ROOT, Settings
 from service.office.annex3 import targets_xlsx
@@ -96,7 +97,25 @@ class Corpus:
                 return body.replace(b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")
             return body
 
+        def padded(name: str, body: bytes) -> bytes:  # 70,000 empty styled cells in the form's own rows
+            if name != sheet:
+                return body
+            cells = "".join(f'<c r="{get_column_letter(c)}1" s="1"/>' for c in range(50, 50 + 70_000 // 10))
+            return body.replace(b"</row>", cells.encode() + b"</row>", 10)
+
+        def many_rows(name: str, body: bytes) -> bytes:  # 60,000 empty rows after the form
+            if name != sheet:
+                return body
+            rows = "".join(f'<row r="{r}"/>' for r in range(10_000, 70_000))
+            return body.replace(b"</sheetData>", rows.encode() + b"</sheetData>", 1)
+
+        strings = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+                   b'spreadsheetml/2006/main">' + b"<si><t>x</t></si>" * 60_000 + b"</sst>")  # nobody uses them
+
         variants = {
+            "padded": lambda: rezip(annex5, edit=padded),
+            "rows": lambda: rezip(annex3, edit=many_rows),
+            "strings": lambda: rezip(annex5, add={"xl/sharedStrings.xml": strings}),
             "plain": lambda: annex5,
             "bomb": lambda: rezip(annex5, add={"xl/media/pad.bin": bytes(60 * 1024 * 1024)}),
             "ratio": lambda: rezip(annex5, add={"xl/media/pad.bin": bytes(8 * 1024 * 1024)}),

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 import openpyxl
 import pytest
-from helpers import PASSWORD, PDF, copy_site
+from helpers import PASSWORD, PDF, copy_site, scan_of
 
 from service.config import ROOT
 from service.content import forms_text
@@ -58,6 +58,7 @@ PHONE = {"width": 390, "height": 844}
 ACTION_MS = 10_000  # every browser action and expectation
 LIVE_MS = 15_000  # the boards poll /api/status every 4 s
 START_TIMEOUT = 30.0
+HR_DAY_SCAN = scan_of("hr-day")  # a file of its own: the same file for two people is flagged
 
 # Visible inputs, selects and textareas without a label (or aria-label): must be none.
 UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
@@ -155,7 +156,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                         output)
         served.cli("users", "add", "clerk", "--role", "department", "--department", DEPT,
                    stdin=f"{PASSWORD}\n{PASSWORD}\n")
-        served.cli("users", "add", "boss", "--role", "leader", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+        served.cli("users", "add", "boss", "--role", "leader", "--oversees", DEPT, stdin=f"{PASSWORD}\n{PASSWORD}\n")
         yield served
     finally:
         process.terminate()
@@ -435,10 +436,13 @@ def test_clerk_round_trips_annex5_uploads_scans_and_reports_the_month(day: Any, 
     expect(page.get_by_label(f"{big.name}业务工作目标", exact=True)).to_have_value("55")
     clerk.shot("monthly-error", page.get_by_role("alert"))
     page.get_by_label(f"{first.name}出勤", exact=True).fill("22")
+    page.get_by_role("button", name="报送", exact=True).click()  # two people of the department only
+    expect(page.get_by_role("alert")).to_contain_text("部分报送")
+    page.locator("[data-monthly-form] input[name=partial]").check()
     page.get_by_role("button", name="报送", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("月汇总表已报送")
     expect(page.get_by_label(f"{big.name}业务工作目标", exact=True)).to_have_value("55")
-    expect(page.locator("[data-state]")).to_contain_text("逾期")  # due 04-05, sent 04-20
+    expect(page.locator("[data-state]")).to_contain_text("部分报送")  # never 按时 with people missing
     clerk.shot("monthly-sent", page.get_by_role("status"))
 
 
@@ -473,7 +477,7 @@ def test_hr_watches_the_board_update_then_downloads(day: Any, browser: Browser, 
         hr.login("clerk", page=clerk)
         clerk.get_by_label("教职工", exact=True).select_option(person.staff_id)
         clerk.get_by_label(re.compile("扫描件（PDF")).set_input_files(
-            {"name": "签字.pdf", "mimeType": "application/pdf", "buffer": PDF})
+            {"name": "签字.pdf", "mimeType": "application/pdf", "buffer": HR_DAY_SCAN})
         clerk.get_by_role("button", name="上传扫描件").click()
         expect(clerk.locator("[data-upload-confirmation]")).to_contain_text(person.name)
     finally:
@@ -494,7 +498,7 @@ def test_hr_watches_the_board_update_then_downloads(day: Any, browser: Browser, 
     hr.shot("department", versions)
     with page.expect_download() as download:
         versions.get_by_role("link", name="第1版").click()
-    assert Path(download.value.path()).read_bytes() == PDF
+    assert Path(download.value.path()).read_bytes() == HR_DAY_SCAN
     assert download.value.suggested_filename.endswith(".pdf")
 
     page.get_by_role("link", name="← 返回总览").click()
@@ -586,3 +590,67 @@ def test_keyboard_reaches_the_login_button_and_shows_focus(day: Any) -> None:
     outline = button.evaluate("el => [getComputedStyle(el).outlineStyle, parseFloat(getComputedStyle(el).outlineWidth)]")
     assert outline[0] != "none" and outline[1] >= 2, f"键盘焦点看不见：{outline}"
     visitor.shot("login-focus", button)
+
+
+def test_clerk_drops_a_stack_of_contracts_previews_and_stores_them(day: Any, portal: Portal) -> None:
+    from approvals import signed_page
+    from paper import A4_150, pdf_of, scanned
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    from service.rules.contract_mark import ContractMark
+
+    signer, by_hand = portal.members[6], portal.members[7]
+    clerk_token, boss_token = portal.token("clerk"), portal.token("boss")
+    with httpx2.Client(base_url=portal.url, timeout=10) as api:
+        clerk_api = {"Authorization": f"Bearer {clerk_token}"}
+        rows = api.get(f"/api/targets/{signer.staff_id}", headers=clerk_api).json()["rows"]
+        assert api.put(f"/api/targets/{signer.staff_id}", json={"rows": rows, "submit": True},
+                       headers=clerk_api).status_code == 200
+        approved = api.post(f"/api/targets/{signer.staff_id}/approve", json={},
+                            headers={"Authorization": f"Bearer {boss_token}"}).json()
+    mark = ContractMark(2019, signer.staff_id, approved["approved"]["version"], approved["approved"]["tag"])
+    stack = pdf_of([signed_page(mark, 1), signed_page(mark, 2)])
+    unread = pdf_of([scanned(Image.new("L", A4_150, 255), 3)])
+
+    clerk = day("clerk-bulk")
+    page = clerk.page
+    clerk.login("clerk")
+    page.get_by_role("link", name=re.compile("批量上传")).click()
+    expect(page.locator("h1")).to_contain_text("批量上传责任状扫描件")
+    drop_file(page, "[data-drop-zone]", "一摞责任状.pdf", stack, "application/pdf")
+    drop_file(page, "[data-drop-zone]", "没有二维码.pdf", unread, "application/pdf")
+    expect(page.locator("[data-file-list] li")).to_have_count(2)
+    expect(page.locator("[data-upload-status]")).to_contain_text("已选择 2 个文件")
+    clerk.shot("bulk-dropped", page.locator("[data-drop-zone]"))
+    page.get_by_role("button", name="识别并预览").click()
+    preview = page.locator("[data-batch-preview]")
+    expect(preview).to_contain_text("预览（尚未保存）")
+    person = page.locator(f'[data-batch-people] tr[data-person="{signer.staff_id}"]')
+    expect(person).to_contain_text(signer.name)
+    expect(person).to_contain_text("可存入")
+    expect(person.locator("img")).to_have_count(2)
+    expect(page.locator("[data-resend]")).to_be_hidden()  # the page keeps the files
+    page.get_by_label(re.compile("第 2 个文件第 1 页属于")).select_option(by_hand.staff_id)
+    clerk.shot("bulk-preview", page.locator("[data-batch-unreadable]"))
+    page.get_by_role("button", name="确认存入").click()
+    stored = page.locator("[data-batch-stored]")
+    expect(stored).to_contain_text("已存入 2 人的扫描件")
+    expect(stored.locator(f'[data-stored="{signer.staff_id}"]')).to_contain_text("2 页")
+    clerk.shot("bulk-stored", stored)
+    page.get_by_role("link", name=re.compile("返回")).first.click()
+    expect(staff_row(page, signer.staff_id).locator("[data-status]")).to_contain_text("完成")
+    versions = staff_row(page, by_hand.staff_id).locator("[data-versions]")
+    expect(versions).to_contain_text("第1版")
+
+    # the page assigned to the wrong person by hand: withdrawn, with the reason, the file kept
+    versions.get_by_text("撤回", exact=True).click()
+    versions.get_by_label(re.compile("撤回第1版的原因")).fill("手工指定错了人")
+    clerk.shot("withdraw-reason", versions)
+    versions.get_by_role("button", name="确认撤回").click()
+    expect(page.locator("[data-notice=withdrawn]")).to_contain_text("已撤回")
+    versions = staff_row(page, by_hand.staff_id).locator("[data-versions]")
+    expect(versions).to_contain_text("已撤回")
+    expect(versions).to_contain_text("手工指定错了人")
+    expect(staff_row(page, by_hand.staff_id).locator("[data-status]")).to_contain_text("未完成")
+    clerk.shot("withdrawn", versions)

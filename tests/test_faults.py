@@ -111,7 +111,8 @@ def _fd_path(fd: int) -> str:
 
 def snapshot(data_dir: Path) -> dict[str, Any]:
     """The data directory as a reader sees it: the store's documents (a partition or table that
-    is empty counts as absent), every uploaded file and the audit log by content hash."""
+    is empty counts as absent; a token's last use left out), every uploaded file and the audit
+    log by content hash."""
     state: dict[str, Any] = {}
     for path in sorted(data_dir.rglob("*")):
         if not path.is_file() or path.name == ".lock":
@@ -119,6 +120,9 @@ def snapshot(data_dir: Path) -> dict[str, Any]:
         name = str(path.relative_to(data_dir))
         if name.startswith("db/"):
             tables = {table: docs for table, docs in json.loads(path.read_bytes() or b"{}").items() if docs}
+            for docs in tables.values():  # when a token was last used is bookkeeping, not the request's change
+                for doc in docs.values():
+                    doc.pop("last_used_at", None)
             if tables:
                 state[name] = tables
         else:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sheets import edit, refused
 
 from service.content.models import Content, TargetRow
 from service.office import annex3, annex4, annex5
@@ -17,22 +18,6 @@ from service.office.annex3 import read_targets
 from service.office.annex5 import read_completion
 from service.office.identity import META_SHEET
 from service.office.safe_reader import WorkbookRejected
-
-
-def edit(data: bytes, sheet: str, cells: dict[str, object]) -> bytes:
-    """Open a form as a clerk's spreadsheet program would, set cells, save."""
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    for ref, value in cells.items():
-        book[sheet][ref] = value
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def refused(call: object, *args: object) -> WorkbookRejected:
-    with pytest.raises(WorkbookRejected) as caught:
-        call(*args)  # type: ignore[operator]
-    return caught.value
 
 
 def with_year(content: Content, year: int) -> Content:
@@ -43,25 +28,31 @@ def with_year(content: Content, year: int) -> Content:
 # -- annex 5 ---------------------------------------------------------------------------
 
 
+def given(read: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """The rows with a status (the others are None: blank)."""
+    return [(staff_id, status) for staff_id, status in read if status]
+
+
 def test_completion_round_trip(shipped_content: Content) -> None:
     members = shipped_content.members("jxx")
     data = annex5.completion_xlsx(shipped_content, "jxx")
     chosen = {0: "完成", 1: "产假", 5: "病假", 6: "长期事假", 41: "完成"}
     filled = edit(data, "附件5", {f"D{5 + i}": status for i, status in chosen.items()})
-    assert read_completion(shipped_content, "jxx", filled) == [
-        (members[i].staff_id, status) for i, status in sorted(chosen.items())]
+    assert read_completion(shipped_content, "jxx", filled) == [  # a blank status clears: None
+        (m.staff_id, chosen.get(i)) for i, m in enumerate(members)]
 
 
 def test_completion_round_trip_keeps_prefilled_statuses(shipped_content: Content) -> None:
     members = shipped_content.members("rsc")
     data = annex5.completion_xlsx(shipped_content, "rsc", {members[2].staff_id: "病假"})
     filled = edit(data, "附件5", {"D5": " 完成 "})
-    assert read_completion(shipped_content, "rsc", filled) == [
+    assert given(read_completion(shipped_content, "rsc", filled)) == [
         (members[0].staff_id, "完成"), (members[2].staff_id, "病假")]
 
 
-def test_untouched_form_gives_nothing(shipped_content: Content) -> None:
-    assert read_completion(shipped_content, "dzb", annex5.completion_xlsx(shipped_content, "dzb")) == []
+def test_untouched_form_gives_every_status_blank(shipped_content: Content) -> None:
+    read = read_completion(shipped_content, "dzb", annex5.completion_xlsx(shipped_content, "dzb"))
+    assert read == [(m.staff_id, None) for m in shipped_content.members("dzb")]
 
 
 @pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
@@ -74,7 +65,7 @@ def test_completion_survives_a_save_in_another_program(shipped_content: Content,
                     "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"), str(source)],
                    check=True, capture_output=True, timeout=120)
     resaved = (tmp_path / "out" / "附件5.xlsx").read_bytes()
-    assert read_completion(shipped_content, "xsc", resaved) == [
+    assert given(read_completion(shipped_content, "xsc", resaved)) == [
         (members[1].staff_id, "产假"), (members[2].staff_id, "完成")]
 
 
@@ -82,8 +73,9 @@ def test_unknown_status_names_the_cell(shipped_content: Content) -> None:
     data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"D7": "出差"})
     error = refused(read_completion, shipped_content, "jxx", data)
     assert error.code == "status_unknown"
-    assert error.message == ("工作表“附件5”第 7 行 D 列（完成情况）：“出差”不是有效的完成情况，"
-                             "应为完成、产假、病假、长期事假之一。")
+    name = shipped_content.members("jxx")[2].name
+    assert error.message == (f"工作表“附件5”第 7 行 D 列（完成情况）：{name}的完成情况“出差”无效，"
+                             "应为完成、产假、病假、长期事假之一（或留空）。")
     assert (error.sheet, error.row, error.column) == ("附件5", 7, "D")
 
 
@@ -99,7 +91,7 @@ def test_person_from_another_department(shipped_content: Content) -> None:
     data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"E8": stranger.staff_id, "D8": "完成"})
     error = refused(read_completion, shipped_content, "jxx", data)
     assert error.code == "person_foreign"
-    assert error.message.startswith("工作表“附件5”第 8 行：工号 ")
+    assert error.message.startswith("工作表“附件5”第 8 行 E 列（工号）：工号 ")
     assert "不是机械工程系的教职工" in error.message
 
 
@@ -110,7 +102,8 @@ def test_row_without_staff_id(shipped_content: Content) -> None:
 
 def test_duplicate_person(shipped_content: Content) -> None:
     members = shipped_content.members("jxx")
-    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5", {"E8": members[0].staff_id})
+    data = edit(annex5.completion_xlsx(shipped_content, "jxx"), "附件5",
+                {"B8": members[0].name, "E8": members[0].staff_id})  # a row copied over another
     error = refused(read_completion, shipped_content, "jxx", data)
     assert error.code == "person_duplicate"
     assert "与第 5 行重复" in error.message
@@ -179,7 +172,7 @@ def test_identity_falls_back_to_the_custom_properties(shipped_content: Content) 
     out = io.BytesIO()
     book.save(out)
     first = shipped_content.members("jxx")[0]
-    assert read_completion(shipped_content, "jxx", out.getvalue()) == [(first.staff_id, "完成")]
+    assert given(read_completion(shipped_content, "jxx", out.getvalue())) == [(first.staff_id, "完成")]
 
 
 def test_inserted_rows_are_noticed(shipped_content: Content) -> None:
@@ -248,7 +241,7 @@ def test_targets_total_must_be_60(shipped_content: Content) -> None:
     data = edit(annex3.targets_xlsx(shipped_content, member), "附件3", {"C5": 2})
     error = refused(read_targets, shipped_content, "jxx", data)
     assert error.code == "targets_total"
-    assert error.message == f"工作表“附件3”：{member.name}的个性目标分值合计应为 60 分，实际为 50 分。"
+    assert error.message == f"工作表“附件3”第 19 行 C 列（分值）：{member.name}的个性目标分值合计应为 60 分，实际为 50 分。"
 
 
 def test_targets_bad_cells_name_row_and_column(shipped_content: Content) -> None:
@@ -257,8 +250,9 @@ def test_targets_bad_cells_name_row_and_column(shipped_content: Content) -> None
                 {"C6": "十分", "D7": None, "B12": "只写了内容"})
     error = refused(read_targets, shipped_content, "jxx", data)
     messages = [p.message for p in error.problems]
-    assert messages[0] == "工作表“附件3”第 6 行 C 列（分值）：分值应为大于 0、不超过 60 的数字，实际为“十分”。"
-    assert messages[1] == "工作表“附件3”第 7 行 D 列（佐证材料及分值）：佐证材料及分值不能为空。"
+    assert messages[0] == (f"工作表“附件3”第 6 行 C 列（分值）：{member.name}的第 2 条目标：分值应为大于 0、不超过 60 的数字，"
+                           "实际为“十分”。")
+    assert messages[1] == f"工作表“附件3”第 7 行 D 列（佐证材料及分值）：{member.name}的第 3 条目标：佐证材料及分值不能为空。"
     assert {(p.row, p.column) for p in error.problems[2:]} == {(12, "C"), (12, "D"), (12, "E")}
     assert error.code == "value_invalid"
 

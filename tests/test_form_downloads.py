@@ -53,7 +53,7 @@ def test_annex5_round_trip_through_http(svc: Service) -> None:
     assert answer.json()["completed"] == 1 and answer.json()["exempt"] == 2
 
     people = staff_of(svc.client, DEPT, headers=svc.bearer("clerk"))
-    assert people[members[0].staff_id]["status"] == "完成"
+    assert people[members[0].staff_id]["status"] == "目标未审定"  # signed before the targets were approved
     assert people[members[1].staff_id]["status"] == "产假"
     assert people[members[2].staff_id]["status"] == "病假"
     svc.settle()
@@ -147,6 +147,8 @@ def test_monthly_workbook_round_trip_replaces_the_month(settings: Settings) -> N
         data = svc.client.get(f"/board/{DEPT}/forms/annex4.xlsx?month=3", headers=svc.bearer("clerk")).content
         book = openpyxl.load_workbook(io.BytesIO(data))
         sheet = book["附件4"]
+        for row in range(6, 6 + len(members)):
+            sheet[f"C{row}"], sheet[f"K{row}"] = 22, 50
         sheet["C6"], sheet["F6"], sheet["K6"] = 21, 2, 55  # 出勤, 迟到, 业务工作目标 of the first person
         out = io.BytesIO()
         book.save(out)

@@ -1,6 +1,6 @@
 """Idempotency-Key: a double click stores one version; a key never reaches another account's upload.
 
-The sequential retry is in test_service_api.py; here the two submissions race, and the key
+The sequential retry is in test_submissions.py; here the two submissions race, and the key
 is reused by someone else or for something else.
 """
 

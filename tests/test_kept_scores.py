@@ -93,7 +93,7 @@ def step(ctx: Context, rng: random.Random) -> tuple[Context, str]:
         department = rng.choice(DEPARTMENTS)
         members = content.members(department)
         if members:
-            monthly.submit(ctx, HR, department, rng.randint(1, 12), monthly_rows(rng, members))
+            monthly.submit(ctx, HR, department, rng.randint(1, 12), monthly_rows(rng, members), partial=True)
         return ctx, "summary"
     if choice < 0.95:
         roster = list(content.roster)

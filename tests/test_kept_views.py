@@ -72,7 +72,7 @@ def test_the_completion_workbook_follows_uploads_and_statuses(service: Service) 
     assert workbook_row(service, first)[4:6] == ("未完成", 0)
     record = upload(service.client, first, PDF, headers=clerk).json()
     row = workbook_row(service, first)
-    assert row[4:6] == ("完成", 1)
+    assert row[4:6] == ("目标未审定", 1)  # signed before its targets were approved
     upload(service.client, first, PDF, headers=clerk)
     assert workbook_row(service, first)[5] == 2 and record["version"] == 1
     response = service.client.put(f"/api/completion/{DEPT}", headers=clerk,

@@ -74,8 +74,13 @@ def test_a_resubmission_replaces_the_month_and_keeps_the_old_one(service: Servic
     first = put(service, DEPT, 4, rows(service, business=50))
     assert first.status_code == 200
     service.clock.set(dt.datetime(2019, 5, 4, 10, 0))
-    second = put(service, DEPT, 4, rows(service, business=55)[:3])
-    assert second.status_code == 200
+    refused = put(service, DEPT, 4, rows(service, business=55)[:3])  # 3 people of 42: not by accident
+    assert refused.status_code == 422 and refused.json()["code"] == "monthly_incomplete"
+    second = service.client.put(f"/api/monthly/{DEPT}/4", json={"rows": rows(service, business=55)[:3], "partial": True},
+                                headers=service.bearer("clerk"))
+    assert second.status_code == 200 and second.json()["state"] == "partial"
+    assert second.json()["state_label"] == "部分报送" and len(second.json()["missing"]) == len(members(service)) - 3
+    assert grid(service)[DEPT]["4"] == "partial"  # never 按时 while people are missing
     data = service.client.get(f"/api/monthly/{DEPT}/4", headers=service.bearer("hr")).json()
     assert len(data["rows"]) == 3 and {r["business"] for r in data["rows"]} == {55}
     assert len(data["history"]) == 1
@@ -113,11 +118,18 @@ def test_the_form_keeps_what_was_typed_and_then_submits(service: Service) -> Non
     page = parse_html(refused.text)
     field = page.find("input", name=f"出勤:{second}")
     assert field is not None and field.attrs["value"] == "二十"
-    typed[f"出勤:{second}"] = "20"
-    done = browser.post(path, data=typed)
+    typed[f"出勤:{second}"] = "２０"  # full-width digits are digits
+    incomplete = browser.post(path, data=typed)  # two of 42 people, not said to be partial
+    assert incomplete.status_code == 422 and "部分报送" in parse_html(incomplete.text).text
+    done = browser.post(path, data={**typed, "partial": "1"})
     assert done.status_code == 303 and done.headers["location"].endswith("notice=submit")
     shown = parse_html(browser.get(path).text)
     assert shown.find("input", name=f"业务工作目标:{first}").attrs["value"] == "58"  # type: ignore[union-attr]
-    assert shown.find(data_state=True).attrs["data-state"] == "on_time"  # type: ignore[union-attr]
+    assert shown.find("input", name=f"出勤:{second}").attrs["value"] == "20"  # type: ignore[union-attr]
+    assert shown.find(data_state=True).attrs["data-state"] == "partial"  # type: ignore[union-attr]
     listing = parse_html(browser.get(f"/board/{DEPT}/monthly").text)
-    assert listing.find("tr", data_month="4").attrs["data-state"] == "on_time"  # type: ignore[union-attr]
+    assert listing.find("tr", data_month="4").attrs["data-state"] == "partial"  # type: ignore[union-attr]
+    everyone = {f"{column}:{m}": "22" if column == "出勤" else "" for m in members(service) for column in ("出勤",)}
+    complete = browser.post(path, data={**typed, **everyone, f"出勤:{first}": "22", "csrf": typed["csrf"]})
+    assert complete.status_code == 303
+    assert parse_html(browser.get(path).text).find(data_state=True).attrs["data-state"] == "on_time"  # type: ignore[union-attr]

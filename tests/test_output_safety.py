@@ -17,7 +17,7 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
-from helpers import DEPT, PDF, Service, parse_html, running_service, upload
+from helpers import DEPT, PDF, Service, parse_html, running_service, scan_of, upload
 
 from service.config import Settings
 from service.content.roster_file import ROSTER_FILE, dump_roster, read_roster_entries
@@ -160,7 +160,7 @@ def test_every_export_has_the_names_as_literal_text(service: Service) -> None:
 def test_the_zip_of_scans_names_files_safely(service: Service) -> None:
     people = hostile_people(service)
     for member in people:
-        upload(service.client, member.staff_id, PDF, headers=service.bearer("clerk"))
+        upload(service.client, member.staff_id, scan_of(member.staff_id), headers=service.bearer("clerk"))
     response = service.client.get("/hr/contracts.zip", headers=service.bearer("hr"))
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         names = archive.namelist()

@@ -15,6 +15,7 @@ from helpers import (
     page_csrf,
     parse_html,
     running_service,
+    scan_of,
     staff_of,
     stored_files,
     upload,
@@ -137,7 +138,8 @@ def test_leader_reads_but_never_writes(service: Service) -> None:
 def test_hr_reads_and_writes_every_department(service: Service) -> None:
     headers = service.bearer("hr")
     for department in (DEPT, OTHER_DEPT):
-        assert upload(service.client, first(service, department), PDF, headers=headers).status_code == 201
+        someone = first(service, department)
+        assert upload(service.client, someone, scan_of(someone), headers=headers).status_code == 201
         response = service.client.put(f"/api/completion/{department}", headers=headers,
                                       json={"entries": [{"staff_id": first(service, department, 1), "status": "病假"}]})
         assert response.status_code == 200

@@ -5,10 +5,7 @@ one group of pages per person and version."""
 from __future__ import annotations
 
 import io
-import random
-import shutil
 import struct
-import subprocess
 import zlib
 
 import pypdfium2 as pdfium
@@ -16,6 +13,17 @@ import pytest
 import segno
 from docx import Document
 from docx.enum.section import WD_SECTION
+from paper import (
+    A4_150,
+    jpeg_bytes,
+    needs_office,
+    pdf_of,
+    png_bytes,
+    print_pdfs,
+    rasterised,
+    scanned,
+    with_code,
+)
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 
@@ -30,14 +38,13 @@ ROWS = [
     {"目标内容": "完成本部门年度工作计划", "分值": 30, "佐证材料及分值": "工作计划文本", "完成时限": "3月31日", "备注": ""},
     {"目标内容": "组织教职工培训两次", "分值": "30", "佐证材料及分值": "培训记录", "完成时限": "12月31日"},
 ]
-A4_150 = (1240, 1754)
 
 
 # -- the mark ------------------------------------------------------------------------------
 
 
 def test_the_same_content_gives_the_same_tag() -> None:
-    tag = contract_mark.tag_for(SECRET, ROWS)
+    tag = contract_mark.tag_for(SECRET, 2019, "100264", ROWS)
     assert len(tag) == contract_mark.TAG_LENGTH and tag.isalnum() and tag.isupper()
     same = [
         [{**ROWS[0], "分值": 30.0}, {**ROWS[1], "备注": None}],  # points as a float, an empty note
@@ -45,25 +52,27 @@ def test_the_same_content_gives_the_same_tag() -> None:
          ROWS[1]],  # English keys, padding, full-width digits
         [TargetLine("完成本部门年度工作计划", 30, "工作计划文本", "3月31日"), *ROWS[1:], {"目标内容": ""}],
     ]
-    assert [contract_mark.tag_for(SECRET, rows) for rows in same] == [tag] * len(same)
+    assert [contract_mark.tag_for(SECRET, 2019, "100264", rows) for rows in same] == [tag] * len(same)
 
 
 @pytest.mark.parametrize("column, value", [("目标内容", "完成本部门年度工作计划。"), ("分值", 29),
                                            ("佐证材料及分值", "计划"), ("完成时限", "4月1日"), ("备注", "新增")])
 def test_any_change_to_a_row_changes_the_tag(column: str, value: object) -> None:
     changed = [{**ROWS[0], column: value}, ROWS[1]]
-    assert contract_mark.tag_for(SECRET, changed) != contract_mark.tag_for(SECRET, ROWS)
+    assert contract_mark.tag_for(SECRET, 2019, "100264", changed) != contract_mark.tag_for(SECRET, 2019, "100264", ROWS)
 
 
-def test_the_tag_depends_on_the_secret_and_the_row_order() -> None:
-    tag = contract_mark.tag_for(SECRET, ROWS)
-    assert contract_mark.tag_for(b"another secret", ROWS) != tag
-    assert contract_mark.tag_for(SECRET, ROWS[::-1]) != tag
+def test_the_tag_depends_on_the_secret_the_person_the_year_and_the_row_order() -> None:
+    tag = contract_mark.tag_for(SECRET, 2019, "100264", ROWS)
+    assert contract_mark.tag_for(b"another secret", 2019, "100264", ROWS) != tag
+    assert contract_mark.tag_for(SECRET, 2019, "100264", ROWS[::-1]) != tag
+    assert contract_mark.tag_for(SECRET, 2019, "100265", ROWS) != tag
+    assert contract_mark.tag_for(SECRET, 2020, "100264", ROWS) != tag
 
 
 @pytest.mark.parametrize("staff_id", ["100264", "T-07", "a:b", "工号12"])
 def test_a_mark_reads_back_from_its_payload(staff_id: str) -> None:
-    mark = ContractMark(2019, staff_id, 3, contract_mark.tag_for(SECRET, ROWS))
+    mark = ContractMark(2019, staff_id, 3, contract_mark.tag_for(SECRET, 2019, "100264", ROWS))
     payload = contract_mark.encode(mark)
     assert payload.startswith("MBZ1:2019:")
     assert contract_mark.decode(payload) == mark
@@ -119,12 +128,6 @@ def test_marking_twice_leaves_one_mark_per_header() -> None:
 
 
 # -- files in -------------------------------------------------------------------------------
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def test_an_image_is_read_upright_from_its_exif_orientation() -> None:
@@ -200,8 +203,6 @@ def test_a_batch_stops_at_its_page_limit() -> None:
 
 # -- real scans ---------------------------------------------------------------------------
 
-needs_office = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
-
 PEOPLE = [  # (staff id, version, rows' first content, copies)
     ("100264", 1, "完成本部门年度工作计划", 3),
     ("100264", 2, "完成本部门年度工作计划并报送", 2),
@@ -211,7 +212,7 @@ PEOPLE = [  # (staff id, version, rows' first content, copies)
 
 
 def people_marks() -> list[ContractMark]:
-    return [ContractMark(2019, staff_id, version, contract_mark.tag_for(SECRET, [{**ROWS[0], "目标内容": first}]))
+    return [ContractMark(2019, staff_id, version, contract_mark.tag_for(SECRET, 2019, staff_id, [{**ROWS[0], "目标内容": first}]))
             for staff_id, version, first, _ in PEOPLE]
 
 
@@ -240,10 +241,7 @@ def prints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     for name in ("marked", "plain"):
         sources.append(work / f"{name}.docx")
         sources[-1].write_bytes(contracts_docx(people_marks(), marked=name == "marked"))
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(work), *map(str, sources)],
-                   check=True, capture_output=True, timeout=120)
-    return {source.stem: source.with_suffix(".pdf").read_bytes() for source in sources}
+    return print_pdfs(sources, work, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -266,47 +264,6 @@ def text_places(pdf: bytes, needles: tuple[str, ...] = ("责任状", "份）")) 
     finally:
         document.close()
     return places
-
-
-def rasterised(pdf: bytes, dpi: int = 150) -> list[Image.Image]:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return [page.render(scale=dpi / 72).to_pil().convert("L") for page in document]
-    finally:
-        document.close()
-
-
-def scanned(image: Image.Image, seed: int) -> Image.Image:
-    """As a office scanner returns a page: tilted 2°, salt-and-pepper noise, JPEG quality 70."""
-    tilted = image.rotate(2, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
-    rng = random.Random(seed)
-    pixels = tilted.load()
-    assert pixels is not None
-    for _ in range(tilted.width * tilted.height // 200):
-        pixels[rng.randrange(tilted.width), rng.randrange(tilted.height)] = rng.choice((0, 255))
-    out = io.BytesIO()
-    tilted.save(out, "JPEG", quality=70)
-    return Image.open(io.BytesIO(out.getvalue()))
-
-
-def with_code(payloads: list[str]) -> Image.Image:
-    page = Image.new("L", A4_150, 255)
-    for number, payload in enumerate(payloads):
-        code = Image.open(io.BytesIO(qr.qr_png(payload, px=140)))
-        page.paste(code, (100 + 500 * number, 100))
-    return page
-
-
-def jpeg_bytes(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=70, dpi=(150, 150))
-    return out.getvalue()
-
-
-def pdf_of(images: list[Image.Image]) -> bytes:
-    out = io.BytesIO()
-    images[0].save(out, "PDF", resolution=150, save_all=True, append_images=images[1:])
-    return out.getvalue()
 
 
 @needs_office

@@ -195,7 +195,12 @@ def test_a_department_sees_only_its_own_people_and_a_leader_may_view(scored: Ser
                              headers=scored.bearer("zsb-clerk")).status_code == 403
     assert set(scores(scored, scored.bearer("clerk"))).isdisjoint(EXPECTED)
     assert scored.client.get("/hr/scores.xlsx", headers=scored.bearer("zsb-clerk")).status_code == 403
-    assert scores(scored, scored.bearer("boss"))["100186"]["total"] == 90
+    scored.add_user("zsb-leader", "leader", oversees=("zsb",))
+    seen = scores(scored, scored.bearer("zsb-leader"))
+    assert seen["100186"]["total"] == 90  # a leader sees the departments they oversee, and only those
+    assert {p["department"] for p in seen.values()} == {"zsb"}
+    assert scored.client.get("/api/scores", params={"department": "cwc"},
+                             headers=scored.bearer("zsb-leader")).status_code == 403
     page = parse_html(scored.session("zsb-clerk").get("/board/scores").text)
     shown = {r[2] for r in page.find("table", data_scores_table=True).rows()}  # type: ignore[union-attr]
     assert shown == set(EXPECTED)
@@ -225,8 +230,10 @@ def test_the_board_links_to_progress_scores_and_the_review_queue(service: Servic
         assert found is not None
         return {a.attrs["href"] for a in found.find_all("a")}
 
-    assert links("hr") == {"/board/progress", "/board/scores"}
-    assert links("boss") == {"/board/progress", "/board/scores", "/board/review"}
+    assert links("hr") == {"/board/progress", "/board/scores", "/board/grades", "/board/confirmations",
+                           "/board/objections"}
+    assert links("boss") == {"/board/progress", "/board/scores", "/board/review", "/board/grades",
+                             "/board/confirmations"}
     assert service.session("boss").get("/board/progress").status_code == 200
     assert service.session("clerk").get("/board/progress").status_code == 403
 

@@ -20,6 +20,7 @@ from helpers import (
     page_csrf,
     parse_html,
     running_service,
+    scan_of,
     upload,
     wait_for,
 )
@@ -118,7 +119,7 @@ def test_overdue_shows_on_the_page_after_the_deadline(service: Service) -> None:
     hr = service.bearer("hr")
     small = members(service, "xljy")
     for staff_id in small:
-        upload(service.client, staff_id, PDF, headers=hr)
+        upload(service.client, staff_id, scan_of(staff_id), headers=hr)
     service.clock.set(AFTER_DEADLINE)
     submit_and_wait(service, lambda: upload(service.client, members(service, DEPT)[0], PDF, headers=hr))
     rows = board_rows(service.status_page.read_text(encoding="utf-8"))
@@ -182,7 +183,7 @@ def test_a_burst_of_submissions_coalesces(service: Service) -> None:
     before = publisher.generations
     try:
         for staff_id in people:
-            assert upload(service.client, staff_id, PDF, headers=clerk).status_code == 201
+            assert upload(service.client, staff_id, scan_of(staff_id), headers=clerk).status_code == 201
     finally:
         gate.set()
     service.settle()

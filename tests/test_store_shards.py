@@ -10,14 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import PDF
+from helpers import PDF, scan_of
 
 from service.config import Settings
 from service.content.loader import load_content
 from service.rules.access import User
 from service.storage import files, integrity
 from service.storage import store as store_module
-from service.storage.audit import AuditLog
+from service.storage.audit import HEAD_FILE, AuditLog
 from service.storage.store import Store
 from service.workflows import contracts
 from service.workflows.context import Context
@@ -37,16 +37,20 @@ def snapshot(root: Path) -> dict[Path, bytes]:
 def test_an_upload_adds_one_small_file_and_rewrites_none(ctx: Context) -> None:
     first, second = ctx.content.members("jxx")[:2]
     for _ in range(3):
-        contracts.upload(ctx, HR, first.staff_id, contracts.Upload(io.BytesIO(PDF), "a.pdf"))
+        contracts.upload(ctx, HR, first.staff_id, contracts.Upload(io.BytesIO(scan_of(first.staff_id)), "a.pdf"))
     before = snapshot(ctx.settings.data_dir / "db")
-    record, created = contracts.upload(ctx, HR, second.staff_id, contracts.Upload(io.BytesIO(PDF), "b.pdf"))
+    record, created = contracts.upload(ctx, HR, second.staff_id,
+                                       contracts.Upload(io.BytesIO(scan_of(second.staff_id)), "b.pdf"))
     after = snapshot(ctx.settings.data_dir / "db")
     changed = {p for p in after if before.get(p) != after[p]}
-    assert created and changed == {shard_dir(ctx.settings.data_dir, "jxx") / f"{second.staff_id}-1.json"}
+    db = ctx.settings.data_dir / "db"  # besides the new version: the audit log's head, in the same commit
+    assert created and changed == {shard_dir(ctx.settings.data_dir, "jxx") / f"{second.staff_id}-1.json",
+                                   db / HEAD_FILE}
     assert sorted(p.name for p in shard_dir(ctx.settings.data_dir, "jxx").iterdir()) == sorted(
         [f"{first.staff_id}-{v}.json" for v in (1, 2, 3)] + [f"{second.staff_id}-1.json"])
     assert [r["version"] for r in contracts.versions(ctx, "jxx")[first.staff_id]] == [1, 2, 3]
-    assert contracts.versions(ctx, "jxx")[second.staff_id] == [record]
+    answered = {k: v for k, v in record.items() if k not in ("match", "message")}  # what a code said, not stored
+    assert contracts.versions(ctx, "jxx")[second.staff_id] == [answered]
 
 
 def test_records_of_the_table_file_and_of_its_shards_read_together(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from helpers import (
     page_csrf,
     parse_html,
     running_service,
+    scan_of,
     set_upload_limit,
     sha256,
     staff_of,
@@ -147,13 +148,14 @@ def test_upload_returns_the_stored_record(service: Service, clerk: dict[str, str
     response = upload(service.client, staff_id, PDF, headers=clerk)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == {"id", "staff_id", "version", "sha256", "size"}
+    assert set(body) == {"id", "staff_id", "version", "sha256", "size", "target_version", "match"}
+    assert (body["target_version"], body["match"]) == (None, None)  # no code read, no approved set yet
     assert body["staff_id"] == staff_id
     assert body["version"] == 1
     assert body["sha256"] == sha256(PDF)
     assert body["size"] == len(PDF)
     person = staff_of(service.client, DEPT, clerk)[staff_id]
-    assert person["status"] == "完成"
+    assert person["status"] == "目标未审定"  # signed, counted as done, while the targets are not approved
     assert [(v["id"], v["version"], v["sha256"], v["ext"]) for v in person["versions"]] == [
         (body["id"], 1, sha256(PDF), "pdf")]
     assert person["versions"][0]["uploaded_by"] == "clerk"
@@ -349,7 +351,7 @@ def test_done_needs_a_scan_on_file(service: Service, clerk: dict[str, str]) -> N
     response = put_completion(service, clerk, DEPT, [{"staff_id": people[1], "status": "完成"}])
     assert response.status_code == 200, response.text
     assert response.json()["completed"] == 1
-    assert staff_of(service.client, DEPT, clerk)[people[1]]["status"] == "完成"
+    assert staff_of(service.client, DEPT, clerk)[people[1]]["status"] == "目标未审定"
 
 
 def test_another_departments_person_is_refused_and_nothing_changes(service: Service, clerk: dict[str, str],
@@ -464,7 +466,7 @@ def test_status_shape_and_counts(service: Service, clerk: dict[str, str], hr: di
     people = members(service, DEPT)
     upload(service.client, people[0], PDF, headers=clerk)
     upload(service.client, people[0], PNG, headers=clerk)  # a second version is still one person
-    upload(service.client, people[1], PDF, headers=clerk)
+    upload(service.client, people[1], scan_of(people[1]), headers=clerk)
     put_completion(service, clerk, DEPT, [{"staff_id": people[2], "status": "产假"},
                                           {"staff_id": people[3], "status": "病假"},
                                           {"staff_id": people[4], "status": "长期事假"}])
@@ -555,10 +557,10 @@ def test_completion_workbook(service: Service, hr: dict[str, str]) -> None:
     col = {h: header.index(h) for h in header}
     people = {row[col["工号"]]: row for row in rows[2:]}
     assert list(people) == filled["people"]
-    assert [people[s][col["完成情况"]] for s in filled["people"][:3]] == ["完成", "产假", "未完成"]
+    assert [people[s][col["完成情况"]] for s in filled["people"][:3]] == ["目标未审定", "产假", "未完成"]
     assert [r[col["序号"]] for r in rows[2:5]] == [1, 2, 3]
     other_rows = list(workbook["电气工程系"].iter_rows(values_only=True))[2:]
-    assert [r[col["完成情况"]] for r in other_rows[:2]] == ["未完成", "完成"]
+    assert [r[col["完成情况"]] for r in other_rows[:2]] == ["未完成", "目标未审定"]
     assert "export.completion" in audit_actions(service.settings)
 
 
@@ -643,7 +645,7 @@ def test_errors_are_json_with_a_chinese_message(service: Service, clerk: dict[st
 def test_hr_board_puts_overdue_departments_first(service: Service, hr: dict[str, str]) -> None:
     small = members(service, SMALL_DEPT)
     for staff_id in small:
-        upload(service.client, staff_id, PDF, headers=hr)
+        upload(service.client, staff_id, scan_of(staff_id), headers=hr)
     upload(service.client, members(service, DEPT)[0], PDF, headers=hr)
     service.clock.set(AFTER_DEADLINE)
     page = parse_html(service.hr_session().get("/board").text)

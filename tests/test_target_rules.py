@@ -25,6 +25,7 @@ from service.content.target_rows import (
     template_rows,
     validate_target_rows,
 )
+from service.rules.access import User
 from service.rules.approval import (
     APPROVE,
     RETURN,
@@ -172,34 +173,48 @@ def test_format_points() -> None:
 # -- approval workflow ----------------------------------------------------------------------
 
 
+def actor(role: str, department: str | None) -> User:
+    """An account of `role`; a leader oversees jwc."""
+    return User(role, role, department, oversees=frozenset({"jwc"}) if role == "leader" else frozenset())
+
+
 def refused(state: str | None, action: str, role: str, department: str | None,
             owner: str = "jwc", comment: str | None = None) -> str:
     with pytest.raises(TransitionRefused) as caught:
-        transition(state, action, role, department, owner, comment=comment)
+        transition(state, action, actor(role, department), owner, comment=comment)
     assert caught.value.message  # always a Chinese message for the user
     return caught.value.code
 
 
 def test_the_happy_path_draft_submit_approve() -> None:
-    state = transition(None, SAVE, "department", "jwc", "jwc")
+    state = transition(None, SAVE, actor("department", "jwc"), "jwc")
     assert state == TARGET_DRAFT
-    state = transition(state, SAVE, "department", "jwc", "jwc")
+    state = transition(state, SAVE, actor("department", "jwc"), "jwc")
     assert state == TARGET_DRAFT
-    state = transition(state, SUBMIT, "department", "jwc", "jwc")
+    state = transition(state, SUBMIT, actor("department", "jwc"), "jwc")
     assert state == TARGET_SUBMITTED
-    assert transition(state, APPROVE, "leader", None, "jwc") == TARGET_APPROVED
+    assert transition(state, APPROVE, actor("leader", None), "jwc") == TARGET_APPROVED
 
 
 def test_a_leader_returns_with_a_comment_and_the_set_is_edited_and_resubmitted() -> None:
-    state = transition(TARGET_SUBMITTED, RETURN, "leader", None, "jwc", comment="第2条分值偏高，请调整")
+    state = transition(TARGET_SUBMITTED, RETURN, actor("leader", None), "jwc", comment="第2条分值偏高，请调整")
     assert state == TARGET_RETURNED
-    assert transition(state, SAVE, "department", "jwc", "jwc") == TARGET_DRAFT
-    assert transition(state, SUBMIT, "department", "jwc", "jwc") == TARGET_SUBMITTED
+    assert transition(state, SAVE, actor("department", "jwc"), "jwc") == TARGET_DRAFT
+    assert transition(state, SUBMIT, actor("department", "jwc"), "jwc") == TARGET_SUBMITTED
 
 
 def test_returning_needs_a_comment() -> None:
     assert refused(TARGET_SUBMITTED, RETURN, "leader", None) == "comment_required"
     assert refused(TARGET_SUBMITTED, RETURN, "leader", None, comment="  ") == "comment_required"
+
+
+def test_a_leader_decides_only_for_the_departments_they_oversee() -> None:
+    assert refused(TARGET_SUBMITTED, APPROVE, "leader", None, owner="cwc") == "not_overseen"
+    assert refused(TARGET_SUBMITTED, RETURN, "leader", None, owner="cwc", comment="x") == "not_overseen"
+    assert allowed_actions(TARGET_SUBMITTED, actor("leader", None), "cwc") == ()
+    nobody = User("new", "leader")  # no departments assigned yet: decides nothing
+    with pytest.raises(TransitionRefused):
+        transition(TARGET_SUBMITTED, APPROVE, nobody, "jwc")
 
 
 def test_a_department_cannot_approve_its_own() -> None:
@@ -208,8 +223,8 @@ def test_a_department_cannot_approve_its_own() -> None:
 
 
 def test_hr_drafts_for_any_department_but_never_approves() -> None:
-    assert transition(None, SAVE, "hr", None, "cwc") == TARGET_DRAFT
-    assert transition(TARGET_DRAFT, SUBMIT, "hr", "rsc", "cwc") == TARGET_SUBMITTED
+    assert transition(None, SAVE, actor("hr", None), "cwc") == TARGET_DRAFT
+    assert transition(TARGET_DRAFT, SUBMIT, actor("hr", "rsc"), "cwc") == TARGET_SUBMITTED
     assert refused(TARGET_SUBMITTED, APPROVE, "hr", "rsc") == "not_leader"
 
 
@@ -250,22 +265,22 @@ def test_illegal_moves_are_refused_as_bad_state(state: str | None, action: str, 
 
 def test_bad_state_messages_explain() -> None:
     with pytest.raises(TransitionRefused, match="已审定"):
-        transition(TARGET_APPROVED, SAVE, "department", "jwc", "jwc")
+        transition(TARGET_APPROVED, SAVE, actor("department", "jwc"), "jwc")
     with pytest.raises(TransitionRefused, match="撤回"):
-        transition(TARGET_SUBMITTED, SAVE, "department", "jwc", "jwc")
+        transition(TARGET_SUBMITTED, SAVE, actor("department", "jwc"), "jwc")
     with pytest.raises(TransitionRefused, match="草稿"):
-        transition(TARGET_DRAFT, APPROVE, "leader", None, "jwc")
+        transition(TARGET_DRAFT, APPROVE, actor("leader", None), "jwc")
 
 
 def test_withdraw_takes_a_submitted_set_back_to_draft() -> None:
-    assert transition(TARGET_SUBMITTED, WITHDRAW, "department", "jwc", "jwc") == TARGET_DRAFT
+    assert transition(TARGET_SUBMITTED, WITHDRAW, actor("department", "jwc"), "jwc") == TARGET_DRAFT
 
 
 def test_allowed_actions_per_actor() -> None:
-    assert allowed_actions(None, "department", "jwc", "jwc") == (SAVE,)
-    assert allowed_actions(TARGET_DRAFT, "department", "jwc", "jwc") == (SAVE, SUBMIT)
-    assert allowed_actions(TARGET_RETURNED, "hr", None, "jwc") == (SAVE, SUBMIT)
-    assert allowed_actions(TARGET_SUBMITTED, "department", "jwc", "jwc") == (WITHDRAW,)
-    assert allowed_actions(TARGET_SUBMITTED, "leader", None, "jwc") == (APPROVE, RETURN)
-    assert allowed_actions(TARGET_SUBMITTED, "department", "cwc", "jwc") == ()
-    assert allowed_actions(TARGET_APPROVED, "leader", None, "jwc") == ()
+    assert allowed_actions(None, actor("department", "jwc"), "jwc") == (SAVE,)
+    assert allowed_actions(TARGET_DRAFT, actor("department", "jwc"), "jwc") == (SAVE, SUBMIT)
+    assert allowed_actions(TARGET_RETURNED, actor("hr", None), "jwc") == (SAVE, SUBMIT)
+    assert allowed_actions(TARGET_SUBMITTED, actor("department", "jwc"), "jwc") == (WITHDRAW,)
+    assert allowed_actions(TARGET_SUBMITTED, actor("leader", None), "jwc") == (APPROVE, RETURN)
+    assert allowed_actions(TARGET_SUBMITTED, actor("department", "cwc"), "jwc") == ()
+    assert allowed_actions(TARGET_APPROVED, actor("leader", None), "jwc") == ()

@@ -158,7 +158,7 @@ def test_xxe_doctype_in_a_sheet_is_refused() -> None:
 def test_defusedxml_is_the_second_net(monkeypatch: pytest.MonkeyPatch) -> None:
     import service.office.safe_reader as workbooks
 
-    monkeypatch.setattr(workbooks, "_check_xml", lambda archive, entry: None)
+    monkeypatch.setattr(workbooks, "_check_xml", lambda archive, entry, measured: None)
     entity = '<!DOCTYPE r [<!ENTITY e "boom">]>'
 
     def with_entity(name: str, body: bytes) -> bytes:

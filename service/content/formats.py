@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 WEEKDAYS = "一二三四五六日"
 
@@ -11,6 +12,12 @@ def num(value: float) -> str:
     """59 → "59", 59.5 → "59.5", 59.99999999 → "60": points without float noise."""
     rounded = round(float(value), 2)
     return str(int(rounded)) if rounded.is_integer() else f"{rounded:g}"
+
+
+def plain_number(text: str) -> str:
+    """Typed number text as ASCII: full-width digits, point and signs (“１５．５”) read as the
+    digits they are, as everywhere numbers are typed; spaces around dropped."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def cn_date(day: dt.date, *, year: bool = False, weekday: bool = False) -> str:

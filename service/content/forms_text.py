@@ -43,6 +43,7 @@ CONTRACT_HEAD = "部门、系负责人"
 SIGNATURE = "签名："
 COPY_LABELS = ("部门存档", "人事处存档", "职工本人存留")
 CONTRACT_NOTE = "本责任状一式三份，部门、人事处、职工本人各一份。"
+DRAFT_MARK = "草稿，未经审定"  # on every page of a contract or target sheet whose set is not approved
 
 # Annex 2.
 RULES_HEADER = "评分标准"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from service.content import roster_file, target_rows
+from service.content.assessment import check_assessment
 from service.content.formats import num
 from service.content.models import (
     COL_CONTENT,
@@ -147,16 +148,26 @@ class _Checker(Checker):
         if isinstance(max_mb, bool) or not isinstance(max_mb, int) or not 1 <= max_mb <= 200:
             self.fail(f, "uploads.max_mb", f"应为 1–200 之间的整数（MB），实际为 {show(max_mb)}")
             max_mb = 20
+        bulk_mb = uploads.get("bulk_limit_mb", 200) if isinstance(uploads, dict) else None
+        if isinstance(bulk_mb, bool) or not isinstance(bulk_mb, int) or not 1 <= bulk_mb <= 1000:
+            self.fail(f, "uploads.bulk_limit_mb", f"应为 1–1000 之间的整数（MB），实际为 {show(bulk_mb)}")
+            bulk_mb = 200
+        refuse = uploads.get("refuse_unapproved", False) if isinstance(uploads, dict) else None
+        if not isinstance(refuse, bool):
+            self.fail(f, "uploads.refuse_unapproved", f"应为 true 或 false，实际为 {show(refuse)}")
+            refuse = False
         rule = d.get("business_score_rule", "average")
         if rule not in BUSINESS_SCORE_RULES:
             self.fail(f, "business_score_rule", f"应为 {' / '.join(BUSINESS_SCORE_RULES)} 之一，实际为 {show(rule)}")
             rule = "average"
-        if len(self.errors) > start or deadlines is None:
+        assessment = check_assessment(self, d.get("assessment"))
+        if len(self.errors) > start or deadlines is None or assessment is None:
             return None
         return CycleSettings(
             college=college, year=year, timezone=tz, common_points=common,
             individual_points=individual, deadlines=deadlines, monthly_due_day=due,
-            contact=contact, upload_max_mb=max_mb, business_score_rule=rule,
+            contact=contact, upload_max_mb=max_mb, business_score_rule=rule, assessment=assessment,
+            refuse_unapproved_scans=refuse, bulk_max_mb=bulk_mb,
         )
 
     def deadlines(self, d: dict[str, Any], year: int) -> Deadlines | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from service.content.models import Content, StaffMember
+from service.errors import quoted
 
 FIELDS = ("staff_id", "name", "department", "role", "post")
 REQUIRED = ("staff_id", "name", "department", "role")
@@ -107,7 +108,7 @@ def find_header(table: Table) -> tuple[int, dict[str, int], dict[str, str]]:
             if name is None:
                 continue
             if name in found:
-                errors.append(f"第 {number} 行（表头）：“{texts[name]}”和“{cell}”都表示{FIELD_NAMES[name]}，请只保留一列。")
+                errors.append(f"第 {number} 行（表头）：“{quoted(texts[name])}”和“{quoted(cell)}”都表示{FIELD_NAMES[name]}，请只保留一列。")
                 continue
             found[name] = column
             texts[name] = cell
@@ -153,7 +154,7 @@ def parse_roster(content: Content, table: Table, *,
         if not staff_id:
             row_errors.append("工号为空")
         elif len(staff_id) > 32 or any(ch.isspace() for ch in staff_id):
-            row_errors.append(f"工号“{staff_id}”无效（不能含空格，最长 32 位）")
+            row_errors.append(f"工号“{quoted(staff_id)}”无效（不能含空格，最长 32 位）")
         elif staff_id in seen:
             row_errors.append(f"工号 {staff_id} 与第 {seen[staff_id]} 行重复")
         if not value["name"]:
@@ -163,12 +164,12 @@ def parse_roster(content: Content, table: Table, *,
         if not value["department"]:
             row_errors.append("部门为空")
         elif department is None:
-            row_errors.append(f"部门“{value['department']}”不在部门列表中（可填部门名称或代码）")
+            row_errors.append(f"部门“{quoted(value['department'])}”不在部门列表中（可填部门名称或代码）")
         role = roles.get(value["role"].lower()) or roles.get(value["role"].translate(_PARENS))
         if not value["role"]:
             row_errors.append("岗位为空")
         elif role is None:
-            row_errors.append(f"岗位“{value['role']}”不在岗位列表中（可填岗位名称或代码，如“{content.roles[0].name}”）")
+            row_errors.append(f"岗位“{quoted(value['role'])}”不在岗位列表中（可填岗位名称或代码，如“{content.roles[0].name}”）")
         if row_errors:
             errors.append(f"第 {number} 行：" + "；".join(row_errors) + "。")
             continue
@@ -200,7 +201,7 @@ def diff_roster(current: Sequence[StaffMember], new: Sequence[StaffMember]) -> R
 def summary_lines(content: Content, result: RosterImport, *, limit: int = 10) -> list[str]:
     """What an import would do, in Chinese: counts, then the first rows of each kind."""
     diff = result.diff
-    read = "，".join(f"{FIELD_NAMES[f]}←“{h}”" for f, h in result.columns.items())
+    read = "，".join(f"{FIELD_NAMES[f]}←“{quoted(h)}”" for f, h in result.columns.items())
     lines = [
         f"读取{result.source}：表头在第 {result.header_row} 行（{read}），共 {len(result.members)} 人。",
         f"与当前名册（{len(content.roster)} 人）相比：新增 {len(diff.added)} 人，变更 {len(diff.changed)} 人，"

@@ -9,12 +9,11 @@ can word it in its own terms (a sheet cell, a YAML path); the message is the web
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.formats import num
+from service.content.formats import num, plain_number
 from service.content.models import COL_CONTENT, COL_DEADLINE, COL_EVIDENCE, COL_POINTS, Role, TargetRow
 
 COL_NOTE = "备注"
@@ -119,7 +118,7 @@ def parse_points(value: Any) -> float | None:
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip().removesuffix("分").strip()
+        text = plain_number(value).removesuffix("分").strip()
         try:
             number = float(text)
         except ValueError:

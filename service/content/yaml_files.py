@@ -67,6 +67,9 @@ def _parse_yaml(path: Path, text: str, errors: list[ContentError]) -> Any:
         errors.append(ContentError(path.name, f"第 {line + 1} 行第 {column + 1} 列",
                                    f"YAML 格式错误：含有不允许的字符 U+{exc.character:04X}（如控制字符）"))
         return None
+    except ValueError as exc:  # a date YAML recognises but the calendar lacks (2027-13-01)
+        errors.append(ContentError(path.name, "", f"YAML 格式错误：无效的日期（{exc}），日期请写成 YYYY-MM-DD"))
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""

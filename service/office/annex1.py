@@ -1,38 +1,55 @@
-"""Annex 1, the contract (Word): blank, or pre-filled for one person in three labelled copies."""
+"""Annex 1, the contract (Word): blank, or pre-filled for one person in three labelled copies.
+
+A person's contract prints their approved target set with its mark (the QR code and its
+label) on every page, or a set not yet approved under a "草稿，未经审定" line on every page.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from docx.document import Document as DocumentObject
+from docx.shared import RGBColor
 from docx.table import Table
 
-from service.content import forms_text
-from service.content.formats import num
-from service.content.models import Content, StaffMember, TargetRow
+from service.content import forms_text, target_rows
+from service.content.models import COL_CONTENT, COL_DEADLINE, COL_EVIDENCE, COL_POINTS, Content, StaffMember
+from service.content.target_rows import RowInput, text_of
 from service.office import docx_base as w
+from service.office import qr
 from service.office.annex2 import common_row
 from service.office.identity import FormIdentity, layout_version
+from service.rules.contract_mark import ContractMark
 
 ANNEX = 1
 WIDTHS = [2.3, 5.9, 1.3, 7.5]  # section, task, points, requirement (cm, 17 in all)
 BLANK_INDIVIDUAL_ROWS = 6
+DRAFT_PT = 14.0
+DRAFT_COLOUR = RGBColor(0xC0, 0x00, 0x00)
 VERSION = layout_version(ANNEX, "docx", 1, (forms_text.CONTRACT_TASK, forms_text.CONTRACT_POINTS,
                                             forms_text.CONTRACT_REQUIREMENT))
 
 
 def contract_docx(content: Content, member: StaffMember | None = None,
-                  rows: Sequence[TargetRow] | None = None) -> bytes:
+                  rows: Sequence[RowInput] | None = None, *, mark: ContractMark | None = None,
+                  draft: bool = False) -> bytes:
     """Annex 1. Blank when `member` is None; otherwise pre-filled for that person (with their
-    role's target rows, or `rows` when given) and printed as three labelled copies, one a page."""
+    role's target rows, or `rows` when given) and printed as three labelled copies, one a page.
+    `mark` puts the contract mark on every page; `draft` the line "草稿，未经审定"."""
     doc = w.new_document()
     if member is None:
         _contract_copy(doc, content, None, [], None)
     else:
         role = content.role(member.role)
-        targets = list(rows if rows is not None else (role.targets if role else ()))
+        targets = [target_rows.normalise_row(r) for r in (rows if rows is not None else (role.targets if role else ()))]
+        targets = [row for row in targets if not target_rows.is_blank(row)]
         for index, label in enumerate(forms_text.COPY_LABELS):
             _contract_copy(doc, content, member, targets, label, new_page=index > 0)
+    if mark is not None:
+        qr.mark_document(doc, mark)
+    if draft:
+        _draft_line(doc)
     identity = FormIdentity(annex=ANNEX, year=content.settings.year, version=VERSION,
                             department=member.department if member else "",
                             staff_id=member.staff_id if member else "")
@@ -40,8 +57,18 @@ def contract_docx(content: Content, member: StaffMember | None = None,
     return w.to_bytes(doc)
 
 
+def _draft_line(doc: DocumentObject) -> None:
+    """"草稿，未经审定" at the top right of every page, in red."""
+    for section in doc.sections:
+        for header in qr.headers_shown(section):
+            header.is_linked_to_previous = False
+            paragraph = header.add_paragraph()
+            paragraph.alignment = w.RIGHT
+            w.add_run(paragraph, forms_text.DRAFT_MARK, size=DRAFT_PT, bold=True).font.color.rgb = DRAFT_COLOUR
+
+
 def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | None,
-                   targets: list[TargetRow], label: str | None, *, new_page: bool = False) -> None:
+                   targets: list[dict[str, Any]], label: str | None, *, new_page: bool = False) -> None:
     s = content.settings
     top = w.add_paragraph(doc, f"（{label}）" if label else "", align=w.RIGHT, size=w.BODY_PT)
     top.paragraph_format.page_break_before = new_page
@@ -74,18 +101,16 @@ def _contract_copy(doc: DocumentObject, content: Content, member: StaffMember | 
             continue
         if index < len(targets):
             target = targets[index]
-            w.write_cell(row.cells[1], target.content, align=w.JUSTIFY)
-            w.write_cell(row.cells[2], num(target.points))
-            w.write_cell(row.cells[3], forms_text.requirement_text(target.evidence, target.deadline), align=w.JUSTIFY)
+            w.write_cell(row.cells[1], text_of(target.get(COL_CONTENT)), align=w.JUSTIFY)
+            w.write_cell(row.cells[2], text_of(target.get(COL_POINTS)))
+            w.write_cell(row.cells[3], forms_text.requirement_text(text_of(target.get(COL_EVIDENCE)),
+                                                                   text_of(target.get(COL_DEADLINE))), align=w.JUSTIFY)
 
     first += individual
     _section(table, first, len(commons), forms_text.section_label(forms_text.COMMON_GROUP, s.common_points))
     for row, target in zip(table.rows[first:first + len(commons)], commons, strict=True):
         w.keep_row_whole(row)
-        if member is None:
-            w.row_height(row, 1.1)
-        else:
-            common_row(row.cells, target, size=w.TABLE_PT)
+        common_row(row.cells, target, size=w.TABLE_PT)  # the same for everyone, blank form included
 
     names, signs = table.rows[-2], table.rows[-1]
     for row in (names, signs):

@@ -7,7 +7,8 @@ turns the total red whenever it is not the individual budget (60).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -23,14 +24,25 @@ from service.content.models import (
     StaffMember,
     TargetRow,
 )
+from service.content.target_rows import RowInput, text_of
+from service.errors import quoted
 from service.office import styles as x
 from service.office.cells import cell_text
-from service.office.form_checks import Form, check_footer, check_header, open_form
+from service.office.form_checks import (
+    STRAY_ROWS,
+    Form,
+    check_footer,
+    check_header,
+    check_outside,
+    name_mismatch,
+    open_form,
+)
 from service.office.identity import FormIdentity, layout_version, stamp_workbook
-from service.office.safe_reader import Problem, Value, WorkbookRejected, locate, problem
+from service.office.safe_reader import Problem, Value, WorkbookRejected, locate, problem, read_rows
 
 ANNEX = 3
 SHEET = "附件3"
+PERSON_ROW = 3  # 部门 / 责任人 / 岗位及职务
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
 COLUMNS = forms_text.TARGET_COLUMNS
@@ -50,20 +62,25 @@ _CELL_PROBLEMS = {  # a TargetProblem kind → the code and the words of a bad c
 
 
 def targets_xlsx(content: Content, member: StaffMember | None = None,
-                 rows: Sequence[TargetRow] | None = None) -> bytes:
+                 rows: Sequence[RowInput] | None = None, *, draft: bool = False) -> bytes:
     """Annex 3. Blank when `member` is None; otherwise pre-filled for that person with `rows`,
-    or with their role's template when `rows` is None. At least 14 input rows."""
+    or with their role's template when `rows` is None. At least 14 input rows. `draft` prints
+    "草稿，未经审定" beside the title and at the top of every printed page."""
     s = content.settings
     budget = s.individual_points
     if rows is None and member is not None:
         role = content.role(member.role)
         rows = role.targets if role else ()
-    rows = list(rows or ())
+    lines = [row for row in (target_rows.normalise_row(r) for r in rows or ()) if not target_rows.is_blank(row)]
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
     x.set_widths(sheet, WIDTHS)
     x.heading(sheet, forms_text.annex_label(ANNEX), forms_text.title_lines(content, ANNEX), len(COLUMNS))
+    if draft:
+        x.put(sheet, "F1", forms_text.DRAFT_MARK, font=WARNING_FONT, align=x.RIGHT)
+        sheet.oddHeader.right.text = forms_text.DRAFT_MARK
+        sheet.oddHeader.right.color = "C00000"
     department = content.department(member.department) if member else None
     blank = member is None
     x.merge(sheet, "A3:B3", forms_text.FIELD_DEPARTMENT + (department.name if department else ""),
@@ -78,22 +95,19 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
         x.put(sheet, f"{chr(64 + col)}{HEADER_ROW}", title, font=x.FONT_HEAD, border=True)
     sheet.row_dimensions[HEADER_ROW].height = 32
 
-    count = max(BLANK_ROWS, len(rows) + 2)
+    count = max(BLANK_ROWS, len(lines) + 2)
     last = FIRST_ROW + count - 1
     for index in range(count):
         row = FIRST_ROW + index
         x.put(sheet, f"A{row}", index + 1, border=True)
-        target = rows[index] if index < len(rows) else None
-        values: list[str | float | None] = (
-            [target.content, target.points, target.evidence, target.deadline, None] if target
-            else [None] * 5
-        )
+        target = lines[index] if index < len(lines) else None
+        values = _cells(target) if target else [None] * 5
         for col, value in zip(INPUT_COLS, values, strict=True):
             align = x.CENTER if col in "CE" else x.LEFT
             x.put(sheet, f"{col}{row}", value, border=True, unlocked=True, align=align)
         if target:
-            x.fit_height(sheet, row, [(target.content, WIDTHS[1]), (target.evidence, WIDTHS[3]),
-                                      (target.deadline, WIDTHS[4])], minimum=30)
+            x.fit_height(sheet, row, [(text, WIDTHS[i]) for i, text in ((1, values[0]), (3, values[2]), (4, values[3]))
+                                      if isinstance(text, str)], minimum=30)
         else:
             sheet.row_dimensions[row].height = 30
 
@@ -122,6 +136,14 @@ def targets_xlsx(content: Content, member: StaffMember | None = None,
     return x.finish(book)
 
 
+def _cells(row: Mapping[str, Any]) -> list[str | float | None]:
+    """A target row as its input cells (目标内容, 分值, 佐证材料及分值, 完成时限, 备注); 分值 a number
+    when it is one."""
+    points = target_rows.parse_points(row.get(COL_POINTS))
+    texts = [text_of(row.get(name)) or None for name in target_rows.COLUMNS]
+    return [texts[0], points if points is not None else texts[1], texts[2], texts[3], texts[4]]
+
+
 def header_titles(content: Content) -> tuple[str, ...]:
     """The header row as printed: the 分值 column shows the budget ("分值\n60分")."""
     titles = list(COLUMNS)
@@ -139,9 +161,12 @@ def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str
     budget = content.settings.individual_points
     with open_form(content, department_id, data, ANNEX, VERSION) as form:
         member = _member(content, form)
+        _check_person(form, member)
         check_header(form.book, SHEET, HEADER_ROW, header_titles(content))
         rows = form.rows(SHEET, COLUMNS)
-        check_footer(form.book, SHEET, form.identity.last_row + 1, forms_text.TOTAL)
+        total = form.identity.last_row + 1
+        check_footer(form.book, SHEET, total, forms_text.TOTAL)
+        check_outside(form.book, SHEET, [(total + 1, total + STRAY_ROWS)], COLUMNS)
     cells = [dict(zip(COLUMNS[1:], values[1:], strict=True)) for _, values in rows]  # all but 序号
     try:
         lines = target_rows.parse_target_rows(cells, budget)
@@ -160,18 +185,25 @@ def _rejection(problems: list[target_rows.TargetProblem], numbers: list[int], ce
         value = cells[p.row - 1][p.field]
         code, what = _CELL_PROBLEMS[p.kind]
         found.append(problem(code, SHEET, numbers[p.row - 1], COLUMNS.index(p.field) + 1, p.field,
-                             what.format(name=p.field, actual=num(p.actual or 0), limit=target_rows.MAX_TEXT,
-                                         budget=budget, value=cell_text(value))))
+                             f"{member.name}的第 {p.row} 条目标：" + what.format(
+                                 name=p.field, actual=num(p.actual or 0), limit=target_rows.MAX_TEXT,
+                                 budget=budget, value=quoted(cell_text(value)))))
     if found:
         return WorkbookRejected.of(found)
     whole = problems[0]
     if whole.kind == target_rows.NO_ROWS:
-        return WorkbookRejected("targets_empty", f"{locate(SHEET)}：没有填写任何目标。")
+        return WorkbookRejected("targets_empty", f"{locate(SHEET)}：{member.name}的附件3没有填写任何目标。")
     if whole.kind == target_rows.TOO_MANY_ROWS:
         return WorkbookRejected("targets_too_many", f"{locate(SHEET)}：个性目标最多 {target_rows.MAX_ROWS} 条，"
                                 f"实际为 {num(whole.actual or 0)} 条。", sheet=SHEET)
-    return WorkbookRejected("targets_total", f"{locate(SHEET)}：{member.name}的个性目标分值合计应为 {budget} 分，"
-                            f"实际为 {num(whole.actual or 0)} 分。", sheet=SHEET)
+    return WorkbookRejected("targets_total", f"{locate(SHEET, _total_row(numbers), 3, COL_POINTS)}："
+                            f"{member.name}的个性目标分值合计应为 {budget} 分，实际为 {num(whole.actual or 0)} 分。",
+                            sheet=SHEET)
+
+
+def _total_row(numbers: list[int]) -> int:
+    """The 合计 row: just below the form's last input row."""
+    return numbers[-1] + 1 if numbers else FIRST_ROW
 
 
 def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
@@ -181,6 +213,15 @@ def _points_check(sheet: Worksheet, ref: str, budget: int) -> None:
     )
     validation.add(ref)
     sheet.add_data_validation(validation)
+
+
+def _check_person(form: Form, member: StaffMember) -> None:
+    """The 责任人 line must still name the person the form was made for."""
+    [(_, values)] = read_rows(form.book, SHEET, first_row=PERSON_ROW, last_row=PERSON_ROW, max_col=3)
+    typed = cell_text(values[2]).removeprefix(forms_text.FIELD_PERSON.rstrip("：")).lstrip("：:").strip()
+    if "".join(typed.split()) != "".join(member.name.split()):
+        raise WorkbookRejected.of([name_mismatch(SHEET, PERSON_ROW, 3, forms_text.FIELD_PERSON.rstrip("："), typed,
+                                                 member)])
 
 
 def _member(content: Content, form: Form) -> StaffMember:

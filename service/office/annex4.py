@@ -2,21 +2,36 @@
 
 `monthly_xlsx` writes it, `read_monthly` reads a filled one back. Two header rows as on the
 paper form: 共性目标 spans the eight attendance and conduct columns. Column L holds each
-person's 工号, hidden, so the reader knows whose row it is.
+person's 工号, hidden, so the reader knows whose row it is; a row whose name is not that
+person's is refused. Every number cell is validated as Excel sees it (0–31 days, 0–100
+times, the points), and every problem read back names the sheet, the Excel row, the column
+letter and the person.
 """
 
 from __future__ import annotations
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content import forms_text
-from service.content.models import Content
+from service.content.formats import num, plain_number
+from service.content.models import Content, StaffMember
 from service.office import styles as x
 from service.office.cells import cell_text
-from service.office.form_checks import check_footer, check_header, open_form, person_unknown
+from service.office.form_checks import (
+    STRAY_ROWS,
+    check_footer,
+    check_header,
+    check_outside,
+    name_mismatch,
+    open_form,
+    person_unknown,
+)
 from service.office.identity import FormIdentity, department_of, layout_version, stamp_workbook
-from service.office.safe_reader import Value, WorkbookRejected
+from service.office.safe_reader import Problem, Value, WorkbookRejected, locate, problem
+from service.rules.monthly import COL_BUSINESS, COL_OTHER, MAX_DAYS, MAX_TIMES, judge_submission
 
 ANNEX = 4
 SHEET = "附件4"
@@ -28,6 +43,9 @@ LAST_PRINTED = len(COLUMNS) - 1  # 业务工作目标; the 工号 column is hidd
 WIDTHS = (6, 12, *([8] * len(forms_text.MONTHLY_COLUMNS)), 18, 12)
 BLANK_ROWS = 11
 VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
+NAME_COL = 2
+NAME_LABEL = "姓名"
+DAY_COLUMNS = ("出勤", "事假", "病假", "旷工")
 
 
 def monthly_xlsx(content: Content, department: str | None = None, year: int | None = None,
@@ -80,6 +98,8 @@ def monthly_xlsx(content: Content, department: str | None = None, year: int | No
         x.put(sheet, f"{staff}{row}", member.staff_id if member else None, border=True)
         sheet.row_dimensions[row].height = 24
     sheet.column_dimensions[staff].hidden = True
+    if dept is not None and members:
+        _number_checks(sheet, content, last)
 
     note = last + 2
     x.merge(sheet, f"A{note}:{end}{note}", forms_text.monthly_note(content), align=x.LEFT)
@@ -100,27 +120,77 @@ def monthly_xlsx(content: Content, department: str | None = None, year: int | No
     return x.finish(book)
 
 
-def read_monthly(content: Content, department_id: str, data: bytes) -> tuple[int, list[dict[str, Value]]]:
-    """The month and the rows of a filled annex 4 of `department_id`, keyed 工号 and by the
-    annex-4 column names, ready for `scoring.parse_monthly_rows` (which judges the values)."""
+def _number_checks(sheet: Worksheet, content: Content, last: int) -> None:
+    """Excel refuses a typed value that is not a number in its column's range."""
+    s = content.settings
+    for index, name in enumerate(COLUMNS[2:-1], 3):
+        limit = MAX_DAYS if name in DAY_COLUMNS else s.common_points if name == COL_OTHER else \
+            s.individual_points if name == COL_BUSINESS else MAX_TIMES
+        unit = "天数" if name in DAY_COLUMNS else "扣分" if name == COL_OTHER else "得分" if name == COL_BUSINESS else "次数"
+        validation = DataValidation(type="decimal", operator="between", formula1="0", formula2=str(limit),
+                                    allow_blank=True, showErrorMessage=True, errorStyle="stop", errorTitle=name,
+                                    error=f"{name}应填 0–{num(limit)} 之间的数字（{unit}）。")
+        letter = get_column_letter(index)
+        validation.add(f"{letter}{FIRST_ROW}:{letter}{last}")
+        sheet.add_data_validation(validation)
+
+
+def read_monthly(content: Content, department_id: str, data: bytes, *,
+                 partial: bool = False) -> tuple[int, list[dict[str, Value]]]:
+    """The month and the rows of the people reported in a filled annex 4 of `department_id`,
+    keyed 工号 and by the annex-4 column names, their values judged as the web form's are.
+
+    A row left empty is a person not reported: refused unless the summary is sent as
+    `partial`, and a form with every row empty is refused.
+    """
     with open_form(content, department_id, data, ANNEX, VERSION) as form:
         month = form.identity.month
         if not 1 <= month <= 12:
             raise WorkbookRejected("form_unknown", "表格没有记录报送月份，请重新下载指定月份的附件4。")
         check_header(form.book, SHEET, HEADER_ROW, _header_row())
         rows = form.rows(SHEET, COLUMNS)
-        check_footer(form.book, SHEET, form.identity.last_row + 2, forms_text.monthly_note(content)[:4])
+        last = form.identity.last_row
+        check_footer(form.book, SHEET, last + 2, forms_text.monthly_note(content)[:4])
+        check_outside(form.book, SHEET, [(last + 1, last + 1), (last + 5, last + 4 + STRAY_ROWS)], COLUMNS[:-1])
+    problems: list[Problem] = []
+    people: list[tuple[int, StaffMember]] = []
     result: list[dict[str, Value]] = []
     for number, values in rows:
-        staff_id = cell_text(values[-1])
-        if not staff_id:
-            raise WorkbookRejected.of([person_unknown(SHEET, number)])
+        name, staff_id = cell_text(values[NAME_COL - 1]), plain_number(cell_text(values[-1]))
+        member = content.staff(staff_id) if staff_id else None
+        if member is None or member.department != department_id:
+            problems.append(person_unknown(SHEET, number, NAME_COL, NAME_LABEL, name) if not staff_id else
+                            problem("person_foreign", SHEET, number, NAME_COL, NAME_LABEL,
+                                    f"工号 {staff_id}（{name}）不是{form.department.name}的教职工。"))
+            continue
+        if "".join(name.split()) != "".join(member.name.split()):
+            problems.append(name_mismatch(SHEET, number, NAME_COL, NAME_LABEL, name, member))
+            continue
         row: dict[str, Value] = {forms_text.STAFF_ID: staff_id}
-        for index, name in enumerate(COLUMNS[2:-1], 2):
+        for index, column in enumerate(COLUMNS[2:-1], 2):
             value = values[index]
-            row[name] = value.strip() if isinstance(value, str) else value
+            row[column] = value.strip() if isinstance(value, str) else value
+        people.append((number, member))
         result.append(row)
-    return month, result
+    if problems:
+        raise WorkbookRejected.of(problems)
+    judged = judge_submission(result, content.members(department_id), content.settings.individual_points,
+                              content.settings.common_points)
+    for found in judged.problems:
+        number, member = people[found.index]
+        column = COLUMNS.index(found.column) + 1 if found.column in COLUMNS else NAME_COL
+        problems.append(problem("value_invalid", SHEET, number, column, found.column, f"{member.name}的{found.what}。"))
+    missing = set(judged.missing)
+    if not judged.rows and not problems:
+        raise WorkbookRejected("form_blank", f"{locate(SHEET)}：表格中没有填写任何人的数据（第 {FIRST_ROW}–{last} 行全部为空），"
+                               "未报送。", sheet=SHEET, row=FIRST_ROW, column=get_column_letter(NAME_COL + 1))
+    if not partial:
+        problems += [problem("row_blank", SHEET, number, NAME_COL, NAME_LABEL,
+                             f"{member.name}这一行没有填写。如本月只报送部分人员，请勾选“部分报送”后重新上传。")
+                     for number, member in people if member.staff_id in missing]
+    if problems:
+        raise WorkbookRejected.of(problems)
+    return month, [row for row, (_, member) in zip(result, people, strict=True) if member.staff_id not in missing]
 
 
 def _header_row() -> tuple[str, ...]:

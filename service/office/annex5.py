@@ -1,7 +1,8 @@
 """Annex 5 workbook: who has signed (完成) or is exempt (产假 / 病假 / 长期事假), per department.
 
 `completion_xlsx` writes it, `read_completion` reads a filled one back. Column E holds each
-person's 工号, hidden, so the reader matches people even when names repeat.
+person's 工号, hidden, so the reader matches people even when names repeat; a row whose
+name is not that person's is refused, and so is anything typed outside the table.
 """
 
 from __future__ import annotations
@@ -13,10 +14,20 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content import forms_text
+from service.content.formats import plain_number
 from service.content.models import COMPLETION_STATUSES, Content
+from service.errors import quoted
 from service.office import styles as x
 from service.office.cells import cell_text
-from service.office.form_checks import check_footer, check_header, open_form, person_unknown
+from service.office.form_checks import (
+    STRAY_ROWS,
+    check_footer,
+    check_header,
+    check_outside,
+    name_mismatch,
+    open_form,
+    person_unknown,
+)
 from service.office.identity import FormIdentity, department_of, layout_version, stamp_workbook
 from service.office.safe_reader import Problem, WorkbookRejected, problem
 
@@ -25,6 +36,7 @@ SHEET = "附件5"
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
 COLUMNS = (*forms_text.COMPLETION_COLUMNS, forms_text.STAFF_ID)
+NAME = forms_text.COMPLETION_COLUMNS[1]
 STATUS_COL = "D"
 STAFF_COL = "E"
 WIDTHS = (8, 18, 38, 22, 12)
@@ -106,43 +118,50 @@ def _status_list(sheet: Worksheet, ref: str) -> None:
     sheet.add_data_validation(validation)
 
 
-def read_completion(content: Content, department_id: str, data: bytes) -> list[tuple[str, str]]:
-    """The (staff_id, status) pairs of a filled annex 5 of `department_id`, in sheet order.
+def read_completion(content: Content, department_id: str, data: bytes) -> list[tuple[str, str | None]]:
+    """The (staff_id, status) pairs of a filled annex 5 of `department_id`, in sheet order; a
+    blank status is None (it clears what was recorded).
 
-    Rows without a status are skipped; every other problem refuses the whole file.
+    Every problem refuses the whole file, each named by sheet, row, column and person.
     """
     with open_form(content, department_id, data, ANNEX, VERSION) as form:
         check_header(form.book, SHEET, HEADER_ROW, COLUMNS)
         rows = form.rows(SHEET, COLUMNS)
-        check_footer(form.book, SHEET, form.identity.last_row + 2, forms_text.completion_note()[:2])
-    status_col = COLUMNS.index(forms_text.STATUS_HEADER) + 1
+        last = form.identity.last_row
+        check_footer(form.book, SHEET, last + 2, forms_text.completion_note()[:2])
+        check_outside(form.book, SHEET, [(last + 1, last + 1), (last + 5, last + 4 + STRAY_ROWS)], COLUMNS[:-1])
+    name_col, status_col, staff_col = (COLUMNS.index(c) + 1 for c in (NAME, forms_text.STATUS_HEADER,
+                                                                      forms_text.STAFF_ID))
     problems: list[Problem] = []
     seen: dict[str, int] = {}
-    result: list[tuple[str, str]] = []
+    result: list[tuple[str, str | None]] = []
     for number, values in rows:
         _serial, name, _post, status, staff_id = (cell_text(value) for value in values[:5])
+        staff_id = plain_number(staff_id)
         if not staff_id:
             if status or name:
-                problems.append(person_unknown(SHEET, number))
+                problems.append(person_unknown(SHEET, number, staff_col, forms_text.STAFF_ID, name))
             continue
         member = content.staff(staff_id)
         if member is None or member.department != department_id:
             who = f"工号 {staff_id}" + (f"（{name}）" if name else "")
-            problems.append(problem("person_foreign", SHEET, number, None, None,
+            problems.append(problem("person_foreign", SHEET, number, staff_col, forms_text.STAFF_ID,
                                     f"{who}不是{form.department.name}的教职工。"))
             continue
+        if "".join(name.split()) != "".join(member.name.split()):
+            problems.append(name_mismatch(SHEET, number, name_col, NAME, name, member))
+            continue
         if staff_id in seen:
-            problems.append(problem("person_duplicate", SHEET, number, None, None,
+            problems.append(problem("person_duplicate", SHEET, number, staff_col, forms_text.STAFF_ID,
                                     f"{member.name}（工号 {staff_id}）与第 {seen[staff_id]} 行重复。"))
             continue
         seen[staff_id] = number
-        if not status:
-            continue
-        if status not in COMPLETION_STATUSES:
+        if status and status not in COMPLETION_STATUSES:
             problems.append(problem("status_unknown", SHEET, number, status_col, forms_text.STATUS_HEADER,
-                                    f"“{status}”不是有效的完成情况，应为{'、'.join(COMPLETION_STATUSES)}之一。"))
+                                    f"{member.name}的完成情况“{quoted(status)}”无效，应为{'、'.join(COMPLETION_STATUSES)}之一"
+                                    "（或留空）。"))
             continue
-        result.append((staff_id, status))
+        result.append((staff_id, status or None))
     if problems:
         raise WorkbookRejected.of(problems)
     return result

@@ -13,7 +13,8 @@ from service.office import report_book
 from service.rules.board import Board
 
 STAFF_COLUMNS = ("序号", "工号", "姓名", "岗位、职务", "完成情况", "扫描件版本数", "最近上传时间")
-SUMMARY_COLUMNS = ("部门、系", "类别", "应签人数", "完成", "请假（免签）", "未完成", "完成率(%)", "逾期")
+SUMMARY_COLUMNS = ("部门、系", "类别", "应签人数", "完成", "请假（免签）", "未完成", "完成率(%)", "逾期",
+                   "未完成中需重签", "完成中目标未审定")
 _UNSAFE_PATH = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|\u202a-\u202e]')
 
 
@@ -33,9 +34,9 @@ def _rows(content: Content, board: Board,
     for row in board.departments:
         c = row.counts
         yield 0, (row.name, row.kind, c.staff, c.completed, c.exempt, c.outstanding, c.percent,
-                  "是" if row.overdue else "否")
+                  "是" if row.overdue else "否", c.resign, c.unapproved)
     t = board.totals
-    yield 0, ("全院合计", "", t.staff, t.completed, t.exempt, t.outstanding, t.percent, "")
+    yield 0, ("全院合计", "", t.staff, t.completed, t.exempt, t.outstanding, t.percent, "", t.resign, t.unapproved)
     for sheet, department in enumerate(content.departments, 1):
         for number, person in enumerate(staff(department.id), 1):
             yield sheet, (number, *person)

@@ -8,14 +8,15 @@ refusal is a `WorkbookRejected` whose Chinese message names the sheet, row and c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from openpyxl.workbook.workbook import Workbook
 
 from service.content.forms_text import ANNEX_TITLES
-from service.content.models import Content, Department
+from service.content.models import Content, Department, StaffMember
+from service.errors import quoted
 from service.office.cells import cell_text
 from service.office.identity import FormIdentity, department_of, read_identity
 from service.office.safe_reader import Problem, Value, WorkbookRejected, open_workbook, problem, read_rows
@@ -53,7 +54,7 @@ def check_header(book: Workbook, sheet: str, row: int, titles: tuple[str, ...]) 
         if _squash(want) != _squash(cell_text(got)):
             raise WorkbookRejected.of([problem(
                 "form_layout", sheet, row, column, None,
-                f"表头应为“{_squash(want)}”，实际为“{cell_text(got)}”。表格的行列被改动过，请重新下载表格填写，"
+                f"表头应为“{_squash(want)}”，实际为“{quoted(cell_text(got))}”。表格的行列被改动过，请重新下载表格填写，"
                 "不要插入、删除或移动行列。")])
 
 
@@ -67,10 +68,39 @@ def check_footer(book: Workbook, sheet: str, row: int, starts: str) -> None:
             "表格的行数被改动过（表尾位置不对）。请重新下载表格填写，不要插入或删除行。")])
 
 
-def person_unknown(sheet: str, row: int) -> Problem:
+STRAY_ROWS = 200  # rows below a form's last printed line that are checked for stray entries
+
+
+def person_unknown(sheet: str, row: int, column: int, label: str, name: str = "") -> Problem:
     """A row whose hidden 工号 cell is empty: the reader cannot tell whose row it is."""
-    return problem("person_unknown", sheet, row, None, None,
-                   "无法确定这一行是哪位教职工（系统隐藏的工号为空）。请使用系统下载的表格，不要自行增加行。")
+    who = f"“{name}”这一行" if name else "这一行"
+    return problem("person_unknown", sheet, row, column, label,
+                   f"无法确定{who}是哪位教职工（系统隐藏的工号为空）。请使用系统下载的表格，不要自行增加行。")
+
+
+def name_mismatch(sheet: str, row: int, column: int, label: str, typed: str, member: StaffMember) -> Problem:
+    """A row whose name is not the name of the person its hidden 工号 names."""
+    return problem("person_mismatch", sheet, row, column, label,
+                   f"姓名“{typed}”与本行隐藏的工号 {member.staff_id}（{member.name}）不符，已拒收，以免记到别人名下。"
+                   "请不要改动姓名，也不要对行排序或移动；请重新下载表格填写。")
+
+
+def check_outside(book: Workbook, sheet: str, spans: Sequence[tuple[int, int]], columns: Sequence[str]) -> None:
+    """Refuse anything typed in the rows of `spans` (below or between a form's parts): such a
+    row belongs to nobody and would otherwise be dropped unnoticed."""
+    found: list[Problem] = []
+    labels = {i: _squash(name) for i, name in enumerate(columns, 1)}
+    for first, last in spans:
+        for number, values in read_rows(book, sheet, first_row=first, last_row=last, max_col=len(columns),
+                                        labels=labels):
+            filled = next(((i, cell_text(v)) for i, v in enumerate(values, 1) if cell_text(v)), None)
+            if filled is not None:
+                column, text = filled
+                found.append(problem("row_outside_table", sheet, number, column, labels[column] or None,
+                                     f"表格外填写了“{text[:40]}”：这一行不在系统生成的名册表格内，不会被记录，已拒收。"
+                                     "请只在表格内填写；新增人员请联系人事处更新名册后重新下载表格。"))
+    if found:
+        raise WorkbookRejected.of(found)
 
 
 def _check_identity(content: Content, department: Department, identity: FormIdentity | None,

@@ -20,7 +20,8 @@ from service.office.safe_reader import (
 MAX_ROWS = 20_000
 MAX_COLS = 100
 MAX_BYTES = 10 * 1024 * 1024
-IMPORT_LIMITS = Limits(max_rows=MAX_ROWS, max_cols=MAX_COLS)
+IMPORT_LIMITS = Limits(max_rows=MAX_ROWS, max_cols=MAX_COLS, max_cells=MAX_ROWS * 20, max_xml_rows=MAX_ROWS * 2,
+                       max_shared_strings=MAX_ROWS * 10)
 
 
 def read_table(data: bytes, filename: str) -> Table:

@@ -250,8 +250,14 @@ def thumbnail(data: bytes, page_index: int = 0, *, px: int = 320, settings: Scan
         if not 0 <= page_index < source.pages:
             raise ScanRefused("scan_no_page", f"文件没有第 {page_index + 1} 页。")
         image = source.image(page_index, side=px)
+    return small_jpeg(image, px, settings.thumbnail_quality)
+
+
+def small_jpeg(image: Image.Image, px: int, quality: int) -> bytes:
+    """`image` as a JPEG at most `px` pixels on its long side."""
     if max(image.size) > px:
+        image = image.copy()
         image.thumbnail((px, px), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    image.convert("L" if image.mode == "L" else "RGB").save(out, "JPEG", quality=settings.thumbnail_quality)
+    image.convert("L" if image.mode == "L" else "RGB").save(out, "JPEG", quality=quality)
     return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import zxingcpp
 from PIL import Image
@@ -21,6 +21,7 @@ from service.office.scan_files import (
     image_pdf,
     kind_of,
     open_scan,
+    small_jpeg,
 )
 from service.rules import contract_mark
 from service.rules.contract_mark import ContractMark
@@ -63,6 +64,7 @@ class ScanPage:
     page: int  # index of the page in the file, from 0
     marks: tuple[ContractMark, ...]  # distinct marks found, in reading order
     foreign: int = 0  # QR codes that are not contract marks
+    thumbnail: bytes = field(default=b"", compare=False, repr=False)  # a small JPEG, when asked for
 
     @property
     def mark(self) -> ContractMark | None:
@@ -104,11 +106,13 @@ class ScanSort:
         return tuple(page for page in self.pages if len(page.marks) > 1)
 
 
-def sort_scan(files: Sequence[bytes], settings: ScanSettings = SETTINGS) -> ScanSort:
+def sort_scan(files: Sequence[bytes], settings: ScanSettings = SETTINGS, *,
+              thumbnail_px: int | None = None) -> ScanSort:
     """Read every page of every file and group the pages by the mark they carry.
 
     A file that cannot be read is listed in `refused` and the others are still sorted; so
-    is every file once the batch has reached `max_batch_pages`.
+    is every file once the batch has reached `max_batch_pages`. With `thumbnail_px` each
+    page also gets a JPEG thumbnail that size on its long side, made from the page read.
     """
     pages: list[ScanPage] = []
     refused: list[FileRefused] = []
@@ -118,7 +122,7 @@ def sort_scan(files: Sequence[bytes], settings: ScanSettings = SETTINGS) -> Scan
                 if len(pages) + source.pages > settings.max_batch_pages:
                     raise ScanRefused("scan_batch_too_large", f"一次最多识别 {settings.max_batch_pages} 页，"
                                       "此文件未识别，请稍后单独上传。")
-                pages += [_read_page(source, number, index) for index in range(source.pages)]
+                pages += [_read_page(source, number, index, thumbnail_px) for index in range(source.pages)]
         except ScanRefused as exc:
             refused.append(FileRefused(number, exc.code, f"第 {number + 1} 个文件：{exc.message}"))
     groups: dict[ContractMark, list[ScanPage]] = {}
@@ -129,9 +133,11 @@ def sort_scan(files: Sequence[bytes], settings: ScanSettings = SETTINGS) -> Scan
                     tuple(refused))
 
 
-def _read_page(source: ScanFile, file: int, index: int) -> ScanPage:
-    marks, foreign = marks_on(read_marks(source.image(index)))
-    return ScanPage(file, index, marks, foreign)
+def _read_page(source: ScanFile, file: int, index: int, thumbnail_px: int | None) -> ScanPage:
+    image = source.image(index)
+    marks, foreign = marks_on(read_marks(image))
+    small = small_jpeg(image, thumbnail_px, source.settings.thumbnail_quality) if thumbnail_px else b""
+    return ScanPage(file, index, marks, foreign, small)
 
 
 # -- one PDF per person -------------------------------------------------------------------

@@ -4,37 +4,98 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from service.content.models import DONE, LEAVE_STATUSES, OUTSTANDING, Content, StaffMember
+from service.content.models import (
+    DONE,
+    LEAVE_STATUSES,
+    OUTSTANDING,
+    RESIGN,
+    SCAN_WITHDRAWN,
+    UNAPPROVED,
+    Content,
+    StaffMember,
+)
+from service.rules.signing import Approved, Tie, contract_state
 
 
 @dataclass(frozen=True)
 class DepartmentState:
-    """What the store knows about one department: who has a scan, who is on leave."""
+    """What the store knows about one department: whose signed scan counts, who is on leave.
 
-    scanned: Mapping[str, str]  # staff id → when their first scan was uploaded (ISO time)
+    `scanned` holds the people whose contract counts as signed (DONE, or UNAPPROVED when
+    `signing` says so) and when their first counting scan was uploaded; `signing` flags the
+    people with a valid scan that is not of their approved set (UNAPPROVED, RESIGN).
+    """
+
+    scanned: Mapping[str, str]  # staff id → when their first scan that counts was uploaded (ISO time)
     statuses: Mapping[str, str]
-    versions: Mapping[str, int]  # staff id → their highest scan version
+    versions: Mapping[str, int]  # staff id → their highest scan version, withdrawn ones included
+    signing: Mapping[str, str] = field(default_factory=dict)  # staff id → UNAPPROVED or RESIGN
+    approved: Mapping[str, Approved] = field(default_factory=dict)  # staff id → their approved set
+    ties: Mapping[str, tuple[Tie, ...]] = field(default_factory=dict)  # staff id → valid scans, oldest first
 
-    def with_scan(self, staff_id: str, at: str, version: int) -> DepartmentState:
-        first = {staff_id: at, **self.scanned}  # an earlier first scan stays first
-        return DepartmentState(first, self.statuses, {**self.versions, staff_id: version})
+    def with_scan(self, staff_id: str, tie: Tie, version: int) -> DepartmentState:
+        """The state once a valid scan of `staff_id` (file version `version`) is stored."""
+        ties = {**self.ties, staff_id: (*self.ties.get(staff_id, ()), tie)}
+        return _with_person(self, staff_id, ties, {**self.versions, staff_id: max(version, self.versions.get(
+            staff_id, 0))})
+
+
+def department_state(contracts: Iterable[Mapping[str, Any]], statuses: Mapping[str, str],
+                     approved: Mapping[str, Approved]) -> DepartmentState:
+    """The state from the department's scan records (any order), its annex-5 statuses and its
+    people's approved sets."""
+    ties: dict[str, list[Tie]] = {}
+    versions: dict[str, int] = {}
+    for record in sorted(contracts, key=lambda r: r["version"]):
+        staff_id = record["staff_id"]
+        versions[staff_id] = record["version"]
+        if record.get("state") != SCAN_WITHDRAWN:
+            ties.setdefault(staff_id, []).append(Tie(record["uploaded_at"], record.get("target_tag")))
+    scanned: dict[str, str] = {}
+    signing: dict[str, str] = {}
+    for staff_id, found in ties.items():
+        status, since = contract_state(found, approved.get(staff_id))
+        if since is not None:
+            scanned[staff_id] = since
+        if status in (UNAPPROVED, RESIGN):
+            signing[staff_id] = status
+    return DepartmentState(scanned, dict(statuses), versions, signing, dict(approved),
+                           {k: tuple(v) for k, v in ties.items()})
+
+
+def _with_person(state: DepartmentState, staff_id: str, ties: Mapping[str, tuple[Tie, ...]],
+                 versions: Mapping[str, int]) -> DepartmentState:
+    """`state` with `ties` and `versions`, one person's standing recomputed."""
+    status, since = contract_state(ties.get(staff_id, ()), state.approved.get(staff_id))
+    scanned = {k: v for k, v in state.scanned.items() if k != staff_id}
+    if since is not None:
+        scanned[staff_id] = since
+    signing = {k: v for k, v in state.signing.items() if k != staff_id}
+    if status in (UNAPPROVED, RESIGN):
+        signing[staff_id] = status
+    return DepartmentState(scanned, state.statuses, versions, signing, state.approved, ties)
 
 
 @dataclass(frozen=True)
 class Counts:
     staff: int
-    completed: int
+    completed: int  # signed: DONE and UNAPPROVED
     exempt: int
-    outstanding: int
+    outstanding: int  # RESIGN included
+    resign: int = 0  # of the outstanding: 需重签
+    unapproved: int = 0  # of the completed: signed while the targets were not approved
 
     @property
     def percent(self) -> float:
         """Share of those who must sign (staff minus exempt) who have signed."""
         due = self.staff - self.exempt
         return 100.0 if due == 0 else round(100.0 * self.completed / due, 1)
+
+
+COUNT_FIELDS = ("staff", "completed", "exempt", "outstanding", "resign", "unapproved")
 
 
 @dataclass(frozen=True)
@@ -64,22 +125,34 @@ class SignatureDay:
 
 
 def person_status(member: StaffMember, state: DepartmentState) -> str:
-    """完成 with a scan on file; otherwise the leave status HR was told; otherwise 未完成."""
-    if member.staff_id in state.scanned:
-        return DONE
-    status = state.statuses.get(member.staff_id)
-    return status if status in LEAVE_STATUSES else OUTSTANDING
+    """完成 (or 目标未审定) with a signed scan that counts; otherwise the leave status HR was
+    told; otherwise 需重签 when only scans of other content are on file; otherwise 未完成."""
+    staff_id = member.staff_id
+    if staff_id in state.scanned:
+        return state.signing.get(staff_id, DONE)
+    status = state.statuses.get(staff_id)
+    if status in LEAVE_STATUSES:
+        return status
+    return RESIGN if state.signing.get(staff_id) == RESIGN else OUTSTANDING
+
+
+def signed(status: str) -> bool:
+    """Does a person status count as a signed contract?"""
+    return status in (DONE, UNAPPROVED)
 
 
 def count(members: tuple[StaffMember, ...], state: DepartmentState) -> Counts:
-    completed = exempt = 0
+    completed = exempt = resign = unapproved = 0
     for member in members:
         status = person_status(member, state)
-        if status == DONE:
+        if signed(status):
             completed += 1
+            unapproved += status == UNAPPROVED
         elif status in LEAVE_STATUSES:
             exempt += 1
-    return Counts(len(members), completed, exempt, len(members) - completed - exempt)
+        elif status == RESIGN:
+            resign += 1
+    return Counts(len(members), completed, exempt, len(members) - completed - exempt, resign, unapproved)
 
 
 def compute(content: Content, counts_by_department: Mapping[str, Counts], today: dt.date,
@@ -93,8 +166,7 @@ def compute(content: Content, counts_by_department: Mapping[str, Counts], today:
         counts = counts_by_department.get(department.id) or count(content.members(department.id), empty)
         rows.append(DepartmentRow(department.id, department.name, department.kind, counts,
                                   overdue=passed and counts.outstanding > 0))
-    totals = Counts(*(sum(getattr(r.counts, f) for r in rows)
-                      for f in ("staff", "completed", "exempt", "outstanding")))
+    totals = Counts(*(sum(getattr(r.counts, f) for r in rows) for f in COUNT_FIELDS))
     return Board(content.settings.year, deadline, passed, updated_at, totals, tuple(rows), today)
 
 
@@ -129,10 +201,11 @@ def by_urgency(board: Board) -> list[DepartmentRow]:
 
 
 def status_json(board: Board) -> dict[str, object]:
-    """The public `/api/status` document: department-level counts only."""
+    """The public `/api/status` document: department-level counts only (`outstanding`
+    includes the `resign` people, `completed` the `unapproved` ones)."""
 
     def counts(c: Counts) -> dict[str, int]:
-        return {"staff": c.staff, "completed": c.completed, "exempt": c.exempt, "outstanding": c.outstanding}
+        return {name: getattr(c, name) for name in COUNT_FIELDS}
 
     return {
         "year": board.year,

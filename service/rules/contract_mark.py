@@ -2,8 +2,8 @@
 traced to one person and one approved version of their target set.
 
 A mark names the year, the staff id, the target-set version and a tag: a truncated
-HMAC-SHA256, keyed with the data directory's secret, of the canonical content of the set's
-rows. The same rows always give the same tag; any change to a row's content, points,
+HMAC-SHA256, keyed with the data directory's secret, of the year, the staff id and the
+canonical content of the set's rows. The same person's same rows always give the same tag; any change to a row's content, points,
 evidence, deadline or note gives another one, and without the secret no one can make a tag
 that matches.
 
@@ -70,9 +70,14 @@ def canonical_rows(rows: Sequence[RowInput]) -> bytes:
     return json.dumps(lines, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def tag_for(secret: bytes, rows: Sequence[RowInput]) -> str:
-    """The tag of a set of target rows under the data directory's secret."""
-    digest = hmac.new(secret, TAG_DOMAIN + canonical_rows(rows), hashlib.sha256).digest()
+def tag_for(secret: bytes, year: int, staff_id: str, rows: Sequence[RowInput]) -> str:
+    """The tag of one person's target rows in one year, under the data directory's secret.
+
+    The year and the staff id are part of what is signed, so a tag copied onto another
+    person's or another year's code does not match theirs even when the rows are the same.
+    """
+    head = f"{year}\n{staff_id}\n".encode()
+    digest = hmac.new(secret, TAG_DOMAIN + head + canonical_rows(rows), hashlib.sha256).digest()
     return base64.b32encode(digest).decode("ascii")[:TAG_LENGTH]
 
 

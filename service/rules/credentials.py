@@ -1,12 +1,18 @@
-"""Credentials: password hashing (scrypt), API tokens, usernames and passwords as accepted,
-and matching a form's CSRF token (pure helpers)."""
+"""Credentials: password hashing (scrypt), API tokens and session ids (random, stored as
+hashes), usernames, passwords and contact details as accepted, and matching a form's CSRF
+token (pure helpers)."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import itertools
+import re
 import secrets
+
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
@@ -19,11 +25,37 @@ def hash_password(password: str) -> str:
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
-def verify_password(password: str, stored: str) -> bool:
+ONE_TIME_SCHEME = "sha256"
+
+
+def hash_one_time_password(password: str) -> str:
+    """A one-time password of `new_password` (12 random characters, about 70 bits) as stored: a
+    salted SHA-256 is enough against guessing a random secret, so the slips of a department
+    of hundreds are made in milliseconds; checking it still spends one scrypt run."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.sha256(salt + password.encode("utf-8")).digest()
+    return f"{ONE_TIME_SCHEME}$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+# What a password is checked against when there is no account: as costly as a real hash.
+DUMMY_HASH = "scrypt$Qq/mOd8UTbOZKNkbX+KhKQ==$UVQxknk4lfeaU4Hl+L5PAIXojd44qr+83oWiGE0TAr4="
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Whether `password` is the one `stored` hashes. Without a stored hash (no such account)
+    one scrypt run is spent all the same, so the answer takes as long either way."""
+    if stored is None:
+        verify_password(password, DUMMY_HASH)
+        return False
     try:
         scheme, salt_b64, digest_b64 = stored.split("$")
     except ValueError:
         return False
+    if scheme == ONE_TIME_SCHEME:
+        verify_password(password, DUMMY_HASH)  # the same cost as any other sign-in
+        salt = base64.b64decode(salt_b64)
+        return hmac.compare_digest(hashlib.sha256(salt + password.encode("utf-8")).digest(),
+                                   base64.b64decode(digest_b64))
     if scheme != "scrypt":
         return False
     salt = base64.b64decode(salt_b64)
@@ -36,11 +68,30 @@ def new_token() -> str:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return secret_hash(token)
+
+
+def token_id(token_hash: str) -> str:
+    """The public name of a stored token (in lists and to revoke it): its hash's first 12 digits."""
+    return token_hash[:12]
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(value: str) -> str:
+    """How a token or a session id is stored: its SHA-256 (the value itself is never kept)."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def new_password() -> str:
-    return secrets.token_urlsafe(12)
+    """A one-time password: 12 characters, easy to read out (no 0/O, 1/l/I)."""
+    alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        if password_problem(password) is None:
+            return password
 
 
 def username_problem(username: str) -> str | None:
@@ -49,9 +100,55 @@ def username_problem(username: str) -> str | None:
     return None
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < 8:
-        return "密码至少 8 个字符"
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+# Common passwords people choose here besides the international list
+LOCAL_COMMON = frozenset({
+    "woaini1314", "woaini520", "5201314520", "1314520520", "aa123456789", "qq123456789", "a1234567890",
+    "abc123456789", "abcd123456", "abcd1234567", "zxcvbnm123", "asdfghjkl123", "1qaz2wsx3edc4rfv",
+    "qwer1234567", "password1234", "admin123456", "administrator", "1234567890abc", "11223344556677",
+    "0123456789", "9876543210", "987654321a",
+})
+
+
+@functools.cache
+def _common() -> frozenset[str]:
+    return frozenset(FREQUENCY_LISTS["passwords"]) | LOCAL_COMMON
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why `password` is refused (Chinese), or None: at least 10 characters, not a common or
+    trivially guessed password, not the account's name."""
+    if len(password) < MIN_PASSWORD:
+        return f"密码至少 {MIN_PASSWORD} 个字符"
+    if len(password) > MAX_PASSWORD:
+        return f"密码不能超过 {MAX_PASSWORD} 个字符"
+    lowered = password.lower()
+    if lowered in _common() or len(set(lowered)) <= 2 or _run(lowered):
+        return "密码过于常见或有规律（如 1234567890、qwertyuiop、woaini1314），请换一个不易猜到的密码"
+    if username and username.lower() in lowered:
+        return "密码不能包含用户名"
+    return None
+
+
+def _run(text: str) -> bool:
+    """A run like 0123456789, abcdefghij or 9876543210."""
+    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(text)}
+    return steps in ({1}, {-1})
+
+
+DISPLAY_NAME_MAX = 40
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+PHONE = re.compile(r"^[0-9+()\- ]{3,32}$")
+
+
+def contact_problem(display_name: str, email: str, phone: str) -> str | None:
+    if len(display_name) > DISPLAY_NAME_MAX or any(not ch.isprintable() for ch in display_name):
+        return f"显示名称最多 {DISPLAY_NAME_MAX} 个字，且不能含控制字符"
+    if email and (len(email) > 120 or not EMAIL.match(email)):
+        return "电子邮箱格式不正确（如 zhang@example.edu.cn）"
+    if phone and not PHONE.match(phone):
+        return "联系电话只能含数字、空格、+、-、括号，3–32 位"
     return None
 
 

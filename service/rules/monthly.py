@@ -8,19 +8,21 @@ deductions on the common targets other than attendance, 业务工作目标 the p
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.formats import num
+from service.content.formats import num, plain_number
 from service.content.models import StaffMember
+from service.errors import quoted
 
 # Annex 4 columns: Chinese header → MonthlyRow field. Day/time counts, then points.
 ATTENDANCE_COLUMNS = {"出勤": "attendance", "事假": "personal_leave", "病假": "sick_leave",
                       "迟到": "late", "早退": "early_leave", "旷工": "absence", "离岗": "off_post"}
 COL_OTHER = "其他项目"
 COL_BUSINESS = "业务工作目标"
+COL_STAFF_ID = "工号"
+IDENTITY_KEYS = (COL_STAFF_ID, "staff_id", "姓名", "姓　名", "name")
 MAX_DAYS = 31  # 出勤, 事假, 病假, 旷工 are days in a month
 MAX_TIMES = 100  # 迟到, 早退, 离岗 are times
 
@@ -53,50 +55,98 @@ class MonthlySummary:
     rows: tuple[MonthlyRow, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class MonthlyProblem:
+    """One problem of a monthly summary: its row (from 0, in the order given), the column at
+    fault (an annex-4 header; None for the whole row) and what is wrong."""
+
+    index: int
+    column: str | None
+    what: str
+
+    def __str__(self) -> str:
+        return f"第 {self.index + 1} 行：{self.what}"
+
+
 def parse_monthly_rows(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[StaffMember],
                        business_max: float = 60, other_max: float = 40,
                        ) -> tuple[tuple[MonthlyRow, ...], list[str]]:
+    """`monthly_rows` with its problems as the web form shows them ("第 n 行：…")."""
+    rows, problems = monthly_rows(raw_rows, members, business_max, other_max)
+    return rows, [str(p) for p in problems]
+
+
+def monthly_rows(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[StaffMember],
+                 business_max: float = 60, other_max: float = 40,
+                 ) -> tuple[tuple[MonthlyRow, ...], list[MonthlyProblem]]:
     """Rows of a monthly summary from dicts keyed 工号 (or staff_id), the annex-4 columns
     (出勤 … 离岗, 其他项目, 业务工作目标) or the MonthlyRow field names.
 
     Blank counts are 0; a blank 业务工作目标 means "not reported this month" (e.g. on
     leave). 其他项目 is at most `other_max` (the common points), 业务工作目标 at most
-    `business_max` (the individual points). Returns the rows and the problems (Chinese, "第 n 行：…"); rows are only
-    meaningful when there are no problems. Only the department's `members` may appear.
+    `business_max` (the individual points). Numbers may be typed with full-width digits.
+    Returns the rows and the problems; rows are only meaningful when there are no problems.
+    Only the department's `members` may appear.
     """
     known = {m.staff_id: m for m in members}
     rows: list[MonthlyRow] = []
-    problems: list[str] = []
+    problems: list[MonthlyProblem] = []
     seen: set[str] = set()
     aliases = {**ATTENDANCE_COLUMNS, COL_OTHER: "other", COL_BUSINESS: "business", "工号": "staff_id"}
-    for number, raw in enumerate(raw_rows, start=1):
+    for index, raw in enumerate(raw_rows):
         row = {aliases.get(str(k).strip(), str(k).strip()): v for k, v in raw.items()}
-        staff_id = str(row.get("staff_id") or "").strip()
+        staff_id = plain_number(str(row.get("staff_id") or ""))
         if staff_id not in known:
-            problems.append(f"第 {number} 行：工号“{staff_id}”不是本部门教职工" if staff_id
-                            else f"第 {number} 行：请填写工号")
+            problems.append(MonthlyProblem(index, COL_STAFF_ID, f"工号“{quoted(staff_id)}”不是本部门教职工"
+                                           if staff_id else "请填写工号"))
             continue
         if staff_id in seen:
-            problems.append(f"第 {number} 行：工号“{staff_id}”重复")
+            problems.append(MonthlyProblem(index, COL_STAFF_ID, f"工号“{quoted(staff_id)}”重复"))
             continue
         seen.add(staff_id)
         values: dict[str, Any] = {}
         for name, field in ATTENDANCE_COLUMNS.items():
             limit = MAX_DAYS if name in ("出勤", "事假", "病假", "旷工") else MAX_TIMES
-            values[field] = _count(row.get(field), f"第 {number} 行：{name}", limit, problems)
-        values["other"] = _count(row.get("other"), f"第 {number} 行：{COL_OTHER}（扣分）", other_max, problems)
+            values[field] = _count(row.get(field), index, name, name, limit, problems)
+        values["other"] = _count(row.get("other"), index, COL_OTHER, f"{COL_OTHER}（扣分）", other_max, problems)
         business = row.get("business")
         if not _blank(business):
-            values["business"] = _count(business, f"第 {number} 行：{COL_BUSINESS}", business_max, problems)
+            values["business"] = _count(business, index, COL_BUSINESS, COL_BUSINESS, business_max, problems)
         rows.append(MonthlyRow(staff_id=staff_id, **values))
     return tuple(rows), problems
+
+
+def reported(raw: Mapping[str, Any]) -> bool:
+    """Does a row give any value besides the 工号 and 姓名 (a row left empty is a person not reported)?"""
+    return any(not _blank(value) for key, value in raw.items() if str(key).strip() not in IDENTITY_KEYS)
+
+
+@dataclass(frozen=True)
+class MonthlySubmission:
+    """A monthly summary as given: the rows of the people reported, the problems (indices as
+    given), and the department's members whose row is absent or left empty, in roster order."""
+
+    rows: tuple[MonthlyRow, ...]
+    problems: list[MonthlyProblem]
+    missing: tuple[str, ...]
+
+
+def judge_submission(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[StaffMember],
+                     business_max: float = 60, other_max: float = 40) -> MonthlySubmission:
+    """The reported rows parsed (`monthly_rows`), empty rows set aside as not reported."""
+    people = tuple(members)
+    kept = [(index, raw) for index, raw in enumerate(raw_rows) if reported(raw)]
+    rows, problems = monthly_rows([raw for _, raw in kept], people, business_max, other_max)
+    problems = [MonthlyProblem(kept[p.index][0], p.column, p.what) for p in problems]
+    given = {row.staff_id for row in rows}
+    return MonthlySubmission(rows, problems, tuple(m.staff_id for m in people if m.staff_id not in given))
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _count(value: Any, label: str, limit: float, problems: list[str]) -> float:
+def _count(value: Any, index: int, column: str, label: str, limit: float, problems: list[MonthlyProblem]) -> float:
     """A finite number in [0, limit]; blank is 0. Appends a problem and returns 0 otherwise."""
     if _blank(value):
         return 0.0
@@ -105,10 +155,10 @@ def _count(value: Any, label: str, limit: float, problems: list[str]) -> float:
         number = float(value)
     elif isinstance(value, str):
         try:
-            number = float(unicodedata.normalize("NFKC", value).strip())
+            number = float(plain_number(value))
         except ValueError:
             number = None
     if number is None or not math.isfinite(number) or not 0 <= number <= limit:
-        problems.append(f"{label}应为 0–{num(limit)} 之间的数字，当前为“{value}”")
+        problems.append(MonthlyProblem(index, column, f"{label}应为 0–{num(limit)} 之间的数字，当前为“{quoted(value)}”"))
         return 0.0
     return number

@@ -7,7 +7,7 @@ Department-level figures only: nobody's score is here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from service.content.models import TARGET_NOT_STARTED, TARGET_STATES, Content
@@ -45,12 +45,15 @@ class Progress:
 
 def compute(content: Content, target_states: Mapping[str, Mapping[str, str]],
             duty_times: Mapping[str, Mapping[str, dt.datetime]],
-            monthly_times: Mapping[tuple[str, int], dt.datetime], now: dt.datetime) -> Progress:
+            monthly_times: Mapping[tuple[str, int], dt.datetime], now: dt.datetime,
+            monthly_partial: Collection[tuple[str, int]] = ()) -> Progress:
     """`target_states`: department → staff_id → state; `duty_times`: department → role_id →
-    delivered at; `monthly_times`: (department, month) → current version submitted at."""
+    delivered at; `monthly_times`: (department, month) → current version submitted at;
+    `monthly_partial`: the (department, month) summaries sent as partial."""
     s = content.settings
     ids = [d.id for d in content.departments]
-    grid = schedule.monthly_grid(ids, monthly_times, s.year, now, s.timezone, due_day=s.monthly_due_day)
+    grid = schedule.monthly_grid(ids, monthly_times, s.year, now, s.timezone, due_day=s.monthly_due_day,
+                                 partial=monthly_partial)
     rows = []
     for department, grid_row in zip(content.departments, grid.rows, strict=True):
         states = target_states.get(department.id, {})

@@ -13,10 +13,10 @@ administration reads "前" on a deadline the same way (the day itself still coun
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.content.models import LATE, MISSING, ON_TIME, PENDING, SELF_LEAD, Content, Role
+from service.content.models import LATE, MISSING, ON_TIME, PARTIAL, PENDING, SELF_LEAD, Content, Role
 from service.rules.clock import as_local
 
 LEAD_DUTIES = "lead"  # the duties of the roles a lead department leads, college-wide
@@ -167,11 +167,13 @@ class MonthlyGrid:
 def monthly_grid(department_ids: Iterable[str],
                  submissions: Mapping[tuple[str, int], dt.datetime],
                  year: int, now: dt.datetime, tz: str | dt.tzinfo, *,
-                 due_day: int = 5, months: Sequence[int] | None = None) -> MonthlyGrid:
-    """The department × month board: on_time / late / missing / pending per cell.
+                 due_day: int = 5, months: Sequence[int] | None = None,
+                 partial: Collection[tuple[str, int]] = ()) -> MonthlyGrid:
+    """The department × month board: on_time / late / missing / pending / partial per cell.
 
     `submissions` maps (department id, month) to when the month's current summary was
-    submitted (for a resubmission: the replacing version's time). Columns default to the
+    submitted (for a resubmission: the replacing version's time); a key in `partial` is a
+    summary sent as partial, which never counts as on time. Columns default to the
     months due so far plus any month someone has already submitted, so an early
     delivery shows before its due date passes.
     """
@@ -186,6 +188,7 @@ def monthly_grid(department_ids: Iterable[str],
         for month in columns:
             due = monthly_due(year, month, due_day)
             at = submissions.get((department, month))
-            cells.append(GridCell(month, due, delivery_state(at, due, now, tz), at))
+            state = PARTIAL if (department, month) in partial else delivery_state(at, due, now, tz)
+            cells.append(GridCell(month, due, state, at))
         rows.append(GridRow(department, tuple(cells)))
     return MonthlyGrid(year, columns, tuple(rows))

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 from service.content.formats import num
 from service.content.models import CommonTarget, Content, StaffMember
+from service.errors import quoted
 from service.rules.clock import as_local
 from service.rules.monthly import MonthlyRow, MonthlySummary
 
@@ -79,10 +80,10 @@ def event_problems(content: Content, event: ScoreEvent) -> list[str]:
     """Why HR may not record this event (Chinese messages); empty when it is acceptable."""
     problems = []
     if content.department(event.department) is None:
-        problems.append(f"没有代码为“{event.department}”的部门或系")
+        problems.append(f"没有代码为“{quoted(event.department)}”的部门或系")
     item = next((t for t in content.common_targets if t.id == event.item_id), None)
     if item is None:
-        return [*problems, f"共性目标中没有条目“{event.item_id}”"]
+        return [*problems, f"共性目标中没有条目“{quoted(event.item_id)}”"]
     if isinstance(event.rule_index, bool) or not 0 <= event.rule_index < len(item.rules):
         problems.append(f"条目“{item.id}”只有 {len(item.rules)} 条评分标准，没有第 {event.rule_index + 1} 条")
     if event.points is not None:

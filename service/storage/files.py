@@ -111,19 +111,19 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
 
 def replace_all(replacements: Mapping[Path, bytes], directories: Iterable[Path], appends: Mapping[Path, bytes],
                 side_by_side: Callable[[list[Callable[[], object]]], None]) -> None:
-    """Replace every file of `replacements` (`atomic_write`) and make the new entries of
-    `directories` durable, all through `side_by_side` (which runs independent jobs, their fsyncs
-    overlapping), then append each of `appends` to its log: all or nothing. When any step fails,
+    """Append each of `appends` to its log (written ahead), then replace every file of
+    `replacements` (`atomic_write`) and make the new entries of `directories` durable, all
+    through `side_by_side` (which runs independent jobs, their fsyncs overlapping): all or nothing. When any step fails,
     the replaced files get their old bytes back and the logs their old length, then it raises."""
     kept: dict[Path, Path | None] = {}
     appended: list[tuple[Path, int]] = []
     try:
+        for path, data in appends.items():
+            appended.append((path, append_bytes(path, data)))
         for path in replacements:
             kept[path] = keep(path)
         side_by_side([*(functools.partial(atomic_write, path, data) for path, data in replacements.items()),
                       *(functools.partial(fsync_dir, directory) for directory in directories)])
-        for path, data in appends.items():
-            appended.append((path, append_bytes(path, data)))
     except BaseException:
         for path, old in kept.items():
             with contextlib.suppress(OSError):

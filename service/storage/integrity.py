@@ -1,16 +1,22 @@
-"""Integrity checks over a data directory: the audit chain and every stored file's hash."""
+"""Integrity checks over a data directory: the audit chain (keyed, with its head), and every
+stored file's hash against its record and against the upload entry of the audit log (a file
+swapped together with the hash in its record still differs from what the log recorded)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.storage import files
-from service.storage.audit import verify_chain
+from service.storage.audit import HEAD_FILE, HEAD_TABLE, SECRET_FILE, audit_key, verify_chain
 from service.storage.durable import StoreCorrupt
 from service.storage.store import Store
 
 STORED_TABLES = ("contracts",)
+# Records that point at stored files under a key (one file record, or a list of them): the
+# signed view on a grade, the attachments of a staff member's objection.
+LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"))
 
 
 @dataclass
@@ -21,7 +27,15 @@ class Report:
 
 
 def stored_files(store: Store) -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
-    return [item for table in STORED_TABLES for item in store.every(table)]
+    """(year, partition, file record) for every stored file a record points at; a linked one
+    carries its person's staff_id and `linked` (the table it hangs on)."""
+    found = [item for table in STORED_TABLES for item in store.every(table)]
+    for table, key in LINKED_FILES:
+        for year, partition, record in store.every(table):
+            value = record.get(key)
+            for linked in value if isinstance(value, list) else [value] if isinstance(value, dict) else []:
+                found.append((year, partition, {**linked, "staff_id": record.get("staff_id"), "linked": table}))
+    return found
 
 
 def verify(store: Store) -> Report:
@@ -33,9 +47,14 @@ def verify(store: Store) -> Report:
 def _verify(store: Store) -> Report:
     data_dir = store.data_dir
     report = Report()
-    count, chain_problems = verify_chain(data_dir / "audit.log")
+    secret = data_dir / SECRET_FILE
+    key = audit_key(secret.read_bytes().strip()) if secret.exists() else None
+    if key is None and (data_dir / "audit.log").exists():
+        report.problems.append(f"数据目录缺少密钥文件 {SECRET_FILE}：无法校验审计日志的签名（从备份恢复时它随备份一起恢复）")
+    count, chain_problems = verify_chain(data_dir / "audit.log", key, _head(store))
     report.entries = count
     report.problems.extend(str(p) for p in chain_problems)
+    uploads = _upload_entries(data_dir / "audit.log")
     try:
         records = stored_files(store)
     except StoreCorrupt as exc:
@@ -45,17 +64,59 @@ def _verify(store: Store) -> Report:
     for year, partition, record in records:
         path = data_dir / record["file"]
         referenced.add(path)
-        where = f"{year}/{partition} 工号 {record.get('staff_id')} 第 {record.get('version')} 版（{record['file']}）"
+        where = (f"{year}/{partition} 工号 {record.get('staff_id')} 第 {record.get('version')} 版（{record['file']}）"
+                 if "linked" not in record else f"{year}/{partition} 工号 {record.get('staff_id')}（{record['file']}）")
         if not path.exists():
             report.problems.append(f"{where}: 文件缺失")
             continue
         report.files += 1
-        if files.sha256_of(path) != record["sha256"]:
+        digest = files.sha256_of(path)
+        if digest != record["sha256"]:
             report.problems.append(f"{where}: 文件内容与记录的 SHA-256 不符（文件被改动）")
+        if "linked" in record:
+            continue  # the upload entries of the audit log are the contracts'
+        logged = uploads.get(str(record.get("id")))
+        if logged is None:
+            report.problems.append(f"{where}: 审计日志中没有这次上传的记录（记录是后来加入的）")
+        elif digest == record["sha256"] != logged:
+            report.problems.append(f"{where}: 文件与上传时审计日志记下的 SHA-256 不符（扫描件连同其记录被替换）")
     for path in files.walk_files(data_dir / "files"):
         if path not in referenced:
             report.problems.append(f"{path.relative_to(data_dir)}: 没有对应记录的文件")
     return report
+
+
+def _head(store: Store) -> dict | None:  # type: ignore[type-arg]
+    path = store.db_dir / HEAD_FILE
+    if not path.exists():
+        return None
+    try:
+        docs = list((json.loads(path.read_bytes() or b"{}").get(HEAD_TABLE) or {}).values())
+    except ValueError:
+        return {"count": None}  # unreadable: reported as a head whose signature does not match
+    return docs[0] if docs else None
+
+
+def _upload_entries(log: Path) -> dict[str, str]:
+    """Record id → the SHA-256 its upload entry (one scan, or a batch of them) recorded (lines that do not parse are the
+    chain check's to report)."""
+    found: dict[str, str] = {}
+    if not log.exists():
+        return found
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        detail = entry.get("detail") if isinstance(entry, dict) else None
+        if not isinstance(detail, dict):
+            continue
+        if entry.get("action") == "contract.upload" and "id" in detail:
+            found[str(detail["id"])] = str(detail.get("sha256"))
+        elif entry.get("action") == "contract.upload_batch" and isinstance(detail.get("scans"), list):
+            found.update({str(scan["id"]): str(scan.get("sha256")) for scan in detail["scans"]
+                          if isinstance(scan, dict) and "id" in scan})
+    return found
 
 
 def orphans(data_dir: Path, store: Store) -> list[Path]:

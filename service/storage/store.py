@@ -15,8 +15,8 @@ Changes are grouped into durable commits (group commit). A change runs under `lo
 which holds the process's lock and the data directory's advisory lock: it edits TinyDB in
 memory and joins the open batch; when the outermost `locked()` block ends, the caller waits
 until its batch is on disk. One waiting thread (the leader) seals the batch and writes it:
-each changed file (temp file, fsync, rename, fsync dir), then the queued audit lines (one
-append and one fsync per log). The files of a batch are written side by side, so their
+the queued audit lines first (one append and one fsync per log: the log is written ahead),
+then each changed file (temp file, fsync, rename, fsync dir). The files of a batch are written side by side, so their
 fsyncs overlap; while the leader writes, other requests edit memory and form the next batch,
 so under load one round of fsyncs carries many submissions.
 
@@ -214,7 +214,8 @@ class Store:
             self._release()
 
     def _write(self, batch: Batch, payloads: dict[Path, bytes]) -> None:
-        """Replace the batch's files side by side (their fsyncs overlap), then append its lines."""
+        """Append the batch's lines (the audit log is written ahead), then replace its files
+        side by side (their fsyncs overlap)."""
         files.replace_all(payloads, batch.directories, {path: b"".join(lines) for path, lines in batch.lines.items()},
                           self._side_by_side)
         with self._lock:

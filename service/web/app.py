@@ -8,29 +8,50 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.config import Settings
 from service.content.loader import load_content
-from service.errors import ApiError, for_status
+from service.errors import ApiError, for_status, quoted
+from service.office.roster_sheet import MAX_BYTES
 from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.web import templating
-from service.web.auth import Credentials, refused
+from service.web.auth import PASSWORD_CHANGE, PASSWORD_PAGE, Credentials, refused
+from service.web.live_content import CurrentContext, LiveContent
 from service.web.rebuild import SiteRebuilder
 from service.web.status_page import StatusPublisher
 from service.web.throttle import LoginThrottle
-from service.web.views import api, duties, exports, forms, monthly, pages, scores, targets
+from service.web.views import (
+    accounts,
+    api,
+    confirmations,
+    duties,
+    exports,
+    forms,
+    grade_pages,
+    grades,
+    me,
+    monthly,
+    pages,
+    result_objections,
+    roster,
+    scans,
+    scores,
+    staff_accounts,
+    targets,
+)
 from service.web.views.common import page
 from service.workflows import board, startup
 from service.workflows.context import Context
@@ -38,10 +59,10 @@ from service.workflows.context import Context
 log = logging.getLogger("portal")
 FORM_LIMIT = 4 * 1024 * 1024
 WORKBOOK_LIMIT = targets.WORKBOOK_LIMIT + 64 * 1024
-SESSION_HOURS = 8
+ROSTER_LIMIT = MAX_BYTES + 64 * 1024
 
 
-def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
+def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 * 1024) -> list[BaseRoute]:
     return [
         Route("/healthz", api.healthz),
         # the routes hit hardest on deadline day first: each request tries the list in order
@@ -55,6 +76,27 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/board/scores", scores.scores_page),
         Route("/board/score-events", scores.event_post, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/board/review", targets.review_page),
+        # HR's office pages: before /board/{department_id}, which would take their paths
+        Route("/board/accounts", accounts.accounts_page, methods=["GET"]),
+        Route("/board/accounts", accounts.accounts_post, methods=["POST"], max_body_size=64 * 1024),
+        Route("/board/accounts/{username}", accounts.account_page, methods=["GET"]),
+        Route("/board/accounts/{username}", accounts.account_post, methods=["POST"], max_body_size=64 * 1024),
+        Route("/board/roster", roster.roster_page, methods=["GET"]),
+        Route("/board/roster", roster.preview_post, methods=["POST"], max_body_size=ROSTER_LIMIT),
+        Route("/board/roster/confirm", roster.confirm_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/board/objections", result_objections.college_page),
+        Route("/board/confirmations", confirmations.college_page),
+        Route("/board/grades", grade_pages.college_page),
+        Route("/board/grades/reviews", grade_pages.reviews_page),
+        Route("/board/grades/objections", grade_pages.objections_page),
+        Route("/board/grades/records", grade_pages.records_page),
+        Route("/board/grades/history", grade_pages.history_page),
+        Route("/board/grades/do/{action}", grades.form_action, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/grades", grade_pages.department_page, methods=["GET"]),
+        Route("/board/{department_id}/grades", grades.propose_form, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/grades/view", grades.view_form, methods=["POST"], max_body_size=upload_limit),
+        Route("/board/{department_id}/grades/notices.{kind}", grades.notices),
+        Route("/board/{department_id}/grades/{staff_id}/notice.{kind}", grades.notices),
         Route("/board/{department_id}", pages.department),
         Route("/board/{department_id}/targets", targets.department_page),
         Route("/board/{department_id}/targets/xlsx", targets.workbook_post, methods=["POST"],
@@ -106,10 +148,51 @@ def routes(settings: Settings, upload_limit: int) -> list[BaseRoute]:
         Route("/api/score-events", scores.api_events, methods=["GET"]),
         Route("/api/score-events", scores.api_add_event, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/api/score-events/{event_id}", scores.api_remove_event, methods=["DELETE"]),
+        Route("/board/{department_id}/scans", scans.bulk_page, methods=["GET"]),
+        Route("/board/{department_id}/scans", scans.bulk_post, methods=["POST"], max_body_size=bulk_limit),
+        Route("/board/{department_id}/contracts/{contract_id}/withdraw", pages.withdraw_post, methods=["POST"],
+              max_body_size=16 * 1024),
+        Route("/api/departments/{department_id}/scans", scans.api_bulk, methods=["POST"], max_body_size=bulk_limit),
+        Route("/api/departments/{department_id}/contracts/{contract_id}/withdraw", scans.api_withdraw,
+              methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/hr/export.xlsx", exports.completion_xlsx),
         Route("/hr/contracts.zip", exports.contracts_zip),
         Route("/hr/scores.xlsx", scores.scores_xlsx),
-        Mount("/", StaticFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
+        Route("/gongshi", grade_pages.gongshi),
+        Route("/api/grades", grades.api_overview),
+        Route("/api/grades/reviews", grades.api_reviews),
+        Route("/api/grades/objections", grades.api_objections),
+        Route("/api/grades/records", grades.api_records),
+        Route("/api/grades/history/{staff_id}", grades.api_history),
+        Route("/api/grades/views/{staff_id}", grades.api_view, methods=["POST"], max_body_size=upload_limit),
+        Route("/api/grades/actions/{action}", grades.api_action, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/api/grades/{department_id}", grades.api_department, methods=["GET"]),
+        Route("/api/grades/{department_id}", grades.api_propose, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/hr/grades/filing.xlsx", grades.filing_xlsx),
+        Route("/account", accounts.own_page, methods=["GET"]),
+        Route("/account", accounts.own_post, methods=["POST"], max_body_size=16 * 1024),
+        # a staff member's own pages, and what the departments and HR see of them
+        Route("/me", me.overview_page, methods=["GET"]),
+        Route("/me/confirm", me.confirm_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/me/forms/{name}", me.contract),
+        Route("/me/results", me.results_page),
+        Route("/me/grade", me.grade_page),
+        Route("/me/grade/notice.{kind}", me.notice),
+        Route("/me/objections", me.objections_page, methods=["GET"]),
+        Route("/me/objections", me.objection_post, methods=["POST"], max_body_size=me.objection_limit(upload_limit)),
+        Route("/api/me", me.api_me),
+        Route("/board/{department_id}/objections", result_objections.department_page, methods=["GET"]),
+        Route("/board/{department_id}/objections/{objection_id}", result_objections.answer_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/objections/{objection_id}/files/{number}", me.attachment_file),
+        Route("/board/{department_id}/confirmations", confirmations.department_page),
+        Route("/board/{department_id}/staff-accounts", staff_accounts.accounts_page, methods=["GET"]),
+        Route("/board/{department_id}/staff-accounts/slips", staff_accounts.slips_post, methods=["POST"],
+              max_body_size=16 * 1024),
+        Route("/api/objections", result_objections.api_list),
+        Route("/api/objections/{department_id}/{objection_id}", result_objections.api_answer, methods=["POST"],
+              max_body_size=FORM_LIMIT),
+        Mount("/", SiteFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
     ]
 
 
@@ -124,9 +207,17 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     ctx = Context.open(settings, content, now or clock_for(settings, content.settings.timezone))
     startup.recover(ctx)
     initial_password = startup.ensure_admin(ctx)
-    publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(ctx)))
+    live = LiveContent(ctx)
+    publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(live.ctx)))
     ctx.cache.on_change = publisher.poke
     rebuilder = SiteRebuilder(settings, publisher)
+
+    def swapped(current: Context) -> None:  # a new roster: the board's counts and the site change
+        app.state.context = current
+        publisher.poke()
+        rebuilder.poke()
+
+    live.on_swap = swapped
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -147,12 +238,13 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             warming.join()
 
     upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
+    bulk_limit = content.settings.bulk_max_mb * 1024 * 1024 + 64 * 1024
     app = Starlette(
-        routes=routes(settings, upload_limit),
+        routes=routes(settings, upload_limit, bulk_limit),
         middleware=[
+            Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
             Middleware(SecurityHeaders),
-            Middleware(SessionMiddleware, secret_key=startup.secret(ctx), session_cookie="portal_session",
-                       max_age=SESSION_HOURS * 3600, same_site="strict", https_only=False),
+            Middleware(CurrentContext, live=live),
             Middleware(AuthenticationMiddleware, backend=Credentials(ctx), on_error=refused),
             Middleware(BodyLimitErrors),
         ],
@@ -161,6 +253,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         lifespan=lifespan,
     )
     app.state.context = ctx
+    app.state.live = live
     app.state.publisher = publisher
     app.state.rebuilder = rebuilder
     app.state.throttle = LoginThrottle()
@@ -196,11 +289,9 @@ async def api_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse(exc.body(), status_code=exc.status)
     if exc.status == 401:
-        from urllib.parse import quote
-
-        from starlette.responses import RedirectResponse
-
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    if exc.code == PASSWORD_CHANGE.code:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
     return page(request, "error.html", "出错了", status=exc.status, error=exc)
 
 
@@ -208,7 +299,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     error = for_status(exc.status_code)
     if exc.status_code == 400 and exc.detail:
-        error = ApiError(400, "malformed_request", f"无法解析请求内容（{exc.detail}）")
+        error = ApiError(400, "malformed_request", f"无法解析请求内容（{quoted(exc.detail)}）")
     response = await api_error(request, error)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -264,8 +355,22 @@ class BodyLimitErrors:
         await self.app(scope, receive, send_error)
 
 
+class SiteFiles(StaticFiles):
+    """The built portal. Nothing whose path has a part starting with "." is served (a `.git`
+    directory, an editor's swap file, a temp file being written): 404 as if absent."""
+
+    def get_path(self, scope: Scope) -> str:
+        path = super().get_path(scope)
+        if any(part.startswith(".") and part != "." for part in path.replace("\\", "/").split("/")):
+            raise HTTPException(status_code=404)
+        scope["portal.static"] = True
+        return path
+
+
 class SecurityHeaders:
-    """nosniff, frame denial and a strict referrer policy on every response."""
+    """nosniff, frame denial and a strict referrer policy on every response; `Cache-Control:
+    no-store` on every answer of the service itself (pages, JSON, downloads: they may carry
+    personal data), the published static site excepted."""
 
     HEADERS: tuple[tuple[bytes, bytes], ...] = (
         (b"x-content-type-options", b"nosniff"),
@@ -286,6 +391,8 @@ class SecurityHeaders:
                 headers: list[Any] = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers.extend(h for h in self.HEADERS if h[0] not in present)
+                if b"cache-control" not in present and not scope.get("portal.static"):
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 

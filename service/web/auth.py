@@ -1,14 +1,22 @@
 """Who a request acts for, resolved once before routing (Starlette's AuthenticationMiddleware).
 
-An API client presents `Authorization: Bearer <token>`; a browser its signed session cookie
-naming the account. The user goes on `request.user`, how it signed in on `request.auth`
-(scope TOKEN or SESSION). A bad token is refused at once (401 `invalid_token`); an anonymous
-request goes on, and each view decides (401 JSON, or the login page for a page).
+An API client presents `Authorization: Bearer <token>`; a browser the opaque id of its stored
+session in the `portal_session` cookie (workflows/sessions.py). The user goes on
+`request.user`, how it signed in on `request.auth` (scope TOKEN or SESSION), the session on
+`request.scope["portal.session"]`. A bad, revoked or disabled account's token is refused at
+once (401 `invalid_token`); a cookie naming no live session counts as no cookie, and each
+view decides (401 JSON, or the login page for a page).
+
+The cookies are HttpOnly and SameSite=Strict, and Secure when the portal is served over HTTPS
+(the setting, or the scheme a trusted proxy forwarded). Before signing in, a browser holds a
+random `portal_csrf` cookie whose value the login form echoes.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from typing import TypeVar
 
 import anyio.to_thread
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
@@ -18,12 +26,19 @@ from starlette.responses import JSONResponse, Response
 from service.errors import ApiError, unauthorized
 from service.rules.access import User
 from service.storage.store import Busy
-from service.workflows import accounts
+from service.workflows import accounts, sessions
+from service.workflows.commit import Write, bookkeeping
 from service.workflows.context import Context
 
 TOKEN = "token"
 SESSION = "session"
-INVALID_TOKEN = ApiError(401, "invalid_token", "API 令牌无效或已停用")
+SESSION_COOKIE = "portal_session"
+CSRF_COOKIE = "portal_csrf"
+T = TypeVar("T")
+K = TypeVar("K")
+INVALID_TOKEN = ApiError(401, "invalid_token", "API 令牌无效、已停用，或其账号已停用")
+PASSWORD_CHANGE = ApiError(403, "password_change_required", "请先修改一次性密码，再继续使用")
+PASSWORD_PAGE = "/account"
 
 
 class Credentials(AuthenticationBackend):
@@ -32,28 +47,39 @@ class Credentials(AuthenticationBackend):
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, User] | None:
         """The account of the bearer token or of the session."""
+        ctx = conn.scope.get("portal.context", self.ctx)
         header = conn.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
-            user = await self._look_up(accounts.user_for_token, header[7:].strip())
+            user = await _look_up(ctx, accounts.token_use, header[7:].strip())
             if user is None:
                 raise AuthenticationError(INVALID_TOKEN.code)
             return AuthCredentials([TOKEN]), user
-        name = conn.session.get("user")
-        if name:
-            user = await self._look_up(accounts.user_named, str(name))
-            if user is not None:
-                return AuthCredentials([SESSION]), user
+        session_id = conn.cookies.get(SESSION_COOKIE)
+        if session_id:
+            session = await _look_up(ctx, sessions.look_up, session_id)
+            if session is not None:
+                conn.scope["portal.session"] = session
+                conn.scope["portal.names"] = await _look_up(ctx, _names, None)  # pages show display names
+                return AuthCredentials([SESSION]), session.user
         return None
 
-    async def _look_up(self, find: Callable[[Context, str], User | None], key: str) -> User | None:
-        """An in-memory lookup of the accounts, done at once when the store's locks are free;
-        when a commit or another process holds them, it waits in a worker thread, never on the
-        event loop."""
-        try:
-            with self.ctx.store.locked(wait=False):
-                return find(self.ctx, key)
-        except Busy:
-            return await anyio.to_thread.run_sync(find, self.ctx, key)
+
+async def _look_up(ctx: Context, find: Callable[[Context, K], tuple[T, list[Write]]], key: K) -> T:
+    """An in-memory lookup of the accounts, done at once when the store's locks are free; when a
+    commit or another process holds them, it waits in a worker thread, never on the event loop.
+    What the lookup found due to note (a last use) is written in a worker thread too."""
+    try:
+        with ctx.store.locked(wait=False):
+            found, due = find(ctx, key)
+    except Busy:
+        found, due = await anyio.to_thread.run_sync(find, ctx, key)
+    if due:
+        await anyio.to_thread.run_sync(bookkeeping, ctx, due)
+    return found
+
+
+def _names(ctx: Context, _: None) -> tuple[dict[str, str], list[Write]]:
+    return accounts.display_names(ctx), []
 
 
 def refused(conn: HTTPConnection, exc: AuthenticationError) -> Response:
@@ -66,11 +92,15 @@ def user_of(request: Request) -> User | None:
     return user if isinstance(user, User) else None
 
 
-def signed_in(request: Request) -> User:
-    """The signed-in account; 401 for an anonymous request."""
+def signed_in(request: Request, *, pending_password: bool = False) -> User:
+    """The signed-in account; 401 for an anonymous request. A browser signed in with a
+    one-time password is sent to change it first (403 `password_change_required`), except
+    where `pending_password` says the view is part of doing so."""
     user = user_of(request)
     if user is None:
         raise unauthorized()
+    if user.must_change_password and not pending_password and not by_token(request):
+        raise PASSWORD_CHANGE
     return user
 
 
@@ -78,3 +108,51 @@ def by_token(request: Request) -> bool:
     """An API client (bearer token): no session, so no CSRF token to echo."""
     auth = request.scope.get("auth")
     return auth is not None and TOKEN in auth.scopes
+
+
+def session_of(request: Request) -> sessions.Session | None:
+    session = request.scope.get("portal.session")
+    return session if isinstance(session, sessions.Session) else None
+
+
+# -- cookies -------------------------------------------------------------------------
+
+
+def secure(request: Request) -> bool:
+    """Served over HTTPS: the setting says so, or the scheme (a trusted proxy's, see app.py)."""
+    ctx: Context = request.app.state.context
+    return ctx.settings.https or request.url.scheme == "https"
+
+
+def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
+    ctx: Context = request.app.state.context
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=ctx.settings.session_hours * 3600, path="/",
+                        secure=secure(request), httponly=True, samesite="strict")
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure(request), httponly=True, samesite="strict")
+
+
+def csrf_token(request: Request) -> str:
+    """The token a form of this page carries: the session's, or before signing in the browser's
+    `portal_csrf` cookie (made now when missing; `page` sends it)."""
+    session = session_of(request)
+    if session is not None:
+        return session.csrf
+    token = request.cookies.get(CSRF_COOKIE) or request.scope.get("portal.new_csrf")
+    if not token or len(token) > 100:
+        token = secrets.token_urlsafe(24)
+        request.scope["portal.new_csrf"] = token
+    return str(token)
+
+
+def send_csrf_cookie(request: Request, response: Response) -> None:
+    token = request.scope.get("portal.new_csrf")
+    if token:
+        response.set_cookie(CSRF_COOKIE, token, path="/", secure=secure(request), httponly=True, samesite="strict")
+
+
+def expected_csrf(request: Request) -> str | None:
+    session = session_of(request)
+    return session.csrf if session is not None else request.cookies.get(CSRF_COOKIE)

@@ -8,12 +8,15 @@ before it writes holds `ctx.store.locked()` around both.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from service.storage.store import Record, Store
+
+logger = logging.getLogger("portal.commit")
 
 if TYPE_CHECKING:
     from service.workflows.context import Context
@@ -58,9 +61,41 @@ class NewUser:
 
 
 @dataclass(frozen=True)
-class NewToken:
-    token_hash: str
+class UserChange:
+    """Change fields of the account `username`."""
+
     username: str
+    changes: Record
+
+
+@dataclass(frozen=True)
+class NewToken:
+    record: Record
+
+
+@dataclass(frozen=True)
+class TokenChange:
+    token_hash: str
+    changes: Record
+
+
+@dataclass(frozen=True)
+class NewSession:
+    record: Record
+
+
+@dataclass(frozen=True)
+class SessionChange:
+    id_hash: str
+    changes: Record
+
+
+@dataclass(frozen=True)
+class EndSessions:
+    """End every session of `username`, or those with these id hashes."""
+
+    username: str | None = None
+    id_hashes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +105,8 @@ class LinkedFile:
     directory: Path
 
 
-Write = Put | Add | Drop | NewUser | NewToken | LinkedFile
+Write = (Put | Add | Drop | NewUser | UserChange | NewToken | TokenChange | NewSession | SessionChange | EndSessions
+         | LinkedFile)
 
 
 def commit(ctx: Context, writes: Iterable[Write], actor: str, action: str, **detail: Any) -> None:
@@ -86,6 +122,18 @@ def log(ctx: Context, actor: str, action: str, **detail: Any) -> None:
     commit(ctx, (), actor, action, **detail)
 
 
+def bookkeeping(ctx: Context, writes: Iterable[Write]) -> None:
+    """Writes that record no one's action, so no audit entry: when a token or a session was
+    last used (at most once a minute each), sessions that ran out. Best effort: when the disk
+    refuses them they are logged and dropped, and the request that noted them goes on."""
+    try:
+        with ctx.store.locked():
+            for write in writes:
+                _apply(ctx.store, write)
+    except OSError:
+        logger.warning("记录令牌或会话的最近使用时间失败（已忽略）", exc_info=True)
+
+
 def _apply(store: Store, write: Write) -> None:
     match write:
         case Put(partition, table, doc, key, shard):
@@ -96,7 +144,17 @@ def _apply(store: Store, write: Write) -> None:
             store.remove(partition, table, **key)
         case NewUser(record):
             store.accounts.add_user(record)
-        case NewToken(token_hash, username):
-            store.accounts.add_token(token_hash, username)
+        case UserChange(username, changes):
+            store.accounts.update_user(username, changes)
+        case NewToken(record):
+            store.accounts.add_token(record)
+        case TokenChange(token_hash, changes):
+            store.accounts.update_token(token_hash, changes)
+        case NewSession(record):
+            store.accounts.add_session(record)
+        case SessionChange(id_hash, changes):
+            store.accounts.update_session(id_hash, changes)
+        case EndSessions(username, id_hashes):
+            store.accounts.end_sessions(username=username, id_hashes=id_hashes)
         case LinkedFile(directory):
             store.sync_dir(directory)

@@ -6,7 +6,9 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from service.content.models import StaffMember
-from service.errors import ApiError, bad_request, not_found
+from service.errors import ApiError, bad_request, forbidden, not_found, quoted
+from service.rules import access
+from service.rules.access import User
 
 if TYPE_CHECKING:
     from service.workflows.context import Context
@@ -17,14 +19,34 @@ MAX_COMMENT = 1000
 def member_or_404(ctx: Context, staff_id: str) -> StaffMember:
     member = ctx.content.staff(staff_id)
     if member is None:
-        raise not_found("unknown_staff", f"名册中没有工号为“{staff_id}”的教职工")
+        raise not_found("unknown_staff", f"名册中没有工号为“{quoted(staff_id)}”的教职工")
+    return member
+
+
+def own_member(ctx: Context, user: User, action: str) -> StaffMember:
+    """The signed-in staff member's roster entry, allowed `action` on their own person (403 for
+    any other account)."""
+    member = ctx.content.staff(user.staff_id) if user.staff_id else None
+    if member is None:
+        raise forbidden("这是教职工本人的页面：请用本人的工号登录")
+    access.ensure(user, action, member.department, person=member.staff_id)
     return member
 
 
 def department_or_404(ctx: Context, department_id: str) -> str:
     if not ctx.content.department(department_id):
-        raise not_found("unknown_department", f"没有代码为“{department_id}”的部门或系")
+        raise not_found("unknown_department", f"没有代码为“{quoted(department_id)}”的部门或系")
     return department_id
+
+
+def whole_number(value: Any, low: int, high: int, *, code: str, message: str, status: int = 400) -> int:
+    """The one parser of numbers in query strings, paths and form fields: ASCII digits only
+    (no "²", "①" or "٣", which `str.isdigit` or `int` would take), in [low, high]; else
+    ApiError(status, code, message)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or not low <= int(text) <= high:
+        raise ApiError(status, code, message)
+    return int(text)
 
 
 def month_number(value: Any, status: int = 400) -> int:
@@ -33,12 +55,8 @@ def month_number(value: Any, status: int = 400) -> int:
     Anything else is refused: 400 `invalid_month` for a parameter or a body, or, with
     `status` 404, `unknown_month` for a path segment naming no month.
     """
-    text = str(value).strip()
-    number = int(text) if text.isascii() and text.isdigit() else 0
-    if not 1 <= number <= 12:
-        code = "unknown_month" if status == 404 else "invalid_month"
-        raise ApiError(status, code, f"月份应为 1–12，当前为“{value}”")
-    return number
+    code = "unknown_month" if status == 404 else "invalid_month"
+    return whole_number(value, 1, 12, code=code, message=f"月份应为 1–12，当前为“{quoted(value)}”", status=status)
 
 
 def parse_time(text: str | None) -> dt.datetime | None:

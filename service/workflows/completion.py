@@ -1,20 +1,24 @@
 """Annex 5 (完成情况): a department records, per person, 完成 or a leave that exempts them.
 
 Store: the department's partition, table "statuses", one document {kind: "statuses",
-entries: {staff_id: {status, by, at}}, at}. 完成 needs a signed scan on record first.
+entries: {staff_id: {status, by, at}}, at}. 完成 needs a signed scan that counts; a person
+whose signed scan counts is 完成 by that scan, and no leave status can be given until the
+scan is withdrawn (a blank only clears what was recorded). A request that changes nothing
+writes nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import COMPLETION_STATUSES, DONE, OUTSTANDING
-from service.errors import bad_request, unprocessable
+from service.content.models import COMPLETION_STATUSES, DONE, OUTSTANDING, RESIGN
+from service.errors import ApiError, bad_request, quoted, unprocessable
 from service.rules import access
 from service.rules.access import User
-from service.rules.board import Counts
+from service.rules.board import Counts, DepartmentState
 from service.workflows import contracts
-from service.workflows.board import CONTRACTS, STATUSES
+from service.workflows.board import CONTRACTS, STATUSES, TARGETS
 from service.workflows.commit import Put, commit
 from service.workflows.common import department_or_404
 from service.workflows.context import Context
@@ -22,48 +26,72 @@ from service.workflows.context import Context
 MAX_ENTRIES = 20_000
 
 
-def save(ctx: Context, user: User, department_id: str, entries: Any) -> Counts:
-    """Record annex-5 statuses for a department, all or nothing; return its new counts."""
+@dataclass(frozen=True)
+class Saved:
+    counts: Counts  # the department's counts afterwards
+    changes: dict[str, str | None]  # staff id → the status now recorded (None: cleared); empty: nothing saved
+
+
+def save(ctx: Context, user: User, department_id: str, entries: Any) -> Saved:
+    """Record annex-5 statuses for a department, all or nothing."""
     department_or_404(ctx, department_id)
     access.ensure(user, access.WRITE_DEPARTMENT, department_id, "您只能填报本部门的完成情况")
     wanted = _parse_entries(ctx, department_id, entries)
-    state = ctx.cache.state(department_id)
-    unsigned = [s for s, status in wanted.items() if status == DONE and s not in state.scanned]
-    if unsigned:
-        names = "、".join(f"{ctx.content.staff(s).name}（{s}）" for s in unsigned)  # type: ignore[union-attr]
-        raise unprocessable("scan_required", f"以下人员尚未上传签字的责任状扫描件，不能填报“完成”：{names}",
-                            staff_ids=unsigned)
+    _refuse_impossible(ctx, ctx.cache.state(department_id), wanted)
     with ctx.store.locked():
         doc = ctx.store.get(department_id, STATUSES, kind=STATUSES) or {"entries": {}}
         current = dict(doc.get("entries", {}))
         stamp = ctx.stamp()
-        changed = {}
+        changed: dict[str, str | None] = {}
         for staff_id, status in wanted.items():
-            before = current.get(staff_id, {}).get("status")
+            if current.get(staff_id, {}).get("status") == status:
+                continue
             if status is None:
                 current.pop(staff_id, None)
             else:
                 current[staff_id] = {"status": status, "by": user.username, "at": stamp}
-            if before != status:
-                changed[staff_id] = status
+            changed[staff_id] = status
+        if not changed:
+            return Saved(ctx.cache.counts(department_id), {})
         doc = {"kind": STATUSES, "entries": current, "at": stamp}
         commit(ctx, [Put(department_id, STATUSES, doc, {"kind": STATUSES})], user.username, "completion.update",
                department=department_id, changes=changed)
         ctx.cache.forget(department_id)
     ctx.cache.changed(ctx.stamp())
-    return ctx.cache.counts(department_id)
+    return Saved(ctx.cache.counts(department_id), changed)
+
+
+def _refuse_impossible(ctx: Context, state: DepartmentState, wanted: dict[str, str | None]) -> None:
+    """Refuse, naming each person and why, what the scans on record do not allow."""
+    def who(staff_id: str) -> str:
+        return f"{ctx.content.staff(staff_id).name}（{staff_id}）"  # type: ignore[union-attr]
+
+    resign = [s for s, status in wanted.items() if status == DONE and state.signing.get(s) == RESIGN]
+    if resign:
+        raise unprocessable("scan_stale", f"以下人员的扫描件不是现行审定版本的责任状（{RESIGN}），不能填报“完成”，"
+                            f"请按审定后的个性目标重签并上传：{'、'.join(map(who, resign))}", staff_ids=resign)
+    unsigned = [s for s, status in wanted.items() if status == DONE and s not in state.scanned]
+    if unsigned:
+        raise unprocessable("scan_required", f"以下人员尚未上传签字的责任状扫描件，不能填报“完成”：{'、'.join(map(who, unsigned))}",
+                            staff_ids=unsigned)
+    locked = [(s, status) for s, status in wanted.items() if s in state.scanned and status not in (DONE, None)]
+    if locked:
+        shown = "、".join(f"{who(s)}（要改为“{status}”）" for s, status in locked)
+        raise ApiError(409, "status_locked", f"以下人员已上传签字的责任状扫描件，完成情况由扫描件确定为“{DONE}”，不能改为其他状态，"
+                       f"应先撤回扫描件：{shown}", staff_ids=[s for s, _ in locked])
 
 
 def sheet_lines(ctx: Context, department_id: str) -> tuple[tuple[str, str, str, str, int, str], ...]:
     """The department's people for the completion workbook: 工号, 姓名, 岗位、职务, 完成情况, how many
-    scan versions, the last upload's time. Kept until the department's scans, statuses or people change."""
+    scan versions, the last upload's time. Kept until the department's scans, statuses, target sets
+    (an approval or a reopen makes a scan 需重签) or people change."""
 
     def lines() -> tuple[tuple[str, str, str, str, int, str], ...]:
         return tuple((p["staff_id"], p["name"], p["post"], p["status"], len(p["versions"]),
                       p["versions"][-1]["uploaded_at"] if p["versions"] else "")
                      for p in contracts.staff_view(ctx, department_id))
 
-    tables = ((department_id, CONTRACTS), (department_id, STATUSES))
+    tables = ((department_id, CONTRACTS), (department_id, STATUSES), (department_id, TARGETS))
     return ctx.kept.value(("completion sheet", department_id), tables, ctx.content.members(department_id), lines)
 
 
@@ -90,7 +118,7 @@ def _parse_entries(ctx: Context, department_id: str, entries: Any) -> dict[str, 
             raise unprocessable("duplicate_staff", f"工号 {staff_id} 在本次填报中出现了两次")
         member = ctx.content.staff(staff_id)
         if member is None:
-            raise unprocessable("unknown_staff", f"名册中没有工号为“{staff_id}”的教职工", staff_ids=[staff_id])
+            raise unprocessable("unknown_staff", f"名册中没有工号为“{quoted(staff_id)}”的教职工", staff_ids=[staff_id[:100]])
         if member.department != department_id:
             others.append(staff_id)
         wanted[staff_id] = status

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from service.config import Settings
 from service.content.models import Content
-from service.storage.audit import AuditLog
+from service.storage.audit import AuditLog, audit_key, data_secret
 from service.storage.store import Store
 from service.workflows.board import BoardCache
 from service.workflows.kept import Kept
@@ -29,13 +29,19 @@ class Context:
     def open(cls, settings: Settings, content: Content, now: Callable[[], dt.datetime]) -> Context:
         """The store of the content's year over the settings' data directory."""
         store = Store(settings.data_dir, content.settings.year)
-        return cls(settings, content, store, AuditLog(settings.data_dir / "audit.log", store), now,
-                   BoardCache(content, store), Kept(store))
+        audit = AuditLog(settings.data_dir / "audit.log", store, audit_key(data_secret(store)))
+        return cls(settings, content, store, audit, now, BoardCache(content, store, lambda: data_secret(store)),
+                   Kept(store))
 
     @property
     def year(self) -> int:
         return self.content.settings.year
 
+    def mark_key(self) -> bytes:
+        """The key of the contract marks' tags: the data directory's secret."""
+        return self.cache.key()
+
     def stamp(self) -> str:
         """Now, as stored on every record: ISO 8601 to the second, in the clock's zone."""
         return self.now().isoformat(timespec="seconds")
+

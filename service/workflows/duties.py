@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from service.content.models import DELIVERY_LABELS, DUTY_ACCEPTED, DUTY_RETURNED, DUTY_SUBMITTED
-from service.errors import ApiError, bad_request, not_found, unprocessable
+from service.errors import ApiError, bad_request, not_found, quoted, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User
 from service.workflows.commit import Put, commit
@@ -161,10 +161,10 @@ def _parse_entries(ctx: Context, entries: Any, kinds: dict[str, str]) -> dict[st
         role_id = entry["role_id"]
         role = ctx.content.role(role_id)
         if role_id not in kinds:
-            name = f"“{role.name}”" if role else f"“{role_id}”"
+            name = f"“{role.name}”" if role else f"“{quoted(role_id)}”"
             raise unprocessable("role_not_due", f"岗位{name}不在本部门应报送岗位职责的岗位之列")
         if role_id in wanted:
-            raise unprocessable("duplicate_role", f"岗位“{role.name if role else role_id}”在本次报送中出现了两次")
+            raise unprocessable("duplicate_role", f"岗位“{role.name if role else quoted(role_id)}”在本次报送中出现了两次")
         wanted[role_id] = duty_lines(entry.get("duties"), role.name if role else role_id)
     return wanted
 

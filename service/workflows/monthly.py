@@ -1,9 +1,11 @@
 """The monthly summary (附件4): each department reports last month per person, before the 5th.
 
 Store: the department's partition, table "monthly", one document per month:
-{month, rows[…MonthlyRow fields], submitted_at, by, history[older versions {rows, submitted_at, by}]}.
+{month, rows[…MonthlyRow fields], submitted_at, by, partial, missing[staff ids],
+history[older versions {rows, submitted_at, by, partial}]}.
 A resubmission replaces the month; the replaced version moves into history. The board
-judges the month by the current version's time (rules/schedule.py).
+judges the month by the current version's time (rules/schedule.py); a summary that leaves
+people out is accepted only when sent as a partial one, and shows as 部分报送.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import DELIVERY_LABELS
+from service.content.models import DELIVERY_LABELS, PARTIAL
 from service.errors import bad_request, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User
 from service.rules.clock import as_local
-from service.rules.monthly import MonthlyRow, MonthlySummary, parse_monthly_rows
+from service.rules.monthly import MonthlyRow, MonthlySummary, judge_submission
 from service.workflows.commit import Put, commit
 from service.workflows.common import department_or_404, parse_time
 from service.workflows.context import Context
@@ -41,15 +43,19 @@ def state_of(ctx: Context, submitted_at: dt.datetime | None, month: int) -> str:
 
 def month_view(ctx: Context, department: str, month: int) -> dict[str, Any]:
     doc = ctx.store.get(department, TABLE, month=month)
-    state = state_of(ctx, parse_time(doc["submitted_at"]) if doc else None, month)
+    state = PARTIAL if doc and doc.get("partial") else state_of(ctx, parse_time(doc["submitted_at"]) if doc else None,
+                                                                  month)
     return {"department": department, "month": month, "year": ctx.year, "due": due(ctx, month).isoformat(),
             "state": state, "state_label": DELIVERY_LABELS[state],
             "rows": doc["rows"] if doc else [], "submitted_at": doc["submitted_at"] if doc else None,
-            "by": doc["by"] if doc else None, "history": doc["history"] if doc else []}
+            "by": doc["by"] if doc else None, "history": doc["history"] if doc else [],
+            "partial": bool(doc and doc.get("partial")), "missing": doc.get("missing", []) if doc else []}
 
 
-def submit(ctx: Context, user: User, department: str, month: int, raw_rows: Any) -> dict[str, Any]:
-    """Replace the department's summary for `month`; the previous version goes into history."""
+def submit(ctx: Context, user: User, department: str, month: int, raw_rows: Any, *,
+           partial: bool = False) -> dict[str, Any]:
+    """Replace the department's summary for `month`; the previous version goes into history.
+    Everyone of the department must be reported unless `partial` says the summary is partial."""
     department_or_404(ctx, department)
     access.ensure(user, access.WRITE_DEPARTMENT, department, "您只能报送本部门的月汇总表")
     s = ctx.content.settings
@@ -58,29 +64,43 @@ def submit(ctx: Context, user: User, department: str, month: int, raw_rows: Any)
         raise unprocessable("month_not_started", f"{s.year}年{month}月尚未开始，不能报送该月的月汇总表")
     if not isinstance(raw_rows, list) or not raw_rows or not all(isinstance(r, dict) for r in raw_rows):
         raise bad_request("invalid_rows", "rows 应为非空列表，每项为一名教职工的一行（工号、出勤 … 业务工作目标）")
-    rows, problems = parse_monthly_rows(raw_rows, ctx.content.members(department),
-                                                business_max=s.individual_points, other_max=s.common_points)
-    if problems:
+    judged = judge_submission(raw_rows, ctx.content.members(department), business_max=s.individual_points,
+                              other_max=s.common_points)
+    if judged.problems:
+        problems = [str(p) for p in judged.problems]
         raise unprocessable("invalid_monthly", "；".join(problems), problems=problems)
-    stored = [dataclasses.asdict(row) for row in rows]
+    if not judged.rows:
+        raise unprocessable("monthly_blank", "月汇总表中没有填写任何人的数据，未报送。")
+    if judged.missing and not partial:
+        names = "、".join(_who(ctx, staff_id) for staff_id in judged.missing)
+        raise unprocessable("monthly_incomplete", f"以下 {len(judged.missing)} 人没有填写：{names}。如本月只报送部分人员，"
+                            "请勾选“部分报送”（接口中 \"partial\": true）后再提交。", staff_ids=list(judged.missing))
+    stored = [dataclasses.asdict(row) for row in judged.rows]
     with ctx.store.locked():
         before = ctx.store.get(department, TABLE, month=month)
         history = list(before["history"]) if before else []
         if before:
-            history.append({k: before[k] for k in ("rows", "submitted_at", "by")})
+            history.append({k: before.get(k) for k in ("rows", "submitted_at", "by", "partial")})
         doc = {"month": month, "rows": stored, "submitted_at": ctx.stamp(), "by": user.username,
-               "history": history}
+               "partial": bool(judged.missing), "missing": list(judged.missing), "history": history}
         commit(ctx, [Put(department, TABLE, doc, {"month": month})], user.username, "monthly.submit",
-               department=department, month=month, people=len(stored), version=len(history) + 1)
+               department=department, month=month, people=len(stored), version=len(history) + 1,
+               partial=bool(judged.missing))
     return month_view(ctx, department, month)
+
+
+def _who(ctx: Context, staff_id: str) -> str:
+    member = ctx.content.staff(staff_id)
+    return f"{member.name}（{staff_id}）" if member else staff_id
 
 
 @dataclass(frozen=True, eq=False)
 class Reported:
-    """A department's current summaries of the year and when each was submitted."""
+    """A department's current summaries of the year, when each was submitted and which are partial."""
 
     summaries: tuple[MonthlySummary, ...]
     submitted: Mapping[int, dt.datetime]  # month → when its current version was submitted
+    partial: frozenset[int]  # months whose current version leaves people out
 
 
 def reported(ctx: Context, department: str) -> Reported:
@@ -102,10 +122,12 @@ def _read(ctx: Context, department: str) -> Reported:
             return MonthlyRow(*[one((type(v), v), v) for v in map(stored.__getitem__, FIELDS)])
         return MonthlyRow(**{k: one((type(v), v), v) for k, v in stored.items() if k in _FIELD_SET})
 
-    summaries, submitted = [], {}
-    for doc in ctx.store.scan(department, TABLE, fields=("month", "rows", "submitted_at")):
+    summaries, submitted, partial = [], {}, set()
+    for doc in ctx.store.scan(department, TABLE, fields=("month", "rows", "submitted_at", "partial")):
         summaries.append(MonthlySummary(department, doc["month"], tuple(map(row, doc["rows"]))))
         at = parse_time(doc.get("submitted_at"))
         if at is not None:
             submitted[doc["month"]] = at
-    return Reported(tuple(summaries), submitted)
+            if doc.get("partial"):
+                partial.add(doc["month"])
+    return Reported(tuple(summaries), submitted, frozenset(partial))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from service.errors import bad_request, not_found, unprocessable
+from service.errors import bad_request, not_found, quoted, unprocessable
 from service.rules import access, scoring
 from service.rules.access import User
 from service.rules.clock import zone
@@ -89,7 +89,7 @@ def scope(user: User, department: str | None) -> str | None:
     wanted = department or None
     if wanted is None and not access.allowed(user, access.READ_SCORES):
         wanted = user.department  # a department's own people by default
-    access.ensure(user, access.READ_SCORES, wanted, "部门账号只能查看本部门教职工的得分")
+    access.ensure(user, access.READ_SCORES, wanted, "您的账号只能查看本部门（院领导：所主管部门）教职工的得分")
     return wanted
 
 
@@ -185,7 +185,12 @@ def ranking(ctx: Context, user: User, department: str | None = None,
     if through_month is not None:
         month_number(through_month)
     college = standings.college(ctx, events_by_department(ctx), through_month)
-    order = college.ordered if seen is None else college.books[seen].order(through_month)
+    if seen is not None:
+        order: Sequence[scoring.Standing] = college.books[seen].order(through_month)
+    else:
+        hidden = {d.id for d in ctx.content.departments if not access.allowed(user, access.READ_SCORES, d.id)}
+        order = college.ordered if not hidden else tuple(
+            standing for standing in college.ordered if standing.member.department not in hidden)
     s = ctx.content.settings
     head = {"year": s.year, "department": seen, "through_month": through_month,
             "business_rule": s.business_score_rule, "total": len(order)}
@@ -219,7 +224,7 @@ def _event_time(ctx: Context, value: Any) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise bad_request("invalid_at", f"at 应为 ISO 格式的日期或日期时间，当前为“{value}”") from None
+        raise bad_request("invalid_at", f"at 应为 ISO 格式的日期或日期时间，当前为“{quoted(value)}”") from None
     if len(value.strip()) == 10:
         moment = moment.replace(hour=12)
     tz = zone(ctx.content.settings.timezone)

@@ -1,10 +1,9 @@
-"""Starting over a data directory: recover from a crash, the first HR account, the session secret,
-and the figures kept per department worked out ahead of the first reads."""
+"""Starting over a data directory: recover from a crash, the first HR account, and the figures
+kept per department worked out ahead of the first reads."""
 
 from __future__ import annotations
 
 import functools
-import secrets
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -42,16 +41,6 @@ def ensure_admin(ctx: Context) -> str | None:
         commit(ctx, [NewUser(new_user(ctx, ADMIN, ROLE_HR, None, password))], "system", "user.create",
                username=ADMIN, role=ROLE_HR)
         return password
-
-
-def secret(ctx: Context) -> str:
-    """The key signing session cookies, made once per data directory (mode 0600)."""
-    path = ctx.settings.data_dir / "secret"
-    with ctx.store.locked():
-        if not path.exists():
-            files.atomic_write(path, secrets.token_urlsafe(48).encode())
-            path.chmod(0o600)
-        return path.read_text().strip()
 
 
 def warm(ctx: Context, stop: threading.Event | None = None) -> None:

@@ -1,7 +1,10 @@
 """Individual target sets (附件3) per person: draft from the role's template, submit, approve or return.
 
 Store: the person's department partition, table "targets", one document per staff_id:
-{staff_id, state, rows, comment, history[…], submitted_at, decided_at, by}.
+{staff_id, state, rows, comment, history[…], submitted_at, decided_at, by, approved_version,
+approved {version, tag, rows, at, by}, approvals[{version, tag, at, by}]}.
+Each approval is the person's next version, with the tag of its rows (rules/contract_mark.py)
+that the signed contract carries; HR reopening an approved set makes it a draft again.
 The rows' rules (60 points, required columns) are content/target_rows.py's, the moves
 between states rules/approval.py's.
 """
@@ -15,18 +18,22 @@ from typing import Any
 from service.content import target_rows
 from service.content.models import TARGET_NOT_STARTED, TARGET_STATES, StaffMember, TargetRow
 from service.errors import ApiError, bad_request, unprocessable
-from service.rules import access, approval
+from service.rules import access, approval, contract_mark
 from service.rules.access import User
+from service.rules.contract_mark import ContractMark
+from service.workflows.board import TARGETS, approved_of
 from service.workflows.commit import Put, commit
 from service.workflows.common import comment_text, department_or_404, member_or_404
 from service.workflows.context import Context
 
-TABLE = "targets"
+TABLE = TARGETS
 MAX_RAW_ROWS = 2 * target_rows.MAX_ROWS
-DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN)
+DECISIONS = (approval.WITHDRAW, approval.APPROVE, approval.RETURN, approval.REOPEN)
 _STATES = {state: state for state in TARGET_STATES}  # one string object per state for every kept set
-_STATUS = {"not_leader": 403, "leader_cannot_edit": 403, "not_own_department": 403, "forbidden_role": 403,
-           "bad_state": 409, "comment_required": 400, "unknown_action": 400, "unknown_state": 409}
+_STATUS = {"not_leader": 403, "not_overseen": 403, "leader_cannot_edit": 403, "not_own_department": 403,
+           "forbidden_role": 403, "not_hr": 403, "bad_state": 409, "comment_required": 400, "reason_required": 400,
+           "unknown_action": 400, "unknown_state": 409}
+_BOARD_ACTIONS = (approval.APPROVE, approval.REOPEN)  # they change whose contract counts
 
 
 def refused(exc: approval.TransitionRefused) -> ApiError:
@@ -53,6 +60,28 @@ def person_set(ctx: Context, member: StaffMember) -> dict[str, Any]:
             "submitted_at": None, "decided_at": None, "by": None}
 
 
+@dataclass(frozen=True)
+class Printable:
+    """What a person's contract (annex 1) and target sheet (annex 3) print."""
+
+    rows: list[dict[str, Any]] | None  # None: the role's template (no set yet)
+    mark: ContractMark | None  # the approved version's mark
+    draft: bool  # a set not approved: printed as 草稿，未经审定
+
+
+def printable(ctx: Context, member: StaffMember) -> Printable:
+    """The approved version with its mark; else the set as it stands, as a draft; else nothing
+    of the person's own (the role's template)."""
+    doc = ctx.store.get(member.department, TABLE, staff_id=member.staff_id)
+    if doc is None:
+        return Printable(None, None, False)
+    approved = approved_of(doc, ctx.year, ctx.mark_key)
+    if approved is None:
+        return Printable(list(doc["rows"]), None, True)
+    rows = (doc.get("approved") or {}).get("rows", doc["rows"])
+    return Printable(list(rows), ContractMark(ctx.year, member.staff_id, approved.version, approved.tag), False)
+
+
 def view(ctx: Context, user: User, staff_id: str) -> dict[str, Any]:
     member = readable_member(ctx, user, staff_id)
     doc = person_set(ctx, member)
@@ -65,7 +94,7 @@ def view(ctx: Context, user: User, staff_id: str) -> dict[str, Any]:
         "role": member.role, "role_name": role.name if role else member.role,
         "total": _total(doc["rows"]), "budget": budget,
         "problems": [p.message for p in target_rows.validate_target_rows(doc["rows"], budget)],
-        "actions": list(approval.allowed_actions(doc["state"], user.role, user.department, member.department)),
+        "actions": list(approval.allowed_actions(doc["state"], user, member.department)),
     }
 
 
@@ -101,9 +130,9 @@ def listing(ctx: Context, user: User, department: str | None = None,
         docs = stored(ctx, department)
         members: list[StaffMember] = list(content.members(department))
     else:
-        access.ensure(user, access.READ_TARGETS, None, "只有人事处和院领导可以查看全院的个性目标")
-        docs = {staff_id: doc for d in content.departments for staff_id, doc in stored(ctx, d.id).items()
-                if not state or doc.state == state}
+        access.ensure(user, access.READ_TARGETS, None, "只有人事处和主管院领导可以查看全院的个性目标")
+        docs = {staff_id: doc for d in content.departments if access.allowed(user, access.READ_TARGETS, d.id)
+                for staff_id, doc in stored(ctx, d.id).items() if not state or doc.state == state}
         members = [m for m in (content.staff(s) for s in docs) if m is not None]
     names = {d.id: d.name for d in content.departments}
     roles = {r.id: r.name for r in content.roles}
@@ -134,10 +163,10 @@ def save(ctx: Context, user: User, staff_id: str, raw_rows: Any, *, submit: bool
         doc = person_set(ctx, member)
         state = doc["state"]
         try:
-            state = approval.transition(state, approval.SAVE, user.role, user.department, member.department)
+            state = approval.transition(state, approval.SAVE, user, member.department)
             action = approval.SAVE
             if submit:
-                state = approval.transition(state, approval.SUBMIT, user.role, user.department, member.department)
+                state = approval.transition(state, approval.SUBMIT, user, member.department)
                 action = approval.SUBMIT
         except approval.TransitionRefused as exc:
             raise refused(exc) from None
@@ -171,8 +200,7 @@ def decide(ctx: Context, user: User, staff_id: str, action: str, comment: Any = 
     with ctx.store.locked():
         doc = person_set(ctx, member)
         try:
-            state = approval.transition(doc["state"], action, user.role, user.department, member.department,
-                                       comment=text)
+            state = approval.transition(doc["state"], action, user, member.department, comment=text)
         except approval.TransitionRefused as exc:
             raise refused(exc) from None
         stamp = ctx.stamp()
@@ -180,12 +208,32 @@ def decide(ctx: Context, user: User, staff_id: str, action: str, comment: Any = 
         if text:
             entry["comment"] = text
         doc = {**doc, "state": state, "by": user.username, "history": [*doc["history"], entry]}
-        if action in (approval.APPROVE, approval.RETURN):
+        if action in (approval.APPROVE, approval.RETURN, approval.REOPEN):
             doc["decided_at"] = stamp
             doc["comment"] = text
+        detail: dict[str, Any] = {}
+        if action == approval.REOPEN and not doc.get("approved"):  # approved before versions were kept
+            doc = _approved(ctx, user, {**doc, "approved_version": 0}, doc.get("decided_at") or stamp)
+        if action == approval.APPROVE:
+            doc = _approved(ctx, user, doc, stamp)
+            entry["version"] = detail["version"] = doc["approved_version"]
+            detail["tag"] = doc["approved"]["tag"]
         commit(ctx, [Put(member.department, TABLE, doc, {"staff_id": staff_id})], user.username,
-               f"targets.{action}", department=member.department, staff_id=staff_id, comment=text)
+               f"targets.{action}", department=member.department, staff_id=staff_id, comment=text, **detail)
+        if action in _BOARD_ACTIONS:
+            ctx.cache.forget(member.department)
+    if action in _BOARD_ACTIONS:
+        ctx.cache.changed(ctx.stamp())
     return view(ctx, user, staff_id)
+
+
+def _approved(ctx: Context, user: User, doc: dict[str, Any], stamp: str) -> dict[str, Any]:
+    """The set as approved: its next version, the tag of its rows, a copy of them."""
+    version = int(doc.get("approved_version") or 0) + 1
+    tag = contract_mark.tag_for(ctx.mark_key(), ctx.year, doc["staff_id"], doc["rows"])
+    entry = {"version": version, "tag": tag, "at": stamp, "by": user.username}
+    return {**doc, "approved_version": version, "approved": {**entry, "rows": doc["rows"]},
+            "approvals": [*doc.get("approvals", []), entry]}
 
 
 # -- helpers ------------------------------------------------------------------------------

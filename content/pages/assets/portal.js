@@ -3,6 +3,7 @@
 // - Boards marked data-live-status poll /api/status and update their numbers in place.
 // - The scan upload form takes a dropped file and uploads with a progress bar; without
 //   JavaScript the plain form posts as before.
+// - The bulk scan page keeps the files dropped on it for its preview and its confirmation.
 (function () {
   "use strict";
   var STATUS_URL = "/api/status";
@@ -90,8 +91,8 @@
   }
 
   function setCounts(scope, counts, percent) {
-    ["staff", "completed", "exempt", "outstanding"].forEach(function (name) {
-      setField(scope, name, String(counts[name]));
+    ["staff", "completed", "exempt", "outstanding", "resign", "unapproved"].forEach(function (name) {
+      if (counts[name] !== undefined) setField(scope, name, String(counts[name]));
     });
     setField(scope, "percent", percentText(percent));
     scope.querySelectorAll('[role="progressbar"]').forEach(function (bar) {
@@ -185,7 +186,7 @@
     }
   });
 
-  // -- drag-and-drop upload with progress ------------------------------------------------
+  // -- drag-and-drop uploads with progress ----------------------------------------------
 
   function sizeText(bytes) {
     if (bytes < 1024) return bytes + " 字节";
@@ -210,38 +211,19 @@
     return true;
   }
 
-  function uploadForm(form) {
-    if (form.hasAttribute("data-enhanced")) return;
-    form.setAttribute("data-enhanced", "");
-    var input = form.querySelector('input[type="file"]');
+  // A line under the form: what was chosen, how far the upload is, what went wrong.
+  function say(form, text, failed) {
+    var box = form.querySelector("[data-upload-progress]");
+    var status = form.querySelector("[data-upload-status]");
+    if (!box || !status) return;
+    box.hidden = false;
+    status.textContent = text;
+    box.classList.toggle("failed", !!failed);
+  }
+
+  function dropZone(form, onFiles) {
     var zone = form.querySelector("[data-drop-zone]");
     var hint = form.querySelector("[data-drop-hint]");
-    var box = form.querySelector("[data-upload-progress]");
-    var bar = box ? box.querySelector("progress") : null;
-    var status = form.querySelector("[data-upload-status]");
-    var button = form.querySelector('button[type="submit"]');
-    var maxBytes = (+form.getAttribute("data-max-mb") || 0) * 1048576;
-    if (!input || !zone) return;
-
-    function say(text, failed) {
-      if (!box || !status) return;
-      box.hidden = false;
-      status.textContent = text;
-      box.classList.toggle("failed", !!failed);
-    }
-
-    function chosen() {
-      var file = input.files && input.files[0];
-      if (!file) return;
-      if (bar) bar.value = 0;
-      if (maxBytes && file.size > maxBytes) {
-        say("文件“" + file.name + "”大小 " + sizeText(file.size) + "，超过 " + sizeText(maxBytes) +
-          " 的上限，请压缩或降低扫描分辨率后再上传。", true);
-      } else {
-        say("已选择：" + file.name + "（" + sizeText(file.size) + "）");
-      }
-    }
-
     if (hint) hint.hidden = false;
     zone.classList.add("drop-ready");
     ["dragenter", "dragover"].forEach(function (type) {
@@ -256,10 +238,65 @@
     zone.addEventListener("drop", function (event) {
       event.preventDefault();
       var files = event.dataTransfer && event.dataTransfer.files;
-      if (files && files.length) {
-        input.files = files;
-        chosen();
+      if (files && files.length) onFiles(files);
+    });
+  }
+
+  // POST `data` to the form's action with a progress bar; the answer (a page) replaces the article.
+  function send(form, data, working, done, onSwap) {
+    var button = form.querySelector('button[type="submit"]');
+    var bar = form.querySelector("[data-upload-progress] progress");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("Accept", "text/html");
+    if (button) button.disabled = true;
+    if (bar) bar.value = 0;
+    say(form, working + "……");
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      var pct = Math.round(100 * e.loaded / e.total);
+      if (bar) bar.value = pct;
+      say(form, pct < 100 || !done ? working + "：" + pct + "%（" + sizeText(e.loaded) + " / " + sizeText(e.total) + "）"
+        : done);
+    });
+    xhr.addEventListener("load", function () {
+      if (bar) bar.value = 100;
+      if (onSwap) onSwap(xhr.status);
+      if (!swapArticle(xhr.responseText)) {
+        say(form, "未完成（服务器返回 " + xhr.status + "），请刷新页面后重试。", true);
+        if (button) button.disabled = false;
       }
+    });
+    xhr.addEventListener("error", function () {
+      say(form, "上传中断：网络连接失败，请检查网络后重新上传。", true);
+      if (button) button.disabled = false;
+    });
+    xhr.send(data);
+  }
+
+  function uploadForm(form) {
+    if (form.hasAttribute("data-enhanced")) return;
+    form.setAttribute("data-enhanced", "");
+    var input = form.querySelector('input[type="file"]');
+    var bar = form.querySelector("[data-upload-progress] progress");
+    var maxBytes = (+form.getAttribute("data-max-mb") || 0) * 1048576;
+    if (!input || !form.querySelector("[data-drop-zone]")) return;
+
+    function chosen() {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      if (bar) bar.value = 0;
+      if (maxBytes && file.size > maxBytes) {
+        say(form, "文件“" + file.name + "”大小 " + sizeText(file.size) + "，超过 " + sizeText(maxBytes) +
+          " 的上限，请压缩或降低扫描分辨率后再上传。", true);
+      } else {
+        say(form, "已选择：" + file.name + "（" + sizeText(file.size) + "）");
+      }
+    }
+
+    dropZone(form, function (files) {
+      input.files = files;
+      chosen();
     });
     input.addEventListener("change", chosen);
 
@@ -268,34 +305,104 @@
       var file = input.files && input.files[0];
       event.preventDefault();
       if (file && maxBytes && file.size > maxBytes) { chosen(); return; }
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", form.action);
-      xhr.setRequestHeader("Accept", "text/html");
-      if (button) button.disabled = true;
-      if (bar) bar.value = 0;
-      say("正在上传……");
-      xhr.upload.addEventListener("progress", function (e) {
-        if (!e.lengthComputable) return;
-        var pct = Math.round(100 * e.loaded / e.total);
-        if (bar) bar.value = pct;
-        say("正在上传：" + pct + "%（" + sizeText(e.loaded) + " / " + sizeText(e.total) + "）");
+      send(form, new FormData(form), "正在上传", null, function (status) {
+        // the confirmation replaces the page; the address no longer holds the empty form
+        if (status === 200) history.replaceState(null, "", location.pathname + "?uploaded=1");
       });
-      xhr.addEventListener("load", function () {
-        if (bar) bar.value = 100;
-        if (xhr.status === 200) {
-          // the confirmation replaces the page; the address no longer holds the empty form
-          history.replaceState(null, "", location.pathname + "?uploaded=1");
-        }
-        if (!swapArticle(xhr.responseText)) {
-          say("上传未完成（服务器返回 " + xhr.status + "），请刷新页面后重试。", true);
-          if (button) button.disabled = false;
-        }
+    });
+  }
+
+  // -- the bulk scan page: many files, a preview, one confirmation -------------------------
+  // Files chosen or dropped are kept here, sent once for the preview (dry_run=1) and again,
+  // unchanged and in the same order, with the confirmation: the server keeps nothing between
+  // the two. Without JavaScript the plain forms post and the preview asks for the files again.
+
+  var held = [];
+
+  function heldBytes() {
+    return held.reduce(function (sum, file) { return sum + file.size; }, 0);
+  }
+
+  function showHeld(form) {
+    var list = form.querySelector("[data-file-list]");
+    if (!list) return;
+    list.textContent = "";
+    held.forEach(function (file, index) {
+      var item = document.createElement("li");
+      item.textContent = file.name + "（" + sizeText(file.size) + "） ";
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "md-button";
+      remove.textContent = "移除";
+      remove.setAttribute("aria-label", "移除 " + file.name);
+      remove.addEventListener("click", function () {
+        held.splice(index, 1);
+        showHeld(form);
       });
-      xhr.addEventListener("error", function () {
-        say("上传中断：网络连接失败，请检查网络后重新上传。", true);
-        if (button) button.disabled = false;
+      item.appendChild(remove);
+      list.appendChild(item);
+    });
+  }
+
+  function batchForm(form) {
+    if (form.hasAttribute("data-enhanced")) return;
+    form.setAttribute("data-enhanced", "");
+    var input = form.querySelector('input[type="file"]');
+    var maxBytes = (+form.getAttribute("data-max-mb") || 0) * 1048576;
+    if (!input || !form.querySelector("[data-drop-zone]") || !window.FormData || !window.XMLHttpRequest) return;
+    held = [];
+    input.required = false;
+
+    function add(files) {
+      Array.prototype.forEach.call(files, function (file) { held.push(file); });
+      showHeld(form);
+      if (maxBytes && heldBytes() > maxBytes) {
+        say(form, "合计 " + sizeText(heldBytes()) + "，超过 " + sizeText(maxBytes) + " 的上限，请分几批上传。", true);
+      } else {
+        say(form, "已选择 " + held.length + " 个文件，合计 " + sizeText(heldBytes()) + "。");
+      }
+    }
+
+    dropZone(form, add);
+    input.addEventListener("change", function () {
+      add(input.files);
+      input.value = "";
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!held.length) { say(form, "请先选择或拖入扫描件文件。", true); return; }
+      if (maxBytes && heldBytes() > maxBytes) { add([]); return; }
+      var data = new FormData();
+      data.append("csrf", form.querySelector('input[name="csrf"]').value);
+      data.append("dry_run", "1");
+      held.forEach(function (file) { data.append("file", file, file.name); });
+      send(form, data, "正在上传", "已上传，正在识别二维码（每页约 0.1 秒）……");
+    });
+  }
+
+  function batchConfirmation(form) {
+    if (form.hasAttribute("data-enhanced") || !held.length) return;  // without the files: the plain form
+    form.setAttribute("data-enhanced", "");
+    var resend = form.querySelector("[data-resend]");
+    if (resend) resend.hidden = true;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var data = new FormData(form);
+      data.delete("file");
+      held.forEach(function (file) { data.append("file", file, file.name); });
+      send(form, data, "正在存入", "已上传，正在存入……");
+    });
+  }
+
+  // -- confirmation before what cannot be undone ----------------------------------------
+
+  function confirmButtons(root) {
+    root.querySelectorAll("button[data-confirm]").forEach(function (button) {
+      if (button.dataset.confirmReady) return;
+      button.dataset.confirmReady = "1";
+      button.addEventListener("click", function (event) {
+        if (!window.confirm(button.dataset.confirm)) event.preventDefault();
       });
-      xhr.send(new FormData(form));
     });
   }
 
@@ -305,6 +412,9 @@
     countdown(root);
     liveStatus(root);
     root.querySelectorAll("form[data-upload-form]").forEach(uploadForm);
+    confirmButtons(root);
+    root.querySelectorAll("form[data-scan-batch-form]").forEach(batchForm);
+    root.querySelectorAll("form[data-scan-confirm-form]").forEach(batchConfirmation);
   }
 
   function start() { enhance(document); }  // each step is safe to repeat

@@ -6,6 +6,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from service.content.models import MATCH_STALE
 from service.errors import bad_request
 from service.rules import access
 from service.rules.board import status_json
@@ -19,6 +20,7 @@ from service.web.views.common import (
     off_loop,
     ok_json,
 )
+from service.web.views.scans import read_upload, yes
 from service.workflows import board, completion, contracts
 
 MAX_FORM_FIELDS = 8
@@ -46,9 +48,14 @@ async def upload_contract(request: Request) -> JSONResponse:
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 200:
         raise bad_request("invalid_idempotency_key", "Idempotency-Key 长度应为 1–200 个字符")
-    record, created = await off_loop(
-        contracts.upload, context(request), user, staff_id, contracts.Upload(upload.file, upload.filename or ""), key)
+    ctx = context(request)
+    await off_loop(contracts.uploader_of, ctx, user, staff_id)  # refused before its pages are read
+    scan = await read_upload(upload, yes(form.get("allow_duplicate")), ctx.content.settings.upload_max_mb)
+    record, created = await off_loop(contracts.upload, ctx, user, staff_id, scan, key)
     body = {k: record[k] for k in ("id", "staff_id", "version", "sha256", "size")}
+    body.update(target_version=record.get("target_version"), match=record.get("match"))
+    if record.get("match") == MATCH_STALE:
+        body["warning"] = f"已保存，但这份责任状不是现行审定版本：{record['message']}"
     return ok_json(body, status=201 if created else 200)
 
 
@@ -58,9 +65,16 @@ async def set_completion(request: Request) -> JSONResponse:
     check_csrf(request, None)
     body = await json_body(request)
     entries = body.get("entries") if isinstance(body, dict) else None
-    counts = await off_loop(completion.save, context(request), user, department_id, entries)
-    return ok_json({"department": department_id, "staff": counts.staff, "completed": counts.completed,
-                    "exempt": counts.exempt, "outstanding": counts.outstanding, "percent": counts.percent})
+    saved = await off_loop(completion.save, context(request), user, department_id, entries)
+    return ok_json(completion_json(department_id, saved))
+
+
+def completion_json(department_id: str, saved: completion.Saved) -> dict[str, object]:
+    """What a completion update answers: what changed (nothing: `saved` false), and the counts."""
+    c = saved.counts
+    return {"department": department_id, "saved": bool(saved.changes), "changed": saved.changes,
+            "staff": c.staff, "completed": c.completed, "exempt": c.exempt, "outstanding": c.outstanding,
+            "resign": c.resign, "unapproved": c.unapproved, "percent": c.percent}
 
 
 async def department_staff(request: Request) -> JSONResponse:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
@@ -17,7 +17,7 @@ from service.errors import ApiError, bad_request
 from service.rules import access, credentials
 from service.rules.access import User
 from service.web import templating
-from service.web.auth import by_token, signed_in, user_of
+from service.web.auth import by_token, csrf_token, expected_csrf, send_csrf_cookie, signed_in, user_of
 from service.workflows.common import department_or_404
 from service.workflows.context import Context
 
@@ -26,12 +26,27 @@ MAX_JSON = 2 * 1024 * 1024
 
 
 def context(request: Request) -> Context:
-    return request.app.state.context  # type: ignore[no-any-return]
+    """The request's context: the one current when it arrived (a roster import swaps the
+    content for later requests, never under a running one)."""
+    ctx = request.scope.get("portal.context")
+    return ctx if isinstance(ctx, Context) else request.app.state.context  # type: ignore[no-any-return]
 
 
 async def off_loop(fn: Callable[..., T], *args: Any) -> T:
     """Run store and file work in a worker thread, never on the event loop."""
     return await anyio.to_thread.run_sync(fn, *args)
+
+
+async def parse_workbook(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Read an uploaded workbook: one at a time in the whole service (parsing is CPU work that
+    holds the interpreter), the others waiting on the event loop, not in worker threads, so
+    every other request keeps its threads and answers at once."""
+    state = request.app.state
+    slot = getattr(state, "workbook_slot", None)
+    if slot is None:
+        slot = state.workbook_slot = anyio.Lock()
+    async with slot:
+        return await off_loop(fn, *args)
 
 
 def permitted(request: Request, action: str, department: str | None = None, message: str | None = None) -> User:
@@ -50,12 +65,11 @@ def department_user(request: Request, department_id: str, action: str = access.S
     return user
 
 
-def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        request.session["csrf"] = token
-    return str(token)
+def home(user: User) -> str:
+    """Where an account starts: the college's board, its department's page, or a staff member's own."""
+    if user.staff_id is not None:
+        return "/me"
+    return "/board" if access.allowed(user, access.SEE_COLLEGE) else f"/board/{user.department}"
 
 
 def check_csrf(request: Request, given: str | None, *, session_form: bool = False) -> None:
@@ -67,7 +81,7 @@ def check_csrf(request: Request, given: str | None, *, session_form: bool = Fals
     if by_token(request) and not session_form:
         return
     given = given or request.headers.get("x-csrf-token")
-    if not credentials.csrf_matches(request.session.get("csrf"), given):
+    if not credentials.csrf_matches(expected_csrf(request), given):
         raise ApiError(403, "csrf_failed", "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
 
 
@@ -137,17 +151,20 @@ def json_list_stream(head: dict[str, Any], key: str, items: Iterable[Any], chunk
 def page(request: Request, template: str, title: str, status: int = 200, **context: Any) -> HTMLResponse:
     shell: templating.Shell = request.app.state.shell
     user = user_of(request)
+    names: dict[str, str] = request.scope.get("portal.names") or {}
     body = templating.render(template, request=request, user=user, csrf=csrf_token(request), title=title,
-                             may=functools.partial(_may, user), access=access, codes=models, **context)
+                             may=functools.partial(_may, user), access=access, codes=models,
+                             who=lambda username: names.get(username, username), **context)
     response = HTMLResponse(shell.page(title, body), status_code=status)
     response.headers["Content-Security-Policy"] = shell.csp
     response.headers["Cache-Control"] = "no-store"
+    send_csrf_cookie(request, response)
     return response
 
 
-def _may(user: User | None, action: str, department: str | None = None) -> bool:
+def _may(user: User | None, action: str, department: str | None = None, person: str | None = None) -> bool:
     """`access.allowed` for templates: what the page's account may do (nothing, anonymous)."""
-    return user is not None and access.allowed(user, action, department)
+    return user is not None and access.allowed(user, action, department, person)
 
 
 def attachment(response: Response, filename: str) -> Response:

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import functools
+
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import OUTSTANDING
+from service.content.models import DONE, OUTSTANDING, StaffMember
 from service.errors import ApiError, bad_request
 from service.office import annex1, annex3, annex4, annex5, catalog
 from service.office.safe_reader import WorkbookRejected
 from service.rules import access
-from service.rules.board import person_status
+from service.rules.board import person_status, signed
 from service.web.auth import by_token
-from service.web.views.common import attachment, check_csrf, context, department_user, off_loop, ok_json
+from service.web.views.api import completion_json
+from service.web.views.common import (
+    attachment,
+    check_csrf,
+    context,
+    department_user,
+    off_loop,
+    ok_json,
+    parse_workbook,
+)
 from service.web.views.pages import department_with_error
-from service.workflows import completion, monthly
+from service.web.views.scans import yes
+from service.workflows import completion, monthly, targets
 from service.workflows.common import member_or_404, month_number
+from service.workflows.context import Context
 
 WORKBOOK_LIMIT = 5 * 1024 * 1024
 
 
-async def uploaded_workbook(request: Request) -> bytes:
+async def uploaded_workbook(request: Request) -> tuple[bytes, bool]:
+    """The workbook uploaded, and whether it is sent as a partial one (field or ?partial=1)."""
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     upload = form.get("file")
@@ -30,7 +44,7 @@ async def uploaded_workbook(request: Request) -> bytes:
     data = await upload.read()
     if not data:
         raise bad_request("empty_file", "上传的文件是空的")
-    return data
+    return data, yes(form.get("partial")) or yes(request.query_params.get("partial"))
 
 
 def _xlsx(data: bytes, name: str) -> Response:
@@ -45,7 +59,7 @@ async def completion_form(request: Request) -> Response:
 
     def build() -> bytes:
         state = ctx.cache.state(department_id)
-        statuses = {m.staff_id: s for m in ctx.content.members(department_id)
+        statuses = {m.staff_id: DONE if signed(s) else s for m in ctx.content.members(department_id)
                     if (s := person_status(m, state)) != OUTSTANDING}
         return annex5.completion_xlsx(ctx.content, department_id, statuses)
 
@@ -74,12 +88,18 @@ async def person_form(request: Request) -> Response:
     member = member_or_404(ctx, request.path_params["staff_id"])
     if member.department != department_id:
         raise ApiError(404, "unknown_staff", "本部门没有该教职工")
-    rows = None  # the role's template; stored target sets are used once recorded
+    return await person_file(ctx, member, annex)
+
+
+async def person_file(ctx: Context, member: StaffMember, annex: str) -> Response:
+    """One person's 附件1 or 附件3 as the department prints it (the person's own page offers the same file)."""
+    found = await off_loop(targets.printable, ctx, member)
     if annex == "annex1.docx":
-        data = await off_loop(annex1.contract_docx, ctx.content, member, rows)
+        data = await off_loop(lambda: annex1.contract_docx(ctx.content, member, found.rows, mark=found.mark,
+                                                           draft=found.draft))
         name = catalog.member_file_name(ctx.content, 1, "docx", member)
         return attachment(Response(data, media_type=catalog.DOCX_MIME), name)
-    data = await off_loop(annex3.targets_xlsx, ctx.content, member, rows)
+    data = await off_loop(lambda: annex3.targets_xlsx(ctx.content, member, found.rows, draft=found.draft))
     return _xlsx(data, catalog.member_file_name(ctx.content, 3, "xlsx", member))
 
 
@@ -90,37 +110,37 @@ async def completion_upload(request: Request) -> Response:
     browser = "text/html" in request.headers.get("accept", "") and not by_token(request)
     ctx = context(request)
     try:
-        data = await uploaded_workbook(request)
+        data, _ = await uploaded_workbook(request)
         try:
-            entries = await off_loop(annex5.read_completion, ctx.content, department_id, data)
+            entries = await parse_workbook(request, annex5.read_completion, ctx.content, department_id, data)
         except WorkbookRejected as exc:
             raise exc.as_api_error() from None
         payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
         if not payload:
-            raise ApiError(422, "form_blank", "表格中没有填写任何人的完成情况")
-        counts = await off_loop(completion.save, ctx, user, department_id, payload)
+            raise ApiError(422, "form_blank", "表格中没有任何人员")
+        saved = await off_loop(completion.save, ctx, user, department_id, payload)
     except ApiError as exc:
         if browser and request.url.path.startswith("/board/"):  # the page again, the error on top
             return await department_with_error(request, exc, None)
         raise
     if browser:
-        return RedirectResponse(f"/board/{department_id}?notice=completion", status_code=303)
-    return ok_json({"department": department_id, "entries": len(payload), "staff": counts.staff,
-                    "completed": counts.completed, "exempt": counts.exempt,
-                    "outstanding": counts.outstanding, "percent": counts.percent})
+        notice = "completion" if saved.changes else "unchanged"
+        return RedirectResponse(f"/board/{department_id}?notice={notice}", status_code=303)
+    return ok_json({**completion_json(department_id, saved), "entries": len(payload)})
 
 
 async def monthly_upload(request: Request) -> Response:
     """POST a filled 附件4: the month is the one the downloaded form was made for."""
     department_id = request.path_params["department_id"]
     user = department_user(request, department_id, access.WRITE_DEPARTMENT)
-    data = await uploaded_workbook(request)
+    data, partial = await uploaded_workbook(request)
     ctx = context(request)
     try:
-        month, rows = await off_loop(annex4.read_monthly, ctx.content, department_id, data)
+        month, rows = await parse_workbook(request, functools.partial(annex4.read_monthly, partial=partial),
+                                           ctx.content, department_id, data)
     except WorkbookRejected as exc:
         raise exc.as_api_error() from None
-    view = await off_loop(monthly.submit, ctx, user, department_id, month, rows)
+    view = await off_loop(lambda: monthly.submit(ctx, user, department_id, month, rows, partial=partial))
     if "text/html" in request.headers.get("accept", "") and not by_token(request):
         return RedirectResponse(f"/board/{department_id}/monthly/{month}?notice=submit", status_code=303)
     return ok_json(view)

@@ -39,7 +39,11 @@ async def api_put(request: Request) -> JSONResponse:
     month = month_number(request.path_params["month"], status=404)
     body = await json_body(request)
     rows = body.get("rows") if isinstance(body, dict) else None
-    return ok_json(await off_loop(monthly.submit, context(request), user, department_id, month, rows))
+    partial = body.get("partial", False) if isinstance(body, dict) else False
+    if not isinstance(partial, bool):
+        raise bad_request("invalid_partial", "partial 应为 true（只报送部分人员）或 false")
+    return ok_json(await off_loop(lambda: monthly.submit(context(request), user, department_id, month, rows,
+                                                         partial=partial)))
 
 
 async def months_page(request: Request) -> Response:
@@ -76,7 +80,8 @@ async def month_post(request: Request) -> Response:
     try:
         if not rows:
             raise bad_request("invalid_rows", "表单中没有任何人员")
-        await off_loop(monthly.submit, ctx, user, department_id, month, rows)
+        partial = str(form.get("partial") or "") == "1"
+        await off_loop(lambda: monthly.submit(ctx, user, department_id, month, rows, partial=partial))
     except ApiError as exc:
         return await _render(request, error=exc, typed=typed)
     return RedirectResponse(f"/board/{department_id}/monthly/{month}?notice=submit", status_code=303)

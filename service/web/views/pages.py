@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import COMPLETION_STATUSES
+from service.content.models import COMPLETION_STATUSES, MATCH_STALE
 from service.errors import ApiError
 from service.rules import access
 from service.rules.board import by_urgency
-from service.web.auth import signed_in, user_of
+from service.web.auth import (
+    PASSWORD_PAGE,
+    clear_session_cookie,
+    session_of,
+    set_session_cookie,
+    signed_in,
+    user_of,
+)
 from service.web.views.common import (
     check_csrf,
     context,
     department_user,
+    home,
     off_loop,
     page,
 )
-from service.workflows import accounts, board, completion, contracts
+from service.web.views.scans import read_upload, yes
+from service.workflows import board, completion, contracts, result_objections, sessions, staff
 from service.workflows.commit import log
 from service.workflows.common import member_or_404
 
@@ -34,43 +44,60 @@ def _safe_next(target: str | None) -> str:
 
 
 async def login_form(request: Request) -> Response:
-    return page(request, "login.html", "登录", next=_safe_next(request.query_params.get("next")),
-                username="", error=None)
+    return login_page(request, next=_safe_next(request.query_params.get("next")), username="", error=None)
+
+
+def login_page(request: Request, status: int = 200, **values: object) -> Response:
+    settings = context(request).settings
+    return page(request, "login.html", "登录", status=status, directory=settings.directory_sign_in,
+                local=settings.local_sign_in, **values)
 
 
 async def login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=8)
-    username = str(form.get("username") or "").strip()
-    password = str(form.get("password") or "")
+    username = str(form.get("username") or "").strip()[:64]
+    password = str(form.get("password") or "")[:256]
     target = _safe_next(str(form.get("next") or ""))
     check_csrf(request, str(form.get("csrf") or ""), session_form=True)
     ctx = context(request)
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "?"
-    keys = (f"user:{username}", f"ip:{client}")
-    if throttle.blocked(*keys):
-        return page(request, "login.html", "登录", status=429, next=target, username=username,
-                    error="登录失败次数过多，请 5 分钟后再试")
-    user = await off_loop(accounts.authenticate, ctx, username, password)
+    wait = throttle.wait(username, client)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        response = login_page(request, status=429, next=target, username=username,
+                              error=f"登录失败次数过多，请 {seconds} 秒后再试")
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    outcome = await off_loop(staff.sign_in, ctx, username, password)
+    user = outcome.user
     if user is None:
-        throttle.fail(*keys)
-        await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client))
-        return page(request, "login.html", "登录", status=400, next=target, username=username,
-                    error="用户名或密码不正确")
-    throttle.succeed(*keys)
-    request.session.clear()
-    request.session["user"] = user.username
-    await off_loop(lambda: log(ctx, user.username, "login", ip=client))
-    if target == "/board" and not access.allowed(user, access.SEE_COLLEGE):
-        target = f"/board/{user.department}"
-    return RedirectResponse(target, status_code=303)
+        if outcome.guessed:
+            throttle.fail(username, client)
+        await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client, reason=outcome.code))
+        return login_page(request, status=503 if outcome.code == staff.UNAVAILABLE else 400, next=target,
+                          username=username, error=outcome.message)
+    throttle.succeed(username, client)
+    session_id, _ = await off_loop(sessions.start, ctx, user, client)
+    if user.must_change_password:
+        target = PASSWORD_PAGE
+    elif target == "/board":
+        target = home(user)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, session_id)
+    return response
 
 
 async def logout(request: Request) -> Response:
+    """Sign out: every session of the account ends (other browsers too)."""
     form = await request.form(max_files=0, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""), session_form=True)
-    request.session.clear()
-    return RedirectResponse("/", status_code=303)
+    session = session_of(request)
+    if session is not None:
+        await off_loop(sessions.end_all, context(request), session.user.username)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(request, response)
+    return response
 
 
 def _login_redirect(request: Request) -> Response | None:
@@ -83,13 +110,15 @@ async def board_page(request: Request) -> Response:
     if (redirect := _login_redirect(request)) is not None:
         return redirect
     user = signed_in(request)
-    if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own page
-        return RedirectResponse(f"/board/{user.department}", status_code=303)
+    if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own page; a staff member: theirs
+        return RedirectResponse(home(user), status_code=303)
     ctx = context(request)
     current = await off_loop(board.current, ctx)
     chart = await off_loop(board.chart, ctx, current)
+    waiting = await off_loop(result_objections.open_count, ctx, user) if access.allowed(
+        user, access.SEE_OBJECTIONS) else 0
     return page(request, "board.html", "完成情况总览", board=current, rows=by_urgency(current),
-                chart=chart)
+                chart=chart, objections_waiting=waiting)
 
 
 async def department(request: Request) -> Response:
@@ -104,7 +133,8 @@ async def department(request: Request) -> Response:
     return page(request, "department.html", row.name, department=row, staff=staff, board=current,
                 can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), statuses=COMPLETION_STATUSES,
                 notice=request.query_params.get("notice"),
-                upload_max_mb=ctx.content.settings.upload_max_mb)
+                upload_max_mb=ctx.content.settings.upload_max_mb,
+                objections_waiting=await off_loop(result_objections.open_count, ctx, user, department_id))
 
 
 async def upload_form_post(request: Request) -> Response:
@@ -124,7 +154,8 @@ async def upload_form_post(request: Request) -> Response:
         member = member_or_404(ctx, staff_id)
         if member.department != department_id:
             raise ApiError(403, "forbidden", "该教职工不属于本部门")
-        record, _ = await off_loop(contracts.upload, ctx, user, staff_id, contracts.Upload(upload.file, upload.filename))
+        scan = await read_upload(upload, yes(form.get("allow_duplicate")), ctx.content.settings.upload_max_mb)
+        record, _ = await off_loop(contracts.upload, ctx, user, staff_id, scan)
     except ApiError as exc:
         if exc.code == "unsupported_type" and isinstance(upload, UploadFile):  # say which file
             name = str(upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:80]
@@ -133,7 +164,7 @@ async def upload_form_post(request: Request) -> Response:
     current = await off_loop(board.current, ctx)
     row = next(r for r in current.departments if r.id == department_id)
     return page(request, "uploaded.html", "上传成功", record=record, member=member, department=row,
-                size=size_text(int(record["size"])))
+                size=size_text(int(record["size"])), stale=record.get("match") == MATCH_STALE)
 
 
 def size_text(size: int) -> str:
@@ -155,11 +186,28 @@ async def completion_form_post(request: Request) -> Response:
                if key.startswith("status:")]
     try:
         if not entries:
-            raise ApiError(400, "invalid_entries", "表单中没有任何人员")
-        await off_loop(completion.save, ctx, user, department_id, entries)
+            raise ApiError(400, "invalid_entries", "表单中没有可以填报的人员")
+        saved = await off_loop(completion.save, ctx, user, department_id, entries)
     except ApiError as exc:
         return await department_with_error(request, exc, None, typed={e["staff_id"]: e["status"] for e in entries})
-    return RedirectResponse(f"/board/{department_id}?notice=completion", status_code=303)
+    notice = "completion" if saved.changes else "unchanged"
+    return RedirectResponse(f"/board/{department_id}?notice={notice}", status_code=303)
+
+
+async def withdraw_post(request: Request) -> Response:
+    """The department page's withdraw form (a reason is required): back to the page."""
+    department_id = request.path_params["department_id"]
+    user = department_user(request, department_id, access.WITHDRAW_SCAN, "您只能撤回本部门的扫描件")
+    form = await request.form(max_files=0, max_fields=4)
+    check_csrf(request, str(form.get("csrf") or ""))
+    try:
+        await off_loop(contracts.withdraw, context(request), user, department_id, request.path_params["contract_id"],
+                       str(form.get("reason") or ""))
+    except ApiError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await department_with_error(request, exc, None)
+    return RedirectResponse(f"/board/{department_id}?notice=withdrawn#people", status_code=303)
 
 
 async def department_with_error(request: Request, exc: ApiError, staff_id: str | None,
@@ -176,4 +224,5 @@ async def department_with_error(request: Request, exc: ApiError, staff_id: str |
                 person["typed"] = typed[person["staff_id"]]
     return page(request, "department.html", row.name, status=exc.status, department=row, staff=staff,
                 board=current, can_write=True, statuses=COMPLETION_STATUSES,
-                notice=None, error=exc, selected_staff=staff_id, upload_max_mb=ctx.content.settings.upload_max_mb)
+                notice=None, error=exc, selected_staff=staff_id, upload_max_mb=ctx.content.settings.upload_max_mb,
+                objections_waiting=await off_loop(result_objections.open_count, ctx, signed_in(request), department_id))

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from service.content.formats import plain_number
 from service.content.models import DELIVERY_LABELS
 from service.errors import ApiError, bad_request
 from service.office.score_sheet import score_workbook
@@ -27,7 +28,7 @@ from service.web.views.common import (
 )
 from service.workflows import progress, scores
 from service.workflows.commit import log
-from service.workflows.common import month_number
+from service.workflows.common import month_number, whole_number
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RULE_NAMES = {"average": "各月平均", "latest": "最近一月", "minimum": "最低一月"}
@@ -44,6 +45,7 @@ async def api_progress(request: Request) -> JSONResponse:
     user = signed_in(request)
     data = as_json(await off_loop(progress.board, context(request)))
     if not access.allowed(user, access.SEE_COLLEGE):  # a department: its own row
+        access.ensure(user, access.SEE_DEPARTMENT, user.department)
         data["departments"] = [d for d in data["departments"] if d["id"] == user.department]
     return ok_json(data)
 
@@ -66,12 +68,10 @@ def _month(request: Request) -> int | None:
 
 def _whole(request: Request, name: str, low: int, high: int) -> int | None:
     """A whole-number query parameter in [low, high]; None when absent."""
-    text = request.query_params.get(name)
+    text = request.query_params.get(name) or ""
     if not text:
         return None
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise bad_request(f"invalid_{name}", f"{name} 应为 {low}–{high} 的整数")
-    return int(text)
+    return whole_number(text, low, high, code=f"invalid_{name}", message=f"{name} 应为 {low}–{high} 的整数")
 
 
 async def api_scores(request: Request) -> Response:
@@ -138,10 +138,11 @@ async def event_post(request: Request) -> Response:
             await off_loop(scores.remove_event, ctx, user, typed["remove"])
             return RedirectResponse("/board/scores?notice=removed", status_code=303)
         item_id, _, rule = typed.get("rule", "").partition(":")
-        if not item_id or not rule.isdigit():
+        rule_index = whole_number(rule, 0, 999, code="invalid_rule", message="请选择共性目标条目及评分标准")
+        if not item_id:
             raise bad_request("invalid_rule", "请选择共性目标条目及评分标准")
         points = typed.get("points", "").strip()
-        body = {"department": typed.get("department", ""), "item_id": item_id, "rule_index": int(rule),
+        body = {"department": typed.get("department", ""), "item_id": item_id, "rule_index": rule_index,
                 "points": _number(points) if points else None, "note": typed.get("note", ""),
                 "at": typed.get("at") or None}
         await off_loop(scores.add_event, ctx, user, body)
@@ -192,6 +193,6 @@ def _notice(request: Request) -> str | None:
 
 def _number(text: str) -> float | str:
     try:
-        return float(text)
+        return float(plain_number(text))
     except ValueError:
         return text  # add_event refuses it with a message

@@ -24,6 +24,7 @@ from service.web.views.common import (
     off_loop,
     ok_json,
     page,
+    parse_workbook,
     permitted,
 )
 from service.workflows import targets
@@ -35,7 +36,8 @@ WORKBOOK_LIMIT = 10 * 1024 * 1024  # office/safe_reader.py refuses larger ones t
 BLANK_ROWS = 3
 NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已提交，等待主管院领导审定。",
            "withdraw": "个性目标已撤回，可继续修改。", "approve": "个性目标已审定通过。",
-           "return": "个性目标已退回部门修改。"}
+           "return": "个性目标已退回部门修改。",
+           "reopen": "个性目标已重新打开，回到草稿；已签字的责任状需按重新审定后的目标重签。"}
 
 
 # -- JSON ---------------------------------------------------------------------------------
@@ -106,7 +108,7 @@ async def api_workbook(request: Request) -> JSONResponse:
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     data, submit = await _workbook(form)
-    return ok_json(await off_loop(lambda: _save_workbook(context(request), user, department_id, data, submit)))
+    return ok_json(await parse_workbook(request, _save_workbook, context(request), user, department_id, data, submit))
 
 
 async def workbook_post(request: Request) -> Response:
@@ -116,7 +118,7 @@ async def workbook_post(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     try:
         data, submit = await _workbook(form)
-        result = await off_loop(lambda: _save_workbook(context(request), user, department_id, data, submit))
+        result = await parse_workbook(request, _save_workbook, context(request), user, department_id, data, submit)
     except ApiError as exc:
         return await department_page(request, error=exc)
     action = approval.SUBMIT if submit else approval.SAVE

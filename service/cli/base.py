@@ -1,0 +1,62 @@
+"""The `portal` command group and what its commands share: settings, errors, the service core."""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from service import config as config_module
+from service.config import Settings
+
+if TYPE_CHECKING:
+    from service.workflows.context import Context
+
+
+
+class Failed(click.ClickException):
+    """A command that could not do its work: the message (Chinese) on stderr as it stands,
+    then the exit code (1 unless said)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), err=True, file=file)
+
+
+def load_settings() -> Settings:
+    try:
+        return config_module.from_env()
+    except config_module.SettingInvalid as exc:
+        raise Failed(f"设置有误：{exc}") from None
+
+
+def listed(head: str, errors: list[str]) -> str:
+    return "\n".join([head, *(f"  {error}" for error in errors)])
+
+
+@click.group(help="教职工岗位工作目标责任状门户与报送服务。")
+def cli() -> None:
+    pass
+
+
+def open_context() -> Context:
+    """The service core without the web layer, for account and audit commands."""
+    import datetime as dt
+
+    from service.content.loader import ContentInvalid, load_content
+    from service.storage.audit import SecretMissing
+    from service.workflows.context import Context
+
+    settings = load_settings()
+    try:
+        content = load_content(settings.content_dir)
+    except ContentInvalid as exc:
+        raise Failed(f"内容校验失败：\n{exc}") from None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return Context.open(settings, content, lambda: dt.datetime.now(dt.UTC))
+    except SecretMissing as exc:
+        raise Failed(f"错误：{exc}") from None

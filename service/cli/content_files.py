@@ -1,0 +1,95 @@
+"""`portal import-roster` and `portal new-year`: the content HR edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    pass
+
+from service.cli.base import Failed, cli, listed, load_settings
+
+
+@cli.command("import-roster", help="从人事系统导出的 .xlsx 或 .csv 导入教职工名册：先校验每一行并显示新增、变更、"
+             "移除的人员，校验通过后才写入 content/roster.yml。")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="只显示将发生的变化，不改动名册")
+@click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
+def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
+    from service.content.loader import ContentInvalid, load_content
+    from service.content.roster import RosterImportError, parse_roster, summary_lines
+    from service.office.roster_sheet import read_table
+    from service.workflows.roster import write
+
+    directory = content_dir or load_settings().content_dir
+    try:
+        content = load_content(directory)
+    except ContentInvalid as exc:
+        raise Failed(f"当前内容校验失败，请先修正：\n{exc}") from None
+    try:
+        table = read_table(file.read_bytes(), file.name)
+        with click.progressbar(length=len(table.rows), label="正在校验名册", show_pos=True) as bar:
+            result = parse_roster(content, table, on_row=lambda: bar.update(1))
+    except RosterImportError as exc:
+        raise Failed(f"{file.name} 有 {len(exc.errors)} 处错误，名册未改动：\n{exc}") from None
+    for line in summary_lines(content, result):
+        click.echo(line)
+    if result.diff.empty:
+        click.echo("名册没有变化，未改动。")
+    elif dry_run:
+        click.echo("试运行（--dry-run）：名册未改动。")
+    else:
+        click.echo(f"名册已更新：{write(directory, result)}（运行中的报送服务在下一次请求时即按新名册工作）")
+
+
+@cli.command("new-year", help="开始新年度：把设置、部门、岗位、共性目标、名册和页面带到 YEAR 年，日期移到新年度。"
+             "默认在 content/ 原地更新，并把当前年度的内容存档到 content/years/<当前年度>/；"
+             "加 --into 则写到另一个目录，content/ 不变。数据目录按年度分开，往年数据照常可查。")
+@click.argument("year", type=int)
+@click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
+@click.option("--into", "target", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="把新年度的内容写到此目录（须为空或不存在）")
+def new_year(year: int, content_dir: Path | None, target: Path | None) -> None:
+    import shutil
+    import tempfile
+
+    from service.content.loader import validate
+    from service.content.new_year import ARCHIVE, NewYearRefused, archive_dir, plan
+    from service.storage.files import atomic_write
+
+    directory = (content_dir or load_settings().content_dir).resolve()
+    errors = validate(directory)
+    if errors:
+        raise Failed(listed(f"当前内容校验失败（{len(errors)} 处），请先修正：", [str(e) for e in errors]))
+    try:
+        current, texts = plan(directory, year)
+    except NewYearRefused as exc:
+        raise Failed(f"错误：{exc}") from None
+    ignore = shutil.ignore_patterns(ARCHIVE, ".*")
+    with tempfile.TemporaryDirectory(prefix="portal-new-year-") as scratch:
+        staged = Path(scratch) / "content"
+        shutil.copytree(directory, staged, ignore=ignore)
+        for name, text in texts.items():
+            atomic_write(staged / name, text.encode("utf-8"), durable=False)
+        problems = validate(staged)
+        if problems:
+            raise Failed(listed(f"{year} 年度的内容校验失败，未作任何改动：", [str(e) for e in problems]))
+        if target is not None:
+            target = target.resolve()
+            if target.exists() and any(target.iterdir()):
+                raise Failed(f"错误：目标目录 {target} 不为空")
+            shutil.copytree(staged, target, dirs_exist_ok=True)
+            click.echo(f"已生成 {year} 年度的内容：{target}（{directory} 未改动）")
+            return
+        archive = archive_dir(directory, current)
+        if archive.exists():
+            raise Failed(f"错误：{archive} 已存在，{current} 年度的内容已经存档过")
+        shutil.copytree(directory, archive, ignore=ignore)
+        for name, text in texts.items():
+            atomic_write(directory / name, text.encode("utf-8"))
+    click.echo(f"{current} 年度的内容已存档到 {archive}")
+    click.echo(f"{directory} 已更新为 {year} 年度（{'、'.join(texts)} 中的年份和日期已移到 {year} 年）。")
+    click.echo("账号、令牌和往年数据保留不变；请运行 portal check 与 portal build，并重启服务。")

@@ -1,0 +1,93 @@
+"""The content the running service answers with, swapped when the roster changes.
+
+The context (settings, content, store …) in force is held here; each request takes the one
+current when it arrives (`scope["portal.context"]`) and keeps it to the end, so a request
+never sees two rosters. A roster imported from the web is swapped in at once (`replace`). One
+imported from the CLI while the service runs is noticed at the next request: every request
+compares `content/roster.yml`'s stat signature (inode, mtime, size: one `stat`, a few µs)
+with the one loaded, and on a change the content is read again off the event loop. Content
+that no longer validates, or names another year, is not taken: the service keeps answering
+with what it had and logs why. After a swap the status page is refreshed and the site
+rebuilt in the background (`on_swap`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable
+
+import anyio
+import anyio.to_thread
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.content.loader import ContentInvalid, load_content
+from service.content.models import Content
+from service.content.roster_file import ROSTER_FILE
+from service.workflows.context import Context
+
+log = logging.getLogger("portal.content")
+Signature = tuple[int, int, int] | None
+
+
+class LiveContent:
+    def __init__(self, ctx: Context, on_swap: Callable[[Context], None] = lambda ctx: None) -> None:
+        self.ctx = ctx
+        self.on_swap = on_swap
+        self.path = ctx.settings.content_dir / ROSTER_FILE
+        self._signature = self._stat()
+        self._lock: anyio.Lock | None = None
+
+    def _stat(self) -> Signature:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    async def current(self) -> Context:
+        """The context in force, read again first when the roster file changed on disk."""
+        if self._stat() != self._signature:
+            if self._lock is None:
+                self._lock = anyio.Lock()
+            async with self._lock:
+                if self._stat() != self._signature:
+                    await anyio.to_thread.run_sync(self.reload)
+        return self.ctx
+
+    def reload(self) -> bool:
+        """Read the content again; True when it was swapped in."""
+        signature = self._stat()
+        try:
+            content = load_content(self.ctx.settings.content_dir)
+        except ContentInvalid as exc:
+            log.error("内容已改动但校验未通过，服务继续使用原有内容：\n%s", exc)
+            self._signature = signature
+            return False
+        self._signature = signature
+        return self.replace(content)
+
+    def replace(self, content: Content) -> bool:
+        """Answer with `content` from the next request on (a different year needs a restart)."""
+        if content.settings.year != self.ctx.year:
+            log.error("内容中的年度由 %s 改为 %s，需重启服务才生效", self.ctx.year, content.settings.year)
+            return False
+        self._signature = self._stat()
+        self.ctx.cache.use(content)
+        self.ctx = dataclasses.replace(self.ctx, content=content)
+        self.on_swap(self.ctx)
+        return True
+
+
+class CurrentContext:
+    """Puts the context in force on each HTTP request's scope, before identity is resolved."""
+
+    def __init__(self, app: ASGIApp, live: LiveContent) -> None:
+        self.app = app
+        self.live = live
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["portal.context"] = await self.live.current()
+        await self.app(scope, receive, send)

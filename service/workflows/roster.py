@@ -1,0 +1,51 @@
+"""Replacing the staff roster with one imported from the personnel system's export.
+
+The import itself is read and checked elsewhere (office/roster_sheet.py reads the file,
+content/roster.py validates the rows and diffs them against the current roster); here the
+result replaces `content/roster.yml` atomically (a reader sees the old file or the new one)
+and, from the web, the audit log records who did it and what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from service.content.loader import load_content
+from service.content.models import Content
+from service.content.roster import RosterImport
+from service.content.roster_file import ROSTER_FILE, dump_roster
+from service.errors import ApiError
+from service.storage.files import atomic_write
+from service.workflows.commit import log
+from service.workflows.context import Context
+
+
+def write(content_dir: Path, result: RosterImport) -> Path:
+    """Replace `content_dir`'s roster.yml with the import's rows (temp file, fsync, rename)."""
+    target = content_dir / ROSTER_FILE
+    atomic_write(target, dump_roster(result.entries()).encode("utf-8"))
+    return target
+
+
+def fingerprint(content_dir: Path) -> str:
+    """The roster file's SHA-256: a preview is applied only to the roster it was made against."""
+    try:
+        return hashlib.sha256((content_dir / ROSTER_FILE).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def apply(ctx: Context, result: RosterImport, base: str, actor: str) -> Content:
+    """Write the previewed import, if the roster is still the one it was compared with; return
+    the content as now on disk (validated again)."""
+    directory = ctx.settings.content_dir
+    with ctx.store.locked():
+        if fingerprint(directory) != base:
+            raise ApiError(409, "roster_changed", "预览之后名册已被修改（可能有人同时导入），为免覆盖，"
+                           "请重新上传文件查看最新的变化")
+        write(directory, result)
+        diff = result.diff
+        log(ctx, actor, "roster.import", total=len(result.members), added=len(diff.added),
+            changed=len(diff.changed), removed=len(diff.removed), source=result.source)
+    return load_content(directory)

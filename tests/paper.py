@@ -1,0 +1,83 @@
+"""Paper for the scan tests: pages as an office scanner returns them, and LibreOffice's prints.
+
+Import from a test module as `from paper import ...` (pytest puts tests/ on sys.path).
+
+- `print_pdfs(docx files, work dir)` converts Word files with LibreOffice (one call, bounded).
+- `rasterised(pdf)` renders each page at 150 dpi; `scanned(image, seed)` tilts it 2°, salts it
+  with noise and saves it as JPEG quality 70; `pdf_of(images)` makes the scanner's PDF.
+- `with_code(payloads)` is a white A4 page at 150 dpi with QR codes on it.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from service.office import qr
+
+A4_150 = (1240, 1754)
+needs_office = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+
+
+def print_pdfs(sources: list[Path], work: Path, timeout: float = 300) -> dict[str, bytes]:
+    """Each Word file as LibreOffice prints it to PDF: {file stem: PDF bytes}."""
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(work), *map(str, sources)],
+                   check=True, capture_output=True, timeout=timeout)
+    return {source.stem: (work / f"{source.stem}.pdf").read_bytes() for source in sources}
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def rasterised(pdf: bytes, dpi: int = 150) -> list[Image.Image]:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.render(scale=dpi / 72).to_pil().convert("L") for page in document]
+    finally:
+        document.close()
+
+
+def scanned(image: Image.Image, seed: int) -> Image.Image:
+    """As a office scanner returns a page: tilted 2°, salt-and-pepper noise, JPEG quality 70."""
+    tilted = image.rotate(2, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    rng = random.Random(seed)
+    pixels = tilted.load()
+    assert pixels is not None
+    for _ in range(tilted.width * tilted.height // 200):
+        pixels[rng.randrange(tilted.width), rng.randrange(tilted.height)] = rng.choice((0, 255))
+    out = io.BytesIO()
+    tilted.save(out, "JPEG", quality=70)
+    return Image.open(io.BytesIO(out.getvalue()))
+
+
+def with_code(payloads: list[str]) -> Image.Image:
+    page = Image.new("L", A4_150, 255)
+    for number, payload in enumerate(payloads):
+        code = Image.open(io.BytesIO(qr.qr_png(payload, px=140)))
+        page.paste(code, (100 + 500 * number, 100))
+    return page
+
+
+def jpeg_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=70, dpi=(150, 150))
+    return out.getvalue()
+
+
+def pdf_of(images: list[Image.Image]) -> bytes:
+    out = io.BytesIO()
+    images[0].save(out, "PDF", resolution=150, save_all=True, append_images=images[1:])
+    return out.getvalue()
+
+
