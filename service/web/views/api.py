@@ -20,7 +20,7 @@ from service.web.views.common import (
     off_loop,
     ok_json,
 )
-from service.web.views.scans import read_upload, yes
+from service.web.views.scans import store_upload, yes
 from service.workflows import board, completion, contracts
 
 MAX_FORM_FIELDS = 8
@@ -48,10 +48,8 @@ async def upload_contract(request: Request) -> JSONResponse:
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 200:
         raise bad_request("invalid_idempotency_key", "Idempotency-Key 长度应为 1–200 个字符")
-    ctx = context(request)
-    await off_loop(contracts.uploader_of, ctx, user, staff_id)  # refused before its pages are read
-    scan = await read_upload(upload, yes(form.get("allow_duplicate")), ctx.content.settings.upload_max_mb)
-    record, created = await off_loop(contracts.upload, ctx, user, staff_id, scan, key)
+    record, created = await off_loop(store_upload, context(request), user, staff_id, upload,
+                                     yes(form.get("allow_duplicate")), key)
     body = {k: record[k] for k in ("id", "staff_id", "version", "sha256", "size")}
     body.update(target_version=record.get("target_version"), match=record.get("match"))
     if record.get("match") == MATCH_STALE:

@@ -25,9 +25,11 @@ from service.rules import access
 from service.rules.access import User
 from service.rules.contract_mark import ContractMark
 from service.rules.scans import sniff
+from service.storage.store import Record
 from service.web import scan_batch
 from service.web.views.common import check_csrf, context, department_user, json_body, off_loop, ok_json, page
 from service.workflows import contracts
+from service.workflows.context import Context
 
 MAX_FILES = 100
 MAX_FIELDS = 2000
@@ -61,12 +63,26 @@ def codes_of(data: bytes) -> tuple[tuple[ContractMark, ...], int | None]:
     return tuple(dict.fromkeys(mark for p in found.pages for mark in p.marks)), len(found.pages)
 
 
-async def read_upload(upload: UploadFile, allow_duplicate: bool, max_mb: int) -> contracts.Upload:
-    """A single scan with the codes read off its pages (off the event loop)."""
-    data = await upload.read()
-    await upload.seek(0)
-    marks, pages = await off_loop(codes_of, data) if len(data) <= max_mb * 1024 * 1024 else ((), None)
+def scan_upload(upload: UploadFile, allow_duplicate: bool, max_mb: int) -> contracts.Upload:
+    """A single scan with the codes read off its pages (in a worker thread)."""
+    data = upload.file.read()
+    upload.file.seek(0)
+    marks, pages = codes_of(data) if len(data) <= max_mb * 1024 * 1024 else ((), None)
     return contracts.Upload(upload.file, upload.filename or "", marks, pages, allow_duplicate)
+
+
+async def read_upload(upload: UploadFile, allow_duplicate: bool, max_mb: int) -> contracts.Upload:
+    """`scan_upload` off the event loop."""
+    return await off_loop(scan_upload, upload, allow_duplicate, max_mb)
+
+
+def store_upload(ctx: Context, user: User, staff_id: str, upload: UploadFile, allow_duplicate: bool,
+                 idempotency_key: str | None) -> tuple[Record, bool]:
+    """One person's upload in one worker thread: who may upload it checked before its pages are
+    read, its codes read, then stored (`contracts.upload`)."""
+    contracts.uploader_of(ctx, user, staff_id)
+    scan = scan_upload(upload, allow_duplicate, ctx.content.settings.upload_max_mb)
+    return contracts.upload(ctx, user, staff_id, scan, idempotency_key)
 
 
 def yes(value: object) -> bool:
