@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import itertools
 import os
 import random
 import shutil
@@ -100,9 +101,13 @@ def sample_pdf(size: int, seed: int = 7) -> bytes:
     return head + body + tail
 
 
-def own_copy(scan: bytes, number: int) -> bytes:
-    """The scan with a trailing comment of its own: the same file for two people is refused as a mistake."""
-    return scan + f"%{number}\n".encode()
+_copies = itertools.count()
+
+
+def own_copy(scan: bytes) -> bytes:
+    """The scan with a trailing comment no other copy made in this run has: the same file for two
+    people is refused as a mistake."""
+    return scan + f"%{next(_copies)}\n".encode()
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,7 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
                     versions = 2 if rng.random() < fraction_resigned else 1
                     for _ in range(versions):
                         contracts.upload(ctx, hr, member.staff_id,
-                                         contracts.Upload(io.BytesIO(own_copy(scan, uploads)), "扫描件.pdf"))
+                                         contracts.Upload(io.BytesIO(own_copy(scan)), "扫描件.pdf"))
                         uploads += 1
                     entries.append({"staff_id": member.staff_id, "status": DONE})
                 elif rng.random() < fraction_leave / (1 - fraction_signed):

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from bench import client, servers
 from bench.client import Request, Run, median
-from bench.measure import College, Comparison, Row, ms, next_copy
+from bench.measure import College, Comparison, Row, ms
+from bench.synthetic import own_copy
 
 DEPARTMENT = "d001"  # a synthetic department of about 60 people at every size
 PAGES = {
@@ -133,7 +134,7 @@ def reuploads(college: College, scan: bytes, concurrency: int, total: int = 2_00
 
     def into(department: str, count: int) -> list[Request]:
         people = [m.staff_id for m in college.content.members(department)]
-        return [client.upload_request("/api/contracts", rng.choice(people), next_copy(scan), college.token)
+        return [client.upload_request("/api/contracts", rng.choice(people), own_copy(scan), college.token)
                 for _ in range(count)]
 
     fill = [client.run(port, into(busy, window), concurrency) for _ in range((total - window) // window)]
