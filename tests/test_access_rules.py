@@ -42,6 +42,7 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.OWN_ACCOUNT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, Y, Y), ROLE_LEADER: (Y, Y, Y)},
     access.WITHDRAW_SCAN: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.REOPEN_TARGETS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.CHASE: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
 }
 
 

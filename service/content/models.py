@@ -138,6 +138,48 @@ BASE_ALL = "all"
 BASE_GRADED = "graded"
 QUOTA_BASES = {BASE_ALL: "应参加年度考核人数", BASE_GRADED: "可定档次人数（不含不定档次、待定）"}
 
+# What a landing page lists for its user to do; each code with its label.
+TODO_NO_SCAN = "no_scan"  # people of the department without a valid signed scan (leave excepted)
+TODO_RESIGN = "resign"  # people whose contract must be signed again (需重签)
+TODO_TARGETS_OPEN = "targets_open"  # target sets not yet submitted (not started or drafts)
+TODO_TARGETS_RETURNED = "targets_returned"  # target sets a leader returned
+TODO_DUTIES = "duties"  # roles whose job duties are not delivered (or were returned)
+TODO_MONTHLY = "monthly"  # the month's summary, due on the due day
+TODO_TARGETS_WAITING = "targets_waiting"  # target sets waiting for the leader
+TODO_OVERDUE = "overdue"  # departments past a step's deadline with work outstanding
+TODO_DUTIES_REVIEW = "duties_review"  # job duties delivered, waiting for HR
+TODO_WORKBOOK_ERRORS = "workbook_errors"  # refused workbook uploads nobody has resent yet
+TODO_LABELS = {TODO_NO_SCAN: "尚无有效责任状扫描件", TODO_RESIGN: "责任状需重签", TODO_TARGETS_OPEN: "个性目标尚未提交",
+               TODO_TARGETS_RETURNED: "个性目标被退回", TODO_DUTIES: "岗位职责未报送", TODO_MONTHLY: "月汇总表待报送",
+               TODO_TARGETS_WAITING: "个性目标等待审定", TODO_OVERDUE: "逾期未完成的部门",
+               TODO_DUTIES_REVIEW: "岗位职责待接受", TODO_WORKBOOK_ERRORS: "上传出错的工作簿"}
+
+# The steps of the year HR chases, each with a deadline; each code with its label.
+STEP_CONTRACTS = "contracts"
+STEP_DUTIES_LEAD = "duties_lead"
+STEP_DUTIES_ALL = "duties_all"
+STEP_MONTHLY = "monthly"
+STEPS = (STEP_CONTRACTS, STEP_DUTIES_LEAD, STEP_DUTIES_ALL, STEP_MONTHLY)
+STEP_LABELS = {STEP_CONTRACTS: "责任状签订", STEP_DUTIES_LEAD: "牵头岗位职责报送", STEP_DUTIES_ALL: "岗位职责报送",
+               STEP_MONTHLY: "月汇总表报送"}
+
+# A reminder (催办) window: before a deadline, the day after it, each week while overdue.
+WINDOW_BEFORE = "before"
+WINDOW_AFTER = "after"
+WINDOW_OVERDUE = "overdue"
+WINDOW_LABELS = {WINDOW_BEFORE: "截止前", WINDOW_AFTER: "截止次日", WINDOW_OVERDUE: "逾期"}
+# A reminder on record: being sent (claimed), sent through at least one channel, or failed.
+REMINDER_SENDING = "sending"
+REMINDER_SENT = "sent"
+REMINDER_FAILED = "failed"
+REMINDER_STATES = (REMINDER_SENDING, REMINDER_SENT, REMINDER_FAILED)
+REMINDER_LABELS = {REMINDER_SENDING: "发送中（结果未知）", REMINDER_SENT: "已发送", REMINDER_FAILED: "发送失败"}
+REMINDER_BY_SCHEDULE = "schedule"  # the service's own timer; by hand: HR's button or `portal remind`
+REMINDER_BY_HAND = "hand"
+REMINDER_SOURCES = {REMINDER_BY_SCHEDULE: "按计划自动", REMINDER_BY_HAND: "手动"}
+
+# An in-app notification is of a to-do's kind: targets returned or waiting, duties returned (TODO_DUTIES).
+
 # -- content -------------------------------------------------------------------------------
 
 DEPARTMENT_KINDS = ("部门", "系")
@@ -219,6 +261,15 @@ class AssessmentSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderSettings:
+    """When the service reminds departments of a deadline (settings.yml `reminders:`)."""
+
+    before_days: tuple[int, ...] = (3, 1)  # days before each deadline
+    after_days: int = 1  # the day after the deadline
+    overdue_every_days: int = 7  # then again every so many days while work is outstanding
+
+
+@dataclass(frozen=True, slots=True)
 class CycleSettings:
     college: str
     year: int
@@ -233,6 +284,7 @@ class CycleSettings:
     assessment: AssessmentSettings = field(default_factory=AssessmentSettings)
     refuse_unapproved_scans: bool = False  # refuse a scan while the person has no approved target set
     bulk_max_mb: int = 200  # one bulk upload of scans (all its files together)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
 
     @property
     def total_points(self) -> int:

@@ -57,6 +57,7 @@ IMPORT_ROSTER = "import_roster"  # replace the staff roster from the personnel s
 OWN_ACCOUNT = "own_account"  # change one's own password, list and revoke one's own API tokens
 WITHDRAW_SCAN = "withdraw_scan"  # mark a stored scan withdrawn (its file is kept)
 REOPEN_TARGETS = "reopen_targets"  # reopen an approved target set (its contract must be signed again)
+CHASE = "chase"  # the chase page, reminders sent by hand and their history, refused workbooks
 
 ANY = "any"  # every department and the college
 OWN = "own"  # the account's own department only
@@ -87,6 +88,7 @@ RULES: dict[str, dict[str, str]] = {
     OWN_ACCOUNT: {ROLE_HR: ANY, ROLE_DEPARTMENT: ANY, ROLE_LEADER: ANY},
     WITHDRAW_SCAN: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     REOPEN_TARGETS: {ROLE_HR: ANY},
+    CHASE: {ROLE_HR: ANY},
 }
 ACTIONS = tuple(RULES)
 

@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,11 +29,13 @@ from service.web import templating
 from service.web.auth import PASSWORD_CHANGE, PASSWORD_PAGE, Credentials, refused
 from service.web.live_content import CurrentContext, LiveContent
 from service.web.rebuild import SiteRebuilder
+from service.web.reminder_timer import ReminderTimer
 from service.web.status_page import StatusPublisher
 from service.web.throttle import LoginThrottle
 from service.web.views import (
     accounts,
     api,
+    chase,
     duties,
     exports,
     forms,
@@ -46,6 +47,8 @@ from service.web.views import (
     scans,
     scores,
     targets,
+    targets_bulk,
+    todos,
 )
 from service.web.views.common import page
 from service.workflows import board, startup
@@ -71,6 +74,8 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/scores", scores.scores_page),
         Route("/board/score-events", scores.event_post, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/board/review", targets.review_page),
+        Route("/board/review/confirm", targets_bulk.review_confirm, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/review/bulk", targets_bulk.review_post, methods=["POST"], max_body_size=FORM_LIMIT),
         # HR's office pages: before /board/{department_id}, which would take their paths
         Route("/board/accounts", accounts.accounts_page, methods=["GET"]),
         Route("/board/accounts", accounts.accounts_post, methods=["POST"], max_body_size=64 * 1024),
@@ -90,7 +95,15 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/grades/view", grades.view_form, methods=["POST"], max_body_size=upload_limit),
         Route("/board/{department_id}/grades/notices.{kind}", grades.notices),
         Route("/board/{department_id}/grades/{staff_id}/notice.{kind}", grades.notices),
+        Route("/board/chase", chase.chase_page),
+        Route("/board/chase/send", chase.send_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/board/reminders", chase.history_page),
+        Route("/board/workbooks", chase.workbooks_page),
+        Route("/board/workbooks/{department_id}/{error_id}", chase.workbook_handled, methods=["POST"],
+              max_body_size=16 * 1024),
         Route("/board/{department_id}", pages.department),
+        Route("/board/{department_id}/targets/bulk", targets_bulk.department_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/targets", targets.department_page),
         Route("/board/{department_id}/targets/xlsx", targets.workbook_post, methods=["POST"],
               max_body_size=WORKBOOK_LIMIT),
@@ -116,6 +129,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
               max_body_size=forms.WORKBOOK_LIMIT),
         Route("/board/{department_id}/forms/annex5.xlsx", forms.completion_form),
         Route("/board/{department_id}/forms/annex4.xlsx", forms.monthly_form),
+        Route("/board/{department_id}/forms/contracts.zip", forms.department_contracts),
         Route("/board/{department_id}/forms/{staff_id}/{annex:str}", forms.person_form),
         Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/completion/{department_id}/xlsx", forms.completion_upload, methods=["POST"],
@@ -127,6 +141,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/departments/{department_id}/targets.xlsx", targets.api_workbook, methods=["POST"],
               max_body_size=WORKBOOK_LIMIT),
         Route("/api/targets", targets.api_list),
+        Route("/api/targets/bulk", targets_bulk.api_bulk, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/api/targets/{staff_id}", targets.api_get, methods=["GET"]),
         Route("/api/targets/{staff_id}", targets.api_save, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/targets/{staff_id}/{action}", targets.api_decide, methods=["POST"], max_body_size=FORM_LIMIT),
@@ -162,6 +177,11 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/grades/{department_id}", grades.api_department, methods=["GET"]),
         Route("/api/grades/{department_id}", grades.api_propose, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/hr/grades/filing.xlsx", grades.filing_xlsx),
+        Route("/api/todos", todos.api_todos),
+        Route("/notifications/{department_id}/{note_id}", todos.open_notification),
+        Route("/api/chase", chase.api_chase),
+        Route("/api/reminders", chase.api_history, methods=["GET"]),
+        Route("/api/reminders", chase.api_remind, methods=["POST"], max_body_size=16 * 1024),
         Route("/account", accounts.own_page, methods=["GET"]),
         Route("/account", accounts.own_post, methods=["POST"], max_body_size=16 * 1024),
         Mount("/", SiteFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
@@ -183,6 +203,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(live.ctx)))
     ctx.cache.on_change = publisher.poke
     rebuilder = SiteRebuilder(settings, publisher)
+    timer = ReminderTimer(lambda: live.ctx, settings.outbound.check_every)
 
     def swapped(current: Context) -> None:  # a new roster: the board's counts and the site change
         app.state.context = current
@@ -198,9 +219,11 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         await publisher.start()
         rebuilder.on_done = lambda: setattr(app.state, "shell", templating.Shell.from_site(settings.site_dir))
         await rebuilder.start()
+        await timer.start()
         try:
             yield
         finally:
+            await timer.stop()
             await rebuilder.stop()
             await publisher.stop()
 
@@ -223,6 +246,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.live = live
     app.state.publisher = publisher
     app.state.rebuilder = rebuilder
+    app.state.reminder_timer = timer
     app.state.throttle = LoginThrottle()
     app.state.initial_password = initial_password
     app.state.shell = templating.Shell.from_site(settings.site_dir)
@@ -248,7 +272,7 @@ async def api_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse(exc.body(), status_code=exc.status)
     if exc.status == 401:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return RedirectResponse(pages.login_address(request), status_code=303)
     if exc.code == PASSWORD_CHANGE.code:
         return RedirectResponse(PASSWORD_PAGE, status_code=303)
     return page(request, "error.html", "出错了", status=exc.status, error=exc)
