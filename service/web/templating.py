@@ -11,6 +11,7 @@ from typing import Any
 import jinja2
 
 from service.content.formats import cn_time, num
+from service.rules.people_search import search_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 ARTICLE_OPEN = '<article class="md-content__inner md-typeset">'
@@ -34,6 +35,7 @@ env = jinja2.Environment(
 
 env.filters["num"] = num
 env.filters["zh_time"] = cn_time
+env.globals["search_text"] = search_text  # a list's row is found by it (portal.js)
 
 
 class Shell:
