@@ -30,8 +30,8 @@ class Outbound:
         return bool(self.smtp_host)
 
     def webhook_for(self, department: str) -> str:
-        """The department's own robot, else the college's (empty: none)."""
-        return dict(self.department_webhooks).get(department) or self.webhook_url
+        """The department's own robot (PORTAL_WEBHOOK_URL_<ID>, "-" written "_"), else the college's."""
+        return dict(self.department_webhooks).get(department.replace("-", "_")) or self.webhook_url
 
     @property
     def any_channel(self) -> bool:

@@ -276,3 +276,55 @@ def _members(portal: Portal, department: str) -> list[dict[str, Any]]:  # noqa: 
     """The department's people as its own account sees them (staff_id, name, status …)."""
     with api(portal, "dqx-clerk") as client:
         return client.get(f"/api/departments/{department}/staff").json()["staff"]  # type: ignore[no-any-return]
+
+
+def test_a_form_sent_after_the_session_ended_is_restored_after_signing_in(day: Any, accounts: Portal) -> None:  # noqa: F811 - the imported fixture
+    from playwright.sync_api import expect
+
+    clerk = day("expired-clerk")
+    page = clerk.page
+    clerk.login("dqx-clerk")
+    first, second = _members(accounts, OTHER)[:2]
+    page.goto(f"/board/{OTHER}/monthly/2")
+    page.get_by_label(f"{first['name']}出勤", exact=True).fill("21")
+    page.get_by_label(f"{second['name']}业务工作目标", exact=True).fill("55")
+    page.locator("[data-monthly-form] input[name=partial]").check()
+    page.context.clear_cookies()  # the session ended while the clerk was typing
+    page.get_by_role("button", name="报送", exact=True).click()
+    alert = page.locator("[data-expired]")
+    expect(alert).to_contain_text("登录已过期，请重新登录后再提交")
+    clerk.shot("expired-login", alert)
+    page.get_by_label("用户名").fill("dqx-clerk")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(f"/board/{OTHER}/monthly/2$"))
+    expect(page.locator("[data-restored]")).to_contain_text("登录过期前填写的内容已恢复")
+    expect(page.get_by_label(f"{first['name']}出勤", exact=True)).to_have_value("21")
+    expect(page.get_by_label(f"{second['name']}业务工作目标", exact=True)).to_have_value("55")
+    expect(page.locator("[data-monthly-form] input[name=partial]")).to_be_checked()
+    clerk.shot("expired-restored", page.locator("[data-restored]"))
+    page.get_by_role("button", name="报送", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("月汇总表已报送")
+    page.reload()
+    expect(page.locator("[data-restored]")).to_have_count(0)  # restored once, then forgotten
+
+
+def test_the_targets_form_adds_up_its_points_as_they_are_typed(day: Any, accounts: Portal) -> None:  # noqa: F811 - the imported fixture
+    from playwright.sync_api import expect
+
+    clerk = day("points-clerk")
+    page = clerk.page
+    clerk.login("dqx-clerk")
+    person = _members(accounts, OTHER)[20]
+    page.goto(f"/board/{OTHER}/targets/{person['staff_id']}")
+    total = page.locator("[data-points-total]")
+    expect(total.locator("[data-points-sum]")).to_have_text("60")
+    expect(page.get_by_role("button", name="提交审定")).to_be_in_viewport()  # from the start, without scrolling
+    points = page.get_by_label("第1行分值")
+    before = float(points.input_value())
+    points.fill(str(before - 1).removesuffix(".0"))
+    expect(total.locator("[data-points-sum]")).to_have_text("59")
+    expect(total).to_have_class(re.compile("off"))
+    clerk.shot("points-59", total)
+    points.fill(str(before).removesuffix(".0"))
+    expect(total).to_have_class(re.compile("ok"))

@@ -203,3 +203,16 @@ def test_hr_chase_page_lists_the_outstanding_with_contacts_previews_and_sends(se
         # the clerk cannot chase, nor see the page
         clerk = service.session("clerk")
         assert clerk.get("/board/chase", headers={"accept": "text/html"}).status_code == 403
+
+
+def test_reminder_settings_come_from_the_environment_only() -> None:
+    from service.config import from_env
+
+    out = from_env({"PORTAL_SMTP_HOST": "smtp.example.edu.cn", "PORTAL_SMTP_PORT": "587", "PORTAL_SMTP_STARTTLS": "1",
+                    "PORTAL_SMTP_USER": "hr@example.edu.cn", "PORTAL_SMTP_PASSWORD": "s3cret",
+                    "PORTAL_WEBHOOK_URL": "https://robot/college", "PORTAL_WEBHOOK_URL_JXX": "https://robot/jxx"}).outbound
+    assert (out.smtp_host, out.smtp_port, out.smtp_starttls, out.mail_from) == (
+        "smtp.example.edu.cn", 587, True, "hr@example.edu.cn")  # the login is the sender unless one is set
+    assert out.webhook_for("jxx") == "https://robot/jxx" and out.webhook_for("dqx") == "https://robot/college"
+    assert "s3cret" not in repr(out) and "robot" not in repr(out)  # never in a log line
+    assert not from_env({}).outbound.any_channel

@@ -8,10 +8,9 @@ next one comes all the same (workflows/reminders.py records every failure and go
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
-from service.web.coalesce import Coalescer
+from service.web.coalesce import Coalescer, cancelled
 from service.workflows import reminders
 from service.workflows.context import Context
 
@@ -32,11 +31,8 @@ class ReminderTimer:
         self._task = asyncio.create_task(self._tick())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
         await self._worker.stop()
 
     def poke(self) -> None:
