@@ -328,3 +328,25 @@ def test_the_targets_form_adds_up_its_points_as_they_are_typed(day: Any, account
     clerk.shot("points-59", total)
     points.fill(str(before).removesuffix(".0"))
     expect(total).to_have_class(re.compile("ok"))
+
+
+def test_hr_chases_from_the_board_and_sees_the_outstanding_with_contacts(day: Any, accounts: Portal) -> None:  # noqa: F811 - the imported fixture
+    from playwright.sync_api import expect
+
+    hr = day("chase-hr")
+    page = hr.page
+    hr.login("hr", accounts.hr_password)
+    page.locator("a[data-chase-link]").click()
+    expect(page.locator("h1")).to_contain_text("催办")
+    page.get_by_label("步骤").select_option("contracts")
+    page.get_by_role("button", name="查看").click()
+    row = page.locator(f'[data-chase-table] tr[data-department="{OTHER}"][data-step="contracts"]')
+    expect(row).to_contain_text("责任状签订")
+    expect(row.locator("[data-contacts]")).to_contain_text("dqx-clerk")
+    hr.shot("chase", row)
+    page.get_by_role("button", name="预览催办").click()
+    expect(page.locator("[data-preview]")).to_contain_text("催办预览（尚未发送）")
+    hr.shot("chase-preview", page.locator("[data-preview]"))
+    page.get_by_role("link", name="催办记录").click()
+    expect(page.locator("h1")).to_have_text("催办记录")
+    hr.shot("reminders")
