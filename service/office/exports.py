@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service.content.formats import cn_time
 from service.content.models import Content
 from service.office import styles
 from service.office.cells import put_text
@@ -45,7 +46,7 @@ def completion_workbook(content: Content, board: Board,
         for r, person in enumerate(staff.get(department.id, ()), 3):
             versions = person["versions"]
             _row(ws, r, (r - 2, person["staff_id"], person["name"], person["post"], person["status"],
-                         len(versions), versions[-1]["uploaded_at"] if versions else ""))
+                         len(versions), cn_time(versions[-1]["uploaded_at"]) if versions else ""))
     wb.save(out)
 
 

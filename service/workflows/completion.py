@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import COMPLETION_STATUSES, DONE, OUTSTANDING, RESIGN
+from service.content.codes import COMPLETION_STATUSES, DONE, OUTSTANDING, RESIGN
 from service.errors import ApiError, bad_request, quoted, unprocessable
 from service.rules import access
 from service.rules.access import User

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from service.content.models import DELIVERY_LABELS, PARTIAL
+from service.content.codes import DELIVERY_LABELS, PARTIAL
 from service.errors import bad_request, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.content.models import ROLE_HR
+from service.content.codes import ROLE_HR
 from service.rules import credentials
 from service.storage import files
 from service.storage.integrity import orphans
