@@ -24,8 +24,9 @@ from unittest import mock
 import yaml
 
 from service.config import ROOT, Settings
+from service.content.codes import DONE, LEAVE_STATUSES
 from service.content.loader import load_content
-from service.content.models import DONE, LEAVE_STATUSES, SELF_LEAD, Content
+from service.content.models import SELF_LEAD, Content
 from service.content.roster_file import dump_roster
 from service.rules import access
 from service.workflows import accounts, completion, contracts, monthly, targets

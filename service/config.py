@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,35 @@ class Directory:
 
 
 @dataclass(frozen=True)
+class Outbound:
+    """Where reminders go: an SMTP server and group-robot webhooks (environment only, never in git)."""
+
+    smtp_host: str = ""  # PORTAL_SMTP_HOST; empty: no e-mail
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = ""
+    webhook_url: str = field(default="", repr=False)  # the college's robot (PORTAL_WEBHOOK_URL)
+    department_webhooks: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # PORTAL_WEBHOOK_URL_<ID>
+    timeout: float = 10.0  # seconds for one SMTP session or one webhook POST
+    public_url: str = ""  # the portal's address, for the link in a reminder
+    check_every: float = 600.0  # seconds between the service's looks at the reminder schedule
+
+    @property
+    def mail(self) -> bool:
+        return bool(self.smtp_host)
+
+    def webhook_for(self, department: str) -> str:
+        """The department's own robot (PORTAL_WEBHOOK_URL_<ID>, "-" written "_"), else the college's."""
+        return dict(self.department_webhooks).get(department.replace("-", "_")) or self.webhook_url
+
+    @property
+    def any_channel(self) -> bool:
+        return self.mail or bool(self.webhook_url) or bool(self.department_webhooks)
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     content_dir: Path
@@ -49,6 +78,7 @@ class Settings:
     header_timeout: float = 10.0  # seconds a connection has to send a request's head
     directory: Directory | None = None  # the campus directory, when PORTAL_LDAP_URL is set
     staff_sign_in: str = SIGN_IN_LOCAL  # SIGN_IN_CHOICES: which ways staff members sign in
+    outbound: Outbound = field(default_factory=Outbound)  # reminders by e-mail and webhook
 
     @property
     def directory_sign_in(self) -> bool:
@@ -86,6 +116,36 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         header_timeout=float(_number(env, "PORTAL_HEADER_TIMEOUT", 10)),
         directory=directory,
         staff_sign_in=sign_in,
+        outbound=outbound_from(env),
+    )
+
+
+WEBHOOK_PREFIX = "PORTAL_WEBHOOK_URL_"
+
+
+def outbound_from(env: dict[str, str] | os._Environ[str]) -> Outbound:
+    """PORTAL_SMTP_HOST/_PORT/_USER/_PASSWORD/_STARTTLS, PORTAL_MAIL_FROM, PORTAL_WEBHOOK_URL (and
+    PORTAL_WEBHOOK_URL_<DEPARTMENT ID> per department), PORTAL_PUBLIC_URL, PORTAL_REMIND_CHECK_SECONDS."""
+    host = env.get("PORTAL_SMTP_HOST", "").strip()
+    user = env.get("PORTAL_SMTP_USER", "").strip()
+    webhooks = tuple(sorted((name[len(WEBHOOK_PREFIX):].lower(), value.strip()) for name, value in env.items()
+                            if name.startswith(WEBHOOK_PREFIX) and value.strip()))
+    for name, url in (("PORTAL_WEBHOOK_URL", env.get("PORTAL_WEBHOOK_URL", "").strip()),
+                      *((WEBHOOK_PREFIX + d.upper(), u) for d, u in webhooks)):
+        if url and not url.startswith(("http://", "https://")):
+            raise SettingInvalid(f"环境变量 {name} 应为 http:// 或 https:// 开头的网址")
+    return Outbound(
+        smtp_host=host,
+        smtp_port=_number(env, "PORTAL_SMTP_PORT", 25),
+        smtp_user=user,
+        smtp_password=env.get("PORTAL_SMTP_PASSWORD", ""),
+        smtp_starttls=env.get("PORTAL_SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "on"),
+        mail_from=env.get("PORTAL_MAIL_FROM", "").strip() or user or (f"portal@{host}" if host else ""),
+        webhook_url=env.get("PORTAL_WEBHOOK_URL", "").strip(),
+        department_webhooks=webhooks,
+        timeout=float(_number(env, "PORTAL_OUTBOUND_TIMEOUT", 10)),
+        public_url=env.get("PORTAL_PUBLIC_URL", "").strip().rstrip("/"),
+        check_every=float(_number(env, "PORTAL_REMIND_CHECK_SECONDS", 600)),
     )
 
 

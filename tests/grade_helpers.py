@@ -8,7 +8,7 @@ from typing import Any
 
 from helpers import DEPT, Service
 
-from service.content.models import GRADE_BASIC, GRADE_EXCELLENT, GRADE_PASS
+from service.content.codes import GRADE_BASIC, GRADE_EXCELLENT, GRADE_PASS
 
 START = dt.datetime(2019, 9, 26, 10, 0)  # the day before 公示 starts
 

@@ -140,6 +140,21 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "POST /board/{department_id}/staff-accounts/slips": (401, 200, 403, 403, 403),  # the slips, as Word
     "GET /api/objections": (401, 200, 200, 200, 403),  # a department: its own people's
     "POST /api/objections/{department_id}/{objection_id}": (401, 404, 404, 403, 403),
+    "GET /board/chase": (401, 200, 403, 403, 403),
+    "POST /board/chase/send": (401, 409, 403, 403, 403),  # HR: no mail server or robot set
+    "GET /board/reminders": (401, 200, 403, 403, 403),
+    "GET /board/workbooks": (401, 200, 403, 403, 403),
+    "POST /board/workbooks/{department_id}/{error_id}": (401, 404, 403, 403, 403),  # HR: no such record
+    "POST /board/{department_id}/targets/bulk": (401, 200, 200, 403, 403),
+    "GET /board/{department_id}/forms/contracts.zip": (401, 200, 200, 403, 403),
+    "POST /board/review/confirm": (401, 403, 403, 403, 200),  # the names listed, nothing decided
+    "POST /board/review/bulk": (401, 403, 403, 403, 200),  # a set not submitted: listed as not done
+    "POST /api/targets/bulk": (401, 200, 200, 403, 200),  # a leader's refusal is per person (never edits)
+    "GET /api/todos": (401, 200, 200, 200, 200),
+    "GET /notifications/{department_id}/{note_id}": (401, 404, 404, 404, 404),  # nobody's note
+    "GET /api/chase": (401, 200, 403, 403, 403),
+    "GET /api/reminders": (401, 200, 403, 403, 403),
+    "POST /api/reminders": (401, 200, 403, 403, 403),  # a dry run
 }
 
 
@@ -293,6 +308,12 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/{department_id}/objections/{objection_id}": lambda w: _form(answer="已核实"),
     "POST /board/{department_id}/staff-accounts/slips": lambda w: _form(format="docx", confirm="on"),
     "POST /api/objections/{department_id}/{objection_id}": lambda w: {"json": {"answer": "已核实"}},
+    "POST /board/chase/send": lambda w: _form(step="contracts"),
+    "POST /board/{department_id}/targets/bulk": lambda w: {"data": {"action": "template", "staff": w.person.staff_id}},
+    "POST /board/review/confirm": lambda w: {"data": {"action": "approve", "staff": w.person.staff_id}},
+    "POST /board/review/bulk": lambda w: {"data": {"action": "approve", "staff": w.person.staff_id}},
+    "POST /api/targets/bulk": lambda w: {"json": {"action": "template", "staff_ids": [w.person.staff_id]}},
+    "POST /api/reminders": lambda w: {"json": {"dry_run": True}},
 }
 PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
          "POST /board/grades/do/{action}": "/board/grades/do/sanction",
@@ -454,7 +475,7 @@ def test_security_headers_on_every_service_page(world: World) -> None:
             f"GET {template}", lambda w: {})(world).items() if k == "params"})
         assert response.headers["x-content-type-options"] == "nosniff", template
         assert response.headers["x-frame-options"] == "DENY", template
-        if response.headers["content-type"].startswith("text/html"):
+        if response.headers.get("content-type", "").startswith("text/html"):  # /login: signed in, a redirect
             csp = response.headers["content-security-policy"]
             assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, template
             assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0], template

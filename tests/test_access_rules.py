@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF, ROLES
+from service.content.codes import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF, ROLES
 from service.errors import ApiError
 from service.rules import access
 from service.rules.access import User
@@ -46,6 +46,7 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.CONFIRM_TARGETS: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.RAISE_OBJECTION: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.SEE_OBJECTIONS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.CHASE: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
 }
 
 # A staff member of OWN: (their own person, a colleague of the department, the department, another

@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from test_cli_accounts import portal
 
 from service.config import Settings
-from service.content.models import TARGET_SUBMITTED
+from service.content.codes import TARGET_SUBMITTED
 
 NEW_PASSWORD = "huanle-xinmima-42"
 

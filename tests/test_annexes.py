@@ -17,9 +17,11 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content import forms_text
+from service.content.codes import COMPLETION_STATUSES
 from service.content.formats import num
 from service.content.forms_text import ANNEX_TITLES, MONTHLY_COLUMNS
-from service.content.models import COMPLETION_STATUSES, Content, StaffMember, TargetRow
+from service.content.loader import load_content
+from service.content.models import Content, StaffMember, TargetRow
 from service.office import annex1, annex2, annex3, annex4, annex5, catalog, styles
 from service.office.identity import META_SHEET, FormIdentity, UnknownDepartment
 
@@ -240,8 +242,11 @@ def test_monthly_blank_form(shipped_content: Content) -> None:
     merged = {str(r) for r in sheet.merged_cells.ranges}
     assert {"A4:A5", "B4:B5", "C4:J4", "K4:K5"} <= merged
     assert (sheet["A4"].value, sheet["B4"].value, sheet["C4"].value, sheet["K4"].value) == (
-        "序号", "姓　名", "共性目标", "业务工作目标")
-    assert tuple(sheet.cell(row=5, column=c).value for c in range(3, 11)) == MONTHLY_COLUMNS
+        "序号", "姓　名", "共性目标", "业务工作目标\n（得分）")
+    assert tuple(sheet.cell(row=5, column=c).value for c in range(3, 11)) == (
+        "出勤\n（天）", "事假\n（天）", "病假\n（天）", "迟到\n（次）", "早退\n（次）", "旷工\n（天）", "离岗\n（次）",
+        "其他项目\n（扣分）")
+    assert "只作记录，不直接计分" in forms_text.monthly_note(shipped_content)
     assert [sheet[f"A{r}"].value for r in range(6, 17)] == list(range(1, 12))
     assert sheet["A18"].value == forms_text.monthly_note(shipped_content)
     assert "每月5日前" in sheet["A18"].value and "其他项目" in sheet["A18"].value
@@ -433,7 +438,8 @@ def test_built_site_links_the_forms(tmp_path: Path) -> None:
     settings = from_env().with_(site_dir=tmp_path / "site")
     build_site(settings)
     files = sorted(p.name for p in (tmp_path / "site" / "annexes" / "files").iterdir())
-    assert len(files) == 6
+    content = load_content(settings.content_dir)
+    assert len(files) == 6 + len(content.roles)  # the blank forms and each role's annex 3
     page = (tmp_path / "site" / "annexes" / "index.html").read_text(encoding="utf-8")
     assert page.count('href="files/') == 6
     assert page.count("查看并打印") == 5
@@ -538,7 +544,8 @@ def test_prefilled_forms_print(shipped_content: Content, tmp_path: Path) -> None
     assert members[0].staff_id not in completion
     monthly = pdf_text(out / "monthly.pdf")
     assert "（2019年4月）" in monthly
-    assert monthly.count("业务工作目标") == 2 * pdf_pages(out / "monthly.pdf")
+    # the header on each page and the note once, in both text orders
+    assert monthly.count("业务工作目标") == 2 * pdf_pages(out / "monthly.pdf") + 2
     targets = pdf_text(out / "targets.pdf")
     role = shipped_content.role(members[20].role)
     assert role is not None

@@ -215,7 +215,8 @@ def state(data_dir: Path) -> dict[str, Any]:
     """What a refused input must not change: store documents (less accounts), files, audit writes."""
     found: dict[str, Any] = {}
     for path in sorted((data_dir / "db").rglob("*.json")):
-        if path.name != "accounts.json":
+        # a refused workbook is kept for HR (its record, its audit entry and so the log's head)
+        if path.name not in ("accounts.json", "workbook_errors.json", "audit_head.json"):
             tables = {k: v for k, v in json.loads(path.read_bytes() or b"{}").items() if v}
             if tables:
                 found[str(path.relative_to(data_dir))] = tables
@@ -223,7 +224,7 @@ def state(data_dir: Path) -> dict[str, Any]:
     for path in sorted(files.rglob("*")) if files.exists() else []:
         found[str(path.relative_to(data_dir))] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
     found["audit"] = [entry["hash"] for entry in map(json.loads, (data_dir / "audit.log").read_text(
-        encoding="utf-8").splitlines()) if entry["action"] not in READS]
+        encoding="utf-8").splitlines()) if entry["action"] not in (*READS, "workbook.refused")]
     return found
 
 

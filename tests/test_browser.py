@@ -322,7 +322,14 @@ def test_staff_reads_searches_and_downloads_a_blank_form(day: Any, tmp_path: Pat
     expect(page.locator("table.targets")).to_contain_text("合计")
     staff.shot("role", page.locator("#targets"))
 
-    page.get_by_role("link", name="下载个性工作目标考核标准分解表（附件3）").click()
+    with page.expect_download() as own:  # the role's own annex 3, its template filled in
+        page.get_by_role("link", name=re.compile("下载本岗位的个性工作目标考核标准分解表")).click()
+    mine = tmp_path / own.value.suggested_filename
+    own.value.save_as(mine)
+    assert mine.name.startswith("附件3") and mine.name.endswith("学管人员（含值班值宿教师）.xlsx")
+    assert "值班" in " ".join(str(c.value) for r in openpyxl.load_workbook(mine)["附件3"].iter_rows() for c in r
+                             if c.value)
+    page.get_by_role("link", name="其他附件").click()
     expect(page.locator("h1")).to_have_text(re.compile("附件下载"))
     link = page.locator("tr", has_text="附件3").locator('a[href$=".xlsx"]')
     with page.expect_download() as download:
@@ -647,8 +654,11 @@ def test_clerk_drops_a_stack_of_contracts_previews_and_stores_them(day: Any, por
     versions.get_by_text("撤回", exact=True).click()
     versions.get_by_label(re.compile("撤回第1版的原因")).fill("手工指定错了人")
     clerk.shot("withdraw-reason", versions)
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     versions.get_by_role("button", name="确认撤回").click()
     expect(page.locator("[data-notice=withdrawn]")).to_contain_text("已撤回")
+    assert asked and "不能恢复" in asked[0]  # asked before what cannot be undone
     versions = staff_row(page, by_hand.staff_id).locator("[data-versions]")
     expect(versions).to_contain_text("已撤回")
     expect(versions).to_contain_text("手工指定错了人")

@@ -7,7 +7,8 @@ import zoneinfo
 
 import pytest
 
-from service.content.models import DELIVERY_LABELS, LATE, MISSING, ON_TIME, PARTIAL, PENDING, Content
+from service.content.codes import DELIVERY_LABELS, LATE, MISSING, ON_TIME, PARTIAL, PENDING
+from service.content.models import Content
 from service.rules.clock import Clock, FixedClock, PinnedDateClock, SystemClock, as_local, clock_from
 from service.rules.schedule import (
     LEAD_DUTIES,

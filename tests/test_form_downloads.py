@@ -101,7 +101,10 @@ def test_bad_annex5_uploads_are_refused_with_nothing_stored(svc: Service, case: 
     assert (answer.status_code, answer.json()["code"]) == expected, answer.text
     assert answer.json()["error"]  # a Chinese message for the clerk
     assert staff_of(svc.client, DEPT, headers=svc.bearer("clerk")) == before
-    assert [a for a in audit_actions(svc.settings) if a != "contract.download"] == log_before
+    # the only write is the refusal kept for HR's list of workbooks with errors
+    assert [a for a in audit_actions(svc.settings) if a != "contract.download"] == [*log_before, "workbook.refused"]
+    latest = max(svc.context.store.records(DEPT, "workbook_errors"), key=lambda r: r["at"] + r["id"])
+    assert (latest["annex"], latest["code"], latest["file"]) == (5, expected[1], "附件5.xlsx")
 
 
 def test_person_forms_are_prefilled_for_own_department_only(svc: Service) -> None:

@@ -12,7 +12,7 @@ from grade_helpers import START, action, give_scores, propose, view
 from helpers import DEPT, OTHER_DEPT, Service, parse_html, running_service
 
 from service.config import Settings
-from service.content.models import GRADE_EXCELLENT, GRADE_NONE, GRADE_PASS
+from service.content.codes import GRADE_EXCELLENT, GRADE_NONE, GRADE_PASS
 
 
 @pytest.fixture

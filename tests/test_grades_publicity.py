@@ -14,7 +14,7 @@ from helpers import DEPT, Service, parse_html, running_service
 from starlette.testclient import TestClient
 
 from service.config import Settings
-from service.content.models import GRADE_EXCELLENT, GRADE_PASS
+from service.content.codes import GRADE_EXCELLENT, GRADE_PASS
 
 SKIPPED = (".css", ".js", ".png", ".jpg", ".svg", ".ico", ".xlsx", ".docx", ".pdf", ".zip", ".xml", ".gz", ".json",
            ".woff", ".woff2", ".txt")

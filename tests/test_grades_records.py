@@ -9,7 +9,7 @@ from grade_helpers import START, action, give_scores, members, propose, view
 from helpers import DEPT, OTHER_DEPT, running_service
 
 from service.config import Settings
-from service.content.models import GRADE_EXCELLENT, GRADE_NONE, GRADE_PASS, GRADE_PENDING
+from service.content.codes import GRADE_EXCELLENT, GRADE_NONE, GRADE_PASS, GRADE_PENDING
 
 
 def test_leave_is_taken_from_the_monthly_summaries_and_says_so(settings: Settings) -> None:

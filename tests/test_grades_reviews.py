@@ -17,7 +17,7 @@ from helpers import DEPT, PDF, Service, parse_html, running_service
 from openpyxl import load_workbook
 
 from service.config import Settings
-from service.content.models import GRADE_BASIC, GRADE_FAIL, GRADE_PASS
+from service.content.codes import GRADE_BASIC, GRADE_FAIL, GRADE_PASS
 
 needs_office = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
                                   reason="LibreOffice / poppler-utils not installed")

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from service.content.models import (
+from service.content.codes import (
     GRADE_BASIC,
     GRADE_EXCELLENT,
     GRADE_FAIL,
@@ -25,8 +25,8 @@ from service.content.models import (
     UNGRADED_OTHER,
     UNGRADED_PROBATION,
     UNGRADED_SANCTION,
-    AssessmentSettings,
 )
+from service.content.models import AssessmentSettings
 from service.rules import grades, reviews
 from service.rules.grades import Candidate, Leave, Newcomer, Quota, Sanction
 from service.rules.workdays import Calendar

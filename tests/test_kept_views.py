@@ -37,7 +37,7 @@ def submit(service: Service, staff_id: str) -> None:
 def review_ids(service: Service) -> set[str]:
     page = parse_html(service.session("boss").get("/board/review").text)
     table = page.find("table", data_review_table=True)
-    return {row[1] for row in table.rows()} if table is not None else set()
+    return {row.attrs["data-staff"] for row in table.find_all("tr", data_staff=True)} if table is not None else set()
 
 
 def workbook_row(service: Service, staff_id: str) -> tuple[Any, ...]:

@@ -12,8 +12,8 @@ from helpers import DEPT, parse_html, running_service
 
 from service.cli import cli
 from service.config import Settings
+from service.content.codes import GRADE_EXCELLENT, GRADE_PASS
 from service.content.loader import load_content, validate
-from service.content.models import GRADE_EXCELLENT, GRADE_PASS
 from service.content.new_year import move_text
 from service.workflows import accounts
 

@@ -4,7 +4,7 @@ role's reach, read back from the table between its markers."""
 from __future__ import annotations
 
 from service.config import ROOT
-from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF
+from service.content.codes import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF
 from service.rules import access
 
 REACHES = {"全部": access.ANY, "本部门": access.OWN, "主管部门": access.OVERSEEN, "本人": access.SELF, "—": None}

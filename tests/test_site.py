@@ -282,7 +282,9 @@ def test_annex_has_a_printable_page(site: Path, content: Content, number: int) -
 
 def test_monthly_and_completion_forms_have_the_notice_columns(site: Path) -> None:
     monthly = page(site, "annexes/annex-4").tables[0]
-    assert monthly[1] == ["出勤", "事假", "病假", "迟到", "早退", "旷工", "离岗", "其他项目"]
+    assert monthly[1] == ["出勤（天）", "事假（天）", "病假（天）", "迟到（次）", "早退（次）", "旷工（天）", "离岗（次）",
+                          "其他项目（扣分）"]
+    assert "只作记录，不直接计分" in page(site, "annexes/annex-4").article
     assert "每月5日前" in page(site, "annexes/annex-4").article
     completion = page(site, "annexes/annex-5")
     assert completion.tables[0][0] == ["序号", "姓名", "岗位、职务", "完成情况"]

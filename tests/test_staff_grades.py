@@ -17,7 +17,7 @@ from helpers import DEPT, Service, page_csrf, parse_html, running_service
 from staff_helpers import issue_slips, me, sign_in_again, staff_session
 
 from service.config import Settings
-from service.content.models import DISPUTE_ANSWERED, DISPUTE_GRADE, DISPUTE_OPEN, GRADE_BASIC, GRADE_PASS
+from service.content.codes import DISPUTE_ANSWERED, DISPUTE_GRADE, DISPUTE_OPEN, GRADE_BASIC, GRADE_PASS
 
 
 @pytest.fixture

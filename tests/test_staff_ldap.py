@@ -26,8 +26,8 @@ from serverproc import serving
 from staff_helpers import issue_slips
 
 from service.config import SIGN_IN_BOTH, SIGN_IN_DIRECTORY, Directory, SettingInvalid, Settings, from_env
+from service.content.codes import STAFF_DIRECTORY
 from service.content.loader import load_content
-from service.content.models import STAFF_DIRECTORY
 
 CAMPUS = "campus-pass-1"
 STRANGER = "999999"  # in the directory, not on the roster

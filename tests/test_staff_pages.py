@@ -17,7 +17,7 @@ from staff_helpers import approve_targets, issue_slips, me, report_month, staff_
 from starlette.testclient import TestClient
 
 from service.config import Settings
-from service.content.models import (
+from service.content.codes import (
     CONFIRM_DONE,
     CONFIRM_NOT_APPROVED,
     CONFIRM_PENDING,

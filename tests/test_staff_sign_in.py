@@ -11,7 +11,7 @@ from helpers import DEPT, OTHER_DEPT, Service, audit_actions, login, page_csrf, 
 from staff_helpers import NEW_PASSWORD, issue_slips, print_slips, staff_session
 
 from service.config import Settings
-from service.content.models import ROLE_STAFF, STAFF_ONE_TIME, STAFF_OWN_PASSWORD
+from service.content.codes import ROLE_STAFF, STAFF_ONE_TIME, STAFF_OWN_PASSWORD
 from service.storage.accounts import FILE, STAFF_DIR, staff_shard
 
 HTML = {"accept": "text/html"}

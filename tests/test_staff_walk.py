@@ -20,10 +20,10 @@ from starlette.testclient import TestClient
 from test_access_matrix import BODIES, PATHS, World, route_keys, state
 
 from service.config import ROOT, Settings
-from service.content.models import DISPUTE_SCORE_ITEM
+from service.content.codes import DISPUTE_SCORE_ITEM
 
 PUBLIC = {"GET /healthz", "GET /login", "POST /login", "POST /logout", "GET /api/status", "GET /gongshi"}
-OWN = {"GET /account", "POST /account", "GET /api/me"} | {key for key in route_keys() if key.split(" ")[1].startswith("/me")}
+OWN = {"GET /account", "POST /account", "GET /api/me", "GET /api/todos"} | {key for key in route_keys() if key.split(" ")[1].startswith("/me")}
 REFUSED = (403, 404)
 # Pages that send a staff member elsewhere: the college's boards go to their own pages.
 SENT_ON = {"GET /board": "/me", "GET /board/grades": f"/board/{DEPT}/grades"}

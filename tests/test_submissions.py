@@ -642,13 +642,18 @@ def test_errors_are_json_with_a_chinese_message(service: Service, clerk: dict[st
 # -- the HR board ----------------------------------------------------------------------------------
 
 
-def test_hr_board_puts_overdue_departments_first(service: Service, hr: dict[str, str]) -> None:
+def test_hr_board_lists_departments_in_content_order_and_overdue_first_on_request(service: Service,
+                                                                                  hr: dict[str, str]) -> None:
     small = members(service, SMALL_DEPT)
     for staff_id in small:
         upload(service.client, staff_id, scan_of(staff_id), headers=hr)
     upload(service.client, members(service, DEPT)[0], PDF, headers=hr)
     service.clock.set(AFTER_DEADLINE)
-    page = parse_html(service.hr_session().get("/board").text)
+    browser = service.hr_session()
+    listed = parse_html(browser.get("/board").text).find("table", data_board_table=True)
+    assert listed is not None
+    assert [row[0] for row in listed.rows()] == [d.name for d in service.context.content.departments]
+    page = parse_html(browser.get("/board?sort=overdue").text)
     table = page.find("table", data_board_table=True)
     assert table is not None
     rows = [row for row in table.find_all("tr") if row.find("td") is not None]

@@ -6,15 +6,9 @@ from typing import Any
 
 import pytest
 
+from service.content.codes import TARGET_APPROVED, TARGET_DRAFT, TARGET_RETURNED, TARGET_SUBMITTED
 from service.content.formats import num
-from service.content.models import (
-    TARGET_APPROVED,
-    TARGET_DRAFT,
-    TARGET_RETURNED,
-    TARGET_SUBMITTED,
-    Content,
-    TargetRow,
-)
+from service.content.models import Content, TargetRow
 from service.content.target_rows import (
     TargetLine,
     TargetRowsInvalid,

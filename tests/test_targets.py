@@ -125,7 +125,7 @@ def test_leader_approves_one_returns_another_and_the_department_resubmits(
     waiting = service.client.get("/api/targets", params={"state": "已提交"}, headers=boss).json()["people"]
     assert {p["staff_id"] for p in waiting} == {first, second}
     review = parse_html(service.session("boss").get("/board/review").text)
-    assert {r[1] for r in review.find("table", data_review_table=True).rows()} == {first, second}  # type: ignore[union-attr]
+    assert {r[2] for r in review.find("table", data_review_table=True).rows()} == {first, second}  # type: ignore[union-attr]  # after the tick box and the department
 
     approved = service.client.post(f"/api/targets/{first}/approve", headers=boss)
     assert approved.status_code == 200 and approved.json()["state"] == "已审定"

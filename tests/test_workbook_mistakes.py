@@ -81,7 +81,7 @@ MISTAKES: list[tuple[str, str, Callable[[Content], bytes], Callable[[Content], A
     ("annex 4: the visible columns 出勤 and 事假 swapped",
      "附件4", lambda c: annex4.monthly_xlsx(c, DEPT, 2019, 3),
      lambda c: then(annex4_all_filled(c), swap_columns("C", "D", range(5, 48))), {}, "form_layout",
-     lambda c: "工作表“附件4”第 5 行 C 列：表头应为“出勤”，实际为“事假”。表格的行列被改动过，请重新下载表格填写，"
+     lambda c: "工作表“附件4”第 5 行 C 列：表头应为“出勤（天）”，实际为“事假（天）”。表格的行列被改动过，请重新下载表格填写，"
                "不要插入、删除或移动行列。"),
     ("annex 5: a person added in the line below the table",
      "附件5", lambda c: annex5.completion_xlsx(c, DEPT), lambda c: {"B47": "王五", "D47": "完成"}, {}, "row_outside_table",

@@ -42,11 +42,14 @@ def cli() -> None:
     pass
 
 
-def open_context() -> Context:
-    """The service core without the web layer, for account and audit commands."""
+def open_context(*, service_clock: bool = False) -> Context:
+    """The service core without the web layer, for account and audit commands; with
+    `service_clock`, on the clock the service uses (the college's zone, PORTAL_TODAY pins it)."""
     import datetime as dt
+    import functools
 
     from service.content.loader import ContentInvalid, load_content
+    from service.rules.clock import clock_from
     from service.storage.audit import SecretMissing
     from service.workflows.context import Context
 
@@ -55,8 +58,13 @@ def open_context() -> Context:
         content = load_content(settings.content_dir)
     except ContentInvalid as exc:
         raise Failed(f"内容校验失败：\n{exc}") from None
+    try:
+        now = (clock_from(content.settings.timezone, settings.today).now if service_clock
+               else functools.partial(dt.datetime.now, dt.UTC))
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return Context.open(settings, content, lambda: dt.datetime.now(dt.UTC))
+        return Context.open(settings, content, now)
     except SecretMissing as exc:
         raise Failed(f"错误：{exc}") from None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from service.content.models import ROLES
+from service.content.codes import ROLES
 
 if TYPE_CHECKING:
     pass

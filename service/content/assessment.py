@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from service.content.models import (
+from service.content.codes import (
     EFFECTS,
     GRADE_BASIC,
     GRADE_EXCELLENT,
@@ -19,10 +19,8 @@ from service.content.models import (
     QUOTA_SCOPES,
     ROUNDINGS,
     SANCTION_KINDS,
-    AssessmentSettings,
-    ReviewDays,
-    SanctionRule,
 )
+from service.content.models import AssessmentSettings, ReviewDays, SanctionRule
 from service.content.yaml_files import Checker, show
 
 FILE = "settings.yml"

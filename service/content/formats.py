@@ -28,3 +28,23 @@ def cn_date(day: dt.date, *, year: bool = False, weekday: bool = False) -> str:
     if weekday:
         text += f"（星期{WEEKDAYS[day.weekday()]}）"
     return text
+
+
+def cn_time(value: str | dt.datetime | dt.date | None, form: str = "full") -> str:
+    """A timestamp as people read it, in the zone it was stamped in (the service stamps in the
+    college's): `full` 2026年4月20日 10:31, `short` 4月20日 10:31, `date` 2026年4月20日. An ISO
+    date alone (a deadline) shows as a date. Pages and exported workbooks use it; JSON answers keep ISO 8601."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = (dt.date.fromisoformat(value) if len(value) == 10
+                     else dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value  # not a timestamp: shown as it is
+    day = f"{value.month}月{value.day}日"
+    if form != "short":
+        day = f"{value.year}年{day}"
+    if form == "date" or not isinstance(value, dt.datetime):
+        return day
+    return f"{day} {value:%H:%M}"

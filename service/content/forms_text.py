@@ -9,14 +9,8 @@ in a cell).
 
 from __future__ import annotations
 
-from service.content.models import (
-    COL_CONTENT,
-    COL_DEADLINE,
-    COL_EVIDENCE,
-    COL_POINTS,
-    COMPLETION_STATUSES,
-    Content,
-)
+from service.content.codes import COMPLETION_STATUSES
+from service.content.models import COL_CONTENT, COL_DEADLINE, COL_EVIDENCE, COL_POINTS, Content
 
 ANNEX_TITLES = {
     1: "教职工岗位工作目标责任状",
@@ -59,6 +53,8 @@ FIELD_POST = "岗位及职务："
 NAME = "姓　名"
 MONTHLY_COLUMNS = ("出勤", "事假", "病假", "迟到", "早退", "旷工", "离岗", "其他项目")
 BUSINESS = "业务工作目标"
+MONTHLY_UNITS = {"出勤": "天", "事假": "天", "病假": "天", "迟到": "次", "早退": "次", "旷工": "天", "离岗": "次",
+                 "其他项目": "扣分", BUSINESS: "得分"}
 MONTHLY_DEPARTMENT = "部　门："
 MONTHLY_SIGNATURES = ("部门负责人：", "填表人：", "联系电话：")
 
@@ -100,11 +96,21 @@ def section_label(group: str, points: int) -> str:
     return f"{group}\n（{points}分）"
 
 
+def monthly_header(column: str, sep: str = "") -> str:
+    """An annex-4 column with its unit: 出勤（天）, 迟到（次）, 其他项目（扣分）; `sep` goes between."""
+    unit = MONTHLY_UNITS.get(column)
+    return f"{column}{sep}（{unit}）" if unit else column
+
+
+ATTENDANCE_NOTE = "出勤、事假、病假、旷工填天数，迟到、早退、离岗填次数，只作记录，不直接计分"
+
+
 def monthly_note(content: Content) -> str:
     day = content.settings.monthly_due_day
     return (
         f"填表说明：1、此表为部门的月报表，各部门、系在每月{day}日前将上月考核情况填入该表，送人事教育处。"
-        "2、表中共性目标中“其他项目”是指教职工共性目标中除考勤以外的所有项目。"
+        "2、表中共性目标中“其他项目”是指教职工共性目标中除考勤以外的所有项目，填扣分；业务工作目标填本月得分。"
+        f"3、{ATTENDANCE_NOTE}。"
     )
 
 

@@ -34,6 +34,7 @@ from service.content.models import (
     Rule,
     TargetRow,
 )
+from service.content.reminder_settings import check_reminders
 from service.content.roster_file import ROSTER_FILE
 from service.content.yaml_files import Checker, ContentError, ContentInvalid, read_yaml, show
 
@@ -161,13 +162,14 @@ class _Checker(Checker):
             self.fail(f, "business_score_rule", f"应为 {' / '.join(BUSINESS_SCORE_RULES)} 之一，实际为 {show(rule)}")
             rule = "average"
         assessment = check_assessment(self, d.get("assessment"))
-        if len(self.errors) > start or deadlines is None or assessment is None:
+        reminders = check_reminders(self, d.get("reminders"))
+        if len(self.errors) > start or deadlines is None or assessment is None or reminders is None:
             return None
         return CycleSettings(
             college=college, year=year, timezone=tz, common_points=common,
             individual_points=individual, deadlines=deadlines, monthly_due_day=due,
             contact=contact, upload_max_mb=max_mb, business_score_rule=rule, assessment=assessment,
-            refuse_unapproved_scans=refuse, bulk_max_mb=bulk_mb,
+            refuse_unapproved_scans=refuse, bulk_max_mb=bulk_mb, reminders=reminders,
         )
 
     def deadlines(self, d: dict[str, Any], year: int) -> Deadlines | None:

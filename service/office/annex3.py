@@ -18,12 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content import forms_text, target_rows
 from service.content.formats import num
-from service.content.models import (
-    COL_POINTS,
-    Content,
-    StaffMember,
-    TargetRow,
-)
+from service.content.models import COL_POINTS, Content, StaffMember, TargetRow
 from service.content.target_rows import RowInput, text_of
 from service.errors import quoted
 from service.office import styles as x

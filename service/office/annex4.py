@@ -42,7 +42,8 @@ COLUMNS = (forms_text.SERIAL, forms_text.NAME, *forms_text.MONTHLY_COLUMNS, form
 LAST_PRINTED = len(COLUMNS) - 1  # 业务工作目标; the 工号 column is hidden
 WIDTHS = (6, 12, *([8] * len(forms_text.MONTHLY_COLUMNS)), 18, 12)
 BLANK_ROWS = 11
-VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, COLUMNS)
+HEADERS = tuple(forms_text.monthly_header(c, "\n") for c in (*forms_text.MONTHLY_COLUMNS, forms_text.BUSINESS))
+VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, (*COLUMNS[:2], *HEADERS, COLUMNS[-1]))
 NAME_COL = 2
 NAME_LABEL = "姓名"
 DAY_COLUMNS = ("出勤", "事假", "病假", "旷工")
@@ -78,13 +79,14 @@ def monthly_xlsx(content: Content, department: str | None = None, year: int | No
     x.merge(sheet, f"B{GROUP_ROW}:B{HEADER_ROW}", forms_text.NAME, font=x.FONT_HEAD, border=True)
     x.merge(sheet, f"{first_common}{GROUP_ROW}:{last_common}{GROUP_ROW}", forms_text.COMMON_GROUP,
             font=x.FONT_HEAD, border=True)
-    for offset, name in enumerate(forms_text.MONTHLY_COLUMNS):
+    for offset, name in enumerate(HEADERS[:-1]):
         x.put(sheet, f"{get_column_letter(3 + offset)}{HEADER_ROW}", name, font=x.FONT_HEAD, border=True)
-    x.merge(sheet, f"{business}{GROUP_ROW}:{business}{HEADER_ROW}", forms_text.BUSINESS, font=x.FONT_HEAD,
+    x.merge(sheet, f"{business}{GROUP_ROW}:{business}{HEADER_ROW}", HEADERS[-1], font=x.FONT_HEAD,
             border=True)
     staff = get_column_letter(len(COLUMNS))
     x.merge(sheet, f"{staff}{GROUP_ROW}:{staff}{HEADER_ROW}", forms_text.STAFF_ID, font=x.FONT_HEAD, border=True)
-    sheet.row_dimensions[GROUP_ROW].height = sheet.row_dimensions[HEADER_ROW].height = 24
+    sheet.row_dimensions[GROUP_ROW].height = 24
+    sheet.row_dimensions[HEADER_ROW].height = 36  # a name and its unit, on two lines
 
     count = len(members) if dept else BLANK_ROWS
     last = FIRST_ROW + count - 1
@@ -194,5 +196,6 @@ def read_monthly(content: Content, department_id: str, data: bytes, *,
 
 
 def _header_row() -> tuple[str, ...]:
-    """Row 5: the serial, name, business and 工号 cells are merged from row 4 (blank here)."""
-    return ("", "", *COLUMNS[2:-2], "", "")
+    """Row 5: each column with its unit; the serial, name, business and 工号 cells are merged
+    from row 4 (blank here)."""
+    return ("", "", *HEADERS[:-1], "", "")

@@ -14,8 +14,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.content import forms_text
+from service.content.codes import COMPLETION_STATUSES
 from service.content.formats import plain_number
-from service.content.models import COMPLETION_STATUSES, Content
+from service.content.models import Content
 from service.errors import quoted
 from service.office import styles as x
 from service.office.cells import cell_text

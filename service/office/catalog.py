@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.content.forms_text import ANNEX_TITLES
-from service.content.models import Content, StaffMember
+from service.content.models import Content, Role, StaffMember
 from service.office import annex1, annex2, annex3, annex4, annex5
 
 FILES_DIR = "annexes/files"
@@ -56,3 +56,13 @@ def department_file_name(content: Content, number: int, ext: str, department_id:
     if month:
         parts.append(f"{content.settings.year}年{month}月")
     return file_name(number, ext, *parts)
+
+
+def role_site_path(role: Role) -> str:
+    """Annex 3 filled with the role's template, in the site: annexes/files/附件3-…-理论课教师.xlsx."""
+    return f"{FILES_DIR}/{file_name(3, 'xlsx', role.name)}"
+
+
+def role_files(content: Content) -> dict[str, bytes]:
+    """Each role's annex 3, its template's rows filled in, keyed by its path in the site."""
+    return {role_site_path(role): annex3.targets_xlsx(content, rows=role.targets) for role in content.roles}

@@ -54,7 +54,7 @@ def check_header(book: Workbook, sheet: str, row: int, titles: tuple[str, ...]) 
         if _squash(want) != _squash(cell_text(got)):
             raise WorkbookRejected.of([problem(
                 "form_layout", sheet, row, column, None,
-                f"表头应为“{_squash(want)}”，实际为“{quoted(cell_text(got))}”。表格的行列被改动过，请重新下载表格填写，"
+                f"表头应为“{_squash(want)}”，实际为“{quoted(_squash(cell_text(got)))}”。表格的行列被改动过，请重新下载表格填写，"
                 "不要插入、删除或移动行列。")])
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from service.content.models import GRADE_NONE, GRADE_PENDING, GRADES, UNGRADED_REASONS
+from service.content.codes import GRADE_NONE, GRADE_PENDING, GRADES, UNGRADED_REASONS
 from service.office import styles
 
 COLUMNS = ["部门、系", "参加考核人数", *GRADES, f"{GRADE_NONE}合计", *(f"{GRADE_NONE}：{r}" for r in UNGRADED_REASONS),

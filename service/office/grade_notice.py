@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.content.codes import CHALLENGEABLE, GRADE_NONE, GRADE_PENDING
 from service.content.formats import num
-from service.content.models import CHALLENGEABLE, GRADE_NONE, GRADE_PENDING, Content
+from service.content.models import Content
 from service.office import docx_base as w
 
 TITLE = "年度考核结果通知书"

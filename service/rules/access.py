@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from service.content.models import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF
+from service.content.codes import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF
 from service.errors import forbidden
 
 
@@ -62,6 +62,7 @@ REOPEN_TARGETS = "reopen_targets"  # reopen an approved target set (its contract
 CONFIRM_TARGETS = "confirm_targets"  # a staff member confirms (确认) their approved targets
 RAISE_OBJECTION = "raise_objection"  # object to one's own score item, monthly result or grade
 SEE_OBJECTIONS = "see_objections"  # the objections of a department's people (answered by who may change it)
+CHASE = "chase"  # the chase page, reminders sent by hand and their history, refused workbooks
 
 ANY = "any"  # every department and the college
 OWN = "own"  # the account's own department only
@@ -96,6 +97,7 @@ RULES: dict[str, dict[str, str]] = {
     CONFIRM_TARGETS: {ROLE_STAFF: SELF},
     RAISE_OBJECTION: {ROLE_STAFF: SELF},
     SEE_OBJECTIONS: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
+    CHASE: {ROLE_HR: ANY},
 }
 ACTIONS = tuple(RULES)
 

@@ -8,7 +8,7 @@ draft again, and its signed contract must be signed again once it is approved an
 
 from __future__ import annotations
 
-from service.content.models import (
+from service.content.codes import (
     TARGET_APPROVED,
     TARGET_DRAFT,
     TARGET_RETURNED,

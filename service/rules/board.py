@@ -7,16 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.content.models import (
-    DONE,
-    LEAVE_STATUSES,
-    OUTSTANDING,
-    RESIGN,
-    SCAN_WITHDRAWN,
-    UNAPPROVED,
-    Content,
-    StaffMember,
-)
+from service.content.codes import DONE, LEAVE_STATUSES, OUTSTANDING, RESIGN, SCAN_WITHDRAWN, UNAPPROVED
+from service.content.models import Content, StaffMember
 from service.rules.signing import Approved, Tie, contract_state
 
 

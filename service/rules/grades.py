@@ -18,8 +18,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.content.formats import num
-from service.content.models import (
+from service.content.codes import (
     EFFECT_NO_GRADE,
     EFFECT_NOT_EXCELLENT,
     EFFECT_PENDING,
@@ -40,9 +39,9 @@ from service.content.models import (
     UNGRADED_OTHER,
     UNGRADED_PROBATION,
     UNGRADED_SANCTION,
-    AssessmentSettings,
-    SanctionRule,
 )
+from service.content.formats import num
+from service.content.models import AssessmentSettings, SanctionRule
 
 # -- inputs --------------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from service.content.models import TARGET_NOT_STARTED, TARGET_STATES, Content
+from service.content.codes import TARGET_NOT_STARTED, TARGET_STATES
+from service.content.models import Content
 from service.rules import schedule
 
 TARGET_COLUMNS = (*TARGET_STATES, TARGET_NOT_STARTED)  # people per state, those without a set last

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from service.content.models import CHALLENGEABLE, GRADES
+from service.content.codes import CHALLENGEABLE, GRADES
 from service.rules.grades import worse
 
 

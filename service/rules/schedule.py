@@ -16,7 +16,8 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.content.models import LATE, MISSING, ON_TIME, PARTIAL, PENDING, SELF_LEAD, Content, Role
+from service.content.codes import LATE, MISSING, ON_TIME, PARTIAL, PENDING
+from service.content.models import SELF_LEAD, Content, Role
 from service.rules.clock import as_local
 
 LEAD_DUTIES = "lead"  # the duties of the roles a lead department leads, college-wide

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from service.content.models import (
+from service.content.codes import (
     DONE,
     MATCH_MATCHED,
     MATCH_OTHER_DEPARTMENT,
@@ -21,8 +21,8 @@ from service.content.models import (
     MATCH_UNKNOWN,
     RESIGN,
     UNAPPROVED,
-    StaffMember,
 )
+from service.content.models import StaffMember
 from service.rules.contract_mark import ContractMark
 
 

@@ -26,6 +26,8 @@ from service.sitegen.build import ACCEPTED_DUTIES
 
 log = logging.getLogger("mkdocs.hooks.portal")
 SEARCH_WORDS = "search_words.txt"
+LOGIN_LINK = ('<a href="/login" class="md-header__button portal-login" data-portal-login title="各部门、人事处、院领导登录报送系统">'
+              '登录</a>\n')
 
 # -- hooks ---------------------------------------------------------------------------
 
@@ -57,7 +59,18 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.append(File.generated(config, pages.annex_path(number), content=pages.annex_page(content, number)))
     for path, data in catalog.site_files(content).items():  # the blank Word and Excel forms
         files.append(File.generated(config, path, content=data))
+    for path, data in catalog.role_files(content).items():  # each role's annex 3, its template filled in
+        files.append(File.generated(config, path, content=data))
     return files
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """A 登录 link at the end of every page's header, for the departments, HR and the leaders."""
+    end = output.find("</header>")
+    close = output.rfind("</nav>", 0, end)
+    if end < 0 or close < 0:
+        return output
+    return output[:close] + LOGIN_LINK + output[close:]
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from service.content import forms_text
 from service.content.formats import cn_date, num
 from service.content.models import SELF_LEAD, Content, Role, Rule
+from service.office import catalog
 
 TEMPLATES = Path(__file__).parent / "templates"
 _BETWEEN_TAGS = re.compile(r">\s*\n\s*<", re.ASCII)
@@ -76,7 +77,8 @@ def role_index_page(content: Content) -> str:
 def role_page(content: Content, role: Role, accepted: Sequence[Mapping[str, Any]] = ()) -> str:
     """The role's page; `accepted` holds the duties HR accepted from departments ({department, duties})."""
     return _render("role.md", content=content, s=content.settings, role=role,
-                   budget=content.settings.individual_points, sections=_sections(content, accepted))
+                   budget=content.settings.individual_points, sections=_sections(content, accepted),
+                   role_file=catalog.role_site_path(role))
 
 
 def annex_page(content: Content, number: int) -> str:

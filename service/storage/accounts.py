@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from tinydb import Query, TinyDB
 
-from service.content.models import ROLE_STAFF
+from service.content.codes import ROLE_STAFF
 
 if TYPE_CHECKING:
     from service.storage.store import Record, Store

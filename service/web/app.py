@@ -7,35 +7,33 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any
-from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.config import Settings
 from service.content.loader import load_content
-from service.errors import ApiError, for_status, quoted
+from service.errors import ApiError
 from service.office.roster_sheet import MAX_BYTES
 from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.web import templating
-from service.web.auth import PASSWORD_CHANGE, PASSWORD_PAGE, Credentials, refused
+from service.web.auth import Credentials, refused
+from service.web.error_pages import api_error, http_error, server_error, storage_error
 from service.web.live_content import CurrentContext, LiveContent
+from service.web.middleware import BodyLimitErrors, SecurityHeaders, SiteFiles
 from service.web.rebuild import SiteRebuilder
+from service.web.reminder_timer import ReminderTimer
 from service.web.status_page import StatusPublisher
 from service.web.throttle import LoginThrottle
 from service.web.views import (
     accounts,
     api,
+    chase,
     confirmations,
     duties,
     exports,
@@ -51,12 +49,14 @@ from service.web.views import (
     scores,
     staff_accounts,
     targets,
+    targets_bulk,
+    todos,
 )
-from service.web.views.common import page
 from service.workflows import board, startup
 from service.workflows.context import Context
 
 log = logging.getLogger("portal")
+
 FORM_LIMIT = 4 * 1024 * 1024
 WORKBOOK_LIMIT = targets.WORKBOOK_LIMIT + 64 * 1024
 ROSTER_LIMIT = MAX_BYTES + 64 * 1024
@@ -76,6 +76,8 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/scores", scores.scores_page),
         Route("/board/score-events", scores.event_post, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/board/review", targets.review_page),
+        Route("/board/review/confirm", targets_bulk.review_confirm, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/review/bulk", targets_bulk.review_post, methods=["POST"], max_body_size=FORM_LIMIT),
         # HR's office pages: before /board/{department_id}, which would take their paths
         Route("/board/accounts", accounts.accounts_page, methods=["GET"]),
         Route("/board/accounts", accounts.accounts_post, methods=["POST"], max_body_size=64 * 1024),
@@ -97,7 +99,15 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/grades/view", grades.view_form, methods=["POST"], max_body_size=upload_limit),
         Route("/board/{department_id}/grades/notices.{kind}", grades.notices),
         Route("/board/{department_id}/grades/{staff_id}/notice.{kind}", grades.notices),
+        Route("/board/chase", chase.chase_page),
+        Route("/board/chase/send", chase.send_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/board/reminders", chase.history_page),
+        Route("/board/workbooks", chase.workbooks_page),
+        Route("/board/workbooks/{department_id}/{error_id}", chase.workbook_handled, methods=["POST"],
+              max_body_size=16 * 1024),
         Route("/board/{department_id}", pages.department),
+        Route("/board/{department_id}/targets/bulk", targets_bulk.department_post, methods=["POST"],
+              max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/targets", targets.department_page),
         Route("/board/{department_id}/targets/xlsx", targets.workbook_post, methods=["POST"],
               max_body_size=WORKBOOK_LIMIT),
@@ -123,6 +133,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
               max_body_size=forms.WORKBOOK_LIMIT),
         Route("/board/{department_id}/forms/annex5.xlsx", forms.completion_form),
         Route("/board/{department_id}/forms/annex4.xlsx", forms.monthly_form),
+        Route("/board/{department_id}/forms/contracts.zip", forms.department_contracts),
         Route("/board/{department_id}/forms/{staff_id}/{annex:str}", forms.person_form),
         Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/completion/{department_id}/xlsx", forms.completion_upload, methods=["POST"],
@@ -134,6 +145,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/departments/{department_id}/targets.xlsx", targets.api_workbook, methods=["POST"],
               max_body_size=WORKBOOK_LIMIT),
         Route("/api/targets", targets.api_list),
+        Route("/api/targets/bulk", targets_bulk.api_bulk, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/api/targets/{staff_id}", targets.api_get, methods=["GET"]),
         Route("/api/targets/{staff_id}", targets.api_save, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/targets/{staff_id}/{action}", targets.api_decide, methods=["POST"], max_body_size=FORM_LIMIT),
@@ -169,6 +181,11 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/grades/{department_id}", grades.api_department, methods=["GET"]),
         Route("/api/grades/{department_id}", grades.api_propose, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/hr/grades/filing.xlsx", grades.filing_xlsx),
+        Route("/api/todos", todos.api_todos),
+        Route("/notifications/{department_id}/{note_id}", todos.open_notification),
+        Route("/api/chase", chase.api_chase),
+        Route("/api/reminders", chase.api_history, methods=["GET"]),
+        Route("/api/reminders", chase.api_remind, methods=["POST"], max_body_size=16 * 1024),
         Route("/account", accounts.own_page, methods=["GET"]),
         Route("/account", accounts.own_post, methods=["POST"], max_body_size=16 * 1024),
         # a staff member's own pages, and what the departments and HR see of them
@@ -211,6 +228,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(live.ctx)))
     ctx.cache.on_change = publisher.poke
     rebuilder = SiteRebuilder(settings, publisher)
+    timer = ReminderTimer(lambda: live.ctx, settings.outbound.check_every)
 
     def swapped(current: Context) -> None:  # a new roster: the board's counts and the site change
         app.state.context = current
@@ -226,6 +244,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         await publisher.start()
         rebuilder.on_done = lambda: setattr(app.state, "shell", templating.Shell.from_site(settings.site_dir))
         await rebuilder.start()
+        await timer.start()
         stop_warming = threading.Event()
         warming = threading.Thread(target=warm, args=(ctx, stop_warming), name="warm", daemon=True)
         warming.start()  # the kept figures, off the request path, once the service answers
@@ -233,6 +252,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             yield
         finally:
             stop_warming.set()
+            await timer.stop()
             await rebuilder.stop()
             await publisher.stop()
             warming.join()
@@ -256,6 +276,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.live = live
     app.state.publisher = publisher
     app.state.rebuilder = rebuilder
+    app.state.reminder_timer = timer
     app.state.throttle = LoginThrottle()
     app.state.initial_password = initial_password
     app.state.shell = templating.Shell.from_site(settings.site_dir)
@@ -272,128 +293,3 @@ def warm(ctx: Context, stop: threading.Event) -> None:
 
 def render_status(current: Board) -> str:
     return templating.render("_status_board.html", board=current)
-
-
-# -- errors --------------------------------------------------------------------------
-
-
-def _wants_json(request: Request) -> bool:
-    path = request.url.path
-    accept = request.headers.get("accept", "")
-    return (path.startswith(("/api/", "/hr/")) or "application/json" in accept
-            or "authorization" in request.headers or "text/html" not in accept)
-
-
-async def api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    if _wants_json(request):
-        return JSONResponse(exc.body(), status_code=exc.status)
-    if exc.status == 401:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    if exc.code == PASSWORD_CHANGE.code:
-        return RedirectResponse(PASSWORD_PAGE, status_code=303)
-    return page(request, "error.html", "出错了", status=exc.status, error=exc)
-
-
-async def http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    error = for_status(exc.status_code)
-    if exc.status_code == 400 and exc.detail:
-        error = ApiError(400, "malformed_request", f"无法解析请求内容（{quoted(exc.detail)}）")
-    response = await api_error(request, error)
-    if exc.headers:
-        response.headers.update(exc.headers)
-    return response
-
-
-UNSAVED = "服务器暂时无法保存或处理该请求，未作任何更改，请稍后重试"
-
-
-async def storage_error(request: Request, exc: Exception) -> Response:
-    """A write failed (disk full, I/O error): nothing was changed. Handled inside the middleware,
-    so a browser gets the error page with its session, an API client the JSON body."""
-    log.exception("存储失败：%s %s", request.method, request.url.path, exc_info=exc)
-    return await api_error(request, ApiError(503, "storage_error", UNSAVED))
-
-
-async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("请求处理失败：%s %s", request.method, request.url.path, exc_info=exc)
-    error = ApiError(500, "server_error", UNSAVED)
-    if not _wants_json(request):
-        try:
-            return page(request, "error.html", "出错了", status=error.status, error=error)
-        except Exception:  # the page itself cannot be drawn: answer in JSON
-            log.exception("错误页面无法生成")
-    return JSONResponse(error.body(), status_code=error.status)
-
-
-class BodyLimitErrors:
-    """Starlette's route body limit answers an over-long Content-Length with plain English text:
-    answer it like every other error (JSON, or the error page for a browser)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        replaced = False
-
-        async def send_error(message: Message) -> None:
-            nonlocal replaced
-            if replaced:
-                return  # Starlette's own body
-            if (message["type"] == "http.response.start" and message["status"] == 413
-                    and dict(message.get("headers", [])).get(b"content-type", b"").startswith(b"text/plain")):
-                replaced = True
-                response = await api_error(Request(scope, receive), for_status(413))
-                await response(scope, receive, send)
-                return
-            await send(message)
-
-        await self.app(scope, receive, send_error)
-
-
-class SiteFiles(StaticFiles):
-    """The built portal. Nothing whose path has a part starting with "." is served (a `.git`
-    directory, an editor's swap file, a temp file being written): 404 as if absent."""
-
-    def get_path(self, scope: Scope) -> str:
-        path = super().get_path(scope)
-        if any(part.startswith(".") and part != "." for part in path.replace("\\", "/").split("/")):
-            raise HTTPException(status_code=404)
-        scope["portal.static"] = True
-        return path
-
-
-class SecurityHeaders:
-    """nosniff, frame denial and a strict referrer policy on every response; `Cache-Control:
-    no-store` on every answer of the service itself (pages, JSON, downloads: they may carry
-    personal data), the published static site excepted."""
-
-    HEADERS: tuple[tuple[bytes, bytes], ...] = (
-        (b"x-content-type-options", b"nosniff"),
-        (b"x-frame-options", b"DENY"),
-        (b"referrer-policy", b"same-origin"),
-    )
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers: list[Any] = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                headers.extend(h for h in self.HEADERS if h[0] not in present)
-                if b"cache-control" not in present and not scope.get("portal.static"):
-                    headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -19,6 +19,14 @@ import anyio.to_thread
 log = logging.getLogger("portal.coalesce")
 
 
+async def cancelled(task: asyncio.Task[None] | None) -> None:
+    """Cancel a background task (if any) and wait until it has ended."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 class Coalescer:
     def __init__(self, job: Callable[[], object], failure: str, min_interval: float = 0.0) -> None:
         self.job = job
@@ -39,11 +47,8 @@ class Coalescer:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
         self._loop = None
 
     def poke(self) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.content.models import (
+from service.content.codes import (
     MATCH_LABELS,
     MATCH_MATCHED,
     MATCH_STALE,
@@ -24,8 +24,8 @@ from service.content.models import (
     PAGE_LABELS,
     PAGE_NO_CODE,
     PAGE_SEVERAL_CODES,
-    StaffMember,
 )
+from service.content.models import StaffMember
 from service.errors import ApiError, unprocessable
 from service.office import scans
 from service.office.scan_files import ScanSettings

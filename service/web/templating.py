@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import re
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import Any
 
 import jinja2
 
-from service.content.formats import num
+from service.content.formats import cn_time, num
+from service.rules.people_search import search_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 ARTICLE_OPEN = '<article class="md-content__inner md-typeset">'
@@ -33,28 +33,9 @@ env = jinja2.Environment(
 )
 
 
-def zh_time(value: str | dt.datetime | dt.date | None, form: str = "full") -> str:
-    """A timestamp as people read it, in the zone it was stamped in (the service stamps in the
-    college's): `full` 2026年4月20日 10:31, `short` 4月20日 10:31, `date` 2026年4月20日. An ISO
-    date alone (a deadline) shows as a date. Pages use it; JSON answers keep ISO 8601."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = (dt.date.fromisoformat(value) if len(value) == 10
-                     else dt.datetime.fromisoformat(value))
-        except ValueError:
-            return value  # not a timestamp: shown as it is
-    day = f"{value.month}月{value.day}日"
-    if form != "short":
-        day = f"{value.year}年{day}"
-    if form == "date" or not isinstance(value, dt.datetime):
-        return day
-    return f"{day} {value:%H:%M}"
-
-
 env.filters["num"] = num
-env.filters["zh_time"] = zh_time
+env.filters["zh_time"] = cn_time
+env.globals["search_text"] = search_text  # a list's row is found by it (portal.js)
 
 
 class Shell:

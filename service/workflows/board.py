@@ -7,7 +7,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from service.content.models import SCAN_WITHDRAWN, TARGET_APPROVED, Content
+from service.content.codes import SCAN_WITHDRAWN, TARGET_APPROVED
+from service.content.models import Content
 from service.rules import contract_mark
 from service.rules.board import (
     Board,

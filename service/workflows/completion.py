@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import COMPLETION_STATUSES, DONE, OUTSTANDING, RESIGN
+from service.content.codes import COMPLETION_STATUSES, DONE, OUTSTANDING, RESIGN
+from service.content.formats import cn_time
 from service.errors import ApiError, bad_request, quoted, unprocessable
 from service.rules import access
 from service.rules.access import User
@@ -83,12 +84,12 @@ def _refuse_impossible(ctx: Context, state: DepartmentState, wanted: dict[str, s
 
 def sheet_lines(ctx: Context, department_id: str) -> tuple[tuple[str, str, str, str, int, str], ...]:
     """The department's people for the completion workbook: 工号, 姓名, 岗位、职务, 完成情况, how many
-    scan versions, the last upload's time. Kept until the department's scans, statuses, target sets
+    scan versions, the last upload's time as people write it. Kept until the department's scans, statuses, target sets
     (an approval or a reopen makes a scan 需重签) or people change."""
 
     def lines() -> tuple[tuple[str, str, str, str, int, str], ...]:
         return tuple((p["staff_id"], p["name"], p["post"], p["status"], len(p["versions"]),
-                      p["versions"][-1]["uploaded_at"] if p["versions"] else "")
+                      cn_time(p["versions"][-1]["uploaded_at"]) if p["versions"] else "")
                      for p in contracts.staff_view(ctx, department_id))
 
     tables = ((department_id, CONTRACTS), (department_id, STATUSES), (department_id, TARGETS))

@@ -17,14 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import (
+from service.content.codes import (
     CONFIRM_DONE,
     CONFIRM_LABELS,
     CONFIRM_NOT_APPROVED,
     CONFIRM_PENDING,
     TARGET_APPROVED,
-    StaffMember,
 )
+from service.content.models import StaffMember
 from service.errors import ApiError
 from service.rules import access, approval
 from service.rules.access import User

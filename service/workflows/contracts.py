@@ -22,14 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from service.content.models import (
-    MATCH_MATCHED,
-    MATCH_STALE,
-    SCAN_STATE_LABELS,
-    SCAN_VALID,
-    SCAN_WITHDRAWN,
-    StaffMember,
-)
+from service.content.codes import MATCH_MATCHED, MATCH_STALE, SCAN_STATE_LABELS, SCAN_VALID, SCAN_WITHDRAWN
+from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, not_found, unprocessable
 from service.rules import access, contract_mark, scans, signing
 from service.rules.access import User

@@ -18,10 +18,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from service.content.models import DELIVERY_LABELS, DUTY_ACCEPTED, DUTY_RETURNED, DUTY_SUBMITTED
+from service.content.codes import DELIVERY_LABELS, DUTY_ACCEPTED, DUTY_RETURNED, DUTY_SUBMITTED
 from service.errors import ApiError, bad_request, not_found, quoted, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User
+from service.workflows import notifications
 from service.workflows.commit import Put, commit
 from service.workflows.common import comment_text, department_or_404, parse_time
 from service.workflows.context import Context
@@ -140,7 +141,10 @@ def review(ctx: Context, user: User, department: str, role_id: str, action: str,
         else:
             doc["delivered_at"] = None
         doc.pop("id", None)
-        commit(ctx, [Put(department, TABLE, doc, {"role_id": role_id})], user.username, f"duties.{action}",
+        role = ctx.content.role(role_id)
+        notes = (notifications.duties_returned(ctx, department, role_id, role.name if role else role_id, text)
+                 if action == RETURN else [])
+        commit(ctx, [Put(department, TABLE, doc, {"role_id": role_id}), *notes], user.username, f"duties.{action}",
                department=department, role_id=role_id, comment=text)
     return doc
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.content.models import (
+from service.content.codes import (
     INVESTIGATION,
     LEAVE_KINDS,
     LEAVE_PERSONAL,

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any, BinaryIO
 
-from service.content.models import (
+from service.content.codes import (
     CASE_APPEAL,
     CASE_REVIEW,
     CHALLENGEABLE,

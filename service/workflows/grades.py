@@ -15,13 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from service.content.models import (
-    GRADE_EXCELLENT,
-    GRADE_OUTCOMES,
-    QUOTA_BASES,
-    SCOPE_COLLEGE,
-    StaffMember,
-)
+from service.content.codes import GRADE_EXCELLENT, GRADE_OUTCOMES, QUOTA_BASES, SCOPE_COLLEGE
+from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, grades
 from service.rules.access import User

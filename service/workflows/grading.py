@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from service.content.models import (
+from service.content.codes import (
     GRADE_EXCELLENT,
     OBJECTION_OPEN,
     OBJECTION_RESOLVED,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import DELIVERY_LABELS, PARTIAL
+from service.content.codes import DELIVERY_LABELS, PARTIAL
 from service.errors import bad_request, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User

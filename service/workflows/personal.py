@@ -12,13 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from service.content import target_rows
-from service.content.models import (
-    CHALLENGEABLE,
-    LEAVE_STATUSES,
-    TARGET_APPROVED,
-    TARGET_NOT_STARTED,
-    StaffMember,
-)
+from service.content.codes import CHALLENGEABLE, LEAVE_STATUSES, TARGET_APPROVED, TARGET_NOT_STARTED
+from service.content.models import StaffMember
 from service.errors import ApiError
 from service.rules import access, approval
 from service.rules.access import User

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from service.content.models import (
+from service.content.codes import (
     DISPUTE_ANSWERED,
     DISPUTE_GRADE,
     DISPUTE_KINDS,
@@ -30,8 +30,8 @@ from service.content.models import (
     DISPUTE_MONTHLY,
     DISPUTE_OPEN,
     DISPUTE_SCORE_ITEM,
-    StaffMember,
 )
+from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, not_found, unprocessable
 from service.rules import access
 from service.rules.access import User

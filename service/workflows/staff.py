@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.models import (
+from service.content.codes import (
     ROLE_STAFF,
     STAFF_DIRECTORY,
     STAFF_DISABLED,

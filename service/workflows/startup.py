@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from service.content.models import ROLE_HR
+from service.content.codes import ROLE_HR
 from service.rules import credentials
 from service.storage import files
 from service.storage.integrity import orphans

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.content import target_rows
-from service.content.models import TARGET_NOT_STARTED, TARGET_STATES, StaffMember, TargetRow
+from service.content.codes import TARGET_NOT_STARTED, TARGET_STATES
+from service.content.models import StaffMember, TargetRow
 from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, approval, contract_mark
 from service.rules.access import User
 from service.rules.contract_mark import ContractMark
+from service.workflows import notifications
 from service.workflows.board import TARGETS, approved_of
 from service.workflows.commit import Put, commit
 from service.workflows.common import comment_text, department_or_404, member_or_404
@@ -33,7 +35,7 @@ _STATES = {state: state for state in TARGET_STATES}  # one string object per sta
 _STATUS = {"not_leader": 403, "not_overseen": 403, "leader_cannot_edit": 403, "not_own_department": 403,
            "forbidden_role": 403, "not_hr": 403, "bad_state": 409, "comment_required": 400, "reason_required": 400,
            "unknown_action": 400, "unknown_state": 409}
-_BOARD_ACTIONS = (approval.APPROVE, approval.REOPEN)  # they change whose contract counts
+BOARD_ACTIONS = (approval.APPROVE, approval.REOPEN)  # they change whose contract counts
 
 
 def refused(exc: approval.TransitionRefused) -> ApiError:
@@ -157,29 +159,35 @@ def listing(ctx: Context, user: User, department: str | None = None,
 def save(ctx: Context, user: User, staff_id: str, raw_rows: Any, *, submit: bool) -> dict[str, Any]:
     """Save the rows as a draft, and with `submit` send them to the leader (60 points checked)."""
     member = member_or_404(ctx, staff_id)
-    budget = ctx.content.settings.individual_points
     rows = _draft_rows(raw_rows)
     with ctx.store.locked():
-        doc = person_set(ctx, member)
-        state = doc["state"]
-        try:
-            state = approval.transition(state, approval.SAVE, user, member.department)
-            action = approval.SAVE
-            if submit:
-                state = approval.transition(state, approval.SUBMIT, user, member.department)
-                action = approval.SUBMIT
-        except approval.TransitionRefused as exc:
-            raise refused(exc) from None
-        if submit:
-            rows = _checked(rows, budget)
-        stamp = ctx.stamp()
-        doc = {**doc, "state": state, "rows": rows, "by": user.username,
-               "history": [*doc["history"], {"action": action, "state": state, "by": user.username, "at": stamp}]}
-        if submit:
-            doc["submitted_at"] = stamp
-        commit(ctx, [Put(member.department, TABLE, doc, {"staff_id": staff_id})], user.username,
-               f"targets.{action}", department=member.department, staff_id=staff_id, total=_total(rows))
+        doc, action = saved(ctx, user, member, person_set(ctx, member), rows, submit=submit)
+        notes = notifications.waiting(ctx, member.department, [member.name]) if submit else []
+        commit(ctx, [Put(member.department, TABLE, doc, {"staff_id": staff_id}), *notes], user.username,
+               f"targets.{action}", department=member.department, staff_id=staff_id, total=_total(doc["rows"]))
     return view(ctx, user, staff_id)
+
+
+def saved(ctx: Context, user: User, member: StaffMember, doc: dict[str, Any], rows: list[dict[str, Any]], *,
+          submit: bool) -> tuple[dict[str, Any], str]:
+    """The set with `rows` saved (and submitted), and the action done; ApiError when refused."""
+    state = doc["state"]
+    try:
+        state = approval.transition(state, approval.SAVE, user, member.department)
+        action = approval.SAVE
+        if submit:
+            state = approval.transition(state, approval.SUBMIT, user, member.department)
+            action = approval.SUBMIT
+    except approval.TransitionRefused as exc:
+        raise refused(exc) from None
+    if submit:
+        rows = _checked(rows, ctx.content.settings.individual_points)
+    stamp = ctx.stamp()
+    doc = {**doc, "state": state, "rows": rows, "by": user.username,
+           "history": [*doc["history"], {"action": action, "state": state, "by": user.username, "at": stamp}]}
+    if submit:
+        doc["submitted_at"] = stamp
+    return doc, action
 
 
 def save_lines(ctx: Context, user: User, department: str, staff_id: str, lines: Sequence[TargetRow], *,
@@ -198,33 +206,40 @@ def decide(ctx: Context, user: User, staff_id: str, action: str, comment: Any = 
     member = member_or_404(ctx, staff_id)
     text = comment_text(comment)
     with ctx.store.locked():
-        doc = person_set(ctx, member)
-        try:
-            state = approval.transition(doc["state"], action, user, member.department, comment=text)
-        except approval.TransitionRefused as exc:
-            raise refused(exc) from None
-        stamp = ctx.stamp()
-        entry = {"action": action, "state": state, "by": user.username, "at": stamp}
-        if text:
-            entry["comment"] = text
-        doc = {**doc, "state": state, "by": user.username, "history": [*doc["history"], entry]}
-        if action in (approval.APPROVE, approval.RETURN, approval.REOPEN):
-            doc["decided_at"] = stamp
-            doc["comment"] = text
-        detail: dict[str, Any] = {}
-        if action == approval.REOPEN and not doc.get("approved"):  # approved before versions were kept
-            doc = _approved(ctx, user, {**doc, "approved_version": 0}, doc.get("decided_at") or stamp)
-        if action == approval.APPROVE:
-            doc = _approved(ctx, user, doc, stamp)
-            entry["version"] = detail["version"] = doc["approved_version"]
-            detail["tag"] = doc["approved"]["tag"]
-        commit(ctx, [Put(member.department, TABLE, doc, {"staff_id": staff_id})], user.username,
+        doc, detail = decided(ctx, user, member, person_set(ctx, member), action, text)
+        notes = notifications.returned(ctx, member.department, [member.name], text) if action == approval.RETURN else []
+        commit(ctx, [Put(member.department, TABLE, doc, {"staff_id": staff_id}), *notes], user.username,
                f"targets.{action}", department=member.department, staff_id=staff_id, comment=text, **detail)
-        if action in _BOARD_ACTIONS:
+        if action in BOARD_ACTIONS:
             ctx.cache.forget(member.department)
-    if action in _BOARD_ACTIONS:
+    if action in BOARD_ACTIONS:
         ctx.cache.changed(ctx.stamp())
     return view(ctx, user, staff_id)
+
+
+def decided(ctx: Context, user: User, member: StaffMember, doc: dict[str, Any], action: str,
+            text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The set after `action` and the audit detail of an approval; ApiError when refused."""
+    try:
+        state = approval.transition(doc["state"], action, user, member.department, comment=text)
+    except approval.TransitionRefused as exc:
+        raise refused(exc) from None
+    stamp = ctx.stamp()
+    entry = {"action": action, "state": state, "by": user.username, "at": stamp}
+    if text:
+        entry["comment"] = text
+    doc = {**doc, "state": state, "by": user.username, "history": [*doc["history"], entry]}
+    if action in (approval.APPROVE, approval.RETURN, approval.REOPEN):
+        doc["decided_at"] = stamp
+        doc["comment"] = text
+    detail: dict[str, Any] = {}
+    if action == approval.REOPEN and not doc.get("approved"):  # approved before versions were kept
+        doc = _approved(ctx, user, {**doc, "approved_version": 0}, doc.get("decided_at") or stamp)
+    if action == approval.APPROVE:
+        doc = _approved(ctx, user, doc, stamp)
+        entry["version"] = detail["version"] = doc["approved_version"]
+        detail["tag"] = doc["approved"]["tag"]
+    return doc, detail
 
 
 def _approved(ctx: Context, user: User, doc: dict[str, Any], stamp: str) -> dict[str, Any]:

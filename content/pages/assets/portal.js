@@ -4,6 +4,11 @@
 // - The scan upload form takes a dropped file and uploads with a progress bar; without
 //   JavaScript the plain form posts as before.
 // - The bulk scan page keeps the files dropped on it for its preview and its confirmation.
+// - Lists of people filter as the user types (name, 工号, pinyin initials) and by status; rows
+//   keep their place. Bulk forms select the rows shown and count them.
+// - The targets form adds up its points as they are typed; duties forms fill a role's template.
+// - A form sent after the session ended is kept in this tab (sessionStorage) and restored on the
+//   same page once the user has signed in again.
 (function () {
   "use strict";
   var STATUS_URL = "/api/status";
@@ -406,6 +411,190 @@
     });
   }
 
+
+  // -- lists of people: search, status filter, selection ------------------------------------
+
+  function normalised(text) {
+    return String(text || "").normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim();
+  }
+
+  function peopleFilter(form) {
+    if (form.hasAttribute("data-enhanced")) return;
+    var table = document.getElementById(form.getAttribute("data-people-filter"));
+    if (!table || !table.tBodies.length) return;
+    form.setAttribute("data-enhanced", "");
+    var input = form.querySelector('input[name="q"]');
+    var select = form.querySelector('select[name="status"]');
+    var count = form.querySelector("[data-filter-count]");
+    var submit = form.querySelector("[data-filter-submit]");
+    if (submit) submit.hidden = true;  // the list follows the typing
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var keys = rows.map(function (row) { return normalised(row.getAttribute("data-search")); });
+
+    function apply(remember) {
+      var words = normalised(input ? input.value : "").split(" ").filter(Boolean);
+      var status = select ? select.value : "";
+      var shown = 0;
+      rows.forEach(function (row, i) {
+        var ok = words.every(function (word) { return keys[i].indexOf(word) >= 0; }) &&
+          (!status || row.getAttribute("data-filter-status") === status);
+        row.hidden = !ok;
+        if (ok) shown += 1;
+      });
+      if (count) count.textContent = (words.length || status) ? "显示 " + shown + " / 共 " + rows.length + " 人" : "共 " + rows.length + " 人";
+      table.dispatchEvent(new CustomEvent("portal:filtered"));
+      if (remember && window.URLSearchParams) {  // a reload keeps the filter
+        var params = new URLSearchParams(location.search);
+        params.delete("notice");
+        if (input) { if (input.value) params.set("q", input.value); else params.delete("q"); }
+        if (select) { if (status) params.set("status", status); else params.delete("status"); }
+        var query = params.toString();
+        history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+      }
+    }
+
+    form.addEventListener("submit", function (event) { event.preventDefault(); apply(true); });
+    if (input) input.addEventListener("input", function () { apply(true); });
+    if (select) select.addEventListener("change", function () { apply(true); });
+    apply(false);
+  }
+
+  function bulkForm(form) {
+    if (form.hasAttribute("data-bulk-ready")) return;
+    form.setAttribute("data-bulk-ready", "");
+    var all = form.querySelector("input[data-select-all]");
+    var counter = form.querySelector("[data-selected-count]");
+    var idle = counter ? counter.textContent : "";
+    function boxes() { return Array.prototype.slice.call(form.querySelectorAll("input[data-pick]")); }
+    function visible(box) { var row = box.closest("tr"); return !row || !row.hidden; }
+    function update() {
+      var picked = boxes().filter(function (box) { return box.checked; }).length;
+      if (counter) counter.textContent = picked ? "已选 " + picked + " 人" : idle;
+      if (all) {
+        var shown = boxes().filter(visible);
+        var on = shown.filter(function (box) { return box.checked; }).length;
+        all.checked = shown.length > 0 && on === shown.length;
+        all.indeterminate = on > 0 && on < shown.length;
+      }
+    }
+    if (all) {
+      all.addEventListener("change", function () {
+        boxes().forEach(function (box) { if (visible(box)) box.checked = all.checked; });
+        update();
+      });
+    }
+    form.addEventListener("change", function (event) {
+      if (event.target.matches && event.target.matches("input[data-pick]")) update();
+    });
+    form.querySelectorAll("table").forEach(function (table) {
+      table.addEventListener("portal:filtered", function () {
+        boxes().forEach(function (box) { if (!visible(box)) box.checked = false; });  // what is sent is what is seen
+        update();
+      });
+    });
+    update();
+  }
+
+  // -- forms that help ------------------------------------------------------------------------
+
+  function pointsTotal(form) {
+    var box = form.querySelector("[data-points-total]");
+    var out = form.querySelector("[data-points-sum]");
+    if (!box || !out || form.hasAttribute("data-points-ready")) return;
+    form.setAttribute("data-points-ready", "");
+    var budget = +box.getAttribute("data-budget");
+    function sum() {
+      var total = 0;
+      form.querySelectorAll("input[data-points]").forEach(function (input) {
+        var value = parseFloat(normalised(input.value));
+        if (!isNaN(value)) total += value;
+      });
+      total = Math.round(total * 100) / 100;
+      out.textContent = String(total);
+      box.classList.toggle("off", total !== budget);
+      box.classList.toggle("ok", total === budget);
+    }
+    form.addEventListener("input", sum);
+    sum();
+  }
+
+  function templateButtons(root) {
+    root.querySelectorAll("button[data-fill-template]").forEach(function (button) {
+      if (button.dataset.templateReady) return;
+      button.dataset.templateReady = "1";
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var area = document.getElementById(button.getAttribute("data-fill-template"));
+        if (!area) return;
+        if (area.value.trim() && !window.confirm("用岗位模板替换已填写的内容吗？")) return;
+        area.value = button.getAttribute("data-template");
+        area.focus();
+      });
+    });
+  }
+
+  // -- nothing lost when the session ended ------------------------------------------------------
+
+  var KEPT = "portal.kept";
+  var KEEP_MS = 86400000;
+
+  function kept(value) {
+    try {
+      if (value === undefined) return JSON.parse(sessionStorage.getItem(KEPT) || "null");
+      if (value === null) sessionStorage.removeItem(KEPT); else sessionStorage.setItem(KEPT, JSON.stringify(value));
+    } catch (error) { return null; }  // storage refused (private mode): nothing kept
+    return null;
+  }
+
+  function keepForms(root) {
+    root.querySelectorAll("form[data-keep-form]").forEach(function (form) {
+      if (form.dataset.keepReady) return;
+      form.dataset.keepReady = "1";
+      form.addEventListener("submit", function () {
+        var fields = [];
+        Array.prototype.forEach.call(form.elements, function (el) {
+          if (!el.name || el.name === "csrf" || el.disabled || /^(password|file|submit|button|hidden)$/.test(el.type)) return;
+          fields.push([el.name, el.value, el.checked]);
+        });
+        kept({ path: location.pathname + location.search, action: form.getAttribute("action") || "", fields: fields,
+               at: Date.now() });
+      });
+    });
+  }
+
+  function restoreKept() {
+    var found = kept();
+    if (!found) return;
+    if (Date.now() - found.at > KEEP_MS) { kept(null); return; }
+    if (document.querySelector("[data-expired]")) {  // the login page: the form did not go through
+      found.restore = true;
+      kept(found);
+      return;
+    }
+    kept(null);
+    if (!found.restore || found.path !== location.pathname + location.search) return;
+    var form = Array.prototype.slice.call(document.querySelectorAll("form[data-keep-form]")).filter(function (f) {
+      return (f.getAttribute("action") || "") === found.action;
+    })[0];
+    if (!form) return;
+    var byName = {};
+    found.fields.forEach(function (field) { (byName[field[0]] = byName[field[0]] || []).push(field); });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      var queue = byName[el.name];
+      if (!queue || !queue.length || el.name === "csrf" || /^(password|file|submit|button|hidden)$/.test(el.type)) return;
+      var field = queue.shift();
+      if (el.type === "checkbox" || el.type === "radio") el.checked = !!field[2]; else el.value = field[1];
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    var note = document.createElement("div");
+    note.className = "admonition warning";
+    note.setAttribute("role", "status");
+    note.setAttribute("data-restored", "");
+    note.innerHTML = '<p class="admonition-title">已恢复填写的内容</p><p></p>';
+    note.lastChild.textContent = "登录过期前填写的内容已恢复到下面的表格中，尚未提交，请检查后重新提交。";
+    form.parentNode.insertBefore(note, form);
+  }
+
   // -- start ------------------------------------------------------------------------------
 
   function enhance(root) {
@@ -415,8 +604,13 @@
     confirmButtons(root);
     root.querySelectorAll("form[data-scan-batch-form]").forEach(batchForm);
     root.querySelectorAll("form[data-scan-confirm-form]").forEach(batchConfirmation);
+    root.querySelectorAll("form[data-people-filter]").forEach(peopleFilter);
+    root.querySelectorAll("form[data-bulk-form]").forEach(bulkForm);
+    root.querySelectorAll("form[data-targets-form]").forEach(pointsTotal);
+    templateButtons(root);
+    keepForms(root);
   }
 
-  function start() { enhance(document); }  // each step is safe to repeat
+  function start() { enhance(document); restoreKept(); }  // each step is safe to repeat
   if (typeof document$ !== "undefined") { document$.subscribe(start); } else { start(); }
 })();

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import ROLE_NAMES, ROLES
+from service.content.codes import ROLE_NAMES, ROLES
 from service.errors import ApiError, bad_request
 from service.rules import access
 from service.storage.store import Record

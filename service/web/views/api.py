@@ -6,7 +6,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from service.content.models import MATCH_STALE
+from service.content.codes import MATCH_STALE
 from service.errors import bad_request
 from service.rules import access
 from service.rules.board import status_json

@@ -12,7 +12,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from service.content import models
+from service.content import codes
 from service.errors import ApiError, bad_request
 from service.rules import access, credentials
 from service.rules.access import User
@@ -153,7 +153,7 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
     user = user_of(request)
     names: dict[str, str] = request.scope.get("portal.names") or {}
     body = templating.render(template, request=request, user=user, csrf=csrf_token(request), title=title,
-                             may=functools.partial(_may, user), access=access, codes=models,
+                             may=functools.partial(_may, user), access=access, codes=codes,
                              who=lambda username: names.get(username, username), **context)
     response = HTMLResponse(shell.page(title, body), status_code=status)
     response.headers["Content-Security-Policy"] = shell.csp

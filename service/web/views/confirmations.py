@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import CONFIRM_LABELS
+from service.content.codes import CONFIRM_LABELS
 from service.rules import access
 from service.web.auth import signed_in
 from service.web.views.common import context, department_user, off_loop, page

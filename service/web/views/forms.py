@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import io
+import zipfile
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import DONE, OUTSTANDING, StaffMember
+from service.content.codes import DONE, OUTSTANDING
+from service.content.models import StaffMember
 from service.errors import ApiError, bad_request
 from service.office import annex1, annex3, annex4, annex5, catalog
 from service.office.safe_reader import WorkbookRejected
@@ -27,6 +30,7 @@ from service.web.views.common import (
 )
 from service.web.views.pages import department_with_error
 from service.web.views.scans import yes
+from service.web.views.workbook_uploads import Attempt, recorded
 from service.workflows import completion, monthly, targets
 from service.workflows.common import member_or_404, month_number
 from service.workflows.context import Context
@@ -34,13 +38,16 @@ from service.workflows.context import Context
 WORKBOOK_LIMIT = 5 * 1024 * 1024
 
 
-async def uploaded_workbook(request: Request) -> tuple[bytes, bool]:
-    """The workbook uploaded, and whether it is sent as a partial one (field or ?partial=1)."""
+async def uploaded_workbook(request: Request, attempt: Attempt | None = None) -> tuple[bytes, bool]:
+    """The workbook uploaded, and whether it is sent as a partial one (field or ?partial=1);
+    its file name goes on `attempt`."""
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise bad_request("missing_file", "缺少要上传的 Excel 文件（file）")
+    if attempt is not None:
+        attempt.file_name = upload.filename or ""
     data = await upload.read()
     if not data:
         raise bad_request("empty_file", "上传的文件是空的")
@@ -110,15 +117,16 @@ async def completion_upload(request: Request) -> Response:
     browser = "text/html" in request.headers.get("accept", "") and not by_token(request)
     ctx = context(request)
     try:
-        data, _ = await uploaded_workbook(request)
-        try:
-            entries = await parse_workbook(request, annex5.read_completion, ctx.content, department_id, data)
-        except WorkbookRejected as exc:
-            raise exc.as_api_error() from None
-        payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
-        if not payload:
-            raise ApiError(422, "form_blank", "表格中没有任何人员")
-        saved = await off_loop(completion.save, ctx, user, department_id, payload)
+        async with recorded(request, user, department_id, 5) as attempt:
+            data, _ = await uploaded_workbook(request, attempt)
+            try:
+                entries = await parse_workbook(request, annex5.read_completion, ctx.content, department_id, data)
+            except WorkbookRejected as exc:
+                raise exc.as_api_error() from None
+            payload = [{"staff_id": staff_id, "status": status} for staff_id, status in entries]
+            if not payload:
+                raise ApiError(422, "form_blank", "表格中没有任何人员")
+            saved = await off_loop(completion.save, ctx, user, department_id, payload)
     except ApiError as exc:
         if browser and request.url.path.startswith("/board/"):  # the page again, the error on top
             return await department_with_error(request, exc, None)
@@ -133,14 +141,36 @@ async def monthly_upload(request: Request) -> Response:
     """POST a filled 附件4: the month is the one the downloaded form was made for."""
     department_id = request.path_params["department_id"]
     user = department_user(request, department_id, access.WRITE_DEPARTMENT)
-    data, partial = await uploaded_workbook(request)
     ctx = context(request)
-    try:
-        month, rows = await parse_workbook(request, functools.partial(annex4.read_monthly, partial=partial),
-                                           ctx.content, department_id, data)
-    except WorkbookRejected as exc:
-        raise exc.as_api_error() from None
-    view = await off_loop(lambda: monthly.submit(ctx, user, department_id, month, rows, partial=partial))
+    async with recorded(request, user, department_id, 4) as attempt:
+        data, partial = await uploaded_workbook(request, attempt)
+        try:
+            month, rows = await parse_workbook(request, functools.partial(annex4.read_monthly, partial=partial),
+                                               ctx.content, department_id, data)
+        except WorkbookRejected as exc:
+            raise exc.as_api_error() from None
+        view = await off_loop(lambda: monthly.submit(ctx, user, department_id, month, rows, partial=partial))
     if "text/html" in request.headers.get("accept", "") and not by_token(request):
         return RedirectResponse(f"/board/{department_id}/monthly/{month}?notice=submit", status_code=303)
     return ok_json(view)
+
+
+async def department_contracts(request: Request) -> Response:
+    """Every person's contract (附件1) of the department in one zip, to print at once: the
+    approved ones with their codes, the others as drafts, as each person's own download."""
+    department_id = request.path_params["department_id"]
+    department_user(request, department_id)
+    ctx = context(request)
+
+    def build() -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for member in ctx.content.members(department_id):
+                found = targets.printable(ctx, member)
+                data = annex1.contract_docx(ctx.content, member, found.rows, mark=found.mark, draft=found.draft)
+                archive.writestr(catalog.member_file_name(ctx.content, 1, "docx", member), data)
+        return out.getvalue()
+
+    data = await off_loop(build)
+    name = catalog.department_file_name(ctx.content, 1, "zip", department_id)
+    return attachment(Response(data, media_type="application/zip"), name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import (
+from service.content.codes import (
     EFFECT_LABELS,
     GRADE_OUTCOMES,
     GRADES,

@@ -10,11 +10,12 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from service.content.models import DISPUTE_KINDS
+from service.content.codes import DISPUTE_KINDS
 from service.errors import ApiError, bad_request, not_found
 from service.office import grade_notice, pdf
 from service.rules import access
 from service.web.auth import signed_in
+from service.web.views import todos
 from service.web.views.common import attachment, check_csrf, context, off_loop, ok_json, page
 from service.web.views.forms import person_file
 from service.web.views.scores import RULE_NAMES
@@ -37,7 +38,8 @@ def _page(request: Request, template: str, title: str, status: int = 200, **valu
 async def overview_page(request: Request, *, error: ApiError | None = None) -> Response:
     user = signed_in(request)
     data = await off_loop(personal.overview, context(request), user)
-    return _page(request, "me.html", "我的责任状", status=error.status if error else 200, data=data, error=error)
+    return _page(request, "me.html", "我的责任状", status=error.status if error else 200, data=data, error=error,
+                 **await todos.panel(request, user))
 
 
 async def api_me(request: Request) -> Response:

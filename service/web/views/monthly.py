@@ -5,10 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from service.content import forms_text
 from service.errors import ApiError, bad_request
 from service.rules import access
 from service.rules.clock import as_local
 from service.rules.monthly import ATTENDANCE_COLUMNS, COL_BUSINESS, COL_OTHER
+from service.rules.people_search import matches, search_text
+from service.web.views import lists
 from service.web.views.common import (
     check_csrf,
     context,
@@ -106,10 +109,14 @@ async def _render(request: Request, *, notice: str | None = None, error: ApiErro
         else:
             values[member.staff_id] = {}
     name = _name(request, department_id)
+    q, _ = lists.query(request)
+    searches = {m.staff_id: search_text(m.staff_id, m.name) for m in ctx.content.members(department_id)}
     return page(request, "monthly.html", f"{name}：{month}月考核月汇总表", status=error.status if error else 200,
                 department_id=department_id, department_name=name, data=data, columns=COLUMNS, other_column=COL_OTHER,
                 members=ctx.content.members(department_id), values=values, can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id),
-                notice=notice, error=error)
+                notice=notice, error=error, headers={c: forms_text.monthly_header(c) for c in COLUMNS},
+                searches=searches, shown={k: matches(q, text) for k, text in searches.items()}, q=q,
+                attendance_note=forms_text.ATTENDANCE_NOTE, business_max=ctx.content.settings.individual_points)
 
 
 def _shown(value: object) -> str:

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import math
-from urllib.parse import quote
+from urllib.parse import urlencode, urlsplit
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import COMPLETION_STATUSES, MATCH_STALE
+from service.content.codes import COMPLETION_STATUSES, MATCH_STALE, PERSON_STATUSES
 from service.errors import ApiError
 from service.rules import access
-from service.rules.board import by_urgency
+from service.rules.board import Board, DepartmentRow, by_urgency
 from service.web.auth import (
     PASSWORD_PAGE,
+    SESSION_COOKIE,
     clear_session_cookie,
     session_of,
     set_session_cookie,
     signed_in,
     user_of,
 )
+from service.web.views import lists, todos
 from service.web.views.common import (
     check_csrf,
     context,
@@ -44,7 +46,12 @@ def _safe_next(target: str | None) -> str:
 
 
 async def login_form(request: Request) -> Response:
-    return login_page(request, next=_safe_next(request.query_params.get("next")), username="", error=None)
+    session = session_of(request)
+    expired = _expired(request.query_params.get("expired"))
+    if session is not None and not expired:  # signed in already (the portal's 登录 link): the landing page
+        return RedirectResponse(_landing(session.user, _safe_next(request.query_params.get("next"))), status_code=303)
+    return login_page(request, next=_safe_next(request.query_params.get("next")), username="", error=None,
+                      expired=expired)
 
 
 def login_page(request: Request, status: int = 200, **values: object) -> Response:
@@ -53,11 +60,37 @@ def login_page(request: Request, status: int = 200, **values: object) -> Respons
                 local=settings.local_sign_in, **values)
 
 
+def _expired(value: object) -> str:
+    """Why the login page was asked for again: "post" (a form was being sent), "1", or ""."""
+    return value if value in ("post", "1") else ""  # type: ignore[return-value]
+
+
+def _landing(user: access.User, target: str) -> str:
+    """Where a signed-in account goes: `target`, or its own home instead of the board."""
+    return home(user) if target == "/board" else target
+
+
+def login_address(request: Request) -> str:
+    """The login page for a request that needs a session: back to the same page afterwards. A
+    form sent with an ended session goes back to the page it was sent from (its Referer, when
+    it is this site), marked so that the page says why and the browser restores what was typed."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    expired = "1" if request.cookies.get(SESSION_COOKIE) else ""
+    if request.method == "POST":
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+            target = referer.path + (f"?{referer.query}" if referer.query else "")
+        expired = "post"
+    query = {"next": _safe_next(target), **({"expired": expired} if expired else {})}
+    return f"/login?{urlencode(query)}"
+
+
 async def login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=8)
     username = str(form.get("username") or "").strip()[:64]
     password = str(form.get("password") or "")[:256]
     target = _safe_next(str(form.get("next") or ""))
+    expired = _expired(form.get("expired"))
     check_csrf(request, str(form.get("csrf") or ""), session_form=True)
     ctx = context(request)
     throttle = request.app.state.throttle
@@ -66,7 +99,7 @@ async def login(request: Request) -> Response:
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         response = login_page(request, status=429, next=target, username=username,
-                              error=f"登录失败次数过多，请 {seconds} 秒后再试")
+                              error=f"登录失败次数过多，请 {seconds} 秒后再试", expired=expired)
         response.headers["Retry-After"] = str(seconds)
         return response
     outcome = await off_loop(staff.sign_in, ctx, username, password)
@@ -76,13 +109,10 @@ async def login(request: Request) -> Response:
             throttle.fail(username, client)
         await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client, reason=outcome.code))
         return login_page(request, status=503 if outcome.code == staff.UNAVAILABLE else 400, next=target,
-                          username=username, error=outcome.message)
+                          username=username, error=outcome.message, expired=expired)
     throttle.succeed(username, client)
     session_id, _ = await off_loop(sessions.start, ctx, user, client)
-    if user.must_change_password:
-        target = PASSWORD_PAGE
-    elif target == "/board":
-        target = home(user)
+    target = PASSWORD_PAGE if user.must_change_password else _landing(user, target)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
     return response
@@ -102,7 +132,7 @@ async def logout(request: Request) -> Response:
 
 def _login_redirect(request: Request) -> Response | None:
     if user_of(request) is None:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return RedirectResponse(login_address(request), status_code=303)
     return None
 
 
@@ -117,24 +147,61 @@ async def board_page(request: Request) -> Response:
     chart = await off_loop(board.chart, ctx, current)
     waiting = await off_loop(result_objections.open_count, ctx, user) if access.allowed(
         user, access.SEE_OBJECTIONS) else 0
-    return page(request, "board.html", "完成情况总览", board=current, rows=by_urgency(current),
-                chart=chart, objections_waiting=waiting)
+    sort = request.query_params.get("sort") or ""
+    return page(request, "board.html", "完成情况总览", board=current, rows=sorted_rows(current, sort),
+                sort=sort, sort_columns=SORT_COLUMNS, chart=chart, objections_waiting=waiting,
+                **await todos.panel(request, user))
+
+
+SORT_COLUMNS = {"name": "部门、系", "staff": "应签", "completed": "完成", "exempt": "请假", "outstanding": "未完成",
+                "resign": "其中需重签", "percent": "进度", "overdue": "状态"}
+
+
+def sorted_rows(current: Board, sort: str) -> list[DepartmentRow]:
+    """The departments in the content's order, or by the column chosen (most first; names A–Z)."""
+    rows = list(current.departments)
+    if sort == "name":
+        return sorted(rows, key=lambda r: r.name)
+    if sort == "overdue":
+        return by_urgency(current)
+    if sort == "percent":
+        return sorted(rows, key=lambda r: r.counts.percent)
+    if sort in SORT_COLUMNS:
+        return sorted(rows, key=lambda r: getattr(r.counts, sort), reverse=True)
+    return rows
 
 
 async def department(request: Request) -> Response:
     if (redirect := _login_redirect(request)) is not None:
         return redirect
     department_id = request.path_params["department_id"]
-    user = department_user(request, department_id)
+    department_user(request, department_id)
+    return await _department_page(request, notice=request.query_params.get("notice"))
+
+
+async def _department_page(request: Request, *, status: int = 200, notice: str | None = None,
+                           error: ApiError | None = None, selected_staff: str | None = None,
+                           typed: dict[str, str] | None = None) -> Response:
+    """The department's page: its counts, forms and people (filtered as the address asks); the
+    to-do list when it is the account's own department."""
+    department_id = request.path_params["department_id"]
+    user = signed_in(request)
     ctx = context(request)
     staff = await off_loop(contracts.staff_view, ctx, department_id)
     current = await off_loop(board.current, ctx)
     row = next(r for r in current.departments if r.id == department_id)
-    return page(request, "department.html", row.name, department=row, staff=staff, board=current,
-                can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), statuses=COMPLETION_STATUSES,
-                notice=request.query_params.get("notice"),
+    if typed:  # keep what the clerk chose
+        for person in staff:
+            if person["staff_id"] in typed:
+                person["typed"] = typed[person["staff_id"]]
+    q, chosen = lists.query(request)
+    extra = await todos.panel(request, user) if user.department == department_id else {}
+    return page(request, "department.html", row.name, status=status, department=row,
+                staff=lists.marked(staff, q, chosen), q=q, chosen=chosen, person_statuses=PERSON_STATUSES,
+                board=current, can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id),
+                statuses=COMPLETION_STATUSES, notice=notice, error=error, selected_staff=selected_staff,
                 upload_max_mb=ctx.content.settings.upload_max_mb,
-                objections_waiting=await off_loop(result_objections.open_count, ctx, user, department_id))
+                objections_waiting=await off_loop(result_objections.open_count, ctx, user, department_id), **extra)
 
 
 async def upload_form_post(request: Request) -> Response:
@@ -213,16 +280,4 @@ async def withdraw_post(request: Request) -> Response:
 async def department_with_error(request: Request, exc: ApiError, staff_id: str | None,
                                 typed: dict[str, str] | None = None) -> Response:
     """The department page again, with the error on top and what the clerk chose kept."""
-    department_id = request.path_params["department_id"]
-    ctx = context(request)
-    staff = await off_loop(contracts.staff_view, ctx, department_id)
-    current = await off_loop(board.current, ctx)
-    row = next(r for r in current.departments if r.id == department_id)
-    if typed:  # keep what the clerk chose
-        for person in staff:
-            if person["staff_id"] in typed:
-                person["typed"] = typed[person["staff_id"]]
-    return page(request, "department.html", row.name, status=exc.status, department=row, staff=staff,
-                board=current, can_write=True, statuses=COMPLETION_STATUSES,
-                notice=None, error=exc, selected_staff=staff_id, upload_max_mb=ctx.content.settings.upload_max_mb,
-                objections_waiting=await off_loop(result_objections.open_count, ctx, signed_in(request), department_id))
+    return await _department_page(request, status=exc.status, error=exc, selected_staff=staff_id, typed=typed)

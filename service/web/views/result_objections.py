@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.models import DISPUTE_LABELS, GRADES
+from service.content.codes import DISPUTE_LABELS, GRADES
 from service.errors import ApiError, bad_request
 from service.rules import access
 from service.web.auth import signed_in

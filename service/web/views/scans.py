@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service.content.models import MATCH_LABELS, PAGE_LABELS
+from service.content.codes import MATCH_LABELS, PAGE_LABELS
 from service.errors import ApiError, bad_request
 from service.office import scans
 from service.office.scan_files import ScanSettings

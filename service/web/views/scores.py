@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from service.content.codes import DELIVERY_LABELS
 from service.content.formats import plain_number
-from service.content.models import DELIVERY_LABELS
 from service.errors import ApiError, bad_request
 from service.office.score_sheet import score_workbook
 from service.rules import access

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.content.models import STAFF_ACCOUNT_LABELS
+from service.content.codes import STAFF_ACCOUNT_LABELS
+from service.content.formats import cn_time
 from service.errors import ApiError, bad_request
 from service.office import pdf, slips
 from service.rules import access
-from service.web.templating import zh_time
 from service.web.views.common import attachment, check_csrf, context, department_user, off_loop, page
 from service.workflows import staff
 
@@ -50,7 +50,7 @@ async def slips_post(request: Request) -> Response:
             raise
         return await accounts_page(request, error=exc)
     text = slips.SlipText(ctx.content.settings.college, ctx.year, issued.department_name,
-                          str(request.url_for("login_form")), zh_time(ctx.stamp()), ctx.settings.directory_sign_in)
+                          str(request.url_for("login_form")), cn_time(ctx.stamp()), ctx.settings.directory_sign_in)
     people = [slips.Person(s.staff_id, s.name, s.post, s.password) for s in issued.slips]
 
     def build() -> bytes:

@@ -9,13 +9,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.content import target_rows
-from service.content.models import TARGET_SUBMITTED, StaffMember
+from service.content.codes import (
+    TARGET_APPROVED,
+    TARGET_DRAFT,
+    TARGET_NOT_STARTED,
+    TARGET_RETURNED,
+    TARGET_SUBMITTED,
+)
+from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, not_found
 from service.office.annex3 import read_targets
 from service.office.safe_reader import WorkbookRejected
 from service.rules import access, approval
 from service.rules.access import User
 from service.web.auth import signed_in
+from service.web.views import lists
 from service.web.views.common import (
     check_csrf,
     context,
@@ -27,13 +35,16 @@ from service.web.views.common import (
     parse_workbook,
     permitted,
 )
-from service.workflows import targets
-from service.workflows.common import member_or_404
+from service.web.views.workbook_uploads import Attempt, recorded
+from service.workflows import targets, targets_bulk
+from service.workflows.common import member_or_404, whole_number
 from service.workflows.context import Context
 
 MAX_FORM_FIELDS = 6 * targets.MAX_RAW_ROWS + 10
 WORKBOOK_LIMIT = 10 * 1024 * 1024  # office/safe_reader.py refuses larger ones too
 BLANK_ROWS = 3
+REVIEW_PAGE = 500  # sets per page of the review list
+FILTER_STATES = (TARGET_NOT_STARTED, TARGET_DRAFT, TARGET_SUBMITTED, TARGET_RETURNED, TARGET_APPROVED)
 NOTICES = {"save": "个性目标草稿已保存。", "submit": "个性目标已提交，等待主管院领导审定。",
            "withdraw": "个性目标已撤回，可继续修改。", "approve": "个性目标已审定通过。",
            "return": "个性目标已退回部门修改。",
@@ -90,15 +101,18 @@ def reader(request: Request, department_id: str) -> User:
     return department_user(request, department_id, access.READ_TARGETS, "您的账号只能查看本部门的个性目标")
 
 
-async def department_page(request: Request, error: ApiError | None = None) -> Response:
+async def department_page(request: Request, error: ApiError | None = None, bulk: Any = None) -> Response:
     department_id = request.path_params["department_id"]
     user = reader(request, department_id)
     ctx = context(request)
-    lines = await off_loop(targets.listing, ctx, user, department_id, None)
+    q, status = lists.query(request)
+    lines = lists.marked(await off_loop(targets.listing, ctx, user, department_id, None), q, status, "state")
     return page(request, "targets_list.html", f"{_department_name(request, department_id)}：个性工作目标",
                 status=error.status if error else 200, department_id=department_id,
-                department_name=_department_name(request, department_id), people=lines,
-                can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id), notice=None, error=error)
+                department_name=_department_name(request, department_id), people=lines, q=q, state=status,
+                states=FILTER_STATES, can_write=access.allowed(user, access.DRAFT_TARGETS, department_id),
+                notice=None, error=error, bulk=bulk, labels=targets_bulk.LABELS,
+                budget=ctx.content.settings.individual_points)
 
 
 async def api_workbook(request: Request) -> JSONResponse:
@@ -107,8 +121,10 @@ async def api_workbook(request: Request) -> JSONResponse:
     user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
-    data, submit = await _workbook(form)
-    return ok_json(await parse_workbook(request, _save_workbook, context(request), user, department_id, data, submit))
+    async with recorded(request, user, department_id, 3) as attempt:
+        data, submit = await _workbook(form, attempt)
+        result = await parse_workbook(request, _save_workbook, context(request), user, department_id, data, submit)
+    return ok_json(result)
 
 
 async def workbook_post(request: Request) -> Response:
@@ -117,18 +133,27 @@ async def workbook_post(request: Request) -> Response:
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, str(form.get("csrf") or ""))
     try:
-        data, submit = await _workbook(form)
-        result = await parse_workbook(request, _save_workbook, context(request), user, department_id, data, submit)
+        async with recorded(request, user, department_id, 3) as attempt:
+            data, submit = await _workbook(form, attempt)
+            result = await parse_workbook(request, _save_workbook, context(request), user, department_id, data,
+                                          submit)
     except ApiError as exc:
         return await department_page(request, error=exc)
     action = approval.SUBMIT if submit else approval.SAVE
     return RedirectResponse(f"/board/{department_id}/targets/{result['staff_id']}?notice={action}", status_code=303)
 
 
-async def review_page(request: Request) -> Response:
+async def review_page(request: Request, error: ApiError | None = None, bulk: Any = None) -> Response:
     user = permitted(request, access.READ_TARGETS)
-    lines = await off_loop(targets.listing, context(request), user, None, TARGET_SUBMITTED)
-    return page(request, "targets_review.html", "待审定的个性工作目标", people=lines,
+    q, _ = lists.query(request)
+    lines = lists.marked(await off_loop(targets.listing, context(request), user, None, TARGET_SUBMITTED), q, "",
+                         extra=("post", "department_name"))
+    shown = [line for line in lines if line["shown"]]
+    start = whole_number(request.query_params.get("offset") or "0", 0, 10**7, code="invalid_offset",
+                         message="offset 应为非负整数")
+    return page(request, "targets_review.html", "待审定的个性工作目标", status=error.status if error else 200,
+                people=shown[start:start + REVIEW_PAGE], total=len(lines), matching=len(shown), offset=start,
+                page_size=REVIEW_PAGE, q=q, error=error, bulk=bulk, labels=targets_bulk.LABELS,
                 notice=NOTICES.get(request.query_params.get("notice", "")))
 
 
@@ -177,10 +202,11 @@ async def _person(request: Request, member: StaffMember, *, notice: str | None =
                 department_name=_department_name(request, member.department))
 
 
-async def _workbook(form: FormData) -> tuple[bytes, bool]:
+async def _workbook(form: FormData, attempt: Attempt) -> tuple[bytes, bool]:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise bad_request("missing_file", "请选择填好的附件3工作簿（.xlsx）")
+    attempt.file_name = upload.filename
     data = await upload.read(WORKBOOK_LIMIT + 1)
     if len(data) > WORKBOOK_LIMIT:
         raise ApiError(413, "too_large", "工作簿超过 10 MB 的大小限制")
