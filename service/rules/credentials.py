@@ -12,8 +12,6 @@ import itertools
 import re
 import secrets
 
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
 TOKEN_PREFIX = "pt_"
@@ -113,6 +111,9 @@ LOCAL_COMMON = frozenset({
 
 @functools.cache
 def _common() -> frozenset[str]:
+    # 10 MB of word lists: imported when a password is first checked
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     return frozenset(FREQUENCY_LISTS["passwords"]) | LOCAL_COMMON
 
 

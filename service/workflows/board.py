@@ -32,6 +32,9 @@ TARGETS = "targets"
 FIRST_VERSION = 1
 
 
+APPROVAL_FIELDS = ("staff_id", "state", "approved", "rows")  # what `approved_of` reads
+
+
 def approved_of(doc: Record | None, year: int, key: Callable[[], bytes]) -> Approved | None:
     """The approved version of a stored target set; None unless it is approved now. A set
     approved before versions were recorded is version 1, its tag computed from its rows."""
@@ -83,7 +86,8 @@ class BoardCache:
                 doc = self.store.get(department_id, STATUSES, kind=STATUSES)
                 statuses = {k: v["status"] for k, v in (doc or {}).get("entries", {}).items()}
                 year = self.content.settings.year
-                approved = {target["staff_id"]: found for target in self.store.records(department_id, TARGETS)
+                sets = self.store.scan(department_id, TARGETS, fields=APPROVAL_FIELDS)  # rows not kept
+                approved = {target["staff_id"]: found for target in sets
                             if (found := approved_of(target, year, self.key)) is not None}
                 cached = department_state(self.store.records(department_id, CONTRACTS), statuses, approved)
                 self._states[department_id] = cached

@@ -9,10 +9,8 @@ month that is over and not reported, or reported for part of the department only
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from service.content.codes import (
     OUTSTANDING,
@@ -24,11 +22,12 @@ from service.content.codes import (
 )
 from service.content.models import Department
 from service.rules import schedule
-from service.rules.board import person_status
+from service.rules.board import DepartmentState, person_status
 from service.rules.clock import as_local
 from service.rules.reminders import Outstanding, Step, steps_of
 from service.workflows import duties, monthly, notifications
 from service.workflows.context import Context
+from service.workflows.kept import Same
 
 DUTY_KINDS = {STEP_DUTIES_LEAD: schedule.LEAD_DUTIES, STEP_DUTIES_ALL: schedule.OWN_DUTIES}
 
@@ -50,27 +49,32 @@ def today(ctx: Context) -> dt.date:
 def outstanding(ctx: Context, departments: Iterable[str] | None = None, step: str | None = None) -> list[Outstanding]:
     """Every department's (or those named) outstanding work, in content order, step by step;
     `step` keeps one step (a STEP_* code, or a month's key such as "monthly-3")."""
-    content = ctx.content
-    wanted = [d for d in content.departments if departments is None or d.id in set(departments)]
+    wanted = [d for d in ctx.content.departments if departments is None or d.id in set(departments)]
     day = today(ctx)
-    delivered = _delivered_duties(ctx, wanted)
-    summaries = _summaries(ctx, wanted)
-    found = []
-    for department in wanted:
-        for due in steps_of(content, department.id, day):
-            if step and step not in (due.step, due.key):
-                continue
-            item = _item(ctx, department, due, delivered.get(department.id, {}), summaries)
-            if item.count:
-                found.append(item)
-    return found
+    return [item for department in wanted for item in _owed(ctx, department, day)
+            if not step or step in (item.step.step, item.step.key)]
 
 
-def _item(ctx: Context, department: Department, due: Step, delivered: dict[str, dt.datetime],
-          summaries: dict[tuple[str, int], dict[str, Any]]) -> Outstanding:
+def _owed(ctx: Context, department: Department, day: dt.date) -> tuple[Outstanding, ...]:
+    """The department's outstanding items on `day`, kept until its scans, statuses, target sets,
+    duties, summaries or people change."""
+    state = ctx.cache.state(department.id)
+
+    def work() -> tuple[Outstanding, ...]:
+        delivered = duties.delivered(ctx, department.id)
+        sent = monthly.reported(ctx, department.id)
+        items = (_item(ctx, department, due, state, delivered, sent) for due in steps_of(ctx.content, department.id, day))
+        return tuple(item for item in items if item.count)
+
+    tables = ((department.id, duties.TABLE), (department.id, monthly.TABLE))
+    key = (day, Same(state, ctx.content.settings), ctx.content.members(department.id))
+    return ctx.kept.value(("chase", department.id), tables, key, work)
+
+
+def _item(ctx: Context, department: Department, due: Step, state: DepartmentState,
+          delivered: Mapping[str, dt.datetime], sent: monthly.Reported) -> Outstanding:
     content = ctx.content
     if due.step == STEP_CONTRACTS:
-        state = ctx.cache.state(department.id)
         names = tuple(m.name for m in content.members(department.id)
                       if person_status(m, state) in (OUTSTANDING, RESIGN))
         return Outstanding(department.id, department.name, due, people=names)
@@ -80,34 +84,11 @@ def _item(ctx: Context, department: Department, due: Step, delivered: dict[str, 
         return Outstanding(department.id, department.name, due,
                            roles=tuple(role.name for role in roles if role.id not in delivered))
     assert due.step == STEP_MONTHLY and due.month is not None
-    doc = summaries.get((department.id, due.month))
-    if doc is None:
+    if due.month not in sent.submitted:
         return Outstanding(department.id, department.name, due, summary_missing=True)
-    if not doc.get("partial"):
-        return Outstanding(department.id, department.name, due)
-    missing = set(doc.get("missing") or ())
+    missing = set(sent.missing.get(due.month, ()))
     return Outstanding(department.id, department.name, due,
                        people=tuple(m.name for m in content.members(department.id) if m.staff_id in missing))
-
-
-def _delivered_duties(ctx: Context, departments: list[Department]) -> dict[str, dict[str, dt.datetime]]:
-    docs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    if len(departments) == 1:
-        docs[departments[0].id] = ctx.store.records(departments[0].id, duties.TABLE)
-    else:
-        for partition, doc in ctx.store.across(duties.TABLE, fields=("role_id", "state", "delivered_at")):
-            docs[partition].append(doc)
-    return {department: duties.delivered_times(found) for department, found in docs.items()}
-
-
-def _summaries(ctx: Context, departments: list[Department]) -> dict[tuple[str, int], dict[str, Any]]:
-    fields = ("month", "partial", "missing")
-    if len(departments) == 1:
-        found = [(departments[0].id, {k: d.get(k) for k in fields})
-                 for d in ctx.store.records(departments[0].id, monthly.TABLE)]
-    else:
-        found = ctx.store.across(monthly.TABLE, fields=fields)
-    return {(partition, doc["month"]): doc for partition, doc in found}
 
 
 def contacts(ctx: Context, department: str) -> list[Contact]:

@@ -101,6 +101,7 @@ class Reported:
     summaries: tuple[MonthlySummary, ...]
     submitted: Mapping[int, dt.datetime]  # month → when its current version was submitted
     partial: frozenset[int]  # months whose current version leaves people out
+    missing: Mapping[int, tuple[str, ...]]  # month → the staff ids a partial version leaves out
 
 
 def reported(ctx: Context, department: str) -> Reported:
@@ -122,12 +123,14 @@ def _read(ctx: Context, department: str) -> Reported:
             return MonthlyRow(*[one((type(v), v), v) for v in map(stored.__getitem__, FIELDS)])
         return MonthlyRow(**{k: one((type(v), v), v) for k, v in stored.items() if k in _FIELD_SET})
 
-    summaries, submitted, partial = [], {}, set()
-    for doc in ctx.store.scan(department, TABLE, fields=("month", "rows", "submitted_at", "partial")):
-        summaries.append(MonthlySummary(department, doc["month"], tuple(map(row, doc["rows"]))))
+    summaries, submitted, partial, missing = [], {}, set(), {}
+    for doc in ctx.store.scan(department, TABLE, fields=("month", "rows", "submitted_at", "partial", "missing")):
+        month = doc["month"]
+        summaries.append(MonthlySummary(department, month, tuple(map(row, doc["rows"]))))
         at = parse_time(doc.get("submitted_at"))
         if at is not None:
-            submitted[doc["month"]] = at
+            submitted[month] = at
             if doc.get("partial"):
-                partial.add(doc["month"])
-    return Reported(tuple(summaries), submitted, frozenset(partial))
+                partial.add(month)
+                missing[month] = tuple(doc.get("missing") or ())
+    return Reported(tuple(summaries), submitted, frozenset(partial), missing)
