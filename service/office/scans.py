@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 
 import zxingcpp
 from PIL import Image
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
 
 from service.office.scan_files import (
     PDF,
@@ -146,6 +144,9 @@ def _read_page(source: ScanFile, file: int, index: int, thumbnail_px: int | None
 def assemble_pdf(pages: Sequence[tuple[bytes, int]], settings: ScanSettings = SETTINGS) -> bytes:
     """One PDF of the given (file bytes, page index) pages, in order. PDF pages are copied as
     they are (no re-rendering); an image becomes one page of its own size."""
+    from pypdf import PdfReader, PdfWriter  # 7 MB, for the bulk upload only
+    from pypdf.errors import PyPdfError
+
     writer = PdfWriter()
     readers: dict[int, PdfReader] = {}
     try:

@@ -24,7 +24,6 @@ from service.content.codes import (
 )
 from service.rules import access, credentials
 from service.rules.access import User
-from service.storage import directory
 from service.storage.store import Record
 from service.workflows import accounts
 from service.workflows.commit import EndSessions, NewUser, UserChange, commit
@@ -65,6 +64,8 @@ def sign_in(ctx: Context, username: str, password: str) -> SignIn:
     if not settings.directory_sign_in:
         return SignIn(None, REFUSED, WRONG)
     assert settings.directory is not None
+    from service.storage import directory  # ldap3, loaded once a directory is set up and asked
+
     try:
         bound = directory.check_password(settings.directory, username, password)
     except directory.DirectoryUnavailable as exc:
