@@ -1,13 +1,14 @@
-"""Shared fixtures: a private copy of the shipped content, settings pointing at temp dirs, a data
-directory a service has written."""
+"""Shared fixtures: a private copy of the shipped content, settings pointing at temp dirs, the
+service running over them, a data directory a service has written."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import DEPT, JPEG, PDF, running_service, upload
+from helpers import DEPT, JPEG, PDF, Service, running_service, upload
 
 from service.config import ROOT, Settings
 from service.content.loader import load_content
@@ -33,6 +34,13 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
         data_dir=tmp_path / "var",
         mkdocs_file=ROOT / "mkdocs.yml",
     )
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[Service]:
+    """The service over `settings`, in process; a test module with other needs defines its own."""
+    with running_service(settings) as svc:
+        yield svc
 
 
 @pytest.fixture(scope="session")

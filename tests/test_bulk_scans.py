@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import docx
@@ -20,7 +19,6 @@ from helpers import (
     page_csrf,
     parse_html,
     portal,
-    running_service,
     staff_of,
     stored_files,
 )
@@ -28,17 +26,10 @@ from paper import A4_150, needs_office, pdf_of, print_pdfs, rasterised, scanned,
 from PIL import Image
 from pypdf import PdfReader
 
-from service.config import Settings
 from service.rules import contract_mark
 from service.rules.contract_mark import ContractMark
 
 PDF_TYPE = "application/pdf"
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
 
 
 def post(service: Service, files: list[tuple[str, bytes]], *, dry_run: bool, user: str = "clerk",

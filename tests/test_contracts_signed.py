@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 
 import docx
 import openpyxl
-import pytest
 from approvals import approve, decide, mark_of, page_png, people, reopen, submit, target_set
 from helpers import (
     DEPT,
@@ -34,12 +32,6 @@ from service.office import scans
 from service.rules import contract_mark
 
 CUSTOM = "技能鉴定合格率不低于97%"
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
 
 
 def send(service: Service, staff_id: str, data: bytes, user: str = "clerk", **form: str):  # type: ignore[no-untyped-def]

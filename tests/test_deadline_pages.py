@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
-import pytest
 from helpers import (
     DEPT,
     PASSWORD,
@@ -20,23 +18,15 @@ from helpers import (
     csrf_from,
     page_csrf,
     parse_html,
-    running_service,
     scan_of,
     upload,
 )
 
-from service.config import Settings
 from service.office import catalog
 from service.rules.people_search import initials, matches, search_text
 from service.workflows import sessions
 
 HTML = {"accept": "text/html"}
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
 
 
 def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(service: Service) -> None:

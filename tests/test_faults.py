@@ -13,16 +13,15 @@ import errno
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DEPT, PDF, Service, page_csrf, parse_html, running_service
+from helpers import DEPT, PDF, Service, page_csrf, parse_html
 from starlette.testclient import TestClient
 
-from service.config import Settings
 from service.storage import files, integrity
 from service.storage.files import TMP_PREFIX
 
@@ -128,12 +127,6 @@ def snapshot(data_dir: Path) -> dict[str, Any]:
         else:
             state[name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
 
 
 @pytest.fixture

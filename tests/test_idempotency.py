@@ -7,19 +7,10 @@ is reused by someone else or for something else.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import DEPT, PDF, PNG, Service, running_service, sha256, staff_of, stored_files, upload
-
-from service.config import Settings
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
+from helpers import DEPT, PDF, PNG, Service, sha256, staff_of, stored_files, upload
 
 
 def person(service: Service, index: int = 0) -> str:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openpyxl
-import pytest
 from approvals import approve, mark_of, page_png, people, reopen
 from helpers import DEPT, Service, running_service, staff_of
 
@@ -20,12 +18,6 @@ from service.config import Settings
 
 STAFF_ID_COLUMN, STATUS_COLUMN, VERSIONS_COLUMN = 1, 4, 5
 RESIGN_COLUMN = 8  # 汇总: 未完成中需重签
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
 
 
 def workbook(service: Service) -> openpyxl.Workbook:

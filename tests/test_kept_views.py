@@ -5,20 +5,10 @@ the completion workbook, one department's scores)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import openpyxl
-import pytest
-from helpers import DEPT, PDF, Service, parse_html, running_service, upload
-
-from service.config import Settings
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
+from helpers import DEPT, PDF, Service, parse_html, upload
 
 
 def targets_row(service: Service, hr: dict[str, str]) -> dict[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,22 +13,13 @@ from helpers import (
     audit_actions,
     page_csrf,
     parse_html,
-    running_service,
     scan_of,
     staff_of,
     stored_files,
     upload,
 )
 
-from service.config import Settings
-
 HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
 
 
 def first(service: Service, department: str, index: int = 0) -> str:

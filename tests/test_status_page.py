@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from helpers import (
     AFTER_DEADLINE,
     DEPT,
@@ -28,12 +26,6 @@ from helpers import (
 from service.config import Settings
 
 COLUMNS = ("staff", "completed", "exempt", "outstanding", "percent", "overdue")
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
 
 
 def board_rows(html: str) -> dict[str, dict[str, str]]:

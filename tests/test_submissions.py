@@ -45,12 +45,6 @@ SMALL_DEPT = "xljy"  # 4 people
 
 
 @pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
-
-
-@pytest.fixture
 def clerk(service: Service) -> dict[str, str]:
     """Bearer headers of the DEPT clerk."""
     return service.bearer("clerk")

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import DEPT, OTHER_DEPT, Service, audit_actions, page_csrf, parse_html, running_service
+from helpers import DEPT, OTHER_DEPT, Service, audit_actions, page_csrf, parse_html
 
-from service.config import Settings
 from service.office import annex3
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as svc:
-        yield svc
 
 
 @pytest.fixture
