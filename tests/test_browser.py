@@ -34,6 +34,7 @@ import httpx2
 import openpyxl
 import pytest
 from helpers import PASSWORD, PDF, copy_site, scan_of
+from serverproc import terminate
 
 from service.config import ROOT
 from service.content import forms_text
@@ -159,12 +160,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         served.cli("users", "add", "boss", "--role", "leader", "--oversees", DEPT, stdin=f"{PASSWORD}\n{PASSWORD}\n")
         yield served
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)
         reader.join(timeout=5)
     assert not [line for line in output if re.search(r"Traceback|ERROR", line)], "".join(output)
 

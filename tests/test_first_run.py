@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx2
 import pytest
 from helpers import DEPT, PASSWORD, PDF, copy_site, csrf_from, parse_html, set_upload_limit, sha256, wait_for
+from serverproc import terminate
 
 from service.config import ROOT, Settings
 
@@ -68,12 +69,7 @@ def server(settings: Settings, content_dir: Path) -> Iterator[Server]:
         assert process.poll() is None, "".join(server.output)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process)
         reader.join(timeout=5)
 
 
