@@ -13,12 +13,19 @@ them nor keeps room for real clients. `GuardedH11Protocol` adds:
   of half-open connections cannot lock out a real client.
 
 The process's file-descriptor limit is raised to its hard limit, and the cap kept below it.
+glibc's malloc is held to two arenas: by default it gives each thread that allocates at the
+same time as another an arena of its own (up to eight per core), and each worker thread's
+arena keeps what it freed, about 10 MB more resident memory at 10,000 staff for nothing (the
+interpreter lock lets one thread allocate at a time anyway). `MALLOC_ARENA_MAX`, when set,
+is left to decide.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import ctypes
+import os
 import resource
 from typing import Any
 
@@ -30,6 +37,8 @@ from service.config import Settings
 
 KEEP_ALIVE = 5  # seconds a connection may stay idle after a response
 SPARE_DESCRIPTORS = 64  # kept free below the limit for files, the store and the log
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter for the arena count
 
 
 class ConnectionGuard:
@@ -123,9 +132,21 @@ def descriptor_limit() -> int:
     return soft
 
 
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Hold glibc's malloc to `arenas` arenas for every thread started from now on; False when
+    `MALLOC_ARENA_MAX` decides instead or the C library is not glibc."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        return bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):  # no mallopt: not glibc
+        return False
+
+
 def run(app: Starlette, settings: Settings, host: str, port: int, **options: Any) -> None:
     """Serve `app` (one process) until stopped. The client address and scheme come from the
     app's own proxy middleware (trusted proxies only), never from uvicorn's."""
+    limit_malloc_arenas()  # before the lifespan starts the first thread
     cap = max(16, min(settings.max_connections, descriptor_limit() - SPARE_DESCRIPTORS))
     uvicorn.run(app, host=host, port=port, workers=1, log_level="warning", access_log=False,
                 http=guarded(cap, settings.header_timeout), timeout_keep_alive=KEEP_ALIVE, proxy_headers=False,
