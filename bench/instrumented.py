@@ -114,7 +114,7 @@ def install() -> None:
     timed(files, "atomic_write", "files.atomic_write (temp, fsync, rename, fsync dir)")
     timed(files, "append_bytes", "files.append_bytes (a commit's audit lines + fsync)")
     timed(durable.DurableStorage, "payload", "DurableStorage.payload (json.dumps of a changed table)")
-    timed(store.Store, "_write", "Store._write (one commit: files side by side, then audit lines)")
+    timed(store.Store, "_write", "Store._write (one commit: audit lines, then its files)")
     timed(store.Store, "_wait", "Store._wait (a change waiting for its commit)")
     timed(durable.DurableStorage, "read", "DurableStorage.read")
     timed(store.Store, "insert", "Store.insert")

@@ -16,9 +16,9 @@ which holds the process's lock and the data directory's advisory lock: it edits 
 memory and joins the open batch; when the outermost `locked()` block ends, the caller waits
 until its batch is on disk. One waiting thread (the leader) seals the batch and writes it:
 the queued audit lines first (one append and one fsync per log: the log is written ahead),
-then each changed file (temp file, fsync, rename, fsync dir). The files of a batch are written side by side, so their
-fsyncs overlap; while the leader writes, other requests edit memory and form the next batch,
-so under load one round of fsyncs carries many submissions.
+then each changed file (temp file, fsync, rename, fsync dir), one after another; while the
+leader writes, other requests edit memory and form the next batch, so under load one round
+of fsyncs carries many submissions.
 
 A failed commit takes everything back: the files it replaced get their old bytes, the audit
 log its old length, memory is reloaded from disk, and every change of that batch and of the
@@ -37,7 +37,6 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +81,6 @@ class Store:
         self._depth = 0
         self._open: Batch | None = None
         self._joined: Batch | None = None  # the batch the current outermost block changed
-        self._pool: ThreadPoolExecutor | None = None
         self._paths: dict[tuple[str, str], Path] = {}
         self._generations: dict[tuple[str, str], int] = {}
         self._resident = shards.Resident(KEPT_SHARDS)
@@ -214,10 +212,8 @@ class Store:
             self._release()
 
     def _write(self, batch: Batch, payloads: dict[Path, bytes]) -> None:
-        """Append the batch's lines (the audit log is written ahead), then replace its files
-        side by side (their fsyncs overlap)."""
-        files.replace_all(payloads, batch.directories, {path: b"".join(lines) for path, lines in batch.lines.items()},
-                          self._side_by_side)
+        """Append the batch's lines (the audit log is written ahead), then replace its files."""
+        files.replace_all(payloads, batch.directories, {path: b"".join(lines) for path, lines in batch.lines.items()})
         with self._lock:
             for path in payloads:
                 db = self._dbs.get(path)
@@ -226,23 +222,6 @@ class Store:
             for path in self._resident.written([p for p in payloads if shards.is_shard(p, self._year_dir)],
                                                self._open.paths if self._open else set()):
                 self._forget(path)
-
-    def _side_by_side(self, jobs: list[Callable[[], object]]) -> None:
-        """Run the jobs at once (their fsyncs overlap): the first in this thread, each other one in
-        a writer thread."""
-        if not jobs:
-            return
-        others = [self._writers().submit(job) for job in jobs[1:]]
-        try:
-            jobs[0]()
-        finally:
-            wait(others)  # every write ends before any is judged or put back
-        for write in others:
-            write.result()
-
-    def _writers(self) -> ThreadPoolExecutor:
-        self._pool = self._pool or ThreadPoolExecutor(max_workers=8, thread_name_prefix="store-write")
-        return self._pool
 
     def _roll_back(self, batch: Batch, exc: BaseException) -> None:
         """Forget what memory holds beyond the disk; the batch behind this one fails too."""
