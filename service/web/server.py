@@ -15,9 +15,9 @@ them nor keeps room for real clients. `GuardedH11Protocol` adds:
 The process's file-descriptor limit is raised to its hard limit, and the cap kept below it.
 glibc's malloc is held to two arenas: by default it gives each thread that allocates at the
 same time as another an arena of its own (up to eight per core), and each worker thread's
-arena keeps what it freed, about 10 MB more resident memory at 10,000 staff for nothing (the
-interpreter lock lets one thread allocate at a time anyway). `MALLOC_ARENA_MAX`, when set,
-is left to decide.
+arena keeps what it freed: about 10 MB more resident memory at 10,000 staff, and no faster
+(Python objects are allocated under the interpreter lock, one thread at a time). An operator's
+`MALLOC_ARENA_MAX`, when set, is left to decide.
 """
 
 from __future__ import annotations
