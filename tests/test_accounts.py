@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
 from helpers import (
     DEPT,
     OTHER_DEPT,
@@ -25,12 +24,6 @@ from service.config import Settings
 from service.content.codes import TARGET_SUBMITTED
 
 NEW_PASSWORD = "huanle-xinmima-42"
-
-
-@pytest.fixture
-def service(settings: Settings) -> Any:
-    with running_service(settings) as svc:
-        yield svc
 
 
 def hr_post(service: Service, hr: TestClient, path: str, **fields: Any) -> Any:

@@ -9,9 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import DEPT, Service, running_service
+from helpers import DEPT, Service
 
-from service.config import Settings
 from service.storage.store import Busy, Store
 
 YEAR = 2019
@@ -42,12 +41,6 @@ def test_a_quick_lock_is_refused_while_another_thread_or_process_holds_it(tmp_pa
         pass
     with store.locked(wait=False):
         store.records("a", "contracts")
-
-
-@pytest.fixture
-def service(settings: Settings) -> Service:  # type: ignore[misc]
-    with running_service(settings) as svc:
-        yield svc
 
 
 def test_a_lookup_waits_for_a_busy_store_off_the_event_loop(service: Service) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
 from docx import Document
@@ -26,12 +25,6 @@ from service.content.codes import (
     DISPUTE_OPEN,
     DISPUTE_SCORE_ITEM,
 )
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[Service]:
-    with running_service(settings) as running:
-        yield running
 
 
 @pytest.fixture

@@ -7,20 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import DEPT, OTHER_DEPT, Service, audit_actions, login, page_csrf, parse_html, running_service
+from helpers import DEPT, OTHER_DEPT, Service, audit_actions, login, page_csrf, parse_html
 from staff_helpers import NEW_PASSWORD, issue_slips, print_slips, staff_session
 
-from service.config import Settings
 from service.content.codes import ROLE_STAFF, STAFF_ONE_TIME, STAFF_OWN_PASSWORD
 from service.storage.accounts import FILE, STAFF_DIR, staff_shard
 
 HTML = {"accept": "text/html"}
-
-
-@pytest.fixture
-def service(settings: Settings) -> Service:
-    with running_service(settings) as running:
-        yield running  # type: ignore[misc]
 
 
 def sign_in(service: Service, username: str, password: str) -> tuple[int, str]:
