@@ -347,14 +347,6 @@ class Store:
             return [(partition, record) for partition in self._partitions(table)
                     for record in self.scan(partition, table, fields)]
 
-    def each_partition(self, table: str, fields: tuple[str, ...] | None = None) -> Iterator[tuple[str, list[Record]]]:
-        """`across`, one partition at a time: each partition is read under the lock by itself, so the
-        caller holds one partition's records at once and writers wait for one file, not the scan."""
-        with self.locked():
-            partitions = self._partitions(table)
-        for partition in partitions:
-            yield partition, self.scan(partition, table, fields)
-
     def scan(self, partition: str, table: str, fields: tuple[str, ...] | None = None) -> list[Record]:
         """The table's records of one partition, read without keeping its files in memory (with
         `fields`, only those keys): for reads whose result is kept elsewhere."""

@@ -35,13 +35,6 @@ class ReminderTimer:
         self._task = None
         await self._worker.stop()
 
-    def poke(self) -> None:
-        """Look at the schedule now; safe from any thread."""
-        self._worker.poke()
-
-    async def settled(self) -> None:
-        await self._worker.settled()
-
     async def _tick(self) -> None:
         while True:
             self._worker.poke()

@@ -27,7 +27,6 @@ from service.workflows.commit import (
     TokenChange,
     UserChange,
     Write,
-    bookkeeping,
     commit,
 )
 from service.workflows.context import Context
@@ -244,14 +243,6 @@ def authenticate(ctx: Context, username: str, password: str) -> User | None:
     known = record is not None and record.get("active", True)
     matches = credentials.verify_password(password, record.get("password_hash") if known and record else None)
     return active_user(ctx, record) if known and matches else None
-
-
-def user_for_token(ctx: Context, token: str) -> User | None:
-    """The active account of an unrevoked token; its last use noted (at most once a minute)."""
-    user, due = token_use(ctx, token)
-    if due:
-        bookkeeping(ctx, due)
-    return user
 
 
 def token_use(ctx: Context, token: str) -> tuple[User | None, list[Write]]:

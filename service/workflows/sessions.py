@@ -16,7 +16,7 @@ from service.rules import credentials
 from service.rules.access import User
 from service.storage.store import Record
 from service.workflows import accounts
-from service.workflows.commit import EndSessions, NewSession, SessionChange, Write, bookkeeping, commit
+from service.workflows.commit import EndSessions, NewSession, SessionChange, Write, commit
 from service.workflows.context import Context
 
 
@@ -43,17 +43,9 @@ def start(ctx: Context, user: User, address: str, action: str = "login") -> tupl
     return session_id, Session(digest, user, record["csrf"], now)
 
 
-def find(ctx: Context, session_id: str) -> Session | None:
-    """The live session with this id and its active account; None when unknown, ended, run out
-    or its account is disabled."""
-    session, due = look_up(ctx, session_id)
-    if due:
-        bookkeeping(ctx, due)
-    return session
-
-
 def look_up(ctx: Context, session_id: str) -> tuple[Session | None, list[Write]]:
-    """`find` as a read only: the session, and what is due to be noted (its last use, or its end
+    """The live session with this id and its active account (None when unknown, ended, run out
+    or its account is disabled), and what is due to be noted (its last use, or its end
     when it ran out) for the caller to write (see `bookkeeping`)."""
     if not session_id or len(session_id) > 200:
         return None, []
