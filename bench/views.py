@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -69,11 +70,13 @@ def hr_reads(college: College, cookie: str, count: int, sheets: int) -> HrReads:
         if key != "sheet":
             found.runs[key] = client.run(port, [wanted] * count, 1, expect=(200,))
             continue
-        runs = []
+        runs, peaks = [], []
         for _ in range(sheets):
             reset = reset_peak(college.server)
             runs.append(client.run(port, [wanted], 1, expect=(200,)))
-            found.sheet_peak_mb = max(found.sheet_peak_mb, college.server.peak_rss_mb() if reset else float("nan"))
+            peaks.append(college.server.peak_rss_mb() if reset else float("nan"))
+        # one peak that could not be measured (nan) makes the whole figure nan, and the row fails
+        found.sheet_peak_mb = float("nan") if any(math.isnan(p) for p in peaks) else max(peaks, default=0.0)
         found.runs[key] = Comparison.pooled(runs)
     return found
 
