@@ -29,9 +29,9 @@ class Context:
     def open(cls, settings: Settings, content: Content, now: Callable[[], dt.datetime]) -> Context:
         """The store of the content's year over the settings' data directory."""
         store = Store(settings.data_dir, content.settings.year)
-        audit = AuditLog(settings.data_dir / "audit.log", store, audit_key(data_secret(store)))
-        return cls(settings, content, store, audit, now, BoardCache(content, store, lambda: data_secret(store)),
-                   Kept(store))
+        secret = data_secret(store)  # read once: it never changes under a running context
+        audit = AuditLog(settings.data_dir / "audit.log", store, audit_key(secret))
+        return cls(settings, content, store, audit, now, BoardCache(content, store, lambda: secret), Kept(store))
 
     @property
     def year(self) -> int:
