@@ -43,6 +43,11 @@ NO_CHANNEL = ("尚未设置邮件服务器（PORTAL_SMTP_HOST）或群机器人�
               "可在催办页面查看未完成人员和联系人，电话联系")
 
 
+def reminder_key(item: Outstanding, window: Window) -> str:
+    """What a reminder is recorded under: one per department, step and window."""
+    return f"{item.department}:{item.step.key}:{window.key}"
+
+
 @dataclass(frozen=True)
 class Planned:
     """A reminder due now: what, to whom, and what was done about its window before."""
@@ -56,7 +61,7 @@ class Planned:
 
     @property
     def key(self) -> str:
-        return f"{self.item.department}:{self.item.step.key}:{self.window.key}"
+        return reminder_key(self.item, self.window)
 
     def due(self, source: str) -> bool:
         """Not yet done in its window: the timer tries once; by hand, a failure is tried again."""
@@ -94,8 +99,8 @@ def plan(ctx: Context, step: str | None = None, department: str | None = None,
         to = tuple(dict.fromkeys(c.email for c in chase.contacts(ctx, item.department) if c.email))
         link = out.public_url + chase.link_for(item) if out.public_url else ""
         text = message(item, window, ctx.now(), settings.contact, link)
-        key = f"{item.department}:{item.step.key}:{window.key}"
-        found.append(Planned(item, window, to, out.webhook_for(item.department), text, done.get(key)))
+        previous = done.get(reminder_key(item, window))
+        found.append(Planned(item, window, to, out.webhook_for(item.department), text, previous))
     return found
 
 
@@ -109,8 +114,7 @@ def send(ctx: Context, actor: str, source: str, step: str | None = None, departm
     if not ctx.settings.outbound.any_channel:
         raise ApiError(409, "no_channel", NO_CHANNEL)
     with outbound.one_sender(ctx.settings.data_dir):
-        due = [p for p in plan(ctx, step, department, source) if p.due(source)]
-        return [_deliver(ctx, p, actor, source, mail, post) for p in due]
+        return [_deliver(ctx, p, actor, source, mail, post) for p in preview(ctx, step, department, source)]
 
 
 def run_schedule(ctx: Context) -> list[Record]:
