@@ -8,7 +8,6 @@ with people outstanding), so it is re-rendered now and then and published when i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from service.storage import files
-from service.web.coalesce import Coalescer
+from service.web.coalesce import Coalescer, cancelled
 
 START = "<!-- status-board:start -->"
 END = "<!-- status-board:end -->"
@@ -64,11 +63,8 @@ class StatusPublisher:
         self._refresher = asyncio.create_task(self._refresh())
 
     async def stop(self) -> None:
-        if self._refresher:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
-            self._refresher = None
+        await cancelled(self._refresher)
+        self._refresher = None
         await self._worker.stop()
 
     async def _refresh(self) -> None:
