@@ -11,6 +11,7 @@ run is `sort_batch` alone: it writes nothing.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +46,8 @@ class Upload:
     name: str
     data: bytes
 
-    @property
-    def sha256(self) -> str:
+    @functools.cached_property
+    def sha256(self) -> str:  # read for the answer and again to check a confirmation: hashed once
         return hashlib.sha256(self.data).hexdigest()
 
 
