@@ -42,12 +42,9 @@ async def chase_page(request: Request) -> Response:
     permitted(request, access.CHASE)
     step, department = _filters(request)
     ctx = context(request)
-    rows = await off_loop(_rows, ctx, step, department)
     planned = (await off_loop(reminders.preview, ctx, step, department)
                if request.query_params.get("preview") else None)
-    return page(request, "chase.html", "催办", rows=rows, step=step or "", department=department or "",
-                steps=STEPS, step_labels=STEP_LABELS, planned=planned, outbound=ctx.settings.outbound,
-                labels=REMINDER_LABELS, sent=None, error=None)
+    return await _chase_page(request, ctx, step, department, planned=planned)
 
 
 async def send_post(request: Request) -> Response:
@@ -64,9 +61,16 @@ async def send_post(request: Request) -> Response:
         error = ApiError(409, "sender_busy", BUSY)
     except ApiError as exc:
         error = exc
+    return await _chase_page(request, ctx, step, department, sent=sent, error=error)
+
+
+async def _chase_page(request: Request, ctx: Context, step: str | None, department: str | None, *,
+                      planned: list[reminders.Planned] | None = None, sent: list[dict[str, Any]] | None = None,
+                      error: ApiError | None = None) -> Response:
+    """The chase page over the filters: what is outstanding, and a preview, a send's result or its error."""
     rows = await off_loop(_rows, ctx, step, department)
     return page(request, "chase.html", "催办", status=error.status if error else 200, rows=rows, step=step or "",
-                department=department or "", steps=STEPS, step_labels=STEP_LABELS, planned=None,
+                department=department or "", steps=STEPS, step_labels=STEP_LABELS, planned=planned,
                 outbound=ctx.settings.outbound, labels=REMINDER_LABELS, sent=sent, error=error)
 
 
