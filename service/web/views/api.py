@@ -19,8 +19,9 @@ from service.web.views.common import (
     json_body,
     off_loop,
     ok_json,
+    yes,
 )
-from service.web.views.scans import store_upload, yes
+from service.web.views.scans import store_upload
 from service.workflows import board, completion, contracts
 
 MAX_FORM_FIELDS = 8

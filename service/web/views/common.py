@@ -85,6 +85,11 @@ def check_csrf(request: Request, given: str | None, *, session_form: bool = Fals
         raise ApiError(403, "csrf_failed", "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
 
 
+def yes(value: object) -> bool:
+    """A form field or query parameter that says yes (1, true, on, yes; any case, spaces ignored)."""
+    return isinstance(value, str) and value.strip().lower() in ("1", "true", "on", "yes")
+
+
 async def json_body(request: Request) -> Any:
     if "json" not in request.headers.get("content-type", ""):
         raise ApiError(415, "json_required", "请求体应为 JSON（Content-Type: application/json）")

@@ -27,9 +27,9 @@ from service.web.views.common import (
     off_loop,
     ok_json,
     parse_workbook,
+    yes,
 )
 from service.web.views.pages import department_with_error
-from service.web.views.scans import yes
 from service.web.views.workbook_uploads import Attempt, recorded
 from service.workflows import completion, monthly, targets
 from service.workflows.common import member_or_404, month_number

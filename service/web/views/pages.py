@@ -30,8 +30,9 @@ from service.web.views.common import (
     home,
     off_loop,
     page,
+    yes,
 )
-from service.web.views.scans import read_upload, yes
+from service.web.views.scans import read_upload
 from service.workflows import board, completion, contracts, result_objections, sessions, staff
 from service.workflows.commit import log
 from service.workflows.common import member_or_404

@@ -27,7 +27,16 @@ from service.rules.contract_mark import ContractMark
 from service.rules.scans import sniff
 from service.storage.store import Record
 from service.web import scan_batch
-from service.web.views.common import check_csrf, context, department_user, json_body, off_loop, ok_json, page
+from service.web.views.common import (
+    check_csrf,
+    context,
+    department_user,
+    json_body,
+    off_loop,
+    ok_json,
+    page,
+    yes,
+)
 from service.workflows import contracts
 from service.workflows.context import Context
 
@@ -83,10 +92,6 @@ def store_upload(ctx: Context, user: User, staff_id: str, upload: UploadFile, al
     contracts.uploader_of(ctx, user, staff_id)
     scan = scan_upload(upload, allow_duplicate, ctx.content.settings.upload_max_mb)
     return contracts.upload(ctx, user, staff_id, scan, idempotency_key)
-
-
-def yes(value: object) -> bool:
-    return isinstance(value, str) and value.strip().lower() in ("1", "true", "on", "yes")
 
 
 # -- many at once --------------------------------------------------------------------------
