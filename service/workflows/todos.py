@@ -51,8 +51,8 @@ def clerk_scans(ctx: Context, user: User) -> Iterable[Todo | None]:
 def clerk_targets(ctx: Context, user: User) -> Iterable[Todo | None]:
     if (department := _own(ctx, user)) is None:
         return
-    docs = {d["staff_id"]: d.get("state") for d in ctx.store.records(department, targets.TABLE)}
-    states = [docs.get(m.staff_id) for m in ctx.content.members(department)]
+    found = targets.stored(ctx, department)
+    states = [s.state if (s := found.get(m.staff_id)) else None for m in ctx.content.members(department)]
     yield todos.targets_returned(department, states)
     yield todos.targets_open(department, states)
 
@@ -71,9 +71,9 @@ def clerk_monthly(ctx: Context, user: User) -> Iterable[Todo | None]:
 
 
 def leader_waiting(ctx: Context, user: User) -> Iterable[Todo | None]:
-    states: list[Any] = [doc.get("state") for department in sorted(user.oversees)
+    states: list[Any] = [s.state for department in sorted(user.oversees)
                          if ctx.content.department(department) and access.allowed(user, access.DECIDE_TARGETS, department)
-                         for doc in ctx.store.records(department, targets.TABLE)]
+                         for s in targets.stored(ctx, department).values()]
     yield todos.waiting(states)
 
 
