@@ -49,7 +49,8 @@ def today(ctx: Context) -> dt.date:
 def outstanding(ctx: Context, departments: Iterable[str] | None = None, step: str | None = None) -> list[Outstanding]:
     """Every department's (or those named) outstanding work, in content order, step by step;
     `step` keeps one step (a STEP_* code, or a month's key such as "monthly-3")."""
-    wanted = [d for d in ctx.content.departments if departments is None or d.id in set(departments)]
+    named = None if departments is None else set(departments)
+    wanted = [d for d in ctx.content.departments if named is None or d.id in named]
     day = today(ctx)
     return [item for department in wanted for item in _owed(ctx, department, day)
             if not step or step in (item.step.step, item.step.key)]
