@@ -42,9 +42,7 @@ def cn_time(value: str | dt.datetime | dt.date | None, form: str = "full") -> st
                      else dt.datetime.fromisoformat(value))
         except ValueError:
             return value  # not a timestamp: shown as it is
-    day = f"{value.month}月{value.day}日"
-    if form != "short":
-        day = f"{value.year}年{day}"
+    day = cn_date(value, year=form != "short")
     if form == "date" or not isinstance(value, dt.datetime):
         return day
     return f"{day} {value:%H:%M}"

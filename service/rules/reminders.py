@@ -25,7 +25,7 @@ from service.content.codes import (
     WINDOW_BEFORE,
     WINDOW_OVERDUE,
 )
-from service.content.formats import cn_date
+from service.content.formats import cn_date, cn_time
 from service.content.models import Contact, Content, ReminderSettings
 from service.rules import schedule
 
@@ -103,10 +103,8 @@ def steps_of(content: Content, department_id: str, today: dt.date) -> tuple[Step
     found = [Step(STEP_DUTIES_LEAD if ob.kind == schedule.LEAD_DUTIES else STEP_DUTIES_ALL, ob.due)
              for ob in schedule.duty_obligations(content, department_id)]
     found.append(Step(STEP_CONTRACTS, s.deadlines.contracts))
-    for month in range(1, 13):
-        over = dt.date(s.year + 1, 1, 1) if month == 12 else dt.date(s.year, month + 1, 1)
-        if over <= today:
-            found.append(Step(STEP_MONTHLY, schedule.monthly_due(s.year, month, s.monthly_due_day), month))
+    for month in schedule.months_so_far(s.year, today, due_day=1):  # over: its next month has begun
+        found.append(Step(STEP_MONTHLY, schedule.monthly_due(s.year, month, s.monthly_due_day), month))
     return tuple(found)
 
 
@@ -147,7 +145,7 @@ def message(item: Outstanding, window: Window | None, now: dt.datetime, contact:
     when = (f"已逾期 {late} 天" if late > 0 else "今天截止" if late == 0 else f"还有 {-late} 天")
     subject = f"【催办】{item.department_name}：{item.step.label}（截止{cn_date(item.step.deadline)}，{when}）"
     lines = [f"{item.department_name}：", "",
-             f"{item.step.label}的截止日期是{deadline}（{when}）。截至{cn_date(today, year=True)} {now:%H:%M}，"
+             f"{item.step.label}的截止日期是{deadline}（{when}）。截至{cn_time(now)}，"
              + _outstanding_text(item)]
     if link:
         lines += ["", f"请登录报送系统办理：{link}"]

@@ -15,6 +15,7 @@ from service.content.codes import (
     DUTY_SUBMITTED,
     OUTSTANDING,
     RESIGN,
+    STEP_LABELS,
     TARGET_DRAFT,
     TARGET_RETURNED,
     TARGET_SUBMITTED,
@@ -132,6 +133,5 @@ def overdue_by_step(items: Iterable[Outstanding], today: dt.date) -> Mapping[str
     found: dict[str, tuple[str, set[str]]] = {}
     for item in items:
         if item.overdue(today) and item.count:
-            label = item.step.label if item.step.month is None else "月汇总表报送"
-            found.setdefault(item.step.step, (label, set()))[1].add(item.department)
+            found.setdefault(item.step.step, (STEP_LABELS[item.step.step], set()))[1].add(item.department)
     return {key: (label, len(departments)) for key, (label, departments) in found.items()}
