@@ -31,7 +31,7 @@ from service.office.form_checks import (
 )
 from service.office.identity import FormIdentity, department_of, layout_version, stamp_workbook
 from service.office.safe_reader import Problem, Value, WorkbookRejected, locate, problem
-from service.rules.monthly import COL_BUSINESS, COL_OTHER, MAX_DAYS, MAX_TIMES, judge_submission
+from service.rules.monthly import COL_BUSINESS, COL_OTHER, DAY_COLUMNS, MAX_DAYS, MAX_TIMES, judge_submission
 
 ANNEX = 4
 SHEET = "附件4"
@@ -46,7 +46,6 @@ HEADERS = tuple(forms_text.monthly_header(c, "\n") for c in (*forms_text.MONTHLY
 VERSION = layout_version(ANNEX, SHEET, HEADER_ROW, (*COLUMNS[:2], *HEADERS, COLUMNS[-1]))
 NAME_COL = 2
 NAME_LABEL = "姓名"
-DAY_COLUMNS = ("出勤", "事假", "病假", "旷工")
 
 
 def monthly_xlsx(content: Content, department: str | None = None, year: int | None = None,

@@ -23,8 +23,9 @@ COL_OTHER = "其他项目"
 COL_BUSINESS = "业务工作目标"
 COL_STAFF_ID = "工号"
 IDENTITY_KEYS = (COL_STAFF_ID, "staff_id", "姓名", "姓　名", "name")
-MAX_DAYS = 31  # 出勤, 事假, 病假, 旷工 are days in a month
-MAX_TIMES = 100  # 迟到, 早退, 离岗 are times
+DAY_COLUMNS = ("出勤", "事假", "病假", "旷工")  # days in a month; the other attendance columns are times
+MAX_DAYS = 31  # a day column's most
+MAX_TIMES = 100  # 迟到, 早退, 离岗: a times column's most
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ def monthly_rows(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[StaffM
         seen.add(staff_id)
         values: dict[str, Any] = {}
         for name, field in ATTENDANCE_COLUMNS.items():
-            limit = MAX_DAYS if name in ("出勤", "事假", "病假", "旷工") else MAX_TIMES
+            limit = MAX_DAYS if name in DAY_COLUMNS else MAX_TIMES
             values[field] = _count(row.get(field), index, name, name, limit, problems)
         values["other"] = _count(row.get("other"), index, COL_OTHER, f"{COL_OTHER}（扣分）", other_max, problems)
         business = row.get("business")
