@@ -10,7 +10,6 @@ Import from a test module as `from approvals import ...` (pytest puts tests/ on 
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from helpers import DEPT, Service
@@ -69,8 +68,3 @@ def signed_page(mark: ContractMark, seed: int = 0) -> Image.Image:
 def page_png(mark: ContractMark, seed: int = 0) -> bytes:
     return png_bytes(signed_page(mark, seed))
 
-
-def jpeg(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.convert("L").save(out, "JPEG", quality=80)
-    return out.getvalue()

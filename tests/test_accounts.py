@@ -15,10 +15,10 @@ from helpers import (
     login,
     page_csrf,
     parse_html,
+    portal,
     running_service,
 )
 from starlette.testclient import TestClient
-from test_cli_accounts import portal
 
 from service.config import Settings
 from service.content.codes import TARGET_SUBMITTED

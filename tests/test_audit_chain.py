@@ -10,8 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from helpers import DEPT, PDF, running_service
-from test_cli_accounts import portal
+from helpers import DEPT, PDF, portal, running_service
 
 from service.config import Settings
 from service.storage.audit import HEAD_FILE, MARKER, entry_hash

@@ -24,7 +24,8 @@ from helpers import (
     upload,
     wait_for,
 )
-from reminders_kit import env_for, free_port, mail_server, outbound_for, webhook_receiver
+from reminders_kit import env_for, mail_server, outbound_for, webhook_receiver
+from serverproc import free_port
 
 from service.config import Settings
 from service.workflows import accounts

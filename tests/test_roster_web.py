@@ -7,8 +7,7 @@ from __future__ import annotations
 import io
 
 import openpyxl
-from helpers import DEPT, OTHER_DEPT, Service, page_csrf, parse_html, running_service, staff_of
-from test_cli_accounts import portal
+from helpers import DEPT, OTHER_DEPT, Service, page_csrf, parse_html, portal, running_service, staff_of
 
 from service.config import Settings
 from service.content.roster import parse_roster, summary_lines
