@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from approvals import people
 from helpers import DEPT, OTHER_DEPT, Service, audit_actions, page_csrf, parse_html, running_service
 
 from service.config import Settings
@@ -19,10 +20,6 @@ def service(settings: Settings) -> Iterator[Service]:
         for name in ("clerk", "boss"):
             svc.bearer(name)
         yield svc
-
-
-def people(service: Service, department: str = DEPT) -> list[str]:
-    return [m.staff_id for m in service.context.content.members(department)]
 
 
 def state(service: Service, staff_id: str) -> str | None:

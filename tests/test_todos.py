@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import approvals
 import pytest
 from helpers import AFTER_DEADLINE, DEPT, PDF, Service, parse_html, running_service, scan_of, upload
 
@@ -32,24 +33,13 @@ def notes(service: Service, user: str) -> list[dict[str, Any]]:
     return service.client.get("/api/todos", headers=service.bearer(user)).json()["notifications"]  # type: ignore[no-any-return]
 
 
-def members(service: Service) -> list[str]:
-    return [m.staff_id for m in service.context.content.members(DEPT)]
-
-
-def submit(service: Service, staff_id: str) -> None:
-    rows = service.client.get(f"/api/targets/{staff_id}", headers=service.bearer("clerk")).json()["rows"]
-    answer = service.client.put(f"/api/targets/{staff_id}", json={"rows": rows, "submit": True},
-                                headers=service.bearer("clerk"))
-    assert answer.status_code == 200, answer.text
-
-
 def duty_roles(service: Service) -> list[str]:
     obligations = service.client.get(f"/api/duties/{DEPT}", headers=service.bearer("clerk")).json()["obligations"]
     return [r["role_id"] for o in obligations for r in o["roles"]]
 
 
 def test_a_clerks_todos_count_what_is_left_and_link_where_it_is_done(service: Service) -> None:
-    people = members(service)
+    people = approvals.people(service)
     first = todos(service, "clerk")
     assert first["no_scan"]["count"] == len(people) and first["no_scan"]["link"] == f"/board/{DEPT}/scans"
     assert first["targets_open"]["count"] == len(people)
@@ -64,7 +54,7 @@ def test_a_clerks_todos_count_what_is_left_and_link_where_it_is_done(service: Se
     service.client.put(f"/api/completion/{DEPT}", headers=clerk, json={"entries": [{"staff_id": people[2],
                                                                                     "status": "产假"}]})
     for staff_id in people[3:6]:
-        submit(service, staff_id)
+        approvals.submit(service, staff_id, user="clerk")
     returned = service.client.post(f"/api/targets/{people[3]}/return", headers=service.bearer("boss"),
                                    json={"comment": "第1条请写明次数"})
     assert returned.status_code == 200, returned.text
@@ -99,7 +89,7 @@ def test_a_clerks_todos_count_what_is_left_and_link_where_it_is_done(service: Se
 def test_a_scan_to_sign_again_is_a_todo_and_its_link_filters_the_people(service: Service) -> None:
     from approvals import approve, reopen
 
-    person = members(service)[0]
+    person = approvals.people(service)[0]
     approve(service, person)
     assert upload(service.client, person, PDF, headers=service.bearer("clerk")).status_code == 201
     assert reopen(service, person).status_code == 200
@@ -111,9 +101,9 @@ def test_a_scan_to_sign_again_is_a_todo_and_its_link_filters_the_people(service:
 
 
 def test_a_leader_sees_the_sets_waiting_and_is_notified(service: Service) -> None:
-    people = members(service)
+    people = approvals.people(service)
     for staff_id in people[:3]:
-        submit(service, staff_id)
+        approvals.submit(service, staff_id, user="clerk")
     waiting = todos(service, "boss")["targets_waiting"]
     assert waiting == {"kind": "targets_waiting", "label": "个性目标等待审定", "count": 3, "unit": "人",
                        "link": "/board/review", "detail": ""}
@@ -133,8 +123,8 @@ def test_a_leader_sees_the_sets_waiting_and_is_notified(service: Service) -> Non
 
 
 def test_returned_targets_and_duties_notify_the_department(service: Service) -> None:
-    person = members(service)[0]
-    submit(service, person)
+    person = approvals.people(service)[0]
+    approvals.submit(service, person, user="clerk")
     service.client.post(f"/api/targets/{person}/return", headers=service.bearer("boss"), json={"comment": "请补充佐证材料"})
     role = duty_roles(service)[0]
     service.client.put(f"/api/duties/{DEPT}", headers=service.bearer("clerk"), json={"roles": [
@@ -168,7 +158,7 @@ def test_hr_sees_overdue_steps_duties_to_accept_and_refused_workbooks(service: S
     page = parse_html(service.hr_session().get("/board/workbooks").text)
     row = page.find("tr", data_open=True)
     assert row is not None and "附件5" in row.text and "完成情况.xlsx" in row.text and "xlsx" in row.text
-    good = annex5.completion_xlsx(service.context.content, DEPT, {members(service)[0]: "产假"})
+    good = annex5.completion_xlsx(service.context.content, DEPT, {approvals.people(service)[0]: "产假"})
     accepted = service.client.post(f"/api/completion/{DEPT}/xlsx", headers=clerk,
                                    files={"file": ("完成情况.xlsx", good, "application/octet-stream")})
     assert accepted.status_code == 200, accepted.text
