@@ -23,6 +23,7 @@ from helpers import (
     scan_of,
     staff_of,
     stored_files,
+    upload,
 )
 from paper import pdf_of
 from PIL import Image
@@ -35,8 +36,7 @@ CUSTOM = "技能鉴定合格率不低于97%"
 
 
 def send(service: Service, staff_id: str, data: bytes, user: str = "clerk", **form: str):  # type: ignore[no-untyped-def]
-    return service.client.post("/api/contracts", data={"staff_id": staff_id, **form}, headers=service.bearer(user),
-                               files={"file": ("scan.png", data, "application/octet-stream")})
+    return upload(service.client, staff_id, data, "scan.png", service.bearer(user), **form)
 
 
 def status_counts(service: Service, department: str = DEPT) -> dict[str, int]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import openpyxl
 from approvals import approve, mark_of, page_png, people, reopen
-from helpers import DEPT, Service, running_service, staff_of
+from helpers import DEPT, Service, running_service, staff_of, upload
 
 from service.config import Settings
 
@@ -52,8 +52,7 @@ def approved_count(service: Service) -> int:
 
 
 def send(service: Service, staff_id: str, data: bytes) -> dict[str, Any]:
-    response = service.client.post("/api/contracts", data={"staff_id": staff_id}, headers=service.bearer("clerk"),
-                                   files={"file": ("scan.png", data, "application/octet-stream")})
+    response = upload(service.client, staff_id, data, "scan.png", service.bearer("clerk"))
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
