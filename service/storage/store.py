@@ -312,13 +312,8 @@ class Store:
     def upsert(self, department: str, table: str, record: Record, *, shard: str | None = None, **key: Any) -> None:
         """Replace the documents matching `key` wherever they are, or add `record` (into `shard`)."""
         with self.locked():
-            found = False
-            for path in self._sources(department, table):
-                if any(shards.matches(doc, key) for doc in self._docs(path, table)):
-                    self.database(path).table(table).upsert(record, Query().fragment(key))
-                    found = True
-            if not found:
-                self.database(self._target(department, table, shard)).table(table).upsert(record, Query().fragment(key))
+            for path in self._holding(department, table, key) or [self._target(department, table, shard)]:
+                self.database(path).table(table).upsert(record, Query().fragment(key))
 
     def get(self, department: str, table: str, **key: Any) -> Record | None:
         found = self.find(department, table, **key)
@@ -326,9 +321,13 @@ class Store:
 
     def remove(self, department: str, table: str, **key: Any) -> None:
         with self.locked():
-            for path in self._sources(department, table):
-                if any(shards.matches(doc, key) for doc in self._docs(path, table)):
-                    self.database(path).table(table).remove(Query().fragment(key))
+            for path in self._holding(department, table, key):
+                self.database(path).table(table).remove(Query().fragment(key))
+
+    def _holding(self, partition: str, table: str, key: dict[str, Any]) -> list[Path]:
+        """The table's file and shards that hold a document matching `key`."""
+        return [path for path in self._sources(partition, table)
+                if any(shards.matches(doc, key) for doc in self._docs(path, table))]
 
     def every(self, table: str) -> list[tuple[str, str, Record]]:
         """(year, partition, record) for `table` across every year and partition on disk."""
