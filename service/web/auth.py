@@ -56,10 +56,10 @@ class Credentials(AuthenticationBackend):
             return AuthCredentials([TOKEN]), user
         session_id = conn.cookies.get(SESSION_COOKIE)
         if session_id:
-            session = await _look_up(ctx, sessions.look_up, session_id)
+            session, names = await _look_up(ctx, _session_and_names, session_id)
             if session is not None:
                 conn.scope["portal.session"] = session
-                conn.scope["portal.names"] = await _look_up(ctx, _names, None)  # pages show display names
+                conn.scope["portal.names"] = names
                 return AuthCredentials([SESSION]), session.user
         return None
 
@@ -78,8 +78,11 @@ async def _look_up(ctx: Context, find: Callable[[Context, K], tuple[T, list[Writ
     return found
 
 
-def _names(ctx: Context, _: None) -> tuple[dict[str, str], list[Write]]:
-    return accounts.display_names(ctx), []
+def _session_and_names(ctx: Context, session_id: str) -> tuple[tuple[sessions.Session | None, dict[str, str]],
+                                                                 list[Write]]:
+    """The session (`sessions.look_up`) and, for a live one, the display names pages show: one lookup."""
+    session, due = sessions.look_up(ctx, session_id)
+    return (session, accounts.display_names(ctx) if session is not None else {}), due
 
 
 def refused(conn: HTTPConnection, exc: AuthenticationError) -> Response:
