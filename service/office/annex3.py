@@ -30,6 +30,7 @@ from service.office.form_checks import (
     check_header,
     check_outside,
     name_mismatch,
+    names_differ,
     open_form,
 )
 from service.office.identity import FormIdentity, layout_version, stamp_workbook
@@ -214,7 +215,7 @@ def _check_person(form: Form, member: StaffMember) -> None:
     """The 责任人 line must still name the person the form was made for."""
     [(_, values)] = read_rows(form.book, SHEET, first_row=PERSON_ROW, last_row=PERSON_ROW, max_col=3)
     typed = cell_text(values[2]).removeprefix(forms_text.FIELD_PERSON.rstrip("：")).lstrip("：:").strip()
-    if "".join(typed.split()) != "".join(member.name.split()):
+    if names_differ(typed, member):
         raise WorkbookRejected.of([name_mismatch(SHEET, PERSON_ROW, 3, forms_text.FIELD_PERSON.rstrip("："), typed,
                                                  member)])
 

@@ -26,6 +26,7 @@ from service.office.form_checks import (
     check_header,
     check_outside,
     name_mismatch,
+    names_differ,
     open_form,
     person_unknown,
 )
@@ -164,7 +165,7 @@ def read_monthly(content: Content, department_id: str, data: bytes, *,
                             problem("person_foreign", SHEET, number, NAME_COL, NAME_LABEL,
                                     f"工号 {staff_id}（{name}）不是{form.department.name}的教职工。"))
             continue
-        if "".join(name.split()) != "".join(member.name.split()):
+        if names_differ(name, member):
             problems.append(name_mismatch(SHEET, number, NAME_COL, NAME_LABEL, name, member))
             continue
         row: dict[str, Value] = {forms_text.STAFF_ID: staff_id}

@@ -26,6 +26,7 @@ from service.office.form_checks import (
     check_header,
     check_outside,
     name_mismatch,
+    names_differ,
     open_form,
     person_unknown,
 )
@@ -149,7 +150,7 @@ def read_completion(content: Content, department_id: str, data: bytes) -> list[t
             problems.append(problem("person_foreign", SHEET, number, staff_col, forms_text.STAFF_ID,
                                     f"{who}不是{form.department.name}的教职工。"))
             continue
-        if "".join(name.split()) != "".join(member.name.split()):
+        if names_differ(name, member):
             problems.append(name_mismatch(SHEET, number, name_col, NAME, name, member))
             continue
         if staff_id in seen:

@@ -78,6 +78,11 @@ def person_unknown(sheet: str, row: int, column: int, label: str, name: str = ""
                    f"无法确定{who}是哪位教职工（系统隐藏的工号为空）。请使用系统下载的表格，不要自行增加行。")
 
 
+def names_differ(typed: str, member: StaffMember) -> bool:
+    """The name typed in a row is not the member's (spaces, as in 张　三, do not count)."""
+    return _squash(typed) != _squash(member.name)
+
+
 def name_mismatch(sheet: str, row: int, column: int, label: str, typed: str, member: StaffMember) -> Problem:
     """A row whose name is not the name of the person its hidden 工号 names."""
     return problem("person_mismatch", sheet, row, column, label,
