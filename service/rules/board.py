@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,11 +49,7 @@ def department_state(contracts: Iterable[Mapping[str, Any]], statuses: Mapping[s
     scanned: dict[str, str] = {}
     signing: dict[str, str] = {}
     for staff_id, found in ties.items():
-        status, since = contract_state(found, approved.get(staff_id))
-        if since is not None:
-            scanned[staff_id] = since
-        if status in (UNAPPROVED, RESIGN):
-            signing[staff_id] = status
+        _stand(scanned, signing, staff_id, found, approved.get(staff_id))
     return DepartmentState(scanned, dict(statuses), versions, signing, dict(approved),
                            {k: tuple(v) for k, v in ties.items()})
 
@@ -61,14 +57,21 @@ def department_state(contracts: Iterable[Mapping[str, Any]], statuses: Mapping[s
 def _with_person(state: DepartmentState, staff_id: str, ties: Mapping[str, tuple[Tie, ...]],
                  versions: Mapping[str, int]) -> DepartmentState:
     """`state` with `ties` and `versions`, one person's standing recomputed."""
-    status, since = contract_state(ties.get(staff_id, ()), state.approved.get(staff_id))
     scanned = {k: v for k, v in state.scanned.items() if k != staff_id}
+    signing = {k: v for k, v in state.signing.items() if k != staff_id}
+    _stand(scanned, signing, staff_id, ties.get(staff_id, ()), state.approved.get(staff_id))
+    return DepartmentState(scanned, state.statuses, versions, signing, state.approved, ties)
+
+
+def _stand(scanned: dict[str, str], signing: dict[str, str], staff_id: str, ties: Sequence[Tie],
+           approved: Approved | None) -> None:
+    """Enter one person's standing from their valid scans: when their signing first counted,
+    and whether it is flagged (UNAPPROVED, RESIGN)."""
+    status, since = contract_state(ties, approved)
     if since is not None:
         scanned[staff_id] = since
-    signing = {k: v for k, v in state.signing.items() if k != staff_id}
     if status in (UNAPPROVED, RESIGN):
         signing[staff_id] = status
-    return DepartmentState(scanned, state.statuses, versions, signing, state.approved, ties)
 
 
 @dataclass(frozen=True)
