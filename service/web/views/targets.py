@@ -34,6 +34,7 @@ from service.web.views.common import (
     page,
     parse_workbook,
     permitted,
+    yes,
 )
 from service.web.views.workbook_uploads import Attempt, recorded
 from service.workflows import targets, targets_bulk
@@ -210,7 +211,7 @@ async def _workbook(form: FormData, attempt: Attempt) -> tuple[bytes, bool]:
     data = await upload.read(WORKBOOK_LIMIT + 1)
     if len(data) > WORKBOOK_LIMIT:
         raise ApiError(413, "too_large", "工作簿超过 10 MB 的大小限制")
-    return data, str(form.get("submit") or "").lower() in ("1", "true", "on", "yes")
+    return data, yes(form.get("submit"))
 
 
 def _save_workbook(ctx: Context, user: User, department_id: str, data: bytes, submit: bool) -> dict[str, Any]:
