@@ -149,7 +149,7 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     startup = views.restarts(large, lambda: servers.start_service(f"service N={large.n}", env,
                                                                   work / f"service-{large.n}.log"), cookie, plan.restarts)
     log(f"{plan.reuploads} uploads into one department at N={mid.n}")
-    reuploaded = views.reuploads(mid, scan, plan.concurrency, plan.reuploads)
+    reuploaded = views.reuploads(mid, scan, plan.concurrency, plan.reuploads, settle=settle)
 
     rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row,
             *views.read_rows(large.n, hr_reads, department, mid.n), *views.startup_rows(large.n, startup),
@@ -239,7 +239,8 @@ def _notes(plan: Plan, colleges: dict[int, College], populated: dict[int, synthe
         "`/board/scores`.",
         f"Row 11: at N={plan.mid:,}, {plan.reuploads:,} uploads of the row-2 scan into {views.DEPARTMENT}'s "
         f"people, {plan.concurrency} clients: the first {plan.reuploads - 200:,} in blocks of 200, then its last "
-        "200 in 4 blocks alternating with the first 200 into the largest other department.",
+        "200 in 4 blocks alternating with the first 200 into the largest other department (each pair in the "
+        "other order from the one before, 0.5 s of rest before each block, as between row 2's runs).",
         f"Work directory (data dirs, sites, the bare endpoint's files): `{plan.work_dir or ROOT / '.bench'}`; "
         "its file system is part of what rows 2 and 3 measure (each upload creates files there).",
     ]

@@ -126,9 +126,11 @@ class Reuploads:
 
 
 def reuploads(college: College, scan: bytes, concurrency: int, total: int = 2_000, window: int = 200,
-              blocks: int = 4, busy: str = DEPARTMENT) -> Reuploads:
+              blocks: int = 4, busy: str = DEPARTMENT, settle: Callable[[], None] = lambda: None) -> Reuploads:
     """`total` uploads into `busy` (its people only); its last `window` alternate, `blocks` at a
-    time, with the first `window` into the largest other department."""
+    time, with the first `window` into the largest other department. Each pair of blocks runs in
+    the other order from the pair before (neither side always follows the other), and `settle`
+    runs before each block (the work a burst leaves behind lands in neither)."""
     assert college.server is not None
     port = college.server.port
     rng = random.Random(13)
@@ -141,10 +143,13 @@ def reuploads(college: College, scan: bytes, concurrency: int, total: int = 2_00
                 for _ in range(count)]
 
     fill = [client.run(port, into(busy, window), concurrency) for _ in range((total - window) // window)]
-    early, late = [], []
-    for _ in range(blocks):
-        early.append(client.run(port, into(quiet, window // blocks), concurrency))
-        late.append(client.run(port, into(busy, window // blocks), concurrency))
+    early: list[Run] = []
+    late: list[Run] = []
+    for block in range(blocks):
+        pair = ((early, quiet), (late, busy))
+        for runs, department in pair if block % 2 == 0 else reversed(pair):
+            settle()
+            runs.append(client.run(port, into(department, window // blocks), concurrency))
     return Reuploads(fill, Comparison.pooled(early), Comparison.pooled(late))
 
 
