@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -310,12 +310,14 @@ def stored_files(settings: Settings) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def portal(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """`portal …` run as a real process over the settings' directories (bounded in time)."""
-    env = {**os.environ, "PORTAL_DATA": str(settings.data_dir), "PORTAL_CONTENT": str(settings.content_dir),
-           "PORTAL_SITE": str(settings.site_dir)}
-    return subprocess.run([str(Path(sys.executable).with_name("portal")), *args], input=stdin, env=env,
-                          capture_output=True, text=True, timeout=30, check=False)
+def portal(settings: Settings, *args: str, stdin: str = "", env: Mapping[str, str] | None = None,
+           timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """`portal …` run as a real process over the settings' directories, with `env` added to the
+    environment (bounded in time)."""
+    full = {**os.environ, **(env or {}), "PORTAL_DATA": str(settings.data_dir),
+            "PORTAL_CONTENT": str(settings.content_dir), "PORTAL_SITE": str(settings.site_dir)}
+    return subprocess.run([str(Path(sys.executable).with_name("portal")), *args], input=stdin, env=full,
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, message: str) -> None:

@@ -5,10 +5,7 @@ chase page and its button, and the failures that must never stop anything."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from helpers import (
@@ -19,6 +16,7 @@ from helpers import (
     audit_actions,
     page_csrf,
     parse_html,
+    portal,
     running_service,
     scan_of,
     upload,
@@ -55,10 +53,7 @@ def prepare(service: Service) -> dict[str, Any]:
 
 
 def remind(settings: Settings, env: dict[str, str], *args: str, today: str = AFTER.isoformat()) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env, "PORTAL_DATA": str(settings.data_dir), "PORTAL_CONTENT": str(settings.content_dir),
-            "PORTAL_SITE": str(settings.site_dir), "PORTAL_TODAY": today}
-    return subprocess.run([str(Path(sys.executable).with_name("portal")), "remind", *args], env=full,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return portal(settings, "remind", *args, env={**env, "PORTAL_TODAY": today}, timeout=60)
 
 
 def test_portal_remind_mails_each_overdue_department_once_per_window(settings: Settings) -> None:
