@@ -211,7 +211,7 @@ class Service:
     def hr_session(self) -> TestClient:
         return self.session("hr", self.hr_password)
 
-    def settle(self, timeout: float = 5.0) -> None:
+    def settle(self, timeout: float = 60.0) -> None:
         """Wait (bounded) until no status-page regeneration is running or pending.
 
         A submission asks for one before its response is sent, so after `settle()` the page
@@ -311,7 +311,7 @@ def stored_files(settings: Settings) -> list[Path]:
 
 
 def portal(settings: Settings, *args: str, stdin: str = "", env: Mapping[str, str] | None = None,
-           timeout: float = 30) -> subprocess.CompletedProcess[str]:
+           timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """`portal …` run as a real process over the settings' directories, with `env` added to the
     environment (bounded in time)."""
     full = {**os.environ, **(env or {}), "PORTAL_DATA": str(settings.data_dir),

@@ -28,7 +28,7 @@ PEOPLE = f"ou=people,{BASE}"
 SERVICE_DN = f"cn=portal,ou=services,{BASE}"
 SERVICE_PASSWORD = "service-secret-2019"
 USER_DN = f"uid={{staff_id}},{PEOPLE}"
-START_TIMEOUT = 15.0
+START_TIMEOUT = 60.0
 SCHEMAS = ("core", "cosine", "inetorgperson")
 
 

@@ -35,7 +35,7 @@ from service.workflows.accounts import Profile, add_user, new_token
 from service.workflows.context import Context
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0
 
 
 def free_port() -> int:

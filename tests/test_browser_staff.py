@@ -19,6 +19,7 @@ import pytest
 from helpers import PNG
 from staff_helpers import NEW_PASSWORD, slip_passwords
 from test_browser import (  # the module's server, browser and desktop days, as test_browser.py makes them
+    ACTION_MS,
     DEPT,
     PASSWORD,
     PHONE,
@@ -42,7 +43,7 @@ class PhoneDay(Day):
         context = browser.new_context(viewport=PHONE, base_url=self.portal.url, locale="zh-CN",
                                       timezone_id="Asia/Shanghai", accept_downloads=True, is_mobile=True,
                                       has_touch=True)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(ACTION_MS)
         return context
 
     def shot(self, step: str, focus: Any = None, page: Any = None) -> None:

@@ -168,7 +168,7 @@ def test_a_clerks_contract_round_for_42_people_takes_under_20_actions(day: Any, 
     expect(page.locator("[data-totals] [data-field=outstanding]")).to_have_text("0")
     expect(page.locator('[data-todo="no_scan"]')).to_have_count(0)
     clerk.shot("round-complete", page.locator("[data-totals]"))
-    with httpx2.Client(base_url=accounts.url, timeout=10) as public:
+    with httpx2.Client(base_url=accounts.url, timeout=60) as public:
         row = next(d for d in public.get("/api/status").json()["departments"] if d["id"] == DEPT)
     assert (row["completed"], row["outstanding"], row["unapproved"]) == (42, 0, 0)
     (clerk.folder / "steps.txt").write_text("\n".join([*steps.done, "—— 院领导", *leader_steps.done]) + "\n",

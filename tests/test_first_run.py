@@ -150,7 +150,7 @@ def test_first_run_walkthrough(server: Server) -> None:
 
         # /api/status and the public page /status/ show it
         assert department_row(browser, DEPT)["completed"] == 1
-        wait_for(lambda: page_completed(browser, name) == "1", 5.0, "/status/ 没有显示新的完成人数")
+        wait_for(lambda: page_completed(browser, name) == "1", 60.0, "/status/ 没有显示新的完成人数")
         staff = browser.get(f"/api/departments/{DEPT}/staff").json()["staff"]
         assert [len(p["versions"]) for p in staff if p["staff_id"] == staff_id] == [1]
     assert not [line for line in server.output if re.search(r"Traceback|ERROR", line)], "".join(server.output)

@@ -118,22 +118,22 @@ def test_the_running_service_reminds_by_itself_when_its_clock_passes_the_trigger
             prepare(service)
             timer = service.app.state.reminder_timer
             start = timer.runs
-            wait_for(lambda: timer.runs >= start + 3, 10, "催办计时器没有运行")
+            wait_for(lambda: timer.runs >= start + 3, 60, "催办计时器没有运行")
             assert contract_mails() == []  # 04-20: before the first trigger of 04-26
             service.clock.set(TRIGGER)
-            wait_for(lambda: len(contract_mails()) == 2, 10, "到了提醒日，服务没有自动发送催办")
+            wait_for(lambda: len(contract_mails()) == 2, 60, "到了提醒日，服务没有自动发送催办")
             start = timer.runs
-            wait_for(lambda: timer.runs >= start + 3, 10, "催办计时器没有继续运行")
+            wait_for(lambda: timer.runs >= start + 3, 60, "催办计时器没有继续运行")
             assert len(contract_mails()) == 2  # once per department and window
             first = contract_mails()[0]
             assert "（截止4月26日，还有 3 天）" in first.subject
             assert "报送系统自动发送·截止前 3 天" in first.body
         with running_service(timed, now=TRIGGER, users=False) as service:  # a restart, the same window
             timer = service.app.state.reminder_timer
-            wait_for(lambda: timer.runs >= 3, 10, "重启后催办计时器没有运行")
+            wait_for(lambda: timer.runs >= 3, 60, "重启后催办计时器没有运行")
             assert len(contract_mails()) == 2
             service.clock.set(TRIGGER + dt.timedelta(days=2))  # 04-25: the window one day before
-            wait_for(lambda: len(contract_mails()) == 4, 10, "下一个提醒时段没有发送")
+            wait_for(lambda: len(contract_mails()) == 4, 60, "下一个提醒时段没有发送")
 
 
 def test_a_failing_mail_server_is_recorded_and_stops_nothing(settings: Settings) -> None:
@@ -151,15 +151,15 @@ def test_a_failing_mail_server_is_recorded_and_stops_nothing(settings: Settings)
                 found = service.client.get("/api/reminders", headers=hr).json()["reminders"]
                 return [r for r in found if r["department"] == DEPT and r["step"] == "contracts"]
 
-            wait_for(lambda: bool(contracts()), 10, "失败的催办没有记录")
+            wait_for(lambda: bool(contracts()), 60, "失败的催办没有记录")
             [record] = contracts()
             assert record["state"] == "failed" and record["attempts"] == 1
             assert f"无法连接邮件服务器 127.0.0.1:{dead}" in record["error"]
             assert "群机器人拒收：invalid webhook url" in record["error"]
             assert service.client.get("/healthz").status_code == 200  # requests go on meanwhile
-            wait_for(lambda: timer.runs >= 1, 30, "第一次按计划催办没有结束")
+            wait_for(lambda: timer.runs >= 1, 60, "第一次按计划催办没有结束")
             start, posts = timer.runs, len(robot.posts)
-            wait_for(lambda: timer.runs >= start + 3, 10, "催办计时器在失败后停止了")
+            wait_for(lambda: timer.runs >= start + 3, 60, "催办计时器在失败后停止了")
             assert contracts()[0]["attempts"] == 1 and len(robot.posts) == posts  # no retry storm
             history = parse_html(service.session("hr", hr_password).get("/board/reminders").text)
             row = history.find("tr", data_reminder=record["key"])

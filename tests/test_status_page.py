@@ -133,7 +133,7 @@ def test_the_page_follows_the_date_without_a_submission(settings: Settings) -> N
         time.sleep(0.3)  # several checks: an unchanged board is not rewritten
         assert service.publisher.generations == generation
         service.clock.set(AFTER_DEADLINE)
-        wait_for(lambda: overdue() == "是", 5.0, "截止日期过后状态页没有更新")
+        wait_for(lambda: overdue() == "是", 60.0, "截止日期过后状态页没有更新")
 
 
 def test_nothing_personal_is_public(service: Service) -> None:
