@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SETUP_DIR = "setup"  # the college's set-up, inside the data directory
 
 
 # How staff members sign in (PORTAL_STAFF_SIGN_IN): the campus directory, a local password, or either.
@@ -64,11 +65,15 @@ class Outbound:
 
 @dataclass(frozen=True)
 class Settings:
+    """`content_dir` is the college's set-up (settings, departments, roles, common targets, roster,
+    pages): by default `<data_dir>/setup`, seeded from `sample_dir`, the checkout's shipped content/."""
+
     root: Path
     content_dir: Path
     site_dir: Path
     data_dir: Path
     mkdocs_file: Path
+    sample_dir: Path = ROOT / "content"  # the shipped sample, never written by the service
     today: str | None = None  # "YYYY-MM-DD": pins the clock for demos and tests
     https: bool = False  # served over HTTPS (directly or behind the proxy): Secure cookies
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For/-Proto are believed
@@ -101,12 +106,14 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     root = Path(env.get("PORTAL_ROOT", ROOT)).resolve()
     directory = _directory(env)
     sign_in = _sign_in(env, directory)
+    data_dir = Path(env.get("PORTAL_DATA", root / "var")).resolve()
     return Settings(
         root=root,
-        content_dir=Path(env.get("PORTAL_CONTENT", root / "content")).resolve(),
+        content_dir=Path(env.get("PORTAL_CONTENT", data_dir / SETUP_DIR)).resolve(),
         site_dir=Path(env.get("PORTAL_SITE", root / "site")).resolve(),
-        data_dir=Path(env.get("PORTAL_DATA", root / "var")).resolve(),
+        data_dir=data_dir,
         mkdocs_file=Path(env.get("PORTAL_MKDOCS", root / "mkdocs.yml")).resolve(),
+        sample_dir=Path(env.get("PORTAL_SAMPLE_CONTENT", root / "content")).resolve(),
         today=env.get("PORTAL_TODAY") or None,
         https=_flag(env, "PORTAL_HTTPS"),
         trusted_proxies=tuple(p.strip() for p in env.get("PORTAL_TRUSTED_PROXIES", "").split(",") if p.strip()),

@@ -42,9 +42,31 @@ def cli() -> None:
     pass
 
 
+def setup_settings() -> Settings:
+    """The settings, with the college's set-up in place in the data directory: on first use it is
+    copied from the sample (an older installation's content/ is carried over and audited)."""
+    from service.storage.setup_dir import SetupMissing, place
+    from service.workflows.startup import record_setup_move
+
+    settings = load_settings()
+    try:
+        placed = place(settings)
+    except SetupMissing as exc:
+        raise Failed(f"错误：{exc}") from None
+    if placed is not None:
+        click.echo(placed.message, err=True)
+        if placed.moved:
+            record_setup_move(_context(settings, service_clock=False), placed)
+    return settings
+
+
 def open_context(*, service_clock: bool = False) -> Context:
     """The service core without the web layer, for account and audit commands; with
     `service_clock`, on the clock the service uses (the college's zone, PORTAL_TODAY pins it)."""
+    return _context(setup_settings(), service_clock=service_clock)
+
+
+def _context(settings: Settings, *, service_clock: bool) -> Context:
     import datetime as dt
     import functools
 
@@ -53,7 +75,6 @@ def open_context(*, service_clock: bool = False) -> Context:
     from service.storage.audit import SecretMissing
     from service.workflows.context import Context
 
-    settings = load_settings()
     try:
         content = load_content(settings.content_dir)
     except ContentInvalid as exc:

@@ -1,4 +1,4 @@
-"""`portal import-roster` and `portal new-year`: the content HR edits."""
+"""`portal import-roster` and `portal new-year`: the college's set-up HR edits (in the data directory)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,21 @@ import click
 if TYPE_CHECKING:
     pass
 
-from service.cli.base import Failed, cli, listed, load_settings
+from service.cli.base import Failed, cli, listed, setup_settings
 
 
 @cli.command("import-roster", help="从人事系统导出的 .xlsx 或 .csv 导入教职工名册：先校验每一行并显示新增、变更、"
-             "移除的人员，校验通过后才写入 content/roster.yml。")
+             "移除的人员，校验通过后才写入学院设置中的名册 roster.yml（数据目录下的 setup/）。")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只显示将发生的变化，不改动名册")
-@click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
+@click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认学院设置目录，即数据目录下的 setup/）")
 def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
     from service.content.loader import ContentInvalid, load_content
     from service.content.roster import RosterImportError, parse_roster, summary_lines
     from service.office.roster_sheet import read_table
     from service.workflows.roster import write
 
-    directory = content_dir or load_settings().content_dir
+    directory = content_dir or setup_settings().content_dir
     try:
         content = load_content(directory)
     except ContentInvalid as exc:
@@ -46,10 +46,10 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
 
 
 @cli.command("new-year", help="开始新年度：把设置、部门、岗位、共性目标、名册和页面带到 YEAR 年，日期移到新年度。"
-             "默认在 content/ 原地更新，并把当前年度的内容存档到 content/years/<当前年度>/；"
-             "加 --into 则写到另一个目录，content/ 不变。数据目录按年度分开，往年数据照常可查。")
+             "默认在学院设置目录（数据目录下的 setup/）原地更新，并把当前年度的内容存档到 setup/years/<当前年度>/；"
+             "加 --into 则写到另一个目录，学院设置不变。数据目录按年度分开，往年数据照常可查。")
 @click.argument("year", type=int)
-@click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
+@click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认学院设置目录，即数据目录下的 setup/）")
 @click.option("--into", "target", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="把新年度的内容写到此目录（须为空或不存在）")
 def new_year(year: int, content_dir: Path | None, target: Path | None) -> None:
@@ -60,7 +60,7 @@ def new_year(year: int, content_dir: Path | None, target: Path | None) -> None:
     from service.content.new_year import ARCHIVE, NewYearRefused, archive_dir, plan
     from service.storage.files import atomic_write
 
-    directory = (content_dir or load_settings().content_dir).resolve()
+    directory = (content_dir or setup_settings().content_dir).resolve()
     errors = validate(directory)
     if errors:
         raise Failed(listed(f"当前内容校验失败（{len(errors)} 处），请先修正：", [str(e) for e in errors]))

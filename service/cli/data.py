@@ -31,21 +31,29 @@ def audit_verify() -> None:
     click.echo("校验通过。")
 
 
-@cli.command(help="把数据目录备份为 FILE（.tar.gz，附各文件 SHA-256 清单）。服务运行时也可备份：数据库与审计日志"
-             "在数据锁内一次读出，得到一致的快照。")
+@cli.command(help="把数据目录备份为 FILE（.tar.gz，附各文件 SHA-256 清单），包括学院设置（数据目录下的 setup/）。"
+             "服务运行时也可备份：数据库、审计日志与学院设置在数据锁内一次读出，得到一致的快照。")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def backup(file: Path) -> None:
     from service.storage import backup as backups
+    from service.storage.setup_dir import inside_data
 
-    store = open_context().store
+    ctx = open_context()
+    placed = inside_data(ctx.settings)
+    setup = ctx.settings.content_dir if placed is not None else None
+    if setup is None:
+        click.echo(f"提示：学院设置 {ctx.settings.content_dir} 不在数据目录中（PORTAL_CONTENT），未包含在备份中。",
+                   err=True)
     try:
-        taken = backups.snapshot(store)
+        taken = backups.snapshot(ctx.store, setup)
         with click.progressbar(length=taken.count, label="正在备份", show_pos=True) as bar:
             manifest = backups.write(taken, file.resolve(), on_member=lambda: bar.update(1))
     except backups.BackupError as exc:
         raise Failed(f"备份失败：{exc}") from None
     uploads = sum(1 for name in manifest if name.startswith("files/"))
-    click.echo(f"已备份到 {file}：{len(manifest)} 个文件（其中扫描件 {uploads} 个），快照时间 {taken.taken_at}。")
+    setup_files = sum(1 for name in manifest if placed is not None and name.startswith(f"{placed.as_posix()}/"))
+    click.echo(f"已备份到 {file}：{len(manifest)} 个文件（其中扫描件 {uploads} 个，学院设置 {setup_files} 个），"
+               f"快照时间 {taken.taken_at}。")
 
 
 @cli.command(help="从 portal backup 生成的 FILE 恢复数据目录：先逐个核对清单中的 SHA-256，全部无误才放入目标目录。"

@@ -21,7 +21,7 @@ def remind(dry_run: bool, step: str | None, department: str | None) -> None:
 
     ctx = open_context(service_clock=True)
     if department and not ctx.content.department(department):
-        raise Failed(f"没有代码为“{department[:40]}”的部门或系（见 content/departments.yml）")
+        raise Failed(f"没有代码为“{department[:40]}”的部门或系（见学院设置中的 departments.yml）")
     try:
         if dry_run:
             planned = reminders.preview(ctx, step, department)

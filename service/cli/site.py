@@ -13,29 +13,30 @@ from service.config import Settings
 if TYPE_CHECKING:
     pass
 
-from service.cli.base import Failed, cli, listed, load_settings
+from service.cli.base import Failed, cli, listed, load_settings, setup_settings
 
 
-@cli.command(help="校验 content/ 下的内容文件（设置、部门、岗位、共性目标、名册）。")
-@click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认 content/）")
+@cli.command(help="校验学院设置（数据目录下的 setup/：设置、部门、岗位、共性目标、名册）。")
+@click.option("--content", "content_dir", type=click.Path(path_type=Path),
+              help="内容目录（默认学院设置目录，即数据目录下的 setup/）")
 def check(content_dir: Path | None) -> None:
     from service.content.loader import validate
 
-    directory = content_dir or load_settings().content_dir
+    directory = content_dir or setup_settings().content_dir
     errors = validate(directory)
     if errors:
         raise Failed(listed(f"内容校验失败，共 {len(errors)} 处错误：", errors))
     click.echo(f"内容校验通过：{directory}")
 
 
-@cli.command(help="校验内容后构建门户网站到 site/（报送服务在后台重建时构建到临时目录）。")
+@cli.command(help="校验学院设置后构建门户网站到 site/（页面取自学院设置；报送服务在后台重建时构建到临时目录）。")
 @click.option("--site-dir", type=click.Path(path_type=Path), default=None,
               help="输出目录（默认 site/ 或 PORTAL_SITE）")
 def build(site_dir: Path | None) -> None:
     from service.content.loader import validate
     from service.sitegen.build import BuildFailed, build_site
 
-    settings = load_settings()
+    settings = setup_settings()
     if site_dir is not None:
         settings = settings.with_(site_dir=site_dir.resolve())
     started = time.monotonic()
@@ -74,6 +75,7 @@ def serve(host: str, port: int) -> None:
 def _serve(settings: Settings, host: str, port: int) -> None:
     from service.content.loader import ContentInvalid
     from service.storage.audit import SecretMissing
+    from service.storage.setup_dir import SetupMissing
     from service.web import server
     from service.web.app import create_app
 
@@ -83,7 +85,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         app = create_app(settings)
     except ContentInvalid as exc:
         raise Failed(f"内容校验失败，服务未启动：\n{exc}") from None
-    except SecretMissing as exc:
+    except (SecretMissing, SetupMissing) as exc:
         raise Failed(f"{exc}。服务未启动。") from None
     if app.state.initial_password:
         click.echo("=" * 60)
@@ -92,5 +94,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         click.echo(f"  密码：{app.state.initial_password}")
         click.echo("=" * 60)
     click.echo(f"数据目录：{settings.data_dir}")
+    placed = app.state.setup_placed
+    click.echo(placed.message if placed is not None else f"学院设置：{settings.content_dir}")
     click.echo(f"门户与报送服务：http://{host}:{port}/  （按 Ctrl+C 停止）")
     server.run(app, settings, host, port)

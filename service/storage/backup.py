@@ -1,7 +1,8 @@
 """Backup and restore of the data directory: one .tar.gz with a manifest of SHA-256s.
 
 A backup is consistent while the service runs: the store's lock is held only while the TinyDB
-files, the audit log and the secret are read into memory. Uploaded files never change once
+files, the audit log, the secret and the college's set-up (`setup/`: settings, departments,
+roles, common targets, roster, pages) are read into memory. Uploaded files never change once
 stored, so they are copied afterwards; only those the snapshot's records point at are taken
 (an upload in flight has a file but no record yet). The archive is written to a temp file and
 renamed into place; `manifest.json` (last member) lists every other member's SHA-256.
@@ -53,8 +54,9 @@ class Snapshot:
         return len(self.blobs) + len(self.uploads)
 
 
-def snapshot(store: Store) -> Snapshot:
-    """Read the store, the audit log and the secret under the store's lock (a few ms)."""
+def snapshot(store: Store, setup: Path | None = None) -> Snapshot:
+    """Read the store, the audit log, the secret and the college's set-up (`setup`, a directory
+    inside the data directory) under the store's lock (a few ms)."""
     data_dir = store.data_dir
     with store.settled():  # no commit half-written while the files are read
         taken = Snapshot(data_dir, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -64,6 +66,9 @@ def snapshot(store: Store) -> Snapshot:
         for name in SNAPSHOT_FILES:
             if (data_dir / name).exists():
                 taken.blobs[name] = (data_dir / name).read_bytes()
+        for path in files.walk_files(setup) if setup is not None else ():
+            if not path.name.startswith(files.TMP_PREFIX):
+                taken.blobs[path.relative_to(data_dir).as_posix()] = path.read_bytes()
     for name, data in taken.blobs.items():
         if name.startswith("db/"):
             try:

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -294,11 +295,37 @@ def clean_temp(root: Path) -> list[Path]:
     removed = []
     if not root.exists():
         return removed
-    for path in root.rglob(f"{TMP_PREFIX}*"):
+    for path in list(root.rglob(f"{TMP_PREFIX}*")):
         with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+            if path.is_dir():  # a directory copy (copy_tree) cut short
+                shutil.rmtree(path)
+            else:
+                path.unlink()
             removed.append(path)
     return removed
+
+
+def copy_tree(source: Path, target: Path) -> int:
+    """Copy the directory `source` to `target`, which must not exist yet: into a temp directory
+    beside it, every file and directory fsynced, then renamed into place, so `target` appears
+    whole or not at all (a crash leaves a temp directory, which `clean_temp` removes). Temp
+    files inside `source` are left out; return how many files were copied."""
+    work = target.with_name(f"{TMP_PREFIX}{target.name}.{secrets.token_hex(4)}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        work.mkdir()
+        copied = [path for path in walk_files(source) if not path.name.startswith(TMP_PREFIX)]
+        for path in copied:
+            with open(path, "rb") as handle:
+                copy_new(handle, work / path.relative_to(source))
+        for directory in sorted({work / p.relative_to(source).parent for p in copied}, reverse=True):
+            fsync_dir(directory)
+        os.rename(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    fsync_dir(target.parent)
+    return len(copied)
 
 
 def walk_files(root: Path) -> Iterator[Path]:

@@ -4,7 +4,7 @@ The context (settings, content, store …) in force is held here; each request t
 current when it arrives (`scope["portal.context"]`) and keeps it to the end, so a request
 never sees two rosters. A roster imported from the web is swapped in at once (`replace`). One
 imported from the CLI while the service runs is noticed at the next request: every request
-compares `content/roster.yml`'s stat signature (inode, mtime, size: one `stat`, a few µs)
+compares the set-up's `roster.yml`'s stat signature (inode, mtime, size: one `stat`, a few µs)
 with the one loaded, and on a change the content is read again off the event loop. Content
 that no longer validates, or names another year, is not taken: the service keeps answering
 with what it had and logs why. After a swap the status page is refreshed and the site

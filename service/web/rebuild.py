@@ -110,6 +110,7 @@ class SiteRebuilder:
     def _build(self, out: Path) -> None:
         s = self.settings
         env = {**os.environ, "PORTAL_ROOT": str(s.root), "PORTAL_CONTENT": str(s.content_dir),
+               "PORTAL_SAMPLE_CONTENT": str(s.sample_dir),
                "PORTAL_DATA": str(s.data_dir), "PORTAL_MKDOCS": str(s.mkdocs_file), "PORTAL_SITE": str(out)}
         command = [sys.executable, "-m", "service", "build", "--site-dir", str(out)]
         self._process = subprocess.Popen(command, cwd=s.root, env=env, stdin=subprocess.DEVNULL,

@@ -2,8 +2,9 @@
 
 The import itself is read and checked elsewhere (office/roster_sheet.py reads the file,
 content/roster.py validates the rows and diffs them against the current roster); here the
-result replaces `content/roster.yml` atomically (a reader sees the old file or the new one)
-and, from the web, the audit log records who did it and what changed.
+result replaces the set-up's `roster.yml` (in the data directory) atomically (a reader sees
+the old file or the new one) and, from the web, the audit log records who did it and what
+changed.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Starting over a data directory: recover from a crash, the first HR account, and the figures
-kept per department worked out ahead of the first reads."""
+"""Starting over a data directory: recover from a crash, the first HR account, the audit entry
+of a set-up carried over from the checkout, and the figures kept per department worked out
+ahead of the first reads."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from service.content.codes import ROLE_HR
 from service.rules import credentials
 from service.storage import files
 from service.storage.integrity import orphans
+from service.storage.setup_dir import Placed
 from service.workflows import completion, progress, scores, targets
 from service.workflows.accounts import new_user
-from service.workflows.commit import NewUser, commit
+from service.workflows.commit import NewUser, commit, log
 from service.workflows.context import Context
 
 ADMIN = "hr"
@@ -41,6 +43,11 @@ def ensure_admin(ctx: Context) -> str | None:
         commit(ctx, [NewUser(new_user(ctx, ADMIN, ROLE_HR, None, password))], "system", "user.create",
                username=ADMIN, role=ROLE_HR)
         return password
+
+
+def record_setup_move(ctx: Context, placed: Placed) -> None:
+    """Audit that an older installation's content/ was carried over into the data directory."""
+    log(ctx, "system", "setup.move", source=str(placed.source), target=str(placed.target), files=placed.count)
 
 
 def warm(ctx: Context, stop: threading.Event | None = None) -> None:
