@@ -315,7 +315,8 @@ def portal(settings: Settings, *args: str, stdin: str = "", env: Mapping[str, st
     """`portal …` run as a real process over the settings' directories, with `env` added to the
     environment (bounded in time)."""
     full = {**os.environ, **(env or {}), "PORTAL_DATA": str(settings.data_dir),
-            "PORTAL_CONTENT": str(settings.content_dir), "PORTAL_SITE": str(settings.site_dir)}
+            "PORTAL_CONTENT": str(settings.content_dir), "PORTAL_SITE": str(settings.site_dir),
+            "PORTAL_SAMPLE_CONTENT": str(settings.sample_dir)}
     return subprocess.run([str(Path(sys.executable).with_name("portal")), *args], input=stdin, env=full,
                           capture_output=True, text=True, timeout=timeout, check=False)
 

@@ -435,7 +435,8 @@ def test_built_site_links_the_forms(tmp_path: Path) -> None:
     from service.config import from_env
     from service.sitegen.build import build_site
 
-    settings = from_env().with_(site_dir=tmp_path / "site")
+    shipped = from_env()
+    settings = shipped.with_(content_dir=shipped.sample_dir, site_dir=tmp_path / "site")
     build_site(settings)
     files = sorted(p.name for p in (tmp_path / "site" / "annexes" / "files").iterdir())
     content = load_content(settings.content_dir)
