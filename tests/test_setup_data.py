@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 from helpers import DEPT, audit_actions, page_csrf, parse_html, portal, running_service, staff_of
-from serverproc import serving
+from serverproc import PORTAL, serving
 from test_roster_web import NEW_ID, NEW_NAME, export, upload
 
 from service.config import ROOT, SETUP_DIR, Settings, from_env
@@ -76,10 +78,26 @@ def test_a_fresh_data_directory_is_seeded_once_and_the_site_is_built_from_it(
     assert "本院的设置在数据目录中。" in (data_settings.site_dir / "index.html").read_text(encoding="utf-8")
 
 
+def test_commands_started_together_place_the_setup_once(data_settings: Settings, untouched: None) -> None:
+    env = {**os.environ, "PORTAL_DATA": str(data_settings.data_dir), "PORTAL_CONTENT": str(data_settings.content_dir),
+           "PORTAL_SAMPLE_CONTENT": str(data_settings.sample_dir)}
+    started = [subprocess.Popen([PORTAL, "check"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(4)]
+    finished = [(process.wait(timeout=120), process.stderr.read()) for process in started]  # type: ignore[union-attr]
+    assert [code for code, _ in finished] == [0] * 4, finished
+    assert sum("首次运行" in err for _, err in finished) == 1
+    assert tree_hash(data_settings.content_dir) == tree_hash(data_settings.sample_dir)
+    assert [p.name for p in data_settings.data_dir.iterdir()] == [SETUP_DIR]
+
+
 def test_a_web_roster_import_and_a_new_year_change_the_setup_not_the_checkout(
         data_settings: Settings, untouched: None) -> None:
+    cut_short = data_settings.data_dir / ".tmp-setup.0badc0de"  # a copy a crash interrupted
+    cut_short.mkdir(parents=True)
+    (cut_short / "roster.yml").write_text("staff: []\n", encoding="utf-8")
     with running_service(data_settings) as service:
         assert service.app.state.setup_placed.target == data_settings.content_dir
+        assert not cut_short.exists()
         hr = service.hr_session()
         form = parse_html(upload(hr, export(service)).text).find("input", name="preview")  # type: ignore[attr-defined]
         assert form is not None

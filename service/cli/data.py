@@ -39,8 +39,8 @@ def backup(file: Path) -> None:
     from service.storage.setup_dir import inside_data
 
     ctx = open_context()
-    placed = inside_data(ctx.settings)
-    setup = ctx.settings.content_dir if placed is not None else None
+    relative = inside_data(ctx.settings)
+    setup = ctx.settings.content_dir if relative is not None else None
     if setup is None:
         click.echo(f"提示：学院设置 {ctx.settings.content_dir} 不在数据目录中（PORTAL_CONTENT），未包含在备份中。",
                    err=True)
@@ -51,7 +51,7 @@ def backup(file: Path) -> None:
     except backups.BackupError as exc:
         raise Failed(f"备份失败：{exc}") from None
     uploads = sum(1 for name in manifest if name.startswith("files/"))
-    setup_files = sum(1 for name in manifest if placed is not None and name.startswith(f"{placed.as_posix()}/"))
+    setup_files = sum(1 for name in manifest if relative is not None and name.startswith(f"{relative.as_posix()}/"))
     click.echo(f"已备份到 {file}：{len(manifest)} 个文件（其中扫描件 {uploads} 个，学院设置 {setup_files} 个），"
                f"快照时间 {taken.taken_at}。")
 

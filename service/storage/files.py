@@ -309,7 +309,8 @@ def copy_tree(source: Path, target: Path) -> int:
     """Copy the directory `source` to `target`, which must not exist yet: into a temp directory
     beside it, every file and directory fsynced, then renamed into place, so `target` appears
     whole or not at all (a crash leaves a temp directory, which `clean_temp` removes). Temp
-    files inside `source` are left out; return how many files were copied."""
+    files inside `source` are left out; return how many files were copied. FileExistsError when
+    another process put `target` in place meanwhile (nothing of this copy is left)."""
     work = target.with_name(f"{TMP_PREFIX}{target.name}.{secrets.token_hex(4)}")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -320,7 +321,12 @@ def copy_tree(source: Path, target: Path) -> int:
                 copy_new(handle, work / path.relative_to(source))
         for directory in sorted({work / p.relative_to(source).parent for p in copied}, reverse=True):
             fsync_dir(directory)
-        os.rename(work, target)
+        try:
+            os.rename(work, target)
+        except OSError:
+            if target.exists():
+                raise FileExistsError(target) from None
+            raise
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -47,7 +47,10 @@ def place(settings: Settings) -> Placed | None:
     if not source.is_dir():
         raise SetupMissing(f"学院设置目录 {target} 不存在，样例目录 {source} 也不存在")
     moved = any((settings.data_dir / mark).exists() for mark in USED_MARKS)
-    count = files.copy_tree(source, target)
+    try:
+        count = files.copy_tree(source, target)
+    except FileExistsError:
+        return None  # another command placed it at the same moment
     return Placed(source, target, moved, count)
 
 
