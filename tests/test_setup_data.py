@@ -191,3 +191,12 @@ def test_the_first_command_after_the_update_moves_the_content_and_audits_it(
     assert audit_actions(data_settings).count("setup.move") == 1
     assert "移到数据目录" not in portal(data_settings, "check").stderr
     assert audit_actions(data_settings).count("setup.move") == 1
+
+
+def test_without_a_set_up_or_a_sample_the_command_says_so_and_creates_nothing(
+        data_settings: Settings, tmp_path: Path) -> None:
+    missing = data_settings.with_(sample_dir=tmp_path / "no-such-content")
+    checked = portal(missing, "check")
+    assert checked.returncode == 1
+    assert f"学院设置目录 {missing.content_dir} 不存在，样例目录 {missing.sample_dir} 也不存在" in checked.stderr
+    assert not missing.data_dir.exists()
