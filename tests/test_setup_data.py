@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ def data_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def untouched(data_settings: Settings):  # type: ignore[no-untyped-def]
+def untouched(data_settings: Settings) -> Iterator[None]:
     """Fails the test when the sample copy or the checkout's own content/ changed under it."""
     before = tree_hash(data_settings.sample_dir), tree_hash(SHIPPED)
     yield
