@@ -34,3 +34,13 @@ def refused(call: object, *args: object, **kwargs: object) -> WorkbookRejected:
     with pytest.raises(WorkbookRejected) as caught:
         call(*args, **kwargs)  # type: ignore[operator]
     return caught.value
+
+
+def completion_with(downloaded: bytes, statuses: dict[str, str]) -> bytes:
+    """An annex 5 as downloaded, with the 完成情况 of some people (staff_id → status) chosen in it."""
+    def choose(sheet: Worksheet) -> None:
+        for row in range(5, sheet.max_row + 1):
+            staff_id = str(sheet.cell(row, 5).value or "")
+            if staff_id in statuses:
+                sheet.cell(row, 4).value = statuses[staff_id]
+    return edit(downloaded, "附件5", choose)
