@@ -44,3 +44,13 @@ def completion_with(downloaded: bytes, statuses: dict[str, str]) -> bytes:
             if staff_id in statuses:
                 sheet.cell(row, 4).value = statuses[staff_id]
     return edit(downloaded, "附件5", choose)
+
+
+def merged(ref: str, value: object) -> Callable[[Worksheet], None]:
+    """Type `value` into every cell of `ref`, then merge them, as a clerk tidying a sheet does."""
+    def change(sheet: Worksheet) -> None:
+        for row in sheet[ref]:
+            for cell in row:
+                cell.value = value
+        sheet.merge_cells(ref)
+    return change

@@ -24,6 +24,7 @@ import pytest
 import yaml
 from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, Service, running_service, set_upload_limit
 from openpyxl.utils import get_column_letter
+from sheets import merged
 
 from service.config import ROOT, Settings
 from service.office.annex3 import targets_xlsx
@@ -218,16 +219,6 @@ def status_cell(ws: Any, value: str) -> None:
                 ws.cell(cell.row + 1, cell.column).value = value
                 return
     raise AssertionError("no 完成情况 column")
-
-
-def merged(ref: str, value: object) -> Any:
-    """Type `value` into every cell of `ref`, then merge them, as a clerk tidying a sheet does."""
-    def change(ws: Any) -> None:
-        for row in ws[ref]:
-            for cell in row:
-                cell.value = value
-        ws.merge_cells(ref)
-    return change
 
 
 def without_key(key: str) -> Any:

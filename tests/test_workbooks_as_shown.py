@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 from helpers import DEPT, Service, page_csrf, parse_html, running_service
 from openpyxl.worksheet.worksheet import Worksheet
-from sheets import edit
+from sheets import edit, merged
 
 from service.config import Settings
 from service.office.cells import display_value
@@ -74,15 +74,6 @@ def filled_monthly(service: Service, month: int, attendance: Callable[[int], flo
     return edit(download(service, f"/board/{DEPT}/forms/annex4.xlsx?month={month}"), "附件4", fill)
 
 
-def merge(ref: str, value: object) -> Callable[[Worksheet], None]:
-    def change(sheet: Worksheet) -> None:
-        for row in sheet[ref]:
-            for cell in row:
-                cell.value = value
-        sheet.merge_cells(ref)
-    return change
-
-
 def resaved(data: bytes, tmp_path: Path) -> bytes:
     """The workbook opened and saved again by LibreOffice (its own profile, so tests never share one)."""
     source = tmp_path / "in" / "form.xlsx"
@@ -103,7 +94,7 @@ needs_soffice = pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOff
 @pytest.mark.parametrize("program", ["openpyxl", pytest.param("libreoffice", marks=needs_soffice)])
 def test_merged_attendance_cells_in_annex_4_are_refused(service: Service, tmp_path: Path, program: str) -> None:
     members = service.context.content.members(DEPT)
-    data = edit(filled_monthly(service, 3), "附件4", merge("C6:C7", 22))
+    data = edit(filled_monthly(service, 3), "附件4", merged("C6:C7", 22))
     if program == "libreoffice":
         data = resaved(data, tmp_path)
     before = monthly(service, 3)
@@ -118,7 +109,7 @@ def test_merged_attendance_cells_in_annex_4_are_refused(service: Service, tmp_pa
 
 def test_merged_status_cells_in_annex_5_are_refused(service: Service) -> None:
     members = service.context.content.members(DEPT)
-    data = edit(download(service, f"/board/{DEPT}/forms/annex5.xlsx"), "附件5", merge("D6:D7", "病假"))
+    data = edit(download(service, f"/board/{DEPT}/forms/annex5.xlsx"), "附件5", merged("D6:D7", "病假"))
     before = statuses(service)
     answer = send(service, f"/api/completion/{DEPT}/xlsx", data)
     assert answer.status_code == 422, answer.text
@@ -245,7 +236,7 @@ def test_a_refused_annex_4_from_the_web_page_comes_back_to_it(service: Service) 
     browser = service.session("clerk")
     page = f"/board/{DEPT}/monthly"
     csrf = page_csrf(browser, page)
-    data = edit(filled_monthly(service, 3), "附件4", merge("C6:C7", 22))
+    data = edit(filled_monthly(service, 3), "附件4", merged("C6:C7", 22))
     before = monthly(service, 3)
     answer = browser.post(f"{page}/xlsx", headers={"Accept": "text/html"},
                           data={"csrf": csrf, "month": "3", "partial": "1"}, files={"file": ("三月.xlsx", data, XLSX)})
