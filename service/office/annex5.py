@@ -2,7 +2,9 @@
 
 `completion_xlsx` writes it, `read_completion` reads a filled one back. Column E holds each
 person's 工号, hidden, so the reader matches people even when names repeat; a row whose
-name is not that person's is refused, and so is anything typed outside the table.
+name is not that person's is refused, and so is anything typed outside the table. The form
+carries the statuses it was printed with, so an upload cannot silently undo a change made on
+record after the download (workflows/completion.py refuses it).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The upload must be a form this portal generated (its identity) for the annex, year, template
 version and department expected; its header row must read as generated and its footer sit
-where it was generated, so inserted, deleted or moved rows and columns are noticed. Every
+where it was generated, so inserted, deleted or moved rows and columns are noticed; merged
+cells among its data rows are refused (only the first cell of a merge has a value). Every
 refusal is a `WorkbookRejected` whose Chinese message names the sheet, row and column.
 """
 

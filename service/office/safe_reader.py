@@ -7,7 +7,7 @@ in any XML part, and few enough cells, rows and shared strings, counted in the X
 inflated (a workbook padded with empty cells is refused in milliseconds instead of parsed
 for seconds). openpyxl then parses through defusedxml, read-only, formulas kept as text so
 they can be refused: forms carry values only. Rows are read up to an explicit bound, never up
-to the sheet's own `max_row`.
+to the sheet's own `max_row`, each cell as the sheet displays it (`cells.display_value`).
 
 Every refusal is a `WorkbookRejected` with a machine code and a Chinese message that names
 the sheet, row and column when there is one.
