@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -21,6 +22,7 @@ import pytest
 from helpers import DEPT, Service, page_csrf, parse_html, running_service
 from openpyxl.worksheet.worksheet import Worksheet
 from sheets import edit, merged
+from test_bad_inputs import rezip
 
 from service.config import Settings
 from service.office.cells import display_value
@@ -143,6 +145,30 @@ def test_a_date_typed_into_annex_3_is_stored_as_the_cell_shows_it(service: Servi
     with zipfile.ZipFile(io.BytesIO(contract)) as archive:
         text = archive.read("word/document.xml").decode("utf-8")
     assert "2019年12月31日" in text and "00:00:00" not in text
+
+
+def test_a_date_in_a_built_in_chinese_format_is_read_as_a_date(service: Service) -> None:
+    """A zh-CN Excel may store 2019年12月31日 as built-in format 31 with no format code in the file."""
+    member = service.context.content.members(DEPT)[0]
+
+    def date(sheet: Worksheet) -> None:
+        sheet["E5"] = 43830  # the serial of 2019-12-31
+        sheet["E5"].number_format = CN_DATE
+
+    def built_in(name: str, body: bytes) -> bytes:
+        if name != "xl/styles.xml":
+            return body
+        text = body.decode("utf-8")
+        found = re.search(r'<numFmt numFmtId="(\d+)" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/>', text)
+        assert found is not None, text[:500]
+        text = text.replace(found.group(0), "").replace(f'numFmtId="{found.group(1)}"', 'numFmtId="31"')
+        return text.encode("utf-8")
+    data = rezip(edit(download(service, f"/board/{DEPT}/forms/{member.staff_id}/annex3.xlsx"), "附件3", date),
+                 edit=built_in)
+    answer = send(service, f"/api/departments/{DEPT}/targets.xlsx", data)
+    assert answer.status_code == 200, answer.text
+    rows = service.client.get(f"/api/targets/{member.staff_id}", headers=service.bearer("hr")).json()["rows"]
+    assert rows[0]["完成时限"] == "2019年12月31日"
 
 
 def test_a_number_is_stored_as_its_format_shows_it(service: Service) -> None:

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.utils.datetime import from_excel
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,6 +44,11 @@ def cell_text(value: Any) -> str:
 LOCALE_DATES = {  # built-in formats whose look follows the reader's locale: as a zh-CN Excel or WPS shows them
     "mm-dd-yy": "yyyy/m/d", "m/d/yy h:mm": "yyyy/m/d h:mm", "d-mmm-yy": "d-mmm-yy",
 }
+EAST_ASIAN_DATES = {  # built-in ids a zh-CN Excel or WPS may write without their code (ECMA-376 18.8.30)
+    27: 'yyyy"年"m"月"', 28: 'm"月"d"日"', 29: 'm"月"d"日"', 30: "m-d-yy", 31: 'yyyy"年"m"月"d"日"',
+    32: 'h"时"mm"分"', 33: 'h"时"mm"分"ss"秒"', 36: 'yyyy"年"m"月"', 50: 'yyyy"年"m"月"', 51: 'm"月"d"日"',
+    52: 'yyyy"年"m"月"', 53: 'm"月"d"日"', 54: 'm"月"d"日"', 57: 'yyyy"年"m"月"', 58: 'm"月"d"日"',
+}
 _DATE_TOKEN = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|aaaa|aaa|hh|h|ss|s'
                          r'|am/pm|a/p|\.0+|.', re.IGNORECASE)
 _SECTION = re.compile(r'"[^"]*"|\\.|;')
@@ -59,6 +65,9 @@ def display_value(cell: Any) -> Any:
     booleans, General numbers and what the format cannot say stay as they are."""
     value = getattr(cell, "value", None)
     fmt = _first_section(str(getattr(cell, "number_format", None) or "General"))
+    east_asian = EAST_ASIAN_DATES.get(getattr(getattr(cell, "style_array", None), "numFmtId", None))  # type: ignore[arg-type]
+    if east_asian and isinstance(value, int | float) and not isinstance(value, bool):
+        return format_date(from_excel(value), east_asian)  # openpyxl knows no code for these ids: a bare serial
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return format_date(value, fmt)
     if isinstance(value, bool) or not isinstance(value, int | float) or fmt.lower() in ("general", "@", ""):

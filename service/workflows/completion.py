@@ -4,7 +4,8 @@ Store: the department's partition, table "statuses", one document {kind: "status
 entries: {staff_id: {status, by, at}}, at}. 完成 needs a signed scan that counts; a person
 whose signed scan counts is 完成 by that scan, and no leave status can be given until the
 scan is withdrawn (a blank only clears what was recorded). A request that changes nothing
-writes nothing.
+writes nothing. An uploaded annex 5 that would undo a status changed since its download is
+refused whole (409 `stale_workbook`), never applied in part.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Store: the department's partition, table "monthly", one document per month:
 {month, rows[…MonthlyRow fields], submitted_at, by, partial, missing[staff ids],
 history[older versions {rows, submitted_at, by, partial}]}.
-A resubmission replaces the month; the replaced version moves into history. The board
+A resubmission replaces the month (an uploaded annex 4 only once the clerk has seen what changes
+and confirmed); the replaced version moves into history. The board
 judges the month by the current version's time (rules/schedule.py); a summary that leaves
 people out is accepted only when sent as a partial one, and shows as 部分报送.
 """
