@@ -34,3 +34,23 @@ def refused(call: object, *args: object, **kwargs: object) -> WorkbookRejected:
     with pytest.raises(WorkbookRejected) as caught:
         call(*args, **kwargs)  # type: ignore[operator]
     return caught.value
+
+
+def completion_with(downloaded: bytes, statuses: dict[str, str]) -> bytes:
+    """An annex 5 as downloaded, with the 完成情况 of some people (staff_id → status) chosen in it."""
+    def choose(sheet: Worksheet) -> None:
+        for row in range(5, sheet.max_row + 1):
+            staff_id = str(sheet.cell(row, 5).value or "")
+            if staff_id in statuses:
+                sheet.cell(row, 4).value = statuses[staff_id]
+    return edit(downloaded, "附件5", choose)
+
+
+def merged(ref: str, value: object) -> Callable[[Worksheet], None]:
+    """Type `value` into every cell of `ref`, then merge them, as a clerk tidying a sheet does."""
+    def change(sheet: Worksheet) -> None:
+        for row in sheet[ref]:
+            for cell in row:
+                cell.value = value
+        sheet.merge_cells(ref)
+    return change

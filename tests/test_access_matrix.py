@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 from helpers import DEPT, PASSWORD, PDF, Service, page_csrf, running_service, upload
+from sheets import edit
 from starlette.routing import Mount, Route
 
 from service.config import Settings
-from service.office import annex3, annex4, annex5, catalog
+from service.office import annex3, annex4, catalog
 from service.web.app import routes
 
 ROLES = ("anonymous", "hr", "own", "other", "leader")
@@ -223,6 +224,13 @@ class World:
         return [{"工号": m.staff_id, "出勤": 22, "事假": 0, "病假": 0, "迟到": 0, "早退": 0, "旷工": 0, "离岗": 0,
                  "其他项目": 0, "业务工作目标": 50} for m in self.members]
 
+    def completion_workbook(self) -> bytes:
+        """The department's annex 5 as downloaded now (it carries the statuses of that moment), with
+        one person set to 产假."""
+        got = self.service.client.get(f"/board/{DEPT}/forms/annex5.xlsx", headers=self.service.bearer("hr"))
+        assert got.status_code == 200, got.text
+        return edit(got.content, "附件5", {f"D{5 + self.members.index(self.members[2])}": "产假"})
+
     def monthly_workbook(self) -> bytes:
         import io
 
@@ -258,22 +266,20 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
         "佐证材料及分值": [r["佐证材料及分值"] for r in w.rows], "完成时限": [r["完成时限"] for r in w.rows]}},
     "POST /board/{department_id}/duties": lambda w: _form(**{f"duties:{w.role_id}": "负责本岗位的日常工作。"}),
     "POST /board/{department_id}/duties/{role_id}": lambda w: _form(action="accept"),
-    "POST /board/{department_id}/monthly/xlsx": lambda w: _workbook(w.monthly_workbook()),
+    "POST /board/{department_id}/monthly/xlsx": lambda w: _workbook(w.monthly_workbook(), replace="1"),
     "POST /board/{department_id}/monthly/{month}": lambda w: _form(**{
         f"{column}:{row['工号']}": str(value) for row in w.monthly_rows() for column, value in row.items()
         if column != "工号"}),
     "POST /board/{department_id}/contracts": lambda w: {"data": {"staff_id": w.person.staff_id},
                                                         "files": {"file": ("scan.pdf", PDF, "application/pdf")}},
     "POST /board/{department_id}/completion": lambda w: _form(**{f"status:{w.members[1].staff_id}": "病假"}),
-    "POST /board/{department_id}/completion/xlsx": lambda w: _workbook(
-        annex5.completion_xlsx(w.content, DEPT, {w.members[2].staff_id: "产假"})),
+    "POST /board/{department_id}/completion/xlsx": lambda w: _workbook(w.completion_workbook()),
     "POST /api/contracts": lambda w: {"data": {"staff_id": w.person.staff_id},
                                       "files": {"file": ("scan.pdf", PDF, "application/pdf")}},
     "PUT /api/completion/{department_id}": lambda w: {"json": {"entries": [
         {"staff_id": w.members[1].staff_id, "status": "病假"}]}},
-    "POST /api/completion/{department_id}/xlsx": lambda w: _workbook(
-        annex5.completion_xlsx(w.content, DEPT, {w.members[2].staff_id: "产假"})),
-    "POST /api/monthly/{department_id}/xlsx": lambda w: _workbook(w.monthly_workbook()),
+    "POST /api/completion/{department_id}/xlsx": lambda w: _workbook(w.completion_workbook()),
+    "POST /api/monthly/{department_id}/xlsx": lambda w: _workbook(w.monthly_workbook(), replace="1"),
     "POST /api/departments/{department_id}/targets.xlsx": lambda w: _workbook(
         annex3.targets_xlsx(w.content, w.person)),
     "PUT /api/targets/{staff_id}": lambda w: {"json": {"rows": w.rows, "submit": False}},

@@ -24,9 +24,11 @@ import pytest
 import yaml
 from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, Service, running_service, set_upload_limit
 from openpyxl.utils import get_column_letter
+from sheets import merged
 
 from service.config import ROOT, Settings
 from service.office.annex3 import targets_xlsx
+from service.office.annex4 import monthly_xlsx
 from service.office.annex5 import completion_xlsx
 
 CORPUS = Path(__file__).with_name("bad_inputs.yaml")
@@ -83,6 +85,9 @@ class Corpus:
         person = content.members(DEPT)[0]
         annex5 = completion_xlsx(content, DEPT)
         annex3 = targets_xlsx(content, person)
+        annex4 = edit(monthly_xlsx(content, DEPT, content.settings.year, 3), "附件4",
+                      lambda ws: [ws.cell(row, column, 22 if column == 3 else 0)
+                                  for row in range(6, 6 + len(content.members(DEPT))) for column in range(3, 12)])
         sheet = "xl/worksheets/sheet1.xml"
         xxe = '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
 
@@ -128,6 +133,11 @@ class Corpus:
             "formula": lambda: edit(annex5, "附件5", lambda ws: status_cell(ws, '=HYPERLINK("http://x","完成")')),
             "other_department": lambda: completion_xlsx(content, OTHER_DEPT),
             "targets_other": lambda: targets_xlsx(content, content.members(OTHER_DEPT)[0]),
+            "merged_status": lambda: edit(annex5, "附件5", merged("D5:D6", "病假")),
+            "merged_attendance": lambda: edit(annex4, "附件4", merged("C6:C7", 22)),
+            "merged_targets": lambda: edit(annex3, "附件3", merged("E5:E6", "12月")),
+            "annex4_march": lambda: annex4,
+            "annex5_without_statuses": lambda: edit(annex5, "_meta", without_key("statuses")),
         }
         return variants[variant]()
 
@@ -209,6 +219,14 @@ def status_cell(ws: Any, value: str) -> None:
                 ws.cell(cell.row + 1, cell.column).value = value
                 return
     raise AssertionError("no 完成情况 column")
+
+
+def without_key(key: str) -> Any:
+    """Drop one identity field from a form's `_meta` sheet: a form downloaded before it existed."""
+    def change(ws: Any) -> None:
+        row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == key)
+        ws.delete_rows(row)
+    return change
 
 
 def state(data_dir: Path) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def test_completion_round_trip(shipped_content: Content) -> None:
     data = annex5.completion_xlsx(shipped_content, "jxx")
     chosen = {0: "完成", 1: "产假", 5: "病假", 6: "长期事假", 41: "完成"}
     filled = edit(data, "附件5", {f"D{5 + i}": status for i, status in chosen.items()})
-    assert read_completion(shipped_content, "jxx", filled) == [  # a blank status clears: None
+    assert read_completion(shipped_content, "jxx", filled).entries == [  # a blank status clears: None
         (m.staff_id, chosen.get(i)) for i, m in enumerate(members)]
 
 
@@ -46,12 +46,12 @@ def test_completion_round_trip_keeps_prefilled_statuses(shipped_content: Content
     members = shipped_content.members("rsc")
     data = annex5.completion_xlsx(shipped_content, "rsc", {members[2].staff_id: "病假"})
     filled = edit(data, "附件5", {"D5": " 完成 "})
-    assert given(read_completion(shipped_content, "rsc", filled)) == [
+    assert given(read_completion(shipped_content, "rsc", filled).entries) == [
         (members[0].staff_id, "完成"), (members[2].staff_id, "病假")]
 
 
 def test_untouched_form_gives_every_status_blank(shipped_content: Content) -> None:
-    read = read_completion(shipped_content, "dzb", annex5.completion_xlsx(shipped_content, "dzb"))
+    read = read_completion(shipped_content, "dzb", annex5.completion_xlsx(shipped_content, "dzb")).entries
     assert read == [(m.staff_id, None) for m in shipped_content.members("dzb")]
 
 
@@ -65,7 +65,7 @@ def test_completion_survives_a_save_in_another_program(shipped_content: Content,
                     "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"), str(source)],
                    check=True, capture_output=True, timeout=120)
     resaved = (tmp_path / "out" / "附件5.xlsx").read_bytes()
-    assert given(read_completion(shipped_content, "xsc", resaved)) == [
+    assert given(read_completion(shipped_content, "xsc", resaved).entries) == [
         (members[1].staff_id, "产假"), (members[2].staff_id, "完成")]
 
 
@@ -172,7 +172,7 @@ def test_identity_falls_back_to_the_custom_properties(shipped_content: Content) 
     out = io.BytesIO()
     book.save(out)
     first = shipped_content.members("jxx")[0]
-    assert given(read_completion(shipped_content, "jxx", out.getvalue())) == [(first.staff_id, "完成")]
+    assert given(read_completion(shipped_content, "jxx", out.getvalue()).entries) == [(first.staff_id, "完成")]
 
 
 def test_inserted_rows_are_noticed(shipped_content: Content) -> None:

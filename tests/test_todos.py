@@ -10,6 +10,7 @@ from typing import Any
 import approvals
 import pytest
 from helpers import AFTER_DEADLINE, DEPT, PDF, Service, parse_html, running_service, scan_of, upload
+from sheets import completion_with
 
 from service.config import Settings
 from service.office import annex5
@@ -158,7 +159,7 @@ def test_hr_sees_overdue_steps_duties_to_accept_and_refused_workbooks(service: S
     page = parse_html(service.hr_session().get("/board/workbooks").text)
     row = page.find("tr", data_open=True)
     assert row is not None and "附件5" in row.text and "完成情况.xlsx" in row.text and "xlsx" in row.text
-    good = annex5.completion_xlsx(service.context.content, DEPT, {approvals.people(service)[0]: "产假"})
+    good = completion_with(annex5.completion_xlsx(service.context.content, DEPT), {approvals.people(service)[0]: "产假"})
     accepted = service.client.post(f"/api/completion/{DEPT}/xlsx", headers=clerk,
                                    files={"file": ("完成情况.xlsx", good, "application/octet-stream")})
     assert accepted.status_code == 200, accepted.text

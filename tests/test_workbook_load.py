@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from helpers import DEPT, running_service
+from sheets import completion_with
 from test_bad_inputs import rezip
 
 from service.config import Settings
@@ -65,7 +66,7 @@ def test_uploaded_workbooks_are_parsed_one_at_a_time(settings: Settings, monkeyp
     with running_service(settings) as service:
         headers = service.bearer("clerk")
         member = service.context.content.members(DEPT)[0]
-        data = annex5.completion_xlsx(service.context.content, DEPT, {member.staff_id: "产假"})
+        data = completion_with(annex5.completion_xlsx(service.context.content, DEPT), {member.staff_id: "产假"})
         answers: list[int] = []
         status: list[int] = []
 

@@ -160,7 +160,7 @@ def test_a_name_that_starts_with_an_equals_sign_is_text(shipped_content: Content
     content = Content(settings=shipped_content.settings, departments=shipped_content.departments,
                       roles=shipped_content.roles, common_targets=shipped_content.common_targets, roster=roster)
     data = edit(annex5.completion_xlsx(content, DEPT), "附件5", {"D6": "产假"})
-    read = dict(read_completion(content, DEPT, data))
+    read = dict(read_completion(content, DEPT, data).entries)
     assert read[first.staff_id] is None and read[member(content, 1).staff_id] == "产假"
     formula = edit(annex5.completion_xlsx(content, DEPT), "附件5", {"B5": '=CONCAT("王","五")'})
     assert refused(read_completion, content, DEPT, formula).code == "xlsx_formula"  # a real formula is still refused

@@ -159,7 +159,7 @@ def read_targets(content: Content, department_id: str, data: bytes) -> tuple[str
         member = _member(content, form)
         _check_person(form, member)
         check_header(form.book, SHEET, HEADER_ROW, header_titles(content))
-        rows = form.rows(SHEET, COLUMNS)
+        rows = form.rows(SHEET, COLUMNS, person=member.name)
         total = form.identity.last_row + 1
         check_footer(form.book, SHEET, total, forms_text.TOTAL)
         check_outside(form.book, SHEET, [(total + 1, total + STRAY_ROWS)], COLUMNS)

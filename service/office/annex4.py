@@ -137,20 +137,26 @@ def _number_checks(sheet: Worksheet, content: Content, last: int) -> None:
         sheet.add_data_validation(validation)
 
 
-def read_monthly(content: Content, department_id: str, data: bytes, *,
-                 partial: bool = False) -> tuple[int, list[dict[str, Value]]]:
+def read_monthly(content: Content, department_id: str, data: bytes, *, partial: bool = False,
+                 month: int | None = None) -> tuple[int, list[dict[str, Value]]]:
     """The month and the rows of the people reported in a filled annex 4 of `department_id`,
     keyed 工号 and by the annex-4 column names, their values judged as the web form's are.
 
     A row left empty is a person not reported: refused unless the summary is sent as
-    `partial`, and a form with every row empty is refused.
+    `partial`, and a form with every row empty is refused; so is a form made for another
+    month than `month`, when one is given.
     """
+    wanted = month
     with open_form(content, department_id, data, ANNEX, VERSION) as form:
         month = form.identity.month
         if not 1 <= month <= 12:
             raise WorkbookRejected("form_unknown", "表格没有记录报送月份，请重新下载指定月份的附件4。")
+        if wanted is not None and wanted != month:
+            raise WorkbookRejected("form_wrong_month", f"这是 {form.identity.year}年{month}月的月汇总表，"
+                                   f"不能作为 {form.identity.year}年{wanted}月的报送。请下载{wanted}月的附件4 填写后再上传"
+                                   f"（或报送{month}月时选择{month}月）。")
         check_header(form.book, SHEET, HEADER_ROW, _header_row())
-        rows = form.rows(SHEET, COLUMNS)
+        rows = form.rows(SHEET, COLUMNS, name_column=NAME_COL)
         last = form.identity.last_row
         check_footer(form.book, SHEET, last + 2, forms_text.monthly_note(content)[:4])
         check_outside(form.book, SHEET, [(last + 1, last + 1), (last + 5, last + 4 + STRAY_ROWS)], COLUMNS[:-1])

@@ -2,12 +2,15 @@
 
 `completion_xlsx` writes it, `read_completion` reads a filled one back. Column E holds each
 person's 工号, hidden, so the reader matches people even when names repeat; a row whose
-name is not that person's is refused, and so is anything typed outside the table.
+name is not that person's is refused, and so is anything typed outside the table. The form
+carries the statuses it was printed with, so an upload cannot silently undo a change made on
+record after the download (workflows/completion.py refuses it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -30,7 +33,14 @@ from service.office.form_checks import (
     open_form,
     person_unknown,
 )
-from service.office.identity import FormIdentity, department_of, layout_version, stamp_workbook
+from service.office.identity import (
+    FormIdentity,
+    decode_statuses,
+    department_of,
+    encode_statuses,
+    layout_version,
+    stamp_workbook,
+)
 from service.office.safe_reader import Problem, WorkbookRejected, problem
 
 ANNEX = 5
@@ -102,9 +112,10 @@ def completion_xlsx(content: Content, department: str | None = None,
                  last_row=note + 2)
     x.protect(sheet)
     sheet.freeze_panes = f"A{FIRST_ROW}"
+    printed = {m.staff_id: statuses[m.staff_id] for m in members if statuses.get(m.staff_id) in COMPLETION_STATUSES}
     stamp_workbook(book, FormIdentity(annex=ANNEX, year=content.settings.year, version=VERSION,
                                       department=dept.id if dept else "", first_row=FIRST_ROW,
-                                      last_row=last))
+                                      last_row=last, statuses=encode_statuses(printed) if dept else ""))
     return x.finish(book)
 
 
@@ -120,15 +131,28 @@ def _status_list(sheet: Worksheet, ref: str) -> None:
     sheet.add_data_validation(validation)
 
 
-def read_completion(content: Content, department_id: str, data: bytes) -> list[tuple[str, str | None]]:
-    """The (staff_id, status) pairs of a filled annex 5 of `department_id`, in sheet order; a
-    blank status is None (it clears what was recorded).
+@dataclass(frozen=True)
+class FilledCompletion:
+    """A filled annex 5: the (staff_id, status) pairs in sheet order (a blank status is None: it
+    clears what was recorded), and the statuses the form was downloaded with (staff_id → status)."""
 
-    Every problem refuses the whole file, each named by sheet, row, column and person.
+    entries: list[tuple[str, str | None]]
+    downloaded: dict[str, str]
+
+
+def read_completion(content: Content, department_id: str, data: bytes) -> FilledCompletion:
+    """A filled annex 5 of `department_id`.
+
+    Every problem refuses the whole file, each named by sheet, row, column and person; so does
+    a form older than the statuses it was downloaded with.
     """
     with open_form(content, department_id, data, ANNEX, VERSION) as form:
+        downloaded = decode_statuses(form.identity.statuses)
+        if downloaded is None:
+            raise WorkbookRejected("form_outdated", "这是旧版附件5：表格中没有记录下载时各人的完成情况，无法判断哪些是您改动的，"
+                                   "哪些已被他人更新。请重新下载本部门的附件5，把内容填入新表后再上传。")
         check_header(form.book, SHEET, HEADER_ROW, COLUMNS)
-        rows = form.rows(SHEET, COLUMNS)
+        rows = form.rows(SHEET, COLUMNS, name_column=COLUMNS.index(NAME) + 1)
         last = form.identity.last_row
         check_footer(form.book, SHEET, last + 2, forms_text.completion_note()[:2])
         check_outside(form.book, SHEET, [(last + 1, last + 1), (last + 5, last + 4 + STRAY_ROWS)], COLUMNS[:-1])
@@ -166,4 +190,4 @@ def read_completion(content: Content, department_id: str, data: bytes) -> list[t
         result.append((staff_id, status or None))
     if problems:
         raise WorkbookRejected.of(problems)
-    return result
+    return FilledCompletion(result, downloaded)

@@ -2,16 +2,18 @@
 
 The upload must be a form this portal generated (its identity) for the annex, year, template
 version and department expected; its header row must read as generated and its footer sit
-where it was generated, so inserted, deleted or moved rows and columns are noticed. Every
+where it was generated, so inserted, deleted or moved rows and columns are noticed; merged
+cells among its data rows are refused (only the first cell of a merge has a value). Every
 refusal is a `WorkbookRejected` whose Chinese message names the sheet, row and column.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from openpyxl.utils import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
 from service.content.forms_text import ANNEX_TITLES
@@ -19,7 +21,15 @@ from service.content.models import Content, Department, StaffMember
 from service.errors import quoted
 from service.office.cells import cell_text
 from service.office.identity import FormIdentity, department_of, read_identity
-from service.office.safe_reader import Problem, Value, WorkbookRejected, open_workbook, problem, read_rows
+from service.office.safe_reader import (
+    Problem,
+    Value,
+    WorkbookRejected,
+    merged_ranges,
+    open_workbook,
+    problem,
+    read_rows,
+)
 
 
 @dataclass(frozen=True)
@@ -30,10 +40,17 @@ class Form:
     identity: FormIdentity
     department: Department
 
-    def rows(self, sheet: str, columns: tuple[str, ...]) -> list[tuple[int, list[Value]]]:
-        """The data rows the form was generated with, each cell named by its column if refused."""
-        return read_rows(self.book, sheet, first_row=self.identity.first_row, last_row=self.identity.last_row,
-                         max_col=len(columns), labels={i: _squash(name) for i, name in enumerate(columns, 1)})
+    def rows(self, sheet: str, columns: tuple[str, ...], *, name_column: int = 0,
+             person: str = "") -> list[tuple[int, list[Value]]]:
+        """The data rows the form was generated with, each cell named by its column if refused.
+        Merged cells among them are refused, naming the people of their rows (the name in
+        `name_column`, else `person`)."""
+        first, last = self.identity.first_row, self.identity.last_row
+        found = read_rows(self.book, sheet, first_row=first, last_row=last, max_col=len(columns),
+                          labels={i: _squash(name) for i, name in enumerate(columns, 1)})
+        names = {number: cell_text(values[name_column - 1]) for number, values in found} if name_column else {}
+        check_merged(self.book, sheet, (first, last), len(columns), names, person)
+        return found
 
 
 @contextmanager
@@ -88,6 +105,31 @@ def name_mismatch(sheet: str, row: int, column: int, label: str, typed: str, mem
     return problem("person_mismatch", sheet, row, column, label,
                    f"姓名“{typed}”与本行隐藏的工号 {member.staff_id}（{member.name}）不符，已拒收，以免记到别人名下。"
                    "请不要改动姓名，也不要对行排序或移动；请重新下载表格填写。")
+
+
+def check_merged(book: Workbook, sheet: str, rows: tuple[int, int], width: int, names: Mapping[int, str],
+                 person: str = "") -> None:
+    """Refuse merged cells in rows `rows` (first, last) of the first `width` columns: Excel and WPS
+    keep only the first cell's value, so everyone else in the merge would silently be stored blank."""
+    first, last = rows
+    found: list[Problem] = []
+    for ref in merged_ranges(book, sheet):
+        try:
+            min_col, min_row, _max_col, max_row = range_boundaries(ref)
+        except (TypeError, ValueError):
+            continue
+        if min_col is None or min_row is None or max_row is None or max_row < first or min_row > last \
+                or min_col > width:
+            continue
+        who = "、".join(dict.fromkeys(n for n in (names.get(r, "") for r in range(max(min_row, first),
+                                                                             min(max_row, last) + 1)) if n))
+        who = who or person
+        found.append(problem(
+            "cells_merged", sheet, min_row, min_col, None,
+            f"单元格 {ref} 被合并了{f'（涉及{who}）' if who else ''}。合并后只保留第一个单元格的内容，其余的会被当作空白，"
+            "已拒收，未保存任何内容。请取消合并，每人每格分别填写后重新上传。"))
+    if found:
+        raise WorkbookRejected.of(found)
 
 
 def check_outside(book: Workbook, sheet: str, spans: Sequence[tuple[int, int]], columns: Sequence[str]) -> None:

@@ -47,6 +47,7 @@ class FormIdentity:
     month: int = 0  # the month a monthly summary (annex 4) reports, 0 when not set
     first_row: int = 0  # the first and last data rows of the form's table
     last_row: int = 0
+    statuses: str = ""  # annex 5: each person's status printed at download (`encode_statuses`); "" on older forms
     generator: str = GENERATOR
 
     def pairs(self) -> list[tuple[str, str]]:
@@ -70,9 +71,30 @@ class FormIdentity:
                 month=_int(pairs.get("month", 0)),
                 first_row=_int(pairs.get("first_row", 0)),
                 last_row=_int(pairs.get("last_row", 0)),
+                statuses=cell_text(pairs.get("statuses")),
             )
         except (TypeError, ValueError):
             return None
+
+
+def encode_statuses(statuses: Mapping[str, str]) -> str:
+    """Statuses (staff_id → status) as the identity keeps them: the staff ids grouped by status,
+    so a department of thousands fits one cell."""
+    grouped: dict[str, list[str]] = {}
+    for staff_id, status in sorted(statuses.items()):
+        grouped.setdefault(status, []).append(staff_id)
+    return json.dumps(grouped, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_statuses(text: str) -> dict[str, str] | None:
+    """The statuses `encode_statuses` wrote; None when the form carries none (older) or they are unreadable."""
+    try:
+        grouped = json.loads(text) if text else None
+    except ValueError:
+        return None
+    if not isinstance(grouped, dict) or not all(isinstance(ids, list) for ids in grouped.values()):
+        return None
+    return {str(staff_id): str(status) for status, ids in grouped.items() for staff_id in ids}
 
 
 def stamp_workbook(book: Workbook, identity: FormIdentity) -> None:

@@ -7,7 +7,7 @@ in any XML part, and few enough cells, rows and shared strings, counted in the X
 inflated (a workbook padded with empty cells is refused in milliseconds instead of parsed
 for seconds). openpyxl then parses through defusedxml, read-only, formulas kept as text so
 they can be refused: forms carry values only. Rows are read up to an explicit bound, never up
-to the sheet's own `max_row`.
+to the sheet's own `max_row`, each cell as the sheet displays it (`cells.display_value`).
 
 Every refusal is a `WorkbookRejected` with a machine code and a Chinese message that names
 the sheet, row and column when there is one.
@@ -26,8 +26,10 @@ from typing import Any, cast
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.xml.functions import iterparse
 
 from service.errors import ApiError, quoted
+from service.office.cells import display_value
 
 MB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -327,6 +329,24 @@ def read_rows(book: Workbook, sheet: str, *, first_row: int, last_row: int | Non
     return result
 
 
+def merged_ranges(book: Workbook, sheet: str) -> list[str]:
+    """The merged ranges of a sheet ("D5:D6"), read from its XML (a read-only sheet does not
+    keep them); the package was checked before, and openpyxl's parser is defusedxml's."""
+    ranges: list[str] = []
+    try:
+        with book[sheet]._get_source() as source:  # type: ignore[union-attr]
+            for _, element in iterparse(source):
+                if element.tag.endswith("}mergeCell") or element.tag == "mergeCell":
+                    ranges.append(str(element.get("ref", "")).upper())
+                elif element.tag.endswith("}row") or element.tag == "row":
+                    element.clear()  # the cells are not needed here
+    except KeyError as exc:
+        raise WorkbookRejected("xlsx_no_sheet", f"工作簿中没有名为“{quoted(sheet)}”的工作表。") from exc
+    except Exception as exc:
+        raise _parse_failure(exc) from exc
+    return [ref for ref in ranges if ref]
+
+
 def _value(cell: Any, sheet: str, row: int, column: int, label: str | None) -> Value:
     value = getattr(cell, "value", None)
     kind = getattr(cell, "data_type", None)
@@ -337,7 +357,7 @@ def _value(cell: Any, sheet: str, row: int, column: int, label: str | None) -> V
         raise WorkbookRejected("xlsx_formula", f"{where}：单元格中是公式“{shown}”，表格只接收数值或文字。"
                                "请改为直接填写（或复制后“选择性粘贴 → 数值”）。", sheet=sheet, row=row,
                                column=get_column_letter(column))
-    return cast(Value, value)
+    return cast(Value, display_value(cell))
 
 
 def _parse_failure(exc: Exception) -> WorkbookRejected:

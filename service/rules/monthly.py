@@ -163,3 +163,33 @@ def _count(value: Any, index: int, column: str, label: str, limit: float, proble
         problems.append(MonthlyProblem(index, column, f"{label}应为 0–{num(limit)} 之间的数字，当前为“{quoted(value)}”"))
         return 0.0
     return number
+
+
+COLUMN_FIELDS = {**ATTENDANCE_COLUMNS, COL_OTHER: "other", COL_BUSINESS: "business"}
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """One cell a resubmission would change: the column's header, the value on record and the new one
+    (None: that person is not reported)."""
+
+    staff_id: str
+    column: str
+    before: float | None
+    after: float | None
+
+
+def row_changes(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]) -> list[RowChange]:
+    """What replacing the stored rows `before` with `after` changes, person by person (in the order of
+    `after`, then the people it leaves out), column by column; rows are stored MonthlyRow dicts."""
+    old = {row["staff_id"]: row for row in before}
+    new = {row["staff_id"]: row for row in after}
+    found: list[RowChange] = []
+    for staff_id in [*new, *(s for s in old if s not in new)]:
+        was, now = old.get(staff_id), new.get(staff_id)
+        for column, field in COLUMN_FIELDS.items():
+            a = was.get(field) if was else None
+            b = now.get(field) if now else None
+            if a != b:
+                found.append(RowChange(staff_id, column, a, b))
+    return found

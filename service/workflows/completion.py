@@ -4,11 +4,13 @@ Store: the department's partition, table "statuses", one document {kind: "status
 entries: {staff_id: {status, by, at}}, at}. 完成 needs a signed scan that counts; a person
 whose signed scan counts is 完成 by that scan, and no leave status can be given until the
 scan is withdrawn (a blank only clears what was recorded). A request that changes nothing
-writes nothing.
+writes nothing. An uploaded annex 5 that would undo a status changed since its download is
+refused whole (409 `stale_workbook`), never applied in part.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +19,7 @@ from service.content.formats import cn_time
 from service.errors import ApiError, bad_request, quoted, unprocessable
 from service.rules import access
 from service.rules.access import User
-from service.rules.board import Counts, DepartmentState
+from service.rules.board import Counts, DepartmentState, person_status, signed
 from service.workflows import contracts
 from service.workflows.board import CONTRACTS, STATUSES, TARGETS
 from service.workflows.commit import Put, commit
@@ -33,13 +35,25 @@ class Saved:
     changes: dict[str, str | None]  # staff id → the status now recorded (None: cleared); empty: nothing saved
 
 
-def save(ctx: Context, user: User, department_id: str, entries: Any) -> Saved:
-    """Record annex-5 statuses for a department, all or nothing."""
+def printed(ctx: Context, department_id: str) -> dict[str, str]:
+    """Each person's status as annex 5 prints it (staff_id → 完成 or a leave; nobody else)."""
+    state = ctx.cache.state(department_id)
+    shown = {m.staff_id: DONE if signed(s) else s for m in ctx.content.members(department_id)
+             if (s := person_status(m, state)) != OUTSTANDING}
+    return {staff_id: status for staff_id, status in shown.items() if status in COMPLETION_STATUSES}
+
+
+def save(ctx: Context, user: User, department_id: str, entries: Any,
+         downloaded: Mapping[str, str] | None = None) -> Saved:
+    """Record annex-5 statuses for a department, all or nothing. `downloaded`: the statuses an
+    uploaded annex 5 was printed with; a row that would undo a change made since is refused."""
     department_or_404(ctx, department_id)
     access.ensure(user, access.WRITE_DEPARTMENT, department_id, "您只能填报本部门的完成情况")
     wanted = _parse_entries(ctx, department_id, entries)
-    _refuse_impossible(ctx, ctx.cache.state(department_id), wanted)
     with ctx.store.locked():
+        if downloaded is not None:
+            _refuse_stale(ctx, department_id, wanted, downloaded)
+        _refuse_impossible(ctx, ctx.cache.state(department_id), wanted)
         doc = ctx.store.get(department_id, STATUSES, kind=STATUSES) or {"entries": {}}
         current = dict(doc.get("entries", {}))
         stamp = ctx.stamp()
@@ -60,6 +74,26 @@ def save(ctx: Context, user: User, department_id: str, entries: Any) -> Saved:
         ctx.cache.forget(department_id)
     ctx.cache.changed(ctx.stamp())
     return Saved(ctx.cache.counts(department_id), changed)
+
+
+def _refuse_stale(ctx: Context, department_id: str, wanted: Mapping[str, str | None],
+                  downloaded: Mapping[str, str]) -> None:
+    """409 `stale_workbook`, naming each person and their status now, when a row's status changed
+    on record since the workbook was downloaded and the row would set it to something else (a
+    blank for someone whose scan counts changes nothing, so it is no conflict)."""
+    now = printed(ctx, department_id)
+    scanned = ctx.cache.state(department_id).scanned
+    stale = [s for s, status in wanted.items() if now.get(s) != downloaded.get(s) and status != now.get(s)
+             and not (status is None and s in scanned)]
+    if not stale:
+        return
+    people = [{"staff_id": s, "name": ctx.content.staff(s).name,  # type: ignore[union-attr]
+               "status": now.get(s, OUTSTANDING), "downloaded": downloaded.get(s, OUTSTANDING),
+               "sheet": wanted[s] or OUTSTANDING} for s in stale]
+    shown = "、".join(f"{p['name']}（{p['staff_id']}）现为“{p['status']}”（下载时为“{p['downloaded']}”，表中为“{p['sheet']}”）"
+                     for p in people)
+    raise ApiError(409, "stale_workbook", f"您下载附件5之后，以下人员的完成情况已被更新，上传的表格会把它改掉，"
+                   f"未保存任何内容：{shown}。请重新下载附件5，核对后再上传。", people=people)
 
 
 def _refuse_impossible(ctx: Context, state: DepartmentState, wanted: dict[str, str | None]) -> None:

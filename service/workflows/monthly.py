@@ -3,7 +3,8 @@
 Store: the department's partition, table "monthly", one document per month:
 {month, rows[…MonthlyRow fields], submitted_at, by, partial, missing[staff ids],
 history[older versions {rows, submitted_at, by, partial}]}.
-A resubmission replaces the month; the replaced version moves into history. The board
+A resubmission replaces the month (an uploaded annex 4 only once the clerk has seen what changes
+and confirmed); the replaced version moves into history. The board
 judges the month by the current version's time (rules/schedule.py); a summary that leaves
 people out is accepted only when sent as a partial one, and shows as 部分报送.
 """
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.content.codes import DELIVERY_LABELS, PARTIAL
-from service.errors import bad_request, unprocessable
+from service.content.formats import cn_time, num
+from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User
 from service.rules.clock import as_local
-from service.rules.monthly import MonthlyRow, MonthlySummary, judge_submission
+from service.rules.monthly import MonthlyRow, MonthlySummary, judge_submission, row_changes
 from service.workflows.commit import Put, commit
 from service.workflows.common import department_or_404, parse_time
 from service.workflows.context import Context
@@ -29,6 +31,7 @@ from service.workflows.context import Context
 TABLE = "monthly"
 FIELDS = tuple(f.name for f in dataclasses.fields(MonthlyRow))
 _FIELD_SET = frozenset(FIELDS)
+SHOWN = 30  # changes a refusal's message spells out (the answer's `changes` lists them all)
 
 
 def due(ctx: Context, month: int) -> dt.date:
@@ -53,9 +56,11 @@ def month_view(ctx: Context, department: str, month: int) -> dict[str, Any]:
 
 
 def submit(ctx: Context, user: User, department: str, month: int, raw_rows: Any, *,
-           partial: bool = False) -> dict[str, Any]:
+           partial: bool = False, confirm: bool = False, replace: bool = False) -> dict[str, Any]:
     """Replace the department's summary for `month`; the previous version goes into history.
-    Everyone of the department must be reported unless `partial` says the summary is partial."""
+    Everyone of the department must be reported unless `partial` says the summary is partial.
+    With `confirm` (an uploaded workbook), a month on record is replaced only when `replace`
+    says the clerk saw what changes: else 409 `already_reported` lists it."""
     department_or_404(ctx, department)
     access.ensure(user, access.WRITE_DEPARTMENT, department, "您只能报送本部门的月汇总表")
     s = ctx.content.settings
@@ -78,6 +83,8 @@ def submit(ctx: Context, user: User, department: str, month: int, raw_rows: Any,
     stored = [dataclasses.asdict(row) for row in judged.rows]
     with ctx.store.locked():
         before = ctx.store.get(department, TABLE, month=month)
+        if before and confirm and not replace:
+            raise already_reported(ctx, month, before, stored)
         history = list(before["history"]) if before else []
         if before:
             history.append({k: before.get(k) for k in ("rows", "submitted_at", "by", "partial")})
@@ -87,6 +94,28 @@ def submit(ctx: Context, user: User, department: str, month: int, raw_rows: Any,
                department=department, month=month, people=len(stored), version=len(history) + 1,
                partial=bool(judged.missing))
     return month_view(ctx, department, month)
+
+
+def already_reported(ctx: Context, month: int, before: dict[str, Any], rows: list[dict[str, Any]]) -> ApiError:
+    """409: the month is on record; the answer names when and by whom, and lists what would change."""
+    found = row_changes(before["rows"], rows)
+    changes = [{"staff_id": c.staff_id, "name": _name(ctx, c.staff_id), "column": c.column,
+                "before": c.before, "after": c.after} for c in found]
+    shown = "；".join(f"{c['name']} {c['column']} {_value(c['before'])} → {_value(c['after'])}" for c in changes[:SHOWN])
+    more = f"；……共 {len(changes)} 处" if len(changes) > SHOWN else ""
+    what = f"上传的表格将改动 {len(changes)} 处：{shown}{more}。" if changes else "上传的表格与已报送的内容相同。"
+    return ApiError(409, "already_reported", f"{ctx.year}年{month}月的月汇总表已于{cn_time(before.get('submitted_at'))}"
+                    f"由 {before.get('by')} 报送。{what}确认要替换已报送的内容，请确认后重新提交（接口中带字段 replace=1）。",
+                    month=month, submitted_at=before.get("submitted_at"), by=before.get("by"), changes=changes)
+
+
+def _value(value: float | None) -> str:
+    return "未报送" if value is None else num(value)
+
+
+def _name(ctx: Context, staff_id: str) -> str:
+    member = ctx.content.staff(staff_id)
+    return member.name if member else staff_id
 
 
 def _who(ctx: Context, staff_id: str) -> str:

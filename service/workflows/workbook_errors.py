@@ -19,6 +19,7 @@ from service.workflows.context import Context
 
 TABLE = "workbook_errors"
 RECORDED = (400, 409, 413, 415, 422)  # the refusals of the workbook itself
+QUESTIONS = frozenset({"already_reported"})  # asked of the uploader (replace the month?), not a refusal
 MAX_MESSAGE = 2000
 MAX_FILE_NAME = 120
 SYSTEM = "system"
@@ -26,7 +27,7 @@ SYSTEM = "system"
 
 def record(ctx: Context, user: User, department: str, annex: int, file_name: str, error: ApiError) -> None:
     """Keep a refusal (the error the uploader saw) for HR."""
-    if error.status not in RECORDED or not ctx.content.department(department):
+    if error.status not in RECORDED or error.code in QUESTIONS or not ctx.content.department(department):
         return
     entry = new_record({"annex": annex, "file": file_name[:MAX_FILE_NAME], "code": error.code,
                         "message": error.message[:MAX_MESSAGE], "by": user.username, "at": ctx.stamp(),

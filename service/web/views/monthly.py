@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -49,7 +51,20 @@ async def api_put(request: Request) -> JSONResponse:
                                                          partial=partial)))
 
 
-async def months_page(request: Request) -> Response:
+@dataclass(frozen=True)
+class Held:
+    """A refused annex 4 upload as the page keeps it: the file (base64; "" when too large to hold),
+    its name, the month chosen and whether it was partial."""
+
+    data: str = ""
+    file_name: str = ""
+    month: str = ""
+    partial: bool = False
+
+
+async def months_page(request: Request, *, error: ApiError | None = None, held: Held | None = None) -> Response:
+    """The department's months; after a refused annex 4 upload, its error (and, for a month on
+    record, what would change and a confirm form holding the file)."""
     department_id = request.path_params["department_id"]
     department_user(request, department_id)
     ctx = context(request)
@@ -57,8 +72,10 @@ async def months_page(request: Request) -> Response:
     last = 12 if today.year > ctx.year else (today.month if today.year == ctx.year else 0)
     months = [await off_loop(monthly.month_view, ctx, department_id, m) for m in range(1, last + 1)]
     name = _name(request, department_id)
-    return page(request, "monthly_list.html", f"{name}：月汇总表", department_id=department_id,
-                department_name=name, months=months, due_day=ctx.content.settings.monthly_due_day)
+    chosen = held.month if held and held.month else str(12 if last == 12 else max(last - 1, 1))
+    return page(request, "monthly_list.html", f"{name}：月汇总表", status=error.status if error else 200,
+                department_id=department_id, department_name=name, months=months,
+                due_day=ctx.content.settings.monthly_due_day, error=error, held=held or Held(), chosen=chosen)
 
 
 async def month_page(request: Request) -> Response:
