@@ -105,7 +105,7 @@ def test_the_site_is_served_once_built_after_start(settings: Settings, unbuilt: 
 
 @pytest.mark.browser
 def test_home_and_search_work_under_the_policy_in_chromium(settings: Settings) -> None:
-    from test_browser import CHROMIUM, CHROMIUM_ARGS, chromium_or_skip
+    from test_browser import ACTION_MS, CHROMIUM, CHROMIUM_ARGS, chromium_or_skip
 
     chromium_or_skip()
     from playwright.sync_api import expect, sync_playwright
@@ -118,7 +118,7 @@ def test_home_and_search_work_under_the_policy_in_chromium(settings: Settings) -
             problems.append(message.text)
 
     with serving(settings) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=ACTION_MS)
         try:
             page = browser.new_page(base_url=server.url)
             page.on("console", console)
@@ -126,10 +126,10 @@ def test_home_and_search_work_under_the_policy_in_chromium(settings: Settings) -
             page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
                                  "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
             page.goto("/")
-            expect(page.locator(".md-content h1").first).to_be_visible(timeout=15_000)
+            expect(page.locator(".md-content h1").first).to_be_visible(timeout=ACTION_MS)
             page.goto(f"/?q={SEARCHED}")
             results = page.locator(".md-search-result__item")
-            expect(results.first).to_be_visible(timeout=15_000)
+            expect(results.first).to_be_visible(timeout=ACTION_MS)
             assert SEARCHED in page.locator(".md-search-result").inner_text()
         finally:
             browser.close()

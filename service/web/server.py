@@ -101,6 +101,7 @@ class BodyWatch:
 
 class GuardedH11Protocol(H11Protocol):
     guard: ConnectionGuard  # set on the subclass `guarded` makes
+    flow: WatchedFlow
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -208,7 +209,7 @@ class GuardedH11Protocol(H11Protocol):
                 or self.transport.is_closing()):
             self._end_body()
             return
-        held = isinstance(self.flow, WatchedFlow) and self.flow.held_since()
+        held = self.flow.held_since()
         if held or self.cycle.waiting_for_100_continue or not self._behind(self.loop.time()):
             watch.since, watch.window = self.loop.time(), 0  # a new window
             self._check_in(BODY_WINDOW if watch.total else self.guard.limits.body_timeout)
@@ -223,7 +224,7 @@ class GuardedH11Protocol(H11Protocol):
         return watch.total == 0 or watch.window < self.guard.limits.body_min_rate * (now - watch.since)
 
     def _end_body(self) -> None:
-        watch = getattr(self, "_body", None)
+        watch = self._body
         if watch is not None:
             if watch.timer is not None:
                 watch.timer.cancel()
