@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import ctypes
+import itertools
 import json
 import os
 import resource
@@ -137,8 +138,7 @@ class GuardedH11Protocol(H11Protocol):
         """Close the oldest connection still sending its head, else the oldest whose body is
         behind the minimum rate; False when there is none."""
         now = self.loop.time()
-        candidates = (*self.guard.waiting, *(c for c in self.guard.receiving if c._behind(now)))
-        for other in candidates:
+        for other in itertools.chain(self.guard.waiting, (c for c in self.guard.receiving if c._behind(now))):
             if other is not self:
                 other._disarm()
                 other._end_body()
