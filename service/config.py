@@ -81,6 +81,8 @@ class Settings:
     session_hours: int = 10  # ... and this long after sign-in in any case
     max_connections: int = 1000  # open connections; past it the oldest still sending its head is closed
     header_timeout: float = 10.0  # seconds a connection has to send a request's head
+    body_timeout: float = 10.0  # seconds from a request's head to the first byte of its body
+    body_min_rate: int = 1024  # bytes a second a request's body must keep arriving at after that
     directory: Directory | None = None  # the campus directory, when PORTAL_LDAP_URL is set
     staff_sign_in: str = SIGN_IN_LOCAL  # SIGN_IN_CHOICES: which ways staff members sign in
     outbound: Outbound = field(default_factory=Outbound)  # reminders by e-mail and webhook
@@ -121,6 +123,8 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         session_hours=_number(env, "PORTAL_SESSION_HOURS", 10),
         max_connections=_number(env, "PORTAL_MAX_CONNECTIONS", 1000),
         header_timeout=float(_number(env, "PORTAL_HEADER_TIMEOUT", 10)),
+        body_timeout=float(_number(env, "PORTAL_BODY_TIMEOUT", 10)),
+        body_min_rate=_number(env, "PORTAL_BODY_MIN_RATE", 1024),
         directory=directory,
         staff_sign_in=sign_in,
         outbound=outbound_from(env),

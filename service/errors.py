@@ -51,6 +51,7 @@ HTTP_MESSAGES = {
     403: ("forbidden", "您的账号无权访问此内容"),
     404: ("not_found", "找不到该页面或资源"),
     405: ("method_not_allowed", "不支持此请求方法"),
+    408: ("body_too_slow", "请求内容发送过慢，服务器已关闭连接，请检查网络后重新提交"),
     413: ("too_large", "上传内容超过大小限制"),
     415: ("unsupported_type", "不支持的文件类型"),
     500: ("server_error", "服务器内部错误，请稍后再试"),

@@ -6,6 +6,7 @@ Import from a test module as `from paper import ...` (pytest puts tests/ on sys.
 - `rasterised(pdf)` renders each page at 150 dpi; `scanned(image, seed)` tilts it 2°, salts it
   with noise and saves it as JPEG quality 70; `pdf_of(images)` makes the scanner's PDF.
 - `with_code(payloads)` is a white A4 page at 150 dpi with QR codes on it.
+- `png_declaring(width, height)` is a PNG of a few hundred bytes whose header declares that size.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import io
 import random
 import shutil
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -81,3 +84,13 @@ def pdf_of(images: list[Image.Image]) -> bytes:
     return out.getvalue()
 
 
+def png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header declares width × height one-bit grey pixels, with only its first rows'
+    data: a few hundred bytes that would decode to a huge image."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    rows = zlib.compress(bytes(10 * (1 + (width + 7) // 8)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")

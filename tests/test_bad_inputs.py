@@ -24,6 +24,7 @@ import pytest
 import yaml
 from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, Service, running_service, set_upload_limit
 from openpyxl.utils import get_column_letter
+from paper import png_declaring
 from sheets import merged
 
 from service.config import ROOT, Settings
@@ -78,6 +79,9 @@ class Corpus:
             return bytes.fromhex(rest)
         if kind == "xlsx":
             return self.workbook(rest)
+        if kind == "png":
+            width, _, height = rest.partition("x")
+            return png_declaring(int(width), int(height))
         raise ValueError(f"unknown bytes spec {spec!r}")
 
     def workbook(self, variant: str) -> bytes:

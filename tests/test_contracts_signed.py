@@ -25,7 +25,7 @@ from helpers import (
     stored_files,
     upload,
 )
-from paper import pdf_of
+from paper import pdf_of, png_declaring
 from PIL import Image
 
 from service.config import Settings
@@ -71,7 +71,7 @@ def test_the_contract_prints_the_approved_set_with_its_mark_and_a_draft_under_it
     clerk = service.bearer("clerk")
     form = f"/board/{DEPT}/forms/{staff_id}"
     template = service.client.get(f"{form}/annex1.docx", headers=clerk).content
-    assert CUSTOM not in docx_text(template) and "草稿" not in docx_text(template) and docx_codes(template) == []
+    assert CUSTOM not in docx_text(template) and "草稿，未经审定" in docx_text(template) and docx_codes(template) == []
 
     submit(service, staff_id, CUSTOM)
     draft = service.client.get(f"{form}/annex1.docx", headers=clerk).content
@@ -89,6 +89,23 @@ def test_the_contract_prints_the_approved_set_with_its_mark_and_a_draft_under_it
     assert "第1版" in text and mark.tag in text  # the label under the code
     sheet = openpyxl.load_workbook(io.BytesIO(service.client.get(f"{form}/annex3.xlsx", headers=clerk).content))["附件3"]
     assert sheet["B5"].value == CUSTOM and sheet["F1"].value is None
+
+
+def test_the_contract_of_a_person_without_any_target_set_is_printed_as_a_draft(service: Service) -> None:
+    """The role's template, nothing approved to sign: the draft line on every page and no code."""
+    staff_id = people(service)[1]
+    assert service.client.get(f"/api/targets/{staff_id}", headers=service.bearer("hr")).json()["state"] is None
+    answer = service.client.get(f"/board/{DEPT}/forms/{staff_id}/annex1.docx", headers=service.bearer("clerk"))
+    assert answer.status_code == 200
+    document = docx.Document(io.BytesIO(answer.content))
+    for section in document.sections:
+        shown = [p.text for h in (section.header, section.first_page_header) for p in h.paragraphs]
+        assert "草稿，未经审定" in shown
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        assert [n for n in archive.namelist() if n.startswith("word/media/")] == []  # no QR code, no picture
+    sheet = openpyxl.load_workbook(io.BytesIO(service.client.get(
+        f"/board/{DEPT}/forms/{staff_id}/annex3.xlsx", headers=service.bearer("clerk")).content))["附件3"]
+    assert sheet["F1"].value == "草稿，未经审定"
 
 
 # -- scans read, tied to their version ------------------------------------------------------------
@@ -146,6 +163,21 @@ def test_a_whole_stack_is_not_taken_for_one_persons_scan(service: Service) -> No
     assert "批量上传" in answer.json()["error"] and stored_files(service.settings) == []
     leader = send(service, people(service)[0], stack, user="boss")
     assert leader.status_code == 403  # refused before a page is read
+
+
+def test_a_single_scan_over_the_pixel_limit_is_refused_like_in_a_stack(service: Service) -> None:
+    """900 megapixels declared in a PNG's header: refused through the API and the upload form."""
+    staff_id = people(service)[0]
+    huge = png_declaring(30_000, 30_000)
+    answer = send(service, staff_id, huge)
+    assert answer.status_code == 422 and answer.json()["code"] == "scan_too_many_pixels"
+    assert "尺寸过大" in answer.json()["error"]
+    clerk = service.session("clerk")
+    form = clerk.post(f"/board/{DEPT}/contracts", data={"csrf": page_csrf(clerk, f"/board/{DEPT}"), "staff_id": staff_id},
+                      files={"file": ("scan.png", huge, "image/png")})
+    assert form.status_code == 422 and "尺寸过大" in form.text
+    assert stored_files(service.settings) == [] and "contract.upload" not in audit_actions(service.settings)
+    assert person(service, staff_id)["versions"] == []
 
 
 def test_the_same_file_for_another_person_is_flagged_before_it_is_stored(service: Service) -> None:

@@ -11,6 +11,7 @@ import json
 import pytest
 from docx import Document
 from helpers import DEPT, JPEG, PDF, PNG, Service, login, page_csrf, parse_html, running_service
+from paper import png_declaring
 from serverproc import cli
 from staff_helpers import approve_targets, issue_slips, me, report_month, staff_session
 from starlette.testclient import TestClient
@@ -170,6 +171,20 @@ def test_an_objection_goes_to_the_lists_and_comes_back_answered(
                                 headers=service.bearer("hr"))
     assert twice.status_code == 409
     assert service.client.get("/api/objections?state=open", headers=service.bearer("hr")).json()["waiting"] == 0
+
+
+def test_an_objection_with_an_attachment_over_the_pixel_limit_is_not_raised(
+        service: Service, person: tuple[str, TestClient]) -> None:
+    _staff_id, client = person
+    form = {"csrf": page_csrf(client, "/me/objections"), "kind": DISPUTE_SCORE_ITEM,
+            "ref": service.context.content.common_targets[0].id, "reason": "附件见扫描件"}
+    refused = client.post("/me/objections", data=form, files=[("file", ("a.png", PNG, "image/png")),
+                                                             ("file", ("b.png", png_declaring(30_000, 30_000),
+                                                                       "image/png"))])
+    assert refused.status_code == 422 and "尺寸过大" in refused.text
+    assert me(client)["objections"] == []
+    assert not (service.settings.data_dir / "files" / "2019" / DEPT / "objections").exists() or not any(
+        (service.settings.data_dir / "files" / "2019" / DEPT / "objections").iterdir())
 
 
 def test_a_score_item_objection_is_answered_by_hr_only(service: Service, person: tuple[str, TestClient]) -> None:

@@ -1,7 +1,8 @@
 """Annex 1, the contract (Word): blank, or pre-filled for one person in three labelled copies.
 
 A person's contract prints their approved target set with its mark (the QR code and its
-label) on every page, or a set not yet approved under a "草稿，未经审定" line on every page.
+label) on every page, or a set not yet approved (or, with no set at all, their role's template)
+under a "草稿，未经审定" line on every page.
 """
 
 from __future__ import annotations

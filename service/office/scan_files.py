@@ -44,6 +44,7 @@ class ScanSettings:
 
 
 SETTINGS = ScanSettings()
+OVER_LIMIT = ("scan_too_large", "scan_too_many_pages", "scan_too_many_pixels")  # refusals for what a file holds
 
 
 class ScanRefused(Exception):
@@ -198,6 +199,18 @@ def _plain(image: Image.Image) -> Image.Image:
         rgba = image.convert("RGBA")
         return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
     return image.convert("RGB")
+
+
+def check_limits(data: bytes, settings: ScanSettings = SETTINGS) -> None:
+    """Refuse (ScanRefused) a scan over the limits of size, pages or pixels a page, before a
+    single upload is stored; a file that is not a scan, or cannot be read, passes (it is judged
+    by its type)."""
+    try:
+        with open_scan(data, settings):
+            pass
+    except ScanRefused as exc:
+        if exc.code in OVER_LIMIT:
+            raise
 
 
 def page_count(data: bytes, settings: ScanSettings = SETTINGS) -> int:

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Mount, Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -24,7 +25,7 @@ from service.rules.clock import clock_from
 from service.storage import setup_dir
 from service.web import templating
 from service.web.auth import Credentials, refused
-from service.web.error_pages import api_error, http_error, server_error, storage_error
+from service.web.error_pages import api_error, client_gone, http_error, server_error, storage_error
 from service.web.live_content import CurrentContext, LiveContent
 from service.web.middleware import BodyLimitErrors, SecurityHeaders, SiteFiles
 from service.web.rebuild import SiteRebuilder
@@ -273,7 +274,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             Middleware(BodyLimitErrors),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, OSError: storage_error,
-                            Exception: server_error},
+                            ClientDisconnect: client_gone, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.context = ctx

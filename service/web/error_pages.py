@@ -61,6 +61,12 @@ async def storage_error(request: Request, exc: Exception) -> Response:
     return await api_error(request, ApiError(503, "storage_error", UNSAVED))
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away (or was closed for sending too slowly) before its request's body
+    came: nothing to answer, and nothing went wrong on this side."""
+    return Response(status_code=400)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("请求处理失败：%s %s", request.method, request.url.path, exc_info=exc)
     error = ApiError(500, "server_error", UNSAVED)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import for_status
 from service.web.error_pages import api_error
+from service.web.templating import content_security_policy
 
 
 class BodyLimitErrors:
@@ -43,7 +48,37 @@ class BodyLimitErrors:
 
 class SiteFiles(StaticFiles):
     """The built portal. Nothing whose path has a part starting with "." is served (a `.git`
-    directory, an editor's swap file, a temp file being written): 404 as if absent."""
+    directory, an editor's swap file, a temp file being written): 404 as if absent; nothing at
+    all, 404, while the site is not built. Every file is served with the portal's
+    Content-Security-Policy, an HTML page's allowing the inline scripts it holds (hashed when
+    the file is first served, again when it has changed)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.policies: dict[str, tuple[tuple[int, int], str]] = {}
+        self.plain_policy = content_security_policy()
+
+    async def check_config(self) -> None:
+        if self.directory is not None and not os.path.isdir(self.directory):
+            raise HTTPException(status_code=404)  # checked again on the next request
+        await super().check_config()
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Content-Security-Policy"] = await self._policy(response)
+        return response
+
+    async def _policy(self, response: Response) -> str:
+        if not (isinstance(response, FileResponse) and str(response.path).endswith(".html")
+                and response.stat_result is not None):
+            return self.plain_policy
+        file = str(response.path)
+        version = (response.stat_result.st_mtime_ns, response.stat_result.st_size)
+        known = self.policies.get(file)
+        if known is None or known[0] != version:
+            html = await anyio.to_thread.run_sync(Path(file).read_text, "utf-8", "replace")
+            known = self.policies[file] = (version, content_security_policy(html))
+        return known[1]
 
     def get_path(self, scope: Scope) -> str:
         path = super().get_path(scope)

@@ -16,7 +16,10 @@ from service.rules.people_search import search_text
 TEMPLATES = Path(__file__).parent / "templates"
 ARTICLE_OPEN = '<article class="md-content__inner md-typeset">'
 ARTICLE_CLOSE = "</article>"
-_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S | re.I)
+_SCRIPT_SRC = re.compile(r"\bsrc\s*=", re.I)
+_SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]*)""", re.I)
+_RUN_TYPES = ("", "text/javascript", "application/javascript", "module")
 _TITLE = re.compile(r"<title>.*?</title>", re.S)
 
 FALLBACK_SHELL = f"""<!doctype html><html lang="zh"><head><meta charset="utf-8">
@@ -50,19 +53,7 @@ class Shell:
             raise ValueError("shell page has no article")
         self.before = html[: start + len(ARTICLE_OPEN)]
         self.after = html[end:]
-        hashes = sorted({_sha256(s) for s in _INLINE_SCRIPT.findall(html)})
-        self.csp = "; ".join([
-            "default-src 'self'",
-            "script-src 'self' " + " ".join(f"'sha256-{h}'" for h in hashes),
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data:",
-            "font-src 'self' data:",
-            "connect-src 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-            "base-uri 'self'",
-            "object-src 'none'",
-        ])
+        self.csp = content_security_policy(html)
 
     @classmethod
     def from_site(cls, site_dir: Path) -> Shell:
@@ -77,6 +68,35 @@ class Shell:
 
 def render(template: str, **context: Any) -> str:
     return env.get_template(template).render(**context)
+
+
+def content_security_policy(html: str = "") -> str:
+    """The policy a page of the portal is served with (service pages and the built site alike):
+    scripts only from the portal itself and the inline scripts `html` holds, by their SHA-256."""
+    hashes = sorted({_sha256(s) for s in _inline_scripts(html)})
+    return "; ".join([
+        "default-src 'self'",
+        " ".join(["script-src 'self'", *(f"'sha256-{h}'" for h in hashes)]),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ])
+
+
+def _inline_scripts(html: str) -> list[str]:
+    """The scripts written in the page that a browser runs (not a JSON data block)."""
+    found = []
+    for attributes, body in _SCRIPT.findall(html):
+        kind = _SCRIPT_TYPE.search(attributes)
+        if not _SCRIPT_SRC.search(attributes) and (kind.group(1).lower() if kind else "") in _RUN_TYPES:
+            found.append(body)
+    return found
 
 
 def _sha256(script: str) -> str:

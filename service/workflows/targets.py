@@ -68,15 +68,15 @@ class Printable:
 
     rows: list[dict[str, Any]] | None  # None: the role's template (no set yet)
     mark: ContractMark | None  # the approved version's mark
-    draft: bool  # a set not approved: printed as 草稿，未经审定
+    draft: bool  # no set approved (none at all, or one not yet): printed as 草稿，未经审定
 
 
 def printable(ctx: Context, member: StaffMember) -> Printable:
     """The approved version with its mark; else the set as it stands, as a draft; else nothing
-    of the person's own (the role's template)."""
+    of the person's own (the role's template), a draft too: nothing approved is there to sign."""
     doc = ctx.store.get(member.department, TABLE, staff_id=member.staff_id)
     if doc is None:
-        return Printable(None, None, False)
+        return Printable(None, None, True)
     approved = approved_of(doc, ctx.year, ctx.mark_key)
     if approved is None:
         return Printable(list(doc["rows"]), None, True)

@@ -26,6 +26,7 @@ from service.web.views.common import (
     page,
     permitted,
 )
+from service.web.views.scans import within_limits
 from service.workflows import grade_records, grade_reviews, grades, grading
 from service.workflows.commit import log
 from service.workflows.common import department_or_404, member_or_404
@@ -164,6 +165,7 @@ async def _upload_view(request: Request, *, json: bool) -> Response:
     if upload is None or isinstance(upload, str):
         raise bad_request("missing_file", "请选择签署了本人意见的通知书扫描件（file）")
     staff_id = str(request.path_params.get("staff_id") or form.get("staff_id") or "")
+    await off_loop(within_limits, upload.file)
     view = await off_loop(grade_reviews.record_view, context(request), user, staff_id, upload.file,
                           str(form.get("note") or ""))
     if json:

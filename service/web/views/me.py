@@ -18,6 +18,7 @@ from service.web.auth import signed_in
 from service.web.views import todos
 from service.web.views.common import attachment, check_csrf, context, off_loop, ok_json, page
 from service.web.views.forms import person_file
+from service.web.views.scans import within_limits
 from service.web.views.scores import RULE_NAMES
 from service.workflows import confirmations, grades, personal, result_objections
 from service.workflows.commit import log
@@ -141,6 +142,8 @@ async def objection_post(request: Request) -> Response:
     typed = {k: str(form.get(k) or "").strip()[:2 * result_objections.MAX_REASON] for k in ("kind", "ref", "reason")}
     try:
         uploads = _uploads(form)
+        for upload in uploads:
+            await off_loop(within_limits, upload.stream)
         await off_loop(result_objections.raise_objection, context(request), user, typed["kind"], typed["ref"],
                        typed["reason"], uploads)
     except ApiError as exc:

@@ -11,6 +11,8 @@ Reading the pages runs in a worker thread, one batch at a time, within the page 
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 import anyio
 import anyio.to_thread
 from starlette.datastructures import FormData, UploadFile
@@ -20,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from service.content.codes import MATCH_LABELS, PAGE_LABELS
 from service.errors import ApiError, bad_request
 from service.office import scans
-from service.office.scan_files import ScanSettings
+from service.office.scan_files import ScanRefused, ScanSettings, check_limits
 from service.rules import access
 from service.rules.access import User
 from service.rules.contract_mark import ContractMark
@@ -42,7 +44,7 @@ from service.workflows.context import Context
 
 MAX_FILES = 100
 MAX_FIELDS = 2000
-SINGLE = ScanSettings(max_batch_pages=60)  # a single person's upload: read up to this many pages
+SINGLE = ScanSettings(max_batch_pages=60)  # a single upload: the limits of a stack's file, read up to 60 pages
 STACK_CODES = ("scan_batch_too_large", "scan_too_many_pages")
 
 
@@ -68,8 +70,21 @@ def codes_of(data: bytes) -> tuple[tuple[ContractMark, ...], int | None]:
         raise ApiError(422, "scan_is_a_stack", f"这个文件超过 {SINGLE.max_batch_pages} 页，像是多人的责任状，未保存。"
                        "请在“批量上传”页面上传，系统会按二维码分到各人。")
     if found.refused:
+        within_limits(data)
         return (), None
     return tuple(dict.fromkeys(mark for p in found.pages for mark in p.marks)), len(found.pages)
+
+
+def within_limits(data: bytes | BinaryIO) -> None:
+    """One uploaded file (its bytes, or a stream left at its start) held to the page and pixel
+    limits of a file in a stack: 413 or 422 when over them."""
+    if not isinstance(data, bytes):
+        stream, data = data, data.read()
+        stream.seek(0)
+    try:
+        check_limits(data, SINGLE)
+    except ScanRefused as exc:
+        raise exc.as_api_error() from None
 
 
 def scan_upload(upload: UploadFile, allow_duplicate: bool, max_mb: int) -> contracts.Upload:
