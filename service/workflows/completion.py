@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from service.content import text_forms
 from service.content.codes import COMPLETION_STATUSES, DONE, OUTSTANDING, RESIGN
 from service.content.formats import cn_time
 from service.errors import ApiError, bad_request, quoted, unprocessable
@@ -108,8 +109,9 @@ def _parse_entries(ctx: Context, department_id: str, entries: Any) -> dict[str, 
         if not isinstance(entry, dict):
             raise bad_request("invalid_entries", f"entries[{i}] 应为对象，包含 staff_id 和 status")
         staff_id, status = entry.get("staff_id"), entry.get("status")
-        if not isinstance(staff_id, str) or not staff_id:
+        if not isinstance(staff_id, str) or not text_forms.staff_id(staff_id):
             raise bad_request("invalid_staff_id", f"entries[{i}].staff_id 应为工号字符串")
+        staff_id = text_forms.staff_id(staff_id)
         if status in ("", None, OUTSTANDING):
             status = None
         elif status not in COMPLETION_STATUSES:
