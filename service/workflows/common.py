@@ -19,13 +19,14 @@ MAX_COMMENT = 1000
 
 def staff_id_field(value: Any, missing: str = "缺少工号（staff_id）") -> str:
     """A 工号 sent in a form field or a body, in its one form (`text_forms.clean`): 400
-    `missing_staff_id` when there is none, `invalid_staff_id` when it is not letters and digits."""
+    `missing_staff_id` when there is none; 404 `unknown_staff` when it is not letters and digits
+    (no one in any roster has it), saying why."""
     staff_id = text_forms.staff_id(str(value or ""))
     if not staff_id:
         raise bad_request("missing_staff_id", missing)
     problem = text_forms.staff_id_problem(staff_id)
     if problem:
-        raise bad_request("invalid_staff_id", f"工号“{quoted(staff_id)}”无效：{problem}")
+        raise not_found("unknown_staff", f"工号“{quoted(staff_id)}”无效：{problem}，名册中没有这样的教职工")
     return staff_id
 
 
