@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from helpers import DEPT, PDF, Service, login, page_csrf, parse_html, running_service, upload
+from helpers import DEPT, PDF, Element, Service, login, page_csrf, parse_html, running_service, upload
 from staff_helpers import issue_slips
 
 from service.cli import cli
@@ -51,10 +51,13 @@ def row_of(content: Content, staff_id: str) -> int:
     return [m.staff_id for m in content.roster].index(staff_id) + 2
 
 
-def web_upload(hr: object, data: bytes, name: str = "名册.csv") -> object:
+def previewed(hr: object, content: Content, typed: str, encoding: str = "utf-8-sig") -> tuple[int, Element]:
+    """HR uploads the roster with PERSON's 工号 typed as `typed`: the answer's status and page."""
     csrf = page_csrf(hr, "/board/roster")  # type: ignore[arg-type]
-    return hr.post("/board/roster", data={"csrf": csrf},  # type: ignore[attr-defined]
-                   files={"file": (name, data, "text/csv")})
+    data = roster_csv(content, {PERSON: typed}).encode(encoding)
+    answer = hr.post("/board/roster", data={"csrf": csrf},  # type: ignore[attr-defined]
+                     files={"file": ("名册.csv", data, "text/csv")})
+    return answer.status_code, parse_html(answer.text)
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -65,33 +68,23 @@ def run(*args: str) -> tuple[int, str]:
 # -- roster import: the web --------------------------------------------------------------------
 
 
-def test_a_lookalike_id_in_the_web_import_is_the_same_person(settings: Settings) -> None:
+def test_the_web_import_takes_a_lookalike_id_as_the_person_and_refuses_a_bad_one(settings: Settings) -> None:
     with running_service(settings) as service:
         roster = settings.content_dir / ROSTER_FILE
         before = roster.read_bytes()
         content = service.context.content
         hr = service.hr_session()
         for typed in LOOKALIKES.values():
-            answer = web_upload(hr, roster_csv(content, {PERSON: typed}).encode("utf-8-sig"))
-            assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
-            page = parse_html(answer.text)  # type: ignore[attr-defined]
+            status, page = previewed(hr, content, typed)
+            assert status == 200, page.text
             summary = page.find("pre", data_roster_summary=True)
             assert summary is not None
             assert (f"新增 0 人，变更 0 人，移除 0 人，未变 {len(content.roster)} 人" in summary.text), summary.text
             assert "吴娟欣" not in summary.text  # listed nowhere: not new, not changed
             assert roster.read_bytes() == before
-
-
-def test_an_id_that_is_not_letters_and_digits_is_refused_naming_its_row(settings: Settings) -> None:
-    with running_service(settings) as service:
-        roster = settings.content_dir / ROSTER_FILE
-        before = roster.read_bytes()
-        content = service.context.content
-        hr = service.hr_session()
-        for typed, shown in REFUSED.items():
-            answer = web_upload(hr, roster_csv(content, {PERSON: typed}).encode("utf-8"))
-            assert answer.status_code == 422  # type: ignore[attr-defined]
-            page = parse_html(answer.text)  # type: ignore[attr-defined]
+        for typed, shown in REFUSED.items():  # not letters and digits once cleaned: the row is named
+            status, page = previewed(hr, content, typed, "utf-8")
+            assert status == 422, page.text
             errors = page.find("ol", data_roster_errors=True)
             assert errors is not None
             assert (f"第 {row_of(content, PERSON)} 行：工号“{shown}”无效（只能由英文字母和数字组成）" in errors.text), errors.text

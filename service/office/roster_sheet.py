@@ -1,5 +1,6 @@
 """The personnel system's roster export as plain text rows: an .xlsx through the defensive
-reader, a .csv (RFC 4180) in UTF-8, UTF-16 with its byte order mark, or GB18030. What the rows mean is `content.roster`'s concern."""
+reader, a .csv (RFC 4180) in UTF-8, UTF-16 with its byte order mark, or GB18030. What the rows
+mean is `content.roster`'s concern."""
 
 from __future__ import annotations
 

@@ -108,10 +108,10 @@ def _parse_entries(ctx: Context, department_id: str, entries: Any) -> dict[str, 
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise bad_request("invalid_entries", f"entries[{i}] 应为对象，包含 staff_id 和 status")
-        staff_id, status = entry.get("staff_id"), entry.get("status")
-        if not isinstance(staff_id, str) or not text_forms.staff_id(staff_id):
+        typed, status = entry.get("staff_id"), entry.get("status")
+        staff_id = text_forms.staff_id(typed) if isinstance(typed, str) else ""
+        if not staff_id:
             raise bad_request("invalid_staff_id", f"entries[{i}].staff_id 应为工号字符串")
-        staff_id = text_forms.staff_id(staff_id)
         if status in ("", None, OUTSTANDING):
             status = None
         elif status not in COMPLETION_STATUSES:
