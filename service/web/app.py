@@ -277,7 +277,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.publisher = publisher
     app.state.rebuilder = rebuilder
     app.state.reminder_timer = timer
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = LoginThrottle(settings.login)
     app.state.initial_password = initial_password
     app.state.shell = templating.Shell.from_site(settings.site_dir)
     return app
