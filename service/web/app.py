@@ -188,6 +188,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/reminders", chase.api_remind, methods=["POST"], max_body_size=16 * 1024),
         Route("/account", accounts.own_page, methods=["GET"]),
         Route("/account", accounts.own_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/api/account/password", accounts.api_password, methods=["POST"], max_body_size=16 * 1024),
         # a staff member's own pages, and what the departments and HR see of them
         Route("/me", me.overview_page, methods=["GET"]),
         Route("/me/confirm", me.confirm_post, methods=["POST"], max_body_size=16 * 1024),
