@@ -19,9 +19,9 @@ SCORED_LENGTH = 72  # zxcvbn scores at most this many characters; a longer one i
 CHINESE_LIST = "common_passwords_zh.txt"
 COMMON = "密码过于常见或有规律（如 1234567890、qwertyuiop、woaini1314、Password1!），请换一个不易猜到的密码"
 # zxcvbn's look-alike substitutions, undone (1 and | read both as i and as l)
-LEET = [str.maketrans({"4": "a", "@": "a", "8": "b", "(": "c", "{": "c", "[": "c", "<": "c", "3": "e", "6": "g",
-                       "9": "g", "1": "i", "!": "i", "|": "i", "0": "o", "$": "s", "5": "s", "+": "t", "7": "t",
-                       "%": "x", "2": "z"}),
+LEET = [str.maketrans({"4": "a", "@": "a", "8": "b", "(": "c", "{": "c", "[": "c", "<": "c", "3": "e",
+                       "6": "g", "9": "g", "1": "i", "!": "i", "|": "i", "0": "o", "$": "s", "5": "s",
+                       "+": "t", "7": "t", "%": "x", "2": "z"}),
         str.maketrans({"1": "l", "|": "l", "7": "l"})]
 
 
@@ -36,7 +36,8 @@ def common() -> frozenset[str]:
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     text = importlib.resources.files(__package__).joinpath(CHINESE_LIST).read_text(encoding="utf-8")
-    chinese = (line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    lines = (line.strip().lower() for line in text.splitlines())
+    chinese = (line for line in lines if line and not line.startswith("#"))
     return frozenset(itertools.chain(*FREQUENCY_LISTS.values(), chinese))
 
 
@@ -51,7 +52,8 @@ def _variants(lowered: str) -> set[str]:
 
 
 def is_common(password: str) -> bool:
-    """Listed (as typed or once its decoration is taken off), a run like 0123456789, or two characters repeated."""
+    """Listed (as typed or once its decoration is taken off), a run like 0123456789, or at most
+    two different characters."""
     lowered = normalized(password).lower()
     return (len(set(lowered)) <= 2 or _run(lowered) or not _variants(lowered).isdisjoint(common()))
 
@@ -86,8 +88,8 @@ def weakness(password: str, min_score: int) -> str | None:
     if result["score"] >= min_score:
         return None
     feedback = result["feedback"]
-    said = [FEEDBACK.get(feedback.get("warning") or "", "")] + [FEEDBACK.get(s, "") for s in feedback["suggestions"]]
-    reasons = "".join(dict.fromkeys(s for s in said if s))
+    said = [feedback.get("warning") or "", *feedback["suggestions"]]
+    reasons = "".join(dict.fromkeys(FEEDBACK[s] for s in said if s in FEEDBACK))
     return f"密码太容易被猜到（强度 {result['score']}/4，至少需要 {min_score}）。{reasons or '请换一个更长、更不规则的密码。'}"
 
 

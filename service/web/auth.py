@@ -153,11 +153,10 @@ def device_of(request: Request, username: str) -> str:
 def set_device_cookie(request: Request, response: Response, username: str) -> None:
     """Mark this browser as known to `username` (kept after signing out; replaces another account's)."""
     ctx: Context = request.app.state.context
-    days = ctx.settings.login.device_days
-    value = login_limits.device_cookie(login_limits.device_key(ctx.mark_key()), username, secrets.token_urlsafe(12),
-                                       int(time.time()))
-    response.set_cookie(DEVICE_COOKIE, value, max_age=days * 86400, path="/", secure=secure(request), httponly=True,
-                        samesite="strict")
+    key = login_limits.device_key(ctx.mark_key())
+    value = login_limits.device_cookie(key, username, secrets.token_urlsafe(12), int(time.time()))
+    response.set_cookie(DEVICE_COOKIE, value, max_age=ctx.settings.login.device_days * 86400, path="/",
+                        secure=secure(request), httponly=True, samesite="strict")
 
 
 def csrf_token(request: Request) -> str:

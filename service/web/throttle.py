@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from service.config import LoginLimits
-from service.rules.login_limits import ACCOUNT, Attempt, Failures, Key, keys, wait
+from service.rules.login_limits import DEVICE, PAIR, Attempt, Failures, Key, keys, wait
 
 
 class LoginThrottle:
@@ -40,7 +40,7 @@ class LoginThrottle:
 
     def succeed(self, username: str, address: str, *, known: bool = True, device: str = "") -> None:
         for key in keys(Attempt(username, address, known, device)):
-            if key[0] != ACCOUNT:
+            if key[0] in (PAIR, DEVICE):
                 self._failures.pop(key, None)
 
     def _forget_oldest(self, now: float) -> None:
