@@ -32,6 +32,7 @@ REFUSED = [
     ("㍿㍾㍽", "至少 10 个字符"),  # NFKC makes three signs eight characters: still too short
     ("short-1", "至少 10 个字符"),
     ("x" * 201, "不能超过 200"),
+    ("Qiu-ye" + "e\u0301" * 150, "不能超过 200"),  # 156 characters once composed, 306 as typed
     ("aaaaaaaaaaaaaaa", "常见"),
     ("abababababab", "常见"),
     ("abcdefghijklm", "常见"),

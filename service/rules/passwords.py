@@ -69,7 +69,7 @@ def password_problem(password: str, username: str = "", min_score: int = 3) -> s
     text = normalized(password)
     if len(text) < MIN_PASSWORD:
         return f"密码至少 {MIN_PASSWORD} 个字符"
-    if len(text) > MAX_PASSWORD:
+    if max(len(text), len(password)) > MAX_PASSWORD:  # as typed too: the login reads 256 at most
         return f"密码不能超过 {MAX_PASSWORD} 个字符"
     if is_common(text):
         return COMMON

@@ -177,8 +177,8 @@ async def api_password(request: Request) -> JSONResponse:
     if not isinstance(revoke, bool):
         raise bad_request("invalid_field", "revoke_tokens 应为 true 或 false")
     ctx = context(request)
-    revoked = await off_loop(lambda: accounts.change_password(ctx, user.username, body["current"][:256],
-                                                              body["new"][:256], revoke_tokens=revoke))
+    revoked = await off_loop(lambda: accounts.change_password(ctx, user.username, body["current"], body["new"],
+                                                              revoke_tokens=revoke))
     return ok_json({"changed": True, "tokens_revoked": revoked})
 
 
