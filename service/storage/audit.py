@@ -10,6 +10,11 @@ head, which are accepted when they carry the key (they cannot be forged).
 A log begun before keys (plain SHA-256) keeps verifying: the first keyed append adds a marker
 entry (`audit.keyed`) that names how many unkeyed entries precede it and the last one's hash,
 sealing that prefix; every entry after the marker must carry the key.
+
+Each entry also carries `docs`, the digests of the documents its commit wrote (see
+storage/digests.py), so the log vouches for the records. A log begun before digests gets a
+marker entry (`audit.digests`) on its first append: the digests of every stored document at
+that moment are written to `audit.seal`, whose SHA-256 the marker records.
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.storage import files
+from service.storage import digests, files
 
 if TYPE_CHECKING:
     from service.storage.store import Store
 
 GENESIS = "0" * 64
 MARKER = "audit.keyed"
+SEAL_MARKER = "audit.digests"
+SEAL_FILE = "audit.seal"
 SECRET_FILE = "secret"
 HEAD_FILE = "audit_head.json"
 HEAD_TABLE = "head"
@@ -106,36 +113,54 @@ class AuditLog:
     def _epoch(self) -> int:
         return self.store.epoch if self.store is not None else 0
 
-    def _last(self) -> tuple[int, str, int, bool]:
+    def _last(self) -> tuple[int, str, int, bool, bool]:
         """(file size once everything appended is written, last hash, last seq, whether the
-        last entry carries the key)."""
+        last entry carries the key, whether it carries document digests)."""
         try:
             size = self.path.stat().st_size
         except FileNotFoundError:
             size = 0
         if self._tail and (self._tail[0] == size or (self.store is not None and self._tail[3] == self._epoch())):
-            return self._tail[0], self._tail[1], self._tail[2], True  # same lock epoch: only we appended
+            return self._tail[0], self._tail[1], self._tail[2], True, True  # same lock epoch: only we appended
         if size == 0:
-            return 0, GENESIS, 0, True
+            return 0, GENESIS, 0, True, True
+        chunk = 65536
         with open(self.path, "rb") as handle:
-            handle.seek(max(0, size - 65536))
-            lines = handle.read().splitlines()
-        last = json.loads(lines[-1])
+            while True:  # back far enough to hold the whole last line (a big commit's is long)
+                handle.seek(max(0, size - chunk))
+                data = handle.read()
+                if b"\n" in data[:-1] or chunk >= size:
+                    break
+                chunk *= 4
+        last = json.loads(data.splitlines()[-1])
         keyed = self.key is None or entry_hash(last, self.key) == last["hash"]
-        return size, last["hash"], int(last["seq"]), keyed
+        return size, last["hash"], int(last["seq"]), keyed, "docs" in last
 
     def append(self, actor: str, action: str, **detail: Any) -> dict[str, Any]:
         """Append one entry. Callers hold the store lock, so the CLI and the service interleave safely."""
         with self._lock:
-            size, prev, seq, keyed = self._last()
+            size, prev, seq, keyed, digested = self._last()
             if not keyed:  # an older, unkeyed log: seal it with the marker first
                 size, prev, seq = self._write(size, prev, seq, "system", MARKER,
-                                              {"unkeyed_entries": seq, "last_unkeyed": prev})[:3]
-            size, prev, seq, entry = self._write(size, prev, seq, actor, action, detail)
+                                              {"unkeyed_entries": seq, "last_unkeyed": prev}, None)[:3]
+            if not digested and self.store is not None:  # records written before digests: seal them
+                size, prev, seq = self._write(size, prev, seq, "system", SEAL_MARKER, self._seal(), {})[:3]
+            docs = ({} if self.store is None
+                    else digests.of_written(self.store.take_written(), self.store.db_dir, self.store.tables_of))
+            size, prev, seq, entry = self._write(size, prev, seq, actor, action, detail, docs)
             return entry
 
-    def _write(self, size: int, prev: str, seq: int, actor: str, action: str,
-               detail: dict[str, Any]) -> tuple[int, str, int, dict[str, Any]]:
+    def _seal(self) -> dict[str, Any]:
+        """Write the digests of every stored document to `audit.seal`; the marker's detail."""
+        assert self.store is not None
+        sealed = digests.snapshot(self.store.db_dir, self.store.tables_of)
+        data = json.dumps(sealed, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        files.atomic_write(self.store.data_dir / SEAL_FILE, data)
+        count = sum(len(docs) for tables in sealed.values() for docs in tables.values())
+        return {"sealed_documents": count, "seal_sha256": hashlib.sha256(data).hexdigest()}
+
+    def _write(self, size: int, prev: str, seq: int, actor: str, action: str, detail: dict[str, Any],
+               docs: digests.Docs | None) -> tuple[int, str, int, dict[str, Any]]:
         entry: dict[str, Any] = {
             "seq": seq + 1,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
@@ -144,6 +169,8 @@ class AuditLog:
             "detail": detail,
             "prev": prev,
         }
+        if docs is not None:
+            entry["docs"] = docs
         entry["hash"] = entry_hash(entry, self.key)
         line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         if self.store is not None:

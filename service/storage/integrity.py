@@ -1,4 +1,5 @@
-"""Integrity checks over a data directory: the audit chain (keyed, with its head), and every
+"""Integrity checks over a data directory: the audit chain (keyed, with its head), every stored
+document against the digest the log last recorded for it (storage/vouched.py), and every
 stored file's hash against its record and against the upload entry of the audit log (a file
 swapped together with the hash in its record still differs from what the log recorded)."""
 
@@ -8,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.storage import files
+from service.storage import files, vouched
 from service.storage.audit import HEAD_FILE, HEAD_TABLE, SECRET_FILE, audit_key, verify_chain
 from service.storage.durable import StoreCorrupt
 from service.storage.store import Store
@@ -22,6 +23,7 @@ LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"))
 @dataclass
 class Report:
     entries: int = 0
+    records: int = 0
     files: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -54,6 +56,8 @@ def _verify(store: Store) -> Report:
     count, chain_problems = verify_chain(data_dir / "audit.log", key, _head(store))
     report.entries = count
     report.problems.extend(str(p) for p in chain_problems)
+    report.records, record_problems = vouched.check(data_dir / "audit.log", store.db_dir)
+    report.problems.extend(record_problems)
     uploads = _upload_entries(data_dir / "audit.log")
     try:
         records = stored_files(store)
