@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 MARKER = "audit.keyed"
 SEAL_MARKER = "audit.digests"
+RECOVERED = "audit.recovered"
 SEAL_FILE = "audit.seal"
 SECRET_FILE = "secret"
 HEAD_FILE = "audit_head.json"
@@ -92,6 +93,7 @@ class AuditLog:
         self._tail: tuple[int, str, int, int] | None = None
         if store is not None:
             store.rollback_hooks.append(self.forget)
+            store.written_last.add(store.db_dir / HEAD_FILE)  # the head names only commits wholly on disk
 
     def forget(self) -> None:
         """Read the tail from the file again (a commit carrying entries failed)."""
@@ -136,8 +138,35 @@ class AuditLog:
         keyed = self.key is None or entry_hash(last, self.key) == last["hash"]
         return size, last["hash"], int(last["seq"]), keyed, "docs" in last
 
+    def reconcile(self) -> bool:
+        """After a crash: the entries past the head were written ahead of a commit that may have
+        been cut short, so record, in an `audit.recovered` entry, what the files hold of the
+        documents they name; True if there were such entries."""
+        head = self.head()
+        count = head.get("count") if head is not None else None
+        if self.store is None or not isinstance(count, int) or self._last()[2] <= count:
+            return False
+        try:
+            unfinished = self.entries()[count:]
+        except ValueError:
+            return False  # a damaged log: verification names it
+        named: dict[Path, dict[str, set[str]]] = {}
+        for entry in unfinished:
+            for file, tables in (entry.get("docs") or {}).items():
+                for table, docs in tables.items():
+                    named.setdefault(self.store.db_dir / file, {}).setdefault(table, set()).update(docs)
+        with self.store.locked():
+            self._append("system", RECOVERED, {"unfinished_entries": len(unfinished)},
+                         digests.of_written(named, self.store.db_dir, self.store.tables_of))
+        return True
+
     def append(self, actor: str, action: str, **detail: Any) -> dict[str, Any]:
         """Append one entry. Callers hold the store lock, so the CLI and the service interleave safely."""
+        docs = None if self.store is None else digests.of_written(self.store.take_written(), self.store.db_dir,
+                                                                  self.store.tables_of)
+        return self._append(actor, action, detail, docs)
+
+    def _append(self, actor: str, action: str, detail: dict[str, Any], docs: digests.Docs | None) -> dict[str, Any]:
         with self._lock:
             size, prev, seq, keyed, digested = self._last()
             if not keyed:  # an older, unkeyed log: seal it with the marker first
@@ -145,9 +174,7 @@ class AuditLog:
                                               {"unkeyed_entries": seq, "last_unkeyed": prev}, None)[:3]
             if not digested and self.store is not None:  # records written before digests: seal them
                 size, prev, seq = self._write(size, prev, seq, "system", SEAL_MARKER, self._seal(), {})[:3]
-            docs = ({} if self.store is None
-                    else digests.of_written(self.store.take_written(), self.store.db_dir, self.store.tables_of))
-            size, prev, seq, entry = self._write(size, prev, seq, actor, action, detail, docs)
+            size, prev, seq, entry = self._write(size, prev, seq, actor, action, detail, docs or {})
             return entry
 
     def _seal(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def snapshot(db_dir: Path, tables_of: Callable[[Path], Mapping[str, Any]]) -> Do
     return {path.relative_to(db_dir).as_posix(): of_documents(tables_of(path)) for path in audited_files(db_dir)}
 
 
-def of_written(written: Mapping[Path, Mapping[str, set[int]]], db_dir: Path,
+def of_written(written: Mapping[Path, Mapping[str, Collection[int | str]]], db_dir: Path,
                tables_of: Callable[[Path], Mapping[str, Any]]) -> Docs:
     """The digests of the documents `written` (file -> table -> ids), None for those now gone."""
     docs: Docs = {}
@@ -104,5 +104,5 @@ def of_written(written: Mapping[Path, Mapping[str, set[int]]], db_dir: Path,
         found = docs[path.relative_to(db_dir).as_posix()] = {}
         for table, ids in tables.items():
             stored = data.get(table) or {}
-            found[table] = {str(i): digest(table, stored[str(i)]) if str(i) in stored else None for i in sorted(ids)}
+            found[table] = {str(i): digest(table, stored[str(i)]) if str(i) in stored else None for i in sorted(ids, key=str)}
     return docs

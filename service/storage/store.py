@@ -72,6 +72,7 @@ class Store:
         self.epoch = 0  # bumped each time the advisory lock is taken anew
         self.changes = 0  # bumped with every table generation: unchanged, nothing of the year changed
         self.rollback_hooks: list[Callable[[], None]] = []  # caches to drop when memory is reloaded
+        self.written_last: set[Path] = set()  # files replaced after the rest of their batch (the audit head)
         self._lock = threading.RLock()  # memory: TinyDB objects and the open batch
         self._commit_lock = threading.RLock()  # one leader writes at a time
         self._holders = 0  # advisory lock users: the thread in `locked()` and unwritten batches
@@ -218,8 +219,8 @@ class Store:
             batch, self._open = self._open, None
             if batch is None:
                 return
-            payloads = {path: self._dbs[path].storage.payload() for path in batch.paths  # type: ignore[attr-defined]
-                        if path in self._dbs}
+            payloads = {path: self._dbs[path].storage.payload()  # type: ignore[attr-defined]
+                        for path in sorted(batch.paths, key=lambda p: p in self.written_last) if path in self._dbs}
         try:
             self._write(batch, payloads)
         except BaseException as exc:
