@@ -70,14 +70,14 @@ def _compare(table: str, doc: Any, logged: Any) -> str | None:
     return message
 
 
+NAMED_BY = (("staff_id", "工号"), ("username", "用户名"), ("month", "月份"))  # what says whose a record is
+
+
 def _where(key: Key, doc: Any) -> str:
     file, table, doc_id = key
-    where = f"{file} 表 {table} 第 {doc_id} 条记录"
-    if isinstance(doc, dict) and doc.get("staff_id"):
-        return f"{where}（工号 {doc['staff_id']}）"
-    if isinstance(doc, dict) and doc.get("username"):
-        return f"{where}（用户名 {doc['username']}）"
-    return where
+    where = f"db/{file} 表 {table} 第 {doc_id} 条记录"
+    named = [f"{label} {doc[field]}" for field, label in NAMED_BY if isinstance(doc, dict) and doc.get(field)]
+    return f"{where}（{'，'.join(named)}）" if named else where
 
 
 def _recorded(log: Path) -> tuple[dict[Key, Any] | None, list[str]]:
