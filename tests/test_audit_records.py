@@ -119,13 +119,17 @@ def test_a_scans_uploader_changed_is_named(recorded: Settings) -> None:
     assert problem.endswith("改动的字段：uploaded_by")
 
 
-def test_a_changed_grade_is_named(recorded: Settings) -> None:
-    grades = json.loads(db(recorded, f"{YEAR}/{DEPT}/grades.json").read_bytes())["grades"]
+def a_grade_changed_by_hand_is_named(settings: Settings) -> None:
+    grades = json.loads(db(settings, f"{YEAR}/{DEPT}/grades.json").read_bytes())["grades"]
     doc_id, doc = next((i, d) for i, d in grades.items() if d["grade"] != GRADE_PASS)
-    edit(recorded, f"{YEAR}/{DEPT}/grades.json", lambda tables: tables["grades"][doc_id].update(grade=GRADE_PASS))
-    [problem] = problem_lines(failed(recorded))
+    edit(settings, f"{YEAR}/{DEPT}/grades.json", lambda tables: tables["grades"][doc_id].update(grade=GRADE_PASS))
+    [problem] = problem_lines(failed(settings))
     assert f"db/{YEAR}/{DEPT}/grades.json 表 grades 第 {doc_id} 条记录（工号 {doc['staff_id']}）" in problem
     assert problem.endswith("改动的字段：grade")
+
+
+def test_a_changed_grade_is_named(recorded: Settings) -> None:
+    a_grade_changed_by_hand_is_named(recorded)
 
 
 def test_an_accounts_role_changed_is_named(recorded: Settings) -> None:
@@ -206,13 +210,7 @@ def test_a_log_without_digests_verifies_and_its_records_are_sealed_when_next_wri
     sealed = portal(recorded, "audit", "verify")
     assert sealed.returncode == 0, sealed.stderr
     assert f"核对记录 {marker['detail']['sealed_documents']} 条" in sealed.stdout
-
-    grades = json.loads(db(recorded, f"{YEAR}/{DEPT}/grades.json").read_bytes())["grades"]
-    doc_id, doc = next((i, d) for i, d in grades.items() if d["grade"] != GRADE_PASS)
-    edit(recorded, f"{YEAR}/{DEPT}/grades.json", lambda tables: tables["grades"][doc_id].update(grade=GRADE_PASS))
-    [problem] = problem_lines(failed(recorded))
-    assert f"表 grades 第 {doc_id} 条记录（工号 {doc['staff_id']}）" in problem
-    assert problem.endswith("改动的字段：grade")
+    a_grade_changed_by_hand_is_named(recorded)  # a record sealed, not written since
 
 
 def test_an_edited_seal_is_named(recorded: Settings) -> None:

@@ -239,22 +239,29 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
-def verify_chain(path: Path, key: bytes | None = None,
-                 head: dict[str, Any] | None = None) -> tuple[int, list[Problem]]:
-    """Check every line parses, follows the one before (hash and number) and hashes to itself
-    (with `key`: an unkeyed prefix only up to the marker, every entry after it keyed); and,
-    with the `head` on record, that nothing was cut off the end."""
-    problems: list[Problem] = []
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    prev, seq, count, keyed_seen = GENESIS, 0, 0, False
-    hashes: list[str] = []
-    for number, line in enumerate(lines, 1):
-        where = f"审计日志第 {number} 行"
+def read_entries(path: Path) -> list[dict[str, Any] | None]:
+    """The log's lines parsed, in order; None for a line that is not a JSON object."""
+    entries: list[dict[str, Any] | None] = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
         try:
             entry = json.loads(line)
-            if not isinstance(entry, dict):
-                raise ValueError(line)
         except ValueError:
+            entry = None
+        entries.append(entry if isinstance(entry, dict) else None)
+    return entries
+
+
+def verify_chain(path: Path, key: bytes | None = None, head: dict[str, Any] | None = None,
+                 entries: list[dict[str, Any] | None] | None = None) -> tuple[int, list[Problem]]:
+    """Check every line parses, follows the one before (hash and number) and hashes to itself
+    (with `key`: an unkeyed prefix only up to the marker, every entry after it keyed); and,
+    with the `head` on record, that nothing was cut off the end. `entries`: the log already read."""
+    problems: list[Problem] = []
+    prev, seq, count, keyed_seen = GENESIS, 0, 0, False
+    hashes: list[str] = []
+    for number, entry in enumerate(read_entries(path) if entries is None else entries, 1):
+        where = f"审计日志第 {number} 行"
+        if entry is None:
             problems.append(Problem(where, "不是有效的 JSON（记录被改动或截断）"))
             prev, seq = "", seq + 1
             hashes.append("")

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from service.storage import files, vouched
-from service.storage.audit import HEAD_FILE, HEAD_TABLE, SECRET_FILE, audit_key, verify_chain
+from service.storage.audit import HEAD_FILE, HEAD_TABLE, SECRET_FILE, audit_key, read_entries, verify_chain
 from service.storage.durable import StoreCorrupt
 from service.storage.store import Store
 
@@ -53,12 +54,13 @@ def _verify(store: Store) -> Report:
     key = audit_key(secret.read_bytes().strip()) if secret.exists() else None
     if key is None and (data_dir / "audit.log").exists():
         report.problems.append(f"数据目录缺少密钥文件 {SECRET_FILE}：无法校验审计日志的签名（从备份恢复时它随备份一起恢复）")
-    count, chain_problems = verify_chain(data_dir / "audit.log", key, _head(store))
+    entries = read_entries(data_dir / "audit.log")
+    count, chain_problems = verify_chain(data_dir / "audit.log", key, _head(store), entries)
     report.entries = count
     report.problems.extend(str(p) for p in chain_problems)
-    report.records, record_problems = vouched.check(data_dir / "audit.log", store.db_dir)
+    report.records, record_problems = vouched.check(entries, data_dir, store.db_dir)
     report.problems.extend(record_problems)
-    uploads = _upload_entries(data_dir / "audit.log")
+    uploads = _upload_entries(entries)
     try:
         records = stored_files(store)
     except StoreCorrupt as exc:
@@ -101,18 +103,12 @@ def _head(store: Store) -> dict | None:  # type: ignore[type-arg]
     return docs[0] if docs else None
 
 
-def _upload_entries(log: Path) -> dict[str, str]:
+def _upload_entries(entries: list[dict[str, Any] | None]) -> dict[str, str]:
     """Record id → the SHA-256 its upload entry (one scan, or a batch of them) recorded (lines that do not parse are the
     chain check's to report)."""
     found: dict[str, str] = {}
-    if not log.exists():
-        return found
-    for line in log.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        detail = entry.get("detail") if isinstance(entry, dict) else None
+    for entry in entries:
+        detail = entry.get("detail") if entry is not None else None
         if not isinstance(detail, dict):
             continue
         if entry.get("action") == "contract.upload" and "id" in detail:

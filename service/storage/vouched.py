@@ -23,9 +23,9 @@ Key = tuple[str, str, str]  # file, table, document id
 ABSENT = object()
 
 
-def check(log: Path, db_dir: Path) -> tuple[int, list[str]]:
-    """(documents checked, problems in Chinese)."""
-    recorded, problems = _recorded(log)
+def check(entries: list[dict[str, Any] | None], data_dir: Path, db_dir: Path) -> tuple[int, list[str]]:
+    """(documents checked, problems in Chinese), the log's `entries` read (None: a line that does not parse)."""
+    recorded, problems = _recorded(entries, data_dir / SEAL_FILE)
     if recorded is None:
         return 0, problems
     seen: set[Key] = set()
@@ -80,17 +80,11 @@ def _where(key: Key, doc: Any) -> str:
     return f"{where}（{'，'.join(named)}）" if named else where
 
 
-def _recorded(log: Path) -> tuple[dict[Key, Any] | None, list[str]]:
+def _recorded(lines: list[dict[str, Any] | None], seal: Path) -> tuple[dict[Key, Any] | None, list[str]]:
     """Each document's last digest by the log (None: removed), or None for a log without digests;
     with the problems of the seal (lines that do not parse are the chain check's to report)."""
-    entries = []
-    for number, line in enumerate(log.read_text(encoding="utf-8").splitlines() if log.exists() else [], 1):
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("docs"), dict):
-            entries.append((number, entry))
+    entries = [(number, entry) for number, entry in enumerate(lines, 1)
+               if entry is not None and isinstance(entry.get("docs"), dict)]
     if not entries:
         return None, []
     problems: list[str] = []
@@ -98,7 +92,7 @@ def _recorded(log: Path) -> tuple[dict[Key, Any] | None, list[str]]:
     sealed = [i for i, (_, entry) in enumerate(entries) if entry.get("action") == SEAL_MARKER]
     if sealed:
         entries = entries[sealed[-1]:]  # a seal holds every document: what came before it is in it
-        _replay(recorded, _seal(log.parent / SEAL_FILE, *entries[0], problems))
+        _replay(recorded, _seal(seal, *entries[0], problems))
     elif entries[0][0] != 1:
         problems.append(f"审计日志第 {entries[0][0]} 行: 文档摘要从这里开始，但没有封存此前记录的标记（记录被改动）")
     for _, entry in entries:
