@@ -6,6 +6,7 @@ version wrote are sealed when the log is next appended to."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +91,17 @@ def test_an_untouched_data_directory_verifies(recorded: Settings) -> None:
     counted = int(result.stdout.split("核对记录 ")[1].split(" 条")[0])
     files = sorted(p for p in (recorded.data_dir / "db").rglob("*.json") if p.name not in (HEAD_FILE, "sessions.json"))
     assert counted == sum(len(docs) for p in files for docs in json.loads(p.read_bytes()).values())
+
+
+def test_each_entry_carries_the_sha256_of_each_written_records_canonical_json(recorded: Settings) -> None:
+    log = [json.loads(line) for line in (recorded.data_dir / "audit.log").read_text(encoding="utf-8").splitlines()]
+    [upload_entry, *_] = [e for e in log if e["action"] == "contract.upload"]
+    [(file, tables)] = upload_entry["docs"].items()
+    [(doc_id, digest)] = tables["contracts"].items()
+    stored = json.loads(db(recorded, file).read_bytes())["contracts"][doc_id]
+    canonical = json.dumps(stored, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    assert digest[:32] == hashlib.sha256(canonical).hexdigest()[:32]
+    assert len(digest) == 32 + 4 * len(stored)  # and a short tag per field
 
 
 def test_a_changed_monthly_score_is_named(recorded: Settings) -> None:

@@ -272,7 +272,7 @@ def verify_chain(path: Path, key: bytes | None = None, head: dict[str, Any] | No
         if entry.get("seq") != seq + 1:
             problems.append(Problem(where, f"序号为 {entry.get('seq')}，应为 {seq + 1}（前面的记录被删除或插入）"))
         keyed = key is not None and entry.get("hash") == entry_hash(entry, key)
-        plain = entry.get("hash") == entry_hash(entry)
+        plain = not keyed and entry.get("hash") == entry_hash(entry)
         if keyed:
             if not keyed_seen and count > 1 and not _seals(entry, count - 1, prev):
                 problems.append(Problem(where, "此前的记录没有密钥签名，而本条不是启用密钥的标记（记录被改动）"))

@@ -32,8 +32,11 @@ TAG = 4  # hex digits per field
 Docs = dict[str, dict[str, dict[str, str | None]]]  # file -> table -> document id -> digest
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))  # made once, not per call
+
+
 def _canonical(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def _vouched(table: str, doc: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -45,14 +48,20 @@ def _main(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical(body).encode("utf-8")).hexdigest()[:MAIN]
 
 
-def _tag(key: str, value: Any) -> str:
-    return f"{zlib.crc32(f'{_canonical(key)}:{_canonical(value)}'.encode()) & 0xFFFF:04x}"
+def _fields(body: Mapping[str, Any]) -> list[str]:
+    """Each field's `"key":value` in canonical JSON, in key order: joined, the canonical document."""
+    return [f"{_canonical(key)}:{_canonical(body[key])}" for key in sorted(body)]
+
+
+def _tag(field: str) -> str:
+    return f"{zlib.crc32(field.encode('utf-8')) & 0xFFFF:04x}"
 
 
 def digest(table: str, doc: Mapping[str, Any]) -> str:
-    """The digest an audit entry records for `doc` of `table`."""
-    body = _vouched(table, doc)
-    return _main(body) + "".join(_tag(key, body[key]) for key in sorted(body))
+    """The digest an audit entry records for `doc` of `table` (each field serialised once)."""
+    fields = _fields(_vouched(table, doc))
+    canonical = "{" + ",".join(fields) + "}"
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:MAIN] + "".join(_tag(f) for f in fields)
 
 
 def matches(table: str, doc: Mapping[str, Any], logged: str) -> bool:
@@ -67,8 +76,8 @@ def changed_fields(table: str, doc: Mapping[str, Any], logged: str) -> tuple[lis
     tags = Counter(recorded)
     body = _vouched(table, doc)
     changed = []
-    for key in sorted(body):
-        tag = _tag(key, body[key])
+    for key, field in zip(sorted(body), _fields(body), strict=True):
+        tag = _tag(field)
         if tags[tag] > 0:
             tags[tag] -= 1
         else:
