@@ -6,27 +6,34 @@ version wrote are sealed when the log is next appended to."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from grade_helpers import START, give_scores, propose, view
-from helpers import DEPT, JPEG, PDF, portal, running_service, upload
+from helpers import DEPT, JPEG, PDF, copy_site, portal, running_service, upload, wait_for
+from serverproc import accounts, serving, start_server
 
 from service.config import Settings
 from service.content.codes import GRADE_PASS
+from service.content.loader import load_content
 from service.storage.audit import (
     HEAD_FILE,
     HEAD_TABLE,
+    RECOVERED,
     SEAL_FILE,
     SEAL_MARKER,
     audit_key,
     entry_hash,
     head_mac,
 )
+from service.storage.files import TMP_PREFIX
 
 YEAR = "2019"
 Doc = dict[str, Any]
@@ -236,3 +243,37 @@ def test_an_edited_seal_is_named(recorded: Settings) -> None:
     seal.write_text(json.dumps(docs), encoding="utf-8")
     problems = failed(recorded)
     assert f"封存快照 {SEAL_FILE}: 与审计日志第" in problems and "快照被改动" in problems
+
+
+def test_a_commit_cut_short_by_a_crash_is_recorded_as_the_files_hold_it(settings: Settings) -> None:
+    copy_site(settings.site_dir, full=False)
+    clerk = accounts(settings)["clerk"]
+    staff_id = load_content(settings.content_dir).members(DEPT)[0].staff_id
+    with serving(settings) as warm, warm.client() as client:  # the token's first use noted (not again for a minute)
+        assert client.get(f"/api/departments/{DEPT}/staff", headers=clerk).status_code == 200
+    server = start_server(settings, PORTAL_TEST_PAUSE="store=30")  # the table's temp file written, not renamed
+
+    def send() -> None:
+        with contextlib.suppress(httpx2.HTTPError), server.client() as client:
+            client.post("/api/contracts", headers=clerk, data={"staff_id": staff_id},
+                        files={"file": ("scan.pdf", PDF, "application/pdf")})
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        wait_for(lambda: any(p.name.startswith(TMP_PREFIX) for p in (settings.data_dir / "db").rglob("*")), 30,
+                 "the upload's store write was not caught")
+    finally:
+        server.kill()
+        sender.join(timeout=60)
+    log = [json.loads(line) for line in (settings.data_dir / "audit.log").read_text(encoding="utf-8").splitlines()]
+    [cut_short] = [e for e in log if e["action"] == "contract.upload"]  # written ahead of the files
+    with serving(settings):  # the restart recovers
+        pass
+    log = [json.loads(line) for line in (settings.data_dir / "audit.log").read_text(encoding="utf-8").splitlines()]
+    [recovered] = [e for e in log if e["action"] == RECOVERED]
+    [(file, tables)] = cut_short["docs"].items()
+    assert recovered["docs"] == {file: {"contracts": {doc_id: None for doc_id in tables["contracts"]}}}
+    assert not db(settings, file).exists()
+    result = portal(settings, "audit", "verify")
+    assert result.returncode == 0, result.stderr
