@@ -55,10 +55,13 @@ def _verify(store: Store) -> Report:
     if key is None and (data_dir / "audit.log").exists():
         report.problems.append(f"数据目录缺少密钥文件 {SECRET_FILE}：无法校验审计日志的签名（从备份恢复时它随备份一起恢复）")
     entries = read_entries(data_dir / "audit.log")
-    count, chain_problems = verify_chain(data_dir / "audit.log", key, _head(store), entries)
+    head = _head(store)
+    count, chain_problems = verify_chain(data_dir / "audit.log", key, head, entries)
     report.entries = count
     report.problems.extend(str(p) for p in chain_problems)
-    report.records, record_problems = vouched.check(entries, data_dir, store.db_dir)
+    named = head.get("count") if head is not None and not chain_problems else None
+    report.records, record_problems = vouched.check(entries, data_dir, store.db_dir,
+                                                    named if isinstance(named, int) else None)
     report.problems.extend(record_problems)
     uploads = _upload_entries(entries)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,20 @@ Key = tuple[str, str, str]  # file, table, document id
 ABSENT = object()
 
 
-def check(entries: list[dict[str, Any] | None], data_dir: Path, db_dir: Path) -> tuple[int, list[str]]:
-    """(documents checked, problems in Chinese), the log's `entries` read (None: a line that does not parse)."""
-    recorded, problems = _recorded(entries, data_dir / SEAL_FILE)
+def check(entries: list[dict[str, Any] | None], data_dir: Path, db_dir: Path,
+          head: int | None = None) -> tuple[int, list[str]]:
+    """(documents checked, problems in Chinese), the log's `entries` read (None: a line that does not parse).
+    The entries past the `head` (how many the head names) were written ahead of a commit a crash may
+    have cut short (the service records what it finds when it starts again): each document they
+    name may hold what they recorded or what it held before."""
+    recorded, problems = _recorded(entries[:head] if head is not None else entries, data_dir / SEAL_FILE)
     if recorded is None:
         return 0, problems
+    unfinished: dict[Key, list[Any]] = {}
+    for entry in entries[head:] if head is not None else ():
+        for key, digest in _named(entry.get("docs") if entry is not None else None):
+            unfinished.setdefault(key, [recorded.get(key, ABSENT)]).append(digest)
+            recorded[key] = digest
     seen: set[Key] = set()
     unreadable: set[str] = set()
     for path in digests.audited_files(db_dir):
@@ -43,10 +53,12 @@ def check(entries: list[dict[str, Any] | None], data_dir: Path, db_dir: Path) ->
                 key = (file, table, str(doc_id))
                 seen.add(key)
                 problem = _compare(table, doc, recorded.get(key, ABSENT))
-                if problem:
+                if problem and not any(isinstance(d, str) and isinstance(doc, dict) and digests.matches(table, doc, d)
+                                       for d in unfinished.get(key, ())):
                     problems.append(f"{_where(key, doc)}: {problem}")
     for key in sorted(recorded):
-        if recorded[key] is not None and key not in seen and key[0] not in unreadable:
+        gone = recorded[key] is None or any(d is None or d is ABSENT for d in unfinished.get(key, ()))
+        if not gone and key not in seen and key[0] not in unreadable:
             problems.append(f"{_where(key, None)}: 审计日志最后一次写入的这条记录在文件中已没有（记录被手工删除）")
     return len(seen), problems
 
@@ -116,8 +128,13 @@ def _seal(path: Path, number: int, marker: dict[str, Any], problems: list[str]) 
         return {}
 
 
-def _replay(recorded: dict[Key, Any], docs: Any) -> None:
+def _named(docs: Any) -> Iterator[tuple[Key, Any]]:
+    """(file, table, id) and digest of each document an entry's `docs` names."""
     for file, tables in (docs.items() if isinstance(docs, dict) else ()):
         for table, written in (tables.items() if isinstance(tables, dict) else ()):
             for doc_id, digest in (written.items() if isinstance(written, dict) else ()):
-                recorded[file, table, doc_id] = digest
+                yield (file, table, doc_id), digest
+
+
+def _replay(recorded: dict[Key, Any], docs: Any) -> None:
+    recorded.update(_named(docs))
