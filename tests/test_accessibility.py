@@ -1,7 +1,7 @@
 """WCAG 2.1 AA on every page, for every role: axe-core in Chromium against `portal serve`.
 
 One server (test_browser.py's) whose department is filled first: a contract scan, a set of
-targets waiting for the leader, one approved and confirmed, a month reported, grades proposed,
+targets waiting for the leader, one approved, a month reported, grades proposed,
 a score event and a staff member's objection. Then one browser context per role (nobody, HR, a
 department clerk, a leader, a staff member) walks every GET route of service/web/app.py (a new
 route is walked too), the static portal's page types, the search results and the error pages,
@@ -148,6 +148,8 @@ def filled(portal: Portal, browser: Browser, tmp_path_factory: pytest.TempPathFa
     finally:
         context.close()
     objection = _ok(clerk.get("/api/objections", params={"department": DEPT}))["objections"][0]["id"]
+    clerk.close()
+    hr.close()
     values = {"department_id": DEPT, "staff_id": person.staff_id, "contract_id": contract["id"], "month": "3",
               "annex": "annex1.docx", "role_id": role_id, "action": "approve", "username": "clerk",
               "name": "contract.docx", "objection_id": objection, "number": "1", "kind": "docx",
