@@ -45,19 +45,26 @@ def violations(page: Page) -> list[str]:
             for v in found for node in v["nodes"]]
 
 
-# The focus ring of the element that has the keyboard focus, and the colour behind it (the nearest
-# ancestor's opaque background; the page is white). axe does not look at focus rings.
-FOCUS_RING = """() => {
+# The focus ring of the element that has the keyboard focus once the transitions the focus started
+# have run, and the colour behind it: the backgrounds laid over each other down to the first opaque
+# one (the page is white), from the element's parent out, or from the element for a ring drawn
+# inside it. axe does not look at focus rings.
+FOCUS_RING = """async () => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
+  await Promise.all(document.getAnimations()
+    .filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity).map(a => a.finished.catch(() => null)));
   const style = getComputedStyle(el);
-  let behind = 'rgb(255, 255, 255)';
-  for (let node = el.parentElement; node; node = node.parentElement) {
-    const bg = getComputedStyle(node).backgroundColor;
-    if (bg && !/rgba\\(.*, 0\\)$/.test(bg) && bg !== 'transparent') { behind = bg; break; }
+  const layers = [];
+  for (let node = parseFloat(style.outlineOffset) < 0 ? el : el.parentElement; node; node = node.parentElement) {
+    const [r, g, b, a = 1] = (getComputedStyle(node).backgroundColor.match(/[\\d.]+/g) || []).map(Number);
+    if (a > 0) layers.unshift([r, g, b, a]);
+    if (a >= 1) break;
   }
+  const behind = layers.reduce((under, [r, g, b, a]) => [r, g, b].map((c, i) => c * a + under[i] * (1 - a)),
+                               [255, 255, 255]);
   return {element: el.outerHTML.slice(0, 100), style: style.outlineStyle, width: parseFloat(style.outlineWidth),
-          ring: style.outlineColor, behind};
+          ring: style.outlineColor, behind: `rgb(${behind.map(Math.round).join(', ')})`};
 }"""
 
 
