@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-packages
-APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui slapd ldap-utils
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui slapd ldap-utils npm
+# axe-core, which the browser tests run on every page (WCAG 2.1 AA), from npm into a git-ignored folder
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -17,7 +19,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Browser tests need Chromium, office tests need LibreOffice and pdftotext, the campus-directory
-# tests a real OpenLDAP server (slapd, started by the tests themselves in a temp directory).
+# tests a real OpenLDAP server (slapd, started by the tests themselves in a temp directory), the
+# accessibility check npm (for axe-core).
 # Installed through apt-get when missing and we are root (CI is root).
 $(SYSTEM_STAMP): $(STAMP)
 	@missing=""; \
@@ -26,6 +29,7 @@ $(SYSTEM_STAMP): $(STAMP)
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui libreoffice-calc-nogui"; \
 	{ command -v slapd || test -x /usr/sbin/slapd; } >/dev/null || missing="$$missing slapd ldap-utils"; \
 	fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing="$$missing fonts-noto-cjk"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "安装系统软件包:$$missing"; \
@@ -37,6 +41,13 @@ $(SYSTEM_STAMP): $(STAMP)
 	touch $(SYSTEM_STAMP)
 
 system-packages: $(SYSTEM_STAMP)
+
+$(AXE): | $(SYSTEM_STAMP)
+	@if command -v npm >/dev/null; then \
+	  npm install --no-save --no-audit --no-fund --silent --prefix .cache/npm axe-core@4; \
+	else \
+	  echo "缺少 npm：无法安装 axe-core，无障碍检查将跳过（请以 root 运行 make，或手动安装 npm）"; \
+	fi
 
 check: $(STAMP)
 	$(BIN)/portal check
@@ -50,7 +61,7 @@ serve: build
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(SYSTEM_STAMP) build
+test: $(SYSTEM_STAMP) $(AXE) build
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -58,4 +69,4 @@ bench: $(STAMP) build
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf site .pytest_cache .ruff_cache
+	rm -rf site .pytest_cache .ruff_cache .cache/npm

@@ -24,7 +24,7 @@ _TITLE = re.compile(r"<title>.*?</title>", re.S)
 
 FALLBACK_SHELL = f"""<!doctype html><html lang="zh"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>报送服务</title>
-<link rel="stylesheet" href="/assets/portal.css"></head><body>
+<link rel="stylesheet" href="/assets/portal.css"><link rel="stylesheet" href="/assets/accessible.css"></head><body>
 {ARTICLE_OPEN}{ARTICLE_CLOSE}</body></html>"""
 
 env = jinja2.Environment(
