@@ -6,7 +6,9 @@ child process keeps it out of the service), into a directory under the data dir,
 the new files over the live site one by one with `files.atomic_write`, so a reader sees an
 old page or a new one, never half a file. The build wrote the status page with an empty
 board: it is published with the current board straight away. Requests coalesce: at most one
-rebuild runs and one waits.
+rebuild runs and one waits. Each request is numbered (`requested`); `published` is the
+number of the last request a finished rebuild covered, so a page can say whether a change it
+saved is on the public site yet.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,6 +71,9 @@ class SiteRebuilder:
         self.timeout = timeout
         self.generations = 0  # finished rebuilds, successful or not
         self.last_error: str | None = None
+        self.requested = 0  # rebuilds asked for since the start
+        self.published = 0  # the last request a successful rebuild covered
+        self._counting = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._worker = Coalescer(self.rebuild_now, "门户网站后台重建失败")
 
@@ -80,9 +86,13 @@ class SiteRebuilder:
             process.kill()
         await self._worker.stop()
 
-    def poke(self) -> None:
-        """Ask for a rebuild; safe from any thread."""
+    def poke(self) -> int:
+        """Ask for a rebuild; safe from any thread. Returns the request's number."""
+        with self._counting:
+            self.requested += 1
+            number = self.requested
         self._worker.poke()
+        return number
 
     async def settled(self) -> None:
         await self._worker.settled()
@@ -90,12 +100,14 @@ class SiteRebuilder:
     def rebuild_now(self) -> int:
         """Build into a work directory and copy the result over the live site (blocking)."""
         work = self.settings.data_dir / WORK_DIR
+        covers = self.requested  # the build reads the set-up as it is now: every request so far
         try:
             shutil.rmtree(work, ignore_errors=True)  # a crashed earlier run's leftovers
             work.mkdir(parents=True)
             self._build(work / "site")
             written = copy_site(work / "site", self.settings.site_dir, self.publisher)
             self.last_error = None
+            self.published = max(self.published, covers)
             log.info("门户网站已在后台重建，更新 %d 个文件", written)
         except Exception as exc:
             self.last_error = str(exc)
