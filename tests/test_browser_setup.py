@@ -23,10 +23,7 @@ import httpx2
 import pytest
 from helpers import PASSWORD, copy_site
 from serverproc import terminate
-from test_browser import (
-    ACTION_MS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
+from test_browser import (  # noqa: F401 - `browser` is the fixture, over this module's `portal`
     PORTAL,
     START_TIMEOUT,
     TODAY,
@@ -34,6 +31,7 @@ from test_browser import (
     Portal,
     _healthy,
     _wait,
+    browser,
     chromium_or_skip,
     free_port,
 )
@@ -56,7 +54,7 @@ def tree_hash(folder: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """`portal serve` on a data directory nobody has used: no PORTAL_CONTENT, the set-up seeded."""
     chromium_or_skip()
     root = tmp_path_factory.mktemp("fresh")
@@ -87,19 +85,6 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     assert not [line for line in output if re.search(r"Traceback|ERROR", line)], "".join(output)
 
 
-@pytest.fixture(scope="module")
-def browser(fresh: Portal) -> Iterator[Any]:
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=ACTION_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def roster_csv(portal: Portal) -> bytes:
     """Everyone already on the roster, and two new people in the new departments."""
     lines = ["工号,姓名,部门,岗位,职务"] + [f"{m.staff_id},{m.name},{m.department},{m.role},{m.post}"
@@ -108,14 +93,14 @@ def roster_csv(portal: Portal) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def test_hr_sets_up_the_college_in_the_browser(fresh: Portal, browser: Any, tmp_path: Path) -> None:
+def test_hr_sets_up_the_college_in_the_browser(portal: Portal, browser: Any, tmp_path: Path) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
     checkout = tree_hash(ROOT / "content")
-    hr = Day(browser, fresh, "hr-setup")
+    hr = Day(browser, portal, "hr-setup")
     page = hr.page
     try:
-        hr.login("hr", fresh.hr_password)
+        hr.login("hr", portal.hr_password)
         page.goto("/board/setup")
         expect(page.locator("h1")).to_have_text("设置学院")
         hr.shot("console")
@@ -157,7 +142,7 @@ def test_hr_sets_up_the_college_in_the_browser(fresh: Portal, browser: Any, tmp_
         hr.shot("leaders", page.locator("[data-leaders-matrix]"))
 
         roster = tmp_path / "名册.csv"
-        roster.write_bytes(roster_csv(fresh))
+        roster.write_bytes(roster_csv(portal))
         page.goto("/board/roster")
         page.get_by_label("名册文件").set_input_files(str(roster))
         page.get_by_role("button", name=re.compile("上传并查看变化")).click()
@@ -177,22 +162,22 @@ def test_hr_sets_up_the_college_in_the_browser(fresh: Portal, browser: Any, tmp_
         page.goto("/board")
         expect(page.locator("body")).to_contain_text("报送截止：5月8日")
         hr.shot("board")
-        status = httpx2.get(f"{fresh.url}/api/status", timeout=30).json()
+        status = httpx2.get(f"{portal.url}/api/status", timeout=30).json()
         assert status["deadline"] == "2019-05-08"
         assert {"ai", "lab"} <= {d["id"] for d in status["departments"]}
-        public = httpx2.get(f"{fresh.url}/status/", timeout=30).text
+        public = httpx2.get(f"{portal.url}/status/", timeout=30).text
         assert "5月8日" in public and "人工智能系" in public
 
         # the portal, rebuilt in the background, lists the new department as the role's lead
-        token = {"Authorization": f"Bearer {fresh.token('hr')}"}
+        token = {"Authorization": f"Bearer {portal.token('hr')}"}
 
         def rebuilt() -> bool:
-            site = httpx2.get(f"{fresh.url}/api/setup/site", headers=token, timeout=30).json()
+            site = httpx2.get(f"{portal.url}/api/setup/site", headers=token, timeout=30).json()
             assert site["error"] is None, site["error"]
             return int(site["published"]) >= waiting
 
         _wait(rebuilt, REBUILT_WITHIN, "门户网站没有在后台重建")
-        roles = httpx2.get(f"{fresh.url}/roles/", timeout=30).text
+        roles = httpx2.get(f"{portal.url}/roles/", timeout=30).text
         assert "人工智能课教师" in roles and "人工智能系" in roles
         page.goto("/")
         expect(page.locator("body")).to_contain_text("示例技师学院")

@@ -25,6 +25,7 @@ from service.workflows.context import Context
 
 LEADERS = "leaders"
 MAX_FIELDS = 3000
+BLANK_ROWS = 4  # empty template rows offered below a role's rows
 
 
 def _part(part: str) -> str:
@@ -99,8 +100,9 @@ async def part_page(request: Request, *, error: ApiError | None = None, typed: A
     notice = None
     if waiting.isascii() and waiting.isdigit():
         site = site_state(request)
-        notice = ("已保存，报送服务已按新设置工作。" + ("门户网站已更新。" if site["published"] >= int(waiting)
-                  else "门户网站正在更新…"))
+        notice = "已保存，报送服务已按新设置工作。"
+        if int(waiting):
+            notice += "门户网站已更新。" if site["published"] >= int(waiting) else "门户网站正在更新…（刷新本页查看）"
     extra: dict[str, Any] = {}
     if part == "settings":
         extra["fields"] = forms.settings_fields(data)
@@ -109,6 +111,7 @@ async def part_page(request: Request, *, error: ApiError | None = None, typed: A
     if part == "roles":
         extra["editing"] = _role(data, request.query_params.get("role", ""))
         extra["max_rows"] = MAX_ROWS
+        extra["blank_rows"] = BLANK_ROWS
     return page(request, f"setup_{part.replace('-', '_')}.html", f"设置学院：{setup.PART_NAMES[part]}",
                 status=error.status if error else 200, part=part, data=data, error=error, notice=notice,
                 waiting=waiting, parts=setup.PART_NAMES, kinds=DEPARTMENT_KINDS, self_lead=SELF_LEAD, content=ctx.content,
