@@ -13,6 +13,7 @@ saved is on the public site yet.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -30,6 +31,7 @@ from service.web.status_page import StatusPublisher
 log = logging.getLogger("portal.rebuild")
 STATUS_PAGE = Path("status") / "index.html"
 WORK_DIR = "site-build"
+BUILD_NICENESS = 10  # the background build yields the processor to the service
 
 
 class RebuildFailed(Exception):
@@ -127,6 +129,8 @@ class SiteRebuilder:
         command = [sys.executable, "-m", "service", "build", "--site-dir", str(out)]
         self._process = subprocess.Popen(command, cwd=s.root, env=env, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with contextlib.suppress(OSError):  # the requests the service answers meanwhile go first
+            os.setpriority(os.PRIO_PROCESS, self._process.pid, BUILD_NICENESS)
         try:
             _, err = self._process.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
