@@ -203,3 +203,24 @@ def test_a_set_up_file_edited_by_hand_is_taken_at_the_next_request(service: Serv
     path.write_text(path.read_text(encoding="utf-8").replace('contracts: "04-26"', 'contracts: "04-29"'),
                     encoding="utf-8")
     assert service.client.get("/api/status").json()["deadline"] == "2019-04-29"
+
+
+def test_the_settings_page_names_each_setting_and_saves_only_what_changed(service: Service) -> None:
+    browser = service.hr_session()
+    page = browser.get("/board/setup/settings")
+    tree = parse_html(page.text)
+    label = tree.find("label", for_=tree.find("input", name="deadlines.contracts").attrs["id"])  # type: ignore[union-attr]
+    assert label is not None and label.text == "签订责任状的截止日期"
+    sanctions = tree.find("input", name="assessment.sanctions.记过.months")
+    assert sanctions is not None and sanctions.attrs["value"] == "12"
+    before = setup_files(service.settings)
+    form = {"csrf": csrf_from(page.text), "deadlines.contracts": "4月30日", "monthly_due_day": "5"}
+    refused = browser.post("/board/setup/settings", data=form)
+    assert refused.status_code == 422
+    assert "签订责任状的截止日期（deadlines.contracts）" in parse_html(refused.text).text
+    assert setup_files(service.settings) == before
+    saved = browser.post("/board/setup/settings", data={**form, "deadlines.contracts": "04-30"})
+    assert saved.status_code == 303
+    assert service.client.get("/api/status").json()["deadline"] == "2019-04-30"
+    [entry] = audit(service.settings, "setup.change")
+    assert entry["detail"]["after"] == {"deadlines.contracts": "04-30"}  # the due day was sent unchanged

@@ -43,13 +43,28 @@ HEADERS = {
 # What HR calls the settings a message may name (the YAML path follows in brackets).
 FIELD_NAMES = {
     "college": "学院名称", "year": "年度", "timezone": "时区", "points": "分值",
+    "points.common": "共性目标分值", "points.individual": "个性目标分值",
     "deadlines.duties_lead": "牵头部门报送岗位职责的截止日期", "deadlines.duties_all": "各部门报送岗位职责的截止日期",
-    "deadlines.contracts": "签订责任状的截止日期", "monthly_due_day": "月报日",
+    "deadlines.contracts": "签订责任状的截止日期", "monthly_due_day": "月报日（每月此日前报送上月）",
+    "business_score_rule": "业务工作目标得分的合成方式（average / latest / minimum）",
     "contact.name": "联系人", "contact.office": "办公地址", "contact.phone": "联系电话", "contact.email": "邮箱",
-    "assessment.quota.percent": "优秀比例", "assessment.quota.rounding": "名额取整方式",
-    "reminders.before_days": "截止前提醒天数", "reminders.after_days": "截止后提醒天数",
-    "reminders.overdue_every_days": "逾期提醒间隔",
+    "uploads.max_mb": "单个扫描件大小上限（MB）", "uploads.bulk_limit_mb": "批量上传总大小上限（MB）",
+    "uploads.refuse_unapproved": "拒收个性目标未审定者的扫描件",
+    "reminders.before_days": "截止前几天提醒", "reminders.after_days": "截止后第几天提醒",
+    "reminders.overdue_every_days": "逾期期间每隔几天提醒",
+    "assessment.quota.percent": "优秀比例上限（%）", "assessment.quota.raised_percent": "提高后的优秀比例（%）",
+    "assessment.quota.lowered_percent": "降低后的优秀比例（%）",
+    "assessment.quota.rounding": "名额取整（down / nearest / up）",
+    "assessment.quota.scope": "名额计算范围（department / college）", "assessment.quota.base": "名额基数（all / graded）",
+    "assessment.leave.counted": "累计计算的假别", "assessment.leave.limit_days": "累计请假超过多少天不定档次",
+    "assessment.leave.not_excellent_days": "累计请假超过多少天不得评优（0 不设）",
+    "assessment.first_job_min_days": "初次就业不满多少天不定档次", "assessment.publicity_days": "公示工作日数",
+    "assessment.review.apply_days": "申请复核期限（日）", "assessment.review.decide_days": "复核决定期限（日）",
+    "assessment.review.appeal_apply_days": "申请申诉期限（日）", "assessment.review.appeal_decide_days": "申诉决定期限（日）",
+    "assessment.review.appeal_extend_days": "申诉延长期限（日）",
+    "assessment.calendar.extra_holidays": "补充的节假日（年-月-日）", "assessment.calendar.extra_workdays": "补充的调休工作日（年-月-日）",
 }
+SANCTION_FIELDS = {"effect": "影响（not_excellent 不得评优 / no_grade 不定档次）", "years": "影响年数", "months": "处分期（月）"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -154,6 +169,12 @@ def refusal(errors: list[ContentError]) -> ApiError:
 
 
 def field_name(path: str) -> str:
+    """A setting's Chinese name ("" for a path of another file)."""
+    parts = path.split(".")
+    if path.startswith("assessment.bands.") and len(parts) == 3:
+        return f"“{parts[2]}”档次的最低分"
+    if path.startswith("assessment.sanctions.") and len(parts) == 4 and parts[3] in SANCTION_FIELDS:
+        return f"{parts[2]}：{SANCTION_FIELDS[parts[3]]}"
     return FIELD_NAMES.get(path, "")
 
 

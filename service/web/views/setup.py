@@ -106,7 +106,7 @@ async def part_page(request: Request, *, error: ApiError | None = None, typed: A
     extra: dict[str, Any] = {}
     if part == "settings":
         extra["fields"] = forms.settings_fields(data)
-        extra["field_names"] = setup.FIELD_NAMES
+        extra["field_name"] = setup.field_name
         extra["shown"] = forms.shown
     if part == "roles":
         extra["editing"] = _role(data, request.query_params.get("role", ""))
