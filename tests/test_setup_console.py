@@ -224,3 +224,11 @@ def test_the_settings_page_names_each_setting_and_saves_only_what_changed(servic
     assert service.client.get("/api/status").json()["deadline"] == "2019-04-30"
     [entry] = audit(service.settings, "setup.change")
     assert entry["detail"]["after"] == {"deadlines.contracts": "04-30"}  # the due day was sent unchanged
+
+
+def test_a_change_that_changes_nothing_leaves_the_file_and_its_comments(service: Service) -> None:
+    before = setup_files(service.settings)
+    assert put(service, "settings", {"monthly_due_day": 5}).status_code == 200
+    assert put(service, "departments", get(service, "departments")).status_code == 200
+    assert setup_files(service.settings) == before
+    assert audit(service.settings, "setup.change") == []

@@ -102,8 +102,10 @@ def save_part(ctx: Context, part: str, data: Any, actor: str, *, confirm: bool =
             content = load_content(directory, {name: text})
         except ContentInvalid as exc:
             raise refusal(exc.errors) from None
-        atomic_write(directory / name, text.encode("utf-8"))
         old, new = changes(part, before, plain(data))
+        if not old and not new:
+            return content  # nothing changed: the file (and its comments) left as it is
+        atomic_write(directory / name, text.encode("utf-8"))
         log(ctx, actor, "setup.change", part=part, file=name, before=old, after=new)
     return content
 
