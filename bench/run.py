@@ -10,7 +10,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import client, logins, measure, scans, servers, synthetic, verifying, views, workbooks
+from bench import (
+    client,
+    logins,
+    measure,
+    scans,
+    servers,
+    setup_change,
+    synthetic,
+    verifying,
+    views,
+    workbooks,
+)
 from bench.client import median, percentile
 from bench.measure import College, Row, ms
 from service.config import ROOT
@@ -148,6 +159,8 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     env = servers.service_env(large.data_dir, large.content_dir, large.site_dir)
     startup = views.restarts(large, lambda: servers.start_service(f"service N={large.n}", env,
                                                                   work / f"service-{large.n}.log"), cookie, plan.restarts)
+    log(f"{setup_change.CHANGES} settings changes through the set-up console at N={large.n}")
+    changes = setup_change.settings_changes(large)
     log(f"{plan.reuploads} uploads into one department at N={mid.n}")
     reuploaded = views.reuploads(mid, scan, plan.concurrency, plan.reuploads, settle=settle)
     log(f"portal audit verify at N={large.n}")
@@ -155,8 +168,9 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
 
     rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row,
             *views.read_rows(large.n, hr_reads, department, mid.n), *views.startup_rows(large.n, startup),
-            *views.reupload_rows(mid.n, reuploaded, plan.concurrency), *sign_in_rows, *workbook_rows, verified]
-    notes = [*_notes(plan, colleges, populated), logins.NOTE, workbooks.NOTE, verifying.NOTE]
+            *views.reupload_rows(mid.n, reuploaded, plan.concurrency), *sign_in_rows, *workbook_rows,
+            *setup_change.rows(large.n, changes), verified]
+    notes = [*_notes(plan, colleges, populated), logins.NOTE, workbooks.NOTE, setup_change.NOTE, verifying.NOTE]
     return rows, notes
 
 

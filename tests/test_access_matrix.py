@@ -157,6 +157,12 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/chase": (401, 200, 403, 403, 403),
     "GET /api/reminders": (401, 200, 403, 403, 403),
     "POST /api/reminders": (401, 200, 403, 403, 403),  # a dry run
+    "GET /board/setup": (401, 200, 403, 403, 403),
+    "GET /board/setup/{part}": (401, 200, 403, 403, 403),
+    "POST /board/setup/{part}": (401, 303, 403, 403, 403),  # the monthly due day sent as it is
+    "GET /api/setup/site": (401, 200, 403, 403, 403),
+    "GET /api/setup/{part}": (401, 200, 403, 403, 403),
+    "PUT /api/setup/{part}": (401, 200, 403, 403, 403),  # the monthly due day sent as it is
 }
 
 
@@ -210,7 +216,7 @@ class World:
                   "month": "3", "annex": "annex1.docx", "role_id": self.unsubmitted_role, "action": "approve",
                   "event_id": "no-such-event", "username": "clerk", "withdraw_api": self.withdrawable["api"],
                   "withdraw_board": self.withdrawable["board"], "name": "contract.docx",
-                  "objection_id": "no-such-objection", "number": "1"}
+                  "objection_id": "no-such-objection", "number": "1", "part": "settings"}
         for key, value in values.items():
             template = template.replace("{" + key + "}", value)
         return template
@@ -322,6 +328,9 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/review/bulk": lambda w: {"data": {"action": "approve", "staff": w.person.staff_id}},
     "POST /api/targets/bulk": lambda w: {"json": {"action": "template", "staff_ids": [w.person.staff_id]}},
     "POST /api/reminders": lambda w: {"json": {"dry_run": True}},
+    "POST /board/setup/{part}": lambda w: _form(monthly_due_day=str(w.service.context.content.settings.monthly_due_day)),
+    "PUT /api/setup/{part}": lambda w: {"json": {"settings": {
+        "monthly_due_day": w.service.context.content.settings.monthly_due_day}}},
 }
 PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
          "POST /board/grades/do/{action}": "/board/grades/do/sanction",

@@ -47,6 +47,7 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.RAISE_OBJECTION: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.SEE_OBJECTIONS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.CHASE: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.SET_UP: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
 }
 
 # A staff member of OWN: (their own person, a colleague of the department, the department, another

@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import re
 import zoneinfo
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +37,13 @@ from service.content.models import (
 )
 from service.content.reminder_settings import check_reminders
 from service.content.roster_file import ROSTER_FILE
-from service.content.yaml_files import Checker, ContentError, ContentInvalid, read_yaml, show
+from service.content.yaml_files import Checker, ContentError, ContentInvalid, parse_yaml, read_yaml, show
 
 SETTINGS_FILE = "settings.yml"
 DEPARTMENTS_FILE = "departments.yml"
 ROLES_FILE = "roles.yml"
 COMMON_FILE = "common_targets.yml"
-_FILES = (SETTINGS_FILE, DEPARTMENTS_FILE, ROLES_FILE, COMMON_FILE, ROSTER_FILE)
+SETUP_FILES = (SETTINGS_FILE, DEPARTMENTS_FILE, ROLES_FILE, COMMON_FILE, ROSTER_FILE)  # what a Content is read from
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 TARGET_FIELDS = {COL_CONTENT: "目标内容", COL_POINTS: "数字", COL_EVIDENCE: "佐证材料及分值说明",
@@ -50,16 +51,22 @@ TARGET_FIELDS = {COL_CONTENT: "目标内容", COL_POINTS: "数字", COL_EVIDENCE
 BUSINESS_SCORE_RULES = ("average", "latest", "minimum")
 
 
-def load_content(content_dir: Path) -> Content:
-    """Read and validate `content_dir`; raise ContentInvalid listing every problem."""
+def load_content(content_dir: Path, replaced: Mapping[str, str] | None = None) -> Content:
+    """Read and validate `content_dir`; raise ContentInvalid listing every problem.
+
+    `replaced` gives the text of some files (by name) to judge in place of those on disk, exactly
+    as if they had been written there: the set-up console validates a change before saving it.
+    """
     errors: list[ContentError] = []
-    raw = {name: _read(content_dir / name, errors) for name in _FILES}
+    replaced = replaced or {}
+    raw = {name: parse_yaml(content_dir / name, replaced[name], errors) if name in replaced
+           else _read(content_dir / name, errors) for name in SETUP_FILES}
     if errors:
         raise ContentInvalid(errors)
     check = _Checker(errors)
     settings = check.settings(raw[SETTINGS_FILE])
     departments = check.departments(raw[DEPARTMENTS_FILE])
-    department_ids = {d.id for d in departments}
+    department_ids = {d.id for d in departments if d.closed is None}
     # The budgets come straight from settings.yml, so that a mistake elsewhere in that file
     # (a deadline, say) does not hide the point sums of roles.yml and common_targets.yml.
     common = _budget(raw[SETTINGS_FILE], "common")
@@ -71,7 +78,8 @@ def load_content(content_dir: Path) -> Content:
         raise ContentInvalid(errors)
     return Content(
         settings=settings,
-        departments=tuple(departments),
+        departments=tuple(d for d in departments if d.closed is None),
+        closed_departments=tuple(d for d in departments if d.closed is not None),
         roles=tuple(roles),
         common_targets=tuple(commons),
         roster=tuple(roster),
@@ -225,7 +233,11 @@ class _Checker(Checker):
             kind = d.get("kind")
             if kind not in DEPARTMENT_KINDS:
                 self.fail(f, f"{label} → kind", f"应为“部门”或“系”，实际为 {show(kind)}")
-            result.append(Department(id=dep_id, name=name, kind=str(kind)))
+            closed = d.get("closed")
+            if closed is not None and not isinstance(closed, dt.date):
+                self.fail(f, f"{label} → closed", f"撤销日期应为 YYYY-MM-DD 格式的日期，实际为 {show(closed)}")
+                closed = None
+            result.append(Department(id=dep_id, name=name, kind=str(kind), closed=closed))
         return result
 
     # -- roles.yml -------------------------------------------------------------------

@@ -138,6 +138,7 @@ class Department:
     id: str
     name: str
     kind: str  # 部门 or 系
+    closed: dt.date | None = None  # a department closed on this date: kept in departments.yml for its history
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,7 @@ class Content:
     roles: tuple[Role, ...]
     common_targets: tuple[CommonTarget, ...]
     roster: tuple[StaffMember, ...]
+    closed_departments: tuple[Department, ...] = ()  # closed: listed nowhere, kept for their history
     _by_id: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def department(self, department_id: str) -> Department | None:

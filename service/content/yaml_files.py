@@ -55,10 +55,10 @@ def read_yaml(path: Path, errors: list[ContentError], *,
         data = fast(text)
         if data is not None:
             return data
-    return _parse_yaml(path, text, errors)
+    return parse_yaml(path, text, errors)
 
 
-def _parse_yaml(path: Path, text: str, errors: list[ContentError]) -> Any:
+def parse_yaml(path: Path, text: str, errors: list[ContentError]) -> Any:
     try:
         return yaml.load(text, Loader=YAML_LOADER)
     except yaml.reader.ReaderError as exc:  # a character YAML refuses: named by its line and column

@@ -62,6 +62,7 @@ REOPEN_TARGETS = "reopen_targets"  # reopen an approved target set (its contract
 CONFIRM_TARGETS = "confirm_targets"  # a staff member confirms (确认) their approved targets
 RAISE_OBJECTION = "raise_objection"  # object to one's own score item, monthly result or grade
 SEE_OBJECTIONS = "see_objections"  # the objections of a department's people (answered by who may change it)
+SET_UP = "set_up"  # the college's set-up: settings, departments, roles, common targets, leaders' departments
 CHASE = "chase"  # the chase page, reminders sent by hand and their history, refused workbooks
 
 ANY = "any"  # every department and the college
@@ -98,6 +99,7 @@ RULES: dict[str, dict[str, str]] = {
     RAISE_OBJECTION: {ROLE_STAFF: SELF},
     SEE_OBJECTIONS: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     CHASE: {ROLE_HR: ANY},
+    SET_UP: {ROLE_HR: ANY},
 }
 ACTIONS = tuple(RULES)
 

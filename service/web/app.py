@@ -49,6 +49,7 @@ from service.web.views import (
     roster,
     scans,
     scores,
+    setup,
     staff_accounts,
     targets,
     targets_bulk,
@@ -88,6 +89,9 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/roster", roster.roster_page, methods=["GET"]),
         Route("/board/roster", roster.preview_post, methods=["POST"], max_body_size=ROSTER_LIMIT),
         Route("/board/roster/confirm", roster.confirm_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/board/setup", setup.index_page),
+        Route("/board/setup/{part}", setup.part_page, methods=["GET"]),
+        Route("/board/setup/{part}", setup.part_post, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/board/objections", result_objections.college_page),
         Route("/board/confirmations", confirmations.college_page),
         Route("/board/grades", grade_pages.college_page),
@@ -209,6 +213,9 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/staff-accounts", staff_accounts.accounts_page, methods=["GET"]),
         Route("/board/{department_id}/staff-accounts/slips", staff_accounts.slips_post, methods=["POST"],
               max_body_size=16 * 1024),
+        Route("/api/setup/site", setup.api_site),
+        Route("/api/setup/{part}", setup.api_get, methods=["GET"]),
+        Route("/api/setup/{part}", setup.api_put, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/objections", result_objections.api_list),
         Route("/api/objections/{department_id}/{objection_id}", result_objections.api_answer, methods=["POST"],
               max_body_size=FORM_LIMIT),
@@ -236,7 +243,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     rebuilder = SiteRebuilder(settings, publisher)
     timer = ReminderTimer(lambda: live.ctx, settings.outbound.check_every)
 
-    def swapped(current: Context) -> None:  # a new roster: the board's counts and the site change
+    def swapped(current: Context) -> None:  # a new set-up: the board's counts and the site change
         app.state.context = current
         publisher.poke()
         rebuilder.poke()

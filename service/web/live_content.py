@@ -1,14 +1,16 @@
-"""The content the running service answers with, swapped when the roster changes.
+"""The content the running service answers with, swapped whole when the set-up changes.
 
 The context (settings, content, store …) in force is held here; each request takes the one
 current when it arrives (`scope["portal.context"]`) and keeps it to the end, so a request
-never sees two rosters. A roster imported from the web is swapped in at once (`replace`). One
-imported from the CLI while the service runs is noticed at the next request: every request
-compares the set-up's `roster.yml`'s stat signature (inode, mtime, size: one `stat`, a few µs)
-with the one loaded, and on a change the content is read again off the event loop. Content
-that no longer validates, or names another year, is not taken: the service keeps answering
-with what it had and logs why. After a swap the status page is refreshed and the site
-rebuilt in the background (`on_swap`).
+never sees two set-ups. A change made from the web (a roster import, the set-up console) is
+swapped in at once (`replace`): settings, departments, roles, common targets and roster
+together, in one assignment. A file changed by the CLI or by hand while the service runs is
+noticed at the next request: every request compares the set-up files' stat signatures (inode,
+mtime, size: one `stat` each, a few µs) with the ones loaded, and on a change the content is
+read again off the event loop. Content that no longer validates, or names another year, is not
+taken: the service keeps answering with what it had and logs why. Each swap counts one
+`generation`; after it the status page is refreshed and the site rebuilt in the background
+(`on_swap`).
 """
 
 from __future__ import annotations
@@ -22,32 +24,28 @@ import anyio
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.content.loader import ContentInvalid, load_content
+from service.content.loader import SETUP_FILES, ContentInvalid, load_content
 from service.content.models import Content
-from service.content.roster_file import ROSTER_FILE
 from service.workflows.context import Context
 
 log = logging.getLogger("portal.content")
-Signature = tuple[int, int, int] | None
+Signature = tuple[tuple[int, int, int] | None, ...]
 
 
 class LiveContent:
     def __init__(self, ctx: Context, on_swap: Callable[[Context], None] = lambda ctx: None) -> None:
         self.ctx = ctx
         self.on_swap = on_swap
-        self.path = ctx.settings.content_dir / ROSTER_FILE
+        self.paths = [ctx.settings.content_dir / name for name in SETUP_FILES]
+        self.generation = 0  # content swapped in since the start
         self._signature = self._stat()
         self._lock: anyio.Lock | None = None
 
     def _stat(self) -> Signature:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
+        return tuple(_signature(path) for path in self.paths)
 
     async def current(self) -> Context:
-        """The context in force, read again first when the roster file changed on disk."""
+        """The context in force, read again first when a set-up file changed on disk."""
         if self._stat() != self._signature:
             if self._lock is None:
                 self._lock = anyio.Lock()
@@ -76,8 +74,17 @@ class LiveContent:
         self._signature = self._stat()
         self.ctx.cache.use(content)
         self.ctx = dataclasses.replace(self.ctx, content=content)
+        self.generation += 1
         self.on_swap(self.ctx)
         return True
+
+
+def _signature(path: os.PathLike[str]) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class CurrentContext:
