@@ -17,6 +17,7 @@ from service.web.auth import (
     PASSWORD_PAGE,
     SESSION_COOKIE,
     clear_session_cookie,
+    client_address,
     session_of,
     set_session_cookie,
     signed_in,
@@ -95,7 +96,7 @@ async def login(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf") or ""), session_form=True)
     ctx = context(request)
     throttle = request.app.state.throttle
-    client = request.client.host if request.client else "?"
+    client = client_address(request.scope)
     wait = throttle.wait(username, client)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
