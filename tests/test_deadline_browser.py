@@ -226,6 +226,9 @@ def test_search_finds_a_person_by_staff_id_name_and_initials(day: Any, accounts:
         expect(visible.filter(has_text=person["name"])).to_have_count(1)
         expect(visible).not_to_have_count(len(people))
         assert all(query.lower() in (r.get_attribute("data-search") or "") for r in visible.all())
+    box.fill(f"\u200b{person['name']}\u3000")  # pasted with a zero-width and a full-width space
+    expect(visible.filter(has_text=person["name"])).to_have_count(1)
+    expect(visible).not_to_have_count(len(people))
     box.fill(person["staff_id"])
     expect(visible).to_have_count(1)
     expect(page.locator("[data-filter-count]")).to_have_text(f"显示 1 / 共 {len(people)} 人")

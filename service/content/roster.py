@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from service.content import text_forms
 from service.content.models import Content, StaffMember
 from service.errors import quoted
 
@@ -88,7 +89,7 @@ class RosterImport:
 
 
 def normalise_header(text: str) -> str:
-    text = "".join(text.split()).lower().replace("*", "").replace("＊", "")
+    text = "".join(text_forms.clean(text).split()).lower().replace("*", "").replace("＊", "")
     for mark in ("（必填）", "(必填)"):
         text = text.replace(mark, "")
     return text
@@ -148,13 +149,14 @@ def parse_roster(content: Content, table: Table, *,
             on_row()
         if number <= header_row or not any(cells):
             continue
-        value = {f: (cells[c] if c < len(cells) else "") for f, c in columns.items()}
+        value = _row_values(cells, columns)
         row_errors: list[str] = []
         staff_id = value["staff_id"]
+        problem = text_forms.staff_id_problem(staff_id)
         if not staff_id:
             row_errors.append("工号为空")
-        elif len(staff_id) > 32 or any(ch.isspace() for ch in staff_id):
-            row_errors.append(f"工号“{quoted(staff_id)}”无效（不能含空格，最长 32 位）")
+        elif problem:
+            row_errors.append(f"工号“{quoted(staff_id)}”无效（{problem}）")
         elif staff_id in seen:
             row_errors.append(f"工号 {staff_id} 与第 {seen[staff_id]} 行重复")
         if not value["name"]:
@@ -175,14 +177,29 @@ def parse_roster(content: Content, table: Table, *,
             continue
         assert department is not None and role is not None
         seen[staff_id] = number
-        members.append(StaffMember(staff_id=staff_id, name=value["name"], department=department,
-                                   role=role.id, post=value.get("post") or role.name))
+        members.append(StaffMember(staff_id=staff_id, name=_kept_name(content, staff_id, value["name"]),
+                                   department=department, role=role.id, post=value.get("post") or role.name))
     if errors:
         raise RosterImportError(errors)
     if not members:
         raise RosterImportError([f"第 {header_row} 行表头之后没有任何教职工数据，名册不能为空。"])
     return RosterImport(members=tuple(members), diff=diff_roster(content.roster, members),
                         header_row=header_row, columns=header_texts, source=table.source)
+
+
+def _row_values(cells: list[str], columns: dict[str, int]) -> dict[str, str]:
+    """A row's fields in their one form: 工号 and name cleaned (`text_forms.clean`), the other
+    fields with invisible characters removed and their full-width punctuation kept."""
+    value = {f: (cells[c] if c < len(cells) else "") for f, c in columns.items()}
+    return {f: text_forms.clean(text) if f in ("staff_id", "name") else text_forms.without_invisible(text)
+            for f, text in value.items()}
+
+
+def _kept_name(content: Content, staff_id: str, name: str) -> str:
+    """The roster's own spelling of a person's name when the imported one is the same name in
+    its one form (张　三 in roster.yml, 张 三 read from the export): the person is unchanged."""
+    current = content.staff(staff_id)
+    return current.name if current is not None and text_forms.clean(current.name) == name else name
 
 
 def diff_roster(current: Sequence[StaffMember], new: Sequence[StaffMember]) -> RosterDiff:

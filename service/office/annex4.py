@@ -15,8 +15,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.content import forms_text
-from service.content.formats import num, plain_number
+from service.content import forms_text, text_forms
+from service.content.formats import num
 from service.content.models import Content, StaffMember
 from service.office import styles as x
 from service.office.cells import cell_text
@@ -164,7 +164,7 @@ def read_monthly(content: Content, department_id: str, data: bytes, *, partial: 
     people: list[tuple[int, StaffMember]] = []
     result: list[dict[str, Value]] = []
     for number, values in rows:
-        name, staff_id = cell_text(values[NAME_COL - 1]), plain_number(cell_text(values[-1]))
+        name, staff_id = cell_text(values[NAME_COL - 1]), text_forms.staff_id(cell_text(values[-1]))
         member = content.staff(staff_id) if staff_id else None
         if member is None or member.department != department_id:
             problems.append(person_unknown(SHEET, number, NAME_COL, NAME_LABEL, name) if not staff_id else

@@ -16,9 +16,8 @@ from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.content import forms_text
+from service.content import forms_text, text_forms
 from service.content.codes import COMPLETION_STATUSES
-from service.content.formats import plain_number
 from service.content.models import Content
 from service.errors import quoted
 from service.office import styles as x
@@ -163,7 +162,7 @@ def read_completion(content: Content, department_id: str, data: bytes) -> Filled
     result: list[tuple[str, str | None]] = []
     for number, values in rows:
         _serial, name, _post, status, staff_id = (cell_text(value) for value in values[:5])
-        staff_id = plain_number(staff_id)
+        staff_id = text_forms.staff_id(staff_id)
         if not staff_id:
             if status or name:
                 problems.append(person_unknown(SHEET, number, staff_col, forms_text.STAFF_ID, name))

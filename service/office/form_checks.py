@@ -18,6 +18,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from service.content.forms_text import ANNEX_TITLES
 from service.content.models import Content, Department, StaffMember
+from service.content.text_forms import compact_name
 from service.errors import quoted
 from service.office.cells import cell_text
 from service.office.identity import FormIdentity, department_of, read_identity
@@ -96,8 +97,9 @@ def person_unknown(sheet: str, row: int, column: int, label: str, name: str = ""
 
 
 def names_differ(typed: str, member: StaffMember) -> bool:
-    """The name typed in a row is not the member's (spaces, as in 张　三, do not count)."""
-    return _squash(typed) != _squash(member.name)
+    """The name typed in a row is not the member's, both in their one written form (spaces, as
+    in 张　三, and invisible characters do not count)."""
+    return compact_name(typed) != compact_name(member.name)
 
 
 def name_mismatch(sheet: str, row: int, column: int, label: str, typed: str, member: StaffMember) -> Problem:

@@ -1,8 +1,10 @@
 """The personnel system's roster export as plain text rows: an .xlsx through the defensive
-reader, a .csv in UTF-8 or GBK. What the rows mean is `content.roster`'s concern."""
+reader, a .csv (RFC 4180) in UTF-8, UTF-16 with its byte order mark, or GB18030. What the rows
+mean is `content.roster`'s concern."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 
@@ -25,7 +27,7 @@ IMPORT_LIMITS = Limits(max_rows=MAX_ROWS, max_cols=MAX_COLS, max_cells=MAX_ROWS 
 
 
 def read_table(data: bytes, filename: str) -> Table:
-    """The file's cells as text. .xlsx through the defensive reader, .csv as UTF-8 or GBK."""
+    """The file's cells as text. .xlsx through the defensive reader, .csv as `_read_csv` reads it."""
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if data.startswith(ZIP_MAGIC) or suffix in ("xlsx", "xlsm", "xltx"):
         return _read_xlsx(data)
@@ -45,27 +47,71 @@ def _read_xlsx(data: bytes) -> Table:
                  source=f"Excel 工作表“{sheet}”")
 
 
+DELIMITERS = (",", ";", "\t")  # in this order when a header line has as many of each
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+
+
 def _read_csv(data: bytes) -> Table:
+    """RFC 4180 CSV: fields quoted with '"' (a quote inside doubled) may hold the delimiter, a
+    quote or a line break; the delimiter is read from the header line, never guessed from the data."""
     if len(data) > MAX_BYTES:
         raise RosterImportError([f"文件过大（超过 {MAX_BYTES // 1024 // 1024} MB）。"])
-    if b"\x00" in data[:4096]:
-        raise RosterImportError(["文件不是文本格式的 CSV（可能是 UTF-16 或二进制文件）。请另存为“CSV（逗号分隔）”后再导入。"])
     text, label = _decode(data)
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;，")
-    except csv.Error:
-        dialect = csv.excel
+    if "\x00" in text:
+        raise RosterImportError(["文件不是文本格式的 CSV（可能是二进制文件）。请另存为“CSV（逗号分隔）”后再导入。"])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text), quotechar='"',
+                        doublequote=True, quoting=csv.QUOTE_MINIMAL)
     rows: list[tuple[int, list[str]]] = []
-    for number, cells in enumerate(csv.reader(io.StringIO(text), dialect), 1):
-        if number > MAX_ROWS + HEADER_SCAN:
-            raise RosterImportError([f"文件超过 {MAX_ROWS} 行，请分批导入。"])
-        rows.append((number, [c.strip() for c in cells[:MAX_COLS]]))
+    try:
+        for number, cells in enumerate(reader, 1):
+            if number > MAX_ROWS + HEADER_SCAN:
+                raise RosterImportError([f"文件超过 {MAX_ROWS} 行，请分批导入。"])
+            rows.append((number, [c.strip() for c in cells[:MAX_COLS]]))
+    except csv.Error as exc:
+        raise RosterImportError([f"第 {reader.line_num} 行：CSV 格式有误（{exc}），请在 Excel 或 WPS 中"
+                                 "“另存为”CSV 后再导入。"]) from exc
     return Table(rows=rows, source=f"CSV 文件（{label} 编码）")
 
 
+def delimiter_of(text: str) -> str:
+    """The delimiter of the first line (of the first HEADER_SCAN) that has one outside quotes:
+    the most frequent of comma, semicolon and tab there; a comma when no line has any."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = closed = False  # inside a quoted field; just after its closing quote
+    start = True  # at the start of a field, where a quote opens one
+    lines = 0
+    for char in text:
+        if quoted:
+            quoted, closed = char != '"', char == '"'
+            continue
+        if char == '"' and (start or closed):  # a field opens, or a doubled quote inside one
+            quoted = True
+            start = closed = False
+            continue
+        closed = False
+        start = char in counts or char == "\n"
+        if char in counts:
+            counts[char] += 1
+        elif char == "\n":
+            lines += 1
+            if any(counts.values()) or lines >= HEADER_SCAN:
+                break
+    best = max(DELIMITERS, key=lambda d: counts[d])  # the first of equals
+    return best if counts[best] else ","
+
+
 def _decode(data: bytes) -> tuple[str, str]:
+    """By its byte order mark (UTF-8, UTF-16), else UTF-8, else GB18030 as Chinese Excel writes
+    it (labelled GBK, the name Excel and WPS show)."""
+    for bom, codec, label in BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), label
+            except UnicodeDecodeError as exc:
+                raise RosterImportError([f"文件以 {label} 标记开头，但内容不是 {label} 编码，请重新另存为 CSV。"]) from exc
     try:
-        return data.decode("utf-8-sig"), "UTF-8"
+        return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         pass
     try:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.content import text_forms
 from service.content.formats import num, plain_number
 from service.content.models import StaffMember
 from service.errors import quoted
@@ -96,7 +97,7 @@ def monthly_rows(raw_rows: Sequence[Mapping[str, Any]], members: Iterable[StaffM
     aliases = {**ATTENDANCE_COLUMNS, COL_OTHER: "other", COL_BUSINESS: "business", "工号": "staff_id"}
     for index, raw in enumerate(raw_rows):
         row = {aliases.get(str(k).strip(), str(k).strip()): v for k, v in raw.items()}
-        staff_id = plain_number(str(row.get("staff_id") or ""))
+        staff_id = text_forms.staff_id(str(row.get("staff_id") or ""))
         if staff_id not in known:
             problems.append(MonthlyProblem(index, COL_STAFF_ID, f"工号“{quoted(staff_id)}”不是本部门教职工"
                                            if staff_id else "请填写工号"))

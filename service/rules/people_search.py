@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
-import unicodedata
 
 # Names are read character by character: without its phrase dictionary pypinyin needs 40 MB less.
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
 
 from pypinyin import Style, lazy_pinyin  # reads the setting above
+
+from service.content.text_forms import clean, compact_name
 
 
 @functools.lru_cache(maxsize=20_000)
@@ -23,13 +24,17 @@ def initials(name: str) -> str:
 
 
 def search_text(staff_id: str, name: str, *extra: str) -> str:
-    """What a person's row is searched in: 工号, name, initials, and any `extra` (the post)."""
+    """What a person's row is searched in: 工号, name, initials, and any `extra` (the post).
+
+    The name without its spaces: 张　三, padded to align with three-character names, is found
+    by 张三 and by zs."""
+    name = compact_name(name)
     return normalised(" ".join((staff_id, name, initials(name), *extra)))
 
 
 def normalised(text: str) -> str:
-    """Full-width letters and digits as ASCII, lower case, spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """In its one written form (`text_forms.clean`), lower case, spaces collapsed."""
+    return " ".join(clean(text).casefold().split())
 
 
 def matches(query: str, text: str) -> bool:

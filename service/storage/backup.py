@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from service.storage import files, serve_lock
+from service.storage.audit import SEAL_FILE
 from service.storage.integrity import STORED_TABLES
 from service.storage.store import Store
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-SNAPSHOT_FILES = ("audit.log", "secret")  # beside db/**.json, read under the lock
+SNAPSHOT_FILES = ("audit.log", SEAL_FILE, "secret")  # beside db/**.json, read under the lock
 
 
 class BackupError(Exception):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.content import text_forms
 from service.content.codes import COMPLETION_STATUSES, DONE, OUTSTANDING, RESIGN
 from service.content.formats import cn_time
 from service.errors import ApiError, bad_request, quoted, unprocessable
@@ -141,8 +142,9 @@ def _parse_entries(ctx: Context, department_id: str, entries: Any) -> dict[str, 
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise bad_request("invalid_entries", f"entries[{i}] 应为对象，包含 staff_id 和 status")
-        staff_id, status = entry.get("staff_id"), entry.get("status")
-        if not isinstance(staff_id, str) or not staff_id:
+        typed, status = entry.get("staff_id"), entry.get("status")
+        staff_id = text_forms.staff_id(typed) if isinstance(typed, str) else ""
+        if not staff_id:
             raise bad_request("invalid_staff_id", f"entries[{i}].staff_id 应为工号字符串")
         if status in ("", None, OUTSTANDING):
             status = None

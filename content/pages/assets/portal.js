@@ -414,8 +414,12 @@
 
   // -- lists of people: search, status filter, selection ------------------------------------
 
+  // As service/content/text_forms.py: invisible and bidi control characters go, NFKC, then
+  // lower case with spaces collapsed (as people_search.normalised).
+  var INVISIBLE = /[\u200b-\u200d\u2060\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g;
+
   function normalised(text) {
-    return String(text || "").normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim();
+    return String(text || "").replace(INVISIBLE, "").normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim();
   }
 
   function peopleFilter(form) {

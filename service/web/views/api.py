@@ -23,6 +23,7 @@ from service.web.views.common import (
 )
 from service.web.views.scans import store_upload
 from service.workflows import board, completion, contracts
+from service.workflows.common import staff_id_field
 
 MAX_FORM_FIELDS = 8
 
@@ -40,10 +41,8 @@ async def upload_contract(request: Request) -> JSONResponse:
     user = signed_in(request)
     form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
     check_csrf(request, _text(form.get("csrf")))
-    staff_id = _text(form.get("staff_id"))
+    staff_id = staff_id_field(_text(form.get("staff_id")))
     upload = form.get("file")
-    if not staff_id:
-        raise bad_request("missing_staff_id", "缺少工号（staff_id）")
     if not isinstance(upload, UploadFile):
         raise bad_request("missing_file", "缺少扫描件文件（file）")
     key = request.headers.get("idempotency-key")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from service.content import text_forms
 from service.content.codes import (
     EFFECT_LABELS,
     GRADE_OUTCOMES,
@@ -78,7 +79,7 @@ async def records_page(request: Request) -> Response:
 
 async def history_page(request: Request) -> Response:
     user = signed_in(request)
-    staff_id = request.query_params.get("staff_id", "").strip()
+    staff_id = text_forms.staff_id(request.query_params.get("staff_id", ""))
     found = None
     error = None
     if staff_id:

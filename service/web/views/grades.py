@@ -11,6 +11,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from service.content import text_forms
 from service.errors import ApiError, bad_request, not_found
 from service.office import grade_filing, grade_notice, pdf
 from service.rules import access
@@ -164,7 +165,7 @@ async def _upload_view(request: Request, *, json: bool) -> Response:
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise bad_request("missing_file", "请选择签署了本人意见的通知书扫描件（file）")
-    staff_id = str(request.path_params.get("staff_id") or form.get("staff_id") or "")
+    staff_id = text_forms.staff_id(str(request.path_params.get("staff_id") or form.get("staff_id") or ""))
     await off_loop(within_limits, upload.file)
     view = await off_loop(grade_reviews.record_view, context(request), user, staff_id, upload.file,
                           str(form.get("note") or ""))

@@ -9,6 +9,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from service.content import text_forms
 from service.content.codes import COMPLETION_STATUSES, MATCH_STALE, PERSON_STATUSES
 from service.errors import ApiError
 from service.rules import access
@@ -18,7 +19,9 @@ from service.web.auth import (
     SESSION_COOKIE,
     clear_session_cookie,
     client_address,
+    device_of,
     session_of,
+    set_device_cookie,
     set_session_cookie,
     signed_in,
     user_of,
@@ -36,7 +39,7 @@ from service.web.views.common import (
 from service.web.views.scans import read_upload
 from service.workflows import board, completion, contracts, result_objections, sessions, staff
 from service.workflows.commit import log
-from service.workflows.common import member_or_404
+from service.workflows.common import member_or_404, staff_id_field
 
 MAX_FORM_FIELDS = 25_000
 
@@ -89,7 +92,7 @@ def login_address(request: Request) -> str:
 
 async def login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=8)
-    username = str(form.get("username") or "").strip()[:64]
+    username = text_forms.clean(str(form.get("username") or ""))[:64]
     password = str(form.get("password") or "")[:256]
     target = _safe_next(str(form.get("next") or ""))
     expired = _expired(form.get("expired"))
@@ -97,7 +100,8 @@ async def login(request: Request) -> Response:
     ctx = context(request)
     throttle = request.app.state.throttle
     client = client_address(request.scope)
-    wait = throttle.wait(username, client)
+    known, device = await off_loop(staff.known_name, ctx, username), device_of(request, username)
+    wait = throttle.wait(username, client, known=known, device=device)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         response = login_page(request, status=429, next=target, username=username,
@@ -108,15 +112,16 @@ async def login(request: Request) -> Response:
     user = outcome.user
     if user is None:
         if outcome.guessed:
-            throttle.fail(username, client)
+            throttle.fail(username, client, known=known, device=device)
         await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client, reason=outcome.code))
         return login_page(request, status=503 if outcome.code == staff.UNAVAILABLE else 400, next=target,
                           username=username, error=outcome.message, expired=expired)
-    throttle.succeed(username, client)
+    throttle.succeed(username, client, known=known, device=device)
     session_id, _ = await off_loop(sessions.start, ctx, user, client)
     target = PASSWORD_PAGE if user.must_change_password else _landing(user, target)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
+    set_device_cookie(request, response, username)
     return response
 
 
@@ -212,12 +217,11 @@ async def upload_form_post(request: Request) -> Response:
     user = department_user(request, department_id, access.WRITE_DEPARTMENT)
     form = await request.form(max_files=1, max_fields=8)
     check_csrf(request, str(form.get("csrf") or ""))
-    staff_id = str(form.get("staff_id") or "").strip()
     upload = form.get("file")
     ctx = context(request)
+    staff_id = text_forms.staff_id(str(form.get("staff_id") or ""))
     try:
-        if not staff_id:
-            raise ApiError(400, "missing_staff_id", "请选择教职工")
+        staff_id = staff_id_field(staff_id, "请选择教职工")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ApiError(400, "missing_file", "请选择要上传的扫描件文件")
         member = member_or_404(ctx, staff_id)
