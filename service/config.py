@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,13 @@ SIGN_IN_DIRECTORY = "ldap"
 SIGN_IN_LOCAL = "local"
 SIGN_IN_BOTH = "both"
 SIGN_IN_CHOICES = (SIGN_IN_DIRECTORY, SIGN_IN_LOCAL, SIGN_IN_BOTH)
+
+# How each request is logged (PORTAL_LOG_FORMAT): a JSON line, the combined format, or not at all
+# (off: no access line and no request metrics, to measure what they cost).
+LOG_JSON = "json"
+LOG_COMBINED = "combined"
+LOG_OFF = "off"
+LOG_FORMATS = (LOG_JSON, LOG_COMBINED, LOG_OFF)
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,8 @@ class Settings:
     outbound: Outbound = field(default_factory=Outbound)  # reminders by e-mail and webhook
     login: LoginLimits = field(default_factory=LoginLimits)  # how failed sign-ins are slowed
     password_min_score: int = 3  # the least zxcvbn score (0–4) a new password must reach
+    log_format: str = LOG_JSON  # LOG_FORMATS: the access log's format
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses (or networks) that may read /metrics
 
     @property
     def directory_sign_in(self) -> bool:
@@ -146,6 +156,8 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         outbound=outbound_from(env),
         login=login_limits_from(env),
         password_min_score=_score(env),
+        log_format=_choice(env, "PORTAL_LOG_FORMAT", LOG_FORMATS),
+        metrics_allow=_addresses(env, "PORTAL_METRICS_ALLOW", ("127.0.0.1", "::1")),
     )
 
 
@@ -210,6 +222,30 @@ def _number(env: dict[str, str] | os._Environ[str], name: str, default: int) -> 
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise SettingInvalid(f"环境变量 {name} 应为正整数，当前为“{text[:40]}”")
     return int(text)
+
+
+def _choice(env: dict[str, str] | os._Environ[str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first by default)."""
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return choices[0]
+    if text not in choices:
+        raise SettingInvalid(f"环境变量 {name} 应为 {' / '.join(choices)} 之一，当前为“{text[:40]}”")
+    return text
+
+
+def _addresses(env: dict[str, str] | os._Environ[str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of addresses or networks (10.0.0.0/8), each checked."""
+    text = env.get(name)
+    if text is None or not text.strip():
+        return default
+    found = tuple(p.strip() for p in text.split(",") if p.strip())
+    for item in found:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingInvalid(f"环境变量 {name} 中的“{item[:40]}”不是 IP 地址或网段") from None
+    return found
 
 
 def _flag(env: dict[str, str] | os._Environ[str], name: str) -> bool:

@@ -25,7 +25,8 @@ from service.web.app import routes
 
 ROLES = ("anonymous", "hr", "own", "other", "leader")
 ACCOUNTS = {"anonymous": None, "hr": "hr", "own": "clerk", "other": "other", "leader": "boss"}
-REFUSALS = {"login_required", "forbidden", "csrf_failed", "not_leader", "not_own_department", "leader_cannot_edit"}
+REFUSALS = {"login_required", "forbidden", "csrf_failed", "not_leader", "not_own_department", "leader_cannot_edit",
+            "metrics_forbidden"}
 READ_ACTIONS = {"contract.download", "export.completion", "export.contracts", "export.scores", "login",
                 "login.failed"}
 
@@ -33,6 +34,8 @@ READ_ACTIONS = {"contract.download", "export.completion", "export.contracts", "e
 # to the login page; 401 is a JSON client without credentials.
 EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /healthz": (200, 200, 200, 200, 200),
+    "GET /readyz": (503, 503, 503, 503, 503),  # this service's site holds the status page alone: not ready
+    "GET /metrics": (403, 200, 403, 403, 403),  # the test client's address is not allowed: HR's token only
     "GET /login": (200, 200, 200, 200, 200),
     "POST /login": (403, 403, 403, 403, 403),  # no csrf field: refused for everyone
     "POST /logout": (403, 403, 403, 403, 403),

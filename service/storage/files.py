@@ -282,6 +282,21 @@ def remove(path: Path) -> None:
         path.unlink()
 
 
+PROBE = f"{TMP_PREFIX}ready"
+
+
+def probe(directory: Path) -> None:
+    """Write a small file in `directory`, fsync it and remove it: raises OSError when the
+    directory cannot take a durable write (read-only, full, gone, or not a directory)."""
+    path = directory / PROBE
+    with open(path, "wb") as handle:
+        handle.write(b"ready\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

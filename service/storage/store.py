@@ -35,6 +35,7 @@ import fcntl
 import itertools
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -46,6 +47,7 @@ from service.storage import files, shards
 from service.storage.accounts import Accounts
 from service.storage.batch import Batch
 from service.storage.durable import DurableStorage, StoreCorrupt
+from service.storage.meters import Meters
 from service.storage.shards import Record
 
 COLLEGE = "college"
@@ -87,6 +89,7 @@ class Store:
         self._generations: dict[tuple[str, str], int] = {}
         self._resident = shards.Resident(KEPT_SHARDS)
         self.accounts = Accounts(self)
+        self.meters = Meters()  # hooks the running service fills with its metrics
         self._year_dir.mkdir(parents=True, exist_ok=True)
 
     # -- locking and commits ----------------------------------------------------------
@@ -231,6 +234,7 @@ class Store:
 
     def _write(self, batch: Batch, payloads: dict[Path, bytes]) -> None:
         """Append the batch's lines (the audit log is written ahead), then replace its files."""
+        started = time.perf_counter()
         files.replace_all(payloads, batch.directories, {path: b"".join(lines) for path, lines in batch.lines.items()})
         with self._lock:
             for path in payloads:
@@ -240,6 +244,7 @@ class Store:
             for path in self._resident.written([p for p in payloads if shards.is_shard(p, self._year_dir)],
                                                self._open.paths if self._open else set()):
                 self._forget(path)
+        self.meters.committed(time.perf_counter() - started)
 
     def _roll_back(self, batch: Batch, exc: BaseException) -> None:
         """Forget what memory holds beyond the disk; the batch behind this one fails too."""

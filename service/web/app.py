@@ -23,10 +23,13 @@ from service.office.roster_sheet import MAX_BYTES
 from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.storage import setup_dir
+from service.storage.health import StoreCheck
 from service.web import templating
+from service.web.access_log import Observed
 from service.web.auth import Credentials, refused
 from service.web.error_pages import api_error, client_gone, http_error, server_error, storage_error
 from service.web.live_content import CurrentContext, LiveContent
+from service.web.metrics import Metrics, metrics_page
 from service.web.middleware import BodyLimitErrors, SecurityHeaders, SiteFiles
 from service.web.rebuild import SiteRebuilder
 from service.web.reminder_timer import ReminderTimer
@@ -42,6 +45,7 @@ from service.web.views import (
     forms,
     grade_pages,
     grades,
+    health,
     me,
     monthly,
     pages,
@@ -68,6 +72,8 @@ ROSTER_LIMIT = MAX_BYTES + 64 * 1024
 def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 * 1024) -> list[BaseRoute]:
     return [
         Route("/healthz", api.healthz),
+        Route("/readyz", health.readyz),
+        Route("/metrics", metrics_page),
         # the routes hit hardest on deadline day first: each request tries the list in order
         Route("/api/status", api.status),
         Route("/api/contracts", api.upload_contract, methods=["POST"], max_body_size=upload_limit),
@@ -237,6 +243,8 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     if placed is not None and placed.moved:
         startup.record_setup_move(ctx, placed)
     initial_password = startup.ensure_admin(ctx)
+    metrics = Metrics()
+    ctx.store.meters = metrics.meters()
     live = LiveContent(ctx)
     publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(live.ctx)))
     ctx.cache.on_change = publisher.poke
@@ -275,6 +283,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app = Starlette(
         routes=routes(settings, upload_limit, bulk_limit),
         middleware=[
+            Middleware(Observed, metrics=metrics, log_format=settings.log_format),
             Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
             Middleware(SecurityHeaders),
             Middleware(CurrentContext, live=live),
@@ -291,6 +300,8 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.rebuilder = rebuilder
     app.state.reminder_timer = timer
     app.state.throttle = LoginThrottle(settings.login)
+    app.state.metrics = metrics
+    app.state.store_check = StoreCheck()
     app.state.initial_password = initial_password
     app.state.setup_placed = placed
     app.state.shell = templating.Shell.from_site(settings.site_dir)

@@ -25,6 +25,7 @@ import anyio.to_thread
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
 
 from service.errors import ApiError, unauthorized
 from service.rules import login_limits
@@ -88,6 +89,13 @@ def _session_and_names(ctx: Context, session_id: str) -> tuple[tuple[sessions.Se
     """The session (`sessions.look_up`) and, for a live one, the display names pages show: one lookup."""
     session, due = sessions.look_up(ctx, session_id)
     return (session, accounts.display_names(ctx) if session is not None else {}), due
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address: the connection's peer, or the address a trusted proxy forwarded
+    (the app's ProxyHeadersMiddleware, PORTAL_TRUSTED_PROXIES, has already put it on the scope)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "?"
 
 
 def refused(conn: HTTPConnection, exc: AuthenticationError) -> Response:

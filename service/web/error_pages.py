@@ -58,7 +58,13 @@ async def storage_error(request: Request, exc: Exception) -> Response:
     """A write failed (disk full, I/O error): nothing was changed. Handled inside the middleware,
     so a browser gets the error page with its session, an API client the JSON body."""
     log.exception("存储失败：%s %s", request.method, request.url.path, exc_info=exc)
-    return await api_error(request, ApiError(503, "storage_error", UNSAVED))
+    return await api_error(request, ApiError(503, "storage_error", UNSAVED, **_numbered(request)))
+
+
+def _numbered(request: Request) -> dict[str, str]:
+    """The request's id (access_log.py), for the user to quote to IT: it is in the log too."""
+    request_id = request.scope.get("portal.request_id")
+    return {"request_id": request_id} if request_id else {}
 
 
 async def client_gone(request: Request, exc: Exception) -> Response:
@@ -69,7 +75,7 @@ async def client_gone(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("请求处理失败：%s %s", request.method, request.url.path, exc_info=exc)
-    error = ApiError(500, "server_error", UNSAVED)
+    error = ApiError(500, "server_error", UNSAVED, **_numbered(request))
     if not _wants_json(request):
         try:
             return page(request, "error.html", "出错了", status=error.status, error=error)

@@ -48,6 +48,7 @@ from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
 from service.config import Settings
 from service.errors import for_status
+from service.web.access_log import logging_config
 
 KEEP_ALIVE = 5  # seconds a connection may stay idle after a response
 BODY_WINDOW = 5.0  # seconds over which a request body's rate is measured
@@ -74,6 +75,7 @@ class ConnectionGuard:
         self.closed_for_room = 0
         self.closed_for_time = 0
         self.closed_for_body = 0
+        self.open = 0  # connections open now
 
 
 class WatchedFlow(FlowControl):
@@ -106,6 +108,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.guard.open += 1
         self.flow = WatchedFlow(transport)
         self._deadline: asyncio.TimerHandle | None = None
         self._armed_cycle: object = None
@@ -130,6 +133,7 @@ class GuardedH11Protocol(H11Protocol):
             self._started()  # a pipelined request already read
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.guard.open -= 1
         self._disarm()
         self._end_body()
         super().connection_lost(exc)
@@ -286,5 +290,9 @@ def run(app: Starlette, settings: Settings, host: str, port: int, **options: Any
     limit_malloc_arenas()  # before the lifespan starts the first thread
     cap = max(16, min(settings.max_connections, descriptor_limit() - SPARE_DESCRIPTORS))
     limits = Limits(cap, settings.header_timeout, settings.body_timeout, settings.body_min_rate)
+    protocol = guarded(limits)
+    app.state.metrics.track_connections(lambda: protocol.guard.open)
+    # one access line per request, the app's own (web/access_log.py): uvicorn's is off
     uvicorn.run(app, host=host, port=port, workers=1, log_level="warning", access_log=False,
-                http=guarded(limits), timeout_keep_alive=KEEP_ALIVE, proxy_headers=False, **options)
+                log_config=logging_config(settings.log_format), http=protocol, timeout_keep_alive=KEEP_ALIVE,
+                proxy_headers=False, **options)

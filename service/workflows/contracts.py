@@ -219,6 +219,7 @@ def upload(ctx: Context, user: User, staff_id: str, upload: Upload,
     except BaseException:  # not durable: no file without its record
         files.remove(stored.path)
         raise
+    ctx.store.meters.uploaded(stored.size)
     ctx.cache.changed(ctx.stamp())
     return {**record, "match": tied.status, "message": tied.message}, True
 
@@ -262,6 +263,8 @@ def upload_many(ctx: Context, user: User, department: str, people: Sequence[Sign
         for stored in written:
             files.remove(stored.path)
         raise
+    for stored in written:
+        ctx.store.meters.uploaded(stored.size)
     ctx.cache.changed(ctx.stamp())
     return records
 

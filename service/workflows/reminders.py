@@ -156,6 +156,7 @@ def _deliver(ctx: Context, planned: Planned, actor: str, source: str, mail: Mail
     commit(ctx, [Put(COLLEGE, TABLE, record, {"key": planned.key})], actor, f"reminder.{state}", key=planned.key,
            department=planned.item.department, step=planned.item.step.key, window=planned.window.key,
            recipients=len(planned.to), webhook=bool(planned.webhook), error=record["error"])
+    ctx.store.meters.reminded(state)
     if state == REMINDER_FAILED:
         log.warning("催办发送失败：%s：%s", planned.key, record["error"])
     return record

@@ -30,4 +30,5 @@ def store_scan(ctx: Context, stream: BinaryIO, folder: Path, what: str = "扫描
                                     sync_dir=False)
     except files.TooLarge:
         raise ApiError(413, "too_large", f"{what}超过 {max_mb} MB 的大小限制") from None
+    ctx.store.meters.uploaded(stored.size)
     return stored, ext

@@ -14,7 +14,7 @@ from service.content.codes import ROLE_NAMES, ROLES
 from service.errors import ApiError, bad_request
 from service.rules import access
 from service.storage.store import Record
-from service.web.auth import set_session_cookie, signed_in
+from service.web.auth import client_address, set_session_cookie, signed_in
 from service.web.views.common import (
     check_csrf,
     context,
@@ -232,4 +232,4 @@ def _profile(typed: dict[str, Any]) -> accounts.Profile:
 
 
 def _address(request: Request) -> str:
-    return request.client.host if request.client else "?"
+    return client_address(request.scope)

@@ -18,6 +18,7 @@ from service.web.auth import (
     PASSWORD_PAGE,
     SESSION_COOKIE,
     clear_session_cookie,
+    client_address,
     device_of,
     session_of,
     set_device_cookie,
@@ -98,7 +99,7 @@ async def login(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf") or ""), session_form=True)
     ctx = context(request)
     throttle = request.app.state.throttle
-    client = request.client.host if request.client else "?"
+    client = client_address(request.scope)
     known, device = await off_loop(staff.known_name, ctx, username), device_of(request, username)
     wait = throttle.wait(username, client, known=known, device=device)
     if wait > 0:
