@@ -21,7 +21,7 @@ from bench.measure import College, Comparison, Row, upload_requests
 from bench.servers import Server
 
 TARGET = 0.95  # logging and metrics cost at most 5% of the upload throughput
-NOTE = ("Row 14: the service at N={n:,} as row 2 runs it (PORTAL_LOG_FORMAT=json: one access line on stdout, "
+NOTE = ("Row 16: the service at N={n:,} as row 2 runs it (PORTAL_LOG_FORMAT=json: one access line on stdout, "
         "written to the log file, and the request metrics) against a second `portal serve` over a copy of the "
         "same data directory with PORTAL_LOG_FORMAT=off (no access line, no request metrics); {rounds} "
         "alternating runs of {uploads} uploads each, {concurrency} clients, the same requests to both.")
@@ -89,7 +89,7 @@ def main() -> None:
         compared = measure.compare_uploads(college, bare, scan, plan.uploads, plan.concurrency, plan.rounds,
                                            settle=settle)
         quiet = stack.enter_context(quiet_service(college, work))
-        log(f"row 14: {plan.rounds} x {plan.uploads} uploads, logging and metrics on and off")
+        log(f"row 16: {plan.rounds} x {plan.uploads} uploads, logging and metrics on and off")
         logged = compare(college, quiet, scan, plan.uploads, plan.concurrency, plan.rounds, settle=settle)
         print(report.table([*upload_rows(plan, {plan.mid: compared}), row(plan.mid, logged, plan.concurrency)]))
 
