@@ -36,7 +36,7 @@ from service.content.models import (
 )
 from service.content.reminder_settings import check_reminders
 from service.content.roster_file import ROSTER_FILE
-from service.content.yaml_files import Checker, ContentError, ContentInvalid, read_yaml, show
+from service.content.yaml_files import Checker, ContentError, ContentInvalid, located, read_yaml, show
 
 SETTINGS_FILE = "settings.yml"
 DEPARTMENTS_FILE = "departments.yml"
@@ -68,7 +68,7 @@ def load_content(content_dir: Path) -> Content:
     commons = check.common_targets(raw[COMMON_FILE], common)
     roster = roster_file.check_roster(check, raw[ROSTER_FILE], department_ids, {r.id for r in roles})
     if errors or settings is None:
-        raise ContentInvalid(errors)
+        raise ContentInvalid(located(content_dir, errors))
     return Content(
         settings=settings,
         departments=tuple(departments),

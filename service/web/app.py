@@ -22,7 +22,7 @@ from service.errors import ApiError
 from service.office.roster_sheet import MAX_BYTES
 from service.rules.board import Board
 from service.rules.clock import clock_from
-from service.storage import setup_dir
+from service.storage import data_format, setup_dir
 from service.web import templating
 from service.web.auth import Credentials, refused
 from service.web.error_pages import api_error, client_gone, http_error, server_error, storage_error
@@ -221,6 +221,7 @@ def clock_for(settings: Settings, tz_name: str) -> Callable[[], dt.datetime]:
 
 
 def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None) -> Starlette:
+    found = data_format.refuse_newer(settings.data_dir)  # before anything is written
     placed = setup_dir.place(settings)  # the college's set-up, seeded from the sample on first start
     content = load_content(settings.content_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -228,6 +229,8 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     startup.recover(ctx)
     if placed is not None and placed.moved:
         startup.record_setup_move(ctx, placed)
+    upgraded = startup.upgrade(ctx, settings.content_dir if setup_dir.inside_data(settings) is not None else None,
+                               found)
     initial_password = startup.ensure_admin(ctx)
     live = LiveContent(ctx)
     publisher = StatusPublisher(settings.site_dir, lambda: render_status(board.current(live.ctx)))
@@ -285,6 +288,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.throttle = LoginThrottle()
     app.state.initial_password = initial_password
     app.state.setup_placed = placed
+    app.state.upgraded = upgraded
     app.state.shell = templating.Shell.from_site(settings.site_dir)
     return app
 
