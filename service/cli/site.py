@@ -94,14 +94,14 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     errors = template_errors(setup)
     if errors:
         raise Failed(one_line(f"页面模板有误（{setup}），服务未启动", errors))
-    if not (settings.site_dir / "index.html").exists():
-        click.echo("提示：尚未构建门户网站，请先运行 portal build（make serve 会自动构建）。", err=True)
     try:
         app = create_app(settings)
     except ContentInvalid as exc:
         raise Failed(one_line(f"学院设置有误（{settings.content_dir}），服务未启动", [str(e) for e in exc.errors])) from None
     except (SecretMissing, SetupMissing) as exc:
         raise Failed(f"{exc}。服务未启动。") from None
+    if not (settings.site_dir / "index.html").exists():
+        click.echo("提示：尚未构建门户网站，请先运行 portal build（make serve 会自动构建）。", err=True)
     if app.state.initial_password:
         click.echo("=" * 60)
         click.echo("已创建人事处管理员账号（仅显示这一次，请立即记下并妥善保管）：")
