@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import client, logins, measure, scans, servers, synthetic, views, workbooks
+from bench import client, logins, measure, scans, servers, synthetic, verifying, views, workbooks
 from bench.client import median, percentile
 from bench.measure import College, Row, ms
 from service.config import ROOT
@@ -150,11 +150,13 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
                                                                   work / f"service-{large.n}.log"), cookie, plan.restarts)
     log(f"{plan.reuploads} uploads into one department at N={mid.n}")
     reuploaded = views.reuploads(mid, scan, plan.concurrency, plan.reuploads, settle=settle)
+    log(f"portal audit verify at N={large.n}")
+    verified = verifying.row(large)
 
     rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row,
             *views.read_rows(large.n, hr_reads, department, mid.n), *views.startup_rows(large.n, startup),
-            *views.reupload_rows(mid.n, reuploaded, plan.concurrency), *sign_in_rows, *workbook_rows]
-    notes = [*_notes(plan, colleges, populated), logins.NOTE, workbooks.NOTE]
+            *views.reupload_rows(mid.n, reuploaded, plan.concurrency), *sign_in_rows, *workbook_rows, verified]
+    notes = [*_notes(plan, colleges, populated), logins.NOTE, workbooks.NOTE, verifying.NOTE]
     return rows, notes
 
 

@@ -64,6 +64,20 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class LoginLimits:
+    """How failed sign-ins are slowed (web/throttle.py, rules/login_limits.py); PORTAL_LOGIN_*."""
+
+    pair_free: int = 5  # failures of one account from one address before each next one waits longer
+    address_free: int = 20  # failures for names that are no account, from one address, before the same
+    account_free: int = 10  # failures of one account from anywhere before its sign-ins are slowed ...
+    account_wait: float = 2.0  # ... by at most this many seconds (browsers it signed in on: never)
+    base: float = 1.0  # the first wait of a back-off, doubled by each further failure ...
+    cap: float = 900.0  # ... up to this
+    forget_after: float = 3600.0  # seconds after its last failure a count is forgotten
+    device_days: int = 180  # a browser that signed in to an account stays known to it this long
+
+
+@dataclass(frozen=True)
 class Settings:
     """`content_dir` is the college's set-up (settings, departments, roles, common targets, roster,
     pages): by default `<data_dir>/setup`, seeded from `sample_dir`, the checkout's shipped content/."""
@@ -86,6 +100,8 @@ class Settings:
     directory: Directory | None = None  # the campus directory, when PORTAL_LDAP_URL is set
     staff_sign_in: str = SIGN_IN_LOCAL  # SIGN_IN_CHOICES: which ways staff members sign in
     outbound: Outbound = field(default_factory=Outbound)  # reminders by e-mail and webhook
+    login: LoginLimits = field(default_factory=LoginLimits)  # how failed sign-ins are slowed
+    password_min_score: int = 3  # the least zxcvbn score (0–4) a new password must reach
 
     @property
     def directory_sign_in(self) -> bool:
@@ -128,7 +144,30 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         directory=directory,
         staff_sign_in=sign_in,
         outbound=outbound_from(env),
+        login=login_limits_from(env),
+        password_min_score=_score(env),
     )
+
+
+def login_limits_from(env: dict[str, str] | os._Environ[str]) -> LoginLimits:
+    """PORTAL_LOGIN_PAIR_FREE, _ADDRESS_FREE, _ACCOUNT_FREE, _ACCOUNT_WAIT (seconds, at most 10),
+    _FORGET_MINUTES and PORTAL_KNOWN_DEVICE_DAYS."""
+    wait = _number(env, "PORTAL_LOGIN_ACCOUNT_WAIT", 2)
+    if wait > 10:
+        raise SettingInvalid(f"环境变量 PORTAL_LOGIN_ACCOUNT_WAIT 应为 1–10 秒，当前为“{wait}”")
+    return LoginLimits(pair_free=_number(env, "PORTAL_LOGIN_PAIR_FREE", 5),
+                       address_free=_number(env, "PORTAL_LOGIN_ADDRESS_FREE", 20),
+                       account_free=_number(env, "PORTAL_LOGIN_ACCOUNT_FREE", 10), account_wait=float(wait),
+                       forget_after=60.0 * _number(env, "PORTAL_LOGIN_FORGET_MINUTES", 60),
+                       device_days=_number(env, "PORTAL_KNOWN_DEVICE_DAYS", 180))
+
+
+def _score(env: dict[str, str] | os._Environ[str]) -> int:
+    """PORTAL_PASSWORD_MIN_SCORE: 0–4 (zxcvbn's scale), default 3."""
+    text = env.get("PORTAL_PASSWORD_MIN_SCORE", "").strip() or "3"
+    if text not in ("0", "1", "2", "3", "4"):
+        raise SettingInvalid(f"环境变量 PORTAL_PASSWORD_MIN_SCORE 应为 0–4，当前为“{text[:40]}”")
+    return int(text)
 
 
 WEBHOOK_PREFIX = "PORTAL_WEBHOOK_URL_"

@@ -47,7 +47,7 @@ from service.workflows.context import Context
 TZ = "Asia/Shanghai"
 BEFORE_DEADLINE = dt.datetime(2019, 4, 20, 10, 0)  # the shipped contract deadline is 04-26
 AFTER_DEADLINE = dt.datetime(2019, 4, 27, 9, 0)
-PASSWORD = "mima-12345678"
+PASSWORD = "mima-12345678-xin"
 LEAVE_WORDS = ("产假", "病假", "长期事假")
 
 # A department ("系") and a second one, with people from the shipped roster.

@@ -32,6 +32,7 @@ from service.config import Settings
 from service.content.loader import load_content
 from service.workflows import startup
 from service.workflows.accounts import Profile, add_user, new_token
+from service.workflows.commit import UserChange, commit
 from service.workflows.context import Context
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
@@ -151,7 +152,8 @@ def accounts(settings: Settings) -> dict[str, dict[str, str]]:
     for username, (role, department) in {"hr": ("hr", None), **STANDARD_USERS}.items():
         if username == "hr":
             startup.ensure_admin(ctx)
-            ctx.store.accounts.update_user("hr", {"password_hash": _hash(PASSWORD)})
+            commit(ctx, [UserChange("hr", {"password_hash": _hash(PASSWORD)})], "test", "user.password_reset",
+                   username="hr")
         elif not ctx.store.accounts.user(username):
             add_user(ctx, username, role, department, PASSWORD, actor="test",
                      details=Profile(oversees=OVERSEEN if role == "leader" else ()))

@@ -109,6 +109,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /hr/grades/filing.xlsx": (401, 200, 403, 403, 403),
     "GET /account": (401, 200, 200, 200, 200),
     "POST /account": (401, 404, 404, 404, 404),  # every account: its own page (no such token to revoke)
+    "POST /api/account/password": (401, 400, 400, 400, 400),  # every account: its own (no new password sent)
     "GET /board/accounts": (401, 200, 403, 403, 403),
     "POST /board/accounts": (401, 200, 403, 403, 403),  # the one-time password shown once
     "GET /board/accounts/{username}": (401, 200, 403, 403, 403),
@@ -299,6 +300,7 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
                                                              "on": "2019-03-01"}},
     "PUT /api/grades/{department_id}": lambda w: {"json": {"grades": {w.person.staff_id: "合格"}}},
     "POST /account": lambda w: _form(action="revoke", token="000000000000", confirm="on"),
+    "POST /api/account/password": lambda w: {"json": {"current": "not-the-password"}},
     "POST /board/accounts": lambda w: _form(username="matrix-new", role="department", department=DEPT,
                                             display_name="矩阵测试"),
     "POST /board/accounts/{username}": lambda w: _form(action="update", department=DEPT, display_name="机械工程系报送员"),

@@ -12,7 +12,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from helpers import DEPT, PDF, Element, Service, login, page_csrf, parse_html, running_service, upload
+from helpers import (
+    DEPT,
+    PASSWORD,
+    PDF,
+    Element,
+    Service,
+    login,
+    page_csrf,
+    parse_html,
+    running_service,
+    upload,
+)
 from staff_helpers import issue_slips
 
 from service.cli import cli
@@ -244,7 +255,7 @@ def test_login_with_a_full_width_or_padded_username(service: Service) -> None:
     assert hr.get("/board/roster").status_code == 200  # HR's page: signed in as hr
     service.ensure_user("clerk")
     clerk = service.new_client()
-    login(clerk, "\u200bclerk\u3000", "mima-12345678")
+    login(clerk, "\u200bclerk\u3000", PASSWORD)
     assert clerk.get("/board/roster").status_code == 403  # the clerk, not someone else
     assert clerk.get(f"/board/{DEPT}").status_code == 200
     passwords = issue_slips(service)

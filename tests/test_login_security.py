@@ -67,16 +67,89 @@ def test_anonymous_failures_never_lock_hr_out_of_another_address(settings: Setti
         assert attempt(office, "hr", service.hr_password, **{"X-Forwarded-For": "198.51.100.7"}).status_code == 303
 
 
-def test_an_address_spraying_names_is_slowed_but_another_address_is_not(settings: Settings) -> None:
+def test_an_address_spraying_unknown_names_is_slowed_but_not_an_account_signing_in(settings: Settings) -> None:
     trusted = settings.with_(trusted_proxies=(PROXY,))
     with running_service(trusted) as service:
         service.ensure_user("clerk")
         sprayer = service.new_client()
         for n in range(20):
-            attempt(sprayer, f"name{n}", "wrong-password", **{"X-Forwarded-For": "203.0.113.50"})
-        assert attempt(sprayer, "clerk", PASSWORD, **{"X-Forwarded-For": "203.0.113.50"}).status_code == 429
-        colleague = service.new_client()  # behind the same proxy, another address: unaffected
-        assert attempt(colleague, "clerk", PASSWORD, **{"X-Forwarded-For": "198.51.100.8"}).status_code == 303
+            answer = attempt(sprayer, f"name{n}", "wrong-password", **{"X-Forwarded-For": "203.0.113.50"})
+            assert answer.status_code == 400
+        refused = attempt(sprayer, "name-next", "wrong-password", **{"X-Forwarded-For": "203.0.113.50"})
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        # the same campus NAT: an account with its right password is not held up
+        colleague = service.new_client()
+        assert attempt(colleague, "clerk", PASSWORD, **{"X-Forwarded-For": "203.0.113.50"}).status_code == 303
+        elsewhere = service.new_client()  # another address: unknown names are not slowed there
+        assert attempt(elsewhere, "name-next", "wrong-password", **{"X-Forwarded-For": "198.51.100.8"}).status_code == 400
+
+
+def test_twenty_failures_of_one_account_never_hold_up_another_account_from_that_address(
+        settings: Settings) -> None:
+    trusted = settings.with_(trusted_proxies=(PROXY,))
+    nat = {"X-Forwarded-For": "203.0.113.60"}
+    with running_service(trusted) as service:
+        service.ensure_user("clerk")
+        moment = [1000.0]
+        service.app.state.throttle.clock = lambda: moment[0]
+        guesser = service.new_client()
+        failures = 0
+        while failures < 20:  # each one counted: the next is tried once its wait is over
+            answer = attempt(guesser, "clerk", "guessing-wrong", **nat)
+            if answer.status_code == 429:
+                moment[0] += int(answer.headers["retry-after"])
+                continue
+            assert answer.status_code == 400
+            failures += 1
+        assert attempt(guesser, "clerk", PASSWORD, **nat).status_code == 429  # that account, there: held
+        colleague = service.new_client()
+        signed = attempt(colleague, "hr", service.hr_password, **nat)
+        assert signed.status_code == 303 and "retry-after" not in signed.headers
+
+
+def test_failures_against_hr_from_many_addresses_never_hold_up_hrs_own_browser(settings: Settings) -> None:
+    trusted = settings.with_(trusted_proxies=(PROXY,))
+    office = {"X-Forwarded-For": "198.51.100.7"}
+    with running_service(trusted) as service:
+        moment = [1000.0]
+        service.app.state.throttle.clock = lambda: moment[0]
+        own = service.new_client()
+        assert attempt(own, "hr", service.hr_password, **office).status_code == 303
+        assert "portal_device" in own.cookies
+        own.post("/logout", data={"csrf": page_csrf(own, "/account")})
+        attacker = service.new_client()
+        for n in range(30):  # the office's own address among them
+            address = "198.51.100.7" if n % 10 == 0 else f"203.0.113.{n}"
+            answer = attempt(attacker, "hr", "guessing-wrong", **{"X-Forwarded-For": address})
+            assert answer.status_code in (400, 429)
+            moment[0] += 0.5
+        assert attempt(own, "hr", service.hr_password, **office).status_code == 303
+        # a browser HR never used is slowed by a couple of seconds at most, never locked out
+        new_browser = service.new_client()
+        held = attempt(new_browser, "hr", service.hr_password, **{"X-Forwarded-For": "198.51.100.99"})
+        assert held.status_code == 429 and int(held.headers["retry-after"]) <= 2
+        moment[0] += 2
+        assert attempt(new_browser, "hr", service.hr_password, **{"X-Forwarded-For": "198.51.100.99"}).status_code == 303
+
+
+def test_a_forged_or_another_accounts_device_cookie_is_no_known_browser(settings: Settings) -> None:
+    with running_service(settings) as service:
+        service.ensure_user("clerk")
+        own = service.new_client()
+        assert attempt(own, "clerk", PASSWORD).status_code == 303
+        own.post("/logout", data={"csrf": page_csrf(own, "/account")})
+        clerks = own.cookies["portal_device"]
+        issued, nonce, _signature, _name = clerks.split(".", 3)
+        stranger = service.new_client()
+        for _ in range(5):
+            assert attempt(stranger, "hr", "guessing-wrong").status_code == 400
+        for forged in (f"{issued}.{nonce}.{'0' * 32}.hr", f"{issued}.{nonce}.{_signature}.hr", clerks, "garbage"):
+            browser = service.new_client()
+            browser.cookies.set("portal_device", forged)
+            assert attempt(browser, "hr", service.hr_password).status_code == 429, forged
+        for _ in range(5):  # a genuine cookie's browser is held by its own failures
+            assert attempt(own, "clerk", "guessing-wrong").status_code == 400
+        assert attempt(own, "clerk", PASSWORD).status_code == 429
 
 
 def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(settings: Settings) -> None:

@@ -23,7 +23,8 @@ from service.config import ROOT, Settings
 from service.content.codes import DISPUTE_SCORE_ITEM
 
 PUBLIC = {"GET /healthz", "GET /login", "POST /login", "POST /logout", "GET /api/status", "GET /gongshi"}
-OWN = {"GET /account", "POST /account", "GET /api/me", "GET /api/todos"} | {key for key in route_keys() if key.split(" ")[1].startswith("/me")}
+OWN = {"GET /account", "POST /account", "POST /api/account/password", "GET /api/me", "GET /api/todos"} | {
+    key for key in route_keys() if key.split(" ")[1].startswith("/me")}
 REFUSED = (403, 404)
 # Pages that send a staff member elsewhere: the college's boards go to their own pages.
 SENT_ON = {"GET /board": "/me", "GET /board/grades": f"/board/{DEPT}/grades"}

@@ -14,14 +14,14 @@ def audit() -> None:
     pass
 
 
-@audit.command("verify", help="校验审计日志的哈希链，以及每个已存文件的 SHA-256。")
+@audit.command("verify", help="校验审计日志的哈希链、每条记录与审计日志记下的摘要是否一致，以及每个已存文件的 SHA-256。")
 def audit_verify() -> None:
     from service.storage.integrity import verify
 
     report = verify(open_context().store)
     for problem in report.problems:
         click.echo(f"  ✗ {problem}", err=True)
-    click.echo(f"审计日志 {report.entries} 条，已存文件 {report.files} 个。")
+    click.echo(f"审计日志 {report.entries} 条，核对记录 {report.records} 条，已存文件 {report.files} 个。")
     if report.problems:
         raise Failed(f"校验失败：发现 {len(report.problems)} 处问题。")
     click.echo("校验通过。")

@@ -39,7 +39,7 @@ def _account_command(action: Any, *args: Any) -> Any:
         raise Failed(f"错误：{exc.message}") from None
 
 
-@users.command("add", help="添加账号。密码在终端中输入两次；非终端时从标准输入读取两行（至少 10 个字符，不能是常见密码）。")
+@users.command("add", help="添加账号。密码在终端中输入两次；非终端时从标准输入读取两行（至少 10 个字符，不能是常见或容易猜到的密码）。")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="角色")
 @click.option("--department", default=None, help="部门代码（部门账号必填，见 departments.yml）")
@@ -89,14 +89,15 @@ def users_revoke(name: str, token_id: str) -> None:
     click.echo(f"已停用 {name} 的令牌 {token_id}")
 
 
-@users.command("reset", help="重置账号的密码：生成一次性密码（只显示这一次，首次登录后须修改），其所有登录会话立即结束。")
+@users.command("reset", help="重置账号的密码：生成一次性密码（只显示这一次，首次登录后须修改），其所有登录会话立即结束，API 令牌全部停用。")
 @click.argument("name")
 def users_reset(name: str) -> None:
     from service.workflows import accounts
 
-    password = _account_command(accounts.reset_password, name, "cli")
+    reset = _account_command(accounts.reset_password, name, "cli")
+    click.echo(f"{name} 的登录会话已全部结束，{reset.tokens_revoked} 个 API 令牌已停用。")
     click.echo(f"{name} 的一次性密码（只显示这一次，首次登录后须修改）：")
-    click.echo(password)
+    click.echo(reset.password)
 
 
 @users.command("disable", help="停用账号：其所有登录会话立即结束，API 令牌不再可用。")
@@ -117,9 +118,11 @@ def users_enable(name: str) -> None:
     click.echo(f"已启用账号 {name}")
 
 
-@users.command("passwd", help="修改账号的密码：先输入当前密码，再输入两次新密码（非终端时从标准输入读三行）。其所有登录会话结束。")
+@users.command("passwd", help="修改账号的密码：先输入当前密码，再输入两次新密码（非终端时从标准输入读三行）。"
+                              "其所有登录会话结束，API 令牌也全部停用（--keep-tokens 保留）。")
 @click.argument("name")
-def users_passwd(name: str) -> None:
+@click.option("--keep-tokens", is_flag=True, help="保留账号的 API 令牌（默认全部停用）")
+def users_passwd(name: str, keep_tokens: bool) -> None:
     from service.workflows import accounts
 
     if sys.stdin.isatty():
@@ -130,8 +133,9 @@ def users_passwd(name: str) -> None:
         if len(lines) < 3 or lines[1] != lines[2]:
             raise Failed("错误：标准输入应为三行：当前密码、新密码、新密码", exit_code=2)
         current, new = lines[0], lines[1]
-    _account_command(accounts.change_password, name, current, new)
-    click.echo(f"已修改 {name} 的密码")
+    revoked = _account_command(lambda ctx: accounts.change_password(ctx, name, current, new,
+                                                                    revoke_tokens=not keep_tokens))
+    click.echo(f"已修改 {name} 的密码" + (f"，{revoked} 个 API 令牌已停用" if revoked else ""))
 
 
 @users.command("list", help="列出所有账号：用户名、角色、部门（院领导：主管部门）、显示名称、状态。")

@@ -1,16 +1,16 @@
-"""Credentials: password hashing (scrypt), API tokens and session ids (random, stored as
-hashes), usernames, passwords and contact details as accepted, and matching a form's CSRF
-token (pure helpers)."""
+"""Credentials: password hashing (scrypt, of the NFKC-normalised password), API tokens and
+session ids (random, stored as hashes), usernames and contact details as accepted, and matching
+a form's CSRF token (pure helpers). Which passwords are accepted: rules/passwords.py."""
 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
-import itertools
 import re
 import secrets
+
+from service.rules.passwords import is_common, normalized
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
@@ -19,7 +19,7 @@ TOKEN_PREFIX = "pt_"
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    digest = hashlib.scrypt(normalized(password).encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
@@ -31,7 +31,7 @@ def hash_one_time_password(password: str) -> str:
     salted SHA-256 is enough against guessing a random secret, so the slips of a department
     of hundreds are made in milliseconds; checking it still spends one scrypt run."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.sha256(salt + password.encode("utf-8")).digest()
+    digest = hashlib.sha256(salt + normalized(password).encode("utf-8")).digest()
     return f"{ONE_TIME_SCHEME}$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
@@ -40,17 +40,24 @@ DUMMY_HASH = "scrypt$Qq/mOd8UTbOZKNkbX+KhKQ==$UVQxknk4lfeaU4Hl+L5PAIXojd44qr+83o
 
 
 def verify_password(password: str, stored: str | None) -> bool:
-    """Whether `password` is the one `stored` hashes. Without a stored hash (no such account)
-    one scrypt run is spent all the same, so the answer takes as long either way."""
+    """Whether `password` is the one `stored` hashes. Hashes are of the NFKC-normalised password
+    (a full-width ＡＢＣ typed later still matches); one made before that is also tried with the
+    text as typed, when normalising changes it. Without a stored hash (no such account) one
+    scrypt run is spent all the same, so the answer takes as long either way."""
+    text = normalized(password)
     if stored is None:
-        verify_password(password, DUMMY_HASH)
+        _matches(text, DUMMY_HASH)
         return False
+    return _matches(text, stored) or (text != password and _matches(password, stored))
+
+
+def _matches(password: str, stored: str) -> bool:
     try:
         scheme, salt_b64, digest_b64 = stored.split("$")
     except ValueError:
         return False
     if scheme == ONE_TIME_SCHEME:
-        verify_password(password, DUMMY_HASH)  # the same cost as any other sign-in
+        _matches(password, DUMMY_HASH)  # the same cost as any other sign-in
         salt = base64.b64decode(salt_b64)
         return hmac.compare_digest(hashlib.sha256(salt + password.encode("utf-8")).digest(),
                                    base64.b64decode(digest_b64))
@@ -88,7 +95,7 @@ def new_password() -> str:
     alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(12))
-        if password_problem(password) is None:
+        if not is_common(password):
             return password
 
 
@@ -96,46 +103,6 @@ def username_problem(username: str) -> str | None:
     if not 2 <= len(username) <= 32 or not set(username) <= USERNAME_CHARS:
         return "用户名应为 2–32 个小写英文字母、数字、点、下划线或连字符"
     return None
-
-
-MIN_PASSWORD = 10
-MAX_PASSWORD = 200
-# Common passwords people choose here besides the international list
-LOCAL_COMMON = frozenset({
-    "woaini1314", "woaini520", "5201314520", "1314520520", "aa123456789", "qq123456789", "a1234567890",
-    "abc123456789", "abcd123456", "abcd1234567", "zxcvbnm123", "asdfghjkl123", "1qaz2wsx3edc4rfv",
-    "qwer1234567", "password1234", "admin123456", "administrator", "1234567890abc", "11223344556677",
-    "0123456789", "9876543210", "987654321a",
-})
-
-
-@functools.cache
-def _common() -> frozenset[str]:
-    # 10 MB of word lists: imported when a password is first checked
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    return frozenset(FREQUENCY_LISTS["passwords"]) | LOCAL_COMMON
-
-
-def password_problem(password: str, username: str = "") -> str | None:
-    """Why `password` is refused (Chinese), or None: at least 10 characters, not a common or
-    trivially guessed password, not the account's name."""
-    if len(password) < MIN_PASSWORD:
-        return f"密码至少 {MIN_PASSWORD} 个字符"
-    if len(password) > MAX_PASSWORD:
-        return f"密码不能超过 {MAX_PASSWORD} 个字符"
-    lowered = password.lower()
-    if lowered in _common() or len(set(lowered)) <= 2 or _run(lowered):
-        return "密码过于常见或有规律（如 1234567890、qwertyuiop、woaini1314），请换一个不易猜到的密码"
-    if username and username.lower() in lowered:
-        return "密码不能包含用户名"
-    return None
-
-
-def _run(text: str) -> bool:
-    """A run like 0123456789, abcdefghij or 9876543210."""
-    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(text)}
-    return steps in ({1}, {-1})
 
 
 DISPLAY_NAME_MAX = 40

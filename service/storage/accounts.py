@@ -85,14 +85,16 @@ class Accounts:
             if username in self._users.of(self.database()) or username in self._staff_index(username):
                 raise KeyError(username)
             db = self.staff_database(staff_shard(username)) if user["role"] == ROLE_STAFF else self.database()
-            db.table("users").insert(user)
+            self.store.wrote(db, "users", [db.table("users").insert(user)])
 
     def update_user(self, username: str, changes: Record) -> bool:
         with self.store.locked():
-            if username in self._users.of(self.database()):
-                return bool(self.database().table("users").update(changes, Query().username == username))
-            shard = self.staff_database(staff_shard(username))
-            return bool(shard.table("users").update(changes, Query().username == username))
+            db = self.database()
+            if username not in self._users.of(db):
+                db = self.staff_database(staff_shard(username))
+            ids = db.table("users").update(changes, Query().username == username)
+            self.store.wrote(db, "users", ids)
+            return bool(ids)
 
     def user(self, username: str) -> Record | None:
         with self.store.locked():
@@ -126,11 +128,15 @@ class Accounts:
 
     def add_token(self, token: Record) -> None:
         with self.store.locked():
-            self.database().table("tokens").insert(token)
+            db = self.database()
+            self.store.wrote(db, "tokens", [db.table("tokens").insert(token)])
 
     def update_token(self, token_hash: str, changes: Record) -> bool:
         with self.store.locked():
-            return bool(self.database().table("tokens").update(changes, Query().token_hash == token_hash))
+            db = self.database()
+            ids = db.table("tokens").update(changes, Query().token_hash == token_hash)
+            self.store.wrote(db, "tokens", ids)
+            return bool(ids)
 
     def token(self, token_hash: str) -> Record | None:
         """The token with this hash, unless revoked."""

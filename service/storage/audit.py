@@ -10,6 +10,11 @@ head, which are accepted when they carry the key (they cannot be forged).
 A log begun before keys (plain SHA-256) keeps verifying: the first keyed append adds a marker
 entry (`audit.keyed`) that names how many unkeyed entries precede it and the last one's hash,
 sealing that prefix; every entry after the marker must carry the key.
+
+Each entry also carries `docs`, the digests of the documents its commit wrote (see
+storage/digests.py), so the log vouches for the records. A log begun before digests gets a
+marker entry (`audit.digests`) on its first append: the digests of every stored document at
+that moment are written to `audit.seal`, whose SHA-256 the marker records.
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.storage import files
+from service.storage import digests, files
 
 if TYPE_CHECKING:
     from service.storage.store import Store
 
 GENESIS = "0" * 64
 MARKER = "audit.keyed"
+SEAL_MARKER = "audit.digests"
+RECOVERED = "audit.recovered"
+SEAL_FILE = "audit.seal"
 SECRET_FILE = "secret"
 HEAD_FILE = "audit_head.json"
 HEAD_TABLE = "head"
@@ -85,6 +93,7 @@ class AuditLog:
         self._tail: tuple[int, str, int, int] | None = None
         if store is not None:
             store.rollback_hooks.append(self.forget)
+            store.written_last.add(store.db_dir / HEAD_FILE)  # the head names only commits wholly on disk
 
     def forget(self) -> None:
         """Read the tail from the file again (a commit carrying entries failed)."""
@@ -106,36 +115,79 @@ class AuditLog:
     def _epoch(self) -> int:
         return self.store.epoch if self.store is not None else 0
 
-    def _last(self) -> tuple[int, str, int, bool]:
+    def _last(self) -> tuple[int, str, int, bool, bool]:
         """(file size once everything appended is written, last hash, last seq, whether the
-        last entry carries the key)."""
+        last entry carries the key, whether it carries document digests)."""
         try:
             size = self.path.stat().st_size
         except FileNotFoundError:
             size = 0
         if self._tail and (self._tail[0] == size or (self.store is not None and self._tail[3] == self._epoch())):
-            return self._tail[0], self._tail[1], self._tail[2], True  # same lock epoch: only we appended
+            return self._tail[0], self._tail[1], self._tail[2], True, True  # same lock epoch: only we appended
         if size == 0:
-            return 0, GENESIS, 0, True
+            return 0, GENESIS, 0, True, True
+        chunk = 65536
         with open(self.path, "rb") as handle:
-            handle.seek(max(0, size - 65536))
-            lines = handle.read().splitlines()
-        last = json.loads(lines[-1])
+            while True:  # back far enough to hold the whole last line (a big commit's is long)
+                handle.seek(max(0, size - chunk))
+                data = handle.read()
+                if b"\n" in data[:-1] or chunk >= size:
+                    break
+                chunk *= 4
+        last = json.loads(data.splitlines()[-1])
         keyed = self.key is None or entry_hash(last, self.key) == last["hash"]
-        return size, last["hash"], int(last["seq"]), keyed
+        return size, last["hash"], int(last["seq"]), keyed, "docs" in last
+
+    def reconcile(self) -> bool:
+        """After a crash: the entries past the head were written ahead of a commit that may have
+        been cut short, so record, in an `audit.recovered` entry, what the files hold of the
+        documents they name; True if there were such entries."""
+        head = self.head()
+        count = head.get("count") if head is not None else None
+        if self.store is None or not isinstance(count, int) or self._last()[2] <= count:
+            return False
+        try:
+            unfinished = self.entries()[count:]
+        except ValueError:
+            return False  # a damaged log: verification names it
+        named: dict[Path, dict[str, set[str]]] = {}
+        for entry in unfinished:
+            for file, tables in (entry.get("docs") or {}).items():
+                for table, docs in tables.items():
+                    named.setdefault(self.store.db_dir / file, {}).setdefault(table, set()).update(docs)
+        with self.store.locked():
+            self._append("system", RECOVERED, {"unfinished_entries": len(unfinished)},
+                         digests.of_written(named, self.store.db_dir, self.store.tables_of))
+        return True
 
     def append(self, actor: str, action: str, **detail: Any) -> dict[str, Any]:
         """Append one entry. Callers hold the store lock, so the CLI and the service interleave safely."""
+        docs = None if self.store is None else digests.of_written(self.store.take_written(), self.store.db_dir,
+                                                                  self.store.tables_of)
+        return self._append(actor, action, detail, docs)
+
+    def _append(self, actor: str, action: str, detail: dict[str, Any], docs: digests.Docs | None) -> dict[str, Any]:
         with self._lock:
-            size, prev, seq, keyed = self._last()
+            size, prev, seq, keyed, digested = self._last()
             if not keyed:  # an older, unkeyed log: seal it with the marker first
                 size, prev, seq = self._write(size, prev, seq, "system", MARKER,
-                                              {"unkeyed_entries": seq, "last_unkeyed": prev})[:3]
-            size, prev, seq, entry = self._write(size, prev, seq, actor, action, detail)
+                                              {"unkeyed_entries": seq, "last_unkeyed": prev}, None)[:3]
+            if not digested and self.store is not None:  # records written before digests: seal them
+                size, prev, seq = self._write(size, prev, seq, "system", SEAL_MARKER, self._seal(), {})[:3]
+            size, prev, seq, entry = self._write(size, prev, seq, actor, action, detail, docs or {})
             return entry
 
-    def _write(self, size: int, prev: str, seq: int, actor: str, action: str,
-               detail: dict[str, Any]) -> tuple[int, str, int, dict[str, Any]]:
+    def _seal(self) -> dict[str, Any]:
+        """Write the digests of every stored document to `audit.seal`; the marker's detail."""
+        assert self.store is not None
+        sealed = digests.snapshot(self.store.db_dir, self.store.tables_of)
+        data = json.dumps(sealed, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        files.atomic_write(self.store.data_dir / SEAL_FILE, data)
+        count = sum(len(docs) for tables in sealed.values() for docs in tables.values())
+        return {"sealed_documents": count, "seal_sha256": hashlib.sha256(data).hexdigest()}
+
+    def _write(self, size: int, prev: str, seq: int, actor: str, action: str, detail: dict[str, Any],
+               docs: digests.Docs | None) -> tuple[int, str, int, dict[str, Any]]:
         entry: dict[str, Any] = {
             "seq": seq + 1,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
@@ -144,6 +196,8 @@ class AuditLog:
             "detail": detail,
             "prev": prev,
         }
+        if docs is not None:
+            entry["docs"] = docs
         entry["hash"] = entry_hash(entry, self.key)
         line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         if self.store is not None:
@@ -185,22 +239,29 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
-def verify_chain(path: Path, key: bytes | None = None,
-                 head: dict[str, Any] | None = None) -> tuple[int, list[Problem]]:
-    """Check every line parses, follows the one before (hash and number) and hashes to itself
-    (with `key`: an unkeyed prefix only up to the marker, every entry after it keyed); and,
-    with the `head` on record, that nothing was cut off the end."""
-    problems: list[Problem] = []
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    prev, seq, count, keyed_seen = GENESIS, 0, 0, False
-    hashes: list[str] = []
-    for number, line in enumerate(lines, 1):
-        where = f"审计日志第 {number} 行"
+def read_entries(path: Path) -> list[dict[str, Any] | None]:
+    """The log's lines parsed, in order; None for a line that is not a JSON object."""
+    entries: list[dict[str, Any] | None] = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
         try:
             entry = json.loads(line)
-            if not isinstance(entry, dict):
-                raise ValueError(line)
         except ValueError:
+            entry = None
+        entries.append(entry if isinstance(entry, dict) else None)
+    return entries
+
+
+def verify_chain(path: Path, key: bytes | None = None, head: dict[str, Any] | None = None,
+                 entries: list[dict[str, Any] | None] | None = None) -> tuple[int, list[Problem]]:
+    """Check every line parses, follows the one before (hash and number) and hashes to itself
+    (with `key`: an unkeyed prefix only up to the marker, every entry after it keyed); and,
+    with the `head` on record, that nothing was cut off the end. `entries`: the log already read."""
+    problems: list[Problem] = []
+    prev, seq, count, keyed_seen = GENESIS, 0, 0, False
+    hashes: list[str] = []
+    for number, entry in enumerate(read_entries(path) if entries is None else entries, 1):
+        where = f"审计日志第 {number} 行"
+        if entry is None:
             problems.append(Problem(where, "不是有效的 JSON（记录被改动或截断）"))
             prev, seq = "", seq + 1
             hashes.append("")
@@ -211,7 +272,7 @@ def verify_chain(path: Path, key: bytes | None = None,
         if entry.get("seq") != seq + 1:
             problems.append(Problem(where, f"序号为 {entry.get('seq')}，应为 {seq + 1}（前面的记录被删除或插入）"))
         keyed = key is not None and entry.get("hash") == entry_hash(entry, key)
-        plain = entry.get("hash") == entry_hash(entry)
+        plain = not keyed and entry.get("hash") == entry_hash(entry)
         if keyed:
             if not keyed_seen and count > 1 and not _seals(entry, count - 1, prev):
                 problems.append(Problem(where, "此前的记录没有密钥签名，而本条不是启用密钥的标记（记录被改动）"))

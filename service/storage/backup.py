@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from service.storage import data_format, files, serve_lock
+from service.storage.audit import SEAL_FILE
 from service.storage.integrity import STORED_TABLES
 from service.storage.store import Store
 
@@ -39,7 +40,7 @@ KNOWN_FORMATS = (1, 2)
 BACKUPS_DIR = "backups"  # inside the data directory: the automatic backups taken before an upgrade
 PRIVATE = 0o600
 SHARED = 0o644
-PRIVATE_FILES = ("audit.log", "secret")  # restored 0600 whatever their mode was
+PRIVATE_FILES = ("audit.log", SEAL_FILE, "secret")  # restored 0600 whatever their mode was
 SNAPSHOT_FILES = (*PRIVATE_FILES, data_format.FORMAT_FILE)  # beside db/**.json, read under the lock
 
 

@@ -1,4 +1,5 @@
-"""Integrity checks over a data directory: the audit chain (keyed, with its head), and every
+"""Integrity checks over a data directory: the audit chain (keyed, with its head), every stored
+document against the digest the log last recorded for it (storage/vouched.py), and every
 stored file's hash against its record and against the upload entry of the audit log (a file
 swapped together with the hash in its record still differs from what the log recorded)."""
 
@@ -7,9 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from service.storage import files
-from service.storage.audit import HEAD_FILE, HEAD_TABLE, SECRET_FILE, audit_key, verify_chain
+from service.storage import files, vouched
+from service.storage.audit import HEAD_FILE, HEAD_TABLE, SECRET_FILE, audit_key, read_entries, verify_chain
 from service.storage.durable import StoreCorrupt
 from service.storage.store import Store
 
@@ -22,6 +24,7 @@ LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"))
 @dataclass
 class Report:
     entries: int = 0
+    records: int = 0
     files: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -51,10 +54,16 @@ def _verify(store: Store) -> Report:
     key = audit_key(secret.read_bytes().strip()) if secret.exists() else None
     if key is None and (data_dir / "audit.log").exists():
         report.problems.append(f"数据目录缺少密钥文件 {SECRET_FILE}：无法校验审计日志的签名（从备份恢复时它随备份一起恢复）")
-    count, chain_problems = verify_chain(data_dir / "audit.log", key, _head(store))
+    entries = read_entries(data_dir / "audit.log")
+    head = _head(store)
+    count, chain_problems = verify_chain(data_dir / "audit.log", key, head, entries)
     report.entries = count
     report.problems.extend(str(p) for p in chain_problems)
-    uploads = _upload_entries(data_dir / "audit.log")
+    named = head.get("count") if head is not None and not chain_problems else None
+    report.records, record_problems = vouched.check(entries, data_dir, store.db_dir,
+                                                    named if isinstance(named, int) else None)
+    report.problems.extend(record_problems)
+    uploads = _upload_entries(entries)
     try:
         records = stored_files(store)
     except StoreCorrupt as exc:
@@ -97,18 +106,12 @@ def _head(store: Store) -> dict | None:  # type: ignore[type-arg]
     return docs[0] if docs else None
 
 
-def _upload_entries(log: Path) -> dict[str, str]:
+def _upload_entries(entries: list[dict[str, Any] | None]) -> dict[str, str]:
     """Record id → the SHA-256 its upload entry (one scan, or a batch of them) recorded (lines that do not parse are the
     chain check's to report)."""
     found: dict[str, str] = {}
-    if not log.exists():
-        return found
-    for line in log.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        detail = entry.get("detail") if isinstance(entry, dict) else None
+    for entry in entries:
+        detail = entry.get("detail") if entry is not None else None
         if not isinstance(detail, dict):
             continue
         if entry.get("action") == "contract.upload" and "id" in detail:

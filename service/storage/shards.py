@@ -60,15 +60,26 @@ def shard_files(directory: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if e.name.endswith(".json") and not e.name.startswith("."))
 
 
-def read_table(path: Path, table: str) -> list[Record]:
-    """The records of `table` in the file at `path`, read from disk (none when there is no file)."""
+def read_tables(path: Path) -> dict[str, Any]:
+    """The tables of the file at `path`, read from disk (none when there is no file)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return []
+        return {}
     try:
-        return list((json.loads(raw or b"{}").get(table) or {}).values())
-    except (ValueError, UnicodeDecodeError, AttributeError) as exc:
+        tables = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreCorrupt(path, f"不是有效的 JSON：{exc}") from exc
+    if not isinstance(tables, dict):
+        raise StoreCorrupt(path, "不是有效的 JSON：应为对象")
+    return tables
+
+
+def read_table(path: Path, table: str) -> list[Record]:
+    """The records of `table` in the file at `path`, read from disk (none when there is no file)."""
+    try:
+        return list((read_tables(path).get(table) or {}).values())
+    except AttributeError as exc:
         raise StoreCorrupt(path, f"不是有效的 JSON：{exc}") from exc
 
 

@@ -36,7 +36,7 @@ import itertools
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,7 @@ class Store:
         self.epoch = 0  # bumped each time the advisory lock is taken anew
         self.changes = 0  # bumped with every table generation: unchanged, nothing of the year changed
         self.rollback_hooks: list[Callable[[], None]] = []  # caches to drop when memory is reloaded
+        self.written_last: set[Path] = set()  # files replaced after the rest of their batch (the audit head)
         self._lock = threading.RLock()  # memory: TinyDB objects and the open batch
         self._commit_lock = threading.RLock()  # one leader writes at a time
         self._holders = 0  # advisory lock users: the thread in `locked()` and unwritten batches
@@ -82,6 +83,7 @@ class Store:
         self._open: Batch | None = None
         self._joined: Batch | None = None  # the batch the current outermost block changed
         self._paths: dict[tuple[str, str], Path] = {}
+        self._wrote: dict[Path, dict[str, set[int]]] = {}  # documents written since the block's last entry
         self._generations: dict[tuple[str, str], int] = {}
         self._resident = shards.Resident(KEPT_SHARDS)
         self.accounts = Accounts(self)
@@ -132,6 +134,7 @@ class Store:
                 self._depth -= 1
                 if self._depth == 0:
                     joined, self._joined = self._joined, None
+                    self._wrote.clear()  # writes no entry named: notes kept without anyone's action
                     self._release()
         finally:
             self._lock.release()
@@ -164,6 +167,21 @@ class Store:
         if key is not None:
             self._generations[key] = next(_GENERATIONS)
             self.changes += 1
+
+    def wrote(self, db: TinyDB, table: str, ids: Iterable[int]) -> None:
+        """Documents of `db`'s `table` were written or removed: the block's next audit entry names them."""
+        self._wrote.setdefault(db.storage.path, {}).setdefault(table, set()).update(ids)  # type: ignore[attr-defined]
+
+    def take_written(self) -> dict[Path, dict[str, set[int]]]:
+        """The documents written since the block's last audit entry (file -> table -> ids)."""
+        taken, self._wrote = self._wrote, {}
+        return taken
+
+    def tables_of(self, path: Path) -> dict[str, Any]:
+        """A TinyDB file's tables: from memory (with changes not yet committed) or from disk."""
+        if path in self._dbs:
+            return self._dbs[path].storage.read() or {}  # type: ignore[no-any-return]
+        return shards.read_tables(path)
 
     def queue_line(self, path: Path, line: bytes) -> None:
         """Append `line` to the log at `path` in the same commit as the block's changes."""
@@ -201,8 +219,8 @@ class Store:
             batch, self._open = self._open, None
             if batch is None:
                 return
-            payloads = {path: self._dbs[path].storage.payload() for path in batch.paths  # type: ignore[attr-defined]
-                        if path in self._dbs}
+            payloads = {path: self._dbs[path].storage.payload()  # type: ignore[attr-defined]
+                        for path in sorted(batch.paths, key=lambda p: p in self.written_last) if path in self._dbs}
         try:
             self._write(batch, payloads)
         except BaseException as exc:
@@ -298,7 +316,8 @@ class Store:
         """Add `record`, with a new id unless it brings one (`new_record`); into `shard` when given."""
         with self.locked():
             record = new_record(record)
-            self.database(self._target(department, table, shard)).table(table).insert(record)
+            db = self.database(self._target(department, table, shard))
+            self.wrote(db, table, [db.table(table).insert(record)])
             return record
 
     def records(self, department: str, table: str) -> list[Record]:
@@ -313,7 +332,8 @@ class Store:
         """Replace the documents matching `key` wherever they are, or add `record` (into `shard`)."""
         with self.locked():
             for path in self._holding(department, table, key) or [self._target(department, table, shard)]:
-                self.database(path).table(table).upsert(record, Query().fragment(key))
+                db = self.database(path)
+                self.wrote(db, table, db.table(table).upsert(record, Query().fragment(key)))
 
     def get(self, department: str, table: str, **key: Any) -> Record | None:
         found = self.find(department, table, **key)
@@ -322,7 +342,8 @@ class Store:
     def remove(self, department: str, table: str, **key: Any) -> None:
         with self.locked():
             for path in self._holding(department, table, key):
-                self.database(path).table(table).remove(Query().fragment(key))
+                db = self.database(path)
+                self.wrote(db, table, db.table(table).remove(Query().fragment(key)))
 
     def _holding(self, partition: str, table: str, key: dict[str, Any]) -> list[Path]:
         """The table's file and shards that hold a document matching `key`."""

@@ -190,6 +190,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/reminders", chase.api_remind, methods=["POST"], max_body_size=16 * 1024),
         Route("/account", accounts.own_page, methods=["GET"]),
         Route("/account", accounts.own_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/api/account/password", accounts.api_password, methods=["POST"], max_body_size=16 * 1024),
         # a staff member's own pages, and what the departments and HR see of them
         Route("/me", me.overview_page, methods=["GET"]),
         Route("/me/confirm", me.confirm_post, methods=["POST"], max_body_size=16 * 1024),
@@ -285,7 +286,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.publisher = publisher
     app.state.rebuilder = rebuilder
     app.state.reminder_timer = timer
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = LoginThrottle(settings.login)
     app.state.initial_password = initial_password
     app.state.setup_placed = placed
     app.state.upgraded = upgraded

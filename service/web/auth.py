@@ -9,12 +9,15 @@ view decides (401 JSON, or the login page for a page).
 
 The cookies are HttpOnly and SameSite=Strict, and Secure when the portal is served over HTTPS
 (the setting, or the scheme a trusted proxy forwarded). Before signing in, a browser holds a
-random `portal_csrf` cookie whose value the login form echoes.
+random `portal_csrf` cookie whose value the login form echoes. A browser that signed in keeps
+a signed `portal_device` cookie naming the account (rules/login_limits.py): failures from
+elsewhere never hold that browser up.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -24,6 +27,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from service.errors import ApiError, unauthorized
+from service.rules import login_limits
 from service.rules.access import User
 from service.storage.store import Busy
 from service.workflows import accounts, sessions
@@ -34,6 +38,7 @@ TOKEN = "token"
 SESSION = "session"
 SESSION_COOKIE = "portal_session"
 CSRF_COOKIE = "portal_csrf"
+DEVICE_COOKIE = "portal_device"
 T = TypeVar("T")
 K = TypeVar("K")
 INVALID_TOKEN = ApiError(401, "invalid_token", "API 令牌无效、已停用，或其账号已停用")
@@ -135,6 +140,23 @@ def set_session_cookie(request: Request, response: Response, session_id: str) ->
 
 def clear_session_cookie(request: Request, response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", secure=secure(request), httponly=True, samesite="strict")
+
+
+def device_of(request: Request, username: str) -> str:
+    """This browser's known-device id for `username` (it signed in to it before), or ""."""
+    ctx: Context = request.app.state.context
+    key = login_limits.device_key(ctx.mark_key())
+    return login_limits.known_device(key, request.cookies.get(DEVICE_COOKIE), username, time.time(),
+                                     ctx.settings.login.device_days)
+
+
+def set_device_cookie(request: Request, response: Response, username: str) -> None:
+    """Mark this browser as known to `username` (kept after signing out; replaces another account's)."""
+    ctx: Context = request.app.state.context
+    key = login_limits.device_key(ctx.mark_key())
+    value = login_limits.device_cookie(key, username, secrets.token_urlsafe(12), int(time.time()))
+    response.set_cookie(DEVICE_COOKIE, value, max_age=ctx.settings.login.device_days * 86400, path="/",
+                        secure=secure(request), httponly=True, samesite="strict")
 
 
 def csrf_token(request: Request) -> str:

@@ -4,7 +4,8 @@ disabling and enabling, API tokens, and knowing who signs in or presents a token
 Users and tokens live in the store's accounts file (storage/accounts.py); only a token's
 hash and a password's scrypt hash are kept. An account is never deleted (the audit trail
 keeps its name): it is disabled. A reset, a password change and disabling end every browser
-session of the account at once (workflows/sessions.py).
+session of the account at once (workflows/sessions.py); a reset also revokes its API tokens,
+and a password change does unless its owner keeps them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from service.content.codes import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF, ROLES
 from service.errors import ApiError, bad_request, not_found
-from service.rules import credentials
+from service.rules import credentials, passwords
 from service.rules.access import User
 from service.rules.clock import zone
 from service.storage.store import Record
@@ -88,7 +89,7 @@ def add_user(ctx: Context, username: str, role: str, department: str | None, pas
     if department is not None:
         details = Profile(details.display_name, details.email, details.phone, department, details.oversees)
     problem = (credentials.username_problem(username) or _problem(ctx, role, details)
-               or credentials.password_problem(password, username))
+               or passwords.password_problem(password, username, ctx.settings.password_min_score))
     if problem:
         raise bad_request("invalid_user", problem)
     record = new_user(ctx, username, role, details.department, password)
@@ -124,35 +125,55 @@ def update_profile(ctx: Context, username: str, details: Profile, actor: str) ->
                department=details.department, oversees=list(details.oversees), display_name=details.display_name)
 
 
-def reset_password(ctx: Context, username: str, actor: str) -> str:
-    """A new one-time password for `username` (shown once); every session of it ends."""
+@dataclass(frozen=True)
+class Reset:
+    password: str  # the new one-time password (shown once)
+    tokens_revoked: int  # how many of the account's API tokens stopped working
+
+
+def reset_password(ctx: Context, username: str, actor: str) -> Reset:
+    """A new one-time password for `username` (shown once); every session of it ends and every
+    API token of it is revoked (a password believed stolen may have made them)."""
     password = credentials.new_password()
     with ctx.store.locked():
         existing(ctx, username)
         changes = {"password_hash": credentials.hash_password(password), "must_change_password": True,
                    "password_changed_at": ctx.stamp()}
-        commit(ctx, [UserChange(username, changes), EndSessions(username=username)], actor, "user.password_reset",
-               username=username)
-    return password
+        revoked = _revoke_all(ctx, username)
+        commit(ctx, [UserChange(username, changes), EndSessions(username=username), *revoked], actor,
+               "user.password_reset", username=username, tokens_revoked=len(revoked))
+    return Reset(password, len(revoked))
 
 
-def change_password(ctx: Context, username: str, current: str, new: str, repeated: str | None = None) -> None:
-    """The account's owner changes its password (the current one required); sessions end."""
+def change_password(ctx: Context, username: str, current: str, new: str, repeated: str | None = None, *,
+                    revoke_tokens: bool = True) -> int:
+    """The account's owner changes its password (the current one required); sessions end, and
+    its API tokens are revoked unless `revoke_tokens` is False. How many were revoked."""
     if repeated is not None and new != repeated:
         raise bad_request("password_mismatch", "两次输入的新密码不一致")
     with ctx.store.locked():
         record = existing(ctx, username)
         if not credentials.verify_password(current, record["password_hash"]):
             raise ApiError(403, "wrong_password", "当前密码不正确")
-        problem = credentials.password_problem(new, username)
-        if problem is None and new == current:
-            problem = "新密码不能与当前密码相同"
+        problem = passwords.password_problem(new, username, ctx.settings.password_min_score)
+        if problem is None and passwords.normalized(new) == passwords.normalized(current):
+            problem = ("新密码不能与人事处给的一次性密码相同" if record["must_change_password"]
+                       else "新密码不能与当前密码相同")
         if problem:
             raise bad_request("invalid_password", problem)
         changes = {"password_hash": credentials.hash_password(new), "must_change_password": False,
                    "password_changed_at": ctx.stamp()}
-        commit(ctx, [UserChange(username, changes), EndSessions(username=username)], username, "user.password_change",
-               username=username)
+        revoked = _revoke_all(ctx, username) if revoke_tokens else []
+        commit(ctx, [UserChange(username, changes), EndSessions(username=username), *revoked], username,
+               "user.password_change", username=username, tokens_revoked=len(revoked))
+    return len(revoked)
+
+
+def _revoke_all(ctx: Context, username: str) -> list[TokenChange]:
+    """Revoking every API token of `username` still in use."""
+    now = ctx.now().timestamp()
+    return [TokenChange(t["token_hash"], {"revoked_at": now}) for t in ctx.store.accounts.tokens(username)
+            if not t.get("revoked_at")]
 
 
 def set_active(ctx: Context, username: str, active: bool, actor: str) -> None:

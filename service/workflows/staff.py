@@ -91,6 +91,12 @@ def sign_in(ctx: Context, username: str, password: str) -> SignIn:
     return SignIn(user, SIGNED_IN)
 
 
+def known_name(ctx: Context, username: str) -> bool:
+    """Whether `username` is an account or a roster member (the login throttle counts failures
+    for other names per address)."""
+    return ctx.store.accounts.user(username) is not None or ctx.content.staff(username) is not None
+
+
 def _create(ctx: Context, staff_id: str) -> None:
     """The account of a staff member signing in through the directory for the first time."""
     record = {"username": staff_id, "role": ROLE_STAFF, "department": None, "password_hash": None,

@@ -24,7 +24,8 @@ ADMIN = "hr"
 
 
 def recover(ctx: Context) -> list[Path]:
-    """After a crash: drop temp files (data and site), orphaned uploads and a partial audit line."""
+    """After a crash: drop temp files (data and site), orphaned uploads and a partial audit line;
+    record what the files hold of the documents a commit cut short had named."""
     data_dir = ctx.settings.data_dir
     with ctx.store.settled():
         removed = files.clean_temp(data_dir) + files.clean_temp(ctx.settings.site_dir)
@@ -32,6 +33,7 @@ def recover(ctx: Context) -> list[Path]:
             files.remove(path)
             removed.append(path)
         ctx.audit.recover()
+        ctx.audit.reconcile()
     return removed
 
 

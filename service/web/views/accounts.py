@@ -1,5 +1,6 @@
 """Accounts: HR's page of every account (create, edit, reset, disable, enable, API tokens),
-and every account's own page (change the password, see and revoke its own tokens)."""
+and every account's own page (change the password, see and revoke its own tokens), and the
+password change through the API."""
 
 from __future__ import annotations
 
@@ -7,21 +8,32 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.content.codes import ROLE_NAMES, ROLES
 from service.errors import ApiError, bad_request
 from service.rules import access
 from service.storage.store import Record
 from service.web.auth import set_session_cookie, signed_in
-from service.web.views.common import check_csrf, context, home, off_loop, page, permitted
+from service.web.views.common import (
+    check_csrf,
+    context,
+    home,
+    json_body,
+    off_loop,
+    ok_json,
+    page,
+    permitted,
+    yes,
+)
 from service.workflows import accounts, sessions
 from service.workflows.context import Context
 
 MAX_FIELDS = 200
 NOTICES = {"updated": "账号信息已保存。", "disabled": "账号已停用：其所有登录会话已结束，API 令牌不再可用。",
            "enabled": "账号已启用。", "revoked": "API 令牌已停用，从下一次请求起拒绝。",
-           "password": "密码已修改。其他设备上的登录已全部退出。"}
+           "password": "密码已修改。其他设备上的登录已全部退出。",
+           "password_tokens": "密码已修改。其他设备上的登录已全部退出，API 令牌已全部停用。"}
 TEXT_FIELDS = ("username", "role", "department", "display_name", "email", "phone", "token_name")
 
 
@@ -84,9 +96,9 @@ async def account_post(request: Request) -> Response:
             await off_loop(accounts.update_profile, ctx, username, _profile(typed), user.username)
             notice = "updated"
         elif action == "reset":
-            password = await off_loop(accounts.reset_password, ctx, username, user.username)
-            return page(request, "account_secret.html", "密码已重置", username=username, secret=password,
-                        kind="password", created=False)
+            reset = await off_loop(accounts.reset_password, ctx, username, user.username)
+            return page(request, "account_secret.html", "密码已重置", username=username, secret=reset.password,
+                        kind="password", created=False, tokens_revoked=reset.tokens_revoked)
         elif action in ("disable", "enable"):
             await off_loop(accounts.set_active, ctx, username, action == "enable", user.username)
             notice = f"{action}d"
@@ -133,12 +145,14 @@ async def own_post(request: Request) -> Response:
     try:
         _confirmed(form, action)
         if action == "password":
-            await off_loop(accounts.change_password, ctx, user.username, str(form.get("current") or ""),
-                           str(form.get("new") or ""), str(form.get("repeat") or ""))
+            revoked = await off_loop(lambda: accounts.change_password(
+                ctx, user.username, str(form.get("current") or ""), str(form.get("new") or ""),
+                str(form.get("repeat") or ""), revoke_tokens=_revoke_tokens(form.get("revoke_tokens"))))
             fresh = await off_loop(accounts.user_named, ctx, user.username)
             session_id, _ = await off_loop(sessions.start, ctx, fresh or user, _address(request),
                                            "login.after_password_change")
-            target = home(fresh or user) if user.must_change_password else "/account?notice=password"
+            notice = "password_tokens" if revoked else "password"
+            target = home(fresh or user) if user.must_change_password else f"/account?notice={notice}"
             response = RedirectResponse(target, status_code=303)
             set_session_cookie(request, response, session_id)
             return response
@@ -150,7 +164,31 @@ async def own_post(request: Request) -> Response:
         return await own_page(request, error=exc)
 
 
+async def api_password(request: Request) -> JSONResponse:
+    """POST {"current", "new", "revoke_tokens" (default true)}: change one's own password; every
+    session ends and, unless told otherwise, every API token (the one calling too)."""
+    user = signed_in(request, pending_password=True)
+    access.ensure(user, access.OWN_ACCOUNT)
+    check_csrf(request, None)
+    body = await json_body(request)
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("current", "new")):
+        raise bad_request("invalid_password", "请求体应为 JSON 对象，含当前密码 current 和新密码 new（字符串）")
+    revoke = body.get("revoke_tokens", True)
+    if not isinstance(revoke, bool):
+        raise bad_request("invalid_field", "revoke_tokens 应为 true 或 false")
+    ctx = context(request)
+    revoked = await off_loop(lambda: accounts.change_password(ctx, user.username, body["current"], body["new"],
+                                                              revoke_tokens=revoke))
+    return ok_json({"changed": True, "tokens_revoked": revoked})
+
+
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _revoke_tokens(value: object) -> bool:
+    """The form's "also revoke my API tokens" box: yes unless it says no (absent: yes)."""
+    return value is None or yes(value)
+
 
 
 def _confirmed(form: FormData, action: str) -> None:

@@ -18,7 +18,9 @@ from service.web.auth import (
     PASSWORD_PAGE,
     SESSION_COOKIE,
     clear_session_cookie,
+    device_of,
     session_of,
+    set_device_cookie,
     set_session_cookie,
     signed_in,
     user_of,
@@ -97,7 +99,8 @@ async def login(request: Request) -> Response:
     ctx = context(request)
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "?"
-    wait = throttle.wait(username, client)
+    known, device = await off_loop(staff.known_name, ctx, username), device_of(request, username)
+    wait = throttle.wait(username, client, known=known, device=device)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         response = login_page(request, status=429, next=target, username=username,
@@ -108,15 +111,16 @@ async def login(request: Request) -> Response:
     user = outcome.user
     if user is None:
         if outcome.guessed:
-            throttle.fail(username, client)
+            throttle.fail(username, client, known=known, device=device)
         await off_loop(lambda: log(ctx, username or "?", "login.failed", ip=client, reason=outcome.code))
         return login_page(request, status=503 if outcome.code == staff.UNAVAILABLE else 400, next=target,
                           username=username, error=outcome.message, expired=expired)
-    throttle.succeed(username, client)
+    throttle.succeed(username, client, known=known, device=device)
     session_id, _ = await off_loop(sessions.start, ctx, user, client)
     target = PASSWORD_PAGE if user.must_change_password else _landing(user, target)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session_id)
+    set_device_cookie(request, response, username)
     return response
 
 
