@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-packages
-APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui slapd ldap-utils npm
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui slapd ldap-utils nginx npm
 # axe-core, which the browser tests run on every page (WCAG 2.1 AA), from npm into a git-ignored folder
 AXE := .cache/npm/node_modules/axe-core/axe.min.js
 HOST ?= 127.0.0.1
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 # Browser tests need Chromium, office tests need LibreOffice and pdftotext, the campus-directory
 # tests a real OpenLDAP server (slapd, started by the tests themselves in a temp directory), the
-# accessibility check npm (for axe-core).
+# accessibility check npm (for axe-core), the deployment tests nginx (only `nginx -t` on deploy/*.conf; the service itself is not started).
 # Installed through apt-get when missing and we are root (CI is root).
 $(SYSTEM_STAMP): $(STAMP)
 	@missing=""; \
@@ -28,6 +28,7 @@ $(SYSTEM_STAMP): $(STAMP)
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui libreoffice-calc-nogui"; \
 	{ command -v slapd || test -x /usr/sbin/slapd; } >/dev/null || missing="$$missing slapd ldap-utils"; \
+	{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null || missing="$$missing nginx"; \
 	fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing="$$missing fonts-noto-cjk"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \

@@ -114,6 +114,39 @@ def test_restore_refuses_while_the_service_runs_on_the_directory(settings: Setti
     assert restored.returncode == 0, restored.stderr
 
 
+def test_private_files_are_restored_private_and_check_restores_nothing(settings: Settings, tmp_path: Path) -> None:
+    inside = settings.with_(content_dir=settings.data_dir / "setup", sample_dir=settings.content_dir)
+    with running_service(inside) as service:
+        clerk = service.bearer("clerk")
+        assert upload(service.client, service.context.content.members(DEPT)[0].staff_id, PDF,
+                      headers=clerk).status_code == 201
+    archive = tmp_path / "b.tar.gz"
+    assert cli(inside, "backup", str(archive)).returncode == 0
+    with tarfile.open(archive, "r:gz") as packed:
+        manifest = json.loads(packed.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    assert manifest["data_format"] == 2
+    for name, path in ((n, inside.data_dir / n) for n in manifest["files"]):
+        entry = manifest["files"][name]
+        assert entry["size"] == path.stat().st_size
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert int(entry["mode"], 8) == (0o600 if name in ("secret", "audit.log") else path.stat().st_mode & 0o777)
+
+    before = sorted(p.name for p in tmp_path.iterdir())
+    checked = cli(inside, "restore", "--check", str(archive))
+    assert checked.returncode == 0, checked.stderr
+    assert "备份完好" in checked.stdout and f"共 {len(manifest['files'])} 个文件" in checked.stdout
+    assert "数据格式第 2 版" in checked.stdout and "未恢复任何文件" in checked.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+    target = tmp_path / "restored"
+    assert cli(inside, "restore", str(archive), "--data", str(target)).returncode == 0
+    for name in ("secret", "audit.log"):
+        assert (target / name).stat().st_mode & 0o777 == 0o600
+    for name, entry in manifest["files"].items():
+        assert (target / name).stat().st_mode & 0o777 == int(entry["mode"], 8), name
+    assert (target / "setup" / "settings.yml").read_bytes() == (inside.content_dir / "settings.yml").read_bytes()
+
+
 def repack(archive: Path, out: Path, change: Any) -> None:
     with tarfile.open(archive, "r:gz") as source, tarfile.open(out, "w:gz") as target:
         for member in source:
@@ -141,6 +174,9 @@ def test_a_damaged_archive_restores_nothing(settings: Settings, tmp_path: Path, 
         repack(archive, bad, escape)
     else:
         bad.write_bytes(b"PK\x03\x04 not a tar at all")
+    checked = cli(settings, "restore", "--check", str(bad))
+    assert checked.returncode == 1, checked.stdout
+    assert checked.stderr.startswith("核对失败") and "未恢复任何文件" in checked.stderr
     target = tmp_path / "restored"
     result = cli(settings, "restore", str(bad), "--data", str(target))
     assert result.returncode == 1, result.stdout

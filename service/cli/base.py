@@ -37,6 +37,13 @@ def listed(head: str, errors: list[str]) -> str:
     return "\n".join([head, *(f"  {error}" for error in errors)])
 
 
+def one_line(head: str, errors: list[str]) -> str:
+    """The first error on one line after `head`, with how many more there are."""
+    first = " ".join(errors[0].split()) if errors else ""
+    more = f"（另有 {len(errors) - 1} 处错误，运行 portal check 查看全部）" if len(errors) > 1 else ""
+    return f"{head}：{first}{more}"
+
+
 @click.group(help="教职工岗位工作目标责任状门户与报送服务。")
 def cli() -> None:
     pass
@@ -45,13 +52,15 @@ def cli() -> None:
 def setup_settings() -> Settings:
     """The settings, with the college's set-up in place in the data directory: on first use it is
     copied from the sample (an older installation's content/ is carried over and audited)."""
+    from service.storage.data_format import FormatRefused, refuse_newer
     from service.storage.setup_dir import SetupMissing, place
     from service.workflows.startup import record_setup_move
 
     settings = load_settings()
     try:
+        refuse_newer(settings.data_dir)
         placed = place(settings)
-    except SetupMissing as exc:
+    except (SetupMissing, FormatRefused) as exc:
         raise Failed(f"错误：{exc}") from None
     if placed is not None:
         click.echo(placed.message, err=True)
@@ -62,8 +71,19 @@ def setup_settings() -> Settings:
 
 def open_context(*, service_clock: bool = False) -> Context:
     """The service core without the web layer, for account and audit commands; with
-    `service_clock`, on the clock the service uses (the college's zone, PORTAL_TODAY pins it)."""
-    return _context(setup_settings(), service_clock=service_clock)
+    `service_clock`, on the clock the service uses (the college's zone, PORTAL_TODAY pins it).
+    An older data directory is upgraded first, as a service's start does."""
+    from service.storage.data_format import found
+    from service.storage.setup_dir import inside_data
+    from service.workflows.startup import upgrade
+
+    settings = setup_settings()
+    before = found(settings.data_dir)  # setup_settings refused a newer one
+    ctx = _context(settings, service_clock=service_clock)
+    upgraded = upgrade(ctx, settings.content_dir if inside_data(settings) is not None else None, before)
+    if upgraded is not None:
+        click.echo(upgraded.message, err=True)
+    return ctx
 
 
 def _context(settings: Settings, *, service_clock: bool) -> Context:

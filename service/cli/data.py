@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-
-if TYPE_CHECKING:
-    pass
 
 from service.cli.base import Failed, cli, load_settings, open_context
 
@@ -59,12 +55,17 @@ def backup(file: Path) -> None:
 @cli.command(help="从 portal backup 生成的 FILE 恢复数据目录：先逐个核对清单中的 SHA-256，全部无误才放入目标目录。"
              "目标目录须为空（或不存在）；加 --force 时原目录改名保留。服务正在使用目标目录时拒绝恢复，请先停止服务。")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check", "only_check", is_flag=True,
+              help="只核对备份（清单与每个文件的 SHA-256），不恢复任何文件")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="恢复到的数据目录（默认 PORTAL_DATA 或 var/）")
 @click.option("--force", is_flag=True, help="目标目录不为空时也恢复（原目录改名为 <目录>.before-restore-<时间>）")
-def restore(file: Path, data_dir: Path | None, force: bool) -> None:
+def restore(file: Path, only_check: bool, data_dir: Path | None, force: bool) -> None:
     from service.storage import backup as backups
 
+    if only_check:
+        _check(file)
+        return
     target = (data_dir or load_settings().data_dir).resolve()
     try:
         with click.progressbar(length=backups.members(file), label="正在恢复", show_pos=True) as bar:
@@ -74,3 +75,19 @@ def restore(file: Path, data_dir: Path | None, force: bool) -> None:
     if moved is not None:
         click.echo(f"原数据目录已改名保留：{moved}")
     click.echo(f"已恢复 {count} 个文件到 {target}。请运行 portal audit verify 核对。")
+
+
+def _check(file: Path) -> None:
+    import tempfile
+
+    from service.storage import backup as backups
+
+    try:
+        with tempfile.TemporaryDirectory() as scratch, \
+                click.progressbar(length=backups.members(file), label="正在核对", show_pos=True) as bar:
+            checked = backups.check(file, Path(scratch), on_member=lambda: bar.update(1))
+    except backups.BackupError as exc:
+        raise Failed(f"核对失败：{exc}。未恢复任何文件。") from None
+    version = f"第 {checked.data_format} 版" if checked.data_format is not None else "未记录"
+    click.echo(f"备份完好：{file} 共 {checked.files} 个文件（{checked.size} 字节），清单与每个文件的 SHA-256 一致；"
+               f"快照时间 {checked.taken_at}，数据格式{version}。未恢复任何文件。")

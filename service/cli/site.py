@@ -13,20 +13,28 @@ from service.config import Settings
 if TYPE_CHECKING:
     pass
 
-from service.cli.base import Failed, cli, listed, load_settings, setup_settings
+from service.cli.base import Failed, cli, listed, load_settings, one_line, setup_settings
 
 
-@cli.command(help="校验学院设置（数据目录下的 setup/：设置、部门、岗位、共性目标、名册）。")
+def template_errors(content_dir: Path) -> list[str]:
+    """Syntax errors of every page template: the set-up's pages, the site's and the service's."""
+    from service.sitegen import hooks, pages
+    from service.web import templating
+
+    return [*hooks.page_errors(content_dir / "pages"), *pages.template_errors(), *templating.template_errors()]
+
+
+@cli.command(help="校验学院设置（数据目录下的 setup/：设置、部门、岗位、共性目标、名册），并编译每个页面模板。")
 @click.option("--content", "content_dir", type=click.Path(path_type=Path),
               help="内容目录（默认学院设置目录，即数据目录下的 setup/）")
 def check(content_dir: Path | None) -> None:
     from service.content.loader import validate
 
     directory = content_dir or setup_settings().content_dir
-    errors = validate(directory)
+    errors = validate(directory) + template_errors(directory)
     if errors:
         raise Failed(listed(f"内容校验失败，共 {len(errors)} 处错误：", errors))
-    click.echo(f"内容校验通过：{directory}")
+    click.echo(f"内容校验通过（含页面模板）：{directory}")
 
 
 @cli.command(help="校验学院设置后构建门户网站到 site/（页面取自学院设置；报送服务在后台重建时构建到临时目录）。")
@@ -62,14 +70,17 @@ def build(site_dir: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8000, show_default=True, type=int, help="监听端口")
 def serve(host: str, port: int) -> None:
-    from service.storage import serve_lock
+    from service.storage import data_format, serve_lock
 
     settings = load_settings()
     try:
+        data_format.refuse_newer(settings.data_dir)  # before the lock file is made
         with serve_lock.serving(settings.data_dir):  # held until the service ends
             _serve(settings, host, port)
     except serve_lock.ServiceRunning as exc:
         raise Failed(f"{exc}，服务未启动。") from None
+    except data_format.FormatRefused as exc:
+        raise Failed(f"{exc}。服务未启动，数据目录未作任何改动。") from None
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -79,14 +90,18 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from service.web import server
     from service.web.app import create_app
 
-    if not (settings.site_dir / "index.html").exists():
-        click.echo("提示：尚未构建门户网站，请先运行 portal build（make serve 会自动构建）。", err=True)
+    setup = settings.content_dir if settings.content_dir.exists() else settings.sample_dir
+    errors = template_errors(setup)
+    if errors:
+        raise Failed(one_line(f"页面模板有误（{setup}），服务未启动", errors))
     try:
         app = create_app(settings)
     except ContentInvalid as exc:
-        raise Failed(f"内容校验失败，服务未启动：\n{exc}") from None
+        raise Failed(one_line(f"学院设置有误（{settings.content_dir}），服务未启动", [str(e) for e in exc.errors])) from None
     except (SecretMissing, SetupMissing) as exc:
         raise Failed(f"{exc}。服务未启动。") from None
+    if not (settings.site_dir / "index.html").exists():
+        click.echo("提示：尚未构建门户网站，请先运行 portal build（make serve 会自动构建）。", err=True)
     if app.state.initial_password:
         click.echo("=" * 60)
         click.echo("已创建人事处管理员账号（仅显示这一次，请立即记下并妥善保管）：")
@@ -94,6 +109,8 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         click.echo(f"  密码：{app.state.initial_password}")
         click.echo("=" * 60)
     click.echo(f"数据目录：{settings.data_dir}")
+    if app.state.upgraded is not None:
+        click.echo(app.state.upgraded.message)
     placed = app.state.setup_placed
     click.echo(placed.message if placed is not None else f"学院设置：{settings.content_dir}")
     click.echo(f"门户与报送服务：http://{host}:{port}/  （按 Ctrl+C 停止）")

@@ -174,11 +174,13 @@ TODO_DUTIES_REVIEW = "duties_review"  # job duties delivered, waiting for HR
 TODO_WORKBOOK_ERRORS = "workbook_errors"  # refused workbook uploads nobody has resent yet
 TODO_OBJECTIONS = "objections"  # staff members' objections waiting for an answer this account may give
 TODO_CONFIRM = "confirm"  # a staff member's approved targets, not yet confirmed
+TODO_LEADERS_UNASSIGNED = "leaders_unassigned"  # active leader accounts that oversee no department
 TODO_LABELS = {TODO_NO_SCAN: "尚无有效责任状扫描件", TODO_RESIGN: "责任状需重签", TODO_TARGETS_OPEN: "个性目标尚未提交",
                TODO_TARGETS_RETURNED: "个性目标被退回", TODO_DUTIES: "岗位职责未报送", TODO_MONTHLY: "月汇总表待报送",
                TODO_TARGETS_WAITING: "个性目标等待审定", TODO_OVERDUE: "逾期未完成的部门",
                TODO_DUTIES_REVIEW: "岗位职责待接受", TODO_WORKBOOK_ERRORS: "上传出错的工作簿",
-               TODO_OBJECTIONS: "教职工的异议待答复", TODO_CONFIRM: "本人的个性目标已审定，待确认"}
+               TODO_OBJECTIONS: "教职工的异议待答复", TODO_CONFIRM: "本人的个性目标已审定，待确认",
+               TODO_LEADERS_UNASSIGNED: "院领导账号未设主管部门"}
 
 # The steps of the year HR chases, each with a deadline; each code with its label.
 STEP_CONTRACTS = "contracts"

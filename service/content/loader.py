@@ -37,7 +37,15 @@ from service.content.models import (
 )
 from service.content.reminder_settings import check_reminders
 from service.content.roster_file import ROSTER_FILE
-from service.content.yaml_files import Checker, ContentError, ContentInvalid, parse_yaml, read_yaml, show
+from service.content.yaml_files import (
+    Checker,
+    ContentError,
+    ContentInvalid,
+    located,
+    parse_yaml,
+    read_yaml,
+    show,
+)
 
 SETTINGS_FILE = "settings.yml"
 DEPARTMENTS_FILE = "departments.yml"
@@ -75,7 +83,7 @@ def load_content(content_dir: Path, replaced: Mapping[str, str] | None = None) -
     commons = check.common_targets(raw[COMMON_FILE], common)
     roster = roster_file.check_roster(check, raw[ROSTER_FILE], department_ids, {r.id for r in roles})
     if errors or settings is None:
-        raise ContentInvalid(errors)
+        raise ContentInvalid(located(content_dir, errors))
     return Content(
         settings=settings,
         departments=tuple(d for d in departments if d.closed is None),

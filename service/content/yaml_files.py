@@ -7,6 +7,7 @@ stopping at the first, so all of them are reported at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,12 @@ class ContentError:
     file: str
     path: str
     message: str
+    line: int | None = None  # 1-based, when the path could be found in the file
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
+        at = f"第 {self.line} 行: " if self.line else ""
+        return f"{where}: {at}{self.message}"
 
 
 class ContentInvalid(Exception):
@@ -68,14 +71,93 @@ def parse_yaml(path: Path, text: str, errors: list[ContentError]) -> Any:
                                    f"YAML 格式错误：含有不允许的字符 U+{exc.character:04X}（如控制字符）"))
         return None
     except ValueError as exc:  # a date YAML recognises but the calendar lacks (2027-13-01)
-        errors.append(ContentError(path.name, "", f"YAML 格式错误：无效的日期（{exc}），日期请写成 YYYY-MM-DD"))
+        errors.append(ContentError(path.name, _bad_date_line(text),
+                                   f"YAML 格式错误：无效的日期（{exc}），日期请写成 YYYY-MM-DD"))
         return None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = _where(exc, text)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        if mark is not None and mark is getattr(exc, "context_mark", None):
+            problem = f"从此处开始的引号或括号到文件末尾都没有闭合（{getattr(exc, 'context', '')}）"
         errors.append(ContentError(path.name, where, f"YAML 格式错误：{problem}"))
         return None
+
+
+_LAST_KEY = re.compile(r"([^\s.→\[\]]+)(?:\[\d+\])*\s*$")
+_QUOTED = re.compile(r"实际为 “(.*?)”")
+
+
+def located(content_dir: Path, errors: list[ContentError]) -> list[ContentError]:
+    """The errors, each with the line of the file it names when it can be found there: the first
+    `key: value` whose key is the error path's last key and whose value the message quotes
+    (else the first with that key alone, when only one has it)."""
+    nodes: dict[str, list[tuple[yaml.Node, yaml.Node]]] = {}
+    result = []
+    for error in errors:
+        key = _LAST_KEY.search(error.path)
+        if not error.path or error.path.startswith("第 ") or key is None:
+            result.append(error)
+            continue
+        if error.file not in nodes:
+            nodes[error.file] = _pairs(content_dir / error.file)
+        quoted = _QUOTED.search(error.message)
+        named = [pair for pair in nodes[error.file] if pair[0].value == key.group(1)]
+        found = [pair for pair in named if quoted and isinstance(pair[1], yaml.ScalarNode)
+                 and pair[1].value == quoted.group(1)] or (named if len(named) == 1 else [])
+        line = found[0][1].start_mark.line + 1 if found else None
+        result.append(ContentError(error.file, error.path, error.message, line))
+    return result
+
+
+def _pairs(path: Path) -> list[tuple[yaml.Node, yaml.Node]]:
+    """Every key and value of every mapping in the file, in document order."""
+    try:
+        stack = [yaml.compose(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    pairs = []
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: already walked
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            pairs.extend(p for p in node.value if isinstance(p[0], yaml.ScalarNode))
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    pairs.sort(key=lambda pair: pair[0].start_mark.index)
+    return pairs
+
+
+def _where(exc: yaml.YAMLError, text: str) -> yaml.Mark | None:
+    """Where the problem is: YAML's problem mark, except when the file ran out before a quote or
+    a bracket closed (the mark is then the end of the file): where that scalar or flow began."""
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    if problem is not None and context is not None and problem.index >= len(text.rstrip()):
+        return context  # type: ignore[no-any-return]
+    return problem  # type: ignore[no-any-return]
+
+
+def _bad_date_line(text: str) -> str:
+    """The line of the first timestamp scalar the calendar refuses, found on the composed nodes."""
+    constructor = yaml.SafeLoader("")
+    nodes = [yaml.compose(text, Loader=YAML_LOADER)]
+    while nodes:
+        node = nodes.pop(0)
+        if isinstance(node, yaml.MappingNode):
+            nodes.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            nodes.extend(node.value)
+        elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                constructor.construct_yaml_timestamp(node)
+            except ValueError:
+                return f"第 {node.start_mark.line + 1} 行第 {node.start_mark.column + 1} 列"
+    return ""
 
 
 class Checker:

@@ -23,6 +23,7 @@ from service.content.codes import (
     TODO_DUTIES,
     TODO_DUTIES_REVIEW,
     TODO_LABELS,
+    TODO_LEADERS_UNASSIGNED,
     TODO_MONTHLY,
     TODO_NO_SCAN,
     TODO_OBJECTIONS,
@@ -37,7 +38,8 @@ from service.content.formats import cn_date
 from service.rules.reminders import Outstanding
 
 UNIT = {TODO_DUTIES: "个岗位", TODO_MONTHLY: "个月", TODO_OVERDUE: "个部门", TODO_DUTIES_REVIEW: "个岗位",
-        TODO_WORKBOOK_ERRORS: "份", TODO_OBJECTIONS: "件", TODO_CONFIRM: "版"}
+        TODO_WORKBOOK_ERRORS: "份", TODO_OBJECTIONS: "件", TODO_CONFIRM: "版",
+        TODO_LEADERS_UNASSIGNED: "个账号"}
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,10 @@ def objections(count: int, link: str) -> Todo | None:
 def confirm(pending: bool, version: int | None) -> Todo | None:
     """A staff member's approved target version, waiting for their confirmation."""
     return _item(TODO_CONFIRM, 1 if pending else 0, "/me", f"第 {version} 版" if version else "")
+
+
+def leaders_unassigned(count: int) -> Todo | None:
+    return _item(TODO_LEADERS_UNASSIGNED, count, "/board/accounts", "院领导只能看到所主管部门的内容，请在账号管理中设置")
 
 
 def overdue_by_step(items: Iterable[Outstanding], today: dt.date) -> Mapping[str, tuple[str, int]]:

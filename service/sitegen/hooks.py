@@ -21,7 +21,7 @@ from service.content.formats import cn_date
 from service.content.loader import ContentInvalid, load_content
 from service.content.models import Content
 from service.office import catalog
-from service.sitegen import pages
+from service.sitegen import pages, template_check
 from service.sitegen.build import ACCEPTED_DUTIES
 
 log = logging.getLogger("mkdocs.hooks.portal")
@@ -85,6 +85,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 # -- helpers -------------------------------------------------------------------------
 
 _env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def page_errors(pages_dir: Path) -> list[str]:
+    """Syntax errors of the set-up's Markdown pages, each rendered as a template at build."""
+    return template_check.file_errors(_env, pages_dir, "*.md")
 
 
 def context(content: Content) -> dict[str, Any]:

@@ -138,3 +138,10 @@ _env.globals.update(forms_text=forms_text, SELF_LEAD=SELF_LEAD, role_path=role_p
 
 def _render(name: str, **context: Any) -> str:
     return _env.get_template(name).render(**context)
+
+
+def template_errors() -> list[str]:
+    """Syntax errors of the page templates kept next to this module."""
+    from service.sitegen import template_check
+
+    return template_check.loader_errors(_env, "service/sitegen/templates")

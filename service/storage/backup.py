@@ -5,11 +5,13 @@ files, the audit log, the secret and the college's set-up (`setup/`: settings, d
 roles, common targets, roster, pages) are read into memory. Uploaded files never change once
 stored, so they are copied afterwards; only those the snapshot's records point at are taken
 (an upload in flight has a file but no record yet). The archive is written to a temp file and
-renamed into place; `manifest.json` (last member) lists every other member's SHA-256.
+renamed into place; `manifest.json` (last member) lists every other member's size, SHA-256
+and mode (the secret and the audit log are private: 0600), and the data directory's format.
 
 A restore unpacks into a temp directory beside the target, checks every member against the
-manifest (and nothing more or less), and only then renames it into place, so a damaged
-archive leaves the target as it was. A restore is refused while a `portal serve` runs on the
+manifest (and nothing more or less), gives each file its recorded mode, and only then renames
+it into place, so a damaged archive leaves the target as it was; `check` does the same checks
+without restoring anything. A restore is refused while a `portal serve` runs on the
 target (service.serve_lock).
 """
 
@@ -27,14 +29,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from service.storage import files, serve_lock
+from service.storage import data_format, files, serve_lock
 from service.storage.audit import SEAL_FILE
 from service.storage.integrity import STORED_TABLES
 from service.storage.store import Store
 
 MANIFEST = "manifest.json"
-FORMAT = 1
-SNAPSHOT_FILES = ("audit.log", SEAL_FILE, "secret")  # beside db/**.json, read under the lock
+FORMAT = 2  # of the manifest: 2 records each file's mode and the data directory's format
+KNOWN_FORMATS = (1, 2)
+BACKUPS_DIR = "backups"  # inside the data directory: the automatic backups taken before an upgrade
+PRIVATE = 0o600
+SHARED = 0o644
+PRIVATE_FILES = ("audit.log", SEAL_FILE, "secret")  # restored 0600 whatever their mode was
+SNAPSHOT_FILES = (*PRIVATE_FILES, data_format.FORMAT_FILE)  # beside db/**.json, read under the lock
 
 
 class BackupError(Exception):
@@ -49,6 +56,8 @@ class Snapshot:
     taken_at: str
     blobs: dict[str, bytes] = field(default_factory=dict)  # relative path -> bytes
     uploads: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 on record
+    modes: dict[str, int] = field(default_factory=dict)  # relative path -> permission bits
+    data_format: int | None = None
 
     @property
     def count(self) -> int:
@@ -60,16 +69,15 @@ def snapshot(store: Store, setup: Path | None = None) -> Snapshot:
     inside the data directory) under the store's lock (a few ms)."""
     data_dir = store.data_dir
     with store.settled():  # no commit half-written while the files are read
-        taken = Snapshot(data_dir, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-        for path in sorted((data_dir / "db").rglob("*.json")):
-            if not path.name.startswith(files.TMP_PREFIX):
-                taken.blobs[path.relative_to(data_dir).as_posix()] = path.read_bytes()
-        for name in SNAPSHOT_FILES:
-            if (data_dir / name).exists():
-                taken.blobs[name] = (data_dir / name).read_bytes()
-        for path in files.walk_files(setup) if setup is not None else ():
-            if not path.name.startswith(files.TMP_PREFIX):
-                taken.blobs[path.relative_to(data_dir).as_posix()] = path.read_bytes()
+        taken = Snapshot(data_dir, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                         data_format=data_format.found(data_dir))
+        paths = [*sorted((data_dir / "db").rglob("*.json")), *(data_dir / name for name in SNAPSHOT_FILES),
+                 *(files.walk_files(setup) if setup is not None else ())]
+        for path in paths:
+            if path.exists() and not path.name.startswith(files.TMP_PREFIX):
+                name = path.relative_to(data_dir).as_posix()
+                taken.blobs[name] = path.read_bytes()
+                taken.modes[name] = _mode(path)
     for name, data in taken.blobs.items():
         if name.startswith("db/"):
             try:
@@ -82,13 +90,26 @@ def snapshot(store: Store, setup: Path | None = None) -> Snapshot:
     return taken
 
 
+def _mode(path: Path) -> int:
+    return PRIVATE if path.name in PRIVATE_FILES else path.stat().st_mode & 0o777
+
+
+def automatic(store: Store, setup: Path | None, label: str) -> Path:
+    """A backup into `<data>/backups/<label>-<time>.tar.gz` (before an upgrade); its path."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    target = store.data_dir / BACKUPS_DIR / f"{label}-{stamp}.tar.gz"
+    write(snapshot(store, setup), target)
+    return target
+
+
 def write(taken: Snapshot, target: Path, on_member: Callable[[], None] = lambda: None) -> dict[str, dict[str, object]]:
     """Write the snapshot as a .tar.gz at `target` (atomically); return the manifest's entries."""
     manifest: dict[str, dict[str, object]] = {}
     with files.atomic_stream(target) as out, tarfile.open(fileobj=out, mode="w:gz") as archive:
         for name, data in taken.blobs.items():
             _add(archive, name, io.BytesIO(data), len(data))
-            manifest[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            manifest[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+                              "mode": f"{taken.modes.get(name, PRIVATE):04o}"}
             on_member()
         for name, recorded in sorted(taken.uploads.items()):
             path = taken.data_dir / name
@@ -101,9 +122,10 @@ def write(taken: Snapshot, target: Path, on_member: Callable[[], None] = lambda:
                 raise BackupError(f"扫描件 {name} 的内容与记录的 SHA-256 不符，请先运行 portal audit verify")
             with open(path, "rb") as handle:
                 _add(archive, name, handle, size)
-            manifest[name] = {"sha256": digest, "size": size}
+            manifest[name] = {"sha256": digest, "size": size, "mode": f"{path.stat().st_mode & 0o777:04o}"}
             on_member()
-        body = json.dumps({"format": FORMAT, "taken_at": taken.taken_at, "files": manifest},
+        body = json.dumps({"format": FORMAT, "data_format": taken.data_format, "taken_at": taken.taken_at,
+                           "files": manifest},
                           ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
         _add(archive, MANIFEST, io.BytesIO(body), len(body))
     os.chmod(target, 0o600)  # the archive holds the session secret and personal data
@@ -148,22 +170,62 @@ def _restore(archive_path: Path, data_dir: Path, *, force: bool,
     work = data_dir.parent / f"{files.TMP_PREFIX}restore-{secrets.token_hex(4)}"
     try:
         found = _unpack(archive_path, work, on_member)
-        manifest = _manifest(work)
-        listed = manifest.get("files")
-        if not isinstance(listed, dict) or set(listed) != set(found):
-            missing = sorted(set(listed or {}) - set(found))[:5]
-            extra = sorted(set(found) - set(listed or {}))[:5]
-            raise BackupError(f"备份文件与清单不一致（缺少：{missing}，多出：{extra}），未恢复")
-        for name, (digest, size) in found.items():
-            entry = listed[name]
-            if not isinstance(entry, dict) or entry.get("sha256") != digest or entry.get("size") != size:
-                raise BackupError(f"备份中的 {name} 与清单记录的 SHA-256 不符（备份已损坏），未恢复")
+        listed = _verified(_manifest(work), found)
+        for name, entry in listed.items():
+            os.chmod(work / name, _entry_mode(entry, name))
         (work / MANIFEST).unlink()
         moved = _put_in_place(work, data_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return len(found), moved
+
+
+@dataclass(frozen=True)
+class Checked:
+    files: int
+    size: int
+    taken_at: str
+    data_format: int | None
+
+
+def check(archive_path: Path, scratch: Path, on_member: Callable[[], None] = lambda: None) -> Checked:
+    """Verify `archive_path` (its manifest, every member's size and SHA-256) by unpacking it into
+    a temp directory inside `scratch`, removed afterwards; nothing else is written."""
+    work = scratch / f"{files.TMP_PREFIX}check-{secrets.token_hex(4)}"
+    try:
+        found = _unpack(archive_path, work, on_member)
+        manifest = _manifest(work)
+        _verified(manifest, found)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    version = manifest.get("data_format")
+    return Checked(len(found), sum(size for _, size in found.values()), str(manifest.get("taken_at") or ""),
+                   version if isinstance(version, int) else None)
+
+
+def _verified(manifest: dict[str, object], found: dict[str, tuple[str, int]]) -> dict[str, dict[str, object]]:
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or set(listed) != set(found):
+        missing = sorted(set(listed or {}) - set(found))[:5]
+        extra = sorted(set(found) - set(listed or {}))[:5]
+        raise BackupError(f"备份文件与清单不一致（缺少：{missing}，多出：{extra}）")
+    for name, (digest, size) in found.items():
+        entry = listed[name]
+        if not isinstance(entry, dict) or entry.get("sha256") != digest or entry.get("size") != size:
+            raise BackupError(f"备份中的 {name} 与清单记录的 SHA-256 不符（备份已损坏）")
+        _entry_mode(entry, name)
+    return listed
+
+
+def _entry_mode(entry: dict[str, object], name: str) -> int:
+    """The mode the manifest records (a manifest of format 1 has none: private files 0600)."""
+    mode = entry.get("mode")
+    if mode is None:
+        return PRIVATE if PurePosixPath(name).name in PRIVATE_FILES else SHARED
+    if not isinstance(mode, str) or len(mode) != 4 or any(c not in "01234567" for c in mode) or int(mode, 8) > 0o777:
+        raise BackupError(f"清单中 {name} 的权限“{str(mode)[:8]}”无效（备份已损坏）")
+    return int(mode, 8)
 
 
 def _unpack(archive_path: Path, work: Path, on_member: Callable[[], None]) -> dict[str, tuple[str, int]]:
@@ -197,8 +259,11 @@ def _manifest(work: Path) -> dict[str, object]:
         manifest = json.loads((work / MANIFEST).read_bytes())
     except ValueError as exc:
         raise BackupError(f"清单 manifest.json 无法解析：{exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError("清单 manifest.json 的格式不受支持，未恢复")
+    if not isinstance(manifest, dict) or manifest.get("format") not in KNOWN_FORMATS:
+        raise BackupError("清单 manifest.json 的格式不受支持")
+    version = manifest.get("data_format")
+    if isinstance(version, int) and version > data_format.CURRENT:
+        raise BackupError(f"备份的数据格式为第 {version} 版，比本程序认识的第 {data_format.CURRENT} 版新，请用更新的版本恢复")
     return manifest
 
 

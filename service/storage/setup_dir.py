@@ -15,8 +15,7 @@ from pathlib import Path
 
 from service.config import Settings
 from service.storage import files
-
-USED_MARKS = ("audit.log", "db")  # what a service leaves in a data directory it has used
+from service.storage.data_format import USED_MARKS
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from service.errors import ApiError
 from service.office.roster_sheet import MAX_BYTES
 from service.rules.board import Board
 from service.rules.clock import clock_from
-from service.storage import setup_dir
+from service.storage import data_format, setup_dir
 from service.storage.health import StoreCheck
 from service.web import templating
 from service.web.access_log import Observed
@@ -235,6 +235,7 @@ def clock_for(settings: Settings, tz_name: str) -> Callable[[], dt.datetime]:
 
 
 def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None) -> Starlette:
+    found = data_format.refuse_newer(settings.data_dir)  # before anything is written
     placed = setup_dir.place(settings)  # the college's set-up, seeded from the sample on first start
     content = load_content(settings.content_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -242,6 +243,8 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     startup.recover(ctx)
     if placed is not None and placed.moved:
         startup.record_setup_move(ctx, placed)
+    upgraded = startup.upgrade(ctx, settings.content_dir if setup_dir.inside_data(settings) is not None else None,
+                               found)
     initial_password = startup.ensure_admin(ctx)
     metrics = Metrics()
     ctx.store.meters = metrics.meters()
@@ -304,6 +307,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.store_check = StoreCheck()
     app.state.initial_password = initial_password
     app.state.setup_placed = placed
+    app.state.upgraded = upgraded
     app.state.shell = templating.Shell.from_site(settings.site_dir)
     return app
 

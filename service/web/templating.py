@@ -101,3 +101,10 @@ def _inline_scripts(html: str) -> list[str]:
 
 def _sha256(script: str) -> str:
     return base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+
+
+def template_errors() -> list[str]:
+    """Syntax errors of the service's page templates."""
+    from service.sitegen import template_check
+
+    return template_check.loader_errors(env, "service/web/templates")

@@ -76,6 +76,12 @@ def _problem(ctx: Context, role: str, details: Profile) -> str | None:
     return credentials.contact_problem(details.display_name, details.email, details.phone)
 
 
+def leaders_without_departments(ctx: Context) -> list[str]:
+    """Active leader accounts that oversee no department (they see nothing until HR sets one)."""
+    return sorted(u["username"] for u in ctx.store.accounts.users()
+                  if u.get("role") == ROLE_LEADER and u.get("active", True) and not u.get("oversees"))
+
+
 def add_user(ctx: Context, username: str, role: str, department: str | None, password: str, actor: str,
              details: Profile | None = None, *, must_change: bool = False) -> None:
     """Add an account. `department` is a department account's own (it overrides the profile's)."""

@@ -1,21 +1,22 @@
-"""Starting over a data directory: recover from a crash, the first HR account, the audit entry
-of a set-up carried over from the checkout, and the figures kept per department worked out
-ahead of the first reads."""
+"""Starting over a data directory: recover from a crash, upgrade an older format, the first HR
+account, the audit entry of a set-up carried over from the checkout, and the figures kept per
+department worked out ahead of the first reads."""
 
 from __future__ import annotations
 
 import functools
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from service.content.codes import ROLE_HR
 from service.rules import credentials
-from service.storage import files
+from service.storage import backup, data_format, files
 from service.storage.integrity import orphans
 from service.storage.setup_dir import Placed
 from service.workflows import completion, progress, scores, targets
-from service.workflows.accounts import new_user
+from service.workflows.accounts import leaders_without_departments, new_user
 from service.workflows.commit import NewUser, commit, log
 from service.workflows.context import Context
 
@@ -34,6 +35,42 @@ def recover(ctx: Context) -> list[Path]:
         ctx.audit.recover()
         ctx.audit.reconcile()
     return removed
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    from_format: int
+    backup: Path
+    leaders_without_departments: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        leaders = (f"；院领导账号 {'、'.join(self.leaders_without_departments)} 未设主管部门，已列入人事处待办"
+                   if self.leaders_without_departments else "")
+        return (f"数据目录已从第 {self.from_format} 版格式升级到第 {data_format.CURRENT} 版，"
+                f"升级前的数据已自动备份到 {self.backup}{leaders}")
+
+
+def upgrade(ctx: Context, setup: Path | None, before: int | None) -> Upgraded | None:
+    """Bring an older data directory to the current format: a backup first (of the store, the
+    audit log, the secret and `setup`), then one audit entry, then FORMAT. What it cannot
+    decide stays for HR: leader accounts without overseen departments are a to-do of HR's.
+    `before` is the format found before the context was opened (None: a fresh directory, which
+    is marked current); None when nothing was upgraded."""
+    data_dir = ctx.settings.data_dir
+    with ctx.store.locked():
+        version = data_format.refuse_newer(data_dir) if before is not None else None
+        if version == data_format.CURRENT:
+            return None
+        if version is None:
+            data_format.record(data_dir)
+            return None
+        saved = backup.automatic(ctx.store, setup, f"before-format-{data_format.CURRENT}")
+        leaders = tuple(leaders_without_departments(ctx))
+        log(ctx, "system", "data.upgrade", from_format=version, to_format=data_format.CURRENT,
+            backup=saved.relative_to(data_dir).as_posix(), leaders_without_departments=list(leaders))
+        data_format.record(data_dir)
+    return Upgraded(version, saved, leaders)
 
 
 def ensure_admin(ctx: Context) -> str | None:

@@ -25,7 +25,15 @@ from service.rules import access, todos
 from service.rules.access import User
 from service.rules.board import person_status
 from service.rules.todos import Todo
-from service.workflows import chase, confirmations, duties, result_objections, targets, workbook_errors
+from service.workflows import (
+    accounts,
+    chase,
+    confirmations,
+    duties,
+    result_objections,
+    targets,
+    workbook_errors,
+)
 from service.workflows.context import Context
 
 Provider = Callable[[Context, User], Iterable[Todo | None]]
@@ -95,6 +103,11 @@ def hr_workbooks(ctx: Context, user: User) -> Iterable[Todo | None]:
         yield todos.workbook_errors(len(workbook_errors.listing(ctx, open_only=True)))
 
 
+def hr_leaders(ctx: Context, user: User) -> Iterable[Todo | None]:
+    if access.allowed(user, access.MANAGE_ACCOUNTS):
+        yield todos.leaders_unassigned(len(accounts.leaders_without_departments(ctx)))
+
+
 def objections_waiting(ctx: Context, user: User) -> Iterable[Todo | None]:
     if not access.allowed(user, access.SEE_OBJECTIONS, user.department):
         return
@@ -114,7 +127,7 @@ def staff_confirm(ctx: Context, user: User) -> Iterable[Todo | None]:
 PROVIDERS: dict[str, tuple[Provider, ...]] = {
     ROLE_DEPARTMENT: (clerk_scans, clerk_targets, clerk_duties, clerk_monthly, objections_waiting),
     ROLE_LEADER: (leader_waiting,),
-    ROLE_HR: (hr_overdue, hr_duties_review, hr_workbooks, objections_waiting),
+    ROLE_HR: (hr_overdue, hr_duties_review, hr_workbooks, hr_leaders, objections_waiting),
     ROLE_STAFF: (staff_confirm,),
 }
 
