@@ -15,6 +15,7 @@ Without /usr/bin/chromium these tests skip, except under CI (the CI variable set
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import re
@@ -135,9 +136,25 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     content_dir = root / "content"
     shutil.copytree(ROOT / "content", content_dir)
     site_dir = copy_site(root / "site")  # built once per session by service.build.build_site
-    port = free_port()
     env = {**os.environ, "PORTAL_DATA": str(root / "var"), "PORTAL_SITE": str(site_dir),
            "PORTAL_CONTENT": str(content_dir), "PORTAL_TODAY": TODAY, "PYTHONUNBUFFERED": "1"}
+    with serving(env) as (url, password, output):
+        content = load_content(content_dir)
+        department = content.department(DEPT)
+        assert department is not None
+        served = Portal(url, env, password, list(content.members(DEPT)), department.name, len(content.roster),
+                        output)
+        served.cli("users", "add", "clerk", "--role", "department", "--department", DEPT,
+                   stdin=f"{PASSWORD}\n{PASSWORD}\n")
+        served.cli("users", "add", "boss", "--role", "leader", "--oversees", DEPT, stdin=f"{PASSWORD}\n{PASSWORD}\n")
+        yield served
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str]) -> Iterator[tuple[str, str, list[str]]]:
+    """`portal serve` with `env`: its address, HR's first password and its output; after it stops,
+    the output must hold no traceback or error."""
+    port = free_port()
     output: list[str] = []
     process = subprocess.Popen([PORTAL, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -150,15 +167,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         assert process.poll() is None, "".join(output)
         _wait(lambda: any("密码：" in line for line in output), START_TIMEOUT, "没有打印人事处初始密码")
         password = next(line for line in output if "密码：" in line).split("密码：", 1)[1].strip()
-        content = load_content(content_dir)
-        department = content.department(DEPT)
-        assert department is not None
-        served = Portal(url, env, password, list(content.members(DEPT)), department.name, len(content.roster),
-                        output)
-        served.cli("users", "add", "clerk", "--role", "department", "--department", DEPT,
-                   stdin=f"{PASSWORD}\n{PASSWORD}\n")
-        served.cli("users", "add", "boss", "--role", "leader", "--oversees", DEPT, stdin=f"{PASSWORD}\n{PASSWORD}\n")
-        yield served
+        yield url, password, output
     finally:
         terminate(process)
         reader.join(timeout=5)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,18 +20,14 @@ from typing import Any
 import httpx2
 import pytest
 from helpers import PASSWORD, copy_site
-from serverproc import terminate
 from test_browser import (  # noqa: F401 - `browser` is the fixture, over this module's `portal`
-    PORTAL,
-    START_TIMEOUT,
     TODAY,
     Day,
     Portal,
-    _healthy,
     _wait,
     browser,
     chromium_or_skip,
-    free_port,
+    serving,
 )
 
 from service.config import ROOT
@@ -59,30 +53,14 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     chromium_or_skip()
     root = tmp_path_factory.mktemp("fresh")
     site_dir = copy_site(root / "site")
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PORTAL_CONTENT"}
     env.update({"PORTAL_DATA": str(root / "var"), "PORTAL_SITE": str(site_dir), "PORTAL_TODAY": TODAY,
                 "PYTHONUNBUFFERED": "1"})
-    output: list[str] = []
-    process = subprocess.Popen([PORTAL, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")),  # type: ignore[union-attr]
-                              daemon=True)
-    reader.start()
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait(lambda: _healthy(url) or process.poll() is not None, START_TIMEOUT, "portal serve 没有启动")
-        assert process.poll() is None, "".join(output)
-        _wait(lambda: any("密码：" in line for line in output), START_TIMEOUT, "没有打印人事处初始密码")
-        password = next(line for line in output if "密码：" in line).split("密码：", 1)[1].strip()
+    with serving(env) as (url, password, output):
         content = load_content(root / "var" / "setup")
         served = Portal(url, env, password, list(content.roster), "", len(content.roster), output)
         served.cli("users", "add", "boss", "--role", "leader", "--oversees", "jxx", stdin=f"{PASSWORD}\n{PASSWORD}\n")
         yield served
-    finally:
-        terminate(process)
-        reader.join(timeout=5)
-    assert not [line for line in output if re.search(r"Traceback|ERROR", line)], "".join(output)
 
 
 def roster_csv(portal: Portal) -> bytes:
