@@ -3,7 +3,7 @@ the 优秀 quota, the grades the service suggests, and why a proposal is refused
 
 Eligibility follows the regulations as settings word them (content.models.AssessmentSettings):
 - leave of the counted kinds (病假, 事假, 脱产学习; never 产假) adding up to more than
-  `leave_limit_days` in the year: no grade (不定档次, reason 其他);
+  `leave_limit_days` in the year, each day counted once (rules/leave.py): no grade (不定档次, reason 其他);
 - a first job with fewer than `first_job_min_days` in the unit by 31 December: no grade (试用期);
 - a sanction of a kind in settings affects the year it was given and `years - 1` more: 警告
   bars 优秀, 记过 and 降低岗位等级 mean no grade (处分期);
@@ -30,39 +30,20 @@ from service.content.codes import (
     GRADE_PENDING,
     GRADES,
     INVESTIGATION,
-    LEAVE_SOURCES,
     QUOTA_BASES,
     ROUND_DOWN,
     ROUND_UP,
     ROUNDINGS,
-    SOURCE_HR,
     UNGRADED_OTHER,
     UNGRADED_PROBATION,
     UNGRADED_SANCTION,
 )
 from service.content.formats import num
 from service.content.models import AssessmentSettings, SanctionRule
+from service.rules.leave import Leave, counted_leave
+from service.rules.workdays import Calendar
 
 # -- inputs --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Leave:
-    kind: str
-    days: float  # for a period: its calendar days; for a monthly total: the days reported
-    start: dt.date | None = None
-    end: dt.date | None = None
-    source: str = SOURCE_HR
-
-    def days_in(self, year: int) -> float:
-        if self.start is None or self.end is None:
-            return self.days
-        first, last = max(self.start, dt.date(year, 1, 1)), min(self.end, dt.date(year, 12, 31))
-        return max(0, (last - first).days + 1)
-
-    def describe(self) -> str:
-        span = f"{self.start} 至 {self.end}，" if self.start and self.end else ""
-        return f"{self.kind} {span}{num(self.days)} 天（{LEAVE_SOURCES.get(self.source, self.source)}）"
 
 
 @dataclass(frozen=True)
@@ -144,9 +125,8 @@ def sanction_rule_text(rule: SanctionRule) -> str:
 def eligibility(year: int, s: AssessmentSettings, leave: Iterable[Leave] = (), sanctions: Iterable[Sanction] = (),
                 newcomer: Newcomer | None = None) -> Eligibility:
     found: list[Finding] = []
-    counted = [item for item in leave if item.kind in s.leave_counted and item.days_in(year) > 0]
-    total = sum(item.days_in(year) for item in counted)
-    detail = "；".join(item.describe() for item in counted) + f"，累计 {num(total)} 天"
+    merged = counted_leave(year, leave, s.leave_counted, Calendar.of(s.extra_holidays, s.extra_workdays))
+    total, detail = merged.total, merged.detail
     if total > s.leave_limit_days:
         found.append(Finding(EFFECT_NO_GRADE, UNGRADED_OTHER, LEAVE_RULE.format(days=s.leave_limit_days), detail))
     elif s.leave_not_excellent_days and total > s.leave_not_excellent_days:

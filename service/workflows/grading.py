@@ -25,13 +25,12 @@ from service.content.codes import (
 from service.errors import ApiError, bad_request, not_found, unprocessable
 from service.rules import access
 from service.rules.access import User
-from service.rules.workdays import Calendar
 from service.storage.store import COLLEGE, new_record
 from service.workflows import grades
 from service.workflows.commit import Add, Put, commit
 from service.workflows.common import department_or_404, member_or_404
 from service.workflows.context import Context
-from service.workflows.grade_records import day, note_text, today
+from service.workflows.grade_records import calendar, day, note_text, today
 from service.workflows.grades import ROUND, ROUND_KEY, STEP_OBJECTION, TABLE, round_doc
 
 OBJECTIONS = "objections"
@@ -52,11 +51,6 @@ def stage(round_: dict[str, Any], on: dt.date) -> str:
 
 def publicity_open(ctx: Context, round_: dict[str, Any] | None = None) -> bool:
     return stage(round_ if round_ is not None else round_doc(ctx), today(ctx)) == STAGE_PUBLICITY
-
-
-def calendar(ctx: Context) -> Calendar:
-    s = ctx.content.settings.assessment
-    return Calendar.of(s.extra_holidays, s.extra_workdays)
 
 
 def _save_round(ctx: Context, user: User, round_: dict[str, Any], key: str, value: dict[str, Any], action: str,
