@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from service.content.codes import (
     EFFECT_NO_GRADE,
@@ -224,31 +224,41 @@ def next_eligible(order: Sequence[Candidate], after: Candidate, taken: Iterable[
 
 def suggest(candidates: Iterable[Candidate], places: int, bands: Sequence[tuple[str, float]]) -> dict[str, Suggestion]:
     """A grade for each person: the rules' outcome, else the score's band, 优秀 for the best
-    eligible within `places`. A person whose band is 优秀 but who may not be 优秀 names the
-    rule and the next eligible person by score."""
+    eligible within `places`. A person whose band is 优秀 but who may not be 优秀, and who would
+    have had a place by score, names the rule and the person who moved up into the place
+    (按得分递补); that person's note names whom they replace."""
     order = ranked(candidates)
     result: dict[str, Suggestion] = {}
     excellent: list[str] = []
+    barred: list[Candidate] = []  # band 优秀, by score, but may not be 优秀
     for c in order:
         required = c.eligibility.required
         grade = band(c.score, bands)
+        if grade == GRADE_EXCELLENT and not c.eligibility.may_excellent:
+            barred.append(c)
         if required is not None:
             finding = c.eligibility.findings[0] if c.eligibility.findings else None
-            instead = next_eligible(order, c, excellent) if grade == GRADE_EXCELLENT else None
-            result[c.staff_id] = Suggestion(required, finding.text if finding else "", instead)
+            result[c.staff_id] = Suggestion(required, finding.text if finding else "")
         elif grade is None:
             result[c.staff_id] = Suggestion(None, "尚无得分")
         elif grade != GRADE_EXCELLENT:
             result[c.staff_id] = Suggestion(grade)
         elif not c.eligibility.may_excellent:
             blocking = c.eligibility.blocking(GRADE_EXCELLENT)
-            result[c.staff_id] = Suggestion(GRADE_PASS, blocking.text if blocking else "",
-                                            next_eligible(order, c, excellent))
+            result[c.staff_id] = Suggestion(GRADE_PASS, blocking.text if blocking else "")
         elif len(excellent) < places:
             excellent.append(c.staff_id)
             result[c.staff_id] = Suggestion(GRADE_EXCELLENT)
         else:
             result[c.staff_id] = Suggestion(GRADE_PASS, f"优秀名额已满（{places} 人）")
+    # by score alone, the first `places` of the 优秀 band would have had the places
+    band_order = [c for c in order if band(c.score, bands) == GRADE_EXCELLENT
+                  and (c in barred or c.staff_id in excellent)]
+    by_score = {c.staff_id for c in band_order[:places]}
+    moved_up = [c for c in band_order if c.staff_id in excellent and c.staff_id not in by_score]
+    for gave, took in zip((c for c in band_order[:places] if c in barred), moved_up, strict=False):
+        result[gave.staff_id] = replace(result[gave.staff_id], instead=took)
+        result[took.staff_id] = replace(result[took.staff_id], note=f"按得分递补（{gave.name}不能评为优秀）")
     return result
 
 
