@@ -65,7 +65,7 @@ def test_a_quota_counted_college_wide(settings: Settings) -> None:
         assert found["unit"] == "college" and found["quota"]["base"] == 331 and found["quota"]["places"] == 66
         # 19 people of the department score 90 or more: all may be 优秀 within the college's 66
         assert sum(1 for p in found["people"] if p["suggested"] == GRADE_EXCELLENT) == 19
-        others = members(service, OTHER_DEPT)
+        others = give_scores(service, OTHER_DEPT)
         assert propose(service, OTHER_DEPT, {sid: GRADE_EXCELLENT for sid in others}).status_code == 200  # 42
         over = propose(service, DEPT, {sid: GRADE_EXCELLENT for sid in ids[:25]})  # 42 + 25 = 67
         assert over.status_code == 422 and over.json()["places"] == 66 and over.json()["proposed_excellent"] == 67

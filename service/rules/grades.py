@@ -65,6 +65,7 @@ class Finding:
     reason: str  # for no grade: UNGRADED_PROBATION / _SANCTION / _OTHER; else ""
     rule: str
     detail: str
+    plain: str = ""  # the reason in a few words, as a written notice states it
 
     @property
     def text(self) -> str:
@@ -99,6 +100,11 @@ class Eligibility:
     def ungraded_reason(self) -> str:
         return next((f.reason for f in self.findings if f.effect == EFFECT_NO_GRADE), "")
 
+    @property
+    def ungraded_text(self) -> str:
+        """Why no grade, in words: every no-grade finding's plain reason."""
+        return "；".join(f.plain for f in self.findings if f.effect == EFFECT_NO_GRADE and f.plain)
+
     def blocking(self, grade: str) -> Finding | None:
         """The finding that forbids `grade`, if any."""
         wanted = {GRADE_PENDING: (EFFECT_PENDING,), GRADE_NONE: (EFFECT_PENDING, EFFECT_NO_GRADE)}.get(grade)
@@ -128,7 +134,8 @@ def eligibility(year: int, s: AssessmentSettings, leave: Iterable[Leave] = (), s
     merged = counted_leave(year, leave, s.leave_counted, Calendar.of(s.extra_holidays, s.extra_workdays))
     total, detail = merged.total, merged.detail
     if total > s.leave_limit_days:
-        found.append(Finding(EFFECT_NO_GRADE, UNGRADED_OTHER, LEAVE_RULE.format(days=s.leave_limit_days), detail))
+        found.append(Finding(EFFECT_NO_GRADE, UNGRADED_OTHER, LEAVE_RULE.format(days=s.leave_limit_days), detail,
+                             f"病假、事假等累计超过半年（累计 {num(total)} 天）"))
     elif s.leave_not_excellent_days and total > s.leave_not_excellent_days:
         found.append(Finding(EFFECT_NOT_EXCELLENT, "", LEAVE_LOCAL_RULE.format(days=s.leave_not_excellent_days),
                              detail))
@@ -136,7 +143,8 @@ def eligibility(year: int, s: AssessmentSettings, leave: Iterable[Leave] = (), s
         days = (dt.date(year, 12, 31) - newcomer.joined).days + 1
         if days < s.first_job_min_days:
             found.append(Finding(EFFECT_NO_GRADE, UNGRADED_PROBATION, NEWCOMER_RULE.format(days=s.first_job_min_days),
-                                 f"{newcomer.joined} 到本单位，至年底 {max(days, 0)} 天"))
+                                 f"{newcomer.joined} 到本单位，至年底 {max(days, 0)} 天",
+                                 f"试用期（初次就业，{newcomer.joined} 到本单位，不满半年）"))
     year_end = dt.date(year, 12, 31)
     for item in sanctions:
         if item.kind == INVESTIGATION:
@@ -146,7 +154,8 @@ def eligibility(year: int, s: AssessmentSettings, leave: Iterable[Leave] = (), s
         rule = s.sanction(item.kind)
         if rule is not None and item.on.year <= year < item.on.year + rule.years:
             found.append(Finding(rule.effect, UNGRADED_SANCTION if rule.effect == EFFECT_NO_GRADE else "",
-                                 sanction_rule_text(rule), f"{item.on} 受{item.kind}处分"))
+                                 sanction_rule_text(rule), f"{item.on} 受{item.kind}处分",
+                                 f"处分期（{item.on} 受{item.kind}处分）"))
     return Eligibility(tuple(found))
 
 
@@ -271,11 +280,14 @@ class Problem:
 
 def grade_problems(c: Candidate, grade: str, order: Sequence[Candidate] = (),
                    taken: Iterable[str] = ()) -> list[Problem]:
-    """Why `grade` may not be given to `c`: an unknown grade, the rules' outcome, a rule barring 优秀."""
+    """Why `grade` may not be given to `c`: an unknown grade, no score for a grade, the rules'
+    outcome, a rule barring 优秀."""
     if grade not in GRADE_OUTCOMES:
         return [Problem("invalid_grade", f"{c.name}：档次应为 {' / '.join(GRADE_OUTCOMES)} 之一，实际为“{grade}”",
                         c.staff_id)]
     required = c.eligibility.required
+    if required is None and grade in GRADES and c.score is None:
+        return [Problem("no_score", f"{c.name}尚无考核得分（月汇总表未报送其业务工作目标），不能定为{grade}", c.staff_id)]
     if required is not None and grade != required:
         finding = c.eligibility.blocking(grade) or c.eligibility.findings[0]
         return [Problem("not_eligible", f"{c.name}应为{required}：{finding.text}", c.staff_id)]
