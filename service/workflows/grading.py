@@ -277,17 +277,17 @@ def record_notified(ctx: Context, user: User, body: Any) -> dict[str, Any]:
     assert on is not None
     if on > today(ctx):
         raise unprocessable("future_date", f"送达日期 {on} 晚于今天")
+    chosen = b.get("departments", b.get("department"))
+    ids = [chosen] if isinstance(chosen, str) else chosen
+    if chosen and (not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids)):
+        raise bad_request("invalid_departments", "departments 应为部门代码的列表")
     with ctx.store.locked():
         round_ = round_doc(ctx)
         if stage(round_, today(ctx)) not in (STAGE_PUBLICITY_ENDED, STAGE_CLOSED):
             raise ApiError(409, "publicity_not_ended", "公示期满后才能登记考核结果通知书的送达")
         if dt.date.fromisoformat(round_["publicity"]["end"]) >= on:
             raise unprocessable("invalid_date", f"送达日期应晚于公示结束日 {round_['publicity']['end']}")
-        chosen = b.get("departments", b.get("department"))
         if chosen:
-            ids = [chosen] if isinstance(chosen, str) else chosen
-            if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
-                raise bad_request("invalid_departments", "departments 应为部门代码的列表")
             departments = [department_or_404(ctx, i) for i in dict.fromkeys(ids)]
             docs = [d for department in departments for d in grades.stored(ctx, department).values()]
         else:
