@@ -206,6 +206,9 @@ class World:
         self.browsers = {"hr": service.hr_session(), "clerk": service.session("clerk"), "boss": service.session("boss")}
         self.event = {"department": DEPT, "item_id": content.common_targets[-1].id, "rule_index": 0,
                       "points": 0.5, "note": "访问矩阵"}
+        scored = service.client.put(f"/api/monthly/{DEPT}/1", headers=service.bearer("hr"),  # a score to grade by
+                                    json={"rows": [{"工号": self.person.staff_id, "业务工作目标": 50}], "partial": True})
+        assert scored.status_code == 200, scored.text
         graded = service.client.put(f"/api/grades/{DEPT}", json={"grades": {self.person.staff_id: "合格"}},
                                     headers=service.bearer("hr"))
         assert graded.status_code == 200, graded.text  # the person has a grade: a view can be uploaded

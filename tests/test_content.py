@@ -145,6 +145,14 @@ MISTAKES = {
         "settings.yml", 'contracts: "04-26"', "contracts: 4月26日",
         "settings.yml: deadlines.contracts", ("应为“月-日”格式", "“4月26日”"),
     ),
+    "first reported month out of range": Mistake(
+        "settings.yml", "monthly_first_month: 4", "monthly_first_month: 13",
+        "settings.yml: monthly_first_month", ("应为 1–12 之间的月份", "13"),
+    ),
+    "first reported month as text": Mistake(
+        "settings.yml", "monthly_first_month: 4", "monthly_first_month: 四月",
+        "settings.yml: monthly_first_month", ("应为 1–12 之间的月份", "四月"),
+    ),
 }
 
 

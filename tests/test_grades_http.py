@@ -55,9 +55,14 @@ def test_seven_months_of_sick_leave_mean_no_grade_and_the_next_by_score_is_sugge
     sick = people[ids[0]]
     assert sick["required"] == GRADE_NONE and sick["suggested"] == GRADE_NONE
     assert "第四十一条" in sick["findings"][0]["rule"] and "累计 212 天" in sick["findings"][0]["detail"]
-    assert sick["instead"] == {"staff_id": ids[1], "name": people[ids[1]]["name"], "score": 98.5}
-    # the place goes down the ranking: the 9th best score is now suggested 优秀
+    # the place goes down the ranking: the 9th best score is now suggested 优秀, and named as the one who moved up
     assert [sid for sid in ids if people[sid]["suggested"] == GRADE_EXCELLENT] == ids[1:9]
+    assert sick["instead"] == {"staff_id": ids[8], "name": people[ids[8]]["name"], "score": 95.0}
+    assert people[ids[8]]["note"] == f"按得分递补（{sick['name']}不能评为优秀）"
+    assert not people[ids[1]]["note"]  # the second best had a place by score anyway
+    page = parse_html(service.hr_session().get(f"/board/{DEPT}/grades").text)
+    moved = page.find("small", data_instead=ids[8])
+    assert moved is not None and people[ids[8]]["name"] in moved.text
     refused = propose(service, DEPT, {ids[0]: GRADE_EXCELLENT})
     assert refused.status_code == 422 and refused.json()["code"] == "not_eligible"
     assert "应为不定档次" in refused.json()["error"]

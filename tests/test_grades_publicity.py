@@ -9,7 +9,16 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-from grade_helpers import START, action, decide_and_publish, excellent, grade_everyone, propose, view
+from grade_helpers import (
+    START,
+    action,
+    decide_and_publish,
+    excellent,
+    give_scores,
+    grade_everyone,
+    propose,
+    view,
+)
 from helpers import DEPT, Service, parse_html, running_service
 from starlette.testclient import TestClient
 
@@ -162,8 +171,7 @@ def test_the_collective_decision_needs_everyone_graded_and_then_locks(service: S
 
 def test_the_decision_is_refused_while_someone_has_no_grade(settings: Settings) -> None:
     with running_service(settings, now=START) as service:
-        assert propose(service, DEPT, {sid: GRADE_PASS for sid in
-                                       [m.staff_id for m in service.context.content.members(DEPT)]}).status_code == 200
+        assert propose(service, DEPT, {sid: GRADE_PASS for sid in give_scores(service)}).status_code == 200
         refused = action(service, "decision", {"date": "2019-09-25", "leaders": "院长甲、副院长乙"})
         assert refused.status_code == 422 and refused.json()["code"] == "grades_missing"
         assert "尚有 289 人没有拟定档次（党政办公室 10 人" in refused.json()["error"]
@@ -177,7 +185,7 @@ def test_a_year_the_calendar_package_does_not_know_uses_the_settings_and_warns(s
     path.write_text(text, encoding="utf-8")
     with running_service(settings, now=dt.datetime(2031, 9, 25, 10)) as service:
         for department in service.context.content.departments:
-            ids = [m.staff_id for m in service.context.content.members(department.id)]
+            ids = give_scores(service, department.id)
             assert propose(service, department.id, {sid: GRADE_PASS for sid in ids}).status_code == 200
         assert action(service, "decision", {"date": "2031-09-25", "leaders": ["院长甲"]}).status_code == 200
         publicity = action(service, "publicity", {"start": "2031-09-26"}).json()

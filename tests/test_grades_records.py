@@ -22,12 +22,13 @@ def test_leave_is_taken_from_the_monthly_summaries_and_says_so(settings: Setting
                                           headers=service.bearer("clerk"))
             assert response.status_code == 200, response.text
         imported = action(service, "import-leave", {})
-        assert imported.status_code == 200 and imported.json() == {"imported": 2, "people": 2}
+        assert imported.status_code == 200 and imported.json() == {"imported": 14, "people": 2}  # per month
         again = action(service, "import-leave", {})  # replaces, never adds up twice
-        assert again.json() == {"imported": 2, "people": 2}
+        assert again.json() == {"imported": 14, "people": 2}
         records = service.client.get("/api/grades/records", headers=service.bearer("hr")).json()["leave"]
-        assert sorted((r["staff_id"], r["kind"], r["days"], r["source"]) for r in records) == [
-            (ids[0], "病假", 196.0, "monthly"), (ids[1], "事假", 14.0, "monthly")]
+        assert sorted((r["staff_id"], r["kind"], r["month"], r["days"], r["source"]) for r in records) == sorted(
+            [(ids[0], "病假", m, 28, "monthly") for m in range(1, 8)]
+            + [(ids[1], "事假", m, 2, "monthly") for m in range(1, 8)])
         people = {p["staff_id"]: p for p in view(service)["people"]}
         assert people[ids[0]]["required"] == GRADE_NONE
         assert "月汇总表（附件4）" in people[ids[0]]["findings"][0]["detail"]
@@ -64,7 +65,7 @@ def test_a_quota_counted_college_wide(settings: Settings) -> None:
         assert found["unit"] == "college" and found["quota"]["base"] == 331 and found["quota"]["places"] == 66
         # 19 people of the department score 90 or more: all may be 优秀 within the college's 66
         assert sum(1 for p in found["people"] if p["suggested"] == GRADE_EXCELLENT) == 19
-        others = members(service, OTHER_DEPT)
+        others = give_scores(service, OTHER_DEPT)
         assert propose(service, OTHER_DEPT, {sid: GRADE_EXCELLENT for sid in others}).status_code == 200  # 42
         over = propose(service, DEPT, {sid: GRADE_EXCELLENT for sid in ids[:25]})  # 42 + 25 = 67
         assert over.status_code == 422 and over.json()["places"] == 66 and over.json()["proposed_excellent"] == 67

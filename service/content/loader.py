@@ -153,6 +153,10 @@ class _Checker(Checker):
         if isinstance(due, bool) or not isinstance(due, int) or not 1 <= due <= 28:
             self.fail(f, "monthly_due_day", f"应为 1–28 之间的日期，实际为 {show(due)}")
             due = 5
+        first = d.get("monthly_first_month", deadlines.contracts.month if deadlines else 1)
+        if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= 12:
+            self.fail(f, "monthly_first_month", f"应为 1–12 之间的月份，实际为 {show(first)}")
+            first = 1
         c = self.mapping(f, "contact", d.get("contact"))
         contact = Contact(
             name=self.text(f, "contact.name", c.get("name"), "联系人"),
@@ -185,7 +189,7 @@ class _Checker(Checker):
             college=college, year=year, timezone=tz, common_points=common,
             individual_points=individual, deadlines=deadlines, monthly_due_day=due,
             contact=contact, upload_max_mb=max_mb, business_score_rule=rule, assessment=assessment,
-            refuse_unapproved_scans=refuse, bulk_max_mb=bulk_mb, reminders=reminders,
+            refuse_unapproved_scans=refuse, bulk_max_mb=bulk_mb, reminders=reminders, monthly_first_month=first,
         )
 
     def deadlines(self, d: dict[str, Any], year: int) -> Deadlines | None:

@@ -127,6 +127,7 @@ class CycleSettings:
     refuse_unapproved_scans: bool = False  # refuse a scan while the person has no approved target set
     bulk_max_mb: int = 200  # one bulk upload of scans (all its files together)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    monthly_first_month: int = 1  # the first month a summary is owed for (the year's work begins)
 
     @property
     def total_points(self) -> int:

@@ -40,7 +40,8 @@ def result_text(facts: NoticeFacts, doc: Mapping[str, Any]) -> str:
     lead = (f"根据《事业单位工作人员考核规定》，经本人总结述职、民主测评、所在部门考核和学院领导班子集体审定"
             f"{decided}，")
     if grade == GRADE_NONE:
-        return f"{lead}您参加 {facts.year} 年度考核，不定档次（{doc.get('reason') or '其他'}）。"
+        why = doc.get("reason_text") or doc.get("reason") or "其他"
+        return f"{lead}您参加 {facts.year} 年度考核，不定档次。原因：{why}。"
     if grade == GRADE_PENDING:
         return f"{lead}您 {facts.year} 年度考核暂不定档次，待有关情况结束后确定。"
     return f"{lead}您 {facts.year} 年度考核结果为：{grade}。"

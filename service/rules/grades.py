@@ -3,7 +3,7 @@ the 优秀 quota, the grades the service suggests, and why a proposal is refused
 
 Eligibility follows the regulations as settings word them (content.models.AssessmentSettings):
 - leave of the counted kinds (病假, 事假, 脱产学习; never 产假) adding up to more than
-  `leave_limit_days` in the year: no grade (不定档次, reason 其他);
+  `leave_limit_days` in the year, each day counted once (rules/leave.py): no grade (不定档次, reason 其他);
 - a first job with fewer than `first_job_min_days` in the unit by 31 December: no grade (试用期);
 - a sanction of a kind in settings affects the year it was given and `years - 1` more: 警告
   bars 优秀, 记过 and 降低岗位等级 mean no grade (处分期);
@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from service.content.codes import (
     EFFECT_NO_GRADE,
@@ -30,39 +30,20 @@ from service.content.codes import (
     GRADE_PENDING,
     GRADES,
     INVESTIGATION,
-    LEAVE_SOURCES,
     QUOTA_BASES,
     ROUND_DOWN,
     ROUND_UP,
     ROUNDINGS,
-    SOURCE_HR,
     UNGRADED_OTHER,
     UNGRADED_PROBATION,
     UNGRADED_SANCTION,
 )
 from service.content.formats import num
 from service.content.models import AssessmentSettings, SanctionRule
+from service.rules.leave import Leave, counted_leave
+from service.rules.workdays import Calendar
 
 # -- inputs --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Leave:
-    kind: str
-    days: float  # for a period: its calendar days; for a monthly total: the days reported
-    start: dt.date | None = None
-    end: dt.date | None = None
-    source: str = SOURCE_HR
-
-    def days_in(self, year: int) -> float:
-        if self.start is None or self.end is None:
-            return self.days
-        first, last = max(self.start, dt.date(year, 1, 1)), min(self.end, dt.date(year, 12, 31))
-        return max(0, (last - first).days + 1)
-
-    def describe(self) -> str:
-        span = f"{self.start} 至 {self.end}，" if self.start and self.end else ""
-        return f"{self.kind} {span}{num(self.days)} 天（{LEAVE_SOURCES.get(self.source, self.source)}）"
 
 
 @dataclass(frozen=True)
@@ -84,6 +65,7 @@ class Finding:
     reason: str  # for no grade: UNGRADED_PROBATION / _SANCTION / _OTHER; else ""
     rule: str
     detail: str
+    plain: str = ""  # the reason in a few words, as a written notice states it
 
     @property
     def text(self) -> str:
@@ -118,6 +100,11 @@ class Eligibility:
     def ungraded_reason(self) -> str:
         return next((f.reason for f in self.findings if f.effect == EFFECT_NO_GRADE), "")
 
+    @property
+    def ungraded_text(self) -> str:
+        """Why no grade, in words: every no-grade finding's plain reason."""
+        return "；".join(f.plain for f in self.findings if f.effect == EFFECT_NO_GRADE and f.plain)
+
     def blocking(self, grade: str) -> Finding | None:
         """The finding that forbids `grade`, if any."""
         wanted = {GRADE_PENDING: (EFFECT_PENDING,), GRADE_NONE: (EFFECT_PENDING, EFFECT_NO_GRADE)}.get(grade)
@@ -144,11 +131,11 @@ def sanction_rule_text(rule: SanctionRule) -> str:
 def eligibility(year: int, s: AssessmentSettings, leave: Iterable[Leave] = (), sanctions: Iterable[Sanction] = (),
                 newcomer: Newcomer | None = None) -> Eligibility:
     found: list[Finding] = []
-    counted = [item for item in leave if item.kind in s.leave_counted and item.days_in(year) > 0]
-    total = sum(item.days_in(year) for item in counted)
-    detail = "；".join(item.describe() for item in counted) + f"，累计 {num(total)} 天"
+    merged = counted_leave(year, leave, s.leave_counted, Calendar.of(s.extra_holidays, s.extra_workdays))
+    total, detail = merged.total, merged.detail
     if total > s.leave_limit_days:
-        found.append(Finding(EFFECT_NO_GRADE, UNGRADED_OTHER, LEAVE_RULE.format(days=s.leave_limit_days), detail))
+        found.append(Finding(EFFECT_NO_GRADE, UNGRADED_OTHER, LEAVE_RULE.format(days=s.leave_limit_days), detail,
+                             f"病假、事假等累计超过半年（累计 {num(total)} 天）"))
     elif s.leave_not_excellent_days and total > s.leave_not_excellent_days:
         found.append(Finding(EFFECT_NOT_EXCELLENT, "", LEAVE_LOCAL_RULE.format(days=s.leave_not_excellent_days),
                              detail))
@@ -156,7 +143,8 @@ def eligibility(year: int, s: AssessmentSettings, leave: Iterable[Leave] = (), s
         days = (dt.date(year, 12, 31) - newcomer.joined).days + 1
         if days < s.first_job_min_days:
             found.append(Finding(EFFECT_NO_GRADE, UNGRADED_PROBATION, NEWCOMER_RULE.format(days=s.first_job_min_days),
-                                 f"{newcomer.joined} 到本单位，至年底 {max(days, 0)} 天"))
+                                 f"{newcomer.joined} 到本单位，至年底 {max(days, 0)} 天",
+                                 f"试用期（初次就业，{newcomer.joined} 到本单位，不满半年）"))
     year_end = dt.date(year, 12, 31)
     for item in sanctions:
         if item.kind == INVESTIGATION:
@@ -166,7 +154,8 @@ def eligibility(year: int, s: AssessmentSettings, leave: Iterable[Leave] = (), s
         rule = s.sanction(item.kind)
         if rule is not None and item.on.year <= year < item.on.year + rule.years:
             found.append(Finding(rule.effect, UNGRADED_SANCTION if rule.effect == EFFECT_NO_GRADE else "",
-                                 sanction_rule_text(rule), f"{item.on} 受{item.kind}处分"))
+                                 sanction_rule_text(rule), f"{item.on} 受{item.kind}处分",
+                                 f"处分期（{item.on} 受{item.kind}处分）"))
     return Eligibility(tuple(found))
 
 
@@ -244,31 +233,41 @@ def next_eligible(order: Sequence[Candidate], after: Candidate, taken: Iterable[
 
 def suggest(candidates: Iterable[Candidate], places: int, bands: Sequence[tuple[str, float]]) -> dict[str, Suggestion]:
     """A grade for each person: the rules' outcome, else the score's band, 优秀 for the best
-    eligible within `places`. A person whose band is 优秀 but who may not be 优秀 names the
-    rule and the next eligible person by score."""
+    eligible within `places`. A person whose band is 优秀 but who may not be 优秀, and who would
+    have had a place by score, names the rule and the person who moved up into the place
+    (按得分递补); that person's note names whom they replace."""
     order = ranked(candidates)
     result: dict[str, Suggestion] = {}
     excellent: list[str] = []
+    barred: list[Candidate] = []  # band 优秀, by score, but may not be 优秀
     for c in order:
         required = c.eligibility.required
         grade = band(c.score, bands)
+        if grade == GRADE_EXCELLENT and not c.eligibility.may_excellent:
+            barred.append(c)
         if required is not None:
             finding = c.eligibility.findings[0] if c.eligibility.findings else None
-            instead = next_eligible(order, c, excellent) if grade == GRADE_EXCELLENT else None
-            result[c.staff_id] = Suggestion(required, finding.text if finding else "", instead)
+            result[c.staff_id] = Suggestion(required, finding.text if finding else "")
         elif grade is None:
             result[c.staff_id] = Suggestion(None, "尚无得分")
         elif grade != GRADE_EXCELLENT:
             result[c.staff_id] = Suggestion(grade)
         elif not c.eligibility.may_excellent:
             blocking = c.eligibility.blocking(GRADE_EXCELLENT)
-            result[c.staff_id] = Suggestion(GRADE_PASS, blocking.text if blocking else "",
-                                            next_eligible(order, c, excellent))
+            result[c.staff_id] = Suggestion(GRADE_PASS, blocking.text if blocking else "")
         elif len(excellent) < places:
             excellent.append(c.staff_id)
             result[c.staff_id] = Suggestion(GRADE_EXCELLENT)
         else:
             result[c.staff_id] = Suggestion(GRADE_PASS, f"优秀名额已满（{places} 人）")
+    # by score alone, the first `places` of the 优秀 band would have had the places
+    band_order = [c for c in order if band(c.score, bands) == GRADE_EXCELLENT
+                  and (c in barred or c.staff_id in excellent)]
+    by_score = {c.staff_id for c in band_order[:places]}
+    moved_up = [c for c in band_order if c.staff_id in excellent and c.staff_id not in by_score]
+    for gave, took in zip((c for c in band_order[:places] if c in barred), moved_up, strict=False):
+        result[gave.staff_id] = replace(result[gave.staff_id], instead=took)
+        result[took.staff_id] = replace(result[took.staff_id], note=f"按得分递补（{gave.name}不能评为优秀）")
     return result
 
 
@@ -281,11 +280,14 @@ class Problem:
 
 def grade_problems(c: Candidate, grade: str, order: Sequence[Candidate] = (),
                    taken: Iterable[str] = ()) -> list[Problem]:
-    """Why `grade` may not be given to `c`: an unknown grade, the rules' outcome, a rule barring 优秀."""
+    """Why `grade` may not be given to `c`: an unknown grade, no score for a grade, the rules'
+    outcome, a rule barring 优秀."""
     if grade not in GRADE_OUTCOMES:
         return [Problem("invalid_grade", f"{c.name}：档次应为 {' / '.join(GRADE_OUTCOMES)} 之一，实际为“{grade}”",
                         c.staff_id)]
     required = c.eligibility.required
+    if required is None and grade in GRADES and c.score is None:
+        return [Problem("no_score", f"{c.name}尚无考核得分（月汇总表未报送其业务工作目标），不能定为{grade}", c.staff_id)]
     if required is not None and grade != required:
         finding = c.eligibility.blocking(grade) or c.eligibility.findings[0]
         return [Problem("not_eligible", f"{c.name}应为{required}：{finding.text}", c.staff_id)]

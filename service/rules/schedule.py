@@ -130,12 +130,13 @@ def monthly_due(year: int, month: int, due_day: int) -> dt.date:
     return dt.date(year + 1, 1, due_day) if month == 12 else dt.date(year, month + 1, due_day)
 
 
-def months_so_far(year: int, today: dt.date, due_day: int = 5) -> tuple[int, ...]:
-    """Months of `year` whose summary was due by `today` (due today included), up to December.
+def months_so_far(year: int, today: dt.date, due_day: int = 5, first: int = 1) -> tuple[int, ...]:
+    """Months of `year` from `first` whose summary was due by `today` (due today included), up
+    to December; months before `first` (the year's work not yet begun) are never owed.
 
     With due_day 5: on 2019-02-04 nothing; on 2019-02-05 (1,); on 2020-01-05 all twelve.
     """
-    return tuple(m for m in range(1, 13) if monthly_due(year, m, due_day) <= today)
+    return tuple(m for m in range(max(first, 1), 13) if monthly_due(year, m, due_day) <= today)
 
 
 @dataclass(frozen=True)
@@ -169,19 +170,19 @@ def monthly_grid(department_ids: Iterable[str],
                  submissions: Mapping[tuple[str, int], dt.datetime],
                  year: int, now: dt.datetime, tz: str | dt.tzinfo, *,
                  due_day: int = 5, months: Sequence[int] | None = None,
-                 partial: Collection[tuple[str, int]] = ()) -> MonthlyGrid:
+                 partial: Collection[tuple[str, int]] = (), first: int = 1) -> MonthlyGrid:
     """The department × month board: on_time / late / missing / pending / partial per cell.
 
     `submissions` maps (department id, month) to when the month's current summary was
     submitted (for a resubmission: the replacing version's time); a key in `partial` is a
     summary sent as partial, which never counts as on time. Columns default to the
-    months due so far plus any month someone has already submitted, so an early
+    months due so far (from `first`) plus any month someone has already submitted, so an early
     delivery shows before its due date passes.
     """
     if months is None:
         today = as_local(now, tz).date()
         reported = {m for (_, m) in submissions if 1 <= m <= 12}
-        months = sorted(set(months_so_far(year, today, due_day)) | reported)
+        months = sorted(set(months_so_far(year, today, due_day, first)) | reported)
     columns = tuple(months)
     rows = []
     for department in department_ids:

@@ -107,7 +107,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/grades/history", grade_pages.history_page),
         Route("/board/grades/do/{action}", grades.form_action, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/grades", grade_pages.department_page, methods=["GET"]),
-        Route("/board/{department_id}/grades", grades.propose_form, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/grades", grade_pages.propose_form, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/grades/view", grades.view_form, methods=["POST"], max_body_size=upload_limit),
         Route("/board/{department_id}/grades/notices.{kind}", grades.notices),
         Route("/board/{department_id}/grades/{staff_id}/notice.{kind}", grades.notices),

@@ -3,9 +3,9 @@ leave periods, and first jobs; leave can also be taken from the monthly summarie
 
 Store (college partition of the year): "sanctions" {id, staff_id, kind, on, ended_on, note,
 by, at}; "leave" {id, staff_id, kind, start, end, days, source, note, by, at}, source "hr"
-(a period HR entered) or "monthly" (the year's 事假 and 病假 days of the monthly summaries,
-replaced on each import); "newcomers" {staff_id, joined, first_job, by, at}. Sanctions of
-earlier years are read too: some affect the next year.
+(a period HR entered) or "monthly" (a month's 事假 or 病假 working days of the monthly
+summaries, with its "month", replaced on each import); "newcomers" {staff_id, joined,
+first_job, by, at}. Sanctions of earlier years are read too: some affect the next year.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from service.content.codes import (
 from service.errors import bad_request, not_found, unprocessable
 from service.rules import access
 from service.rules.access import User
-from service.rules.grades import Leave, Newcomer, Sanction
+from service.rules.grades import Newcomer, Sanction
+from service.rules.leave import Leave, counted_leave
+from service.rules.workdays import Calendar
 from service.storage.store import COLLEGE, new_record
 from service.workflows import monthly
 from service.workflows.commit import Add, Drop, Put, commit
@@ -57,6 +59,12 @@ def day(value: Any, name: str, *, required: bool = True) -> dt.date | None:
 
 def today(ctx: Context) -> dt.date:
     return ctx.now().date()
+
+
+def calendar(ctx: Context) -> Calendar:
+    """Working days as settings (assessment.calendar) amend the State Council's."""
+    s = ctx.content.settings.assessment
+    return Calendar.of(s.extra_holidays, s.extra_workdays)
 
 
 def note_text(value: Any, name: str = "note", limit: int = MAX_NOTE, *, required: bool = False) -> str:
@@ -133,22 +141,20 @@ def add_leave(ctx: Context, user: User, body: Any) -> dict[str, Any]:
 
 
 def import_leave(ctx: Context, user: User, body: Any = None) -> dict[str, Any]:
-    """The year's 事假 and 病假 days from the monthly summaries, one record per person and kind;
+    """The 事假 and 病假 days of the monthly summaries, one record per person, kind and month
+    (working days as annex 4 reports them; rules/leave.py merges them with HR's periods);
     an earlier import is replaced, HR's own periods stay."""
     access.ensure(user, access.MANAGE_GRADES, None, HR_ONLY)
-    totals: dict[tuple[str, str], float] = defaultdict(float)
-    months: dict[tuple[str, str], set[int]] = defaultdict(set)
+    records = []
     for department in ctx.content.departments:
         for summary in monthly.reported(ctx, department.id).summaries:
             for row in summary.rows:
                 for kind, days in ((LEAVE_SICK, row.sick_leave), (LEAVE_PERSONAL, row.personal_leave)):
                     if days:
-                        totals[row.staff_id, kind] += days
-                        months[row.staff_id, kind].add(summary.month)
-    records = [new_record({"staff_id": staff_id, "kind": kind, "start": None, "end": None, "days": days,
-                           "source": SOURCE_MONTHLY, "note": "月份：" + "、".join(f"{m}月" for m in sorted(months[staff_id, kind])),
-                           "by": user.username, "at": ctx.stamp()})
-               for (staff_id, kind), days in sorted(totals.items())]
+                        records.append(new_record({
+                            "staff_id": row.staff_id, "kind": kind, "start": None, "end": None, "days": days,
+                            "month": summary.month, "source": SOURCE_MONTHLY, "note": f"{summary.month}月月汇总表",
+                            "by": user.username, "at": ctx.stamp()}))
     writes: list[Any] = [Drop(COLLEGE, LEAVE, {"source": SOURCE_MONTHLY}), *(Add(COLLEGE, LEAVE, r) for r in records)]
     commit(ctx, writes, user.username, "grades.leave.import", people=len({r["staff_id"] for r in records}),
            records=len(records))
@@ -203,7 +209,7 @@ def inputs(ctx: Context) -> Inputs:
         start, end = record.get("start"), record.get("end")
         found.leave[record["staff_id"]].append(Leave(
             record["kind"], float(record["days"]), dt.date.fromisoformat(start) if start else None,
-            dt.date.fromisoformat(end) if end else None, record.get("source", SOURCE_HR)))
+            dt.date.fromisoformat(end) if end else None, record.get("source", SOURCE_HR), record.get("month")))
     for year, _partition, record in ctx.store.every(SANCTIONS):
         if int(year) <= ctx.year:
             ended = record.get("ended_on")
@@ -215,11 +221,27 @@ def inputs(ctx: Context) -> Inputs:
     return found
 
 
-def listing(ctx: Context) -> dict[str, list[dict[str, Any]]]:
-    """The year's records, each with the person's name and department, newest first."""
-    def named(record: dict[str, Any]) -> dict[str, Any]:
-        member = ctx.content.staff(record["staff_id"])
-        return {**record, "name": member.name if member else "", "department": member.department if member else ""}
+def _named(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
+    member = ctx.content.staff(record["staff_id"])
+    return {**record, "name": member.name if member else "", "department": member.department if member else ""}
 
-    return {table: sorted((named(r) for r in ctx.store.records(COLLEGE, table)),
-                          key=lambda r: r.get("at") or "", reverse=True) for table in TABLES}
+
+def leave_totals(ctx: Context) -> list[dict[str, Any]]:
+    """Each person's counted leave of the year, each day once, month by month with its source."""
+    s = ctx.content.settings.assessment
+    cal = calendar(ctx)
+    found = []
+    for staff_id, items in sorted(inputs(ctx).leave.items()):
+        total = counted_leave(ctx.year, items, s.leave_counted, cal)
+        if total.months or total.undated:
+            found.append(_named(ctx, {"staff_id": staff_id, **total.as_json(),
+                                      "over_limit": total.total > s.leave_limit_days}))
+    return found
+
+
+def listing(ctx: Context) -> dict[str, list[dict[str, Any]]]:
+    """The year's records, each with the person's name and department, newest first, and each
+    person's leave counted for the half-year line ("leave_totals")."""
+    found = {table: sorted((_named(ctx, r) for r in ctx.store.records(COLLEGE, table)),
+                           key=lambda r: r.get("at") or "", reverse=True) for table in TABLES}
+    return {**found, "leave_totals": leave_totals(ctx)}

@@ -2,7 +2,7 @@
 proposals, HR's adjustments (each with its reason) and quota variants, and the views of them.
 
 Store: the person's department partition, table "grades", one document per person:
-{staff_id, name, department, department_name, post, role, score, grade, reason, findings,
+{staff_id, name, department, department_name, post, role, score, grade, reason, reason_text, findings,
 changes[{from, to, step, by, at, reason}], notified_on, view, review, appeal}. The name,
 department and post are kept as they were that year, so earlier years read without their
 content. The college partition's "grade_round" holds the year's steps (quota variants, the
@@ -131,7 +131,8 @@ def person_doc(ctx: Context, member: StaffMember, grade: str, candidate: Candida
     doc.update({"staff_id": member.staff_id, "name": member.name, "department": member.department,
                 "department_name": department.name if department else member.department, "post": member.post,
                 "role": member.role, "score": candidate.score, "grade": grade,
-                "reason": candidate.eligibility.ungraded_reason, "findings": [f.text for f in
+                "reason": candidate.eligibility.ungraded_reason,
+                "reason_text": candidate.eligibility.ungraded_text, "findings": [f.text for f in
                                                                               candidate.eligibility.findings],
                 "changes": changes})
     return doc

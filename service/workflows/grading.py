@@ -25,13 +25,12 @@ from service.content.codes import (
 from service.errors import ApiError, bad_request, not_found, unprocessable
 from service.rules import access
 from service.rules.access import User
-from service.rules.workdays import Calendar
 from service.storage.store import COLLEGE, new_record
 from service.workflows import grades
 from service.workflows.commit import Add, Put, commit
 from service.workflows.common import department_or_404, member_or_404
 from service.workflows.context import Context
-from service.workflows.grade_records import day, note_text, today
+from service.workflows.grade_records import calendar, day, note_text, today
 from service.workflows.grades import ROUND, ROUND_KEY, STEP_OBJECTION, TABLE, round_doc
 
 OBJECTIONS = "objections"
@@ -52,11 +51,6 @@ def stage(round_: dict[str, Any], on: dt.date) -> str:
 
 def publicity_open(ctx: Context, round_: dict[str, Any] | None = None) -> bool:
     return stage(round_ if round_ is not None else round_doc(ctx), today(ctx)) == STAGE_PUBLICITY
-
-
-def calendar(ctx: Context) -> Calendar:
-    s = ctx.content.settings.assessment
-    return Calendar.of(s.extra_holidays, s.extra_workdays)
 
 
 def _save_round(ctx: Context, user: User, round_: dict[str, Any], key: str, value: dict[str, Any], action: str,
@@ -221,7 +215,9 @@ def object_to(ctx: Context, user: User, body: Any) -> dict[str, Any]:
             raise ApiError(409, "publicity_closed", "现在不在公示期内，不能提出异议")
         if staff_id and grades.stored(ctx).get(staff_id, {}).get("grade") != GRADE_EXCELLENT:
             raise unprocessable("not_listed", "该工号不在公示的优秀名单中")
-        record = new_record({"staff_id": staff_id, "text": text, "by": user.username, "at": ctx.stamp(),
+        record = new_record({"staff_id": staff_id, "text": text, "by": user.username,
+                             "by_name": objector_name(ctx, user.staff_id or user.username, user.shown_name),
+                             "by_staff_id": user.staff_id, "at": ctx.stamp(),
                              "state": OBJECTION_OPEN, "resolution": "", "resolved_by": None, "resolved_at": None,
                              "grade": None})
         commit(ctx, [Add(COLLEGE, OBJECTIONS, record)], user.username, "grades.objection", id=record["id"],
@@ -253,11 +249,19 @@ def resolve_objection(ctx: Context, user: User, body: Any) -> dict[str, Any]:
     return record
 
 
+def objector_name(ctx: Context, who: str, shown: str = "") -> str:
+    """The objector as HR reads them: the roster's name for a 工号, else the account's name."""
+    member = ctx.content.staff(who)
+    return member.name if member else shown or who
+
+
 def objections(ctx: Context, user: User) -> list[dict[str, Any]]:
+    """Every objection with the person it names and who raised it (name and 工号 or account)."""
     access.ensure(user, access.MANAGE_GRADES, None)
     docs = grades.stored(ctx)
     return [{**o, "name": docs.get(o["staff_id"], {}).get("name", ""),
-             "department_name": docs.get(o["staff_id"], {}).get("department_name", "")}
+             "department_name": docs.get(o["staff_id"], {}).get("department_name", ""),
+             "by_name": o.get("by_name") or objector_name(ctx, o.get("by_staff_id") or o["by"])}
             for o in sorted(ctx.store.records(COLLEGE, OBJECTIONS), key=lambda o: o["at"])]
 
 
@@ -265,27 +269,31 @@ def objections(ctx: Context, user: User) -> list[dict[str, Any]]:
 
 
 def record_notified(ctx: Context, user: User, body: Any) -> dict[str, Any]:
-    """The day the written notices reached a department's people (or the people listed): it
-    starts their 复核 clock."""
+    """The day the written notices reached the people of the departments chosen (one or several),
+    or the people listed: it starts their 复核 clock."""
     access.ensure(user, access.MANAGE_GRADES, None, "只有人事处可以登记通知书送达")
     b = body if isinstance(body, dict) else {}
     on = day(b.get("date"), "date")
     assert on is not None
     if on > today(ctx):
         raise unprocessable("future_date", f"送达日期 {on} 晚于今天")
+    chosen = b.get("departments", b.get("department"))
+    ids = [chosen] if isinstance(chosen, str) else chosen
+    if chosen and (not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids)):
+        raise bad_request("invalid_departments", "departments 应为部门代码的列表")
     with ctx.store.locked():
         round_ = round_doc(ctx)
         if stage(round_, today(ctx)) not in (STAGE_PUBLICITY_ENDED, STAGE_CLOSED):
             raise ApiError(409, "publicity_not_ended", "公示期满后才能登记考核结果通知书的送达")
         if dt.date.fromisoformat(round_["publicity"]["end"]) >= on:
             raise unprocessable("invalid_date", f"送达日期应晚于公示结束日 {round_['publicity']['end']}")
-        if b.get("department"):
-            department = department_or_404(ctx, str(b["department"]))
-            docs = list(grades.stored(ctx, department).values())
+        if chosen:
+            departments = [department_or_404(ctx, i) for i in dict.fromkeys(ids)]
+            docs = [d for department in departments for d in grades.stored(ctx, department).values()]
         else:
             wanted = b.get("staff_ids")
             if not isinstance(wanted, list) or not wanted:
-                raise bad_request("invalid_people", "请给出 department（部门代码）或 staff_ids（工号列表）")
+                raise bad_request("invalid_people", "请给出 departments（部门代码列表）或 staff_ids（工号列表）")
             everyone = grades.stored(ctx)
             docs = [everyone[str(s)] for s in wanted if str(s) in everyone]
         docs = [{**d, "notified_on": str(on)} for d in docs if not d.get("notified_on")]

@@ -17,10 +17,10 @@ from service.content.codes import (
     RECORD_KINDS,
     STAGE_LABELS,
 )
-from service.errors import ApiError
+from service.errors import ApiError, bad_request
 from service.rules import access
 from service.web.auth import signed_in, user_of
-from service.web.views.common import context, off_loop, page, permitted
+from service.web.views.common import check_csrf, context, off_loop, page, permitted
 from service.web.views.grades import notice_text, overview, year_param
 from service.workflows import grade_records, grade_reviews, grades, grading
 
@@ -42,15 +42,38 @@ async def college_page(request: Request) -> Response:
                 names={d.id: d.name for d in ctx.content.departments}, today=grade_records.today(ctx))
 
 
-async def department_page(request: Request) -> Response:
+async def department_page(request: Request, *, error: ApiError | None = None,
+                          held: dict[str, str] | None = None) -> Response:
+    """The department's grades; after a refused proposal, its message and the grades chosen."""
     user = signed_in(request)
     ctx = context(request)
     department = request.path_params["department_id"]
     data = await off_loop(grades.department_view, ctx, user, department, year_param(request))
     name = ctx.content.department(department).name  # type: ignore[union-attr]
-    return _page(request, "grades_department.html", f"{name}：{data['year']}年度考核", data=data, name=name,
-                choices=GRADE_OUTCOMES, grades=GRADES, effects=EFFECT_LABELS,
-                years=grades.years(ctx), stage=grading.stage(grades.round_doc(ctx), grade_records.today(ctx)))
+    return _page(request, "grades_department.html", f"{name}：{data['year']}年度考核",
+                 status=error.status if error else 200, error=error, held=held, data=data, name=name,
+                 choices=GRADE_OUTCOMES, grades=GRADES, effects=EFFECT_LABELS,
+                 years=grades.years(ctx), stage=grading.stage(grades.round_doc(ctx), grade_records.today(ctx)))
+
+
+async def propose_form(request: Request) -> Response:
+    """The department's form: one `grade-<工号>` field per person. A refusal comes back to the
+    page with its message and the grades as chosen."""
+    user = signed_in(request)
+    department = request.path_params["department_id"]
+    form = await request.form(max_files=0, max_fields=5000)
+    check_csrf(request, str(form.get("csrf") or ""))
+    chosen = {k.removeprefix("grade-"): str(v) for k, v in form.items() if k.startswith("grade-") and isinstance(v, str)}
+    entries = [{"staff_id": sid, "grade": grade} for sid, grade in chosen.items() if grade]
+    try:
+        if not entries:
+            raise bad_request("invalid_grades", "请至少为一人选择档次")
+        await off_loop(grades.propose, context(request), user, department, {"grades": entries})
+    except ApiError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return await department_page(request, error=exc, held=chosen)
+    return RedirectResponse(f"/board/{department}/grades?notice=propose", status_code=303)
 
 
 async def reviews_page(request: Request) -> Response:

@@ -35,6 +35,7 @@ from service.workflows.context import Context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+LIST_FIELDS = ("departments",)  # a form's multi-select: always a list, even with one choice
 NEXT = re.compile(r"^/(board/grades|board/[a-z][a-z0-9_-]*/grades|gongshi)[A-Za-z0-9/_?=&.-]*$")
 
 # What each action does: (ctx, user, body) -> result.
@@ -188,33 +189,19 @@ async def form_action(request: Request) -> Response:
     user = signed_in(request)
     name = request.path_params["action"]
     action = _action(name)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form(max_files=0, max_fields=200)
     check_csrf(request, str(form.get("csrf") or ""))
-    body = {k: str(v).strip() for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "next")}
+    body: dict[str, Any] = {}
+    for key in dict.fromkeys(form.keys()):
+        values = [str(v).strip() for v in form.getlist(key) if isinstance(v, str)]
+        if key not in ("csrf", "next") and values:
+            body[key] = values if len(values) > 1 or key in LIST_FIELDS else values[0]
     target = _next(form.get("next"), "/board/grades")
     try:
         await off_loop(action, context(request), user, body)
     except ApiError as exc:
         return _refused(request, exc, target)
     return RedirectResponse(_with_notice(target, name), status_code=303)
-
-
-async def propose_form(request: Request) -> Response:
-    """The department's form: one `grade-<工号>` field per person."""
-    user = signed_in(request)
-    department = request.path_params["department_id"]
-    form = await request.form(max_files=0, max_fields=5000)
-    check_csrf(request, str(form.get("csrf") or ""))
-    entries = [{"staff_id": k.removeprefix("grade-"), "grade": str(v)} for k, v in form.items()
-               if k.startswith("grade-") and isinstance(v, str) and v]
-    target = f"/board/{department}/grades"
-    try:
-        if not entries:
-            raise bad_request("invalid_grades", "请至少为一人选择档次")
-        await off_loop(grades.propose, context(request), user, department, {"grades": entries})
-    except ApiError as exc:
-        return _refused(request, exc, target)
-    return RedirectResponse(_with_notice(target, "propose"), status_code=303)
 
 
 async def view_form(request: Request) -> Response:

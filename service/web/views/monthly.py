@@ -70,9 +70,10 @@ async def months_page(request: Request, *, error: ApiError | None = None, held: 
     ctx = context(request)
     today = as_local(ctx.now(), ctx.content.settings.timezone).date()
     last = 12 if today.year > ctx.year else (today.month if today.year == ctx.year else 0)
-    months = [await off_loop(monthly.month_view, ctx, department_id, m) for m in range(1, last + 1)]
+    first = ctx.content.settings.monthly_first_month
+    months = [await off_loop(monthly.month_view, ctx, department_id, m) for m in range(first, last + 1)]
     name = _name(request, department_id)
-    chosen = held.month if held and held.month else str(12 if last == 12 else max(last - 1, 1))
+    chosen = held.month if held and held.month else str(12 if last == 12 else max(last - 1, first))
     return page(request, "monthly_list.html", f"{name}：月汇总表", status=error.status if error else 200,
                 department_id=department_id, department_name=name, months=months,
                 due_day=ctx.content.settings.monthly_due_day, error=error, held=held or Held(), chosen=chosen)
