@@ -66,8 +66,9 @@ NOTICES = {"adjust": "档次已调整，理由已记入审计日志。", "quota"
            "newcomer": "已登记。", "remove-record": "记录已撤销。", "propose": "拟定档次已保存。", "view": "本人意见已上传。"}
 
 
-def year_param(request: Request) -> int | None:
-    return grade_reviews.ensure_grade_year(request.query_params.get("year"))
+def year_param(request: Request) -> int:
+    """The year shown: the request's (its `?year=` was resolved into the context)."""
+    return context(request).year
 
 
 def _action(name: str) -> Callable[[Context, User, Any], Any]:
@@ -85,18 +86,20 @@ async def api_overview(request: Request) -> Response:
     return ok_json(await off_loop(overview, context(request), user, year_param(request)))
 
 
-def overview(ctx: Context, user: User, year: int | None) -> dict[str, Any]:
-    """The college's grading: its step, the decision, 公示, and each unit's quota and counts."""
+def overview(ctx: Context, user: User, year: int | None = None) -> dict[str, Any]:
+    """The college's grading: its step, the decision, 公示, and each unit's quota and counts; a
+    past year's as it was stored."""
     access.ensure(user, access.READ_GRADES, None)
     shown = year or ctx.year
+    current = shown == ctx.year and not ctx.past
     round_ = grades.round_doc(ctx) if shown == ctx.year else _old_round(ctx, shown)
     docs = grades.of_year(ctx, shown)
-    rows = list(grades.unit_rows(ctx, round_, docs)) if shown == ctx.year else []
-    return {"year": shown, "current": shown == ctx.year, "years": grades.years(ctx),
+    rows = list(grades.unit_rows(ctx, round_, docs)) if current else []
+    return {"year": shown, "current": current, "years": grades.years(ctx),
             "stage": grading.stage(round_, grade_records.today(ctx)), "decision": round_.get("decision"),
             "publicity": round_.get("publicity"), "quotas": round_.get("quotas") or {}, "units": rows,
             "graded": len(docs), "people": len(ctx.content.roster),
-            "weak_twice": _readable(ctx, user, grade_reviews.weak_twice(ctx)) if shown == ctx.year else {}}
+            "weak_twice": _readable(ctx, user, grade_reviews.weak_twice(ctx)) if current else {}}
 
 
 def _readable(ctx: Context, user: User, flags: dict[str, str]) -> dict[str, str]:
