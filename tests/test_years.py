@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from grade_helpers import START, decide_and_publish, grade_everyone, hr, members
-from helpers import DEPT, OTHER_DEPT, Service, page_csrf, parse_html, running_service
+from helpers import DEPT, OTHER_DEPT, Service, page_csrf, parse_html, portal, running_service
 from openpyxl import load_workbook
 from staff_helpers import issue_slips, sign_in_again, staff_session
 
@@ -156,6 +156,8 @@ def test_2019_stays_workable_for_what_continues_after_2020_starts(settings: Sett
         assert late.status_code == 409 and late.json()["code"] == "year_closed", late.text
         assert "2019 年度已结束" in late.json()["error"]
         assert service.client.get(f"/api/monthly/{DEPT}/12?year=2019", headers=hr(service)).json() == stored
+    verified = portal(settings, "audit", "verify")  # both years' writes went into the one chain
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 # -- every page of year-bound data takes ?year= --------------------------------------------
