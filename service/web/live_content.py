@@ -50,6 +50,7 @@ class LiveContent:
         self._lock: anyio.Lock | None = None
         self._past: dict[int, Context] = {}
         self._past_lock = threading.Lock()
+        self.starting = threading.Lock()  # one new year started at a time
 
     def _stat(self) -> Signature:
         try:
@@ -90,7 +91,6 @@ class LiveContent:
         self.ctx = dataclasses.replace(self.ctx, content=content)
         self.on_swap(self.ctx)
         return True
-
 
     def of_year(self, year: int) -> Context:
         """The context of `year`: the current one, or an earlier year's (404 `unknown_year`)."""

@@ -37,6 +37,7 @@ async def api_start(request: Request) -> Response:
     """`{"year": 2020}` starts the year (201); with `"preview": true` (or `?preview=1`) only answers
     what would carry over and what starts empty."""
     user = permitted(request, access.MANAGE_GRADES, message=years.HR_ONLY)
+    check_csrf(request, None)
     body = await json_body(request)
     b = body if isinstance(body, dict) else {}
     year = years.parse_year(b.get("year"))
@@ -50,8 +51,9 @@ async def _start(request: Request, user: User, year: int) -> Context:
     live = _live(request)
 
     def run() -> Context:
-        started = years.start(live.ctx.settings.content_dir, year)
-        new = live.begin(started.content)
+        with live.starting:
+            started = years.start(live.ctx.settings.content_dir, year)
+            new = live.begin(started.content)
         years.record_start(new, user.username, started)
         return new
 
@@ -66,6 +68,7 @@ async def _close(request: Request, user: User, raw: str) -> dict[str, Any]:
 
 async def api_close(request: Request) -> Response:
     user = permitted(request, access.MANAGE_GRADES, message=years.HR_ONLY)
+    check_csrf(request, None)
     return ok_json(await _close(request, user, request.path_params["year"]))
 
 
