@@ -300,3 +300,18 @@ def test_hr_starts_the_next_year_from_the_board_after_a_preview(settings: Settin
             ("year.start", 2020, 2019)]
         rows = parse_html(browser.get("/board/years").text).find("table", data_years_table=True).rows()
         assert rows[0][:2] == ["2020 年度", "当前年度"]
+
+
+def test_portal_new_year_starts_the_year_through_the_same_workflow_and_audits_it(settings: Settings) -> None:
+    with running_service(settings, now=START) as service:
+        assert service.client.get("/api/grades", headers=hr(service)).json()["year"] == 2019
+    result = portal(settings, "new-year", "2020")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert load_content(settings.content_dir / "years" / "2019").settings.year == 2019
+    entries = [json.loads(line) for line in (settings.data_dir / "audit.log").read_text().splitlines()]
+    assert [(e["actor"], e["detail"]["year"]) for e in entries if e["action"] == "year.start"] == [("cli", 2020)]
+    again = portal(settings, "new-year", "2020")
+    assert again.returncode == 1 and "应晚于当前年度 2020" in again.stdout + again.stderr
+    with running_service(settings, now=NEW_YEAR, users=False) as service:
+        assert service.context.year == 2020
+        assert service.client.get("/api/years", headers=service.bearer("hr")).json()["years"] == [2020, 2019]

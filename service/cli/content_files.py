@@ -56,8 +56,8 @@ def new_year(year: int, content_dir: Path | None, target: Path | None) -> None:
     from service.errors import ApiError
     from service.workflows import years
 
-    settings = setup_settings()
-    directory = (content_dir or settings.content_dir).resolve()
+    own = content_dir is None  # the service's set-up: its audit log records the start
+    directory = (content_dir or setup_settings().content_dir).resolve()
     try:
         started = years.start(directory, year, target.resolve() if target is not None else None)
     except ApiError as exc:
@@ -65,7 +65,7 @@ def new_year(year: int, content_dir: Path | None, target: Path | None) -> None:
     if started.archive is None:
         click.echo(f"已生成 {year} 年度的内容：{started.target}（{directory} 未改动）")
         return
-    if directory == settings.content_dir.resolve():  # the service's set-up: its audit log records the start
+    if own:
         years.record_start(open_context(), "cli", started)
     click.echo(f"{started.current} 年度的内容已存档到 {started.archive}")
     click.echo(f"{directory} 已更新为 {year} 年度（{'、'.join(started.changed)} 中的年份和日期已移到 {year} 年）。")
