@@ -148,6 +148,13 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /board/chase": (401, 200, 403, 403, 403),
     "POST /board/chase/send": (401, 409, 403, 403, 403),  # HR: no mail server or robot set
     "GET /board/reminders": (401, 200, 403, 403, 403),
+    "GET /board/years": (401, 200, 403, 403, 403),
+    "POST /board/years/preview": (401, 200, 403, 403, 403),  # the preview changes nothing
+    "POST /board/years/start": (401, 409, 403, 403, 403),  # HR: 2019 is not after the current year
+    "POST /board/years/{year}/close": (401, 409, 403, 403, 403),  # HR: the current year is not closed
+    "GET /api/years": (401, 200, 403, 403, 403),
+    "POST /api/years": (401, 200, 403, 403, 403),  # a preview
+    "POST /api/years/{year}/close": (401, 409, 403, 403, 403),
     "GET /board/workbooks": (401, 200, 403, 403, 403),
     "POST /board/workbooks/{department_id}/{error_id}": (401, 404, 403, 403, 403),  # HR: no such record
     "POST /board/{department_id}/targets/bulk": (401, 200, 200, 403, 403),
@@ -337,10 +344,15 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/setup/{part}": lambda w: _form(monthly_due_day=str(w.service.context.content.settings.monthly_due_day)),
     "PUT /api/setup/{part}": lambda w: {"json": {"settings": {
         "monthly_due_day": w.service.context.content.settings.monthly_due_day}}},
+    "POST /board/years/preview": lambda w: _form(year="2020"),
+    "POST /board/years/start": lambda w: _form(year="2019"),
+    "POST /api/years": lambda w: {"json": {"year": 2020, "preview": True}},
 }
 PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
          "POST /board/grades/do/{action}": "/board/grades/do/sanction",
          "POST /api/grades/actions/{action}": "/api/grades/actions/sanction",
+         "POST /board/years/{year}/close": "/board/years/2019/close",
+         "POST /api/years/{year}/close": "/api/years/2019/close",
          "GET /board/{department_id}/grades/notices.{kind}": "/board/{department_id}/grades/notices.docx",
          "GET /board/{department_id}/grades/{staff_id}/notice.{kind}":
              "/board/{department_id}/grades/{staff_id}/notice.pdf",

@@ -10,7 +10,7 @@ import click
 if TYPE_CHECKING:
     pass
 
-from service.cli.base import Failed, cli, listed, setup_settings
+from service.cli.base import Failed, cli, open_context, setup_settings
 
 
 @cli.command("import-roster", help="从人事系统导出的 .xlsx 或 .csv 导入教职工名册：先校验每一行并显示新增、变更、"
@@ -53,43 +53,21 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
 @click.option("--into", "target", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="把新年度的内容写到此目录（须为空或不存在）")
 def new_year(year: int, content_dir: Path | None, target: Path | None) -> None:
-    import shutil
-    import tempfile
+    from service.errors import ApiError
+    from service.workflows import years
 
-    from service.content.loader import validate
-    from service.content.new_year import ARCHIVE, NewYearRefused, archive_dir, plan
-    from service.storage.files import atomic_write
-
+    own = content_dir is None  # the service's set-up: its audit log records the start
     directory = (content_dir or setup_settings().content_dir).resolve()
-    errors = validate(directory)
-    if errors:
-        raise Failed(listed(f"当前内容校验失败（{len(errors)} 处），请先修正：", [str(e) for e in errors]))
     try:
-        current, texts = plan(directory, year)
-    except NewYearRefused as exc:
-        raise Failed(f"错误：{exc}") from None
-    ignore = shutil.ignore_patterns(ARCHIVE, ".*")
-    with tempfile.TemporaryDirectory(prefix="portal-new-year-") as scratch:
-        staged = Path(scratch) / "content"
-        shutil.copytree(directory, staged, ignore=ignore)
-        for name, text in texts.items():
-            atomic_write(staged / name, text.encode("utf-8"), durable=False)
-        problems = validate(staged)
-        if problems:
-            raise Failed(listed(f"{year} 年度的内容校验失败，未作任何改动：", [str(e) for e in problems]))
-        if target is not None:
-            target = target.resolve()
-            if target.exists() and any(target.iterdir()):
-                raise Failed(f"错误：目标目录 {target} 不为空")
-            shutil.copytree(staged, target, dirs_exist_ok=True)
-            click.echo(f"已生成 {year} 年度的内容：{target}（{directory} 未改动）")
-            return
-        archive = archive_dir(directory, current)
-        if archive.exists():
-            raise Failed(f"错误：{archive} 已存在，{current} 年度的内容已经存档过")
-        shutil.copytree(directory, archive, ignore=ignore)
-        for name, text in texts.items():
-            atomic_write(directory / name, text.encode("utf-8"))
-    click.echo(f"{current} 年度的内容已存档到 {archive}")
-    click.echo(f"{directory} 已更新为 {year} 年度（{'、'.join(texts)} 中的年份和日期已移到 {year} 年）。")
-    click.echo("账号、令牌和往年数据保留不变；请运行 portal check 与 portal build，并重启服务。")
+        started = years.start(directory, year, target.resolve() if target is not None else None)
+    except ApiError as exc:
+        raise Failed(f"错误：{exc.message}") from None
+    if started.archive is None:
+        click.echo(f"已生成 {year} 年度的内容：{started.target}（{directory} 未改动）")
+        return
+    if own:
+        years.record_start(open_context(), "cli", started)
+    click.echo(f"{started.current} 年度的内容已存档到 {started.archive}")
+    click.echo(f"{directory} 已更新为 {year} 年度（{'、'.join(started.changed)} 中的年份和日期已移到 {year} 年）。")
+    click.echo("账号、令牌和往年数据保留不变；请运行 portal check 与 portal build，并重启服务"
+               "（也可在人事处的“年度管理”页面开始新年度，无需重启）。")

@@ -320,17 +320,19 @@ def clean_temp(root: Path) -> list[Path]:
     return removed
 
 
-def copy_tree(source: Path, target: Path) -> int:
+def copy_tree(source: Path, target: Path, exclude: tuple[str, ...] = ()) -> int:
     """Copy the directory `source` to `target`, which must not exist yet: into a temp directory
     beside it, every file and directory fsynced, then renamed into place, so `target` appears
     whole or not at all (a crash leaves a temp directory, which `clean_temp` removes). Temp
-    files inside `source` are left out; return how many files were copied. FileExistsError when
-    another process put `target` in place meanwhile (nothing of this copy is left)."""
+    files inside `source`, and its entries named in `exclude`, are left out; return how many
+    files were copied. FileExistsError when another process put `target` in place meanwhile
+    (nothing of this copy is left)."""
     work = target.with_name(f"{TMP_PREFIX}{target.name}.{secrets.token_hex(4)}")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         work.mkdir()
-        copied = [path for path in walk_files(source) if not path.name.startswith(TMP_PREFIX)]
+        copied = [path for path in walk_files(source) if not path.name.startswith(TMP_PREFIX)
+                  and path.relative_to(source).parts[0] not in exclude]
         for path in copied:
             with open(path, "rb") as handle:
                 copy_new(handle, work / path.relative_to(source))

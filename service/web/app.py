@@ -58,6 +58,7 @@ from service.web.views import (
     targets,
     targets_bulk,
     todos,
+    years,
 )
 from service.workflows import board, startup
 from service.workflows.context import Context
@@ -111,6 +112,10 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/grades/view", grades.view_form, methods=["POST"], max_body_size=upload_limit),
         Route("/board/{department_id}/grades/notices.{kind}", grades.notices),
         Route("/board/{department_id}/grades/{staff_id}/notice.{kind}", grades.notices),
+        Route("/board/years", years.years_page),
+        Route("/board/years/preview", years.preview_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/board/years/start", years.start_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/board/years/{year}/close", years.close_post, methods=["POST"], max_body_size=16 * 1024),
         Route("/board/chase", chase.chase_page),
         Route("/board/chase/send", chase.send_post, methods=["POST"], max_body_size=16 * 1024),
         Route("/board/reminders", chase.history_page),
@@ -193,6 +198,9 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/grades/{department_id}", grades.api_department, methods=["GET"]),
         Route("/api/grades/{department_id}", grades.api_propose, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/hr/grades/filing.xlsx", grades.filing_xlsx),
+        Route("/api/years", years.api_list, methods=["GET"]),
+        Route("/api/years", years.api_start, methods=["POST"], max_body_size=16 * 1024),
+        Route("/api/years/{year}/close", years.api_close, methods=["POST"], max_body_size=16 * 1024),
         Route("/api/todos", todos.api_todos),
         Route("/notifications/{department_id}/{note_id}", todos.open_notification),
         Route("/api/chase", chase.api_chase),
@@ -254,8 +262,9 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     rebuilder = SiteRebuilder(settings, publisher)
     timer = ReminderTimer(lambda: live.ctx, settings.outbound.check_every)
 
-    def swapped(current: Context) -> None:  # a new set-up: the board's counts and the site change
+    def swapped(current: Context) -> None:  # a new set-up or year: the board's counts and the site change
         app.state.context = current
+        current.cache.on_change = publisher.poke
         publisher.poke()
         rebuilder.poke()
 

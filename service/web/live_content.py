@@ -11,6 +11,12 @@ read again off the event loop. Content that no longer validates, or names anothe
 taken: the service keeps answering with what it had and logs why. Each swap counts one
 `generation`; after it the status page is refreshed and the site rebuilt in the background
 (`on_swap`).
+
+A year is a scope too: a request with `?year=` of an earlier year gets that year's context
+(its store partition, its archived set-up), opened once and kept; an unknown year or one that
+is not a number is kept on the scope as the error the view raises when it asks for its context.
+A year started from the browser (`begin`) answers from the next request on, and the year it
+follows stays readable as a past year.
 """
 
 from __future__ import annotations
@@ -18,14 +24,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 from collections.abc import Callable
 
 import anyio
 import anyio.to_thread
+from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.content.loader import SETUP_FILES, ContentInvalid, load_content
 from service.content.models import Content
+from service.errors import ApiError
+from service.workflows import years
 from service.workflows.context import Context
 
 log = logging.getLogger("portal.content")
@@ -40,6 +50,9 @@ class LiveContent:
         self.generation = 0  # content swapped in since the start
         self._signature = self._stat()
         self._lock: anyio.Lock | None = None
+        self._past: dict[int, Context] = {}
+        self._past_lock = threading.Lock()
+        self.starting = threading.Lock()  # one new year started at a time
 
     def _stat(self) -> Signature:
         return tuple(_signature(path) for path in self.paths)
@@ -78,6 +91,33 @@ class LiveContent:
         self.on_swap(self.ctx)
         return True
 
+    def of_year(self, year: int) -> Context:
+        """The context of `year`: the current one, or an earlier year's (404 `unknown_year`)."""
+        ctx = self.ctx
+        if year == ctx.year:
+            return ctx
+        if year not in years.known(ctx):
+            raise years.unknown(year)
+        with self._past_lock:
+            found = self._past.get(year)
+            if found is None or found.present != ctx.year:
+                found = Context.open(ctx.settings, years.content_of(ctx, year), ctx.now, present=ctx.year)
+                self._past[year] = found
+            return found
+
+    def begin(self, content: Content) -> Context:
+        """A new year's content: its context answers from the next request on; the year it
+        follows is kept as a past year (same store, same kept figures)."""
+        old = self.ctx
+        new = Context.open(old.settings, content, old.now)
+        with self._past_lock:
+            self._past = {year: dataclasses.replace(ctx, present=new.year) for year, ctx in self._past.items()}
+            self._past[old.year] = dataclasses.replace(old, present=new.year)
+        self.ctx = new
+        self._signature = self._stat()
+        self.on_swap(new)
+        return new
+
 
 def _signature(path: os.PathLike[str]) -> tuple[int, int, int] | None:
     try:
@@ -96,5 +136,14 @@ class CurrentContext:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            scope["portal.context"] = await self.live.current()
+            ctx = await self.live.current()
+            asked = QueryParams(scope.get("query_string", b"")).get("year")
+            if asked:
+                try:
+                    year = years.parse_year(asked)
+                    if year != ctx.year:
+                        ctx = await anyio.to_thread.run_sync(self.live.of_year, year)
+                except ApiError as exc:
+                    scope["portal.year_error"] = exc
+            scope["portal.context"] = ctx
         await self.app(scope, receive, send)

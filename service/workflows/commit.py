@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.storage.store import Record, Store
+from service.errors import ApiError
+from service.rules import years
+from service.storage.store import COLLEGE, Record, Store
 
 logger = logging.getLogger("portal.commit")
 
@@ -109,9 +111,32 @@ Write = (Put | Add | Drop | NewUser | UserChange | NewToken | TokenChange | NewS
          | LinkedFile)
 
 
+YEAR_TABLE = "year"  # the college's record of the year: {key: "closed", at, by} once archived
+YEAR_BOUND = (Put, Add, Drop, LinkedFile)  # writes into the context's year (accounts are of every year)
+
+
+def year_state(ctx: Context) -> str:
+    """The context's year: current, past or closed (rules/years.py)."""
+    closed = ctx.past and ctx.store.get(COLLEGE, YEAR_TABLE, key="closed") is not None
+    return years.state(ctx.year, ctx.current_year, closed)
+
+
+def ensure_writable(ctx: Context, action: str, step: str | None = None) -> None:
+    """409 `year_closed` unless a write audited as `action` may change the context's year."""
+    if not ctx.past and action != years.CLOSE:
+        return
+    state = year_state(ctx)
+    if not years.may_write(state, action, step):
+        raise ApiError(409, "year_closed", years.refusal(ctx.year, state))
+
+
 def commit(ctx: Context, writes: Iterable[Write], actor: str, action: str, **detail: Any) -> None:
-    """Apply `writes`, then append one audit entry (`actor` did `action`), in one commit."""
+    """Apply `writes`, then append one audit entry (`actor` did `action`), in one commit; a
+    write into a year that no longer takes it is refused first (409 `year_closed`)."""
+    writes = list(writes)
     with ctx.store.locked():
+        if any(isinstance(write, YEAR_BOUND) for write in writes):
+            ensure_writable(ctx, action, detail.get("step"))
         for write in writes:
             _apply(ctx.store, write)
         ctx.audit.append(actor, action, **detail)

@@ -24,18 +24,31 @@ class Context:
     now: Callable[[], dt.datetime]
     cache: BoardCache
     kept: Kept
+    present: int | None = None  # the year the service runs, when this context is of an earlier one
 
     @classmethod
-    def open(cls, settings: Settings, content: Content, now: Callable[[], dt.datetime]) -> Context:
-        """The store of the content's year over the settings' data directory."""
+    def open(cls, settings: Settings, content: Content, now: Callable[[], dt.datetime],
+             present: int | None = None) -> Context:
+        """The store of the content's year over the settings' data directory; `present` is the
+        service's current year when the content is an earlier year's."""
         store = Store(settings.data_dir, content.settings.year)
         secret = data_secret(store)  # read once: it never changes under a running context
         audit = AuditLog(settings.data_dir / "audit.log", store, audit_key(secret))
-        return cls(settings, content, store, audit, now, BoardCache(content, store, lambda: secret), Kept(store))
+        return cls(settings, content, store, audit, now, BoardCache(content, store, lambda: secret), Kept(store),
+                   present)
 
     @property
     def year(self) -> int:
         return self.content.settings.year
+
+    @property
+    def current_year(self) -> int:
+        """The year the service runs (this context's own unless it is of an earlier year)."""
+        return self.present if self.present is not None else self.year
+
+    @property
+    def past(self) -> bool:
+        return self.year < self.current_year
 
     def mark_key(self) -> bytes:
         """The key of the contract marks' tags: the data directory's secret."""

@@ -24,7 +24,7 @@ from service.content.codes import (
     UNGRADED_OTHER,
     UNGRADED_REASONS,
 )
-from service.errors import ApiError, bad_request, not_found, unprocessable
+from service.errors import ApiError, not_found, unprocessable
 from service.rules import access, reviews
 from service.rules.access import User
 from service.storage import files
@@ -262,11 +262,3 @@ def weak_twice(ctx: Context) -> dict[str, str]:
     return {sid: f"连续两年{doc['grade']}" for sid, doc in grades.stored(ctx).items()
             if doc.get("grade") in (GRADE_BASIC, GRADE_FAIL) and last.get(sid, {}).get("grade") == doc["grade"]}
 
-
-def ensure_grade_year(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    text = str(value)
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
-        raise bad_request("invalid_year", f"year 应为年份，当前为“{value}”")
-    return int(text)

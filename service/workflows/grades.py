@@ -103,7 +103,7 @@ def of_year(ctx: Context, year: int) -> dict[str, dict[str, Any]]:
 
 
 def years(ctx: Context) -> list[int]:
-    found = {int(y) for y, _, _ in ctx.store.every(TABLE)} | {ctx.year}
+    found = {int(y) for y, _, _ in ctx.store.every(TABLE)} | {ctx.year, ctx.current_year}
     return sorted(found, reverse=True)
 
 
@@ -275,7 +275,8 @@ def department_view(ctx: Context, user: User, department: str, year: int | None 
     an earlier `year` shows the grades as stored then."""
     department_or_404(ctx, department)
     access.ensure(user, access.READ_GRADES, department, "您只能查看本部门教职工的考核结果")
-    if year is not None and year != ctx.year:
+    if ctx.past or (year is not None and year != ctx.year):
+        year = year or ctx.year  # a past year's grades as they were stored
         docs = [d for d in of_year(ctx, year).values() if d["department"] == department]
         return {"year": year, "department": department, "current": False, "quota": None,
                 "people": sorted(docs, key=lambda d: (d.get("score") is None, -(d.get("score") or 0)))}

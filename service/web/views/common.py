@@ -18,6 +18,7 @@ from service.rules import access, credentials
 from service.rules.access import User
 from service.web import templating
 from service.web.auth import by_token, csrf_token, expected_csrf, send_csrf_cookie, signed_in, user_of
+from service.workflows import years
 from service.workflows.common import department_or_404
 from service.workflows.context import Context
 
@@ -28,6 +29,9 @@ MAX_JSON = 2 * 1024 * 1024
 def context(request: Request) -> Context:
     """The request's context: the one current when it arrived (a roster import swaps the
     content for later requests, never under a running one)."""
+    error = request.scope.get("portal.year_error")
+    if isinstance(error, ApiError):
+        raise error  # `?year=` named no year with data (404 unknown_year) or no year at all (400)
     ctx = request.scope.get("portal.context")
     return ctx if isinstance(ctx, Context) else request.app.state.context  # type: ignore[no-any-return]
 
@@ -159,12 +163,22 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
     names: dict[str, str] = request.scope.get("portal.names") or {}
     body = templating.render(template, request=request, user=user, csrf=csrf_token(request), title=title,
                              may=functools.partial(_may, user), access=access, codes=codes,
+                             year_scope=_year_scope(request),
                              who=lambda username: names.get(username, username), **context)
     response = HTMLResponse(shell.page(title, body), status_code=status)
     response.headers["Content-Security-Policy"] = shell.csp
     response.headers["Cache-Control"] = "no-store"
     send_csrf_cookie(request, response)
     return response
+
+
+def _year_scope(request: Request) -> dict[str, Any] | None:
+    """The page's year and the years with data, for the year switch of the board header."""
+    ctx = request.scope.get("portal.context")
+    if not isinstance(ctx, Context) or "portal.year_error" in request.scope:
+        return None
+    return {"year": ctx.year, "current": ctx.current_year, "past": ctx.past, "years": years.known(ctx),
+            "path": request.url.path}
 
 
 def _may(user: User | None, action: str, department: str | None = None, person: str | None = None) -> bool:

@@ -21,7 +21,7 @@ from service.errors import ApiError, bad_request
 from service.rules import access
 from service.web.auth import signed_in, user_of
 from service.web.views.common import check_csrf, context, off_loop, page, permitted
-from service.web.views.grades import notice_text, overview, year_param
+from service.web.views.grades import notice_text, overview
 from service.workflows import grade_records, grade_reviews, grades, grading
 
 
@@ -36,7 +36,7 @@ async def college_page(request: Request) -> Response:
     if not access.allowed(user, access.READ_GRADES) and user.department:
         return RedirectResponse(f"/board/{user.department}/grades", status_code=303)
     ctx = context(request)
-    data = await off_loop(overview, ctx, user, year_param(request))
+    data = await off_loop(overview, ctx, user)
     return _page(request, "grades.html", f"{data['year']}年度考核", data=data, stages=STAGE_LABELS,
                 grades=GRADE_OUTCOMES, settings=ctx.content.settings.assessment,
                 names={d.id: d.name for d in ctx.content.departments}, today=grade_records.today(ctx))
@@ -48,7 +48,7 @@ async def department_page(request: Request, *, error: ApiError | None = None,
     user = signed_in(request)
     ctx = context(request)
     department = request.path_params["department_id"]
-    data = await off_loop(grades.department_view, ctx, user, department, year_param(request))
+    data = await off_loop(grades.department_view, ctx, user, department)
     name = ctx.content.department(department).name  # type: ignore[union-attr]
     return _page(request, "grades_department.html", f"{name}：{data['year']}年度考核",
                  status=error.status if error else 200, error=error, held=held, data=data, name=name,

@@ -69,10 +69,6 @@ NOTICES = {"adjust": "档次已调整，理由已记入审计日志。", "quota"
            "newcomer": "已登记。", "remove-record": "记录已撤销。", "propose": "拟定档次已保存。", "view": "本人意见已上传。"}
 
 
-def year_param(request: Request) -> int | None:
-    return grade_reviews.ensure_grade_year(request.query_params.get("year"))
-
-
 def _action(name: str) -> Callable[[Context, User, Any], Any]:
     found = ACTIONS.get(name)
     if found is None:
@@ -85,21 +81,22 @@ def _action(name: str) -> Callable[[Context, User, Any], Any]:
 
 async def api_overview(request: Request) -> Response:
     user = permitted(request, access.READ_GRADES, None, "部门账号请查看本部门：/api/grades/{部门代码}")
-    return ok_json(await off_loop(overview, context(request), user, year_param(request)))
+    return ok_json(await off_loop(overview, context(request), user))
 
 
-def overview(ctx: Context, user: User, year: int | None) -> dict[str, Any]:
-    """The college's grading: its step, the decision, 公示, and each unit's quota and counts."""
+def overview(ctx: Context, user: User) -> dict[str, Any]:
+    """The college's grading of the context's year: its step, the decision, 公示, and each unit's
+    quota and counts; a past year's as it was stored."""
     access.ensure(user, access.READ_GRADES, None)
-    shown = year or ctx.year
-    round_ = grades.round_doc(ctx) if shown == ctx.year else _old_round(ctx, shown)
-    docs = grades.of_year(ctx, shown)
-    rows = list(grades.unit_rows(ctx, round_, docs)) if shown == ctx.year else []
-    return {"year": shown, "current": shown == ctx.year, "years": grades.years(ctx),
+    current = not ctx.past
+    round_ = grades.round_doc(ctx)
+    docs = grades.stored(ctx)
+    rows = list(grades.unit_rows(ctx, round_, docs)) if current else []
+    return {"year": ctx.year, "current": current, "years": grades.years(ctx),
             "stage": grading.stage(round_, grade_records.today(ctx)), "decision": round_.get("decision"),
             "publicity": round_.get("publicity"), "quotas": round_.get("quotas") or {}, "units": rows,
             "graded": len(docs), "people": len(ctx.content.roster),
-            "weak_twice": _readable(ctx, user, grade_reviews.weak_twice(ctx)) if shown == ctx.year else {}}
+            "weak_twice": _readable(ctx, user, grade_reviews.weak_twice(ctx)) if current else {}}
 
 
 def _readable(ctx: Context, user: User, flags: dict[str, str]) -> dict[str, str]:
@@ -108,14 +105,10 @@ def _readable(ctx: Context, user: User, flags: dict[str, str]) -> dict[str, str]
             if (member := ctx.content.staff(sid)) and access.allowed(user, access.READ_GRADES, member.department)}
 
 
-def _old_round(ctx: Context, year: int) -> dict[str, Any]:
-    return next((d for y, _, d in ctx.store.every(grades.ROUND) if int(y) == year), {})
-
-
 async def api_department(request: Request) -> Response:
     user = signed_in(request)
     department = request.path_params["department_id"]
-    return ok_json(await off_loop(grades.department_view, context(request), user, department, year_param(request)))
+    return ok_json(await off_loop(grades.department_view, context(request), user, department))
 
 
 async def api_propose(request: Request) -> Response:
@@ -266,7 +259,7 @@ async def notices(request: Request) -> Response:
 async def filing_xlsx(request: Request) -> Response:
     user = permitted(request, access.EXPORT)
     ctx = context(request)
-    year = year_param(request) or ctx.year
+    year = ctx.year
 
     def build() -> bytes:
         summary = grade_reviews.filing(ctx, user, year)

@@ -20,7 +20,7 @@ from service.web.views.common import attachment, check_csrf, context, off_loop, 
 from service.web.views.forms import person_file
 from service.web.views.scans import within_limits
 from service.web.views.scores import RULE_NAMES
-from service.workflows import confirmations, grades, personal, result_objections
+from service.workflows import confirmations, grades, personal, result_objections, years
 from service.workflows.commit import log
 from service.workflows.common import own_member, whole_number
 
@@ -36,11 +36,24 @@ def _page(request: Request, template: str, title: str, status: int = 200, **valu
                 notice=NOTICES.get(request.query_params.get("notice", "")), **values)
 
 
+def _my_years(request: Request, user: access.User) -> list[dict[str, Any]]:
+    """The person's grade of each year with data (shown once its notice was delivered)."""
+    live = request.app.state.live
+    found = []
+    for year in years.known(live.ctx):
+        try:
+            found.append(personal.grade(live.of_year(year), user))
+        except ApiError:
+            continue  # not on that year's roster
+    return found
+
+
 async def overview_page(request: Request, *, error: ApiError | None = None) -> Response:
     user = signed_in(request)
     data = await off_loop(personal.overview, context(request), user)
+    mine = await off_loop(_my_years, request, user)
     return _page(request, "me.html", "我的责任状", status=error.status if error else 200, data=data, error=error,
-                 **await todos.panel(request, user))
+                 my_years=mine, **await todos.panel(request, user))
 
 
 async def api_me(request: Request) -> Response:
@@ -50,7 +63,8 @@ async def api_me(request: Request) -> Response:
 
     def build() -> dict[str, Any]:
         return {**personal.overview(ctx, user), "results": personal.results(ctx, user),
-                "grade": personal.grade(ctx, user), "objections": result_objections.mine(ctx, user)}
+                "grade": personal.grade(ctx, user), "objections": result_objections.mine(ctx, user),
+                "years": _my_years(request, user)}
 
     return ok_json(await off_loop(build))
 
