@@ -37,6 +37,7 @@ from test_browser_staff import approve
 from service.config import Settings
 from service.content.loader import load_content
 from service.web.app import routes
+from service.workflows import setup
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -153,7 +154,7 @@ def filled(portal: Portal, browser: Browser, tmp_path_factory: pytest.TempPathFa
     values = {"department_id": DEPT, "staff_id": person.staff_id, "contract_id": contract["id"], "month": "3",
               "annex": "annex1.docx", "role_id": role_id, "action": "approve", "username": "clerk",
               "name": "contract.docx", "objection_id": objection, "number": "1", "kind": "docx",
-              "error_id": "no-such-error", "note_id": "no-such-note", "item_id": item}
+              "error_id": "no-such-error", "note_id": "no-such-note", "item_id": item, "year": "2019"}
     return Filled(portal, values, person.staff_id, waiting.staff_id)
 
 
@@ -161,20 +162,25 @@ def filled(portal: Portal, browser: Browser, tmp_path_factory: pytest.TempPathFa
 
 
 def route_pages(values: dict[str, str]) -> list[str]:
-    """Every GET route of the app with its parameters filled in (a parameter without a value fails)."""
+    """Every GET route of the app with its parameters filled in (a parameter without a value fails);
+    a set-up page once for each part."""
     settings = Settings(root=Path("."), content_dir=Path("."), site_dir=Path("."), data_dir=Path("."),
                         mkdocs_file=Path("."))
     paths = []
     for route in routes(settings, 1024):
         if not isinstance(route, Route) or "GET" not in (route.methods or ()) or route.path.startswith(NOT_PAGES):
             continue
-        template = route.path
-        query = QUERIES.get(template, "")
-        path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "{" + m.group(1) + "}"), template)
-        query = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), query)
-        assert "{" not in path + query, f"{template}：测试不知道 {path + query} 中参数的取值，请在 values 中补上"
-        paths.append(f"{path}?{query}" if query else path)
+        for part in setup.PARTS if "{part}" in route.path else ("",):
+            paths.append(_filled(route.path, {**values, "part": part}))
     return paths
+
+
+def _filled(template: str, values: dict[str, str]) -> str:
+    query = QUERIES.get(template, "")
+    path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "{" + m.group(1) + "}"), template)
+    query = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), query)
+    assert "{" not in path + query, f"{template}：测试不知道 {path + query} 中参数的取值，请在 values 中补上"
+    return f"{path}?{query}" if query else path
 
 
 def site_pages(context: BrowserContext) -> list[str]:
