@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from service.content.codes import EMPTY_LABEL
 from service.content.models import Content
 from service.office import report_book
 from service.rules.board import Board
@@ -33,8 +34,9 @@ def _rows(content: Content, board: Board,
           staff: Callable[[str], Iterable[Sequence[Any]]]) -> Iterator[tuple[int, Sequence[Any]]]:
     for row in board.departments:
         c = row.counts
-        yield 0, (row.name, row.kind, c.staff, c.completed, c.exempt, c.outstanding, c.percent,
-                  "是" if row.overdue else "否", c.resign, c.unapproved)
+        yield 0, (row.name, row.kind, c.staff, c.completed, c.exempt, c.outstanding,
+                  EMPTY_LABEL if c.empty else c.percent, "是" if row.overdue else EMPTY_LABEL if c.empty else "否",
+                  c.resign, c.unapproved)
     t = board.totals
     yield 0, ("全院合计", "", t.staff, t.completed, t.exempt, t.outstanding, t.percent, "", t.resign, t.unapproved)
     for sheet, department in enumerate(content.departments, 1):

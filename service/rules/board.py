@@ -84,10 +84,20 @@ class Counts:
     unapproved: int = 0  # of the completed: signed while the targets were not approved
 
     @property
+    def empty(self) -> bool:
+        """Nobody in it: it owes nothing, shown as 无人员 (never 100%, never overdue)."""
+        return self.staff == 0
+
+    @property
     def percent(self) -> float:
         """Share of those who must sign (staff minus exempt) who have signed."""
         due = self.staff - self.exempt
         return 100.0 if due == 0 else round(100.0 * self.completed / due, 1)
+
+    @property
+    def shown_percent(self) -> float | None:
+        """The percent a page shows: None (无人员) for a department without people."""
+        return None if self.empty else self.percent
 
 
 COUNT_FIELDS = ("staff", "completed", "exempt", "outstanding", "resign", "unapproved")
@@ -192,7 +202,7 @@ def signatures_by_day(contracts: Iterable[Mapping[str, Any]], start: dt.date, en
 
 def by_urgency(board: Board) -> list[DepartmentRow]:
     """Overdue departments first, then the least complete."""
-    return sorted(board.departments, key=lambda r: (not r.overdue, r.counts.percent, r.name))
+    return sorted(board.departments, key=lambda r: (not r.overdue, r.counts.empty, r.counts.percent, r.name))
 
 
 def status_json(board: Board) -> dict[str, object]:
@@ -208,9 +218,10 @@ def status_json(board: Board) -> dict[str, object]:
         "deadline": board.deadline.isoformat(),
         "deadline_passed": board.deadline_passed,
         "today": board.today.isoformat(),
-        "totals": {**counts(board.totals), "percent": board.totals.percent},
+        "totals": {**counts(board.totals), "percent": board.totals.shown_percent},
         "departments": [
-            {"id": r.id, "name": r.name, **counts(r.counts), "percent": r.counts.percent, "overdue": r.overdue}
+            {"id": r.id, "name": r.name, **counts(r.counts), "percent": r.counts.shown_percent,
+             "empty": r.counts.empty, "overdue": r.overdue}
             for r in board.departments
         ],
     }

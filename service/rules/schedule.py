@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.content.codes import LATE, MISSING, ON_TIME, PARTIAL, PENDING
+from service.content.codes import LATE, MISSING, NOBODY, ON_TIME, PARTIAL, PENDING
 from service.content.models import SELF_LEAD, Content, Role
 from service.rules.clock import as_local
 
@@ -170,14 +170,16 @@ def monthly_grid(department_ids: Iterable[str],
                  submissions: Mapping[tuple[str, int], dt.datetime],
                  year: int, now: dt.datetime, tz: str | dt.tzinfo, *,
                  due_day: int = 5, months: Sequence[int] | None = None,
-                 partial: Collection[tuple[str, int]] = (), first: int = 1) -> MonthlyGrid:
+                 partial: Collection[tuple[str, int]] = (), first: int = 1,
+                 empty: Collection[str] = ()) -> MonthlyGrid:
     """The department × month board: on_time / late / missing / pending / partial per cell.
 
     `submissions` maps (department id, month) to when the month's current summary was
     submitted (for a resubmission: the replacing version's time); a key in `partial` is a
     summary sent as partial, which never counts as on time. Columns default to the
     months due so far (from `first`) plus any month someone has already submitted, so an early
-    delivery shows before its due date passes.
+    delivery shows before its due date passes. A department in `empty` (nobody in it) owes
+    nothing: its months without a summary are NOBODY, never missing.
     """
     if months is None:
         today = as_local(now, tz).date()
@@ -190,7 +192,8 @@ def monthly_grid(department_ids: Iterable[str],
         for month in columns:
             due = monthly_due(year, month, due_day)
             at = submissions.get((department, month))
-            state = PARTIAL if (department, month) in partial else delivery_state(at, due, now, tz)
+            state = (PARTIAL if (department, month) in partial else NOBODY if at is None and department in empty
+                     else delivery_state(at, due, now, tz))
             cells.append(GridCell(month, due, state, at))
         rows.append(GridRow(department, tuple(cells)))
     return MonthlyGrid(year, columns, tuple(rows))

@@ -27,6 +27,7 @@ from service.content.codes import (
     TODO_MONTHLY,
     TODO_NO_SCAN,
     TODO_OBJECTIONS,
+    TODO_ORGANISATION,
     TODO_OVERDUE,
     TODO_RESIGN,
     TODO_TARGETS_OPEN,
@@ -39,7 +40,7 @@ from service.rules.reminders import Outstanding
 
 UNIT = {TODO_DUTIES: "个岗位", TODO_MONTHLY: "个月", TODO_OVERDUE: "个部门", TODO_DUTIES_REVIEW: "个岗位",
         TODO_WORKBOOK_ERRORS: "份", TODO_OBJECTIONS: "件", TODO_CONFIRM: "版",
-        TODO_LEADERS_UNASSIGNED: "个账号"}
+        TODO_LEADERS_UNASSIGNED: "个账号", TODO_ORGANISATION: "项"}
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,11 @@ def confirm(pending: bool, version: int | None) -> Todo | None:
 
 def leaders_unassigned(count: int) -> Todo | None:
     return _item(TODO_LEADERS_UNASSIGNED, count, "/board/accounts", "院领导只能看到所主管部门的内容，请在账号管理中设置")
+
+
+def organisation(gaps: int) -> Todo | None:
+    """Gaps in the organisation (departments without a leader or an account, empty ones)."""
+    return _item(TODO_ORGANISATION, gaps, "/board/setup#checks", "无主管院领导、无部门账号或无人员的部门")
 
 
 def overdue_by_step(items: Iterable[Outstanding], today: dt.date) -> Mapping[str, tuple[str, int]]:

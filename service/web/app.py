@@ -228,6 +228,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/staff-accounts/slips", staff_accounts.slips_post, methods=["POST"],
               max_body_size=16 * 1024),
         Route("/api/setup/site", setup.api_site),
+        Route("/api/setup/checks", setup.api_checks),
         Route("/api/setup/{part}", setup.api_get, methods=["GET"]),
         Route("/api/setup/{part}", setup.api_put, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/objections", result_objections.api_list),

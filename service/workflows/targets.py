@@ -181,6 +181,7 @@ def saved(ctx: Context, user: User, member: StaffMember, doc: dict[str, Any], ro
     except approval.TransitionRefused as exc:
         raise refused(exc) from None
     if submit:
+        ensure_approver(ctx, member.department)
         rows = _checked(rows, ctx.content.settings.individual_points)
     stamp = ctx.stamp()
     doc = {**doc, "state": state, "rows": rows, "by": user.username,
@@ -188,6 +189,12 @@ def saved(ctx: Context, user: User, member: StaffMember, doc: dict[str, Any], ro
     if submit:
         doc["submitted_at"] = stamp
     return doc, action
+
+
+def ensure_approver(ctx: Context, department: str) -> None:
+    """Submitted targets wait for a leader overseeing the department: refuse when there is none."""
+    if not notifications.leaders(ctx, department):
+        raise ApiError(409, "no_approver", "本部门尚未指定主管院领导，请联系人事处")
 
 
 def save_lines(ctx: Context, user: User, department: str, staff_id: str, lines: Sequence[TargetRow], *,

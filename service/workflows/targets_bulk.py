@@ -60,6 +60,9 @@ def run(ctx: Context, user: User, staff_ids: Sequence[str], action: str, comment
     result = Bulk(action)
     writes: list[Write] = []
     with ctx.store.locked():
+        if action == approval.SUBMIT:  # nobody of a department without an approver is sent
+            for department in sorted({m.department for m in people}):
+                targets.ensure_approver(ctx, department)
         for member in people:
             try:
                 doc = _moved(ctx, user, member, action, text)

@@ -18,9 +18,10 @@ from service.content.models import COL_CONTENT, COL_POINTS, DEPARTMENT_KINDS, SE
 from service.content.target_rows import MAX_ROWS
 from service.errors import ApiError
 from service.rules import access
+from service.rules.organisation import as_json
 from service.web.views import setup_forms as forms
 from service.web.views.common import check_csrf, context, json_body, off_loop, ok_json, page, permitted, yes
-from service.workflows import leaders, setup
+from service.workflows import leaders, organisation, setup
 from service.workflows.context import Context
 
 LEADERS = "leaders"
@@ -87,8 +88,17 @@ def _read(ctx: Context, part: str) -> Any:
 
 async def index_page(request: Request) -> Response:
     permitted(request, access.SET_UP)
+    ctx = context(request)
     return page(request, "setup.html", "设置学院", parts=setup.PART_NAMES, site=site_state(request),
-                content=context(request).content)
+                content=ctx.content, gaps=await off_loop(organisation.gaps, ctx))
+
+
+async def api_checks(request: Request) -> Response:
+    """The organisation's gaps: departments no leader oversees, without an account, leading
+    duties without an account, and empty ones."""
+    permitted(request, access.SET_UP)
+    found = await off_loop(organisation.gaps, context(request))
+    return ok_json({"checks": as_json(found)})
 
 
 async def part_page(request: Request, *, error: ApiError | None = None, typed: Any = None) -> Response:
