@@ -249,6 +249,8 @@ def running_service(settings: Settings, *, now: dt.datetime = BEFORE_DEADLINE,
         assert password, "a fresh data directory must create the hr account"
     with TestClient(app, follow_redirects=False) as client:
         service = Service(app, client, settings, clock, password or "", standard_users=users)
+        if users:  # the leader first: submitted targets need a leader overseeing the department
+            service.ensure_user("boss")
         try:
             yield service
         finally:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.content.codes import DONE, LEAVE_STATUSES, OUTSTANDING, RESIGN, SCAN_WITHDRAWN, UNAPPROVED
@@ -171,8 +171,18 @@ def compute(content: Content, counts_by_department: Mapping[str, Counts], today:
         counts = counts_by_department.get(department.id) or count(content.members(department.id), empty)
         rows.append(DepartmentRow(department.id, department.name, department.kind, counts,
                                   overdue=passed and counts.outstanding > 0))
-    totals = Counts(*(sum(getattr(r.counts, f) for r in rows) for f in COUNT_FIELDS))
-    return Board(content.settings.year, deadline, passed, updated_at, totals, tuple(rows), today)
+    return Board(content.settings.year, deadline, passed, updated_at, _totals(rows), tuple(rows), today)
+
+
+def _totals(rows: Iterable[DepartmentRow]) -> Counts:
+    rows = tuple(rows)
+    return Counts(*(sum(getattr(r.counts, f) for r in rows) for f in COUNT_FIELDS))
+
+
+def within(board: Board, departments: Collection[str]) -> Board:
+    """The board of some departments only (a leader's overview): their rows and their totals."""
+    rows = tuple(r for r in board.departments if r.id in departments)
+    return replace(board, departments=rows, totals=_totals(rows))
 
 
 def signatures_by_day(contracts: Iterable[Mapping[str, Any]], start: dt.date, end: dt.date) -> tuple[SignatureDay, ...]:
