@@ -17,13 +17,12 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import PASSWORD, copy_site
+from helpers import PASSWORD, copy_site, wait_for
 from serverproc import terminate
 from test_browser import (
     ACTION_MS,
@@ -110,13 +109,8 @@ http {{
     process = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(conf)], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _listening(port):
-            if process.poll() is not None:
-                raise AssertionError(f"nginx 没有启动：{process.stdout.read() if process.stdout else ''}")
-            if time.monotonic() > deadline:
-                raise AssertionError("nginx 没有在规定时间内监听")
-            time.sleep(0.05)
+        wait_for(lambda: _listening(port) or process.poll() is not None, START_TIMEOUT, "nginx 没有在规定时间内监听")
+        assert process.poll() is None, f"nginx 没有启动：{process.stdout.read() if process.stdout else ''}"
         yield f"https://127.0.0.1:{port}"
     finally:
         terminate(process)

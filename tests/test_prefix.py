@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import re
 from typing import Any
 
 import pytest
-from helpers import DEPT, PASSWORD, csrf_from, parse_html, running_service
+from docx import Document
+from helpers import DEPT, PASSWORD, csrf_from, login, page_csrf, parse_html, running_service
+from starlette.testclient import TestClient
 
 from service.config import SettingInvalid, Settings, from_env
 
@@ -153,3 +156,20 @@ def test_root_path_setting_is_read_and_checked(tmp_path: Any) -> None:
                     ).outbound.public_url == "https://intranet.example.edu.cn/mubiao"
     assert from_env({**mounted, "PORTAL_PUBLIC_URL": "https://intranet.example.edu.cn/mubiao"}
                     ).outbound.public_url == "https://intranet.example.edu.cn/mubiao"
+
+
+def test_password_slips_name_the_login_page_under_the_path(settings: Settings) -> None:
+    with running_service(settings.with_(root_path="/mubiao")) as service:
+        hr = TestClient(service.app, base_url="http://testserver/mubiao", follow_redirects=False)
+        try:
+            assert login(hr, "hr", service.hr_password).headers["location"].startswith("/mubiao/")
+            csrf = page_csrf(hr, f"/board/{DEPT}/staff-accounts")
+            printed = hr.post(f"/board/{DEPT}/staff-accounts/slips",
+                              data={"csrf": csrf, "format": "docx", "confirm": "on"})
+            assert printed.status_code == 200, printed.text
+        finally:
+            hr.close()
+        doc = Document(io.BytesIO(printed.content))
+        text = "\n".join([p.text for p in doc.paragraphs]
+                         + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+        assert "http://testserver/mubiao/login" in text

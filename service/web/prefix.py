@@ -67,8 +67,12 @@ class ForwardedPrefix(ProxyHeadersMiddleware):
             await super().__call__(scope, receive, send)  # type: ignore[arg-type]
             return
         scope["root_path"] = root
-        scope["path"] = app_path(scope["path"], root)
-        scope["raw_path"] = scope["path"].encode("utf-8")
+        path = app_path(scope["path"], root)
+        if path != scope["path"]:
+            scope["path"] = path
+            raw = scope.get("raw_path")
+            if isinstance(raw, bytes) and raw.startswith(root.encode("ascii")):
+                scope["raw_path"] = raw[len(root):] or b"/"
 
         async def send_under(message: Message) -> None:
             if message["type"] == "http.response.start":
