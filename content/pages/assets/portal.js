@@ -11,10 +11,19 @@
 //   same page once the user has signed in again.
 (function () {
   "use strict";
-  var STATUS_URL = "/api/status";
+  var STATUS_URL = new URL("api/status", siteRoot()).href;
   var POLL_MS = 4000;
   var DAY_MS = 86400000;
   var CHINA_OFFSET_MS = 8 * 3600000;
+
+  // The site's root, where the service answers too: MkDocs's base of the page ("..", or the
+  // service page's "/mubiao/"), so that a portal mounted under a path finds its own service.
+  function siteRoot() {
+    var config = document.getElementById("__config");
+    var base = "/";
+    try { base = JSON.parse(config.textContent).base || "."; } catch (error) { /* no config: the root */ }
+    return new URL(base.replace(/\/?$/, "/"), location.href);
+  }
 
   function getStatus(timeoutMs) {
     var controller = window.AbortController ? new AbortController() : null;

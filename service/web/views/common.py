@@ -16,7 +16,7 @@ from service.content import codes
 from service.errors import ApiError, bad_request
 from service.rules import access, credentials
 from service.rules.access import User
-from service.web import templating
+from service.web import prefix, templating
 from service.web.auth import by_token, csrf_token, expected_csrf, send_csrf_cookie, signed_in, user_of
 from service.workflows import years
 from service.workflows.common import department_or_404
@@ -178,8 +178,9 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
                              may=functools.partial(_may, user), access=access, codes=codes,
                              year_scope=_year_scope(request),
                              who=lambda username: names.get(username, username), **context)
-    response = HTMLResponse(shell.page(title, body), status_code=status)
-    response.headers["Content-Security-Policy"] = shell.csp
+    root = prefix.root_of(request)
+    response = HTMLResponse(shell.page(title, body, root), status_code=status)
+    response.headers["Content-Security-Policy"] = shell.policy(root)
     response.headers["Cache-Control"] = "no-store"
     send_csrf_cookie(request, response)
     return response

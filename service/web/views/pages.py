@@ -14,6 +14,7 @@ from service.content.codes import COMPLETION_STATUSES, MATCH_STALE, PERSON_STATU
 from service.errors import ApiError
 from service.rules import access
 from service.rules.board import Board, DepartmentRow, by_urgency, within
+from service.web import prefix
 from service.web.auth import (
     PASSWORD_PAGE,
     SESSION_COOKIE,
@@ -84,7 +85,8 @@ def login_address(request: Request) -> str:
     if request.method == "POST":
         referer = urlsplit(request.headers.get("referer", ""))
         if referer.netloc == request.url.netloc and referer.path.startswith("/"):
-            target = referer.path + (f"?{referer.query}" if referer.query else "")
+            target = prefix.app_path(referer.path, prefix.root_of(request)) + (
+                f"?{referer.query}" if referer.query else "")
         expired = "post"
     query = {"next": _safe_next(target), **({"expired": expired} if expired else {})}
     return f"/login?{urlencode(query)}"
