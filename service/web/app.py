@@ -244,7 +244,7 @@ def clock_for(settings: Settings, tz_name: str) -> Callable[[], dt.datetime]:
 
 def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None) -> Starlette:
     found = data_format.refuse_newer(settings.data_dir)  # before anything is written
-    placed = setup_dir.place(settings)  # the college's set-up, seeded from the sample on first start
+    placed = setup_dir.place(settings, now().date() if now else None)  # seeded from the sample on first start
     content = load_content(settings.content_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context.open(settings, content, now or clock_for(settings, content.settings.timezone))
