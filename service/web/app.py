@@ -316,6 +316,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.store_check = StoreCheck()
     app.state.initial_password = initial_password
     app.state.setup_placed = placed
+    app.state.started_settings = content.settings  # what a restart is needed to change (views/setup.py)
     app.state.upgraded = upgraded
     app.state.shell = templating.Shell.from_site(settings.site_dir)
     return app
