@@ -217,7 +217,9 @@ def _came_from(request: Request) -> str | None:
     if referer.netloc and referer.netloc != request.headers.get("host"):
         return None
     path = referer.path
-    return f"{path}?{referer.query}" if path.startswith("/") and not path.startswith("//") else None
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:  # browsers read "\\" as "/"
+        return None
+    return f"{path}?{referer.query}"
 
 
 def _may(user: User | None, action: str, department: str | None = None, person: str | None = None) -> bool:
