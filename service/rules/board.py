@@ -84,8 +84,15 @@ class Counts:
     unapproved: int = 0  # of the completed: signed while the targets were not approved
 
     @property
-    def percent(self) -> float:
-        """Share of those who must sign (staff minus exempt) who have signed."""
+    def empty(self) -> bool:
+        """Nobody in it: shown as 无人员, never complete and never overdue."""
+        return self.staff == 0
+
+    @property
+    def percent(self) -> float | None:
+        """Share of those who must sign (staff minus exempt) who have signed; None with nobody in it."""
+        if self.empty:
+            return None
         due = self.staff - self.exempt
         return 100.0 if due == 0 else round(100.0 * self.completed / due, 1)
 
@@ -192,12 +199,13 @@ def signatures_by_day(contracts: Iterable[Mapping[str, Any]], start: dt.date, en
 
 def by_urgency(board: Board) -> list[DepartmentRow]:
     """Overdue departments first, then the least complete."""
-    return sorted(board.departments, key=lambda r: (not r.overdue, r.counts.percent, r.name))
+    return sorted(board.departments, key=lambda r: (not r.overdue, r.counts.empty, r.counts.percent or 0.0, r.name))
 
 
 def status_json(board: Board) -> dict[str, object]:
     """The public `/api/status` document: department-level counts only (`outstanding`
-    includes the `resign` people, `completed` the `unapproved` ones)."""
+    includes the `resign` people, `completed` the `unapproved` ones; a department with nobody
+    in it is `empty`, its `percent` null)."""
 
     def counts(c: Counts) -> dict[str, int]:
         return {name: getattr(c, name) for name in COUNT_FIELDS}
@@ -210,7 +218,8 @@ def status_json(board: Board) -> dict[str, object]:
         "today": board.today.isoformat(),
         "totals": {**counts(board.totals), "percent": board.totals.percent},
         "departments": [
-            {"id": r.id, "name": r.name, **counts(r.counts), "percent": r.counts.percent, "overdue": r.overdue}
+            {"id": r.id, "name": r.name, **counts(r.counts), "percent": r.counts.percent, "overdue": r.overdue,
+             "empty": r.counts.empty}
             for r in board.departments
         ],
     }

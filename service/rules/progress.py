@@ -54,7 +54,8 @@ def compute(content: Content, target_states: Mapping[str, Mapping[str, str]],
     s = content.settings
     ids = [d.id for d in content.departments]
     grid = schedule.monthly_grid(ids, monthly_times, s.year, now, s.timezone, due_day=s.monthly_due_day,
-                                 partial=monthly_partial, first=s.monthly_first_month)
+                                 partial=monthly_partial, first=s.monthly_first_month,
+                                 empty={i for i in ids if not content.members(i)})
     rows = []
     for department, grid_row in zip(content.departments, grid.rows, strict=True):
         states = target_states.get(department.id, {})
@@ -62,7 +63,7 @@ def compute(content: Content, target_states: Mapping[str, Mapping[str, str]],
         for member in content.members(department.id):
             counts[states.get(member.staff_id, TARGET_NOT_STARTED)] += 1
         duties = {}
-        for obligation in schedule.duty_obligations(content, department.id):
+        for obligation in schedule.owed_duties(content, department.id):
             at = schedule.obligation_delivered_at(obligation, duty_times.get(department.id, {}))
             duties[obligation.kind] = DutyCell(obligation.kind, obligation.due,
                                                schedule.delivery_state(at, obligation.due, now, s.timezone), at)

@@ -98,8 +98,11 @@ class Step:
 
 def steps_of(content: Content, department_id: str, today: dt.date) -> tuple[Step, ...]:
     """What the department owes this year: its duties deliveries, the contracts, and the
-    summary of every month from the first reported one that is over by `today`."""
+    summary of every month from the first reported one that is over by `today`. A department
+    with nobody in it owes nothing (it shows as 无人员)."""
     s = content.settings
+    if not content.members(department_id):
+        return ()
     found = [Step(STEP_DUTIES_LEAD if ob.kind == schedule.LEAD_DUTIES else STEP_DUTIES_ALL, ob.due)
              for ob in schedule.duty_obligations(content, department_id)]
     found.append(Step(STEP_CONTRACTS, s.deadlines.contracts))

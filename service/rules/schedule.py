@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.content.codes import LATE, MISSING, ON_TIME, PARTIAL, PENDING
+from service.content.codes import LATE, MISSING, NO_PEOPLE, ON_TIME, PARTIAL, PENDING
 from service.content.models import SELF_LEAD, Content, Role
 from service.rules.clock import as_local
 
@@ -107,6 +107,11 @@ def duty_obligations(content: Content, department_id: str) -> tuple[DutyObligati
     return tuple(result)
 
 
+def owed_duties(content: Content, department_id: str) -> tuple[DutyObligation, ...]:
+    """The department's duty obligations; none when nobody is in it (it shows as 无人员)."""
+    return duty_obligations(content, department_id) if content.members(department_id) else ()
+
+
 def obligation_delivered_at(obligation: DutyObligation,
                             delivered: Mapping[str, dt.datetime]) -> dt.datetime | None:
     """When the obligation was fully delivered: the last of its roles' delivery times.
@@ -170,14 +175,16 @@ def monthly_grid(department_ids: Iterable[str],
                  submissions: Mapping[tuple[str, int], dt.datetime],
                  year: int, now: dt.datetime, tz: str | dt.tzinfo, *,
                  due_day: int = 5, months: Sequence[int] | None = None,
-                 partial: Collection[tuple[str, int]] = (), first: int = 1) -> MonthlyGrid:
+                 partial: Collection[tuple[str, int]] = (), first: int = 1,
+                 empty: Collection[str] = ()) -> MonthlyGrid:
     """The department × month board: on_time / late / missing / pending / partial per cell.
 
     `submissions` maps (department id, month) to when the month's current summary was
     submitted (for a resubmission: the replacing version's time); a key in `partial` is a
     summary sent as partial, which never counts as on time. Columns default to the
     months due so far (from `first`) plus any month someone has already submitted, so an early
-    delivery shows before its due date passes.
+    delivery shows before its due date passes. A department in `empty` (nobody in it) shows
+    NO_PEOPLE for every month it has not reported.
     """
     if months is None:
         today = as_local(now, tz).date()
@@ -190,7 +197,8 @@ def monthly_grid(department_ids: Iterable[str],
         for month in columns:
             due = monthly_due(year, month, due_day)
             at = submissions.get((department, month))
-            state = PARTIAL if (department, month) in partial else delivery_state(at, due, now, tz)
+            state = (PARTIAL if (department, month) in partial else NO_PEOPLE if at is None and department in empty
+                     else delivery_state(at, due, now, tz))
             cells.append(GridCell(month, due, state, at))
         rows.append(GridRow(department, tuple(cells)))
     return MonthlyGrid(year, columns, tuple(rows))

@@ -22,7 +22,7 @@ from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, approval, contract_mark
 from service.rules.access import User
 from service.rules.contract_mark import ContractMark
-from service.workflows import notifications
+from service.workflows import notifications, organisation
 from service.workflows.board import TARGETS, approved_of
 from service.workflows.commit import Put, commit
 from service.workflows.common import comment_text, department_or_404, member_or_404
@@ -181,6 +181,7 @@ def saved(ctx: Context, user: User, member: StaffMember, doc: dict[str, Any], ro
     except approval.TransitionRefused as exc:
         raise refused(exc) from None
     if submit:
+        organisation.ensure_approver(ctx, member.department)
         rows = _checked(rows, ctx.content.settings.individual_points)
     stamp = ctx.stamp()
     doc = {**doc, "state": state, "rows": rows, "by": user.username,

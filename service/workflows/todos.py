@@ -30,6 +30,7 @@ from service.workflows import (
     chase,
     confirmations,
     duties,
+    organisation,
     result_objections,
     targets,
     workbook_errors,
@@ -108,6 +109,11 @@ def hr_leaders(ctx: Context, user: User) -> Iterable[Todo | None]:
         yield todos.leaders_unassigned(len(accounts.leaders_without_departments(ctx)))
 
 
+def hr_organisation(ctx: Context, user: User) -> Iterable[Todo | None]:
+    if access.allowed(user, access.SET_UP):
+        yield from (todos.organisation(finding) for finding in organisation.checks(ctx))
+
+
 def objections_waiting(ctx: Context, user: User) -> Iterable[Todo | None]:
     if not access.allowed(user, access.SEE_OBJECTIONS, user.department):
         return
@@ -127,7 +133,7 @@ def staff_confirm(ctx: Context, user: User) -> Iterable[Todo | None]:
 PROVIDERS: dict[str, tuple[Provider, ...]] = {
     ROLE_DEPARTMENT: (clerk_scans, clerk_targets, clerk_duties, clerk_monthly, objections_waiting),
     ROLE_LEADER: (leader_waiting,),
-    ROLE_HR: (hr_overdue, hr_duties_review, hr_workbooks, hr_leaders, objections_waiting),
+    ROLE_HR: (hr_overdue, hr_duties_review, hr_workbooks, hr_leaders, hr_organisation, objections_waiting),
     ROLE_STAFF: (staff_confirm,),
 }
 

@@ -81,7 +81,7 @@
   // -- live numbers ---------------------------------------------------------------------
 
   function percentText(value) {
-    return Number(value).toFixed(1) + "%";
+    return value === null ? "无人员" : Number(value).toFixed(1) + "%";
   }
 
   function setField(scope, name, text) {
@@ -117,7 +117,7 @@
         row.classList.toggle("overdue-row", !!d.overdue);
         var state = row.querySelector('[data-field="state"]');
         if (state) {
-          var label = d.overdue ? "逾期未完成" : d.outstanding === 0 ? "已完成" : "进行中";
+          var label = d.empty ? "无人员" : d.overdue ? "逾期未完成" : d.outstanding === 0 ? "已完成" : "进行中";
           if (state.textContent !== label) {
             state.innerHTML = d.overdue ? '<span class="overdue">逾期未完成</span>' : label;
           }

@@ -172,7 +172,7 @@ def sorted_rows(current: Board, sort: str) -> list[DepartmentRow]:
     if sort == "overdue":
         return by_urgency(current)
     if sort == "percent":
-        return sorted(rows, key=lambda r: r.counts.percent)
+        return sorted(rows, key=lambda r: (r.counts.empty, r.counts.percent or 0.0))
     if sort in SORT_COLUMNS:
         return sorted(rows, key=lambda r: getattr(r.counts, sort), reverse=True)
     return rows
