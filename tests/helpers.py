@@ -180,9 +180,12 @@ class Service:
                           details=accounts.Profile(oversees=oversees))
 
     def ensure_user(self, username: str) -> None:
-        """Create one of STANDARD_USERS the first time a test acts as it."""
+        """Create one of STANDARD_USERS the first time a test acts as it; a department's clerk
+        comes with the leader overseeing it (a department no leader oversees cannot submit targets)."""
         if self.standard_users and username in STANDARD_USERS and not self.context.store.accounts.user(username):
             self.add_user(username, *STANDARD_USERS[username])
+            if STANDARD_USERS[username][0] == "department":
+                self.ensure_user("boss")
 
     def token(self, username: str) -> str:
         """A new API token of `username`."""

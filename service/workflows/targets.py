@@ -181,8 +181,8 @@ def saved(ctx: Context, user: User, member: StaffMember, doc: dict[str, Any], ro
     except approval.TransitionRefused as exc:
         raise refused(exc) from None
     if submit:
-        organisation.ensure_approver(ctx, member.department)
         rows = _checked(rows, ctx.content.settings.individual_points)
+        organisation.ensure_approver(ctx, member.department)
     stamp = ctx.stamp()
     doc = {**doc, "state": state, "rows": rows, "by": user.username,
            "history": [*doc["history"], {"action": action, "state": state, "by": user.username, "at": stamp}]}
