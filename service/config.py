@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_DIR = "setup"  # the college's set-up, inside the data directory
@@ -112,6 +114,7 @@ class Settings:
     password_min_score: int = 3  # the least zxcvbn score (0–4) a new password must reach
     log_format: str = LOG_JSON  # LOG_FORMATS: the access log's format
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses (or networks) that may read /metrics
+    root_path: str = ""  # the path the portal is mounted under ("/mubiao"), "" at the root of the host
 
     @property
     def directory_sign_in(self) -> bool:
@@ -158,6 +161,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         password_min_score=_score(env),
         log_format=_choice(env, "PORTAL_LOG_FORMAT", LOG_FORMATS),
         metrics_allow=_addresses(env, "PORTAL_METRICS_ALLOW", ("127.0.0.1", "::1")),
+        root_path=_root_path(env),
     )
 
 
@@ -206,13 +210,42 @@ def outbound_from(env: dict[str, str] | os._Environ[str]) -> Outbound:
         webhook_url=env.get("PORTAL_WEBHOOK_URL", "").strip(),
         department_webhooks=webhooks,
         timeout=float(_number(env, "PORTAL_OUTBOUND_TIMEOUT", 10)),
-        public_url=env.get("PORTAL_PUBLIC_URL", "").strip().rstrip("/"),
+        public_url=_public_url(env),
         check_every=float(_number(env, "PORTAL_REMIND_CHECK_SECONDS", 600)),
     )
 
 
 class SettingInvalid(ValueError):
     pass
+
+
+_MOUNT_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+")
+
+
+def mount_path(text: str) -> str | None:
+    """A path to mount the portal under, written "/mubiao" or "/intranet/mubiao/" (kept without its
+    last "/"); "" for the root of the host; None when it is not such a path ("..", "//", a query)."""
+    text = text.strip().rstrip("/")
+    if not text:
+        return ""
+    if not _MOUNT_PATH.fullmatch(text) or any(part in (".", "..") for part in text.split("/")):
+        return None
+    return text
+
+
+def _root_path(env: dict[str, str] | os._Environ[str]) -> str:
+    text = env.get("PORTAL_ROOT_PATH", "")
+    found = mount_path(text)
+    if found is None:
+        raise SettingInvalid(f"环境变量 PORTAL_ROOT_PATH 应为以 / 开头的路径（如 /mubiao），当前为“{text[:40]}”")
+    return found
+
+
+def _public_url(env: dict[str, str] | os._Environ[str]) -> str:
+    """PORTAL_PUBLIC_URL without its last "/"; given as a host alone, the portal's path
+    (PORTAL_ROOT_PATH) is added."""
+    url = env.get("PORTAL_PUBLIC_URL", "").strip().rstrip("/")
+    return url + _root_path(env) if url and not urlsplit(url).path else url
 
 
 def _number(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:

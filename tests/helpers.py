@@ -180,12 +180,9 @@ class Service:
                           details=accounts.Profile(oversees=oversees))
 
     def ensure_user(self, username: str) -> None:
-        """Create one of STANDARD_USERS the first time a test acts as it; a department's clerk
-        comes with the leader overseeing it (a department no leader oversees cannot submit targets)."""
+        """Create one of STANDARD_USERS the first time a test acts as it."""
         if self.standard_users and username in STANDARD_USERS and not self.context.store.accounts.user(username):
             self.add_user(username, *STANDARD_USERS[username])
-            if STANDARD_USERS[username][0] == "department":
-                self.ensure_user("boss")
 
     def token(self, username: str) -> str:
         """A new API token of `username`."""
@@ -252,6 +249,8 @@ def running_service(settings: Settings, *, now: dt.datetime = BEFORE_DEADLINE,
         assert password, "a fresh data directory must create the hr account"
     with TestClient(app, follow_redirects=False) as client:
         service = Service(app, client, settings, clock, password or "", standard_users=users)
+        if users:  # the leader first: submitted targets need a leader overseeing the department
+            service.ensure_user("boss")
         try:
             yield service
         finally:

@@ -19,7 +19,7 @@ Y, N = True, False
 
 # action: {role: (own department, another department, the college)}
 TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
-    access.SEE_DEPARTMENT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.SEE_DEPARTMENT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, N, Y)},
     access.WRITE_DEPARTMENT: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.SEE_COLLEGE: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, Y, Y)},
     access.READ_TARGETS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, N, Y)},

@@ -7,7 +7,7 @@ import zoneinfo
 
 import pytest
 
-from service.content.codes import DELIVERY_LABELS, LATE, MISSING, NO_PEOPLE, ON_TIME, PARTIAL, PENDING
+from service.content.codes import DELIVERY_LABELS, LATE, MISSING, NOBODY, ON_TIME, PARTIAL, PENDING
 from service.content.models import Content
 from service.rules.clock import Clock, FixedClock, PinnedDateClock, SystemClock, as_local, clock_from
 from service.rules.schedule import (
@@ -159,7 +159,7 @@ def test_delivery_state_accepts_a_tzinfo_and_refuses_naive() -> None:
 
 
 def test_every_state_has_a_chinese_label() -> None:
-    assert set(DELIVERY_LABELS) == {ON_TIME, LATE, MISSING, PENDING, PARTIAL, NO_PEOPLE}
+    assert set(DELIVERY_LABELS) == {ON_TIME, LATE, MISSING, PENDING, PARTIAL, NOBODY}
 
 
 # -- job duties -------------------------------------------------------------------------------

@@ -1,225 +1,168 @@
-"""The organisation checked before it bites, over HTTP and the CLI: each check on the set-up page,
-its JSON and HR's to-dos; target sets refused where no leader would review them; a department
-with nobody in it shown as 无人员 on every board, the public page, the export, and never chased."""
+"""The college's organisation checked before it bites: the set-up page and HR's to-dos list the
+departments nobody can approve for, upload for or draft lead duties for, and the empty ones; a
+department without an overseeing leader cannot submit targets; an empty department shows 无人员
+everywhere, never 100% and never overdue, and is never chased."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 from typing import Any
 
 import openpyxl
 import pytest
-from helpers import (
-    AFTER_DEADLINE,
-    DEPT,
-    OTHER_DEPT,
-    PASSWORD,
-    Service,
-    page_csrf,
-    parse_html,
-    portal,
-    running_service,
-)
-from reminders_kit import env_for, mail_server, outbound_for
+from approvals import people, target_set
+from helpers import DEPT, OTHER_DEPT, PASSWORD, Service, audit_actions, parse_html, running_service
 
 from service.config import Settings
-from service.content.models import SELF_LEAD
+from service.rules import schedule
 from service.workflows import accounts
 
-EMPTY = "lab"
-NO_APPROVER = "本部门尚未指定主管院领导，请联系人事处"
-AFTER_SUMMARIES = AFTER_DEADLINE.replace(month=6, day=10)  # April's and May's summaries are overdue
+SUMMER = dt.datetime(2019, 7, 12, 10, 0)  # contracts, duties and the April–June summaries all overdue
+EMPTY = {"id": "lab", "name": "实验中心", "kind": "部门"}
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[Service]:
+    with running_service(settings) as svc:
+        for name in ("clerk", "other", "boss"):
+            svc.bearer(name)
+        yield svc
 
 
 def add_empty_department(service: Service) -> None:
     hr = service.bearer("hr")
     departments = service.client.get("/api/setup/departments", headers=hr).json()["departments"]
-    departments.append({"id": EMPTY, "name": "实验中心", "kind": "部门"})
-    answer = service.client.put("/api/setup/departments", json={"departments": departments}, headers=hr)
+    answer = service.client.put("/api/setup/departments", headers=hr, json={"departments": [*departments, EMPTY]})
     assert answer.status_code == 200, answer.text
-    accounts.add_user(service.context, "labclerk", "department", EMPTY, PASSWORD, actor="test",
-                      details=accounts.Profile(display_name="实验中心报送员", email="lab@example.edu.cn"))
 
 
-def checks(service: Service) -> dict[str, dict[str, Any]]:
+def checks(service: Service) -> list[dict[str, Any]]:
     answer = service.client.get("/api/setup/checks", headers=service.bearer("hr"))
     assert answer.status_code == 200, answer.text
-    return {c["kind"]: c for c in answer.json()["checks"]}
+    return answer.json()["checks"]  # type: ignore[no-any-return]
 
 
-def hr_todos(service: Service) -> dict[str, dict[str, Any]]:
-    answer = service.client.get("/api/todos", headers=service.bearer("hr"))
-    assert answer.status_code == 200, answer.text
-    return {t["kind"]: t for t in answer.json()["todos"]}
+def kinds_of(found: list[dict[str, Any]], department: str) -> set[str]:
+    return {c["kind"] for c in found if c["department"] == department}
 
 
-# -- the checks ---------------------------------------------------------------------------------
-
-
-def test_each_check_is_listed_on_the_set_up_page_its_json_and_hrs_to_dos(service: Service) -> None:
-    service.bearer("clerk")  # jxx's account, and boss overseeing jxx and dqx
+def test_the_setup_page_and_hrs_todos_list_the_gaps_until_they_are_fixed(service: Service) -> None:
     add_empty_department(service)
     content = service.context.content
-    led = next(r for r in content.roles if r.lead not in (SELF_LEAD, DEPT, OTHER_DEPT, EMPTY)
-               and any(m.role == r.id for m in content.roster))
-    staffed = next(d.id for d in content.departments if d.id not in (DEPT, OTHER_DEPT, EMPTY) and content.members(d.id))
+    held = {m.role for m in content.roster}
+    # a department with people that no standard account serves, and one leading held roles
+    lonely = next(d.id for d in content.departments if d.id not in (DEPT, OTHER_DEPT) and content.members(d.id))
+    leading = next(d.id for d in content.departments if d.id not in (DEPT, OTHER_DEPT)
+                   and any(r.id in held for r in schedule.roles_led_by(content, d.id)))
 
     found = checks(service)
-    assert set(found) == {"no_leader", "no_clerk", "lead_without_clerk", "empty_department"}
-    assert staffed in found["no_leader"]["ids"] and DEPT not in found["no_leader"]["ids"]
-    assert EMPTY not in found["no_leader"]["ids"]  # nobody in it: nothing to review
-    assert OTHER_DEPT in found["no_clerk"]["ids"] and DEPT not in found["no_clerk"]["ids"]
-    assert EMPTY not in found["no_clerk"]["ids"]
-    assert led.id in found["lead_without_clerk"]["ids"]
-    assert found["empty_department"]["ids"] == [EMPTY] and found["empty_department"]["names"] == ["实验中心"]
-    links = {kind: c["link"] for kind, c in found.items()}
-    assert links == {"no_leader": "/board/setup/leaders", "no_clerk": "/board/accounts",
-                     "lead_without_clerk": "/board/accounts", "empty_department": "/board/setup/departments"}
+    assert kinds_of(found, DEPT) == set() and kinds_of(found, OTHER_DEPT) == set()
+    assert kinds_of(found, "lab") == {"empty"}
+    assert {"no_leader", "no_clerk"} <= kinds_of(found, lonely)
+    lead = next(c for c in found if c["department"] == leading and c["kind"] == "lead_no_account")
+    led = [r.name for r in schedule.roles_led_by(content, leading) if r.id in held]
+    assert lead["detail"] == "、".join(led) and lead["link"] == "/board/accounts"
 
     page = parse_html(service.hr_session().get("/board/setup").text)
-    for kind, check in found.items():
-        shown = page.find(data_check=kind)
-        assert shown is not None, kind
-        assert all(name in shown.text for name in check["names"])
-        assert [a.attrs["href"] for a in shown.find_all("a")] == [check["link"]]
+    table = page.find("table", data_org_checks=True)
+    assert table is not None
+    assert len(table.find_all("tr", data_check=True)) == len(found)
+    row = table.find("tr", data_check="empty", data_department="lab")
+    assert row is not None and "实验中心" in row.text and "无人员" in row.text
 
-    todos = hr_todos(service)
-    for kind, check in found.items():
-        assert todos[kind]["count"] == check["count"] and todos[kind]["link"] == check["link"]
-    board = parse_html(service.hr_session().get("/board").text)
-    assert any(a.attrs.get("href") == "/board/setup/leaders" for a in board.find_all("a"))
+    todos = service.client.get("/api/todos", headers=service.bearer("hr")).json()["todos"]
+    [item] = [t for t in todos if t["kind"] == "organisation"]
+    assert item["count"] == len(found) and item["link"] == "/board/setup#checks"
 
-    service.add_user("leadclerk", "department", led.lead)
-    assert led.id not in checks(service)["lead_without_clerk"]["ids"]
-    assert service.client.put("/api/setup/leaders", json={"leaders": {"boss": [DEPT, OTHER_DEPT, staffed]}},
-                              headers=service.bearer("hr")).status_code == 200
-    assert staffed not in checks(service)["no_leader"]["ids"]
-    assert staffed not in hr_todos(service).get("no_leader", {}).get("detail", "")
-
-
-def test_checks_are_read_only_and_for_hr(service: Service) -> None:
-    assert service.client.get("/api/setup/checks", headers=service.bearer("clerk")).status_code == 403
-    answer = service.client.put("/api/setup/checks", json={"checks": []}, headers=service.bearer("hr"))
-    assert answer.status_code == 404
+    # a leader for `lonely` and an account for it and for `leading`: their rows go
+    assert service.client.put("/api/setup/leaders", headers=service.bearer("hr"),
+                              json={"leaders": {"boss": [DEPT, OTHER_DEPT, lonely]}}).status_code == 200
+    for department in {lonely, leading}:
+        accounts.add_user(service.context, f"clerk-{department}", "department", department, PASSWORD, actor="test")
+    after = checks(service)
+    assert kinds_of(after, lonely) == set()
+    assert "lead_no_account" not in kinds_of(after, leading)
+    assert len(after) < len(found)
 
 
-# -- no approver --------------------------------------------------------------------------------
-
-
-def test_a_department_no_leader_oversees_cannot_submit_targets_and_nothing_changes(service: Service) -> None:
+def test_a_department_no_leader_oversees_cannot_submit_targets(service: Service) -> None:
+    hr = service.bearer("hr")
+    assert service.client.put("/api/setup/leaders", headers=hr,
+                              json={"leaders": {"boss": [OTHER_DEPT]}}).status_code == 200
     clerk = service.bearer("clerk")
-    assert service.client.put("/api/setup/leaders", json={"leaders": {"boss": [OTHER_DEPT]}},
-                              headers=service.bearer("hr")).status_code == 200
-    staff = [m.staff_id for m in service.context.content.members(DEPT)]
-    rows = service.client.get(f"/api/targets/{staff[0]}", headers=clerk).json()["rows"]
-    before = service.context.store.records(DEPT, "targets")
+    staff_id = people(service)[0]
+    rows = target_set(service, staff_id)["rows"]
+    answer = service.client.put(f"/api/targets/{staff_id}", headers=clerk, json={"rows": rows, "submit": True})
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "no_approver"
+    assert answer.json()["error"] == "本部门尚未指定主管院领导，请联系人事处"
+    assert target_set(service, staff_id)["state"] is None  # nothing stored, not even the draft
+    before = audit_actions(service.settings)
 
-    single = service.client.put(f"/api/targets/{staff[0]}", json={"rows": rows, "submit": True}, headers=clerk)
-    assert single.status_code == 409, single.text
-    assert single.json() == {"code": "no_approver", "error": NO_APPROVER}
-    bulk = service.client.post("/api/targets/bulk", json={"action": "submit", "staff_ids": staff[:3]}, headers=clerk)
+    bulk = service.client.post("/api/targets/bulk", headers=clerk,
+                               json={"action": "submit", "staff_ids": people(service)[:3]})
     assert bulk.status_code == 409 and bulk.json()["code"] == "no_approver"
+    assert [target_set(service, s)["state"] for s in people(service)[:3]] == [None] * 3
+    assert audit_actions(service.settings) == before
 
-    browser = service.session("clerk")
-    path = f"/board/{DEPT}/targets/{staff[1]}"
-    form = parse_html(browser.get(path).text).find("form", data_targets_form=True)
-    assert form is not None
-    fields: dict[str, list[str]] = {"csrf": [page_csrf(browser, path)], "action": ["submit"]}
-    for e in form.iter():
-        if e.tag in ("input", "textarea") and e.attrs.get("name") not in (None, "csrf"):
-            fields.setdefault(e.attrs["name"], []).append(e.attrs.get("value", e.text))
-    refused = browser.post(path, data=fields)
-    assert refused.status_code == 409
-    shown = parse_html(refused.text).find(data_error="no_approver")
-    assert shown is not None and NO_APPROVER in shown.text
-    csrf = page_csrf(browser, f"/board/{DEPT}/targets")
-    page = browser.post(f"/board/{DEPT}/targets/bulk", data={"csrf": csrf, "action": "submit", "staff": staff[:2]})
-    assert page.status_code == 409 and NO_APPROVER in page.text
-
-    assert service.context.store.records(DEPT, "targets") == before
-    assert service.client.get(f"/api/targets/{staff[0]}", headers=clerk).json()["state"] is None
-    # saving a draft still works: only submitting waits for a leader
-    draft = service.client.put(f"/api/targets/{staff[0]}", json={"rows": rows, "submit": False}, headers=clerk)
-    assert draft.status_code == 200
+    # a draft is still the clerk's to keep, and a department with a leader submits as before
+    assert service.client.put(f"/api/targets/{staff_id}", headers=clerk,
+                              json={"rows": rows, "submit": False}).status_code == 200
+    other = people(service, OTHER_DEPT)[0]
+    sent = service.client.put(f"/api/targets/{other}", headers=service.bearer("other"),
+                              json={"rows": target_set(service, other, "other")["rows"], "submit": True})
+    assert sent.status_code == 200, sent.text
 
 
-# -- an empty department ------------------------------------------------------------------------
+def test_an_empty_department_shows_nobody_everywhere_and_is_never_chased(service: Service) -> None:
+    add_empty_department(service)
+    accounts.add_user(service.context, "lab-clerk", "department", "lab", PASSWORD, actor="test",
+                      details=accounts.Profile(email="lab@example.edu.cn"))
+    service.clock.set(SUMMER)
+    hr = service.bearer("hr")
+
+    status = service.client.get("/api/status").json()
+    lab = next(d for d in status["departments"] if d["id"] == "lab")
+    assert lab["empty"] is True and lab["percent"] is None and lab["overdue"] is False
+    assert any(d["overdue"] for d in status["departments"])  # the others are late: the date counts
+
+    service.publisher.publish_now()
+    public = parse_html(service.status_page.read_text(encoding="utf-8")).find("tr", data_department="lab")
+    assert public is not None and "无人员" in public.text and "100" not in public.text
+
+    board = parse_html(service.hr_session().get("/board").text).find("tr", data_department="lab")
+    assert board is not None and "无人员" in board.text
+    assert "已完成" not in board.text and "逾期" not in board.text and "100" not in board.text
+
+    progress = service.client.get("/api/progress", headers=hr).json()
+    cells = next(d for d in progress["departments"] if d["id"] == "lab")["monthly"]
+    assert cells and {c["state"] for c in cells.values()} == {"nobody"}
+    monthly = parse_html(service.hr_session().get("/board/progress").text).find("table", data_progress_monthly=True)
+    grid = monthly.find("tr", data_department="lab") if monthly else None
+    assert grid is not None and "无人员" in grid.text and "未报送" not in grid.text
+
+    month = service.client.get("/api/monthly/lab/4", headers=hr)
+    assert month.status_code == 200 and month.json()["state_label"] == "无人员"
+
+    export = openpyxl.load_workbook(io.BytesIO(service.client.get("/hr/export.xlsx", headers=hr).content))
+    summary = export.worksheets[0]
+    [row] = [[c.value for c in r] for r in summary.iter_rows() if r[0].value == "实验中心"]
+    assert row[2] == 0 and row[6] == "无人员" and row[7] == "无人员"
+
+    chased = service.client.get("/api/chase", headers=hr).json()["outstanding"]
+    assert chased and not [c for c in chased if c["department"] == "lab"]
+    answer = service.client.post("/api/reminders", headers=hr, json={"dry_run": True})
+    assert answer.status_code == 200, answer.text
+    planned = answer.json()["reminders"]
+    assert planned and not [p for p in planned if "lab@example.edu.cn" in p["to"]]
+    chase_page = parse_html(service.hr_session().get("/board/chase").text)
+    assert chase_page.find("tr", data_department="lab") is None
 
 
-@pytest.fixture
-def late(settings: Settings) -> Iterator[Service]:
-    """Past the contract deadline and two monthly summaries, with an empty department."""
-    with running_service(settings, now=AFTER_SUMMARIES) as svc:
-        svc.bearer("clerk")
-        add_empty_department(svc)
-        yield svc
-
-
-def test_an_empty_department_shows_no_people_on_every_board_never_complete_or_overdue(late: Service) -> None:
-    status = late.client.get("/api/status").json()
-    [row] = [d for d in status["departments"] if d["id"] == EMPTY]
-    assert row["empty"] is True and row["percent"] is None and row["overdue"] is False and row["staff"] == 0
-    assert status["deadline_passed"] is True
-    assert any(d["overdue"] for d in status["departments"])  # the others are chased as before
-
-    hr = late.hr_session()
-    board_row = parse_html(hr.get("/board").text).find("tr", data_department=EMPTY)
-    assert board_row is not None
-    assert board_row.find(data_field="state").text.strip() == "无人员"  # type: ignore[union-attr]
-    assert board_row.find(data_field="percent").text.strip() == "无人员"  # type: ignore[union-attr]
-    assert "已完成" not in board_row.text and "100" not in board_row.text and "逾期" not in board_row.text
-    assert "overdue-row" not in board_row.attrs.get("class", "")
-
-    department = parse_html(hr.get(f"/board/{EMPTY}").text)
-    assert department.find(data_field="percent").text.strip() == "无人员"  # type: ignore[union-attr]
-    assert "100" not in department.find(data_field="percent").text  # type: ignore[union-attr]
-    assert department.find("p", class_="overdue") is None
-
-    late.settle()
-    public = parse_html(late.status_page.read_text(encoding="utf-8")).find("tr", data_department=EMPTY)
-    assert public is not None and "无人员" in public.text
-    assert "100" not in public.text and "是" not in public.text
-
-    progress = parse_html(hr.get("/board/progress").text).find("table", data_progress_monthly=True)
-    assert progress is not None
-    cells = progress.find("tr", data_department=EMPTY).find_all("td", data_month=True)  # type: ignore[union-attr]
-    assert len(cells) >= 2 and {c.attrs["data-state"] for c in cells} == {"empty"}
-    assert {c.text.strip() for c in cells} == {"无人员"}
-    monthly = late.client.get(f"/api/monthly/{EMPTY}/4", headers=late.bearer("hr"))
-    assert monthly.status_code == 200 and monthly.json()["state_label"] == "无人员"
-
-    chase = parse_html(hr.get("/board/chase").text)
-    assert chase.find("tr", data_department=EMPTY) is None
-    assert chase.find("tr", data_department=DEPT) is not None
-    assert all(i["department"] != EMPTY for i in late.client.get("/api/chase", headers=late.bearer("hr")).json()["outstanding"])
-    assert "overdue" in hr_todos(late)
-
-
-def test_an_empty_department_is_no_people_in_the_export_workbook(late: Service) -> None:
-    answer = late.client.get("/hr/export.xlsx", headers=late.bearer("hr"))
-    assert answer.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]
-    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    header = next(r for r in rows if "完成率(%)" in r)
-    [lab] = [r for r in rows if r[0] == "实验中心"]
-    assert lab[header.index("应签人数")] == 0
-    assert lab[header.index("完成率(%)")] == "无人员" and lab[header.index("逾期")] == "无人员"
-    [jxx] = [r for r in rows if r[0] == late.context.content.department(DEPT).name]  # type: ignore[union-attr]
-    assert jxx[header.index("逾期")] == "是"
-
-
-def test_portal_remind_sends_nothing_for_an_empty_department(settings: Settings) -> None:
-    with mail_server() as mail:
-        with running_service(settings, now=AFTER_SUMMARIES) as service:
-            service.bearer("clerk")
-            add_empty_department(service)
-        env = {**env_for(outbound_for(mail)), "PORTAL_TODAY": AFTER_SUMMARIES.isoformat()}
-        empty = portal(settings, "remind", "--dry-run", "--department", EMPTY, env=env, timeout=60)
-        assert empty.returncode == 0, empty.stderr
-        assert "试运行：将发送 0 条催办" in empty.stdout and "实验中心" not in empty.stdout
-        sent = portal(settings, "remind", "--department", EMPTY, env=env, timeout=60)
-        assert sent.returncode == 0, sent.stderr
-        assert "没有需要发送的催办" in sent.stdout and mail.messages == []
-        others = portal(settings, "remind", "--dry-run", "--department", DEPT, env=env, timeout=60)
-        assert "试运行：将发送 0 条催办" not in others.stdout  # the staffed department is still chased
+def test_hrs_board_lists_empty_departments_last_when_sorted_by_percent(service: Service) -> None:
+    add_empty_department(service)
+    page = parse_html(service.hr_session().get("/board?sort=percent").text)
+    rows = page.find("table", data_board_table=True).find_all("tr", data_department=True)  # type: ignore[union-attr]
+    assert rows[-1].attrs["data-department"] == "lab"

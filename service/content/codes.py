@@ -75,10 +75,11 @@ LATE = "late"
 MISSING = "missing"
 PENDING = "pending"
 PARTIAL = "partial"  # delivered as an explicit partial submission: never counts as complete
-NO_PEOPLE = "empty"  # a department with nobody in it owes nothing: never late, never missing
-DELIVERY_STATES = (ON_TIME, LATE, MISSING, PENDING, PARTIAL, NO_PEOPLE)
+NOBODY = "nobody"  # a department without people owes nothing: never complete, never overdue
+DELIVERY_STATES = (ON_TIME, LATE, MISSING, PENDING, PARTIAL, NOBODY)
+EMPTY_LABEL = "无人员"
 DELIVERY_LABELS = {ON_TIME: "按时", LATE: "逾期", MISSING: "未报送", PENDING: "待报送", PARTIAL: "部分报送",
-                   NO_PEOPLE: "无人员"}
+                   NOBODY: EMPTY_LABEL}
 
 # Annual grades (年度考核), best first; each code is its Chinese label.
 GRADE_EXCELLENT = "优秀"
@@ -177,18 +178,21 @@ TODO_WORKBOOK_ERRORS = "workbook_errors"  # refused workbook uploads nobody has 
 TODO_OBJECTIONS = "objections"  # staff members' objections waiting for an answer this account may give
 TODO_CONFIRM = "confirm"  # a staff member's approved targets, not yet confirmed
 TODO_LEADERS_UNASSIGNED = "leaders_unassigned"  # active leader accounts that oversee no department
-TODO_NO_LEADER = "no_leader"  # departments with people that no active leader oversees
-TODO_NO_CLERK = "no_clerk"  # departments without an active department account
-TODO_LEAD_WITHOUT_CLERK = "lead_without_clerk"  # roles held by people whose lead department has no account
-TODO_EMPTY_DEPARTMENT = "empty_department"  # departments with nobody in them
+TODO_ORGANISATION = "organisation"  # gaps in the college's organisation (see ORG_CHECKS)
 TODO_LABELS = {TODO_NO_SCAN: "尚无有效责任状扫描件", TODO_RESIGN: "责任状需重签", TODO_TARGETS_OPEN: "个性目标尚未提交",
                TODO_TARGETS_RETURNED: "个性目标被退回", TODO_DUTIES: "岗位职责未报送", TODO_MONTHLY: "月汇总表待报送",
                TODO_TARGETS_WAITING: "个性目标等待审定", TODO_OVERDUE: "逾期未完成的部门",
                TODO_DUTIES_REVIEW: "岗位职责待接受", TODO_WORKBOOK_ERRORS: "上传出错的工作簿",
                TODO_OBJECTIONS: "教职工的异议待答复", TODO_CONFIRM: "本人的个性目标已审定，待确认",
-               TODO_LEADERS_UNASSIGNED: "院领导账号未设主管部门",
-               TODO_NO_LEADER: "有人员但没有主管院领导的部门", TODO_NO_CLERK: "没有部门账号的部门",
-               TODO_LEAD_WITHOUT_CLERK: "牵头部门没有账号的岗位职责", TODO_EMPTY_DEPARTMENT: "没有人员的部门"}
+               TODO_LEADERS_UNASSIGNED: "院领导账号未设主管部门", TODO_ORGANISATION: "学院组织设置待完善"}
+
+# Gaps in the college's organisation that bite later, checked on the set-up page and HR's to-dos.
+ORG_NO_LEADER = "no_leader"  # people, but no leader oversees the department: targets cannot be approved
+ORG_NO_CLERK = "no_clerk"  # people, but no active department account: nobody uploads or submits
+ORG_LEAD_NO_ACCOUNT = "lead_no_account"  # leads roles' job duties, but has no active department account
+ORG_EMPTY = "empty"  # nobody in the department: it owes nothing and shows 无人员
+ORG_CHECKS = {ORG_NO_LEADER: "有人员但没有主管院领导", ORG_NO_CLERK: "有人员但没有部门账号",
+              ORG_LEAD_NO_ACCOUNT: "牵头拟定岗位职责但没有部门账号", ORG_EMPTY: "无人员"}
 
 # The steps of the year HR chases, each with a deadline; each code with its label.
 STEP_CONTRACTS = "contracts"

@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from service.content.codes import EMPTY_LABEL
 from service.content.models import Content
 from service.office import report_book
-from service.rules.board import Board, Counts
+from service.rules.board import Board
 
 STAFF_COLUMNS = ("序号", "工号", "姓名", "岗位、职务", "完成情况", "扫描件版本数", "最近上传时间")
 SUMMARY_COLUMNS = ("部门、系", "类别", "应签人数", "完成", "请假（免签）", "未完成", "完成率(%)", "逾期",
                    "未完成中需重签", "完成中目标未审定")
-EMPTY = "无人员"  # a department with nobody in it: no rate, never overdue
 _UNSAFE_PATH = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|\u202a-\u202e]')
 
 
@@ -34,17 +34,14 @@ def _rows(content: Content, board: Board,
           staff: Callable[[str], Iterable[Sequence[Any]]]) -> Iterator[tuple[int, Sequence[Any]]]:
     for row in board.departments:
         c = row.counts
-        yield 0, (row.name, row.kind, c.staff, c.completed, c.exempt, c.outstanding, _percent(c),
-                  EMPTY if c.empty else "是" if row.overdue else "否", c.resign, c.unapproved)
+        yield 0, (row.name, row.kind, c.staff, c.completed, c.exempt, c.outstanding,
+                  EMPTY_LABEL if c.empty else c.percent, "是" if row.overdue else EMPTY_LABEL if c.empty else "否",
+                  c.resign, c.unapproved)
     t = board.totals
-    yield 0, ("全院合计", "", t.staff, t.completed, t.exempt, t.outstanding, _percent(t), "", t.resign, t.unapproved)
+    yield 0, ("全院合计", "", t.staff, t.completed, t.exempt, t.outstanding, t.percent, "", t.resign, t.unapproved)
     for sheet, department in enumerate(content.departments, 1):
         for number, person in enumerate(staff(department.id), 1):
             yield sheet, (number, *person)
-
-
-def _percent(counts: Counts) -> float | str:
-    return EMPTY if counts.percent is None else counts.percent
 
 
 def _layout(title: str, columns: Sequence[str], heading: str) -> report_book.Layout:

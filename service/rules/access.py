@@ -71,7 +71,7 @@ OVERSEEN = "overseen"  # the departments on a leader's account
 SELF = "self"  # a staff member: a resource of their own person only
 
 RULES: dict[str, dict[str, str]] = {
-    SEE_DEPARTMENT: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN, ROLE_STAFF: SELF},
+    SEE_DEPARTMENT: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN, ROLE_LEADER: OVERSEEN, ROLE_STAFF: SELF},
     WRITE_DEPARTMENT: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     SEE_COLLEGE: {ROLE_HR: ANY, ROLE_LEADER: ANY},
     READ_TARGETS: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN, ROLE_DEPARTMENT: OWN, ROLE_STAFF: SELF},

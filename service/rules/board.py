@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.content.codes import DONE, LEAVE_STATUSES, OUTSTANDING, RESIGN, SCAN_WITHDRAWN, UNAPPROVED
@@ -85,16 +85,19 @@ class Counts:
 
     @property
     def empty(self) -> bool:
-        """Nobody in it: shown as 无人员, never complete and never overdue."""
+        """Nobody in it: it owes nothing, shown as 无人员 (never 100%, never overdue)."""
         return self.staff == 0
 
     @property
-    def percent(self) -> float | None:
-        """Share of those who must sign (staff minus exempt) who have signed; None with nobody in it."""
-        if self.empty:
-            return None
+    def percent(self) -> float:
+        """Share of those who must sign (staff minus exempt) who have signed."""
         due = self.staff - self.exempt
         return 100.0 if due == 0 else round(100.0 * self.completed / due, 1)
+
+    @property
+    def shown_percent(self) -> float | None:
+        """The percent a page shows: None (无人员) for a department without people."""
+        return None if self.empty else self.percent
 
 
 COUNT_FIELDS = ("staff", "completed", "exempt", "outstanding", "resign", "unapproved")
@@ -168,8 +171,18 @@ def compute(content: Content, counts_by_department: Mapping[str, Counts], today:
         counts = counts_by_department.get(department.id) or count(content.members(department.id), empty)
         rows.append(DepartmentRow(department.id, department.name, department.kind, counts,
                                   overdue=passed and counts.outstanding > 0))
-    totals = Counts(*(sum(getattr(r.counts, f) for r in rows) for f in COUNT_FIELDS))
-    return Board(content.settings.year, deadline, passed, updated_at, totals, tuple(rows), today)
+    return Board(content.settings.year, deadline, passed, updated_at, _totals(rows), tuple(rows), today)
+
+
+def _totals(rows: Iterable[DepartmentRow]) -> Counts:
+    rows = tuple(rows)
+    return Counts(*(sum(getattr(r.counts, f) for r in rows) for f in COUNT_FIELDS))
+
+
+def within(board: Board, departments: Collection[str]) -> Board:
+    """The board of some departments only (a leader's overview): their rows and their totals."""
+    rows = tuple(r for r in board.departments if r.id in departments)
+    return replace(board, departments=rows, totals=_totals(rows))
 
 
 def signatures_by_day(contracts: Iterable[Mapping[str, Any]], start: dt.date, end: dt.date) -> tuple[SignatureDay, ...]:
@@ -199,13 +212,12 @@ def signatures_by_day(contracts: Iterable[Mapping[str, Any]], start: dt.date, en
 
 def by_urgency(board: Board) -> list[DepartmentRow]:
     """Overdue departments first, then the least complete."""
-    return sorted(board.departments, key=lambda r: (not r.overdue, r.counts.empty, r.counts.percent or 0.0, r.name))
+    return sorted(board.departments, key=lambda r: (not r.overdue, r.counts.empty, r.counts.percent, r.name))
 
 
 def status_json(board: Board) -> dict[str, object]:
     """The public `/api/status` document: department-level counts only (`outstanding`
-    includes the `resign` people, `completed` the `unapproved` ones; a department with nobody
-    in it is `empty`, its `percent` null)."""
+    includes the `resign` people, `completed` the `unapproved` ones)."""
 
     def counts(c: Counts) -> dict[str, int]:
         return {name: getattr(c, name) for name in COUNT_FIELDS}
@@ -216,10 +228,10 @@ def status_json(board: Board) -> dict[str, object]:
         "deadline": board.deadline.isoformat(),
         "deadline_passed": board.deadline_passed,
         "today": board.today.isoformat(),
-        "totals": {**counts(board.totals), "percent": board.totals.percent},
+        "totals": {**counts(board.totals), "percent": board.totals.shown_percent},
         "departments": [
-            {"id": r.id, "name": r.name, **counts(r.counts), "percent": r.counts.percent, "overdue": r.overdue,
-             "empty": r.counts.empty}
+            {"id": r.id, "name": r.name, **counts(r.counts), "percent": r.counts.shown_percent,
+             "empty": r.counts.empty, "overdue": r.overdue}
             for r in board.departments
         ],
     }

@@ -1,95 +1,61 @@
-"""The college's organisation checked against its accounts (pure): what will bite before it does.
+"""The college's organisation checked before it bites (pure): departments whose targets nobody
+can approve, whose work nobody can upload, whose lead duties nobody can draft, and empty ones.
 
-Four findings, each naming the departments (or roles) concerned and where HR fixes it:
-departments with people but no active leader overseeing them (their target sets would wait
-for nobody), departments without an active clerk account (nobody can do their work),
-roles whose lead department has no clerk account while people hold the role (their duties
-and templates are owed by nobody), and departments with nobody in them (shown as 无人员).
+Inputs are the content and who holds which account; each gap says where it is fixed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from service.content.codes import (
-    ROLE_DEPARTMENT,
-    ROLE_LEADER,
-    TODO_EMPTY_DEPARTMENT,
-    TODO_LABELS,
-    TODO_LEAD_WITHOUT_CLERK,
-    TODO_NO_CLERK,
-    TODO_NO_LEADER,
-)
-from service.content.models import SELF_LEAD, Content
+from service.content.codes import ORG_CHECKS, ORG_EMPTY, ORG_LEAD_NO_ACCOUNT, ORG_NO_CLERK, ORG_NO_LEADER
+from service.content.models import Content, Department
+from service.rules import schedule
 
-NO_LEADER, NO_CLERK, LEAD_WITHOUT_CLERK, EMPTY = (TODO_NO_LEADER, TODO_NO_CLERK, TODO_LEAD_WITHOUT_CLERK,
-                                                  TODO_EMPTY_DEPARTMENT)
-CHECK_HINTS = {NO_LEADER: "这些部门提交的个性目标无人审定，请为其指定主管院领导",
-               NO_CLERK: "这些部门无人填报，请为其建立部门账号",
-               LEAD_WITHOUT_CLERK: "这些岗位的岗位职责和目标模板由牵头部门报送，牵头部门还没有账号",
-               EMPTY: "这些部门在各处显示为“无人员”，不计完成率，也不催办；请导入名册或关闭部门"}
-CHECK_LINKS = {NO_LEADER: "/board/setup/leaders", NO_CLERK: "/board/accounts",
-               LEAD_WITHOUT_CLERK: "/board/accounts", EMPTY: "/board/setup/departments"}
+FIXED_AT = {ORG_NO_LEADER: "/board/setup/leaders", ORG_NO_CLERK: "/board/accounts",
+            ORG_LEAD_NO_ACCOUNT: "/board/accounts", ORG_EMPTY: "/board/setup/departments"}
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One thing to fix: which departments (ids and names) or roles, and where."""
-
-    kind: str
-    ids: tuple[str, ...]
-    names: tuple[str, ...]
+class Gap:
+    kind: str  # ORG_*
+    department: str
+    department_name: str
+    detail: str = ""
 
     @property
     def label(self) -> str:
-        return TODO_LABELS[self.kind]
-
-    @property
-    def hint(self) -> str:
-        return CHECK_HINTS[self.kind]
+        return ORG_CHECKS[self.kind]
 
     @property
     def link(self) -> str:
-        return CHECK_LINKS[self.kind]
+        return FIXED_AT[self.kind]
 
 
-def overseen(accounts: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Departments an active leader account oversees."""
-    return {d for u in accounts if u.get("active", True) and u.get("role") == ROLE_LEADER
-            for d in (u.get("oversees") or ())}
+def gaps(content: Content, clerks: Collection[str], overseen: Collection[str]) -> tuple[Gap, ...]:
+    """Every gap, department by department in content order; `clerks` holds the departments with
+    an active department account, `overseen` those an active leader oversees."""
+    held = {member.role for member in content.roster}
+    return tuple(gap for department in content.departments
+                 for gap in _of(content, department, clerks, overseen, held))
 
 
-def staffed(accounts: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Departments with an active clerk (department) account."""
-    return {str(u.get("department")) for u in accounts
-            if u.get("active", True) and u.get("role") == ROLE_DEPARTMENT and u.get("department")}
+def _of(content: Content, department: Department, clerks: Collection[str], overseen: Collection[str],
+        held: Collection[str]) -> Iterator[Gap]:
+    people = len(content.members(department.id))
+    if not people:
+        yield Gap(ORG_EMPTY, department.id, department.name, "不计完成率，不催办")
+    else:
+        if department.id not in overseen:
+            yield Gap(ORG_NO_LEADER, department.id, department.name, f"{people} 人的个性目标无人审定")
+        if department.id not in clerks:
+            yield Gap(ORG_NO_CLERK, department.id, department.name, f"{people} 人的材料无人上传")
+    led = [role.name for role in schedule.roles_led_by(content, department.id) if role.id in held]
+    if led and department.id not in clerks:
+        yield Gap(ORG_LEAD_NO_ACCOUNT, department.id, department.name, "、".join(led))
 
 
-def check(content: Content, accounts: Iterable[Mapping[str, Any]]) -> tuple[Finding, ...]:
-    """The findings with something in them, in a fixed order; departments in content order."""
-    users = list(accounts)
-    leaders, clerks = overseen(users), staffed(users)
-    departments = content.departments
-    held = {m.role for m in content.roster}
-    lacking = [r for r in content.roles if r.lead != SELF_LEAD and r.id in held and r.lead not in clerks
-               and content.department(r.lead) is not None]
-    found = (
-        Finding(NO_LEADER, *_pairs((d.id, d.name) for d in departments
-                                   if content.members(d.id) and d.id not in leaders)),
-        Finding(NO_CLERK, *_pairs((d.id, d.name) for d in departments if d.id not in clerks)),
-        Finding(LEAD_WITHOUT_CLERK, *_pairs((r.id, f"{r.name}（牵头：{content.lead_name(r)}）") for r in lacking)),
-        Finding(EMPTY, *_pairs((d.id, d.name) for d in departments if not content.members(d.id))),
-    )
-    return tuple(f for f in found if f.ids)
-
-
-def _pairs(items: Iterable[tuple[str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    pairs = list(items)
-    return tuple(i for i, _ in pairs), tuple(n for _, n in pairs)
-
-
-def as_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    return [{"kind": f.kind, "label": f.label, "hint": f.hint, "link": f.link, "count": len(f.ids),
-             "ids": list(f.ids), "names": list(f.names)} for f in findings]
+def as_json(found: Collection[Gap]) -> list[dict[str, str]]:
+    return [{"kind": g.kind, "label": g.label, "department": g.department, "department_name": g.department_name,
+             "detail": g.detail, "link": g.link} for g in found]

@@ -63,7 +63,7 @@ def compute(content: Content, target_states: Mapping[str, Mapping[str, str]],
         for member in content.members(department.id):
             counts[states.get(member.staff_id, TARGET_NOT_STARTED)] += 1
         duties = {}
-        for obligation in schedule.owed_duties(content, department.id):
+        for obligation in schedule.duty_obligations(content, department.id):
             at = schedule.obligation_delivered_at(obligation, duty_times.get(department.id, {}))
             duties[obligation.kind] = DutyCell(obligation.kind, obligation.due,
                                                schedule.delivery_state(at, obligation.due, now, s.timezone), at)

@@ -99,12 +99,12 @@ class Step:
 def steps_of(content: Content, department_id: str, today: dt.date) -> tuple[Step, ...]:
     """What the department owes this year: its duties deliveries, the contracts, and the
     summary of every month from the first reported one that is over by `today`. A department
-    with nobody in it owes nothing (it shows as 无人员)."""
+    without people owes only the job duties it leads for others."""
     s = content.settings
-    if not content.members(department_id):
-        return ()
     found = [Step(STEP_DUTIES_LEAD if ob.kind == schedule.LEAD_DUTIES else STEP_DUTIES_ALL, ob.due)
              for ob in schedule.duty_obligations(content, department_id)]
+    if not content.members(department_id):
+        return tuple(found)
     found.append(Step(STEP_CONTRACTS, s.deadlines.contracts))
     for month in schedule.months_so_far(s.year, today, due_day=1, first=s.monthly_first_month):  # month over
         found.append(Step(STEP_MONTHLY, schedule.monthly_due(s.year, month, s.monthly_due_day), month))

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.content.codes import LATE, MISSING, NO_PEOPLE, ON_TIME, PARTIAL, PENDING
+from service.content.codes import LATE, MISSING, NOBODY, ON_TIME, PARTIAL, PENDING
 from service.content.models import SELF_LEAD, Content, Role
 from service.rules.clock import as_local
 
@@ -107,11 +107,6 @@ def duty_obligations(content: Content, department_id: str) -> tuple[DutyObligati
     return tuple(result)
 
 
-def owed_duties(content: Content, department_id: str) -> tuple[DutyObligation, ...]:
-    """The department's duty obligations; none when nobody is in it (it shows as 无人员)."""
-    return duty_obligations(content, department_id) if content.members(department_id) else ()
-
-
 def obligation_delivered_at(obligation: DutyObligation,
                             delivered: Mapping[str, dt.datetime]) -> dt.datetime | None:
     """When the obligation was fully delivered: the last of its roles' delivery times.
@@ -183,8 +178,8 @@ def monthly_grid(department_ids: Iterable[str],
     submitted (for a resubmission: the replacing version's time); a key in `partial` is a
     summary sent as partial, which never counts as on time. Columns default to the
     months due so far (from `first`) plus any month someone has already submitted, so an early
-    delivery shows before its due date passes. A department in `empty` (nobody in it) shows
-    NO_PEOPLE for every month it has not reported.
+    delivery shows before its due date passes. A department in `empty` (nobody in it) owes
+    nothing: its months without a summary are NOBODY, never missing.
     """
     if months is None:
         today = as_local(now, tz).date()
@@ -197,7 +192,7 @@ def monthly_grid(department_ids: Iterable[str],
         for month in columns:
             due = monthly_due(year, month, due_day)
             at = submissions.get((department, month))
-            state = (PARTIAL if (department, month) in partial else NO_PEOPLE if at is None and department in empty
+            state = (PARTIAL if (department, month) in partial else NOBODY if at is None and department in empty
                      else delivery_state(at, due, now, tz))
             cells.append(GridCell(month, due, state, at))
         rows.append(GridRow(department, tuple(cells)))

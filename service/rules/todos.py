@@ -22,15 +22,12 @@ from service.content.codes import (
     TODO_CONFIRM,
     TODO_DUTIES,
     TODO_DUTIES_REVIEW,
-    TODO_EMPTY_DEPARTMENT,
     TODO_LABELS,
-    TODO_LEAD_WITHOUT_CLERK,
     TODO_LEADERS_UNASSIGNED,
     TODO_MONTHLY,
-    TODO_NO_CLERK,
-    TODO_NO_LEADER,
     TODO_NO_SCAN,
     TODO_OBJECTIONS,
+    TODO_ORGANISATION,
     TODO_OVERDUE,
     TODO_RESIGN,
     TODO_TARGETS_OPEN,
@@ -39,13 +36,11 @@ from service.content.codes import (
     TODO_WORKBOOK_ERRORS,
 )
 from service.content.formats import cn_date
-from service.rules.organisation import Finding
 from service.rules.reminders import Outstanding
 
 UNIT = {TODO_DUTIES: "个岗位", TODO_MONTHLY: "个月", TODO_OVERDUE: "个部门", TODO_DUTIES_REVIEW: "个岗位",
         TODO_WORKBOOK_ERRORS: "份", TODO_OBJECTIONS: "件", TODO_CONFIRM: "版",
-        TODO_LEADERS_UNASSIGNED: "个账号", TODO_NO_LEADER: "个部门", TODO_NO_CLERK: "个部门",
-        TODO_LEAD_WITHOUT_CLERK: "个岗位", TODO_EMPTY_DEPARTMENT: "个部门"}
+        TODO_LEADERS_UNASSIGNED: "个账号", TODO_ORGANISATION: "项"}
 
 
 @dataclass(frozen=True)
@@ -140,9 +135,9 @@ def leaders_unassigned(count: int) -> Todo | None:
     return _item(TODO_LEADERS_UNASSIGNED, count, "/board/accounts", "院领导只能看到所主管部门的内容，请在账号管理中设置")
 
 
-def organisation(finding: Finding) -> Todo | None:
-    """A finding of the organisation check: the departments (or roles) named, linked to where HR fixes it."""
-    return _item(finding.kind, len(finding.ids), finding.link, "、".join(finding.names))
+def organisation(gaps: int) -> Todo | None:
+    """Gaps in the organisation (departments without a leader or an account, empty ones)."""
+    return _item(TODO_ORGANISATION, gaps, "/board/setup#checks", "无主管院领导、无部门账号或无人员的部门")
 
 
 def overdue_by_step(items: Iterable[Outstanding], today: dt.date) -> Mapping[str, tuple[str, int]]:

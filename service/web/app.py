@@ -14,7 +14,6 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Mount, Route
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.config import Settings
 from service.content.loader import load_content
@@ -31,6 +30,7 @@ from service.web.error_pages import api_error, client_gone, http_error, server_e
 from service.web.live_content import CurrentContext, LiveContent
 from service.web.metrics import Metrics, metrics_page
 from service.web.middleware import BodyLimitErrors, SecurityHeaders, SiteFiles
+from service.web.prefix import ForwardedPrefix
 from service.web.rebuild import SiteRebuilder
 from service.web.reminder_timer import ReminderTimer
 from service.web.status_page import StatusPublisher
@@ -228,6 +228,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/staff-accounts/slips", staff_accounts.slips_post, methods=["POST"],
               max_body_size=16 * 1024),
         Route("/api/setup/site", setup.api_site),
+        Route("/api/setup/checks", setup.api_checks),
         Route("/api/setup/{part}", setup.api_get, methods=["GET"]),
         Route("/api/setup/{part}", setup.api_put, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/objections", result_objections.api_list),
@@ -296,7 +297,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         routes=routes(settings, upload_limit, bulk_limit),
         middleware=[
             Middleware(Observed, metrics=metrics, log_format=settings.log_format),
-            Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
+            Middleware(ForwardedPrefix, trusted_hosts=list(settings.trusted_proxies), root_path=settings.root_path),
             Middleware(SecurityHeaders),
             Middleware(CurrentContext, live=live),
             Middleware(AuthenticationMiddleware, backend=Credentials(ctx), on_error=refused),

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import for_status
+from service.web import prefix
 from service.web.error_pages import api_error
 from service.web.templating import content_security_policy
 
@@ -65,13 +66,32 @@ class SiteFiles(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
+        root = prefix.root_of(scope)
+        if root and self._html(response):
+            return await self._under(response, root)  # type: ignore[arg-type]
         response.headers["Content-Security-Policy"] = await self._policy(response)
         return response
 
+    @staticmethod
+    def _html(response: Response) -> bool:
+        return (isinstance(response, FileResponse) and str(response.path).endswith(".html")
+                and response.stat_result is not None)
+
+    async def _under(self, response: FileResponse, root: str) -> Response:
+        """An HTML page of the site served under a path: its links from the site's root put under it."""
+        html = await anyio.to_thread.run_sync(Path(response.path).read_text, "utf-8", "replace")
+        mounted = prefix.under(html, root)
+        served = Response(mounted, status_code=response.status_code, media_type="text/html")
+        for name in ("last-modified", "etag"):
+            if name in response.headers:
+                served.headers[name] = response.headers[name]
+        served.headers["Content-Security-Policy"] = content_security_policy(mounted)
+        return served
+
     async def _policy(self, response: Response) -> str:
-        if not (isinstance(response, FileResponse) and str(response.path).endswith(".html")
-                and response.stat_result is not None):
+        if not self._html(response):
             return self.plain_policy
+        assert isinstance(response, FileResponse) and response.stat_result is not None
         file = str(response.path)
         version = (response.stat_result.st_mtime_ns, response.stat_result.st_size)
         known = self.policies.get(file)

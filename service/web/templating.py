@@ -12,6 +12,7 @@ import jinja2
 
 from service.content.formats import cn_time, num
 from service.rules.people_search import search_text
+from service.web import prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
 ARTICLE_OPEN = '<article class="md-content__inner md-typeset">'
@@ -46,7 +47,8 @@ class Shell:
 
     def __init__(self, html: str) -> None:
         html = (html.replace('href="../', 'href="/').replace('src="../', 'src="/')
-                .replace('"base": ".."', '"base": "/"').replace('new URL("..",location)', 'new URL("/",location)'))
+                .replace('"base": ".."', '"base": "/"').replace('"search": "../', '"search": "/')
+                .replace('new URL("..",location)', 'new URL("/",location)'))
         start = html.find(ARTICLE_OPEN)
         end = html.find(ARTICLE_CLOSE, start)
         if start < 0 or end < 0:
@@ -54,16 +56,34 @@ class Shell:
         self.before = html[: start + len(ARTICLE_OPEN)]
         self.after = html[end:]
         self.csp = content_security_policy(html)
+        self.mounted: dict[str, tuple[str, str, str]] = {}  # root path: the shell under it, its policy
 
     @classmethod
     def from_site(cls, site_dir: Path) -> Shell:
         path = site_dir / "status" / "index.html"
         return cls(path.read_text(encoding="utf-8") if path.exists() else FALLBACK_SHELL)
 
-    def page(self, title: str, body: str) -> str:
+    def page(self, title: str, body: str, root: str = "") -> str:
+        """The page; mounted under `root` ("/mubiao"), its links from the site's root are under it."""
+        before, after, _ = self.under(root)
         head = _TITLE.sub(lambda _: f"<title>{jinja2.utils.markupsafe.escape(title)} - 报送服务</title>",
-                          self.before, count=1)
-        return head + body + self.after
+                          before, count=1)
+        return head + prefix.under(body, root) + after
+
+    def policy(self, root: str = "") -> str:
+        """The Content-Security-Policy of a page under `root` (its inline scripts name the root)."""
+        return self.under(root)[2]
+
+    def under(self, root: str) -> tuple[str, str, str]:
+        if not root:
+            return self.before, self.after, self.csp
+        found = self.mounted.get(root)
+        if found is None:
+            if len(self.mounted) >= 8:  # a proxy's prefixes are few; never let them pile up
+                self.mounted.clear()
+            before, after = prefix.under(self.before, root), prefix.under(self.after, root)
+            found = self.mounted[root] = (before, after, content_security_policy(before + after))
+        return found
 
 
 def render(template: str, **context: Any) -> str:

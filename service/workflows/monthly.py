@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.content.codes import DELIVERY_LABELS, NO_PEOPLE, PARTIAL
+from service.content.codes import DELIVERY_LABELS, NOBODY, PARTIAL
 from service.content.formats import cn_time, num
 from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, schedule
@@ -46,7 +46,7 @@ def state_of(ctx: Context, submitted_at: dt.datetime | None, month: int) -> str:
 
 def month_view(ctx: Context, department: str, month: int) -> dict[str, Any]:
     doc = ctx.store.get(department, TABLE, month=month)
-    state = (PARTIAL if doc and doc.get("partial") else NO_PEOPLE if not doc and not ctx.content.members(department)
+    state = (PARTIAL if doc and doc.get("partial") else NOBODY if doc is None and not ctx.content.members(department)
              else state_of(ctx, parse_time(doc["submitted_at"]) if doc else None, month))
     return {"department": department, "month": month, "year": ctx.year, "due": due(ctx, month).isoformat(),
             "state": state, "state_label": DELIVERY_LABELS[state],

@@ -1,20 +1,16 @@
-"""The organisation checked against the accounts on record: the set-up page's and HR's to-dos'
-findings, and the refusal of target sets no leader would ever review."""
+"""The organisation's gaps as the store knows them: who holds a department or leader account."""
 
 from __future__ import annotations
 
-from service.errors import ApiError
+from service.content.codes import ROLE_DEPARTMENT, ROLE_LEADER
 from service.rules import organisation
+from service.rules.organisation import Gap
 from service.workflows.context import Context
 
-NO_APPROVER = "本部门尚未指定主管院领导，请联系人事处"
 
+def gaps(ctx: Context) -> tuple[Gap, ...]:
+    active = [u for u in ctx.store.accounts.users() if u.get("active", True)]
+    clerks = {u.get("department") for u in active if u.get("role") == ROLE_DEPARTMENT}
+    overseen = {d for u in active if u.get("role") == ROLE_LEADER for d in (u.get("oversees") or ())}
+    return organisation.gaps(ctx.content, {c for c in clerks if c}, overseen)
 
-def checks(ctx: Context) -> tuple[organisation.Finding, ...]:
-    return organisation.check(ctx.content, ctx.store.accounts.users())
-
-
-def ensure_approver(ctx: Context, department: str) -> None:
-    """409 `no_approver` when no active leader oversees `department` (a submitted set would wait for nobody)."""
-    if department not in organisation.overseen(ctx.store.accounts.users()):
-        raise ApiError(409, "no_approver", NO_APPROVER)

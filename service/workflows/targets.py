@@ -22,7 +22,7 @@ from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, approval, contract_mark
 from service.rules.access import User
 from service.rules.contract_mark import ContractMark
-from service.workflows import notifications, organisation
+from service.workflows import notifications
 from service.workflows.board import TARGETS, approved_of
 from service.workflows.commit import Put, commit
 from service.workflows.common import comment_text, department_or_404, member_or_404
@@ -182,13 +182,19 @@ def saved(ctx: Context, user: User, member: StaffMember, doc: dict[str, Any], ro
         raise refused(exc) from None
     if submit:
         rows = _checked(rows, ctx.content.settings.individual_points)
-        organisation.ensure_approver(ctx, member.department)
+        ensure_approver(ctx, member.department)
     stamp = ctx.stamp()
     doc = {**doc, "state": state, "rows": rows, "by": user.username,
            "history": [*doc["history"], {"action": action, "state": state, "by": user.username, "at": stamp}]}
     if submit:
         doc["submitted_at"] = stamp
     return doc, action
+
+
+def ensure_approver(ctx: Context, department: str) -> None:
+    """Submitted targets wait for a leader overseeing the department: refuse when there is none."""
+    if not notifications.leaders(ctx, department):
+        raise ApiError(409, "no_approver", "本部门尚未指定主管院领导，请联系人事处")
 
 
 def save_lines(ctx: Context, user: User, department: str, staff_id: str, lines: Sequence[TargetRow], *,

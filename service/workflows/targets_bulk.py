@@ -17,7 +17,7 @@ from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, unprocessable
 from service.rules import access, approval
 from service.rules.access import User
-from service.workflows import notifications, organisation, targets
+from service.workflows import notifications, targets
 from service.workflows.commit import Put, Write, commit
 from service.workflows.common import comment_text, department_or_404
 from service.workflows.context import Context
@@ -57,12 +57,12 @@ def run(ctx: Context, user: User, staff_ids: Sequence[str], action: str, comment
     text = comment_text(comment)
     if action == approval.RETURN and not text:
         raise bad_request("comment_required", "退回时请填写审定意见")
-    if action == approval.SUBMIT:
-        for department in sorted({m.department for m in people}):
-            organisation.ensure_approver(ctx, department)
     result = Bulk(action)
     writes: list[Write] = []
     with ctx.store.locked():
+        if action == approval.SUBMIT:  # nobody of a department without an approver is sent
+            for department in sorted({m.department for m in people}):
+                targets.ensure_approver(ctx, department)
         for member in people:
             try:
                 doc = _moved(ctx, user, member, action, text)

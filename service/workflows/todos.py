@@ -111,7 +111,7 @@ def hr_leaders(ctx: Context, user: User) -> Iterable[Todo | None]:
 
 def hr_organisation(ctx: Context, user: User) -> Iterable[Todo | None]:
     if access.allowed(user, access.SET_UP):
-        yield from (todos.organisation(finding) for finding in organisation.checks(ctx))
+        yield todos.organisation(len(organisation.gaps(ctx)))
 
 
 def objections_waiting(ctx: Context, user: User) -> Iterable[Todo | None]:

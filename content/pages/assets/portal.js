@@ -11,10 +11,19 @@
 //   same page once the user has signed in again.
 (function () {
   "use strict";
-  var STATUS_URL = "/api/status";
+  var STATUS_URL = new URL("api/status", siteRoot()).href;
   var POLL_MS = 4000;
   var DAY_MS = 86400000;
   var CHINA_OFFSET_MS = 8 * 3600000;
+
+  // The site's root, where the service answers too: MkDocs's base of the page ("..", or the
+  // service page's "/mubiao/"), so that a portal mounted under a path finds its own service.
+  function siteRoot() {
+    var config = document.getElementById("__config");
+    var base = "/";
+    try { base = JSON.parse(config.textContent).base || "."; } catch (error) { /* no config: the root */ }
+    return new URL(base.replace(/\/?$/, "/"), location.href);
+  }
 
   function getStatus(timeoutMs) {
     var controller = window.AbortController ? new AbortController() : null;
@@ -81,7 +90,7 @@
   // -- live numbers ---------------------------------------------------------------------
 
   function percentText(value) {
-    return value === null ? "无人员" : Number(value).toFixed(1) + "%";
+    return value === null ? "无人员" : Number(value).toFixed(1) + "%";  // null: a department without people
   }
 
   function setField(scope, name, text) {
@@ -100,6 +109,7 @@
       if (counts[name] !== undefined) setField(scope, name, String(counts[name]));
     });
     setField(scope, "percent", percentText(percent));
+    if (percent === null) return;
     scope.querySelectorAll('[role="progressbar"]').forEach(function (bar) {
       bar.setAttribute("aria-valuenow", String(percent));
       var fill = bar.querySelector("span");
@@ -117,7 +127,7 @@
         row.classList.toggle("overdue-row", !!d.overdue);
         var state = row.querySelector('[data-field="state"]');
         if (state) {
-          var label = d.empty ? "无人员" : d.overdue ? "逾期未完成" : d.outstanding === 0 ? "已完成" : "进行中";
+          var label = d.overdue ? "逾期未完成" : d.empty ? "无人员" : d.outstanding === 0 ? "已完成" : "进行中";
           if (state.textContent !== label) {
             state.innerHTML = d.overdue ? '<span class="overdue">逾期未完成</span>' : label;
           }

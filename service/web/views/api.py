@@ -72,7 +72,7 @@ def completion_json(department_id: str, saved: completion.Saved) -> dict[str, ob
     c = saved.counts
     return {"department": department_id, "saved": bool(saved.changes), "changed": saved.changes,
             "staff": c.staff, "completed": c.completed, "exempt": c.exempt, "outstanding": c.outstanding,
-            "resign": c.resign, "unapproved": c.unapproved, "percent": c.percent}
+            "resign": c.resign, "unapproved": c.unapproved, "percent": c.shown_percent}
 
 
 async def department_staff(request: Request) -> JSONResponse:

@@ -16,7 +16,7 @@ from service.content import codes
 from service.errors import ApiError, bad_request
 from service.rules import access, credentials
 from service.rules.access import User
-from service.web import templating
+from service.web import prefix, templating
 from service.web.auth import by_token, csrf_token, expected_csrf, send_csrf_cookie, signed_in, user_of
 from service.workflows import years
 from service.workflows.common import department_or_404
@@ -61,12 +61,25 @@ def permitted(request: Request, action: str, department: str | None = None, mess
 
 
 def department_user(request: Request, department_id: str, action: str = access.SEE_DEPARTMENT,
-                    message: str = "您的账号只能查看和填报本部门的数据") -> User:
-    """The signed-in account, allowed `action` on an existing department (401, 404, 403)."""
+                    message: str | None = None) -> User:
+    """The signed-in account, allowed `action` on an existing department (401, 404, 403); the
+    refusal names the account's reach unless `message` says more."""
     user = signed_in(request)
-    department_or_404(context(request), department_id)
-    access.ensure(user, action, department_id, message)
+    ctx = context(request)
+    department_or_404(ctx, department_id)
+    access.ensure(user, action, department_id, reach(ctx, user, message))
     return user
+
+
+def reach(ctx: Context, user: User, message: str | None = None) -> str:
+    """What an account may see, said when it asks for more: a leader's departments by name,
+    a department's own (`message`, when the refusal has more to say)."""
+    if user.role != codes.ROLE_LEADER:
+        return message or "您的账号只能查看和填报本部门的数据"
+    names = [d.name for d in ctx.content.departments if d.id in user.oversees]
+    if not names:
+        return "人事处尚未为您的院领导账号指定分管部门，暂时不能查看部门的数据"
+    return f"院领导账号只能查看所分管部门的数据（您分管：{'、'.join(names)}），且不能代部门填报"
 
 
 def home(user: User) -> str:
@@ -165,8 +178,9 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
                              may=functools.partial(_may, user), access=access, codes=codes,
                              year_scope=_year_scope(request),
                              who=lambda username: names.get(username, username), **context)
-    response = HTMLResponse(shell.page(title, body), status_code=status)
-    response.headers["Content-Security-Policy"] = shell.csp
+    root = prefix.root_of(request)
+    response = HTMLResponse(shell.page(title, body, root), status_code=status)
+    response.headers["Content-Security-Policy"] = shell.policy(root)
     response.headers["Cache-Control"] = "no-store"
     send_csrf_cookie(request, response)
     return response

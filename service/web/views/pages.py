@@ -13,7 +13,8 @@ from service.content import text_forms
 from service.content.codes import COMPLETION_STATUSES, MATCH_STALE, PERSON_STATUSES
 from service.errors import ApiError
 from service.rules import access
-from service.rules.board import Board, DepartmentRow, by_urgency
+from service.rules.board import Board, DepartmentRow, by_urgency, within
+from service.web import prefix
 from service.web.auth import (
     PASSWORD_PAGE,
     SESSION_COOKIE,
@@ -84,7 +85,8 @@ def login_address(request: Request) -> str:
     if request.method == "POST":
         referer = urlsplit(request.headers.get("referer", ""))
         if referer.netloc == request.url.netloc and referer.path.startswith("/"):
-            target = referer.path + (f"?{referer.query}" if referer.query else "")
+            target = prefix.app_path(referer.path, prefix.root_of(request)) + (
+                f"?{referer.query}" if referer.query else "")
         expired = "post"
     query = {"next": _safe_next(target), **({"expired": expired} if expired else {})}
     return f"/login?{urlencode(query)}"
@@ -151,6 +153,9 @@ async def board_page(request: Request) -> Response:
         return RedirectResponse(home(user), status_code=303)
     ctx = context(request)
     current = await off_loop(board.current, ctx)
+    seen = {r.id for r in current.departments if access.allowed(user, access.SEE_DEPARTMENT, r.id)}
+    if len(seen) < len(current.departments):  # a leader: the departments overseen only
+        current = within(current, seen)
     chart = await off_loop(board.chart, ctx, current)
     waiting = await off_loop(result_objections.open_count, ctx, user) if access.allowed(
         user, access.SEE_OBJECTIONS) else 0
@@ -172,7 +177,7 @@ def sorted_rows(current: Board, sort: str) -> list[DepartmentRow]:
     if sort == "overdue":
         return by_urgency(current)
     if sort == "percent":
-        return sorted(rows, key=lambda r: (r.counts.empty, r.counts.percent or 0.0))
+        return sorted(rows, key=lambda r: (r.counts.empty, r.counts.percent))
     if sort in SORT_COLUMNS:
         return sorted(rows, key=lambda r: getattr(r.counts, sort), reverse=True)
     return rows
@@ -208,7 +213,8 @@ async def _department_page(request: Request, *, status: int = 200, notice: str |
                 board=current, can_write=access.allowed(user, access.WRITE_DEPARTMENT, department_id),
                 statuses=COMPLETION_STATUSES, notice=notice, error=error, selected_staff=selected_staff,
                 upload_max_mb=ctx.content.settings.upload_max_mb,
-                objections_waiting=await off_loop(result_objections.open_count, ctx, user, department_id), **extra)
+                objections_waiting=await off_loop(result_objections.open_count, ctx, user, department_id)
+                if access.allowed(user, access.SEE_OBJECTIONS, department_id) else 0, **extra)
 
 
 async def upload_form_post(request: Request) -> Response:

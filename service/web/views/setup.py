@@ -17,15 +17,14 @@ from starlette.responses import RedirectResponse, Response
 from service.content.models import COL_CONTENT, COL_POINTS, DEPARTMENT_KINDS, SELF_LEAD
 from service.content.target_rows import MAX_ROWS
 from service.errors import ApiError
-from service.rules import access, organisation
+from service.rules import access
+from service.rules.organisation import as_json
 from service.web.views import setup_forms as forms
 from service.web.views.common import check_csrf, context, json_body, off_loop, ok_json, page, permitted, yes
-from service.workflows import leaders, setup
+from service.workflows import leaders, organisation, setup
 from service.workflows.context import Context
-from service.workflows.organisation import checks
 
 LEADERS = "leaders"
-CHECKS = "checks"  # read only: the organisation checked against the accounts
 MAX_FIELDS = 3000
 BLANK_ROWS = 4  # empty template rows offered below a role's rows
 
@@ -48,10 +47,8 @@ async def api_site(request: Request) -> Response:
 
 async def api_get(request: Request) -> Response:
     permitted(request, access.SET_UP)
-    ctx = context(request)
-    if request.path_params["part"] == CHECKS:
-        return ok_json({"part": CHECKS, CHECKS: organisation.as_json(await off_loop(checks, ctx))})
     part = _part(request.path_params["part"])
+    ctx = context(request)
     data = await off_loop(_read, ctx, part)
     return ok_json({"part": part, part: data, "generation": request.app.state.live.generation,
                     "site": site_state(request)})
@@ -93,7 +90,15 @@ async def index_page(request: Request) -> Response:
     permitted(request, access.SET_UP)
     ctx = context(request)
     return page(request, "setup.html", "设置学院", parts=setup.PART_NAMES, site=site_state(request),
-                content=ctx.content, checks=await off_loop(checks, ctx))
+                content=ctx.content, gaps=await off_loop(organisation.gaps, ctx))
+
+
+async def api_checks(request: Request) -> Response:
+    """The organisation's gaps: departments no leader oversees, without an account, leading
+    duties without an account, and empty ones."""
+    permitted(request, access.SET_UP)
+    found = await off_loop(organisation.gaps, context(request))
+    return ok_json({"checks": as_json(found)})
 
 
 async def part_page(request: Request, *, error: ApiError | None = None, typed: Any = None) -> Response:
