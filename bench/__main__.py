@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bench import report
-from bench.run import Plan, log, run
+from bench.run import Plan, log, run, run_years_only
 from service.config import ROOT
 
 QUICK = Plan(small=50, mid=200, large=1_000, uploads=100, rounds=1, builds=1, publishes=10,
@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(default .bench/ in the checkout); the file system under it is part of what is measured")
     parser.add_argument("--hr-reads", type=int, help="requests of each HR read path (default 50)")
     parser.add_argument("--sheets", type=int, help="requests of the score sheet (default 50)")
+    parser.add_argument("--years", action="store_true", help="only row 17 (three years of data against one; "
+                        "no BENCHMARKS.md unless --output)")
     args = parser.parse_args(argv)
 
     plan = QUICK if args.quick else Plan()
@@ -34,10 +36,10 @@ def main(argv: list[str] | None = None) -> int:
                        "work_dir": args.work_dir})
     counts = {"hr_reads": args.hr_reads, "sheets": args.sheets}
     plan = Plan(**{**plan.__dict__, **{k: v for k, v in counts.items() if v}})
-    output = args.output or (None if args.quick else ROOT / "BENCHMARKS.md")
+    output = args.output or (None if args.quick or args.years else ROOT / "BENCHMARKS.md")
     started = dt.datetime.now(dt.UTC)
     began = time.perf_counter()
-    rows, notes = run(plan)
+    rows, notes = run_years_only(plan) if args.years else run(plan)
     seconds = time.perf_counter() - began
     print()
     print(report.table(rows))

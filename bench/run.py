@@ -22,6 +22,7 @@ from bench import (
     verifying,
     views,
     workbooks,
+    years,
 )
 from bench.client import median, percentile
 from bench.measure import College, Row, ms
@@ -170,15 +171,40 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     reuploaded = views.reuploads(mid, scan, plan.concurrency, plan.reuploads, settle=settle)
     log(f"portal audit verify at N={large.n}")
     verified = verifying.row(large)
+    for college in colleges.values():  # the three-year row has the machine to itself
+        if college.server:
+            college.server.stop()
+    year_rows, year_note = run_years(plan, work, stack)
 
     rows = [*_rows(plan, colleges, regen, compared, plain, sequential, read, busy_reads, peak), scan_row,
             *views.read_rows(large.n, hr_reads, department, mid.n), *views.startup_rows(large.n, startup),
             *views.reupload_rows(mid.n, reuploaded, plan.concurrency), *sign_in_rows, *workbook_rows,
-            *setup_change.rows(large.n, changes), verified, observability.row(mid.n, logged, plan.concurrency)]
+            *setup_change.rows(large.n, changes), verified, observability.row(mid.n, logged, plan.concurrency),
+            *year_rows]
     notes = [*_notes(plan, colleges, populated), logins.NOTE, workbooks.NOTE, setup_change.NOTE, verifying.NOTE,
              observability.NOTE.format(n=mid.n, rounds=plan.rounds, uploads=plan.uploads,
-                                       concurrency=plan.concurrency)]
+                                       concurrency=plan.concurrency), year_note]
     return rows, notes
+
+
+def run_years(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row], str]:
+    """Row 17: the N=large college with three years of data against the same college with one."""
+    log(f"{years.YEARS} years of data at N={plan.large}: filling year by year through the new-year path")
+    many, one, past = years.colleges(work, plan.large, extras=plan.extras)
+    for college in (many, one):
+        years.serve(college, work / f"years-{college.data_dir.parent.name}.log")
+        stack.callback(lambda college=college: college.server and college.server.stop())
+    log(f"reads at N={plan.large}: {years.YEARS} years ÷ one year, and the past years with ?year=")
+    found = years.measure(many, one, past, plan.hr_reads, plan.restarts,
+                          lambda college: years.serve(college, work / f"years-{college.data_dir.parent.name}.log"))
+    return years.rows(plan.large, found), years.NOTE
+
+
+def run_years_only(plan: Plan) -> tuple[list[Row], list[str]]:
+    """`python -m bench --years`: row 17 alone."""
+    with workspace(plan.keep, plan.work_dir) as work, contextlib.ExitStack() as stack:
+        found, note = run_years(plan, work, stack)
+        return found, [note]
 
 
 def _rows(plan: Plan, colleges: dict[int, College], regen: dict[int, list[float]],

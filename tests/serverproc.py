@@ -49,7 +49,8 @@ def portal_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {**os.environ, "PORTAL_DATA": str(settings.data_dir), "PORTAL_SITE": str(settings.site_dir),
            "PORTAL_CONTENT": str(settings.content_dir), "PORTAL_SAMPLE_CONTENT": str(settings.sample_dir),
            "PYTHONUNBUFFERED": "1", **extra}
-    env.pop("PORTAL_TODAY", None)
+    if "PORTAL_TODAY" not in extra:
+        env.pop("PORTAL_TODAY", None)
     if "PORTAL_TEST_PAUSE" not in extra:
         env.pop("PORTAL_TEST_PAUSE", None)
     return env

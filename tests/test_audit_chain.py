@@ -117,3 +117,17 @@ def test_a_lost_secret_is_not_replaced_silently(used_data: Settings) -> None:
     result = portal(used_data, "audit", "verify")
     assert result.returncode == 1 and "缺少密钥文件 secret" in result.stderr
     assert not (used_data.data_dir / "secret").exists()
+
+
+def test_a_start_cuts_a_half_written_last_line_and_leaves_a_whole_log_as_it_is(used_data: Settings) -> None:
+    log = used_data.data_dir / "audit.log"
+    whole = log.read_bytes()
+    with running_service(used_data, users=False):
+        pass
+    assert log.read_bytes() == whole  # nothing to cut: the log is not rewritten
+    log.write_bytes(whole + b'{"seq": 99, "actor": "cl')  # a crash in the middle of an append
+    with running_service(used_data, users=False):
+        pass
+    assert log.read_bytes() == whole
+    verified = portal(used_data, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -64,10 +64,11 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 
 def roster_csv(portal: Portal) -> bytes:
-    """Everyone already on the roster, and two new people in the new departments."""
+    """Everyone already on the roster, and two new people in the new departments, one under the
+    personnel system's own name of the new role."""
     lines = ["工号,姓名,部门,岗位,职务"] + [f"{m.staff_id},{m.name},{m.department},{m.role},{m.post}"
                                       for m in portal.members]
-    lines += ["990001,林晓智,人工智能系,人工智能课教师,教师", "990002,韩实验,实验中心,理论课教师,实验员"]
+    lines += ["990001,林晓智,人工智能系,AI讲师,教师", "990002,韩实验,实验中心,理论课教师,实验员"]
     return "\n".join(lines).encode("utf-8")
 
 
@@ -124,7 +125,11 @@ def test_hr_sets_up_the_college_in_the_browser(portal: Portal, browser: Any, tmp
         page.goto("/board/roster")
         page.get_by_label("名册文件").set_input_files(str(roster))
         page.get_by_role("button", name=re.compile("上传并查看变化")).click()
+        page.locator('select[data-map="岗位:AI讲师"]').select_option(label="人工智能课教师")
+        hr.shot("roster-mapping", page.locator("[data-roster-mapping]"))
+        page.get_by_role("button", name="按以上对应关系再检查").click()
         expect(page.locator("[data-roster-summary]")).to_contain_text("林晓智")
+        expect(page.locator("[data-roster-summary]")).to_contain_text("按对应关系：岗位“AI讲师”")
         page.get_by_label(re.compile("我已核对以上变化")).check()
         page.get_by_role("button", name="确认导入").click()
         page.wait_for_url(re.compile(r"notice=imported"))

@@ -132,7 +132,7 @@ def test_a_bad_row_changes_nothing_and_is_named(content_dir: Path) -> None:
     code, output = run("import-roster", str(source), "--content", str(content_dir))
     assert code == 1
     assert "bad.xlsx 有 1 处错误，名册未改动：" in output
-    assert "第 12 行：部门“宇宙研究院”不在部门列表中（可填部门名称或代码）。" in output
+    assert "部门“宇宙研究院”（第 12 行）不在部门列表中" in output
     assert (content_dir / ROSTER_FILE).read_bytes() == before
 
 
@@ -143,11 +143,13 @@ def test_every_row_error_is_listed(shipped_content: Content) -> None:
     rows[3][1] = None
     with pytest.raises(RosterImportError) as caught:
         import_roster(shipped_content, xlsx(rows, title=None), "x.xlsx")
+    every_role = "、".join(r.name for r in shipped_content.roles)
     assert caught.value.errors == [
-        "第 2 行：岗位“宇航员”不在岗位列表中（可填岗位名称或代码，如“理论课教师”）。",
         "第 4 行：工号 " + str(rows[2][0]) + " 与第 3 行重复。",
         "第 5 行：姓名为空。",
+        f"岗位“宇航员”（第 2 行）不在岗位列表中：请选择它对应的岗位，可选：{every_role}。",
     ]
+    assert caught.value.unknown == {"岗位": {"宇航员": [2]}}
 
 
 def test_csv_in_gbk_and_utf8_with_codes(shipped_content: Content) -> None:

@@ -232,3 +232,38 @@ def test_a_change_that_changes_nothing_leaves_the_file_and_its_comments(service:
     assert put(service, "departments", get(service, "departments")).status_code == 200
     assert setup_files(service.settings) == before
     assert audit(service.settings, "setup.change") == []
+
+
+def test_the_year_is_changed_only_by_starting_a_new_year(service: Service) -> None:
+    refused = put(service, "settings", {"year": 2020})
+    assert refused.status_code == 409 and refused.json()["code"] == "year_change"
+    assert "/board/years" in refused.json()["error"] and "开始新的年度" in refused.json()["error"]
+    page = parse_html(service.hr_session().get("/board/setup/settings").text)
+    assert page.find("a", href="/board/years") is not None
+
+
+def test_the_time_zone_and_a_raised_upload_limit_wait_for_a_restart(service: Service) -> None:
+    hr = service.hr_session()
+    note = parse_html(hr.get("/board/setup/settings").text).find(data_restart_note=True)
+    assert note is not None and "时区" in note.text and "上传大小上限" in note.text and "重启服务后" in note.text
+
+    at_once = put(service, "settings", {"uploads": {"max_mb": 10}, "college": "示例技师学院"})
+    assert at_once.status_code == 200, at_once.text
+    assert at_once.json()["restart"] == {"settings": [], "message": ""}  # a lowered limit works at once
+
+    raised = put(service, "settings", {"uploads": {"max_mb": 30}, "timezone": "Asia/Urumqi"})
+    assert raised.status_code == 200, raised.text
+    waiting = raised.json()["restart"]
+    assert waiting["settings"] == ["timezone", "uploads.max_mb"] and "重启服务后" in waiting["message"]
+    unrelated = put(service, "settings", {"college": "另一个名称"})  # still waiting for the restart
+    assert unrelated.json()["restart"]["settings"] == ["timezone", "uploads.max_mb"]
+
+    form = parse_html(hr.get("/board/setup/settings").text).find("form", data_setup_settings=True)
+    fields = {i.attrs["name"]: i.attrs.get("value", "") for i in form.find_all("input") if i.attrs.get("name")}
+    saved = hr.post("/board/setup/settings", data={**fields, "uploads.bulk_limit_mb": "300"})
+    assert saved.status_code == 303, saved.text
+    notice = hr.get(saved.headers["location"]).text
+    assert "其中时区、单个扫描件大小上限、批量上传总大小上限要在重启服务后才生效" in notice
+
+    back = put(service, "settings", {"uploads": {"max_mb": 20, "bulk_limit_mb": 200}, "timezone": "Asia/Shanghai"})
+    assert back.json()["restart"]["settings"] == []

@@ -18,11 +18,20 @@ from service.cli.base import Failed, cli, open_context, setup_settings
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只显示将发生的变化，不改动名册")
 @click.option("--content", "content_dir", type=click.Path(path_type=Path), help="内容目录（默认学院设置目录，即数据目录下的 setup/）")
-def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
+@click.option("--map", "maps", multiple=True, metavar="岗位:名称=岗位",
+              help="人事系统中的岗位或部门名称对应到本系统的（如 --map 岗位:班主任=本系统的岗位名称 或 --map 部门:机械系=jxx）；"
+              "导入后记住，与网页导入时记住的一起自动使用。可重复")
+def import_roster(file: Path, dry_run: bool, content_dir: Path | None, maps: tuple[str, ...]) -> None:
     from service.content.loader import ContentInvalid, load_content
-    from service.content.roster import RosterImportError, parse_roster, summary_lines
+    from service.content.roster import (
+        MappingInvalid,
+        RosterImportError,
+        parse_roster,
+        resolve_mapping,
+        summary_lines,
+    )
     from service.office.roster_sheet import read_table
-    from service.workflows.roster import write
+    from service.workflows.roster import mapping, remember, write
 
     directory = content_dir or setup_settings().content_dir
     try:
@@ -30,9 +39,14 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
     except ContentInvalid as exc:
         raise Failed(f"当前内容校验失败，请先修正：\n{exc}") from None
     try:
+        chosen = resolve_mapping(content, [(m.partition("=")[0], m.partition("=")[2]) for m in maps])
+    except MappingInvalid as exc:
+        raise Failed(f"--map：{exc}") from None
+    try:
         table = read_table(file.read_bytes(), file.name)
         with click.progressbar(length=len(table.rows), label="正在校验名册", show_pos=True) as bar:
-            result = parse_roster(content, table, on_row=lambda: bar.update(1))
+            result = parse_roster(content, table, on_row=lambda: bar.update(1),
+                                  mapping={**mapping(directory), **chosen})
     except RosterImportError as exc:
         raise Failed(f"{file.name} 有 {len(exc.errors)} 处错误，名册未改动：\n{exc}") from None
     for line in summary_lines(content, result):
@@ -43,6 +57,7 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None) -> None:
         click.echo("试运行（--dry-run）：名册未改动。")
     else:
         click.echo(f"名册已更新：{write(directory, result)}（运行中的报送服务在下一次请求时即按新名册工作）")
+        remember(directory, chosen)
 
 
 @cli.command("new-year", help="开始新年度：把设置、部门、岗位、共性目标、名册和页面带到 YEAR 年，日期移到新年度。"

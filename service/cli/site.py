@@ -113,5 +113,6 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         click.echo(app.state.upgraded.message)
     placed = app.state.setup_placed
     click.echo(placed.message if placed is not None else f"学院设置：{settings.content_dir}")
+    click.echo(f"设置学院（人事处登录后）：http://{host}:{port}/board/setup")
     click.echo(f"门户与报送服务：http://{host}:{port}/  （按 Ctrl+C 停止）")
     server.run(app, settings, host, port)

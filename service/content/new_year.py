@@ -10,8 +10,11 @@ becomes the 28th. Dates of other years (extra holidays already set for a later y
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from pathlib import Path
+
+import yaml
 
 from service.content.loader import COMMON_FILE, ROLES_FILE, SETTINGS_FILE, read_year
 
@@ -50,3 +53,54 @@ def plan(content_dir: Path, year: int) -> tuple[int, dict[str, str]]:
 
 def archive_dir(content_dir: Path, year: int) -> Path:
     return content_dir / ARCHIVE / str(year)
+
+
+# -- a fresh set-up, seeded from the sample on the clock's day -----------------------------------
+
+LEAD_DAYS = 14  # a fresh college's first deadline, when the sample's has passed: two weeks ahead
+DEADLINE_LINE = r"(?m)^([ \t]+{key}:[ \t]*)(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s#]+)"
+
+
+def fresh(sample_dir: Path, today: dt.date) -> dict[str, str]:
+    """{file name: its text} for a set-up seeded from the sample on `today`. A sample of an earlier
+    year has its year and dates moved to today's year (as a new year moves them); when its
+    deadlines would then already be past, they move to start `LEAD_DAYS` ahead (their spacing
+    kept, none after the year's end) and the monthly cycle starts in the contract deadline's
+    month, so the first day has nothing overdue. A sample of today's year (or a later one) is
+    the college's own choice and is copied as it is ({})."""
+    year = read_year(sample_dir)
+    if year is None:
+        return {}  # the loader names the problem when the set-up is read
+    if today.year <= year:
+        return {}
+    texts = plan(sample_dir, today.year)[1]
+    texts[SETTINGS_FILE] = _ahead(texts[SETTINGS_FILE], today)
+    return texts
+
+
+def _ahead(text: str, today: dt.date) -> str:
+    """settings.yml with its deadlines moved so that none is before `today` (unchanged if none is)."""
+    try:
+        data = yaml.safe_load(text)
+        raw = data["deadlines"]
+        dates = {key: _date(value, today.year) for key, value in raw.items()}
+    except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError):
+        return text  # the loader names the problem
+    if not dates or min(dates.values()) >= today:
+        return text
+    first, end = min(dates.values()), dt.date(today.year, 12, 31)
+    start = today + dt.timedelta(days=LEAD_DAYS)
+    moved = {key: min(start + (day - first), end) for key, day in dates.items()}
+    head, block, tail = re.split(r"(?m)^(deadlines:)", text, maxsplit=1)
+    for key, day in moved.items():
+        tail = re.sub(DEADLINE_LINE.format(key=re.escape(key)), lambda m, d=day: f'{m[1]}"{d:%m-%d}"', tail, count=1)
+    contracts = moved.get("contracts", max(moved.values()))
+    text = head + block + tail
+    return re.sub(r"(?m)^monthly_first_month:[ \t]*\d+", f"monthly_first_month: {contracts.month}", text)
+
+
+def _date(value: object, year: int) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    month, day = str(value).strip().split("-")
+    return dt.date(year, int(month), int(day))

@@ -33,14 +33,20 @@ SHOWN_ERRORS = 50
 _PARENS = str.maketrans({"(": "（", ")": "）", " ": "", "\u3000": ""})
 
 
-class RosterImportError(Exception):
-    """The file cannot be imported; `errors` lists every problem, each naming its row."""
+MAPPED = {"department": "部门", "role": "岗位"}  # the fields whose unknown values may be mapped
+Mapping_ = dict[tuple[str, str], str]  # (部门 or 岗位, the export's value) → department or role id
 
-    def __init__(self, errors: list[str]) -> None:
+
+class RosterImportError(Exception):
+    """The file cannot be imported; `errors` lists every problem, each naming its row, and
+    `unknown` the 部门 and 岗位 values not in the set-up (each once, with its rows) to map."""
+
+    def __init__(self, errors: list[str], unknown: dict[str, dict[str, list[int]]] | None = None) -> None:
         shown = errors[:SHOWN_ERRORS]
         more = [f"……另有 {len(errors) - SHOWN_ERRORS} 处错误"] if len(errors) > SHOWN_ERRORS else []
         super().__init__("\n".join(shown + more))
         self.errors = errors
+        self.unknown = unknown or {}
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class RosterImport:
     header_row: int
     columns: dict[str, str] = field(default_factory=dict)  # field → the header it was read from
     source: str = ""
+    mapped: Mapping_ = field(default_factory=dict)  # the mappings this import used
 
     def entries(self) -> list[dict[str, str]]:
         """Rows for `roster_file.dump_roster`."""
@@ -133,14 +140,27 @@ def _alias_help() -> str:
 # -- validating ------------------------------------------------------------------------
 
 
-def parse_roster(content: Content, table: Table, *,
-                 on_row: Callable[[], None] | None = None) -> RosterImport:
-    """Validate every data row against departments and roles; raise with all row errors."""
+def parse_roster(content: Content, table: Table, *, on_row: Callable[[], None] | None = None,
+                 mapping: Mapping_ | None = None) -> RosterImport:
+    """Validate every data row against departments and roles (a value of the export not in the
+    set-up may be mapped to one by `mapping`); raise with all row errors, each unknown 部门 or 岗位
+    value said once."""
     header_row, columns, header_texts = find_header(table)
     departments = {d.id.lower(): d.id for d in content.departments}
     departments.update({d.name.translate(_PARENS): d.id for d in content.departments})
     roles = {r.id.lower(): r for r in content.roles}
     roles.update({r.name.translate(_PARENS): r for r in content.roles})
+    mapped = {(kind, value.translate(_PARENS)): (kind, value, target) for (kind, value), target in (mapping or {}).items()}
+    used: dict[tuple[str, str], str] = {}
+
+    def by_mapping(kind: str, value: str) -> str | None:
+        hit = mapped.get((kind, value.translate(_PARENS)))
+        if hit is None:
+            return None
+        used[(hit[0], hit[1])] = hit[2]
+        return hit[2]
+
+    unknown: dict[str, dict[str, list[int]]] = {MAPPED["department"]: {}, MAPPED["role"]: {}}
     errors: list[str] = []
     members: list[StaffMember] = []
     seen: dict[str, int] = {}
@@ -163,28 +183,75 @@ def parse_roster(content: Content, table: Table, *,
             row_errors.append("姓名为空")
         department = departments.get(value["department"].lower()) or departments.get(
             value["department"].translate(_PARENS))
+        if department is None and value["department"]:
+            target = by_mapping(MAPPED["department"], value["department"])
+            department = target if target and content.department(target) else None
         if not value["department"]:
             row_errors.append("部门为空")
         elif department is None:
-            row_errors.append(f"部门“{quoted(value['department'])}”不在部门列表中（可填部门名称或代码）")
+            unknown[MAPPED["department"]].setdefault(value["department"], []).append(number)
         role = roles.get(value["role"].lower()) or roles.get(value["role"].translate(_PARENS))
+        if role is None and value["role"]:
+            target = by_mapping(MAPPED["role"], value["role"])
+            role = content.role(target) if target else None
         if not value["role"]:
             row_errors.append("岗位为空")
         elif role is None:
-            row_errors.append(f"岗位“{quoted(value['role'])}”不在岗位列表中（可填岗位名称或代码，如“{content.roles[0].name}”）")
+            unknown[MAPPED["role"]].setdefault(value["role"], []).append(number)
         if row_errors:
             errors.append(f"第 {number} 行：" + "；".join(row_errors) + "。")
             continue
-        assert department is not None and role is not None
+        if department is None or role is None:
+            continue
         seen[staff_id] = number
         members.append(StaffMember(staff_id=staff_id, name=_kept_name(content, staff_id, value["name"]),
                                    department=department, role=role.id, post=value.get("post") or role.name))
+    unknown = {kind: values for kind, values in unknown.items() if values}
+    errors += [_unknown_line(content, kind, value, rows) for kind, values in unknown.items()
+               for value, rows in values.items()]
     if errors:
-        raise RosterImportError(errors)
+        raise RosterImportError(errors, unknown)
     if not members:
         raise RosterImportError([f"第 {header_row} 行表头之后没有任何教职工数据，名册不能为空。"])
     return RosterImport(members=tuple(members), diff=diff_roster(content.roster, members),
-                        header_row=header_row, columns=header_texts, source=table.source)
+                        header_row=header_row, columns=header_texts, source=table.source, mapped=used)
+
+
+class MappingInvalid(ValueError):
+    """A mapping names a field other than 部门/岗位, or a department or role the set-up lacks."""
+
+
+def resolve_mapping(content: Content, pairs: Sequence[tuple[str, str]]) -> Mapping_:
+    """("岗位:班主任", "一体化教师" or its code) pairs as a mapping to ids; MappingInvalid names the
+    first bad one."""
+    found: Mapping_ = {}
+    for key, target in pairs:
+        kind, _, value = key.partition(":")
+        value, target = text_forms.without_invisible(value).strip(), target.strip()
+        if kind not in MAPPED.values() or not value:
+            raise MappingInvalid(f"对应关系“{quoted(key)}”应为“岗位:人事系统中的名称”或“部门:人事系统中的名称”")
+        if not target:
+            continue  # not chosen yet
+        if kind == MAPPED["department"]:
+            department = content.department(target) or next(
+                (d for d in content.departments if d.name == target), None)
+            if department is None:
+                raise MappingInvalid(f"部门“{quoted(value)}”对应的“{quoted(target)}”不在部门列表中")
+            found[(kind, value)] = department.id
+        else:
+            role = content.role(target) or next((r for r in content.roles if r.name == target), None)
+            if role is None:
+                raise MappingInvalid(f"岗位“{quoted(value)}”对应的“{quoted(target)}”不在岗位列表中")
+            found[(kind, value)] = role.id
+    return found
+
+
+def _unknown_line(content: Content, kind: str, value: str, rows: list[int]) -> str:
+    where = "、".join(str(n) for n in rows[:10]) + (f" 等 {len(rows)} 行" if len(rows) > 10 else " 行")
+    known = "、".join(d.name for d in content.departments) if kind == MAPPED["department"] else "、".join(
+        r.name for r in content.roles)
+    return (f"{kind}“{quoted(value)}”（第 {where}）不在{kind}列表中：请选择它对应的{kind}，"
+            f"可选：{known}。")
 
 
 def _row_values(cells: list[str], columns: dict[str, int]) -> dict[str, str]:

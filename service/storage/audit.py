@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -102,8 +103,8 @@ class AuditLog:
 
     def recover(self) -> bool:
         """Cut a partial last line left by a crash mid-append; True if something was cut."""
-        if not self.path.exists():
-            return False
+        if not self.path.exists() or _ends_whole(self.path):
+            return False  # the usual start: the last byte says so, the log (years of it) is not read
         data = self.path.read_bytes()
         if not data or data.endswith(b"\n"):
             return False
@@ -310,3 +311,13 @@ def _check_head(key: bytes, head: dict[str, Any] | None, hashes: list[str], keye
     if hashes[count - 1] != last:
         return [Problem(where, f"第 {count} 条记录的哈希与头记录不符（记录被替换）")]
     return []
+
+
+def _ends_whole(path: Path) -> bool:
+    """Whether the file is empty or ends with a newline (its last entry complete)."""
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return True
+        handle.seek(size - 1)
+        return handle.read(1) == b"\n"

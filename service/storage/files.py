@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import secrets
 import shutil
@@ -320,12 +321,14 @@ def clean_temp(root: Path) -> list[Path]:
     return removed
 
 
-def copy_tree(source: Path, target: Path, exclude: tuple[str, ...] = ()) -> int:
+def copy_tree(source: Path, target: Path, exclude: tuple[str, ...] = (),
+              replaced: Mapping[str, bytes] | None = None) -> int:
     """Copy the directory `source` to `target`, which must not exist yet: into a temp directory
     beside it, every file and directory fsynced, then renamed into place, so `target` appears
     whole or not at all (a crash leaves a temp directory, which `clean_temp` removes). Temp
-    files inside `source`, and its entries named in `exclude`, are left out; return how many
-    files were copied. FileExistsError when another process put `target` in place meanwhile
+    files inside `source`, and its entries named in `exclude`, are left out; the files named (by
+    their path inside `source`) in `replaced` get those bytes instead of their own. Return how
+    many files were copied. FileExistsError when another process put `target` in place meanwhile
     (nothing of this copy is left)."""
     work = target.with_name(f"{TMP_PREFIX}{target.name}.{secrets.token_hex(4)}")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -334,8 +337,10 @@ def copy_tree(source: Path, target: Path, exclude: tuple[str, ...] = ()) -> int:
         copied = [path for path in walk_files(source) if not path.name.startswith(TMP_PREFIX)
                   and path.relative_to(source).parts[0] not in exclude]
         for path in copied:
-            with open(path, "rb") as handle:
-                copy_new(handle, work / path.relative_to(source))
+            name = path.relative_to(source).as_posix()
+            own = replaced is None or name not in replaced
+            with open(path, "rb") if own else io.BytesIO(replaced[name]) as handle:  # type: ignore[index]
+                copy_new(handle, work / name)
         for directory in sorted({work / p.relative_to(source).parent for p in copied}, reverse=True):
             fsync_dir(directory)
         try:

@@ -245,7 +245,7 @@ def clock_for(settings: Settings, tz_name: str) -> Callable[[], dt.datetime]:
 
 def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None) -> Starlette:
     found = data_format.refuse_newer(settings.data_dir)  # before anything is written
-    placed = setup_dir.place(settings)  # the college's set-up, seeded from the sample on first start
+    placed = setup_dir.place(settings, now().date() if now else None)  # seeded from the sample on first start
     content = load_content(settings.content_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context.open(settings, content, now or clock_for(settings, content.settings.timezone))
@@ -317,6 +317,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.store_check = StoreCheck()
     app.state.initial_password = initial_password
     app.state.setup_placed = placed
+    app.state.started_settings = content.settings  # what a restart is needed to change (views/setup.py)
     app.state.upgraded = upgraded
     app.state.shell = templating.Shell.from_site(settings.site_dir)
     return app

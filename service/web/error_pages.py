@@ -14,7 +14,7 @@ from service.web.auth import PASSWORD_CHANGE, PASSWORD_PAGE
 from service.web.views import (
     pages,
 )
-from service.web.views.common import page
+from service.web.views.common import YEAR_CLOSED, back_to_current_year, page
 
 log = logging.getLogger("portal")
 
@@ -37,6 +37,8 @@ async def api_error(request: Request, exc: Exception) -> Response:
         return RedirectResponse(pages.login_address(request), status_code=303)
     if exc.code == PASSWORD_CHANGE.code:
         return RedirectResponse(PASSWORD_PAGE, status_code=303)
+    if exc.code == YEAR_CLOSED and request.method == "POST":
+        return back_to_current_year(request)  # a past year's form: the page again, in the current year
     return page(request, "error.html", "出错了", status=exc.status, error=exc)
 
 

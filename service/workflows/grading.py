@@ -27,7 +27,7 @@ from service.rules import access
 from service.rules.access import User
 from service.storage.store import COLLEGE, new_record
 from service.workflows import grades
-from service.workflows.commit import Add, Put, commit
+from service.workflows.commit import Add, Put, commit, ensure_writable
 from service.workflows.common import department_or_404, member_or_404
 from service.workflows.context import Context
 from service.workflows.grade_records import calendar, day, note_text, today
@@ -211,6 +211,7 @@ def object_to(ctx: Context, user: User, body: Any) -> dict[str, Any]:
     text = note_text(b.get("text"), "text", MAX_OBJECTION, required=True)
     staff_id = str(b.get("staff_id") or "")
     with ctx.store.locked():
+        ensure_writable(ctx, "grades.objection")  # a past year's 公示 takes no more objections
         if not publicity_open(ctx):
             raise ApiError(409, "publicity_closed", "现在不在公示期内，不能提出异议")
         if staff_id and grades.stored(ctx).get(staff_id, {}).get("grade") != GRADE_EXCELLENT:

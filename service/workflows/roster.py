@@ -11,15 +11,43 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from service.content.loader import load_content
 from service.content.models import Content
-from service.content.roster import RosterImport
+from service.content.roster import MAPPED, Mapping_, RosterImport
 from service.content.roster_file import ROSTER_FILE, dump_roster
 from service.errors import ApiError
 from service.storage.files import atomic_write
 from service.workflows.commit import log
 from service.workflows.context import Context
+
+MAPPING_FILE = "roster_mapping.yml"  # the export's 部门/岗位 values HR mapped, applied at every import
+
+
+def mapping(content_dir: Path) -> Mapping_:
+    """The mappings remembered from earlier imports (none when the file is missing or unreadable)."""
+    try:
+        data: Any = yaml.safe_load((content_dir / MAPPING_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {(kind, str(value)): str(target) for kind in MAPPED.values()
+            if isinstance(data.get(kind), dict) for value, target in data[kind].items()}
+
+
+def remember(content_dir: Path, chosen: Mapping_) -> None:
+    """Add `chosen` to the remembered mappings (a value mapped again takes the new target)."""
+    if not chosen:
+        return
+    merged = {**mapping(content_dir), **chosen}
+    data = {kind: {value: target for (k, value), target in sorted(merged.items()) if k == kind}
+            for kind in MAPPED.values()}
+    body = "# 导入名册时人事系统中的部门、岗位名称对应到本系统的部门、岗位代码（导入时自动记住）\n"
+    atomic_write(content_dir / MAPPING_FILE, (body + yaml.safe_dump(data, allow_unicode=True)).encode("utf-8"))
 
 
 def write(content_dir: Path, result: RosterImport) -> Path:
@@ -37,16 +65,18 @@ def fingerprint(content_dir: Path) -> str:
         return ""
 
 
-def apply(ctx: Context, result: RosterImport, base: str, actor: str) -> Content:
-    """Write the previewed import, if the roster is still the one it was compared with; return
-    the content as now on disk (validated again)."""
+def apply(ctx: Context, result: RosterImport, base: str, actor: str, chosen: Mapping_ | None = None) -> Content:
+    """Write the previewed import, if the roster is still the one it was compared with, and
+    remember the mappings `chosen` for it; return the content as now on disk (validated again)."""
     directory = ctx.settings.content_dir
     with ctx.store.locked():
         if fingerprint(directory) != base:
             raise ApiError(409, "roster_changed", "预览之后名册已被修改（可能有人同时导入），为免覆盖，"
                            "请重新上传文件查看最新的变化")
         write(directory, result)
+        remember(directory, chosen or {})
         diff = result.diff
         log(ctx, actor, "roster.import", total=len(result.members), added=len(diff.added),
-            changed=len(diff.changed), removed=len(diff.removed), source=result.source)
+            changed=len(diff.changed), removed=len(diff.removed), source=result.source,
+            mapped={f"{kind}:{value}": target for (kind, value), target in (chosen or {}).items()})
     return load_content(directory)

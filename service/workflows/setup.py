@@ -22,7 +22,7 @@ from service.content.loader import (
     SETTINGS_FILE,
     load_content,
 )
-from service.content.models import Content
+from service.content.models import Content, CycleSettings
 from service.content.yaml_files import ContentError, ContentInvalid, read_yaml
 from service.errors import ApiError, not_found, unprocessable
 from service.storage.files import atomic_write
@@ -66,6 +66,20 @@ FIELD_NAMES = {
 }
 SANCTION_FIELDS = {"effect": "影响（not_excellent 不得评优 / no_grade 不定档次）", "years": "影响年数", "months": "处分期（月）"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+YEAR_CHANGE = ("年度不能在此修改：请在“年度管理”页面（/board/years）中开始新的年度，"
+               "本年度的设置随之存档，各项日期移到新年度")
+RESTART = "时区和调高的上传大小上限要在重启服务后才生效（调低上传上限立即生效）"
+RESTART_FIELDS = {"timezone": "时区", "uploads.max_mb": "单个扫描件大小上限", "uploads.bulk_limit_mb": "批量上传总大小上限"}
+
+
+def awaiting_restart(started: CycleSettings, current: CycleSettings) -> list[str]:
+    """The settings changed since the service started that take effect only after a restart: the
+    time zone (the clock is made at start-up) and a raised upload limit (the request body limits
+    are fixed at start-up; a lowered one is checked at once)."""
+    return [path for path, waiting in (("timezone", current.timezone != started.timezone),
+                                       ("uploads.max_mb", current.upload_max_mb > started.upload_max_mb),
+                                       ("uploads.bulk_limit_mb", current.bulk_max_mb > started.bulk_max_mb))
+            if waiting]
 
 
 def file_of(part: str) -> str:
@@ -92,8 +106,7 @@ def save_part(ctx: Context, part: str, data: Any, actor: str, *, confirm: bool =
         if part == "settings":
             data = merged(before, data)
             if data.get("year") != before.get("year"):
-                raise ApiError(409, "year_change", "年度不能在此修改：开始新年度请使用“portal new-year”，"
-                               "它会把本年度存档并移动各项日期", field="year")
+                raise ApiError(409, "year_change", YEAR_CHANGE, field="year")
         if part == "departments":
             check_kept(before, data)
             ask_before_closing(ctx, before, data, confirm)

@@ -6,24 +6,28 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import anyio
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from service.content import codes
 from service.errors import ApiError, bad_request
 from service.rules import access, credentials
 from service.rules.access import User
+from service.rules.years import refusal
 from service.web import prefix, templating
 from service.web.auth import by_token, csrf_token, expected_csrf, send_csrf_cookie, signed_in, user_of
 from service.workflows import years
+from service.workflows.commit import year_state
 from service.workflows.common import department_or_404
 from service.workflows.context import Context
 
 T = TypeVar("T")
 MAX_JSON = 2 * 1024 * 1024
+YEAR_CLOSED = "year_closed"  # the code of a write a past year refuses, and the query naming that year
 
 
 def context(request: Request) -> Context:
@@ -187,12 +191,49 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
 
 
 def _year_scope(request: Request) -> dict[str, Any] | None:
-    """The page's year and the years with data, for the year switch of the board header."""
+    """The page's year and the years with data, for the year switch of the board header; and
+    why the page was come back to, when a past year refused a form (`back_to_current_year`)."""
     ctx = request.scope.get("portal.context")
     if not isinstance(ctx, Context) or "portal.year_error" in request.scope:
         return None
+    path = request.url.path
+    if request.method == "POST":  # a form's answer: the switch leads to the page the form was on
+        path = urlsplit(_came_from(request) or path).path
     return {"year": ctx.year, "current": ctx.current_year, "past": ctx.past, "years": years.known(ctx),
-            "path": request.url.path}
+            "path": path, "refused": _refused_year(request, ctx)}
+
+
+def _refused_year(request: Request, ctx: Context) -> str | None:
+    asked = request.query_params.get(YEAR_CLOSED, "")
+    if not (asked.isascii() and asked.isdigit()) or ctx.past:
+        return None
+    try:
+        past = request.app.state.live.of_year(int(asked))
+    except ApiError:
+        return None
+    return refusal(past.year, year_state(past)) if past.past else None
+
+
+def back_to_current_year(request: Request, address: str | None = None) -> RedirectResponse:
+    """A browser's form refused because its year is past (409 `year_closed`): back to `address`
+    (default: the page the form was on, else the board) in the current year, which says why."""
+    ctx = request.scope.get("portal.context")
+    parts = urlsplit(address or _came_from(request) or "/board")
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("year", "notice", YEAR_CLOSED)]
+    if isinstance(ctx, Context):
+        query.append((YEAR_CLOSED, str(ctx.year)))
+    return RedirectResponse(f"{parts.path}?{urlencode(query)}", status_code=303)
+
+
+def _came_from(request: Request) -> str | None:
+    """The path and query of the same site's page the request came from (its Referer)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.headers.get("host"):
+        return None
+    path = referer.path
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:  # browsers read "\\" as "/"
+        return None
+    return f"{path}?{referer.query}"
 
 
 def _may(user: User | None, action: str, department: str | None = None, person: str | None = None) -> bool:

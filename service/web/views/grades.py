@@ -18,7 +18,9 @@ from service.rules import access
 from service.rules.access import User
 from service.web.auth import signed_in
 from service.web.views.common import (
+    YEAR_CLOSED,
     attachment,
+    back_to_current_year,
     check_csrf,
     context,
     json_body,
@@ -193,6 +195,8 @@ async def form_action(request: Request) -> Response:
     try:
         await off_loop(action, context(request), user, body)
     except ApiError as exc:
+        if exc.code == YEAR_CLOSED:
+            return back_to_current_year(request, target)
         return _refused(request, exc, target)
     return RedirectResponse(_with_notice(target, name), status_code=303)
 

@@ -14,6 +14,7 @@ from service.content.codes import COMPLETION_STATUSES, MATCH_STALE, PERSON_STATU
 from service.errors import ApiError
 from service.rules import access
 from service.rules.board import Board, DepartmentRow, by_urgency, within
+from service.storage import setup_dir
 from service.web import prefix
 from service.web.auth import (
     PASSWORD_PAGE,
@@ -162,6 +163,8 @@ async def board_page(request: Request) -> Response:
     sort = request.query_params.get("sort") or ""
     return page(request, "board.html", "完成情况总览", board=current, rows=sorted_rows(current, sort),
                 sort=sort, sort_columns=SORT_COLUMNS, chart=chart, objections_waiting=waiting,
+                sample=access.allowed(user, access.IMPORT_ROSTER) and not ctx.past
+                and await off_loop(setup_dir.holds_sample_roster, ctx.settings),
                 **await todos.panel(request, user))
 
 

@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service.content.models import Content
-from service.content.roster import RosterImport, RosterImportError, parse_roster, summary_lines
-from service.errors import ApiError, bad_request
+from service.content.roster import (
+    MAPPED,
+    Mapping_,
+    MappingInvalid,
+    RosterImport,
+    RosterImportError,
+    parse_roster,
+    resolve_mapping,
+    summary_lines,
+)
+from service.errors import ApiError, bad_request, unprocessable
 from service.office.roster_sheet import MAX_BYTES, read_table
 from service.rules import access
 from service.web.views.common import check_csrf, context, off_loop, page, parse_workbook, permitted
@@ -24,6 +34,8 @@ from service.workflows import roster
 PREVIEW_MINUTES = 30
 MAX_PREVIEWS = 20
 SHOWN = 200  # people of each kind listed on the preview
+MAP_PREFIX = "map:"  # form fields map:岗位:<the export's value> = a role (name or code); map:部门:… likewise
+MAX_MAPPED = 300
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,17 @@ class Preview:
     username: str
     result: RosterImport
     base: str  # the roster file's SHA-256 the diff was made against
+    filename: str
+    made: float
+    chosen: Mapping_ = field(default_factory=dict)  # mappings chosen for this import, remembered on confirm
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An upload whose unknown 部门/岗位 values wait for HR to map them: sent again without the file."""
+
+    username: str
+    data: bytes
     filename: str
     made: float
 
@@ -49,28 +72,44 @@ async def roster_page(request: Request, *, error: ApiError | None = None) -> Res
 async def preview_post(request: Request) -> Response:
     """Read the uploaded export and show what importing it would change; nothing is written."""
     user = permitted(request, access.IMPORT_ROSTER)
-    form = await request.form(max_files=1, max_fields=4)
+    form = await request.form(max_files=1, max_fields=4 + MAX_MAPPED)
     check_csrf(request, str(form.get("csrf") or ""))
     upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    held = _held(request, "roster_pending").get(str(form.get("pending") or ""))
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_BYTES + 1)
+        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:80]
+    elif isinstance(held, Pending) and held.username == user.username:
+        data, name = held.data, held.filename
+    else:
         return await roster_page(request, error=bad_request("missing_file", "请选择人事系统导出的名册文件（.xlsx 或 .csv）"))
-    data = await upload.read(MAX_BYTES + 1)
-    name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:80]
     if len(data) > MAX_BYTES:
         return await roster_page(request, error=ApiError(413, "too_large", f"文件超过 {MAX_BYTES // 1024 // 1024} MB"))
     ctx = context(request)
-    base = await off_loop(roster.fingerprint, ctx.settings.content_dir)
     try:
-        result = await parse_workbook(request, _parse, ctx.content, data, name)
+        chosen = resolve_mapping(ctx.content, [(key[len(MAP_PREFIX):], str(value)) for key, value in form.multi_items()
+                                               if key.startswith(MAP_PREFIX)])
+    except MappingInvalid as exc:
+        return await roster_page(request, error=unprocessable("invalid_mapping", str(exc)))
+    base = await off_loop(roster.fingerprint, ctx.settings.content_dir)
+    remembered = await off_loop(roster.mapping, ctx.settings.content_dir)
+    try:
+        result = await parse_workbook(request, _parse, ctx.content, data, name, {**remembered, **chosen})
     except RosterImportError as exc:
+        pending = secrets.token_urlsafe(16) if exc.unknown else None
+        if pending:
+            _held(request, "roster_pending")[pending] = Pending(user.username, data, name, time.monotonic())
         return page(request, "roster_preview.html", "名册导入：校验未通过", status=422, filename=name,
-                    errors=exc.errors, lines=[], preview_id=None, empty=False)
-    previews = _previews(request)
+                    errors=exc.errors, lines=[], preview_id=None, empty=False, unknown=exc.unknown,
+                    pending=pending, choices=_choices(ctx.content), chosen=chosen)
     preview_id = secrets.token_urlsafe(16)
-    previews[preview_id] = Preview(user.username, result, base, name, time.monotonic())
+    _held(request, "roster_previews")[preview_id] = Preview(user.username, result, base, name, time.monotonic(),
+                                                             chosen)
+    mapped = [f"按对应关系：{kind}“{value}”→ {_name(ctx.content, kind, target)}"
+              for (kind, value), target in result.mapped.items()]
     return page(request, "roster_preview.html", "名册导入：确认变化", filename=name, errors=[],
-                lines=summary_lines(ctx.content, result, limit=SHOWN), preview_id=preview_id,
-                empty=result.diff.empty)
+                lines=[*summary_lines(ctx.content, result, limit=SHOWN), *mapped], preview_id=preview_id,
+                empty=result.diff.empty, unknown={}, pending=None, choices={}, chosen={})
 
 
 async def confirm_post(request: Request) -> Response:
@@ -79,13 +118,13 @@ async def confirm_post(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     if not form.get("confirm"):
         return await roster_page(request, error=bad_request("confirm_required", "请先勾选确认框，再导入名册"))
-    previews = _previews(request)
+    previews = _held(request, "roster_previews")
     preview = previews.get(str(form.get("preview") or ""))
-    if preview is None or preview.username != user.username:
+    if not isinstance(preview, Preview) or preview.username != user.username:
         return await roster_page(request, error=ApiError(409, "preview_expired", "预览已过期或不存在，请重新上传名册文件"))
     ctx = context(request)
     try:
-        content = await off_loop(roster.apply, ctx, preview.result, preview.base, user.username)
+        content = await off_loop(roster.apply, ctx, preview.result, preview.base, user.username, preview.chosen)
     except ApiError as exc:
         return await roster_page(request, error=exc)
     finally:
@@ -94,16 +133,29 @@ async def confirm_post(request: Request) -> Response:
     return RedirectResponse("/board/roster?notice=imported", status_code=303)
 
 
-def _parse(content: Content, data: bytes, filename: str) -> RosterImport:
-    return parse_roster(content, read_table(data, filename))
+def _parse(content: Content, data: bytes, filename: str, mapping: Mapping_) -> RosterImport:
+    return parse_roster(content, read_table(data, filename), mapping=mapping)
 
 
-def _previews(request: Request) -> dict[str, Preview]:
-    """Previews waiting for their confirmation (in memory: a restart asks for the file again)."""
+def _choices(content: Content) -> dict[str, list[tuple[str, str]]]:
+    """What an unknown value may be mapped to: every department, every role (code, name)."""
+    return {MAPPED["department"]: [(d.id, d.name) for d in content.departments],
+            MAPPED["role"]: [(r.id, r.name) for r in content.roles]}
+
+
+def _name(content: Content, kind: str, target: str) -> str:
+    found = content.department(target) if kind == MAPPED["department"] else content.role(target)
+    return found.name if found else target
+
+
+def _held(request: Request, name: str) -> dict[str, Any]:
+    """Previews waiting for their confirmation, or uploads for their mapping (`name`), in memory:
+    a restart asks for the file again."""
     state = request.app.state
-    previews: dict[str, Preview] | None = getattr(state, "roster_previews", None)
+    previews: dict[str, Any] | None = getattr(state, name, None)
     if previews is None:
-        previews = state.roster_previews = {}
+        previews = {}
+        setattr(state, name, previews)
     now = time.monotonic()
     for key in [k for k, p in previews.items() if now - p.made > PREVIEW_MINUTES * 60]:
         del previews[key]

@@ -62,8 +62,15 @@ async def api_put(request: Request) -> Response:
     if not isinstance(body, dict) or part not in body:
         raise ApiError(400, "invalid_body", f"请求体应为 {{\"{part}\": …}}，可带 \"confirm\": true")
     number = await _save(request, part, body[part], user.username, confirm=body.get("confirm") is True)
+    waiting = restart_state(request)
     return ok_json({"saved": True, "part": part, "generation": request.app.state.live.generation,
-                    "site": {**site_state(request), "waiting_for": number}})
+                    "site": {**site_state(request), "waiting_for": number},
+                    "restart": {"settings": waiting, "message": setup.RESTART if waiting else ""}})
+
+
+def restart_state(request: Request) -> list[str]:
+    """The saved settings that wait for the service's restart (see `setup.awaiting_restart`)."""
+    return setup.awaiting_restart(request.app.state.started_settings, request.app.state.live.ctx.content.settings)
 
 
 async def _save(request: Request, part: str, data: Any, actor: str, *, confirm: bool = False) -> int:
@@ -113,11 +120,15 @@ async def part_page(request: Request, *, error: ApiError | None = None, typed: A
         notice = "已保存，报送服务已按新设置工作。"
         if int(waiting):
             notice += "门户网站已更新。" if site["published"] >= int(waiting) else "门户网站正在更新…（刷新本页查看）"
+        later = restart_state(request)
+        if later:
+            notice += "其中" + "、".join(setup.RESTART_FIELDS[p] for p in later) + "要在重启服务后才生效。"
     extra: dict[str, Any] = {}
     if part == "settings":
         extra["fields"] = forms.settings_fields(data)
         extra["field_name"] = setup.field_name
         extra["shown"] = forms.shown
+        extra["restart"] = setup.RESTART
     if part == "roles":
         extra["editing"] = _role(data, request.query_params.get("role", ""))
         extra["max_rows"] = MAX_ROWS
