@@ -146,6 +146,14 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/objections": (401, 200, 200, 200, 403),  # a department: its own people's
     "POST /api/objections/{department_id}/{objection_id}": (401, 404, 404, 403, 403),
     "GET /board/chase": (401, 200, 403, 403, 403),
+    # the annual appraisal: the leaders' views are the overseeing leader's and the department's own
+    "GET /board/appraisal": (401, 200, 303, 303, 200),  # a department is sent to its own page
+    "GET /board/{department_id}/appraisal": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/appraisal/{staff_id}": (401, 200, 200, 403, 200),
+    "POST /board/{department_id}/appraisal/{staff_id}/views/{kind}": (401, 403, 403, 403, 303),  # the leader's
+    "GET /api/appraisal/departments/{department_id}": (401, 200, 200, 403, 200),
+    "GET /api/appraisal/views/{staff_id}": (401, 200, 200, 403, 200),
+    "PUT /api/appraisal/views/{staff_id}/{kind}": (401, 403, 403, 403, 200),  # the leader's
     "POST /board/chase/send": (401, 409, 403, 403, 403),  # HR: no mail server or robot set
     "GET /board/reminders": (401, 200, 403, 403, 403),
     "GET /board/years": (401, 200, 403, 403, 403),
@@ -347,8 +355,13 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/years/preview": lambda w: _form(year="2020"),
     "POST /board/years/start": lambda w: _form(year="2019"),
     "POST /api/years": lambda w: {"json": {"year": 2020, "preview": True}},
+    "POST /board/{department_id}/appraisal/{staff_id}/views/{kind}": lambda w: _form(comment="访问矩阵", grade="合格"),
+    "PUT /api/appraisal/views/{staff_id}/{kind}": lambda w: {"json": {"comment": "访问矩阵", "grade": "合格"}},
 }
-PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
+PATHS = {"POST /board/{department_id}/appraisal/{staff_id}/views/{kind}":
+             "/board/{department_id}/appraisal/{staff_id}/views/leader",
+         "PUT /api/appraisal/views/{staff_id}/{kind}": "/api/appraisal/views/{staff_id}/leader",
+         "POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
          "POST /board/grades/do/{action}": "/board/grades/do/sanction",
          "POST /api/grades/actions/{action}": "/api/grades/actions/sanction",
          "POST /board/years/{year}/close": "/board/years/2019/close",

@@ -90,6 +90,11 @@ GRADE_OUTCOMES = (*GRADES, GRADE_NONE, GRADE_PENDING)
 CHALLENGEABLE = (GRADE_BASIC, GRADE_FAIL)  # the grades a 复核 or 申诉 may be asked against
 UNGRADED = "未定"  # nothing proposed yet: shown, never stored
 
+# The leaders' views on a person's year (年度考核登记表): the supervising leader's and the unit head's.
+VIEW_LEADER = "leader"  # 主管领导评语和考核等次建议: a leader overseeing the person's department
+VIEW_HEAD = "head"  # 单位负责人意见: the department's own account, for its head
+VIEW_LABELS = {VIEW_LEADER: "主管领导评语和考核等次建议", VIEW_HEAD: "单位负责人意见及考核等次"}
+
 # Why a person gets no grade, as the 备案 summary splits them; each code is its label.
 UNGRADED_PROBATION = "试用期"
 UNGRADED_SANCTION = "处分期"
