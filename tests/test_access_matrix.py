@@ -154,6 +154,19 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/appraisal/departments/{department_id}": (401, 200, 200, 403, 200),
     "GET /api/appraisal/views/{staff_id}": (401, 200, 200, 403, 200),
     "PUT /api/appraisal/views/{staff_id}/{kind}": (401, 403, 403, 403, 200),  # the leader's
+    "GET /board/{department_id}/summaries": (401, 200, 200, 403, 200),
+    "POST /board/{department_id}/summaries/lock": (401, 303, 303, 403, 403),
+    "GET /board/{department_id}/appraisal/{staff_id}/summary": (401, 404, 404, 403, 404),  # nothing uploaded
+    "GET /api/appraisal/departments/{department_id}/summaries": (401, 200, 200, 403, 200),
+    "POST /api/appraisal/departments/{department_id}/summaries/lock": (401, 200, 200, 403, 403),
+    "GET /api/appraisal/summaries/{staff_id}": (401, 200, 200, 403, 200),
+    "GET /me/summary": (401, 403, 403, 403, 403),  # the person's own (tests/test_summaries.py)
+    "POST /me/summary": (401, 403, 403, 403, 403),
+    "GET /me/summary/file": (401, 403, 403, 403, 403),
+    "POST /me/summary/file": (401, 403, 403, 403, 403),
+    "GET /api/me/summary": (401, 403, 403, 403, 403),
+    "PUT /api/me/summary": (401, 403, 403, 403, 403),
+    "POST /api/me/summary/file": (401, 403, 403, 403, 403),
     "POST /board/chase/send": (401, 409, 403, 403, 403),  # HR: no mail server or robot set
     "GET /board/reminders": (401, 200, 403, 403, 403),
     "GET /board/years": (401, 200, 403, 403, 403),
@@ -357,6 +370,12 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /api/years": lambda w: {"json": {"year": 2020, "preview": True}},
     "POST /board/{department_id}/appraisal/{staff_id}/views/{kind}": lambda w: _form(comment="访问矩阵", grade="合格"),
     "PUT /api/appraisal/views/{staff_id}/{kind}": lambda w: {"json": {"comment": "访问矩阵", "grade": "合格"}},
+    "POST /board/{department_id}/summaries/lock": lambda w: _form(action="lock"),
+    "POST /api/appraisal/departments/{department_id}/summaries/lock": lambda w: {"json": {"locked": True}},
+    "POST /me/summary": lambda w: _form(text="访问矩阵", action="draft"),
+    "POST /me/summary/file": lambda w: {"files": {"file": ("summary.pdf", PDF, "application/pdf")}},
+    "PUT /api/me/summary": lambda w: {"json": {"text": "访问矩阵", "submit": False}},
+    "POST /api/me/summary/file": lambda w: {"files": {"file": ("summary.pdf", PDF, "application/pdf")}},
 }
 PATHS = {"POST /board/{department_id}/appraisal/{staff_id}/views/{kind}":
              "/board/{department_id}/appraisal/{staff_id}/views/leader",

@@ -66,6 +66,8 @@ SET_UP = "set_up"  # the college's set-up: settings, departments, roles, common 
 READ_APPRAISAL = "read_appraisal"  # the annual summaries, the leaders' views and registration forms
 LEADER_VIEW = "leader_view"  # record the supervising leader's comment and proposed grade
 HEAD_VIEW = "head_view"  # record the unit head's view and grade (the department's account acts for its head)
+WRITE_SUMMARY = "write_summary"  # a staff member writes, saves or uploads their own annual summary
+LOCK_SUMMARIES = "lock_summaries"  # lock (or reopen) a department's annual summaries
 CHASE = "chase"  # the chase page, reminders sent by hand and their history, refused workbooks
 
 ANY = "any"  # every department and the college
@@ -105,6 +107,8 @@ RULES: dict[str, dict[str, str]] = {
     READ_APPRAISAL: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN, ROLE_DEPARTMENT: OWN, ROLE_STAFF: SELF},
     LEADER_VIEW: {ROLE_LEADER: OVERSEEN},
     HEAD_VIEW: {ROLE_DEPARTMENT: OWN},
+    WRITE_SUMMARY: {ROLE_STAFF: SELF},
+    LOCK_SUMMARIES: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     SET_UP: {ROLE_HR: ANY},
 }
 ACTIONS = tuple(RULES)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.content.codes import VIEW_LABELS
+from service.content.codes import SUMMARY_SUBMITTED, VIEW_LABELS
 from service.errors import ApiError
 from service.rules import access
 from service.web.auth import signed_in
 from service.web.views.common import check_csrf, context, department_user, json_body, off_loop, ok_json, page
-from service.workflows import appraisal_views
+from service.workflows import appraisal_views, summaries
 from service.workflows.common import department_or_404, member_or_404
 
 NOTICES = {"saved": "意见已保存。"}
@@ -33,7 +33,9 @@ async def college_page(request: Request) -> Response:
     rows = []
     for d in departments:
         views = await off_loop(appraisal_views.views_for, ctx, d.id)
+        written = await off_loop(summaries.summaries_for, ctx, d.id)
         rows.append({"id": d.id, "name": d.name, "people": len(views),
+                     "submitted": sum(1 for s in written.values() if s.state == SUMMARY_SUBMITTED),
                      "leader": sum(1 for v in views.values() if v.leader),
                      "head": sum(1 for v in views.values() if v.head)})
     return page(request, "appraisal.html", "年度考核：个人总结与领导意见", rows=rows, labels=VIEW_LABELS)
@@ -43,8 +45,12 @@ async def department_page(request: Request) -> Response:
     department = request.path_params["department_id"]
     user = department_user(request, department, access.READ_APPRAISAL,
                            "您只能查看本部门（或主管部门）教职工的年度考核")
-    data = await off_loop(appraisal_views.department, context(request), user, department)
-    return page(request, "appraisal_department.html", f"{data['name']}：年度考核", data=data)
+    ctx = context(request)
+    data = await off_loop(appraisal_views.department, ctx, user, department)
+    written = await off_loop(summaries.department_list, ctx, user, department)
+    states = {p["staff_id"]: p for p in written["people"]}
+    return page(request, "appraisal_department.html", f"{data['name']}：年度考核", data=data, summaries=written,
+                states=states)
 
 
 async def person_page(request: Request, *, error: ApiError | None = None, held: dict[str, str] | None = None,
@@ -57,9 +63,10 @@ async def person_page(request: Request, *, error: ApiError | None = None, held: 
     if member.department != department:
         raise ApiError(404, "unknown_staff", "该部门没有这位教职工")
     data = await off_loop(appraisal_views.person, ctx, user, member.staff_id)
+    summary = await off_loop(summaries.person, ctx, user, member.staff_id)
     notice = NOTICES.get(request.query_params.get("notice", ""))
     return page(request, "appraisal_person.html", f"{member.name}：年度考核", status=error.status if error else 200,
-                data=data, labels=VIEW_LABELS, grades=appraisal_views.grade_choices(ctx), error=error,
+                data=data, summary=summary, labels=VIEW_LABELS, grades=appraisal_views.grade_choices(ctx), error=error,
                 notice=notice, held=held or {})
 
 
