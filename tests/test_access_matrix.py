@@ -146,6 +146,30 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/objections": (401, 200, 200, 200, 403),  # a department: its own people's
     "POST /api/objections/{department_id}/{objection_id}": (401, 404, 404, 403, 403),
     "GET /board/chase": (401, 200, 403, 403, 403),
+    # the annual appraisal: the leaders' views are the overseeing leader's and the department's own
+    "GET /board/appraisal": (401, 200, 303, 303, 200),  # a department is sent to its own page
+    "GET /board/{department_id}/appraisal": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/appraisal/{staff_id}": (401, 200, 200, 403, 200),
+    "POST /board/{department_id}/appraisal/{staff_id}/views/{kind}": (401, 403, 403, 403, 303),  # the leader's
+    "GET /api/appraisal/departments/{department_id}": (401, 200, 200, 403, 200),
+    "GET /api/appraisal/views/{staff_id}": (401, 200, 200, 403, 200),
+    "PUT /api/appraisal/views/{staff_id}/{kind}": (401, 403, 403, 403, 200),  # the leader's
+    "GET /board/{department_id}/summaries": (401, 200, 200, 403, 200),
+    "POST /board/{department_id}/summaries/lock": (401, 303, 303, 403, 403),
+    "GET /board/{department_id}/appraisal/{staff_id}/summary": (401, 404, 404, 403, 404),  # nothing uploaded
+    "GET /api/appraisal/departments/{department_id}/summaries": (401, 200, 200, 403, 200),
+    "POST /api/appraisal/departments/{department_id}/summaries/lock": (401, 200, 200, 403, 403),
+    "GET /api/appraisal/summaries/{staff_id}": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/appraisal/forms.{kind}": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/appraisal/{staff_id}/form.{kind}": (401, 200, 200, 403, 200),
+    "GET /me/appraisal/form.{kind}": (401, 403, 403, 403, 403),
+    "GET /me/summary": (401, 403, 403, 403, 403),  # the person's own (tests/test_summaries.py)
+    "POST /me/summary": (401, 403, 403, 403, 403),
+    "GET /me/summary/file": (401, 403, 403, 403, 403),
+    "POST /me/summary/file": (401, 403, 403, 403, 403),
+    "GET /api/me/summary": (401, 403, 403, 403, 403),
+    "PUT /api/me/summary": (401, 403, 403, 403, 403),
+    "POST /api/me/summary/file": (401, 403, 403, 403, 403),
     "POST /board/chase/send": (401, 409, 403, 403, 403),  # HR: no mail server or robot set
     "GET /board/reminders": (401, 200, 403, 403, 403),
     "GET /board/years": (401, 200, 403, 403, 403),
@@ -348,8 +372,23 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/years/preview": lambda w: _form(year="2020"),
     "POST /board/years/start": lambda w: _form(year="2019"),
     "POST /api/years": lambda w: {"json": {"year": 2020, "preview": True}},
+    "POST /board/{department_id}/appraisal/{staff_id}/views/{kind}": lambda w: _form(comment="访问矩阵", grade="合格"),
+    "PUT /api/appraisal/views/{staff_id}/{kind}": lambda w: {"json": {"comment": "访问矩阵", "grade": "合格"}},
+    "POST /board/{department_id}/summaries/lock": lambda w: _form(action="lock"),
+    "POST /api/appraisal/departments/{department_id}/summaries/lock": lambda w: {"json": {"locked": True}},
+    "POST /me/summary": lambda w: _form(text="访问矩阵", action="draft"),
+    "POST /me/summary/file": lambda w: {"files": {"file": ("summary.pdf", PDF, "application/pdf")}},
+    "PUT /api/me/summary": lambda w: {"json": {"text": "访问矩阵", "submit": False}},
+    "POST /api/me/summary/file": lambda w: {"files": {"file": ("summary.pdf", PDF, "application/pdf")}},
 }
-PATHS = {"POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
+PATHS = {"GET /board/{department_id}/appraisal/forms.{kind}": "/board/{department_id}/appraisal/forms.docx",
+         "GET /board/{department_id}/appraisal/{staff_id}/form.{kind}":
+             "/board/{department_id}/appraisal/{staff_id}/form.docx",
+         "GET /me/appraisal/form.{kind}": "/me/appraisal/form.docx",
+         "POST /board/{department_id}/appraisal/{staff_id}/views/{kind}":
+             "/board/{department_id}/appraisal/{staff_id}/views/leader",
+         "PUT /api/appraisal/views/{staff_id}/{kind}": "/api/appraisal/views/{staff_id}/leader",
+         "POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
          "POST /board/grades/do/{action}": "/board/grades/do/sanction",
          "POST /api/grades/actions/{action}": "/api/grades/actions/sanction",
          "POST /board/years/{year}/close": "/board/years/2019/close",

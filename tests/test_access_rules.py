@@ -48,6 +48,11 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.SEE_OBJECTIONS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.CHASE: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.SET_UP: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.READ_APPRAISAL: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (Y, N, Y)},
+    access.LEADER_VIEW: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, N, Y)},
+    access.HEAD_VIEW: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.WRITE_SUMMARY: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.LOCK_SUMMARIES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
 }
 
 # A staff member of OWN: (their own person, a colleague of the department, the department, another
@@ -65,6 +70,8 @@ STAFF_TABLE: dict[str, tuple[bool, bool, bool, bool, bool]] = {
     access.READ_GRADES: SELF_ONLY,
     access.CONFIRM_TARGETS: SELF_ONLY,
     access.RAISE_OBJECTION: SELF_ONLY,
+    access.READ_APPRAISAL: SELF_ONLY,  # their own summary and registration form
+    access.WRITE_SUMMARY: SELF_ONLY,
     access.OBJECT: EVERYTHING,  # the 公示 of the 优秀 list is for every member of staff
     access.OWN_ACCOUNT: EVERYTHING,
 }

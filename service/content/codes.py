@@ -93,6 +93,17 @@ GRADE_OUTCOMES = (*GRADES, GRADE_NONE, GRADE_PENDING)
 CHALLENGEABLE = (GRADE_BASIC, GRADE_FAIL)  # the grades a 复核 or 申诉 may be asked against
 UNGRADED = "未定"  # nothing proposed yet: shown, never stored
 
+# The leaders' views on a person's year (年度考核登记表): the supervising leader's and the unit head's.
+VIEW_LEADER = "leader"  # 主管领导评语和考核等次建议: a leader overseeing the person's department
+VIEW_HEAD = "head"  # 单位负责人意见: the department's own account, for its head
+VIEW_LABELS = {VIEW_LEADER: "主管领导评语和考核等次建议", VIEW_HEAD: "单位负责人意见及考核等次"}
+
+# A staff member's annual summary (个人总结述职).
+SUMMARY_NONE = "none"  # nothing written yet: shown, never stored
+SUMMARY_DRAFT = "draft"
+SUMMARY_SUBMITTED = "submitted"
+SUMMARY_LABELS = {SUMMARY_NONE: "未填写", SUMMARY_DRAFT: "草稿", SUMMARY_SUBMITTED: "已提交"}
+
 # Why a person gets no grade, as the 备案 summary splits them; each code is its label.
 UNGRADED_PROBATION = "试用期"
 UNGRADED_SANCTION = "处分期"
@@ -179,12 +190,15 @@ TODO_OBJECTIONS = "objections"  # staff members' objections waiting for an answe
 TODO_CONFIRM = "confirm"  # a staff member's approved targets, not yet confirmed
 TODO_LEADERS_UNASSIGNED = "leaders_unassigned"  # active leader accounts that oversee no department
 TODO_ORGANISATION = "organisation"  # gaps in the college's organisation (see ORG_CHECKS)
+TODO_SUMMARIES = "summaries"  # people of the department without a submitted annual summary
+TODO_MY_SUMMARY = "my_summary"  # a staff member's own annual summary, not yet submitted
 TODO_LABELS = {TODO_NO_SCAN: "尚无有效责任状扫描件", TODO_RESIGN: "责任状需重签", TODO_TARGETS_OPEN: "个性目标尚未提交",
                TODO_TARGETS_RETURNED: "个性目标被退回", TODO_DUTIES: "岗位职责未报送", TODO_MONTHLY: "月汇总表待报送",
                TODO_TARGETS_WAITING: "个性目标等待审定", TODO_OVERDUE: "逾期未完成的部门",
                TODO_DUTIES_REVIEW: "岗位职责待接受", TODO_WORKBOOK_ERRORS: "上传出错的工作簿",
                TODO_OBJECTIONS: "教职工的异议待答复", TODO_CONFIRM: "本人的个性目标已审定，待确认",
-               TODO_LEADERS_UNASSIGNED: "院领导账号未设主管部门", TODO_ORGANISATION: "学院组织设置待完善"}
+               TODO_LEADERS_UNASSIGNED: "院领导账号未设主管部门", TODO_ORGANISATION: "学院组织设置待完善",
+               TODO_SUMMARIES: "年度个人总结未提交", TODO_MY_SUMMARY: "本人的年度个人总结待提交"}
 
 # Gaps in the college's organisation that bite later, checked on the set-up page and HR's to-dos.
 ORG_NO_LEADER = "no_leader"  # people, but no leader oversees the department: targets cannot be approved
@@ -199,9 +213,10 @@ STEP_CONTRACTS = "contracts"
 STEP_DUTIES_LEAD = "duties_lead"
 STEP_DUTIES_ALL = "duties_all"
 STEP_MONTHLY = "monthly"
-STEPS = (STEP_CONTRACTS, STEP_DUTIES_LEAD, STEP_DUTIES_ALL, STEP_MONTHLY)
+STEP_SUMMARY = "summary"  # the annual summaries, due when the year's window closes
+STEPS = (STEP_CONTRACTS, STEP_DUTIES_LEAD, STEP_DUTIES_ALL, STEP_SUMMARY, STEP_MONTHLY)  # the monthly one last
 STEP_LABELS = {STEP_CONTRACTS: "责任状签订", STEP_DUTIES_LEAD: "牵头岗位职责报送", STEP_DUTIES_ALL: "岗位职责报送",
-               STEP_MONTHLY: "月汇总表报送"}
+               STEP_MONTHLY: "月汇总表报送", STEP_SUMMARY: "年度个人总结"}
 
 # A reminder (催办) window: before a deadline, the day after it, each week while overdue.
 WINDOW_BEFORE = "before"

@@ -37,6 +37,7 @@ from service.content.models import (
 )
 from service.content.reminder_settings import check_reminders
 from service.content.roster_file import ROSTER_FILE
+from service.content.summary_settings import check_summary
 from service.content.yaml_files import (
     Checker,
     ContentError,
@@ -183,13 +184,16 @@ class _Checker(Checker):
             rule = "average"
         assessment = check_assessment(self, d.get("assessment"))
         reminders = check_reminders(self, d.get("reminders"))
-        if len(self.errors) > start or deadlines is None or assessment is None or reminders is None:
+        summary = check_summary(self, d.get("summary"), year, self.month_day)
+        if (len(self.errors) > start or deadlines is None or assessment is None or reminders is None
+                or summary is None):
             return None
         return CycleSettings(
             college=college, year=year, timezone=tz, common_points=common,
             individual_points=individual, deadlines=deadlines, monthly_due_day=due,
             contact=contact, upload_max_mb=max_mb, business_score_rule=rule, assessment=assessment,
             refuse_unapproved_scans=refuse, bulk_max_mb=bulk_mb, reminders=reminders, monthly_first_month=first,
+            summary=summary,
         )
 
     def deadlines(self, d: dict[str, Any], year: int) -> Deadlines | None:

@@ -112,6 +112,18 @@ class ReminderSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SummarySettings:
+    """When staff write their annual summary (settings.yml `summary:`), and how long it may be."""
+
+    opens: dt.date | None = None  # None: December 1 of the year
+    closes: dt.date | None = None  # None: December 31 of the year (the day included)
+    max_chars: int = 3000
+
+    def window(self, year: int) -> tuple[dt.date, dt.date]:
+        return self.opens or dt.date(year, 12, 1), self.closes or dt.date(year, 12, 31)
+
+
+@dataclass(frozen=True, slots=True)
 class CycleSettings:
     college: str
     year: int
@@ -128,6 +140,7 @@ class CycleSettings:
     bulk_max_mb: int = 200  # one bulk upload of scans (all its files together)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     monthly_first_month: int = 1  # the first month a summary is owed for (the year's work begins)
+    summary: SummarySettings = field(default_factory=SummarySettings)  # the annual summary's window
 
     @property
     def total_points(self) -> int:
@@ -184,6 +197,12 @@ class StaffMember:
     department: str
     role: str
     post: str
+    # optional, as the personnel system's export writes them (the annual registration form shows them)
+    gender: str = ""  # 性别
+    birth: str = ""  # 出生年月
+    politics: str = ""  # 政治面貌
+    education: str = ""  # 文化程度
+    post_since: str = ""  # 任现职时间
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,11 @@ CONFIRM_TARGETS = "confirm_targets"  # a staff member confirms (确认) their ap
 RAISE_OBJECTION = "raise_objection"  # object to one's own score item, monthly result or grade
 SEE_OBJECTIONS = "see_objections"  # the objections of a department's people (answered by who may change it)
 SET_UP = "set_up"  # the college's set-up: settings, departments, roles, common targets, leaders' departments
+READ_APPRAISAL = "read_appraisal"  # the annual summaries, the leaders' views and registration forms
+LEADER_VIEW = "leader_view"  # record the supervising leader's comment and proposed grade
+HEAD_VIEW = "head_view"  # record the unit head's view and grade (the department's account acts for its head)
+WRITE_SUMMARY = "write_summary"  # a staff member writes, saves or uploads their own annual summary
+LOCK_SUMMARIES = "lock_summaries"  # lock (or reopen) a department's annual summaries
 CHASE = "chase"  # the chase page, reminders sent by hand and their history, refused workbooks
 
 ANY = "any"  # every department and the college
@@ -99,6 +104,11 @@ RULES: dict[str, dict[str, str]] = {
     RAISE_OBJECTION: {ROLE_STAFF: SELF},
     SEE_OBJECTIONS: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     CHASE: {ROLE_HR: ANY},
+    READ_APPRAISAL: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN, ROLE_DEPARTMENT: OWN, ROLE_STAFF: SELF},
+    LEADER_VIEW: {ROLE_LEADER: OVERSEEN},
+    HEAD_VIEW: {ROLE_DEPARTMENT: OWN},
+    WRITE_SUMMARY: {ROLE_STAFF: SELF},
+    LOCK_SUMMARIES: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     SET_UP: {ROLE_HR: ANY},
 }
 ACTIONS = tuple(RULES)

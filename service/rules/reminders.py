@@ -21,6 +21,7 @@ from service.content.codes import (
     STEP_DUTIES_LEAD,
     STEP_LABELS,
     STEP_MONTHLY,
+    STEP_SUMMARY,
     WINDOW_AFTER,
     WINDOW_BEFORE,
     WINDOW_OVERDUE,
@@ -97,9 +98,10 @@ class Step:
 
 
 def steps_of(content: Content, department_id: str, today: dt.date) -> tuple[Step, ...]:
-    """What the department owes this year: its duties deliveries, the contracts, and the
-    summary of every month from the first reported one that is over by `today`. A department
-    without people owes only the job duties it leads for others."""
+    """What the department owes this year: its duties deliveries, the contracts, the summary of
+    every month from the first reported one that is over by `today`, and its people's annual
+    summaries once their window has opened. A department without people owes only the job
+    duties it leads for others."""
     s = content.settings
     found = [Step(STEP_DUTIES_LEAD if ob.kind == schedule.LEAD_DUTIES else STEP_DUTIES_ALL, ob.due)
              for ob in schedule.duty_obligations(content, department_id)]
@@ -108,6 +110,9 @@ def steps_of(content: Content, department_id: str, today: dt.date) -> tuple[Step
     found.append(Step(STEP_CONTRACTS, s.deadlines.contracts))
     for month in schedule.months_so_far(s.year, today, due_day=1, first=s.monthly_first_month):  # month over
         found.append(Step(STEP_MONTHLY, schedule.monthly_due(s.year, month, s.monthly_due_day), month))
+    opens, closes = s.summary.window(s.year)
+    if today >= opens:  # the annual summaries, once their window has opened
+        found.append(Step(STEP_SUMMARY, closes))
     return tuple(found)
 
 

@@ -25,11 +25,13 @@ from service.content.codes import (
     TODO_LABELS,
     TODO_LEADERS_UNASSIGNED,
     TODO_MONTHLY,
+    TODO_MY_SUMMARY,
     TODO_NO_SCAN,
     TODO_OBJECTIONS,
     TODO_ORGANISATION,
     TODO_OVERDUE,
     TODO_RESIGN,
+    TODO_SUMMARIES,
     TODO_TARGETS_OPEN,
     TODO_TARGETS_RETURNED,
     TODO_TARGETS_WAITING,
@@ -40,7 +42,7 @@ from service.rules.reminders import Outstanding
 
 UNIT = {TODO_DUTIES: "个岗位", TODO_MONTHLY: "个月", TODO_OVERDUE: "个部门", TODO_DUTIES_REVIEW: "个岗位",
         TODO_WORKBOOK_ERRORS: "份", TODO_OBJECTIONS: "件", TODO_CONFIRM: "版",
-        TODO_LEADERS_UNASSIGNED: "个账号", TODO_ORGANISATION: "项"}
+        TODO_LEADERS_UNASSIGNED: "个账号", TODO_ORGANISATION: "项", TODO_MY_SUMMARY: "份"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,19 @@ def objections(count: int, link: str) -> Todo | None:
 def confirm(pending: bool, version: int | None) -> Todo | None:
     """A staff member's approved target version, waiting for their confirmation."""
     return _item(TODO_CONFIRM, 1 if pending else 0, "/me", f"第 {version} 版" if version else "")
+
+
+def summaries(department: str, outstanding: Iterable[Outstanding]) -> Todo | None:
+    """People of the department whose annual summary is not submitted, with its deadline."""
+    found = list(outstanding)
+    deadline = min((item.step.deadline for item in found), default=None)
+    return _item(TODO_SUMMARIES, sum(len(item.people) for item in found), f"/board/{department}/summaries",
+                 f"{cn_date(deadline)}截止" if deadline else "")
+
+
+def my_summary(owed: bool, closes: dt.date) -> Todo | None:
+    """A staff member's own annual summary, while its window is open and it is not submitted."""
+    return _item(TODO_MY_SUMMARY, 1 if owed else 0, "/me/summary", f"{cn_date(closes)}截止")
 
 
 def leaders_unassigned(count: int) -> Todo | None:

@@ -3,7 +3,8 @@ ask: HR's chase page, the reminders and the to-do lists all count it here.
 
 Contracts: the people without a signed scan that counts (需重签 included, leave excepted).
 Job duties: the roles of a delivery not delivered (or returned). Monthly summaries: every
-month that is over and not reported, or reported for part of the department only.
+month that is over and not reported, or reported for part of the department only. Annual
+summaries: the people who have not submitted theirs, until the department locks the round.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from service.content.codes import (
     STEP_DUTIES_ALL,
     STEP_DUTIES_LEAD,
     STEP_MONTHLY,
+    STEP_SUMMARY,
 )
 from service.content.models import Department
 from service.rules import schedule
 from service.rules.board import DepartmentState, person_status
 from service.rules.clock import as_local
 from service.rules.reminders import Outstanding, Step, steps_of
-from service.workflows import duties, monthly, notifications
+from service.workflows import duties, monthly, notifications, summaries
 from service.workflows.context import Context
 from service.workflows.kept import Same
 
@@ -67,7 +69,8 @@ def _owed(ctx: Context, department: Department, day: dt.date) -> tuple[Outstandi
         items = (_item(ctx, department, due, state, delivered, sent) for due in steps_of(ctx.content, department.id, day))
         return tuple(item for item in items if item.count)
 
-    tables = ((department.id, duties.TABLE), (department.id, monthly.TABLE))
+    tables = ((department.id, duties.TABLE), (department.id, monthly.TABLE), (department.id, summaries.TABLE),
+              (department.id, summaries.LOCK_TABLE))
     key = (day, Same(state, ctx.content.settings), ctx.content.members(department.id))
     return ctx.kept.value(("chase", department.id), tables, key, work)
 
@@ -84,6 +87,9 @@ def _item(ctx: Context, department: Department, due: Step, state: DepartmentStat
         roles = next((ob.roles for ob in schedule.duty_obligations(content, department.id) if ob.kind == kind), ())
         return Outstanding(department.id, department.name, due,
                            roles=tuple(role.name for role in roles if role.id not in delivered))
+    if due.step == STEP_SUMMARY:  # a locked round owes nothing more
+        missing = () if summaries.lock_of(ctx, department.id) else summaries.missing(ctx, department.id)
+        return Outstanding(department.id, department.name, due, people=tuple(m.name for m in missing))
     assert due.step == STEP_MONTHLY and due.month is not None
     if due.month not in sent.submitted:
         return Outstanding(department.id, department.name, due, summary_missing=True)
@@ -105,4 +111,6 @@ def link_for(item: Outstanding) -> str:
         return f"/board/{department}/scans" if item.people else f"/board/{department}"
     if item.step.step in DUTY_KINDS:
         return f"/board/{department}/duties"
+    if item.step.step == STEP_SUMMARY:
+        return f"/board/{department}/summaries"
     return f"/board/{department}/monthly/{item.step.month}"

@@ -52,6 +52,8 @@ FIELD_NAMES = {
     "uploads.refuse_unapproved": "拒收个性目标未审定者的扫描件",
     "reminders.before_days": "截止前几天提醒", "reminders.after_days": "截止后第几天提醒",
     "reminders.overdue_every_days": "逾期期间每隔几天提醒",
+    "summary.opens": "个人总结开始填写的日期", "summary.closes": "个人总结截止的日期（含当天）",
+    "summary.max_chars": "个人总结的字数上限",
     "assessment.quota.percent": "优秀比例上限（%）", "assessment.quota.raised_percent": "提高后的优秀比例（%）",
     "assessment.quota.lowered_percent": "降低后的优秀比例（%）",
     "assessment.quota.rounding": "名额取整（down / nearest / up）",

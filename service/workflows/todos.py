@@ -20,6 +20,8 @@ from service.content.codes import (
     STEP_DUTIES_ALL,
     STEP_DUTIES_LEAD,
     STEP_MONTHLY,
+    STEP_SUMMARY,
+    SUMMARY_SUBMITTED,
 )
 from service.rules import access, todos
 from service.rules.access import User
@@ -32,6 +34,7 @@ from service.workflows import (
     duties,
     organisation,
     result_objections,
+    summaries,
     targets,
     workbook_errors,
 )
@@ -77,6 +80,12 @@ def clerk_monthly(ctx: Context, user: User) -> Iterable[Todo | None]:
     if (department := _own(ctx, user)) is None:
         return
     yield todos.monthly(department, chase.outstanding(ctx, [department], STEP_MONTHLY))
+
+
+def clerk_summaries(ctx: Context, user: User) -> Iterable[Todo | None]:
+    if (department := _own(ctx, user)) is None:
+        return
+    yield todos.summaries(department, chase.outstanding(ctx, [department], STEP_SUMMARY))
 
 
 def leader_waiting(ctx: Context, user: User) -> Iterable[Todo | None]:
@@ -130,11 +139,22 @@ def staff_confirm(ctx: Context, user: User) -> Iterable[Todo | None]:
     yield todos.confirm(found["state"] == CONFIRM_PENDING, found["version"])
 
 
+def staff_summary(ctx: Context, user: User) -> Iterable[Todo | None]:
+    member = ctx.content.staff(user.staff_id or "")
+    if member is None or not access.allowed(user, access.WRITE_SUMMARY, member.department, member.staff_id):
+        return
+    window = summaries.window(ctx)
+    if not window["open"] or summaries.lock_of(ctx, member.department) is not None:
+        return
+    doc = ctx.store.get(member.department, summaries.TABLE, staff_id=member.staff_id) or {}
+    yield todos.my_summary(doc.get("state") != SUMMARY_SUBMITTED, summaries.closes(ctx))
+
+
 PROVIDERS: dict[str, tuple[Provider, ...]] = {
-    ROLE_DEPARTMENT: (clerk_scans, clerk_targets, clerk_duties, clerk_monthly, objections_waiting),
+    ROLE_DEPARTMENT: (clerk_scans, clerk_targets, clerk_duties, clerk_monthly, clerk_summaries, objections_waiting),
     ROLE_LEADER: (leader_waiting,),
     ROLE_HR: (hr_overdue, hr_duties_review, hr_workbooks, hr_leaders, hr_organisation, objections_waiting),
-    ROLE_STAFF: (staff_confirm,),
+    ROLE_STAFF: (staff_confirm, staff_summary),
 }
 
 
