@@ -79,6 +79,8 @@ class Corpus:
             return bytes.fromhex(rest)
         if kind == "xlsx":
             return self.workbook(rest)
+        if kind == "zip":
+            return self.archive(rest)
         if kind == "png":
             width, _, height = rest.partition("x")
             return png_declaring(int(width), int(height))
@@ -145,6 +147,20 @@ class Corpus:
         }
         return variants[variant]()
 
+    def archive(self, variant: str) -> bytes:
+        """A zip of annex 3 workbooks with one thing wrong with it as a whole."""
+        good = targets_xlsx(self.content, self.content.members(DEPT)[0])
+        entries = {
+            "outside": {"good.xlsx": good, "../../etc/附件3.xlsx": good},
+            "absolute": {"good.xlsx": good, "/tmp/附件3.xlsx": good},
+            "nested": {"good.xlsx": good, "inner.zip": zipped({"a.xlsx": good})},
+            "nested_unnamed": {"good.xlsx": good, "inner.bin": zipped({"a.xlsx": good})},
+            "many": {"good.xlsx": good, **{f"{i}.xlsx": b"x" for i in range(200)}},
+            "huge": {"good.xlsx": good, "pad.xlsx": bytes(61 * 1024 * 1024)},
+            "empty": {},
+        }
+        return zipped(entries[variant])
+
     # -- requests ------------------------------------------------------------------------------
 
     def request(self, case: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +210,14 @@ class Corpus:
             out += self.bytes(part["bytes"]) + b"\r\n"
         out += f"--{boundary}--\r\n".encode()
         return bytes(out)
+
+
+def zipped(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
 
 
 def rezip(data: bytes, *, edit: Any = None, add: dict[str, bytes] | None = None) -> bytes:
