@@ -21,6 +21,7 @@ _SCRIPT_SRC = re.compile(r"\bsrc\s*=", re.I)
 _SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]*)""", re.I)
 _RUN_TYPES = ("", "text/javascript", "application/javascript", "module")
 _TITLE = re.compile(r"<title>.*?</title>", re.S)
+_LOGIN_LINK = re.compile(r"<a\b[^>]*\bdata-portal-login\b[^>]*>.*?</a>\s*", re.S)
 
 FALLBACK_SHELL = f"""<!doctype html><html lang="zh"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>报送服务</title>
@@ -52,6 +53,7 @@ class Shell:
         if start < 0 or end < 0:
             raise ValueError("shell page has no article")
         self.before = html[: start + len(ARTICLE_OPEN)]
+        self.before_signed_in = _LOGIN_LINK.sub("", self.before)  # no 登录 link for who is signed in
         self.after = html[end:]
         self.csp = content_security_policy(html)
 
@@ -60,9 +62,9 @@ class Shell:
         path = site_dir / "status" / "index.html"
         return cls(path.read_text(encoding="utf-8") if path.exists() else FALLBACK_SHELL)
 
-    def page(self, title: str, body: str) -> str:
+    def page(self, title: str, body: str, *, signed_in: bool = False) -> str:
         head = _TITLE.sub(lambda _: f"<title>{jinja2.utils.markupsafe.escape(title)} - 报送服务</title>",
-                          self.before, count=1)
+                          self.before_signed_in if signed_in else self.before, count=1)
         return head + body + self.after
 
 

@@ -165,7 +165,7 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
                              may=functools.partial(_may, user), access=access, codes=codes,
                              year_scope=_year_scope(request),
                              who=lambda username: names.get(username, username), **context)
-    response = HTMLResponse(shell.page(title, body), status_code=status)
+    response = HTMLResponse(shell.page(title, body, signed_in=user is not None), status_code=status)
     response.headers["Content-Security-Policy"] = shell.csp
     response.headers["Cache-Control"] = "no-store"
     send_csrf_cookie(request, response)

@@ -18,6 +18,7 @@ from service.content.codes import (
 )
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request, not_found, unprocessable
+from service.office import annex3
 from service.rules import access, approval
 from service.rules.access import User
 from service.web.auth import signed_in
@@ -212,7 +213,8 @@ async def _person(request: Request, member: StaffMember, *, notice: str | None =
     editable = approval.SAVE in data["actions"]
     shown = [*rows, *({} for _ in range(BLANK_ROWS))] if editable else rows
     return page(request, "targets_person.html", f"{member.name}的个性工作目标", status=error.status if error else 200,
-                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, points_column=target_rows.COL_POINTS, notice=notice, error=error,
+                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, points_column=target_rows.COL_POINTS,
+                deadline_column=target_rows.COL_DEADLINE, max_rows=max(annex3.BLANK_ROWS, len(shown)), notice=notice, error=error,
                 comment=comment, labels=approval.ACTION_LABELS,
                 department_name=_department_name(request, member.department))
 
