@@ -26,6 +26,7 @@ from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, Service, running_service, 
 from openpyxl.utils import get_column_letter
 from paper import png_declaring
 from sheets import merged
+from test_target_workbooks import zipped
 
 from service.config import ROOT, Settings
 from service.office.annex3 import targets_xlsx
@@ -210,14 +211,6 @@ class Corpus:
             out += self.bytes(part["bytes"]) + b"\r\n"
         out += f"--{boundary}--\r\n".encode()
         return bytes(out)
-
-
-def zipped(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 def rezip(data: bytes, *, edit: Any = None, add: dict[str, bytes] | None = None) -> bytes:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 import zipfile
 
-import openpyxl
 import pytest
 from helpers import DEPT, OTHER_DEPT, Service, page_csrf, parse_html
+from test_targets import filled_annex3
 
 from service.office import annex3
 
@@ -19,20 +19,6 @@ URL = f"/api/departments/{DEPT}/targets.xlsx"
 @pytest.fixture
 def clerk(service: Service) -> dict[str, str]:
     return service.bearer("clerk")
-
-
-def workbook(service: Service, staff_id: str, cells: dict[str, object] | None = None) -> bytes:
-    member = service.context.content.staff(staff_id)
-    assert member is not None
-    data = annex3.targets_xlsx(service.context.content, member)
-    if not cells:
-        return data
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    for ref, value in cells.items():
-        book["附件3"][ref] = value
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def zipped(entries: dict[str, bytes]) -> bytes:
@@ -52,9 +38,9 @@ def test_several_workbooks_are_stored_each_and_a_bad_one_is_named_alone(service:
     members = service.context.content.members(DEPT)
     first, second, third = (m.staff_id for m in members[:3])
     other = service.context.content.members(OTHER_DEPT)[0]
-    files = [("file", ("甲.xlsx", workbook(service, first), XLSX)),
-             ("file", ("乙.xlsx", workbook(service, second, {"C5": 1}), XLSX)),  # no longer adds up to 60
-             ("file", ("丙.xlsx", workbook(service, third), XLSX)),
+    files = [("file", ("甲.xlsx", filled_annex3(service, first), XLSX)),
+             ("file", ("乙.xlsx", filled_annex3(service, second, {"C5": 1}), XLSX)),  # no longer adds up to 60
+             ("file", ("丙.xlsx", filled_annex3(service, third), XLSX)),
              ("file", ("外系.xlsx", annex3.targets_xlsx(service.context.content, other), XLSX)),
              ("file", ("说明.txt", "不是工作簿".encode(), "text/plain"))]
     response = service.client.post(URL, headers=clerk, data={"submit": "true"}, files=files)
@@ -75,7 +61,7 @@ def test_several_workbooks_are_stored_each_and_a_bad_one_is_named_alone(service:
 
 def test_a_zip_of_workbooks_is_unpacked_and_each_matched(service: Service, clerk: dict[str, str]) -> None:
     first, second = (m.staff_id for m in service.context.content.members(DEPT)[3:5])
-    archive = zipped({"附件3/甲.xlsx": workbook(service, first), "附件3/乙.xlsx": workbook(service, second),
+    archive = zipped({"附件3/甲.xlsx": filled_annex3(service, first), "附件3/乙.xlsx": filled_annex3(service, second),
                       "__MACOSX/._甲.xlsx": b"\x00\x05"})
     response = service.client.post(URL, headers=clerk, files={"file": ("全系.zip", archive, "application/zip")})
     assert response.status_code == 200, response.text
@@ -95,7 +81,7 @@ def test_a_zip_of_workbooks_is_unpacked_and_each_matched(service: Service, clerk
 def test_a_zip_outside_the_limits_is_refused_whole(service: Service, clerk: dict[str, str],
                                                     entries: dict[str, bytes], status: int, code: str | None) -> None:
     first = service.context.content.members(DEPT)[5].staff_id
-    archive = zipped({"好.xlsx": workbook(service, first), **entries})
+    archive = zipped({"好.xlsx": filled_annex3(service, first), **entries})
     response = service.client.post(URL, headers=clerk, files={"file": ("全系.zip", archive, "application/zip")})
     if code is None:
         assert response.status_code == 200 and response.json()["refused"] == 1
@@ -107,7 +93,7 @@ def test_a_zip_outside_the_limits_is_refused_whole(service: Service, clerk: dict
 
 def test_a_zip_inside_a_zip_is_refused(service: Service, clerk: dict[str, str]) -> None:
     first = service.context.content.members(DEPT)[6].staff_id
-    inner = zipped({"甲.xlsx": workbook(service, first)})
+    inner = zipped({"甲.xlsx": filled_annex3(service, first)})
     response = service.client.post(URL, headers=clerk, files={
         "file": ("全系.zip", zipped({"内层.dat": inner}), "application/zip")})
     assert response.status_code == 422 and response.json()["code"] == "zip_nested"
@@ -131,9 +117,9 @@ def test_the_upload_page_takes_several_workbooks_and_shows_a_line_each(service: 
     form = parse_html(browser.get(path).text).find("input", id="file")
     assert form is not None and "multiple" in form.attrs
     done = browser.post(f"{path}/xlsx", data={"csrf": page_csrf(browser, path)},
-                        files=[("file", ("甲.xlsx", workbook(service, first), XLSX)),
+                        files=[("file", ("甲.xlsx", filled_annex3(service, first), XLSX)),
                                ("file", ("坏.xlsx", b"broken", XLSX)),
-                               ("file", ("乙.xlsx", workbook(service, second), XLSX))])
+                               ("file", ("乙.xlsx", filled_annex3(service, second), XLSX))])
     assert done.status_code == 200
     table = parse_html(done.text).find("table", id="upload-results")
     assert table is not None
