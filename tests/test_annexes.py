@@ -276,6 +276,41 @@ def test_monthly_prefilled_with_the_roster(shipped_content: Content) -> None:
         annex4.monthly_xlsx(shipped_content, "xsc", 2019, 13)
 
 
+def test_the_signature_and_contact_cells_open_for_typing_and_the_date_carries_the_year(
+        shipped_content: Content) -> None:
+    count = len(shipped_content.members("jxx"))
+    monthly = book_of(annex4.monthly_xlsx(shipped_content, "jxx", 2019, 4))["附件4"]
+    completion = book_of(annex5.completion_xlsx(shipped_content, "jxx"))["附件5"]
+    for sheet, first_row, columns, labels in ((monthly, 6, ("A", "G", "G"), forms_text.MONTHLY_SIGNATURES),
+                                              (completion, 5, ("A", "C", "C"), forms_text.COMPLETION_SIGNATURES)):
+        sign = first_row + count + 2  # after the people, a blank row and the note
+        cells = [f"{columns[0]}{sign}", f"{columns[1]}{sign}", f"{columns[2]}{sign + 1}"]
+        assert tuple(sheet[c].value for c in cells) == labels
+        assert all(sheet[c].protection.locked is False for c in cells)
+        assert sheet[f"A{sign - 1}"].protection.locked is True  # the note stays protected
+        assert sheet["A2"].protection.locked is True and sheet.protection.sheet is True
+    assert monthly["G3"].value == "2019年　　月　　日"
+    assert completion["C3"].value == f"{shipped_content.settings.year}年　　月　　日"
+    assert book_of(annex4.monthly_xlsx(shipped_content))["附件4"]["G3"].value == "　　年　　月　　日"  # blank form
+
+
+def test_a_typed_signature_does_not_stop_a_form_being_read(shipped_content: Content) -> None:
+    members = shipped_content.members("jxx")
+    book = book_of(annex4.monthly_xlsx(shipped_content, "jxx", 2019, 4))
+    sheet = book["附件4"]
+    for row in range(6, 6 + len(members)):
+        for col in range(3, 12):
+            sheet.cell(row, col, 22 if col == 3 else 0)
+    sign = 6 + len(members) + 2
+    sheet[f"A{sign}"] = "部门负责人：张三"
+    sheet[f"G{sign}"] = "填表人：李四"
+    sheet[f"G{sign + 1}"] = "联系电话：0451-12345678"
+    out = BytesIO()
+    book.save(out)
+    month, rows = annex4.read_monthly(shipped_content, "jxx", out.getvalue())
+    assert month == 4 and len(rows) == len(members)
+
+
 # -- annex 2 ---------------------------------------------------------------------------
 
 

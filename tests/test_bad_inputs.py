@@ -26,6 +26,7 @@ from helpers import DEPT, JPEG, OTHER_DEPT, PDF, PNG, Service, running_service, 
 from openpyxl.utils import get_column_letter
 from paper import png_declaring
 from sheets import merged
+from test_target_workbooks import zipped
 
 from service.config import ROOT, Settings
 from service.office.annex3 import targets_xlsx
@@ -79,6 +80,8 @@ class Corpus:
             return bytes.fromhex(rest)
         if kind == "xlsx":
             return self.workbook(rest)
+        if kind == "zip":
+            return self.archive(rest)
         if kind == "png":
             width, _, height = rest.partition("x")
             return png_declaring(int(width), int(height))
@@ -144,6 +147,20 @@ class Corpus:
             "annex5_without_statuses": lambda: edit(annex5, "_meta", without_key("statuses")),
         }
         return variants[variant]()
+
+    def archive(self, variant: str) -> bytes:
+        """A zip of annex 3 workbooks with one thing wrong with it as a whole."""
+        good = targets_xlsx(self.content, self.content.members(DEPT)[0])
+        entries = {
+            "outside": {"good.xlsx": good, "../../etc/附件3.xlsx": good},
+            "absolute": {"good.xlsx": good, "/tmp/附件3.xlsx": good},
+            "nested": {"good.xlsx": good, "inner.zip": zipped({"a.xlsx": good})},
+            "nested_unnamed": {"good.xlsx": good, "inner.bin": zipped({"a.xlsx": good})},
+            "many": {"good.xlsx": good, **{f"{i}.xlsx": b"x" for i in range(200)}},
+            "huge": {"good.xlsx": good, "pad.xlsx": bytes(61 * 1024 * 1024)},
+            "empty": {},
+        }
+        return zipped(entries[variant])
 
     # -- requests ------------------------------------------------------------------------------
 

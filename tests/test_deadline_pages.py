@@ -123,6 +123,17 @@ def test_the_portal_header_has_a_login_link_and_each_role_page_its_annex_3(servi
     assert service.session("clerk").get("/login").headers["location"] == f"/board/{DEPT}"
 
 
+def test_the_login_link_shows_only_to_who_is_not_signed_in(service: Service) -> None:
+    anonymous = parse_html(service.new_client().get("/gongshi").text).find("header")
+    assert anonymous is not None and anonymous.find("a", data_portal_login=True) is not None
+    for path in ("/gongshi", f"/board/{DEPT}", "/account"):
+        response = service.session("clerk").get(path)
+        assert response.status_code == 200, path
+        header = parse_html(response.text).find("header")
+        assert header is not None and header.find("a", data_portal_login=True) is None, path
+        assert parse_html(response.text).find("form", class_="account-bar") is not None  # who is signed in shows
+
+
 def test_the_monthly_form_says_its_units_and_that_attendance_is_recorded(service: Service) -> None:
     page = parse_html(service.session("clerk").get(f"/board/{DEPT}/monthly/3").text)
     heads = [th.text for th in page.find("table", data_people_list=True).find_all("th")]  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from service.office import report_book
+from service.office import report_book, styles
 
 LAYOUTS = [
     report_book.Layout("第一页", "标题一", ("名称", "数值", "说明"), (12, 8, 20), landscape=True, missing="—"),
@@ -65,7 +65,14 @@ def test_text_is_never_a_formula_and_keeps_the_report_look() -> None:
     assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:C1"]
     assert (sheet.freeze_panes, sheet.print_title_rows) == ("A3", "$2:$2")
     assert (sheet.page_setup.orientation, book["第二页"].page_setup.orientation) == ("landscape", None)
-    assert [sheet.column_dimensions[c].width for c in "ABC"] == [12, 8, 20]
+    widths = [sheet.column_dimensions[c].width for c in "ABC"]
+    assert widths[2] == 20  # the least width, wider than the column's values
+    assert widths[1] >= len("1234567.25") + 2  # the longest number fits
+    assert widths[0] >= round(styles.text_width("=HYPERLINK(\"http://x\")") + 2, 1)  # the longest name fits
+    header, body = sheet["A2"], sheet["B3"]
+    assert all(side.style == "thin" for cell in (header, body)
+               for side in (cell.border.left, cell.border.right, cell.border.top, cell.border.bottom))
+    assert header.alignment.wrap_text and body.alignment.wrap_text
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         assert package.testzip() is None
         xml = b"".join(package.read(n) for n in package.namelist() if n.startswith("xl/worksheets/"))

@@ -161,12 +161,18 @@ def test_the_score_sheet_prints_on_a4_with_its_titles(scored: Service) -> None:
     assert book.sheetnames == ["得分排名", "各月明细"]
     for sheet in book.worksheets:
         assert str(sheet["A1"].value).startswith(f"{scored.context.year}年度")
-        assert [str(r) for r in sheet.merged_cells.ranges] == [f"A1:{sheet.cell(2, sheet.max_column).column_letter}1"]
+        (title,) = sheet.merged_cells.ranges  # over the columns of the first printed page
+        assert (title.min_row, title.max_row, title.min_col) == (1, 1, 1)
+        assert title.max_col == (sheet.col_breaks.brk[0].id if sheet.col_breaks.brk else sheet.max_column)
         assert (sheet.freeze_panes, sheet.print_title_rows) == ("A3", "$2:$2")
         assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape")  # 9: A4
-        assert sheet.sheet_properties.pageSetUpPr.fitToPage
         assert sheet["A2"].font.b and sheet["A3"].font.name == "宋体"
-    monthly = book["各月明细"]
+    ranking, monthly = book["得分排名"], book["各月明细"]
+    # 18 columns are split across pages between columns, who each row is repeated on every page;
+    # the 7 monthly columns are scaled to one page wide
+    assert not ranking.sheet_properties.pageSetUpPr.fitToPage and ranking.print_title_cols == "$A:$D"
+    assert ranking.col_breaks.brk and all(4 < b.id < ranking.max_column for b in ranking.col_breaks.brk)
+    assert monthly.sheet_properties.pageSetUpPr.fitToPage and not monthly.col_breaks.brk
     assert monthly.max_row > 2 and str(monthly["D3"].value).endswith("月")
 
 

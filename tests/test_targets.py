@@ -136,6 +136,13 @@ def test_leader_approves_one_returns_another_and_the_department_resubmits(
     rows[2]["佐证材料及分值"] = "听课记录本、公开课教案（每少1节扣0.5分）"
     again = submit(service, clerk, second, rows)
     assert again.status_code == 200 and again.json()["state"] == "已提交"
+    # The answered return is history now, not the current comment.
+    assert again.json()["comment"] == ""
+    resubmitted = parse_html(service.session("clerk").get(f"/board/{DEPT}/targets/{second}").text)
+    assert resubmitted.find(data_comment=True) is None
+    assert "第3条佐证材料不具体，请补充" in resubmitted.find("ol", class_="history").text  # type: ignore[union-attr]
+    listed = service.client.get("/api/targets", params={"department": DEPT}, headers=clerk).json()["people"]
+    assert next(p for p in listed if p["staff_id"] == second)["comment"] == ""
     assert service.client.post(f"/api/targets/{second}/approve", headers=boss).json()["state"] == "已审定"
     assert get_set(service, clerk, second)["rows"][2]["佐证材料及分值"].startswith("听课记录本")
 

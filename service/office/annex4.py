@@ -69,7 +69,7 @@ def monthly_xlsx(content: Content, department: str | None = None, year: int | No
     x.heading(sheet, forms_text.annex_label(ANNEX), [title], LAST_PRINTED)
     x.merge(sheet, "A3:E3", f"{forms_text.MONTHLY_DEPARTMENT}{dept.name if dept else ''}", align=x.LEFT,
             unlocked=dept is None)
-    x.merge(sheet, f"G3:{end}3", forms_text.date_line(), align=x.RIGHT, unlocked=True)
+    x.merge(sheet, f"G3:{end}3", forms_text.date_line(year if dept else None), align=x.RIGHT, unlocked=True)
     sheet.row_dimensions[3].height = 24
 
     first_common = get_column_letter(3)
@@ -107,9 +107,9 @@ def monthly_xlsx(content: Content, department: str | None = None, year: int | No
     x.merge(sheet, f"A{note}:{end}{note}", forms_text.monthly_note(content), align=x.LEFT)
     x.fit_height(sheet, note, [(forms_text.monthly_note(content), sum(WIDTHS[:LAST_PRINTED]))])
     head, clerk, phone = forms_text.MONTHLY_SIGNATURES
-    x.merge(sheet, f"A{note + 1}:E{note + 1}", head, align=x.LEFT)
-    x.merge(sheet, f"G{note + 1}:{end}{note + 1}", clerk, align=x.LEFT)
-    x.merge(sheet, f"G{note + 2}:{end}{note + 2}", phone, align=x.LEFT)
+    x.merge(sheet, f"A{note + 1}:E{note + 1}", head, align=x.LEFT, unlocked=True)  # signed by typing
+    x.merge(sheet, f"G{note + 1}:{end}{note + 1}", clerk, align=x.LEFT, unlocked=True)
+    x.merge(sheet, f"G{note + 2}:{end}{note + 2}", phone, align=x.LEFT, unlocked=True)
     sheet.row_dimensions[note + 1].height = sheet.row_dimensions[note + 2].height = 26
 
     x.page_setup(sheet, landscape=True, title_rows=f"{GROUP_ROW}:{HEADER_ROW}", last_col=LAST_PRINTED,

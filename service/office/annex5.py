@@ -101,9 +101,9 @@ def completion_xlsx(content: Content, department: str | None = None,
     note = last + 2
     x.merge(sheet, f"A{note}:D{note}", forms_text.completion_note(), align=x.LEFT)
     sign_head, sign_clerk, sign_phone = forms_text.COMPLETION_SIGNATURES
-    x.merge(sheet, f"A{note + 1}:B{note + 1}", sign_head, align=x.LEFT)
-    x.merge(sheet, f"C{note + 1}:D{note + 1}", sign_clerk, align=x.LEFT)
-    x.merge(sheet, f"C{note + 2}:D{note + 2}", sign_phone, align=x.LEFT)
+    x.merge(sheet, f"A{note + 1}:B{note + 1}", sign_head, align=x.LEFT, unlocked=True)  # signed by typing
+    x.merge(sheet, f"C{note + 1}:D{note + 1}", sign_clerk, align=x.LEFT, unlocked=True)
+    x.merge(sheet, f"C{note + 2}:D{note + 2}", sign_phone, align=x.LEFT, unlocked=True)
     for row in range(note, note + 3):
         sheet.row_dimensions[row].height = 26
 

@@ -45,7 +45,7 @@ def _rows(content: Content, board: Board,
 
 
 def _layout(title: str, columns: Sequence[str], heading: str) -> report_book.Layout:
-    return report_book.Layout(title, heading, columns, [max(10, len(name) * 2 + 4) for name in columns])
+    return report_book.Layout(title, heading, columns, [8] * len(columns), landscape=True, key_columns=3)
 
 
 def safe_path_part(text: str) -> str:

@@ -15,6 +15,8 @@ from service.office import styles
 
 COLUMNS = ["部门、系", "参加考核人数", *GRADES, f"{GRADE_NONE}合计", *(f"{GRADE_NONE}：{r}" for r in UNGRADED_REASONS),
            GRADE_PENDING, "优秀比例"]
+NOTE = ("说明：不定档次按原因分列；试用期指初次就业不满半年，处分期指受处分影响期间，"
+        "其他含病假、事假等累计超过半年等情形。")
 KEYS = ["name", "people", *GRADES, GRADE_NONE, *UNGRADED_REASONS, GRADE_PENDING]
 
 
@@ -41,11 +43,18 @@ def filing_workbook(summary: Mapping[str, Any]) -> bytes:
             cell.alignment = styles.LEFT if column == 1 else styles.CENTER
             if row is summary["total"]:
                 cell.font = styles.FONT_HEAD
-    styles.set_widths(sheet, [22, 12, *([10] * (len(COLUMNS) - 2))])
+    names = [str(row["name"]) for row in rows]
+    widths = [styles.fitted_width(COLUMNS[0], max(map(styles.text_width, names), default=0.0), 12),
+              *(styles.fitted_width(name, 0.0, 7) for name in COLUMNS[1:])]
+    styles.set_widths(sheet, widths)
+    sheet.row_dimensions[2].height = max(styles.lines_needed(name, width)
+                                         for name, width in zip(COLUMNS, widths, strict=True)) * styles.LINE_HEIGHT + 8
     styles.report_setup(sheet, landscape=True)
+    styles.print_columns(sheet, widths, key_columns=1)
     note_row = len(rows) + 4
-    styles.put(sheet, f"A{note_row}", "说明：不定档次按原因分列；试用期指初次就业不满半年，处分期指受处分影响期间，"
-               "其他含病假、事假等累计超过半年等情形。", font=styles.FONT_SMALL, align=styles.LEFT_TOP)
+    styles.merge(sheet, f"A{note_row}:{last}{note_row}", NOTE, font=styles.FONT_SMALL, align=styles.LEFT_TOP)
+    styles.fit_height(sheet, note_row, [(NOTE, sum(widths))])
+    sheet.print_area = f"A1:{last}{note_row}"
     book.properties.creator = styles.AUTHOR
     book.properties.title = filing_title(summary)
     out = BytesIO()

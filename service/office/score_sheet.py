@@ -19,6 +19,7 @@ from service.workflows.scores import Ranking
 RULE_NAMES = {"average": "各月平均", "latest": "最近一月", "minimum": "最低一月"}
 RANKING, MONTHS = 0, 1  # the sheets
 MONTH_COLUMNS = ("工号", "姓名", "部门、系", "月份", "共性目标得分", "业务工作目标得分", "当月合计")
+RANKING_KEYS, MONTH_KEYS = 4, 2  # 全院名次 … 姓名, 工号 and 姓名: repeated on each page of a split sheet
 
 
 def columns(content: Content) -> list[str]:
@@ -36,14 +37,14 @@ def score_workbook(content: Content, ranking: Ranking, out: IO[bytes]) -> None:
     span = f"截至{through}月" if through else "全年累计"
     rule = RULE_NAMES.get(ranking.head["business_rule"], ranking.head["business_rule"])
     layouts = [_layout("得分排名", f"{s.year}年度教职工岗位工作目标考核得分（{span}，业务工作目标按{rule}）",
-                       columns(content)),
-               _layout("各月明细", f"{s.year}年度各月考核得分", MONTH_COLUMNS)]
+                       columns(content), RANKING_KEYS),
+               _layout("各月明细", f"{s.year}年度各月考核得分", MONTH_COLUMNS, MONTH_KEYS)]
     report_book.write(layouts, _rows(content, ranking), out)
 
 
-def _layout(title: str, heading: str, names: Sequence[str]) -> report_book.Layout:
-    return report_book.Layout(title, heading, names, [max(9, min(24, len(name) * 2 + 2)) for name in names],
-                              landscape=True, missing="—")
+def _layout(title: str, heading: str, names: Sequence[str], key_columns: int) -> report_book.Layout:
+    return report_book.Layout(title, heading, names, [7] * len(names), landscape=True, missing="—",
+                              key_columns=key_columns)
 
 
 def _rows(content: Content, ranking: Ranking) -> Iterator[tuple[int, list[Any]]]:

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from service.office.cells import put_text
@@ -50,6 +51,7 @@ REPORT_TITLE_FONT = Font(name=TITLE_FONT, bold=True, size=14)
 REPORT_HEADER_FONT = Font(name=TITLE_FONT, bold=True)
 REPORT_BODY_FONT = Font(name=BODY_FONT)
 REPORT_HEADER_FILL = PatternFill("solid", fgColor="DDE3F0")
+REPORT_BODY_ALIGN = Alignment(vertical="center", wrap_text=True)
 
 LINE_HEIGHT = 14.5  # points per line of 11 pt 宋体
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
@@ -144,6 +146,12 @@ def fit_height(sheet: Worksheet, row: int, cells: Iterable[tuple[str, float]], m
     sheet.row_dimensions[row].height = max(minimum, lines * LINE_HEIGHT + 6)
 
 
+LANDSCAPE_PIXELS = 1000  # A4 landscape inside 0.5-inch margins, at 96 dpi
+PORTRAIT_PIXELS = 700
+SHRINK_AT_MOST = 1.25  # columns this much wider than the page are still scaled to fit it
+MAX_COLUMN = 40.0  # a wider value wraps
+
+
 def a4_one_page_wide(sheet: Any) -> None:
     """Print on A4, scaled to one page wide and as many pages long as it takes."""
     sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
@@ -176,16 +184,57 @@ def report_setup(sheet: Any, *, landscape: bool = False) -> None:
     """
     sheet.freeze_panes = "A3"
     sheet.print_title_rows = "2:2"
-    a4_one_page_wide(sheet)
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     if landscape:
         sheet.page_setup.orientation = "landscape"
+    sheet.sheet_view.showGridLines = False
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    sheet.oddFooter.center.font = BODY_FONT
+
+
+def column_pixels(width: float) -> int:
+    """A column's printed width in pixels at 96 dpi (a width unit is a digit of the default font)."""
+    return int(width * 7 + 5)
+
+
+def print_columns(sheet: Any, widths: Sequence[float], key_columns: int, *, landscape: bool = True) -> int:
+    """A4 at full size, landscape unless asked for portrait and the columns fit it: scaled to one
+    page wide when the columns nearly fit; otherwise split across pages between columns, the
+    first `key_columns` (who a row is) repeated on each. Returns how many columns the first
+    page prints."""
+    pixels = [column_pixels(w) for w in widths]
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    if landscape or sum(pixels) > PORTRAIT_PIXELS:
+        sheet.page_setup.orientation = "landscape"
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    if sum(pixels) <= LANDSCAPE_PIXELS * SHRINK_AT_MOST:
+        a4_one_page_wide(sheet)
+        return len(widths)
+    sheet.page_setup.scale = 100
+    keys = max(1, min(key_columns, len(widths) - 1))
+    sheet.print_title_cols = f"A:{get_column_letter(keys)}"
+    room = LANDSCAPE_PIXELS - sum(pixels[:keys])
+    used = 0
+    for index in range(keys, len(pixels)):
+        if used and used + pixels[index] > room:
+            sheet.col_breaks.append(Break(id=index))  # a page ends after column `index` (1-based)
+            used = 0
+        used += pixels[index]
+    return sheet.col_breaks.brk[0].id if sheet.col_breaks.brk else len(widths)
+
+
+def fitted_width(header: str, longest: float, minimum: float) -> float:
+    """A column wide enough for its longest value (up to MAX_COLUMN, then it wraps) and for its
+    header on at most two lines."""
+    return min(MAX_COLUMN, max(minimum, longest + 2, text_width(header) / 2 + 4))  # bold is wider
 
 
 def report_header(cell: Cell) -> Cell:
-    """A header cell of a report sheet: 黑体 bold on a light blue fill, centred and wrapped."""
+    """A header cell of a report sheet: 黑体 bold on a light blue fill, centred, wrapped, bordered."""
     cell.font = REPORT_HEADER_FONT
     cell.fill = REPORT_HEADER_FILL
     cell.alignment = CENTER
+    cell.border = BORDER
     return cell
 
 
@@ -198,6 +247,8 @@ def report_value(cell: Cell, value: Any, *, missing: str = "") -> Cell:
     else:
         put_text(cell, value)
     cell.font = REPORT_BODY_FONT
+    cell.border = BORDER
+    cell.alignment = REPORT_BODY_ALIGN
     return cell
 
 

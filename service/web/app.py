@@ -68,7 +68,7 @@ from service.workflows.context import Context
 log = logging.getLogger("portal")
 
 FORM_LIMIT = 4 * 1024 * 1024
-WORKBOOK_LIMIT = targets.WORKBOOK_LIMIT + 64 * 1024
+WORKBOOK_LIMIT = targets.BATCH_LIMIT + 64 * 1024  # several annex 3 workbooks, or a zip of them
 ROSTER_LIMIT = MAX_BYTES + 64 * 1024
 
 

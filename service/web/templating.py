@@ -22,6 +22,7 @@ _SCRIPT_SRC = re.compile(r"\bsrc\s*=", re.I)
 _SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]*)""", re.I)
 _RUN_TYPES = ("", "text/javascript", "application/javascript", "module")
 _TITLE = re.compile(r"<title>.*?</title>", re.S)
+_LOGIN_LINK = re.compile(r"<a\b[^>]*\bdata-portal-login\b[^>]*>.*?</a>\s*", re.S)
 
 FALLBACK_SHELL = f"""<!doctype html><html lang="zh"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>报送服务</title>
@@ -63,11 +64,12 @@ class Shell:
         path = site_dir / "status" / "index.html"
         return cls(path.read_text(encoding="utf-8") if path.exists() else FALLBACK_SHELL)
 
-    def page(self, title: str, body: str, root: str = "") -> str:
-        """The page; mounted under `root` ("/mubiao"), its links from the site's root are under it."""
+    def page(self, title: str, body: str, root: str = "", *, signed_in: bool = False) -> str:
+        """The page; mounted under `root` ("/mubiao"), its links from the site's root are under it;
+        without the 登录 link for who is `signed_in`."""
         before, after, _ = self.under(root)
         head = _TITLE.sub(lambda _: f"<title>{jinja2.utils.markupsafe.escape(title)} - 报送服务</title>",
-                          before, count=1)
+                          _LOGIN_LINK.sub("", before) if signed_in else before, count=1)
         return head + prefix.under(body, root) + after
 
     def policy(self, root: str = "") -> str:

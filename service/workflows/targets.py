@@ -186,8 +186,9 @@ def saved(ctx: Context, user: User, member: StaffMember, doc: dict[str, Any], ro
     stamp = ctx.stamp()
     doc = {**doc, "state": state, "rows": rows, "by": user.username,
            "history": [*doc["history"], {"action": action, "state": state, "by": user.username, "at": stamp}]}
-    if submit:
+    if submit:  # the last return's comment is answered: it stays in the history only
         doc["submitted_at"] = stamp
+        doc["comment"] = ""
     return doc, action
 
 

@@ -532,6 +532,43 @@
     sum();
   }
 
+  function addRows(form) {
+    var body = form.querySelector("tbody[data-target-rows]");
+    var button = form.querySelector("button[data-add-row]");
+    var note = form.querySelector("[data-add-row-note]");
+    if (!body || !button || button.dataset.addReady) return;
+    button.dataset.addReady = "1";
+    var most = +body.getAttribute("data-max-rows");
+    function rows() { return body.querySelectorAll("tr[data-target-row]"); }
+    function update() {
+      var full = rows().length >= most;
+      button.hidden = full;
+      if (note) note.hidden = !full;
+    }
+    button.addEventListener("click", function () {
+      var all = rows();
+      if (!all.length || all.length >= most) return;
+      var row = all[all.length - 1].cloneNode(true);
+      var n = all.length + 1;
+      row.querySelector("[data-row-number]").textContent = String(n);
+      row.querySelectorAll("input, textarea").forEach(function (field) {
+        var column = field.id.split("-")[1];
+        field.id = "r" + n + "-" + column;
+        field.value = "";
+        var label = row.querySelector("label[for='" + "r" + (n - 1) + "-" + column + "']");
+        if (label) {
+          label.htmlFor = field.id;
+          label.textContent = label.textContent.replace(/^第\d+行/, "第" + n + "行");
+        }
+      });
+      body.appendChild(row);
+      update();
+      var first = row.querySelector("textarea, input");
+      if (first) first.focus();
+    });
+    update();
+  }
+
   function templateButtons(root) {
     root.querySelectorAll("button[data-fill-template]").forEach(function (button) {
       if (button.dataset.templateReady) return;
@@ -621,6 +658,7 @@
     root.querySelectorAll("form[data-people-filter]").forEach(peopleFilter);
     root.querySelectorAll("form[data-bulk-form]").forEach(bulkForm);
     root.querySelectorAll("form[data-targets-form]").forEach(pointsTotal);
+    root.querySelectorAll("form[data-targets-form]").forEach(addRows);
     templateButtons(root);
     keepForms(root);
   }

@@ -183,7 +183,7 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
                              year_scope=_year_scope(request),
                              who=lambda username: names.get(username, username), **context)
     root = prefix.root_of(request)
-    response = HTMLResponse(shell.page(title, body, root), status_code=status)
+    response = HTMLResponse(shell.page(title, body, root, signed_in=user is not None), status_code=status)
     response.headers["Content-Security-Policy"] = shell.policy(root)
     response.headers["Cache-Control"] = "no-store"
     send_csrf_cookie(request, response)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -17,13 +17,12 @@ from service.content.codes import (
     TARGET_SUBMITTED,
 )
 from service.content.models import StaffMember
-from service.errors import ApiError, bad_request, not_found
-from service.office.annex3 import read_targets
-from service.office.safe_reader import WorkbookRejected
+from service.errors import ApiError, bad_request, not_found, unprocessable
+from service.office import annex3
 from service.rules import access, approval
 from service.rules.access import User
 from service.web.auth import signed_in
-from service.web.views import lists
+from service.web.views import lists, target_workbooks
 from service.web.views.common import (
     check_csrf,
     context,
@@ -39,10 +38,11 @@ from service.web.views.common import (
 from service.web.views.workbook_uploads import Attempt, recorded
 from service.workflows import targets, targets_bulk
 from service.workflows.common import member_or_404, whole_number
-from service.workflows.context import Context
 
 MAX_FORM_FIELDS = 6 * targets.MAX_RAW_ROWS + 10
-WORKBOOK_LIMIT = 10 * 1024 * 1024  # office/safe_reader.py refuses larger ones too
+WORKBOOK_LIMIT = target_workbooks.WORKBOOK_LIMIT
+BATCH_LIMIT = target_workbooks.BATCH_LIMIT
+UPLOAD_FIELDS = 4
 BLANK_ROWS = 3
 REVIEW_PAGE = 500  # sets per page of the review list
 FILTER_STATES = (TARGET_NOT_STARTED, TARGET_DRAFT, TARGET_SUBMITTED, TARGET_RETURNED, TARGET_APPROVED)
@@ -102,7 +102,8 @@ def reader(request: Request, department_id: str) -> User:
     return department_user(request, department_id, access.READ_TARGETS, "您的账号只能查看本部门的个性目标")
 
 
-async def department_page(request: Request, error: ApiError | None = None, bulk: Any = None) -> Response:
+async def department_page(request: Request, error: ApiError | None = None, bulk: Any = None,
+                          uploads: dict[str, Any] | None = None) -> Response:
     department_id = request.path_params["department_id"]
     user = reader(request, department_id)
     ctx = context(request)
@@ -113,31 +114,45 @@ async def department_page(request: Request, error: ApiError | None = None, bulk:
                 department_name=_department_name(request, department_id), people=lines, q=q, state=status,
                 states=FILTER_STATES, can_write=access.allowed(user, access.DRAFT_TARGETS, department_id),
                 notice=None, error=error, bulk=bulk, labels=targets_bulk.LABELS,
-                budget=ctx.content.settings.individual_points)
+                budget=ctx.content.settings.individual_points, uploads=uploads,
+                upload_labels=target_workbooks.STATUS_LABELS)
 
 
 async def api_workbook(request: Request) -> JSONResponse:
-    """A filled annex 3 workbook (multipart: file, submit=true|false); the person is read from it."""
+    """Filled annex 3 workbooks (multipart: one or more file, or one zip of them; submit=true|false);
+    each person is read from the workbook. One workbook answers as the saved set; several (or a zip)
+    answer with a line per file."""
     department_id = request.path_params["department_id"]
     user = department_user(request, department_id, access.WRITE_DEPARTMENT)
-    form = await request.form(max_files=1, max_fields=4)
+    form = await request.form(max_files=target_workbooks.LIMITS.files, max_fields=UPLOAD_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
+    sent = await target_workbooks.sent_files(form)
+    if target_workbooks.is_batch(sent):
+        result = await target_workbooks.upload_many(request, user, department_id, sent, yes(form.get("submit")))
+        if not result["stored"]:
+            raise unprocessable("nothing_stored", "没有存入任何工作簿，请按每个文件的原因改正后重新上传", **result)
+        return ok_json(result)
     async with recorded(request, user, department_id, 3) as attempt:
-        data, submit = await _workbook(form, attempt)
-        result = await parse_workbook(request, _save_workbook, context(request), user, department_id, data, submit)
+        data, submit = _workbook(sent, form, attempt)
+        result = await parse_workbook(request, target_workbooks.save_workbook, context(request), user, department_id,
+                                      data, submit)
     return ok_json(result)
 
 
 async def workbook_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
     user = department_user(request, department_id, access.WRITE_DEPARTMENT)
-    form = await request.form(max_files=1, max_fields=4)
+    form = await request.form(max_files=target_workbooks.LIMITS.files, max_fields=UPLOAD_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
+    sent = await target_workbooks.sent_files(form)
     try:
+        if target_workbooks.is_batch(sent):
+            uploads = await target_workbooks.upload_many(request, user, department_id, sent, yes(form.get("submit")))
+            return await department_page(request, uploads=uploads)
         async with recorded(request, user, department_id, 3) as attempt:
-            data, submit = await _workbook(form, attempt)
-            result = await parse_workbook(request, _save_workbook, context(request), user, department_id, data,
-                                          submit)
+            data, submit = _workbook(sent, form, attempt)
+            result = await parse_workbook(request, target_workbooks.save_workbook, context(request), user,
+                                          department_id, data, submit)
     except ApiError as exc:
         return await department_page(request, error=exc)
     action = approval.SUBMIT if submit else approval.SAVE
@@ -198,29 +213,19 @@ async def _person(request: Request, member: StaffMember, *, notice: str | None =
     editable = approval.SAVE in data["actions"]
     shown = [*rows, *({} for _ in range(BLANK_ROWS))] if editable else rows
     return page(request, "targets_person.html", f"{member.name}的个性工作目标", status=error.status if error else 200,
-                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, points_column=target_rows.COL_POINTS, notice=notice, error=error,
+                person=data, rows=shown, editable=editable, columns=target_rows.COLUMNS, points_column=target_rows.COL_POINTS,
+                deadline_column=target_rows.COL_DEADLINE, max_rows=max(annex3.BLANK_ROWS, len(shown)), notice=notice, error=error,
                 comment=comment, labels=approval.ACTION_LABELS,
                 department_name=_department_name(request, member.department))
 
 
-async def _workbook(form: FormData, attempt: Attempt) -> tuple[bytes, bool]:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+def _workbook(sent: list[tuple[str, bytes]], form: FormData, attempt: Attempt) -> tuple[bytes, bool]:
+    if not sent:
         raise bad_request("missing_file", "请选择填好的附件3工作簿（.xlsx）")
-    attempt.file_name = upload.filename
-    data = await upload.read(WORKBOOK_LIMIT + 1)
+    attempt.file_name, data = sent[0]
     if len(data) > WORKBOOK_LIMIT:
         raise ApiError(413, "too_large", "工作簿超过 10 MB 的大小限制")
     return data, yes(form.get("submit"))
-
-
-def _save_workbook(ctx: Context, user: User, department_id: str, data: bytes, submit: bool) -> dict[str, Any]:
-    """A filled annex 3 workbook of the department, saved like the web form."""
-    try:
-        staff_id, lines = read_targets(ctx.content, department_id, data)
-    except WorkbookRejected as exc:
-        raise exc.as_api_error() from None
-    return targets.save_lines(ctx, user, department_id, staff_id, lines, submit=submit)
 
 
 def _member(request: Request) -> StaffMember:
