@@ -157,10 +157,14 @@ def _person(ctx: Context, staff_id: str) -> dict[str, str]:
             "department": member.department if member else "", "post": member.post if member else ""}
 
 
-def listing(ctx: Context, user: User) -> list[dict[str, Any]]:
-    """The rounds HR manages, or those of the units a leader oversees; the newest first."""
+def _may_see_rounds(user: User) -> None:
     if not (access.allowed(user, access.MANAGE_BALLOTS) or access.allowed(user, access.READ_TALLY)):
         raise forbidden("只有人事处和院领导可以查看民主测评")
+
+
+def listing(ctx: Context, user: User) -> list[dict[str, Any]]:
+    """The rounds HR manages, or those of the units a leader oversees; the newest first."""
+    _may_see_rounds(user)
     rounds = [r for r in ctx.store.records(COLLEGE, ROUNDS)
               if access.allowed(user, access.MANAGE_BALLOTS)
               or access.allowed(user, access.READ_TALLY, _department(r["unit"]))]
@@ -168,6 +172,7 @@ def listing(ctx: Context, user: User) -> list[dict[str, Any]]:
 
 
 def one(ctx: Context, user: User, round_id: str) -> dict[str, Any]:
+    _may_see_rounds(user)
     record = round_or_404(ctx, round_id)
     if not (access.allowed(user, access.MANAGE_BALLOTS)
             or access.allowed(user, access.READ_TALLY, _department(record["unit"]))):
@@ -205,6 +210,7 @@ def close(ctx: Context, user: User, round_id: str) -> dict[str, Any]:
 def tally(ctx: Context, user: User, round_id: str) -> dict[str, Any]:
     """The counts per candidate and choice with each 优秀率, once the round is closed: HR and the
     leaders overseeing the unit only."""
+    access.ensure(user, access.READ_TALLY, None, "只有人事处和主管该单位的院领导可以查看计票结果")
     record = round_or_404(ctx, round_id)
     access.ensure(user, access.READ_TALLY, _department(record["unit"]), "只有人事处和主管该单位的院领导可以查看计票结果")
     if state_of(ctx, record) != ballots.CLOSED:
