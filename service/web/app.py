@@ -41,6 +41,7 @@ from service.web.views import (
     appraisal,
     ballots,
     chase,
+    collective,
     confirmations,
     duties,
     exports,
@@ -143,6 +144,8 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/appraisal/rounds/{round_id}/ballot", ballots.api_ballot, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/api/me/ballots", ballots.api_mine),
+        Route("/board/{department_id}/collective", collective.department_page),
+        Route("/api/appraisal/departments/{department_id}/collective", collective.api_department),
         # the annual appraisal: summaries, the leaders' views, the registration forms
         Route("/board/appraisal", appraisal.college_page),
         Route("/board/{department_id}/appraisal", appraisal.department_page),
