@@ -160,6 +160,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/appraisal/departments/{department_id}/summaries": (401, 200, 200, 403, 200),
     "POST /api/appraisal/departments/{department_id}/summaries/lock": (401, 200, 200, 403, 403),
     "GET /api/appraisal/summaries/{staff_id}": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/appraisal/forms.{kind}": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/appraisal/{staff_id}/form.{kind}": (401, 200, 200, 403, 200),
+    "GET /me/appraisal/form.{kind}": (401, 403, 403, 403, 403),
     "GET /me/summary": (401, 403, 403, 403, 403),  # the person's own (tests/test_summaries.py)
     "POST /me/summary": (401, 403, 403, 403, 403),
     "GET /me/summary/file": (401, 403, 403, 403, 403),
@@ -187,6 +190,8 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "PUT /api/appraisal/rounds/{round_id}/tally": (401, 404, 403, 403, 403),
     "POST /api/appraisal/rounds/{round_id}/ballot": (401, 403, 403, 403, 403),
     "GET /api/me/ballots": (401, 403, 403, 403, 403),
+    "GET /board/{department_id}/collective": (401, 200, 403, 403, 200),
+    "GET /api/appraisal/departments/{department_id}/collective": (401, 200, 403, 403, 200),
     "POST /board/chase/send": (401, 409, 403, 403, 403),  # HR: no mail server or robot set
     "GET /board/reminders": (401, 200, 403, 403, 403),
     "GET /board/years": (401, 200, 403, 403, 403),
@@ -411,7 +416,11 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "PUT /api/me/summary": lambda w: {"json": {"text": "访问矩阵", "submit": False}},
     "POST /api/me/summary/file": lambda w: {"files": {"file": ("summary.pdf", PDF, "application/pdf")}},
 }
-PATHS = {"POST /board/{department_id}/appraisal/{staff_id}/views/{kind}":
+PATHS = {"GET /board/{department_id}/appraisal/forms.{kind}": "/board/{department_id}/appraisal/forms.docx",
+         "GET /board/{department_id}/appraisal/{staff_id}/form.{kind}":
+             "/board/{department_id}/appraisal/{staff_id}/form.docx",
+         "GET /me/appraisal/form.{kind}": "/me/appraisal/form.docx",
+         "POST /board/{department_id}/appraisal/{staff_id}/views/{kind}":
              "/board/{department_id}/appraisal/{staff_id}/views/leader",
          "PUT /api/appraisal/views/{staff_id}/{kind}": "/api/appraisal/views/{staff_id}/leader",
          "POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",

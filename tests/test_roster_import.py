@@ -33,11 +33,11 @@ def export_rows(content: Content) -> list[list[object]]:
         department = content.department(m.department)
         role = content.role(m.role)
         assert department is not None and role is not None
-        rows.append([int(m.staff_id), m.name, "男", department.name, role.name, m.post])
+        rows.append([int(m.staff_id), m.name, "汉族", department.name, role.name, m.post])
     return rows
 
 
-HEADERS = ["职工号", "姓名", "性别", "所在部门", "岗位类别", "职务"]
+HEADERS = ["职工号", "姓名", "民族", "所在部门", "岗位类别", "职务"]  # 民族: a column the roster does not keep
 
 
 def xlsx(rows: list[list[object]], headers: list[str] = HEADERS, *, title: str | None = "2019年教职工名单") -> bytes:
@@ -60,7 +60,7 @@ def changed_export(content: Content) -> tuple[list[list[object]], dict[str, str]
     removed = rows.pop()  # the last person leaves
     rows[0][3] = "人事处"  # the first person moves
     rows[1][5] = "主任"  # the second person is promoted
-    rows.append([900001, "新同事", "女", "机械工程系", "专业课教师", "专业课教师"])
+    rows.append([900001, "新同事", "汉族", "机械工程系", "专业课教师", "专业课教师"])
     return rows, {"removed": str(removed[0]), "moved": str(rows[0][0]), "promoted": str(rows[1][0])}
 
 

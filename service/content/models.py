@@ -198,6 +198,12 @@ class StaffMember:
     department: str
     role: str
     post: str
+    # optional, as the personnel system's export writes them (the annual registration form shows them)
+    gender: str = ""  # 性别
+    birth: str = ""  # 出生年月
+    politics: str = ""  # 政治面貌
+    education: str = ""  # 文化程度
+    post_since: str = ""  # 任现职时间
 
 
 @dataclass(frozen=True, slots=True)

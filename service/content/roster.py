@@ -16,9 +16,12 @@ from service.content import text_forms
 from service.content.models import Content, StaffMember
 from service.errors import quoted
 
-FIELDS = ("staff_id", "name", "department", "role", "post")
+OPTIONAL = ("gender", "birth", "politics", "education", "post_since")  # imported when the export has them
+FIELDS = ("staff_id", "name", "department", "role", "post", *OPTIONAL)
 REQUIRED = ("staff_id", "name", "department", "role")
-FIELD_NAMES = {"staff_id": "工号", "name": "姓名", "department": "部门", "role": "岗位", "post": "职务"}
+FIELD_NAMES = {"staff_id": "工号", "name": "姓名", "department": "部门", "role": "岗位", "post": "职务",
+               "gender": "性别", "birth": "出生年月", "politics": "政治面貌", "education": "文化程度",
+               "post_since": "任现职时间"}
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "staff_id": ("工号", "职工号", "教工号", "员工号", "员工编号", "职工编号", "人员编号", "人员代码", "编号",
                  "staffid", "id"),
@@ -27,6 +30,11 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
                    "单位", "所在单位", "部门代码", "department"),
     "role": ("岗位", "岗位类别", "岗位名称", "岗位代码", "岗位类型", "岗位分类", "role"),
     "post": ("职务", "岗位及职务", "岗位、职务", "岗位职务", "职位", "现任职务", "post"),
+    "gender": ("性别", "gender"),
+    "birth": ("出生年月", "出生日期", "出生时间", "出生年月日", "birth"),
+    "politics": ("政治面貌", "politics"),
+    "education": ("文化程度", "学历", "最高学历", "education"),
+    "post_since": ("任现职时间", "任现职务时间", "现职时间", "任现岗位时间", "任职时间", "post_since"),
 }
 HEADER_SCAN = 10  # rows searched for the header
 SHOWN_ERRORS = 50
@@ -81,8 +89,8 @@ class RosterImport:
     source: str = ""
 
     def entries(self) -> list[dict[str, str]]:
-        """Rows for `roster_file.dump_roster`."""
-        return [{f: getattr(m, f) for f in FIELDS} for m in self.members]
+        """Rows for `roster_file.dump_roster` (the optional fields only when known)."""
+        return [{f: getattr(m, f) for f in FIELDS if f not in OPTIONAL or getattr(m, f)} for m in self.members]
 
 
 # -- the header ------------------------------------------------------------------------
@@ -178,7 +186,8 @@ def parse_roster(content: Content, table: Table, *,
         assert department is not None and role is not None
         seen[staff_id] = number
         members.append(StaffMember(staff_id=staff_id, name=_kept_name(content, staff_id, value["name"]),
-                                   department=department, role=role.id, post=value.get("post") or role.name))
+                                   department=department, role=role.id, post=value.get("post") or role.name,
+                                   **_optional(content, staff_id, value)))
     if errors:
         raise RosterImportError(errors)
     if not members:
@@ -193,6 +202,13 @@ def _row_values(cells: list[str], columns: dict[str, int]) -> dict[str, str]:
     value = {f: (cells[c] if c < len(cells) else "") for f, c in columns.items()}
     return {f: text_forms.clean(text) if f in ("staff_id", "name") else text_forms.without_invisible(text)
             for f, text in value.items()}
+
+
+def _optional(content: Content, staff_id: str, value: dict[str, str]) -> dict[str, str]:
+    """The optional fields of a row: the export's columns, or what the roster knew of the person
+    when the export has no such column."""
+    current = content.staff(staff_id)
+    return {f: value[f] if f in value else getattr(current, f) if current is not None else "" for f in OPTIONAL}
 
 
 def _kept_name(content: Content, staff_id: str, name: str) -> str:

@@ -9,6 +9,7 @@ error are YAML's own.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Container
 from pathlib import Path
@@ -21,8 +22,10 @@ from service.content.yaml_files import YAML_LOADER, Checker, ContentError, Conte
 
 ROSTER_FILE = "roster.yml"
 ROSTER_KEYS = ("staff_id", "name", "department", "role", "post")
+OPTIONAL_KEYS = ("gender", "birth", "politics", "education", "post_since")  # written when known, in this order
 _HEADER = ("# 教职工名册（示例数据，姓名均为虚构）。字段：staff_id 工号, name 姓名, department 部门,",
-           "# role 岗位类别（roles.yml 中的 id）, post 岗位及职务。")
+           "# role 岗位类别（roles.yml 中的 id）, post 岗位及职务；可选：gender 性别, birth 出生年月,",
+           "# politics 政治面貌, education 文化程度, post_since 任现职时间。")
 
 _UNSAFE = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff"  # controls, YAML's other line breaks, BOM
 _PLAIN_CHAR = rf"[^ {_UNSAFE},:?#\[\]{{}}]"  # never ends or splits a plain flow scalar
@@ -34,7 +37,9 @@ def _roster_field(key: str) -> str:
     return rf"{key}: (?:'(?P<{key}_q>{_QUOTED})'|(?P<{key}>{_PLAIN}))"
 
 
-_ROSTER_LINE = re.compile(r"- \{" + ", ".join(_roster_field(key) for key in ROSTER_KEYS) + r"\}")
+_ROSTER_LINE = re.compile(r"- \{" + ", ".join(_roster_field(key) for key in ROSTER_KEYS)
+                          + "".join(f"(?:, {_roster_field(key)})?" for key in OPTIONAL_KEYS) + r"\}")
+_LINE_KEYS = (*ROSTER_KEYS, *OPTIONAL_KEYS)
 # The YAML loader's implicit resolvers by first character: a plain scalar any of them matches
 # is not a string (a number, date, boolean or null).
 _RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = YAML_LOADER.yaml_implicit_resolvers
@@ -47,7 +52,7 @@ def dump_roster(entries: list[dict[str, str]]) -> str:
     lines = list(_HEADER)
     for entry in entries:
         body = yaml.safe_dump(
-            {k: entry[k] for k in ROSTER_KEYS},
+            {k: entry[k] for k in ROSTER_KEYS} | {k: entry[k] for k in OPTIONAL_KEYS if entry.get(k)},
             allow_unicode=True, default_flow_style=True, width=10_000, sort_keys=False,
         ).strip()
         lines.append(f"- {body}")
@@ -67,7 +72,9 @@ def parse_dumped_roster(text: str) -> list[dict[str, str]] | None:
             continue
         groups = match.groups()
         row: dict[str, str] = {}
-        for key, quoted, plain in zip(ROSTER_KEYS, groups[0::2], groups[1::2], strict=True):
+        for key, quoted, plain in zip(_LINE_KEYS, groups[0::2], groups[1::2], strict=True):
+            if plain is None and quoted is None:
+                continue  # an optional key left out
             if plain is None:
                 row[key] = quoted.replace("''", "'")
             elif plain[0] in _NOT_STRING and any(regexp.match(plain) for regexp in _NOT_STRING[plain[0]]):
@@ -125,9 +132,26 @@ def _clean_member(item: Any, ids: set[str], departments: dict[str, str], roles: 
     role = roles.get(role_id)
     if not (staff_id and name and post) or staff_id in ids or department is None or role is None:
         return None
+    optional = _optional(item)
+    if optional is None:
+        return None
     ids.add(staff_id)
     return StaffMember(staff_id=staff_id, name=name, department=department, role=role,
-                       post=posts.setdefault(post, post))
+                       post=posts.setdefault(post, post), **optional)
+
+
+def _optional(item: dict[str, Any]) -> dict[str, str] | None:
+    """The optional fields of a row as text (a year-month YAML read as a number or a date, too);
+    None when one holds a list or a mapping."""
+    found: dict[str, str] = {}
+    for key in OPTIONAL_KEYS:
+        value = item.get(key)
+        if value is None:
+            continue
+        if isinstance(value, (list, dict)):
+            return None
+        found[key] = (value.isoformat() if isinstance(value, dt.date) else str(value)).strip()
+    return found
 
 
 def _member(check: Checker, i: int, item: Any, ids: set[str], departments: dict[str, str],
@@ -142,7 +166,11 @@ def _member(check: Checker, i: int, item: Any, ids: set[str], departments: dict[
     role = check.text(f, f"{label}.role", d.get("role"), "岗位代码")
     _known(check, f"{label}.department", department, departments, "departments.yml 中的部门")
     _known(check, f"{label}.role", role, roles, "roles.yml 中的岗位")
-    return StaffMember(
+    optional = _optional(d)
+    if optional is None:
+        bad = next(k for k in OPTIONAL_KEYS if isinstance(d.get(k), (list, dict)))
+        check.fail(f, f"{label}.{bad}", "应为文字")
+    return StaffMember(**(optional or {}),
         staff_id=staff_id,
         name=check.text(f, f"{label}.name", d.get("name"), "姓名"),
         department=departments.get(department, department), role=roles.get(role, role),

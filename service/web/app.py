@@ -149,7 +149,10 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         # the annual appraisal: summaries, the leaders' views, the registration forms
         Route("/board/appraisal", appraisal.college_page),
         Route("/board/{department_id}/appraisal", appraisal.department_page),
+        Route("/board/{department_id}/appraisal/forms.{kind}", appraisal.department_forms),
         Route("/board/{department_id}/appraisal/{staff_id}", appraisal.person_page),
+        Route("/board/{department_id}/appraisal/{staff_id}/form.{kind}", appraisal.department_forms),
+        Route("/me/appraisal/form.{kind}", appraisal.own_form),
         Route("/board/{department_id}/appraisal/{staff_id}/views/{kind}", appraisal.view_post, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/api/appraisal/departments/{department_id}", appraisal.api_department),

@@ -7,11 +7,22 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service.content.codes import SUMMARY_SUBMITTED, VIEW_LABELS
-from service.errors import ApiError
+from service.errors import ApiError, not_found
+from service.office import pdf, registration_form
 from service.rules import access
 from service.web.auth import signed_in
-from service.web.views.common import check_csrf, context, department_user, json_body, off_loop, ok_json, page
-from service.workflows import appraisal_views, summaries
+from service.web.views.common import (
+    attachment,
+    check_csrf,
+    context,
+    department_user,
+    json_body,
+    off_loop,
+    ok_json,
+    page,
+)
+from service.workflows import appraisal_views, registration, summaries
+from service.workflows.commit import log
 from service.workflows.common import department_or_404, member_or_404
 
 NOTICES = {"saved": "意见已保存。"}
@@ -109,3 +120,62 @@ async def api_record(request: Request) -> Response:
     body = await json_body(request)
     return ok_json(await off_loop(appraisal_views.record, context(request), user, request.path_params["staff_id"],
                                   request.path_params["kind"], body))
+
+
+# -- the registration forms -------------------------------------------------------------------------
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _kind(request: Request) -> str:
+    kind = str(request.path_params["kind"])
+    if kind not in ("docx", "pdf"):
+        raise not_found("unknown_format", "年度考核登记表只提供 docx 和 pdf")
+    return kind
+
+
+def _render(forms: registration.Forms, kind: str) -> bytes:
+    data = registration_form.forms_docx(forms)
+    if kind == "pdf":
+        try:
+            data = pdf.docx_to_pdf(data, "form")
+        except pdf.ConversionFailed as exc:
+            raise ApiError(503, "pdf_unavailable", str(exc)) from None
+    return data
+
+
+def _file(data: bytes, kind: str, name: str) -> Response:
+    return attachment(Response(data, media_type=DOCX if kind == "docx" else "application/pdf"), name)
+
+
+async def department_forms(request: Request) -> Response:
+    """The department's registration forms, one person a page: .docx or .pdf."""
+    user = signed_in(request)
+    ctx = context(request)
+    kind = _kind(request)
+    department = request.path_params["department_id"]
+    staff_id = request.path_params.get("staff_id")
+
+    def build() -> tuple[bytes, str]:
+        forms = registration.department_forms(ctx, user, department, staff_id)
+        data = _render(forms, kind)
+        log(ctx, user.username, "export.registration_forms", department=department, staff_id=staff_id, format=kind)
+        who = forms.people[0].name if staff_id else ctx.content.department(department).name  # type: ignore[union-attr]
+        return data, registration.file_name(forms, kind, who)
+
+    data, name = await off_loop(build)
+    return _file(data, kind, name)
+
+
+async def own_form(request: Request) -> Response:
+    """The signed-in person's registration form."""
+    user = signed_in(request)
+    ctx = context(request)
+    kind = _kind(request)
+
+    def build() -> tuple[bytes, str]:
+        forms = registration.own_form(ctx, user)
+        return _render(forms, kind), registration.file_name(forms, kind, forms.people[0].name)
+
+    data, name = await off_loop(build)
+    return _file(data, kind, name)
