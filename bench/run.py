@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import (
+    ballots,
     client,
     logins,
     measure,
@@ -156,6 +157,8 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     times = logins.measure([(small, signins[small.n][0]), (large, signins[large.n][0])], plan.sequential_blocks,
                            plan.sequential_per_block)
     sign_in_rows = logins.rows(small, large, times, {n: took for n, (_, took) in signins.items()})
+    log(f"{ballots.VOTERS} staff cast 民主测评 ballots into one round at once at N={large.n}")
+    ballot_rows = ballots.rows(large.n, *ballots.cast_at_once(large, signins[large.n][0]))
 
     log(f"HR's read paths at N={large.n}: {plan.hr_reads} requests each, {plan.sheets} score sheets")
     hr_reads = views.hr_reads(large, cookie, plan.hr_reads, plan.sheets)
@@ -180,10 +183,10 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
             *views.read_rows(large.n, hr_reads, department, mid.n), *views.startup_rows(large.n, startup),
             *views.reupload_rows(mid.n, reuploaded, plan.concurrency), *sign_in_rows, *workbook_rows,
             *setup_change.rows(large.n, changes), verified, observability.row(mid.n, logged, plan.concurrency),
-            *year_rows]
+            *year_rows, *ballot_rows]
     notes = [*_notes(plan, colleges, populated), logins.NOTE, workbooks.NOTE, setup_change.NOTE, verifying.NOTE,
              observability.NOTE.format(n=mid.n, rounds=plan.rounds, uploads=plan.uploads,
-                                       concurrency=plan.concurrency), year_note]
+                                       concurrency=plan.concurrency), year_note, ballots.NOTE]
     return rows, notes
 
 

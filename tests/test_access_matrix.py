@@ -170,6 +170,28 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/me/summary": (401, 403, 403, 403, 403),
     "PUT /api/me/summary": (401, 403, 403, 403, 403),
     "POST /api/me/summary/file": (401, 403, 403, 403, 403),
+    # 民主测评: HR manages rounds; leaders read the tallies of their units; only a voter votes
+    "GET /board/appraisal/rounds": (401, 200, 403, 403, 200),
+    "POST /board/appraisal/rounds": (401, 303, 403, 403, 403),
+    "GET /board/appraisal/rounds/{round_id}": (401, 404, 403, 403, 404),  # no such round
+    "POST /board/appraisal/rounds/{round_id}/close": (401, 404, 403, 403, 403),
+    "POST /board/appraisal/rounds/{round_id}/paper": (401, 404, 403, 403, 403),
+    "GET /board/appraisal/rounds/{round_id}/tally.xlsx": (401, 200, 403, 403, 200),  # a closed paper round
+    "GET /board/appraisal/rounds/{round_id}/sheet.docx": (401, 200, 403, 403, 403),
+    "GET /me/ballots": (401, 403, 403, 403, 403),  # a voter's own (tests/test_ballots.py)
+    "GET /me/ballots/{round_id}": (401, 403, 403, 403, 403),
+    "POST /me/ballots/{round_id}": (401, 403, 403, 403, 403),
+    "GET /api/appraisal/rounds": (401, 200, 403, 403, 200),
+    "POST /api/appraisal/rounds": (401, 201, 403, 403, 403),
+    "GET /api/appraisal/rounds/{round_id}": (401, 404, 403, 403, 404),
+    "GET /api/appraisal/rounds/{round_id}/participation": (401, 404, 403, 403, 403),
+    "POST /api/appraisal/rounds/{round_id}/close": (401, 404, 403, 403, 403),
+    "GET /api/appraisal/rounds/{round_id}/tally": (401, 404, 403, 403, 404),
+    "PUT /api/appraisal/rounds/{round_id}/tally": (401, 404, 403, 403, 403),
+    "POST /api/appraisal/rounds/{round_id}/ballot": (401, 403, 403, 403, 403),
+    "GET /api/me/ballots": (401, 403, 403, 403, 403),
+    "GET /board/{department_id}/collective": (401, 200, 403, 403, 200),
+    "GET /api/appraisal/departments/{department_id}/collective": (401, 200, 403, 403, 200),
     "POST /board/chase/send": (401, 409, 403, 403, 403),  # HR: no mail server or robot set
     "GET /board/reminders": (401, 200, 403, 403, 403),
     "GET /board/years": (401, 200, 403, 403, 403),
@@ -244,6 +266,14 @@ class World:
         graded = service.client.put(f"/api/grades/{DEPT}", json={"grades": {self.person.staff_id: "合格"}},
                                     headers=service.bearer("hr"))
         assert graded.status_code == 200, graded.text  # the person has a grade: a view can be uploaded
+        hr = service.bearer("hr")
+        paper = service.client.post("/api/appraisal/rounds", headers=hr, json={
+            "unit": DEPT, "mode": "paper", "candidates": [self.person.staff_id], "opens": "2019-04-01T08:00",
+            "closes": "2019-04-30T18:00"}).json()["id"]
+        counted = service.client.put(f"/api/appraisal/rounds/{paper}/tally", headers=hr,  # and so closed
+                                     json={"ballots": 2, "counts": {self.person.staff_id: {"优秀": 1, "合格": 1}}})
+        assert counted.status_code == 200, counted.text
+        self.closed_round = paper
 
     @property
     def content(self) -> Any:
@@ -254,7 +284,8 @@ class World:
                   "month": "3", "annex": "annex1.docx", "role_id": self.unsubmitted_role, "action": "approve",
                   "event_id": "no-such-event", "username": "clerk", "withdraw_api": self.withdrawable["api"],
                   "withdraw_board": self.withdrawable["board"], "name": "contract.docx",
-                  "objection_id": "no-such-objection", "number": "1", "part": "settings"}
+                  "objection_id": "no-such-objection", "round_id": "no-such-round", "closed_round": self.closed_round,
+                  "number": "1", "part": "settings"}
         for key, value in values.items():
             template = template.replace("{" + key + "}", value)
         return template
@@ -376,6 +407,11 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "PUT /api/appraisal/views/{staff_id}/{kind}": lambda w: {"json": {"comment": "访问矩阵", "grade": "合格"}},
     "POST /board/{department_id}/summaries/lock": lambda w: _form(action="lock"),
     "POST /api/appraisal/departments/{department_id}/summaries/lock": lambda w: {"json": {"locked": True}},
+    "POST /board/appraisal/rounds": lambda w: _form(unit=DEPT, opens="2019-04-20T08:00", closes="2019-04-21T08:00"),
+    "POST /api/appraisal/rounds": lambda w: {"json": {"unit": DEPT, "opens": "2019-04-20T08:00",
+                                                      "closes": "2019-04-21T08:00"}},
+    "PUT /api/appraisal/rounds/{round_id}/tally": lambda w: {"json": {"ballots": 0, "counts": {}}},
+    "POST /api/appraisal/rounds/{round_id}/ballot": lambda w: {"json": {"marks": {}}},
     "POST /me/summary": lambda w: _form(text="访问矩阵", action="draft"),
     "POST /me/summary/file": lambda w: {"files": {"file": ("summary.pdf", PDF, "application/pdf")}},
     "PUT /api/me/summary": lambda w: {"json": {"text": "访问矩阵", "submit": False}},
@@ -389,6 +425,8 @@ PATHS = {"GET /board/{department_id}/appraisal/forms.{kind}": "/board/{departmen
              "/board/{department_id}/appraisal/{staff_id}/views/leader",
          "PUT /api/appraisal/views/{staff_id}/{kind}": "/api/appraisal/views/{staff_id}/leader",
          "POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
+         "GET /board/appraisal/rounds/{round_id}/tally.xlsx": "/board/appraisal/rounds/{closed_round}/tally.xlsx",
+         "GET /board/appraisal/rounds/{round_id}/sheet.docx": "/board/appraisal/rounds/{closed_round}/sheet.docx",
          "POST /board/grades/do/{action}": "/board/grades/do/sanction",
          "POST /api/grades/actions/{action}": "/api/grades/actions/sanction",
          "POST /board/years/{year}/close": "/board/years/2019/close",
@@ -569,7 +607,7 @@ def test_every_download_is_an_attachment(world: World) -> None:
     assert len(downloads) >= 8
     for template in downloads:
         params = BODIES.get(f"GET {template}", lambda w: {})(world).get("params")
-        response = service.client.get(world.path(template), headers=hr, params=params)
+        response = service.client.get(world.path(PATHS.get(f"GET {template}", template)), headers=hr, params=params)
         assert response.status_code == 200, template
         disposition = response.headers["content-disposition"]
         assert disposition.startswith("attachment;"), template

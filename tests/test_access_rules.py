@@ -53,6 +53,9 @@ TABLE: dict[str, dict[str, tuple[bool, bool, bool]]] = {
     access.HEAD_VIEW: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
     access.WRITE_SUMMARY: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
     access.LOCK_SUMMARIES: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (Y, N, N), ROLE_LEADER: (N, N, N)},
+    access.MANAGE_BALLOTS: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
+    access.READ_TALLY: {ROLE_HR: (Y, Y, Y), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (Y, N, Y)},
+    access.CAST_BALLOT: {ROLE_HR: (N, N, N), ROLE_DEPARTMENT: (N, N, N), ROLE_LEADER: (N, N, N)},
 }
 
 # A staff member of OWN: (their own person, a colleague of the department, the department, another
@@ -72,6 +75,7 @@ STAFF_TABLE: dict[str, tuple[bool, bool, bool, bool, bool]] = {
     access.RAISE_OBJECTION: SELF_ONLY,
     access.READ_APPRAISAL: SELF_ONLY,  # their own summary and registration form
     access.WRITE_SUMMARY: SELF_ONLY,
+    access.CAST_BALLOT: SELF_ONLY,  # whether they are a voter of the round is the round's
     access.OBJECT: EVERYTHING,  # the 公示 of the 优秀 list is for every member of staff
     access.OWN_ACCOUNT: EVERYTHING,
 }

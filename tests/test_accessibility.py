@@ -112,6 +112,9 @@ def filled(portal: Portal, browser: Browser, tmp_path_factory: pytest.TempPathFa
     _ok(hr.post("/api/score-events", json={"department": DEPT, "item_id": item, "rule_index": 0, "points": 0.5,
                                            "note": "无障碍检查"}))
     _ok(hr.put(f"/api/grades/{DEPT}", json={"grades": {person.staff_id: "合格"}}))
+    ballot_round = _ok(hr.post("/api/appraisal/rounds", json={
+        "unit": DEPT, "candidates": [members[0].staff_id, members[1].staff_id], "voters": [person.staff_id],
+        "opens": "2000-01-01T00:00", "closes": "2099-12-31T23:00"}))["id"]
     duties = _ok(hr.get(f"/api/duties/{DEPT}"))
     role_id = next(r["role_id"] for o in duties["obligations"] for r in o["roles"])
 
@@ -154,7 +157,8 @@ def filled(portal: Portal, browser: Browser, tmp_path_factory: pytest.TempPathFa
     values = {"department_id": DEPT, "staff_id": person.staff_id, "contract_id": contract["id"], "month": "3",
               "annex": "annex1.docx", "role_id": role_id, "action": "approve", "username": "clerk",
               "name": "contract.docx", "objection_id": objection, "number": "1", "kind": "docx",
-              "error_id": "no-such-error", "note_id": "no-such-note", "item_id": item, "year": "2019"}
+              "error_id": "no-such-error", "note_id": "no-such-note", "item_id": item, "year": "2019",
+              "round_id": ballot_round}
     return Filled(portal, values, person.staff_id, waiting.staff_id)
 
 

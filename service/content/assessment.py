@@ -55,6 +55,7 @@ def check_assessment(check: Checker, data: Any) -> AssessmentSettings | None:
                            default.leave_not_excellent_days, 0, 366)
     first_job = _whole(check, "first_job_min_days", d.get("first_job_min_days"), default.first_job_min_days, 1, 366)
     sanctions = _sanctions(check, d.get("sanctions"), default)
+    gap = _number(check, "ballot_gap_points", d.get("ballot_gap_points"), default.ballot_gap_points, 0, 100)
     publicity = _whole(check, "publicity_days", d.get("publicity_days"), default.publicity_days, 1, 30)
     r = _section(check, f"{ROOT}.review", d.get("review"))
     review = ReviewDays(**{name: _whole(check, f"review.{key}", r.get(key), getattr(default.review, name), 1, 365)
@@ -70,7 +71,8 @@ def check_assessment(check: Checker, data: Any) -> AssessmentSettings | None:
         bands=bands, quota_percent=percent, quota_raised=raised, quota_lowered=lowered, quota_rounding=rounding,
         quota_scope=scope, quota_base=base, leave_counted=counted, leave_limit_days=limit,
         leave_not_excellent_days=not_excellent, first_job_min_days=first_job, sanctions=sanctions,
-        publicity_days=publicity, review=review, extra_holidays=holidays, extra_workdays=workdays)
+        publicity_days=publicity, review=review, extra_holidays=holidays, extra_workdays=workdays,
+        ballot_gap_points=gap)
 
 
 def _section(check: Checker, path: str, value: Any) -> dict[str, Any]:

@@ -97,6 +97,7 @@ class AssessmentSettings:
     review: ReviewDays = field(default_factory=ReviewDays)
     extra_holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = ()
+    ballot_gap_points: float = 20.0  # 集体审定 flags a proposed 优秀 whose 优秀率 is this far below the unit's
 
     def sanction(self, kind: str) -> SanctionRule | None:
         return next((rule for rule in self.sanctions if rule.kind == kind), None)

@@ -68,6 +68,9 @@ LEADER_VIEW = "leader_view"  # record the supervising leader's comment and propo
 HEAD_VIEW = "head_view"  # record the unit head's view and grade (the department's account acts for its head)
 WRITE_SUMMARY = "write_summary"  # a staff member writes, saves or uploads their own annual summary
 LOCK_SUMMARIES = "lock_summaries"  # lock (or reopen) a department's annual summaries
+MANAGE_BALLOTS = "manage_ballots"  # open, close and follow a 民主测评 round, print its sheet, enter a paper tally
+READ_TALLY = "read_tally"  # the tally of a closed 民主测评 round of a unit (never a ballot)
+CAST_BALLOT = "cast_ballot"  # a staff member casts their one ballot in a round they are a voter of
 CHASE = "chase"  # the chase page, reminders sent by hand and their history, refused workbooks
 
 ANY = "any"  # every department and the college
@@ -110,6 +113,9 @@ RULES: dict[str, dict[str, str]] = {
     WRITE_SUMMARY: {ROLE_STAFF: SELF},
     LOCK_SUMMARIES: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     SET_UP: {ROLE_HR: ANY},
+    MANAGE_BALLOTS: {ROLE_HR: ANY},
+    READ_TALLY: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN},
+    CAST_BALLOT: {ROLE_STAFF: SELF},
 }
 ACTIONS = tuple(RULES)
 

@@ -61,6 +61,7 @@ FIELD_NAMES = {
     "assessment.leave.counted": "累计计算的假别", "assessment.leave.limit_days": "累计请假超过多少天不定档次",
     "assessment.leave.not_excellent_days": "累计请假超过多少天不得评优（0 不设）",
     "assessment.first_job_min_days": "初次就业不满多少天不定档次", "assessment.publicity_days": "公示工作日数",
+    "assessment.ballot_gap_points": "优秀率低于本单位多少个百分点时提示",
     "assessment.review.apply_days": "申请复核期限（日）", "assessment.review.decide_days": "复核决定期限（日）",
     "assessment.review.appeal_apply_days": "申请申诉期限（日）", "assessment.review.appeal_decide_days": "申诉决定期限（日）",
     "assessment.review.appeal_extend_days": "申诉延长期限（日）",
