@@ -112,6 +112,7 @@ class Settings:
     password_min_score: int = 3  # the least zxcvbn score (0–4) a new password must reach
     log_format: str = LOG_JSON  # LOG_FORMATS: the access log's format
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses (or networks) that may read /metrics
+    scan_workers: int = 0  # processes that read scanned pages; 0: one per core
 
     @property
     def directory_sign_in(self) -> bool:
@@ -158,6 +159,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         password_min_score=_score(env),
         log_format=_choice(env, "PORTAL_LOG_FORMAT", LOG_FORMATS),
         metrics_allow=_addresses(env, "PORTAL_METRICS_ALLOW", ("127.0.0.1", "::1")),
+        scan_workers=_number(env, "PORTAL_SCAN_WORKERS", 0),
     )
 
 

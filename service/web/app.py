@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -33,6 +34,7 @@ from service.web.metrics import Metrics, metrics_page
 from service.web.middleware import BodyLimitErrors, SecurityHeaders, SiteFiles
 from service.web.rebuild import SiteRebuilder
 from service.web.reminder_timer import ReminderTimer
+from service.web.scan_pool import ScanPool
 from service.web.status_page import StatusPublisher
 from service.web.throttle import LoginThrottle
 from service.web.views import (
@@ -289,6 +291,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             await rebuilder.stop()
             await publisher.stop()
             warming.join()
+            await anyio.to_thread.run_sync(app.state.scan_pool.shutdown)
 
     upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
     bulk_limit = content.settings.bulk_max_mb * 1024 * 1024 + 64 * 1024
@@ -312,6 +315,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.rebuilder = rebuilder
     app.state.reminder_timer = timer
     app.state.throttle = LoginThrottle(settings.login)
+    app.state.scan_pool = ScanPool(settings.scan_workers)
     app.state.metrics = metrics
     app.state.store_check = StoreCheck()
     app.state.initial_password = initial_password
