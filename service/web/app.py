@@ -33,6 +33,7 @@ from service.web.live_content import CurrentContext, LiveContent
 from service.web.metrics import Metrics, metrics_page
 from service.web.middleware import BodyLimitErrors, SecurityHeaders, SiteFiles
 from service.web.rebuild import SiteRebuilder
+from service.web import print_jobs
 from service.web.reminder_timer import ReminderTimer
 from service.web.scan_pool import ScanPool
 from service.web.status_page import StatusPublisher
@@ -153,6 +154,9 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/forms/annex5.xlsx", forms.completion_form),
         Route("/board/{department_id}/forms/annex4.xlsx", forms.monthly_form),
         Route("/board/{department_id}/forms/contracts.zip", forms.department_contracts),
+        # a department's forms as one print job (web/print_jobs.py)
+        Route("/board/{department_id}/forms/contracts.pdf", print_jobs.contracts_pdf),
+        Route("/board/{department_id}/forms/annex3.pdf", print_jobs.annex3_pdf),
         Route("/board/{department_id}/forms/{staff_id}/{annex:str}", forms.person_form),
         Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/completion/{department_id}/xlsx", forms.completion_upload, methods=["POST"],
