@@ -25,7 +25,7 @@ from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.storage import data_format, setup_dir
 from service.storage.health import StoreCheck
-from service.web import templating
+from service.web import print_jobs, templating
 from service.web.access_log import Observed
 from service.web.auth import Credentials, refused
 from service.web.error_pages import api_error, client_gone, http_error, server_error, storage_error
@@ -33,7 +33,6 @@ from service.web.live_content import CurrentContext, LiveContent
 from service.web.metrics import Metrics, metrics_page
 from service.web.middleware import BodyLimitErrors, SecurityHeaders, SiteFiles
 from service.web.rebuild import SiteRebuilder
-from service.web import print_jobs
 from service.web.reminder_timer import ReminderTimer
 from service.web.scan_pool import ScanPool
 from service.web.status_page import StatusPublisher
