@@ -118,6 +118,15 @@ def test_the_page_offers_the_full_size_page_and_lists_people_without_a_scan_firs
     assert row is not None and "已存" in row.text and row.find("input", type="checkbox", name="again")
 
 
+def _wait_for(condition: Any, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
 def _page(mark: contract_mark.ContractMark) -> Image.Image:
     from paper import with_code
 
@@ -133,3 +142,31 @@ def _data_uri(uri: str) -> bytes:
 
     assert uri.startswith("data:image/jpeg;base64,")
     return base64.b64decode(uri.split(",", 1)[1])
+
+
+def test_pages_are_read_in_the_pool_started_on_first_use_and_shut_down_with_the_service(settings: Any) -> None:
+    from helpers import running_service
+
+    with running_service(settings.with_(scan_workers=2)) as service:
+        pool = service.app.state.scan_pool
+        assert pool.workers == 2 and pool._executor is None  # nothing read yet: no process started
+        first = people(service)[0]
+        approve(service, first)
+        stack = pdf_of([_signed(mark_of(service, first), 1), scanned(Image.new("L", A4_150, 255), 2)])
+        answer = post(service, stack, dry_run=True).json()
+        assert [p["staff_id"] for p in answer["people"]] == [first] and len(answer["unreadable"]) == 1
+        executor = pool._executor
+        assert executor is not None
+        workers = list(executor._processes.values())
+        assert 1 <= len(workers) <= 2 and all(w.is_alive() for w in workers)
+
+        for worker in workers:  # a worker killed (out of memory, by hand): the pool breaks
+            worker.kill()
+        _wait_for(lambda: executor._broken)
+        again = post(service, stack, dry_run=True).json()  # read in-process this once
+        assert [p["staff_id"] for p in again["people"]] == [first]
+        post(service, stack, dry_run=True)
+        assert pool._executor is not None and pool._executor is not executor  # then a fresh pool
+        workers = list(pool._executor._processes.values())
+    assert pool._executor is None and all(not w.is_alive() for w in workers)  # stopped with the service
+    assert pool.executor() is None  # a stopped service reads no more in the pool
