@@ -6,9 +6,12 @@ once previews as 已存 the second time and stores nothing unless the clerk asks
 from __future__ import annotations
 
 import io
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
+import pytest
 import zxingcpp
 from approvals import approve, mark_of, people
 from helpers import DEPT, Service, page_csrf, parse_html, staff_of, stored_files
@@ -16,6 +19,7 @@ from paper import A4_150, pdf_of, scanned
 from PIL import Image
 from pypdf import PdfReader
 
+from service.office import scans
 from service.rules import contract_mark
 
 PDF_TYPE = "application/pdf"
@@ -144,7 +148,8 @@ def _data_uri(uri: str) -> bytes:
     return base64.b64decode(uri.split(",", 1)[1])
 
 
-def test_pages_are_read_in_the_pool_started_on_first_use_and_shut_down_with_the_service(settings: Any) -> None:
+def test_pages_are_read_in_the_pool_started_on_first_use_and_shut_down_with_the_service(
+        settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from helpers import running_service
 
     with running_service(settings.with_(scan_workers=2)) as service:
@@ -165,7 +170,12 @@ def test_pages_are_read_in_the_pool_started_on_first_use_and_shut_down_with_the_
         _wait_for(lambda: executor._broken)
         again = post(service, stack, dry_run=True).json()  # read in-process this once
         assert [p["staff_id"] for p in again["people"]] == [first]
-        post(service, stack, dry_run=True)
+        monkeypatch.setattr(scans, "HAND_OVER_BYTES", 0)  # every file handed over as a scratch copy
+        scratch = tmp_path / "scratch"
+        scratch.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+        handed = post(service, stack, dry_run=True).json()
+        assert handed["people"] == again["people"] and list(scratch.iterdir()) == []  # the copy removed
         assert pool._executor is not None and pool._executor is not executor  # then a fresh pool
         workers = list(pool._executor._processes.values())
     assert pool._executor is None and all(not w.is_alive() for w in workers)  # stopped with the service

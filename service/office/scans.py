@@ -3,12 +3,15 @@ and one PDF per person made from the original pages."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import zxingcpp
 from PIL import Image
@@ -26,6 +29,7 @@ from service.office.scan_files import (
 )
 from service.rules import contract_mark
 from service.rules.contract_mark import ContractMark
+from service.storage import files as storage_files
 
 UPSCALE_MAX_PIXELS = 16_000_000  # a page is read enlarged only up to this size (A4 at 300 dpi: 8.7 M)
 LARGE_WIDTH = 1200  # a page nobody's code is on is also kept at least this wide, for a clerk to read
@@ -151,10 +155,10 @@ def sort_scan(files: Sequence[bytes], settings: ScanSettings = SETTINGS, *,
         for number, first, end in runs:
             pages += read_pages(files[number], settings, number, first, end, thumbnail_px)
     else:
-        parts = _split(runs, counted)
-        for found in executor.map(read_pages, *zip(*[(files[n], settings, n, a, b, thumbnail_px) for n, a, b in parts],
-                                                   strict=True)):
-            pages += found
+        with _handed_over(files) as sources:
+            parts = [(sources[n], settings, n, a, b, thumbnail_px) for n, a, b in _split(runs, counted)]
+            for found in executor.map(read_pages, *zip(*parts, strict=True)):
+                pages += found
     groups: dict[ContractMark, list[ScanPage]] = {}
     for page in pages:
         if page.mark is not None:
@@ -163,17 +167,37 @@ def sort_scan(files: Sequence[bytes], settings: ScanSettings = SETTINGS, *,
                     tuple(refused))
 
 
-PAGES_A_RUN = 4  # a pool's task reads at most this many pages: enough to share a stack, few files sent twice
+PARTS = 8  # a batch is read in this many runs of pages: every worker busy, few copies of a file handed over
+HAND_OVER_BYTES = 4 * 1024 * 1024  # a larger file reaches the workers as a scratch file, not through a pipe
 
 
 def _split(runs: Sequence[tuple[int, int, int]], pages: int) -> list[tuple[int, int, int]]:
-    size = max(1, min(PAGES_A_RUN, math.ceil(pages / 8)))
+    size = max(1, math.ceil(pages / PARTS))
     return [(number, start, min(start + size, end)) for number, first, end in runs for start in range(first, end, size)]
 
 
-def read_pages(data: bytes, settings: ScanSettings, file: int, first: int, end: int,
+@contextlib.contextmanager
+def _handed_over(files: Sequence[bytes]) -> Iterator[list[bytes | str]]:
+    """Each file as the workers get it: its bytes, or (when large) the path of a scratch copy
+    that every run reads from the page cache, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="portal-scan-") as scratch:
+        sources: list[bytes | str] = []
+        for number, data in enumerate(files):
+            if len(data) <= HAND_OVER_BYTES:
+                sources.append(data)
+                continue
+            path = Path(scratch) / f"{number}.scan"
+            storage_files.atomic_write(path, data, durable=False)
+            sources.append(str(path))
+        yield sources
+
+
+def read_pages(data: bytes | str, settings: ScanSettings, file: int, first: int, end: int,
                thumbnail_px: int | None) -> list[ScanPage]:
-    """Pages `first` to `end` (exclusive) of one file, read; run in a pool's worker process too."""
+    """Pages `first` to `end` (exclusive) of one file (its bytes, or the path of a scratch copy),
+    read; run in a pool's worker process too."""
+    if isinstance(data, str):
+        data = Path(data).read_bytes()
     with open_scan(data, settings) as source:
         return [_read_page(source, file, index, thumbnail_px) for index in range(first, end)]
 
