@@ -138,6 +138,7 @@ def test_clerk_prints_the_department_then_stores_a_stack_upright_once(day: Any, 
         expect(page.locator(f'tr[data-person="{member.staff_id}"]')).to_contain_text("已存")
     expect(page.locator('tr[data-page="1:3"]')).to_contain_text("已存")
     expect(page.locator("[data-will-store]")).to_have_text("0")
+    expect(page.locator("[data-already-stored]")).to_contain_text("2 人的页面已存")
     clerk.shot("stack-again-already-stored", page.locator("[data-batch-people]"))
     page.get_by_role("button", name="确认存入").click()
     expect(page.locator("[data-error=nothing_to_store]")).to_contain_text("没有可以存入的扫描件")
