@@ -16,6 +16,7 @@ from bench import (
     logins,
     measure,
     observability,
+    scan_pool,
     scans,
     servers,
     setup_change,
@@ -151,6 +152,8 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
     peak = {c.n: c.server.peak_rss_mb() for c in colleges.values() if c.server}
     log("QR reading of a scanned contract")
     scan_row = scans.row(work)
+    log("scans on every core: a 120-page stack previewed, then 16 clients uploading scans")
+    pool_rows = [scan_pool.stack_row(work), *scan_pool.upload_rows(mid, work)]
     log(f"status reads at N={mid.n} while {workbooks.CLERKS} clerks upload padded workbooks at once")
     workbook_rows = workbooks.rows(mid)
     log(f"staff sign-ins at N={small.n} and N={large.n} staff accounts")
@@ -183,8 +186,9 @@ def _run(plan: Plan, work: Path, stack: contextlib.ExitStack) -> tuple[list[Row]
             *views.read_rows(large.n, hr_reads, department, mid.n), *views.startup_rows(large.n, startup),
             *views.reupload_rows(mid.n, reuploaded, plan.concurrency), *sign_in_rows, *workbook_rows,
             *setup_change.rows(large.n, changes), verified, observability.row(mid.n, logged, plan.concurrency),
-            *year_rows, *ballot_rows]
+            *year_rows, *ballot_rows, *pool_rows]
     notes = [*_notes(plan, colleges, populated), logins.NOTE, workbooks.NOTE, setup_change.NOTE, verifying.NOTE,
+             scan_pool.NOTE,
              observability.NOTE.format(n=mid.n, rounds=plan.rounds, uploads=plan.uploads,
                                        concurrency=plan.concurrency), year_note, ballots.NOTE]
     return rows, notes

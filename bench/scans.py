@@ -42,8 +42,9 @@ NOTE = (f"Row 7: one person's annex 1 (three copies) marked with `office.qr`, pr
         "the pages. \"zxing alone\": `read_marks` on one page already decoded.")
 
 
-def scanned_contract(work: Path) -> bytes:
-    """The 3-page scan of a marked contract, as a PDF of JPEG pages."""
+def scanned_contract(work: Path, *, dpi: int = DPI, marked: bool = True, copies: int = 1) -> bytes:
+    """The 3-page scan of a contract (with its mark, or as a draft without one), as a PDF of JPEG
+    pages; `copies` times over, each copy with noise of its own (a department's stack)."""
     content = load_content(ROOT / "content")
     member = content.roster[0]
     role = content.role(member.role)
@@ -51,7 +52,8 @@ def scanned_contract(work: Path) -> bytes:
     year = content.settings.year
     mark = ContractMark(year, member.staff_id, 1, contract_mark.tag_for(b"bench-secret", year, member.staff_id, rows))
     doc = Document(io.BytesIO(annex1.contract_docx(content, member)))
-    qr.mark_document(doc, mark)
+    if marked:
+        qr.mark_document(doc, mark)
     source = work / "contract.docx"
     doc.save(str(source))
     subprocess.run(["soffice", f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
@@ -59,12 +61,12 @@ def scanned_contract(work: Path) -> bytes:
                    check=True, capture_output=True, timeout=180)
     document = pdfium.PdfDocument((work / "contract.pdf").read_bytes())
     try:
-        pages = [_degrade(page.render(scale=DPI / 72).to_pil().convert("L"), seed)
-                 for seed, page in enumerate(document)]
+        printed = [page.render(scale=dpi / 72).to_pil().convert("L") for page in document]
     finally:
         document.close()
+    pages = [_degrade(page, seed) for seed, page in enumerate(printed * copies)]
     out = io.BytesIO()
-    pages[0].save(out, "PDF", resolution=DPI, save_all=True, append_images=pages[1:])
+    pages[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=pages[1:])
     return out.getvalue()
 
 

@@ -96,11 +96,12 @@ def start_service(name: str, env: dict[str, str], log: Path) -> Server:
     return _start(name, [portal_command(), "serve", "--host", HOST, "--port", str(port)], env, log, port)
 
 
-def start_bare(name: str, directory: Path, log: Path, *, fsync: bool = True) -> Server:
+def start_bare(name: str, directory: Path, log: Path, *, fsync: bool = True, app: str = "bench.bare:app",
+               workers: int = 1) -> Server:
     port = free_port()
     env = {**os.environ, "BENCH_BARE_DIR": str(directory), "BENCH_BARE_FSYNC": "1" if fsync else "0"}
-    command = [sys.executable, "-m", "uvicorn", "bench.bare:app", "--host", HOST, "--port", str(port),
-               "--workers", "1", "--log-level", "warning", "--no-access-log"]
+    command = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port),
+               "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     return _start(name, command, env, log, port)
 
 

@@ -115,6 +115,7 @@ class Settings:
     log_format: str = LOG_JSON  # LOG_FORMATS: the access log's format
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses (or networks) that may read /metrics
     root_path: str = ""  # the path the portal is mounted under ("/mubiao"), "" at the root of the host
+    scan_workers: int = 0  # processes that read scanned pages; 0: one per core
 
     @property
     def directory_sign_in(self) -> bool:
@@ -162,6 +163,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         log_format=_choice(env, "PORTAL_LOG_FORMAT", LOG_FORMATS),
         metrics_allow=_addresses(env, "PORTAL_METRICS_ALLOW", ("127.0.0.1", "::1")),
         root_path=_root_path(env),
+        scan_workers=_number(env, "PORTAL_SCAN_WORKERS", 0),
     )
 
 

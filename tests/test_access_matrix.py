@@ -205,6 +205,8 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "POST /board/workbooks/{department_id}/{error_id}": (401, 404, 403, 403, 403),  # HR: no such record
     "POST /board/{department_id}/targets/bulk": (401, 200, 200, 403, 403),
     "GET /board/{department_id}/forms/contracts.zip": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/forms/contracts.pdf": (401, 200, 200, 403, 200),
+    "GET /board/{department_id}/forms/annex3.pdf": (401, 200, 200, 403, 200),
     "POST /board/review/confirm": (401, 403, 403, 403, 200),  # the names listed, nothing decided
     "POST /board/review/bulk": (401, 403, 403, 403, 200),  # a set not submitted: listed as not done
     "POST /api/targets/bulk": (401, 200, 200, 403, 200),  # a leader's refusal is per person (never edits)

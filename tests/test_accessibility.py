@@ -46,6 +46,7 @@ pytestmark = pytest.mark.browser
 
 ROLES = ("anonymous", "hr", "clerk", "leader", "staff")
 NOT_PAGES = ("/api/", "/healthz")  # JSON for scripts, never drawn in a browser
+PRINT_JOBS = ("/forms/contracts.pdf", "/forms/annex3.pdf")  # PDFs LibreOffice makes, no page (test_print_jobs.py)
 # Query strings that make a page show what it is for (without them it shows its search form or nothing).
 QUERIES = {"/board/grades/history": "staff_id={staff_id}", "/me/objections": "kind=score_item&ref={item_id}",
            "/board/{department_id}/forms/annex4.xlsx": "month=3"}
@@ -172,7 +173,8 @@ def route_pages(values: dict[str, str]) -> list[str]:
                         mkdocs_file=Path("."))
     paths = []
     for route in routes(settings, 1024):
-        if not isinstance(route, Route) or "GET" not in (route.methods or ()) or route.path.startswith(NOT_PAGES):
+        if not isinstance(route, Route) or "GET" not in (route.methods or ()) or route.path.startswith(NOT_PAGES) \
+                or route.path.endswith(PRINT_JOBS):
             continue
         for part in setup.PARTS if "{part}" in route.path else ("",):
             paths.append(_filled(route.path, {**values, "part": part}))

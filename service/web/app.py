@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -23,7 +24,7 @@ from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.storage import data_format, setup_dir
 from service.storage.health import StoreCheck
-from service.web import templating
+from service.web import print_jobs, templating
 from service.web.access_log import Observed
 from service.web.auth import Credentials, refused
 from service.web.error_pages import api_error, client_gone, http_error, server_error, storage_error
@@ -33,6 +34,7 @@ from service.web.middleware import BodyLimitErrors, SecurityHeaders, SiteFiles
 from service.web.prefix import ForwardedPrefix
 from service.web.rebuild import SiteRebuilder
 from service.web.reminder_timer import ReminderTimer
+from service.web.scan_pool import ScanPool
 from service.web.status_page import StatusPublisher
 from service.web.throttle import LoginThrottle
 from service.web.views import (
@@ -208,6 +210,9 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/forms/annex5.xlsx", forms.completion_form),
         Route("/board/{department_id}/forms/annex4.xlsx", forms.monthly_form),
         Route("/board/{department_id}/forms/contracts.zip", forms.department_contracts),
+        # a department's forms as one print job (web/print_jobs.py)
+        Route("/board/{department_id}/forms/contracts.pdf", print_jobs.contracts_pdf),
+        Route("/board/{department_id}/forms/annex3.pdf", print_jobs.annex3_pdf),
         Route("/board/{department_id}/forms/{staff_id}/{annex:str}", forms.person_form),
         Route("/api/completion/{department_id}", api.set_completion, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/completion/{department_id}/xlsx", forms.completion_upload, methods=["POST"],
@@ -347,6 +352,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             await rebuilder.stop()
             await publisher.stop()
             warming.join()
+            await anyio.to_thread.run_sync(app.state.scan_pool.shutdown)
 
     upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
     bulk_limit = content.settings.bulk_max_mb * 1024 * 1024 + 64 * 1024
@@ -370,6 +376,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.rebuilder = rebuilder
     app.state.reminder_timer = timer
     app.state.throttle = LoginThrottle(settings.login)
+    app.state.scan_pool = ScanPool(settings.scan_workers)
     app.state.metrics = metrics
     app.state.store_check = StoreCheck()
     app.state.initial_password = initial_password

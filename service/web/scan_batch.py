@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,7 @@ class Person:
     store: bool = False
     note: str = ""  # why it is or is not stored
     record: dict[str, Any] | None = None  # the stored scan, once stored
+    already: int | None = None  # the version of a stored scan holding every one of these pages (已存)
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Batch:
     people: list[Person]
     unreadable: list[scans.ScanPage]  # pages left for someone to assign
     stored: bool = False
+    kept: dict[str, tuple[str, int]] = field(default_factory=dict)  # page digest → (staff id, version) stored
 
     def answer(self, *, thumbnails: bool) -> dict[str, Any]:
         """The JSON answer: each person found, the pages nobody's code is on, the files refused."""
@@ -86,23 +89,36 @@ class Batch:
             "people": [{"staff_id": p.staff_id, "name": p.name, "status": p.status, "status_label": MATCH_LABELS[p.status],
                         "message": p.message, "target_version": p.target_version,
                         "pages": [page_json(page, thumbnails) for page in p.pages], "will_store": p.store,
-                        "note": p.note, "stored": p.record is not None,
+                        "note": p.note, "stored": p.record is not None, "already_stored": p.already,
                         "scan": contracts.public(p.record) if p.record else None} for p in self.people],
-            "unreadable": [{**page_json(page, thumbnails), "reason": reason(page), "message": PAGE_LABELS[reason(page)]}
-                           for page in self.unreadable],
+            "unreadable": [{**page_json(page, thumbnails), "reason": reason(page), "message": PAGE_LABELS[reason(page)],
+                            "already_stored": self.stored_as(page)} for page in self.unreadable],
             "refused": [{"file": r.file + 1, "code": r.code, "message": r.message} for r in self.sort.refused],
         }
+
+    def stored_as(self, page: scans.ScanPage) -> dict[str, Any] | None:
+        """The stored scan (staff id, version) that already holds this very page, if any."""
+        found = self.kept.get(page.digest)
+        return {"staff_id": found[0], "version": found[1]} if found else None
 
 
 def page_json(page: scans.ScanPage, thumbnails: bool) -> dict[str, Any]:
     found: dict[str, Any] = {"file": page.file + 1, "page": page.page + 1, "where": page.where}
+    if page.turn:
+        found["turn"] = page.turn
     if thumbnails and page.thumbnail:
         found["thumbnail"] = thumbnail_uri(page)
+    if thumbnails and page.large:
+        found["large"] = large_uri(page)
     return found
 
 
 def thumbnail_uri(page: scans.ScanPage) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(page.thumbnail).decode("ascii")
+
+
+def large_uri(page: scans.ScanPage) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(page.large).decode("ascii")
 
 
 def reason(page: scans.ScanPage) -> str:
@@ -115,9 +131,11 @@ def reason(page: scans.ScanPage) -> str:
 
 
 def sort_batch(ctx: Context, department: str, uploads: Sequence[Upload], assigned: Mapping[PageKey, str], *,
-               thumbnails: bool) -> Batch:
-    """Read and sort the uploads, add the hand assignments, and decide what would be stored."""
-    found = scans.sort_scan([u.data for u in uploads], SETTINGS, thumbnail_px=THUMBNAIL_PX if thumbnails else None)
+               thumbnails: bool, again: Collection[str] = (), executor: Executor | None = None) -> Batch:
+    """Read and sort the uploads, add the hand assignments, and decide what would be stored:
+    pages already stored for the same person and version (已存) only for the people in `again`."""
+    found = scans.sort_scan([u.data for u in uploads], SETTINGS, thumbnail_px=THUMBNAIL_PX if thumbnails else None,
+                            executor=executor)
     people = [_person(ctx, department, group.mark, list(group.pages)) for group in found.groups]
     left = {(p.file, p.page): p for p in (*found.unreadable, *found.conflicting)}
     by_staff = {p.staff_id: p for p in people if p.member is not None and p.status == MATCH_MATCHED}
@@ -136,9 +154,11 @@ def sort_batch(ctx: Context, department: str, uploads: Sequence[Upload], assigne
                                                  None, approved.version if approved else None, member=member)
             people.append(person)
         person.pages = sorted([*person.pages, page], key=lambda p: (p.file, p.page))
-    _decide(ctx, people)
+    kept = contracts.stored_pages(ctx, department)
+    _decide(ctx, people, kept, again)
     unreadable = sorted(left.values(), key=lambda p: (p.file, p.page))
-    return Batch(department, list(uploads), found, people, unreadable)
+    return Batch(department, list(uploads), found, people, unreadable,
+                 kept={digest: (records[-1]["staff_id"], records[-1]["version"]) for digest, records in kept.items()})
 
 
 def _person(ctx: Context, department: str, mark: contract_mark.ContractMark, pages: list[scans.ScanPage]) -> Person:
@@ -154,10 +174,12 @@ def _person(ctx: Context, department: str, mark: contract_mark.ContractMark, pag
                   pages, member=own if match.status in (MATCH_MATCHED, MATCH_STALE) else None)
 
 
-def _decide(ctx: Context, people: list[Person]) -> None:
+def _decide(ctx: Context, people: list[Person], kept: Mapping[str, list[dict[str, Any]]],
+            again: Collection[str]) -> None:
     """Who is stored: each of the department's people once, with the approved version's pages
     when the batch has them, else the latest version's; never a person whose targets are not
-    approved when the settings refuse those."""
+    approved when the settings refuse those, nor one whose pages are all stored already for the
+    same version, unless the clerk asks for them again."""
     refuse = ctx.content.settings.refuse_unapproved_scans
     chosen: dict[str, Person] = {}
     for person in people:
@@ -170,14 +192,29 @@ def _decide(ctx: Context, people: list[Person]) -> None:
     for person in people:
         if person.member is None:
             continue
+        person.already = _already(person, kept)
         approved = ctx.cache.state(person.member.department).approved.get(person.staff_id)
         if chosen[person.staff_id] is not person:
             person.note = "本批中已有该教职工更合适的版本，这些页面不存入。"
         elif refuse and approved is None:
             person.note = "个性目标尚未审定，按设置暂不接收其责任状。"
+        elif person.already is not None and person.staff_id not in again:
+            person.note = f"已存：这些页面与已存的第 {person.already} 版扫描件完全相同，不重复存入（如需再存一份，请勾选“仍然存入”）。"
         else:
             person.store = True
             person.note = "确认后存入。"
+
+
+def _already(person: Person, kept: Mapping[str, list[dict[str, Any]]]) -> int | None:
+    """The latest stored scan of this person and target version holding every page of theirs here."""
+    holding = None
+    for page in person.pages:
+        versions = {r["version"] for r in kept.get(page.digest, ())
+                    if r["staff_id"] == person.staff_id and r.get("target_version") == person.target_version}
+        holding = versions if holding is None else holding & versions
+        if not holding:
+            return None
+    return max(holding) if holding else None
 
 
 def _rank(person: Person) -> tuple[int, int]:
@@ -192,13 +229,15 @@ def store_batch(ctx: Context, user: User, batch: Batch) -> Batch:
     with nothing to store comes back with `stored` False."""
     signed = []
     for person in [p for p in batch.people if p.store]:
-        pdf = scans.assemble_pdf([(batch.uploads[page.file].data, page.page) for page in person.pages], SETTINGS)
-        if ctx.cache.same_file(hashlib.sha256(pdf).hexdigest()):
+        pdf = scans.assemble_pdf([(batch.uploads[page.file].data, page.page) for page in person.pages], SETTINGS,
+                                 [page.turn for page in person.pages])
+        if person.already is None and ctx.cache.same_file(hashlib.sha256(pdf).hexdigest()):
             person.store = False
             person.note = "与已存的扫描件完全相同，未重复存入。"
             continue
         assert person.member is not None
-        signed.append((person, contracts.Signed(person.member, pdf, _tied(ctx, person), len(person.pages))))
+        signed.append((person, contracts.Signed(person.member, pdf, _tied(ctx, person), len(person.pages),
+                                                tuple(page.digest for page in person.pages))))
     if not signed:
         return batch
     records = contracts.upload_many(ctx, user, batch.department, [item for _, item in signed])
@@ -230,6 +269,11 @@ def parse_assignments(fields: Sequence[tuple[str, str]]) -> dict[PageKey, str]:
             raise ApiError(400, "invalid_assignment", f"无法识别的页面指定“{key}”，应为 assign:文件序号:页码")
         found[int(file) - 1, int(page) - 1] = value.strip()
     return found
+
+
+def parse_again(fields: Sequence[tuple[str, str]]) -> set[str]:
+    """`again` fields: the staff ids whose pages are stored although the same are on record (仍然存入)."""
+    return {value.strip() for key, value in fields if key == "again" and value.strip()}
 
 
 def check_expected(uploads: Sequence[Upload], fields: Sequence[tuple[str, str]]) -> None:

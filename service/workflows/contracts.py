@@ -105,6 +105,16 @@ def staff_view(ctx: Context, department_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def stored_pages(ctx: Context, department_id: str) -> dict[str, list[Record]]:
+    """Page digest → the department's valid scans holding that page (bulk uploads record them)."""
+    found: dict[str, list[Record]] = {}
+    for record in ctx.store.records(department_id, CONTRACTS):
+        if is_valid(record):
+            for digest in record.get("page_digests") or ():
+                found.setdefault(digest, []).append(record)
+    return found
+
+
 def latest(ctx: Context) -> list[Record]:
     """Each person's current (highest valid) version, across the college."""
     return [{**valid[-1], "department": department.id}
@@ -232,6 +242,7 @@ class Signed:
     data: bytes
     tied: Tied
     pages: int
+    digests: tuple[str, ...] = ()  # each page's pixels as read (office.scans.ScanPage.digest)
 
 
 def upload_many(ctx: Context, user: User, department: str, people: Sequence[Signed]) -> list[Record]:
@@ -252,8 +263,9 @@ def upload_many(ctx: Context, user: User, department: str, people: Sequence[Sign
             for person, stored in zip(people, written, strict=True):
                 staff_id = person.member.staff_id
                 versions_now[staff_id] = versions_now.get(staff_id, 0) + 1
-                records.append(_record(ctx, user, person.member, person.tied, stored, "pdf", "", person.pages,
-                                       None, version=versions_now[staff_id]))
+                records.append({**_record(ctx, user, person.member, person.tied, stored, "pdf", "", person.pages,
+                                          None, version=versions_now[staff_id]),
+                                "page_digests": list(person.digests)})
             commit(ctx, [*(_added(department, r) for r in records), LinkedFile(folder)], user.username,
                    "contract.upload_batch", department=department,
                    scans=[{k: r[k] for k in ("id", "staff_id", "version", "sha256", "target_version")} for r in records])

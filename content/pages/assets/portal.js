@@ -646,6 +646,44 @@
     form.parentNode.insertBefore(note, form);
   }
 
+  // -- a department's forms as one PDF: "正在生成" while LibreOffice makes it, then the download --
+
+  function printJob(link) {
+    if (link.hasAttribute("data-print-bound") || !window.fetch || !window.URL) return;
+    link.setAttribute("data-print-bound", "");
+    var status = document.createElement("span");
+    status.setAttribute("role", "status");
+    status.setAttribute("data-print-status", "");
+    link.parentNode.insertBefore(status, link.nextSibling);
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      if (link.getAttribute("aria-busy") === "true") return;
+      link.setAttribute("aria-busy", "true");
+      status.textContent = " 正在生成……（第一次约需一两分钟，请勿关闭页面）";
+      fetch(link.href, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) {
+          return response.json().then(function (body) { throw new Error(body.message || "生成失败"); },
+                                      function () { throw new Error("生成失败（" + response.status + "）"); });
+        }
+        var disposition = response.headers.get("Content-Disposition") || "";
+        var named = /filename\*=UTF-8''([^;]+)/.exec(disposition);
+        return response.blob().then(function (blob) {
+          var url = URL.createObjectURL(blob);
+          var save = document.createElement("a");
+          save.href = url;
+          save.download = named ? decodeURIComponent(named[1]) : "print.pdf";
+          document.body.appendChild(save);
+          save.click();
+          save.remove();
+          setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+          status.textContent = " 已生成，可打印。";
+        });
+      }).catch(function (error) {
+        status.textContent = " " + error.message;
+      }).then(function () { link.removeAttribute("aria-busy"); });
+    });
+  }
+
   // -- start ------------------------------------------------------------------------------
 
   function enhance(root) {
@@ -661,6 +699,7 @@
     root.querySelectorAll("form[data-targets-form]").forEach(addRows);
     templateButtons(root);
     keepForms(root);
+    root.querySelectorAll("a[data-print-job]").forEach(printJob);
   }
 
   function start() { enhance(document); restoreKept(); }  // each step is safe to repeat

@@ -21,7 +21,7 @@ from service.web.views.common import (
     ok_json,
     yes,
 )
-from service.web.views.scans import store_upload
+from service.web.views.scans import scan_pool, store_upload
 from service.workflows import board, completion, contracts
 from service.workflows.common import staff_id_field
 
@@ -49,7 +49,7 @@ async def upload_contract(request: Request) -> JSONResponse:
     if key is not None and not 1 <= len(key) <= 200:
         raise bad_request("invalid_idempotency_key", "Idempotency-Key 长度应为 1–200 个字符")
     record, created = await off_loop(store_upload, context(request), user, staff_id, upload,
-                                     yes(form.get("allow_duplicate")), key)
+                                     yes(form.get("allow_duplicate")), key, scan_pool(request))
     body = {k: record[k] for k in ("id", "staff_id", "version", "sha256", "size")}
     body.update(target_version=record.get("target_version"), match=record.get("match"))
     if record.get("match") == MATCH_STALE:

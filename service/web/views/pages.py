@@ -236,7 +236,7 @@ async def upload_form_post(request: Request) -> Response:
         member = member_or_404(ctx, staff_id)
         if member.department != department_id:
             raise ApiError(403, "forbidden", "该教职工不属于本部门")
-        scan = await read_upload(upload, yes(form.get("allow_duplicate")), ctx.content.settings.upload_max_mb)
+        scan = await read_upload(request, upload, yes(form.get("allow_duplicate")), ctx.content.settings.upload_max_mb)
         record, _ = await off_loop(contracts.upload, ctx, user, staff_id, scan)
     except ApiError as exc:
         if exc.code == "unsupported_type" and isinstance(upload, UploadFile):  # say which file

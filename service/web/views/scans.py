@@ -5,12 +5,13 @@ A preview (`dry_run`) stores nothing and keeps nothing: the files live in the re
 memory, or Starlette's spooled temp files, closed with the form) and the confirmation sends
 them again. Nothing waits on the server between the two, so nothing can go stale, leak or
 be lost in a restart, and the confirmation is checked against the preview's SHA-256s.
-Reading the pages runs in a worker thread, one batch at a time, within the page limits of
-`scan_batch.SETTINGS`.
+Pages are read in the service's process pool (web/scan_pool.py), a worker thread waiting for
+them, one batch at a time, within the page limits of `scan_batch.SETTINGS`.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import BinaryIO
 
 import anyio
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from service.content.codes import MATCH_LABELS, PAGE_LABELS
+from service.content.models import StaffMember
 from service.errors import ApiError, bad_request
 from service.office import scans
 from service.office.scan_files import ScanRefused, ScanSettings, check_limits
@@ -29,6 +31,7 @@ from service.rules.contract_mark import ContractMark
 from service.rules.scans import sniff
 from service.storage.store import Record
 from service.web import scan_batch
+from service.web.scan_pool import ScanPool
 from service.web.views.common import (
     check_csrf,
     context,
@@ -56,16 +59,24 @@ def _limiter(request: Request) -> anyio.CapacityLimiter:
     return state.scan_limiter  # type: ignore[no-any-return]
 
 
+def scan_pool(request: Request) -> ScanPool:
+    """The service's pool of page readers (app.state.scan_pool, shut down with the service)."""
+    state = request.app.state
+    if getattr(state, "scan_pool", None) is None:
+        state.scan_pool = ScanPool()
+    return state.scan_pool  # type: ignore[no-any-return]
+
+
 # -- one person's upload --------------------------------------------------------------------
 
 
-def codes_of(data: bytes) -> tuple[tuple[ContractMark, ...], int | None]:
+def codes_of(data: bytes, executor: Executor | None = None) -> tuple[tuple[ContractMark, ...], int | None]:
     """The distinct contract marks on a scan's pages and its page count; ((), None) for a file
     that cannot be read as a scan (it is judged by its type alone). A file of more pages than
     one person's contract has is refused: it is a stack for the bulk page."""
     if sniff(data[:16]) is None:
         return (), None
-    found = scans.sort_scan([data], SINGLE)
+    found = scans.sort_scan([data], SINGLE, executor=executor)
     if any(r.code in STACK_CODES for r in found.refused):
         raise ApiError(422, "scan_is_a_stack", f"这个文件超过 {SINGLE.max_batch_pages} 页，像是多人的责任状，未保存。"
                        "请在“批量上传”页面上传，系统会按二维码分到各人。")
@@ -87,25 +98,26 @@ def within_limits(data: bytes | BinaryIO) -> None:
         raise exc.as_api_error() from None
 
 
-def scan_upload(upload: UploadFile, allow_duplicate: bool, max_mb: int) -> contracts.Upload:
-    """A single scan with the codes read off its pages (in a worker thread)."""
+def scan_upload(upload: UploadFile, allow_duplicate: bool, max_mb: int, pool: ScanPool) -> contracts.Upload:
+    """A single scan with the codes read off its pages (from a worker thread, in the pool)."""
     data = upload.file.read()
     upload.file.seek(0)
-    marks, pages = codes_of(data) if len(data) <= max_mb * 1024 * 1024 else ((), None)
+    marks, pages = pool.run(lambda executor: codes_of(data, executor)) if len(data) <= max_mb * 1024 * 1024 \
+        else ((), None)
     return contracts.Upload(upload.file, upload.filename or "", marks, pages, allow_duplicate)
 
 
-async def read_upload(upload: UploadFile, allow_duplicate: bool, max_mb: int) -> contracts.Upload:
+async def read_upload(request: Request, upload: UploadFile, allow_duplicate: bool, max_mb: int) -> contracts.Upload:
     """`scan_upload` off the event loop."""
-    return await off_loop(scan_upload, upload, allow_duplicate, max_mb)
+    return await off_loop(scan_upload, upload, allow_duplicate, max_mb, scan_pool(request))
 
 
 def store_upload(ctx: Context, user: User, staff_id: str, upload: UploadFile, allow_duplicate: bool,
-                 idempotency_key: str | None) -> tuple[Record, bool]:
+                 idempotency_key: str | None, pool: ScanPool) -> tuple[Record, bool]:
     """One person's upload in one worker thread: who may upload it checked before its pages are
     read, its codes read, then stored (`contracts.upload`)."""
     contracts.uploader_of(ctx, user, staff_id)
-    scan = scan_upload(upload, allow_duplicate, ctx.content.settings.upload_max_mb)
+    scan = scan_upload(upload, allow_duplicate, ctx.content.settings.upload_max_mb, pool)
     return contracts.upload(ctx, user, staff_id, scan, idempotency_key)
 
 
@@ -132,11 +144,14 @@ async def _run(request: Request, user: User, form: FormData, dry_run: bool, thum
     uploads = await _uploads(form)
     fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     assigned = scan_batch.parse_assignments(fields)
+    again = scan_batch.parse_again(fields)
     if not dry_run:
         scan_batch.check_expected(uploads, fields)
+    pool = scan_pool(request)
 
     def work() -> scan_batch.Batch:
-        batch = scan_batch.sort_batch(ctx, department_id, uploads, assigned, thumbnails=thumbnails)
+        batch = pool.run(lambda executor: scan_batch.sort_batch(ctx, department_id, uploads, assigned,
+                                                                thumbnails=thumbnails, again=again, executor=executor))
         return batch if dry_run else scan_batch.store_batch(ctx, user, batch)
 
     return await anyio.to_thread.run_sync(work, limiter=_limiter(request))
@@ -181,11 +196,22 @@ def _page(request: Request, batch: scan_batch.Batch | None, error: ApiError | No
     ctx = context(request)
     department = ctx.content.department(department_id)
     name = department.name if department else department_id
+    members = ctx.content.members(department_id)
+    waiting, scanned = waiting_first(ctx, department_id) if batch and batch.unreadable else ([], [])
     return page(request, "scans.html", f"{name}：批量上传责任状扫描件", status=error.status if error else 200,
                 department_id=department_id, department_name=name, batch=batch, error=error,
-                members=ctx.content.members(department_id), match_labels=MATCH_LABELS, page_labels=PAGE_LABELS,
-                reason=scan_batch.reason, thumbnail=scan_batch.thumbnail_uri,
+                waiting=waiting, scanned=scanned, names={m.staff_id: m.name for m in members},
+                match_labels=MATCH_LABELS, page_labels=PAGE_LABELS, reason=scan_batch.reason,
+                thumbnail=scan_batch.thumbnail_uri, large=scan_batch.large_uri,
                 bulk_max_mb=ctx.content.settings.bulk_max_mb)
+
+
+def waiting_first(ctx: Context, department_id: str) -> tuple[list[StaffMember], list[StaffMember]]:
+    """The department's people without a valid scan, and those with one: the chooser lists the first first."""
+    found = contracts.versions(ctx, department_id)
+    members = ctx.content.members(department_id)
+    done = {staff_id for staff_id, records in found.items() if any(contracts.is_valid(r) for r in records)}
+    return [m for m in members if m.staff_id not in done], [m for m in members if m.staff_id in done]
 
 
 # -- withdrawing -----------------------------------------------------------------------------
