@@ -449,3 +449,16 @@ def test_build_refuses_invalid_content(content_dir: Path, tmp_path: Path) -> Non
     assert "内容校验失败" in result.stderr and "未构建" in result.stderr
     assert "roles.yml: [0].lead: 牵头部门“jwx”不在 departments.yml 中" in result.stderr
     assert not site.exists()
+
+
+def test_the_portals_script_and_style_come_from_the_code_not_an_older_set_up(tmp_path: Path) -> None:
+    """A set-up seeded by an earlier release keeps its copy of the assets; the site takes the code's."""
+    content_dir = tmp_path / "content"
+    shutil.copytree(SHIPPED_CONTENT, content_dir)
+    (content_dir / "pages" / "assets" / "portal.js").write_text("/* an earlier release */\n", encoding="utf-8")
+    settings = Settings(root=ROOT, content_dir=content_dir, site_dir=tmp_path / "site", data_dir=tmp_path / "var",
+                        mkdocs_file=ROOT / "mkdocs.yml")
+    build_site(settings)
+    for name in ("portal.js", "portal.css"):
+        built = (settings.site_dir / "assets" / name).read_bytes()
+        assert built == (SHIPPED_CONTENT / "pages" / "assets" / name).read_bytes(), name

@@ -16,6 +16,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from service.config import ROOT
 from service.content import forms_text
 from service.content.formats import cn_date
 from service.content.loader import ContentInvalid, load_content
@@ -26,6 +27,7 @@ from service.sitegen.build import ACCEPTED_DUTIES
 
 log = logging.getLogger("mkdocs.hooks.portal")
 SEARCH_WORDS = "search_words.txt"
+CODE_ASSETS = ROOT / "content" / "pages" / "assets"  # the portal's script and style ship with the code
 LOGIN_LINK = ('<a href="/login" class="md-header__button portal-login" data-portal-login title="各部门、人事处、院领导登录报送系统">'
               '登录</a>\n')
 
@@ -61,7 +63,18 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.append(File.generated(config, path, content=data))
     for path, data in catalog.role_files(content).items():  # each role's annex 3, its template filled in
         files.append(File.generated(config, path, content=data))
+    _code_assets(files, config)
     return files
+
+
+def _code_assets(files: Files, config: MkDocsConfig) -> None:
+    """The portal's own script and style from the code the service runs, never an older copy left
+    in a college's set-up (seeded from the sample by an earlier release)."""
+    for path in sorted(CODE_ASSETS.iterdir()):
+        uri = f"assets/{path.name}"
+        if (old := files.get_file_from_path(uri)) is not None:
+            files.remove(old)
+        files.append(File.generated(config, uri, abs_src_path=str(path)))
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
