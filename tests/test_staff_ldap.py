@@ -85,7 +85,7 @@ def test_a_roster_member_binds_and_signs_in(settings: Settings, directory: Direc
         assert record["source"] == STAFF_DIRECTORY and record["password_hash"] is None  # type: ignore[index]
         assert "统一身份认证" in client.get("/account").text  # no local password to change here
         assert sign_in(service, person, CAMPUS) == (303, "/me")  # the second time: the account is there
-        assert audit_actions(service.settings).count("user.create") == 2  # hr, and this person once
+        assert audit_actions(service.settings).count("user.create") == 3  # hr, the leader, and this person once
 
 
 def test_the_entry_found_by_a_search_with_the_service_account(settings: Settings, directory: DirectoryServer,

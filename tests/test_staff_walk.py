@@ -24,7 +24,7 @@ from service.content.codes import DISPUTE_SCORE_ITEM
 
 PUBLIC = {"GET /healthz", "GET /readyz", "GET /login", "POST /login", "POST /logout", "GET /api/status", "GET /gongshi"}
 OWN = {"GET /account", "POST /account", "POST /api/account/password", "GET /api/me", "GET /api/todos",
-       "GET /api/me/summary", "PUT /api/me/summary", "POST /api/me/summary/file"} | {
+       "GET /api/me/summary", "PUT /api/me/summary", "POST /api/me/summary/file", "GET /api/me/ballots"} | {
     key for key in route_keys() if key.split(" ")[1].startswith("/me")}
 REFUSED = (403, 404)
 # Pages that send a staff member elsewhere: the college's boards go to their own pages.

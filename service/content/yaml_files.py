@@ -76,10 +76,13 @@ def parse_yaml(path: Path, text: str, errors: list[ContentError]) -> Any:
         return None
     except yaml.YAMLError as exc:
         mark = _where(exc, text)
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         if mark is not None and mark is getattr(exc, "context_mark", None):
             problem = f"从此处开始的引号或括号到文件末尾都没有闭合（{getattr(exc, 'context', '')}）"
+        quote = _open_quote(text)
+        if quote is not None and (mark is None or quote.index < mark.index):
+            mark, problem = quote, "此处开始的引号在本行没有闭合（引号中的内容延续到了后面的行）"
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
         errors.append(ContentError(path.name, where, f"YAML 格式错误：{problem}"))
         return None
 
@@ -140,6 +143,19 @@ def _where(exc: yaml.YAMLError, text: str) -> yaml.Mark | None:
     if problem is not None and context is not None and problem.index >= len(text.rstrip()):
         return context  # type: ignore[no-any-return]
     return problem  # type: ignore[no-any-return]
+
+
+def _open_quote(text: str) -> yaml.Mark | None:
+    """Where a quoted value that runs past its line begins (a quote left open on a line whose file
+    has another quote further down parses on, and fails far from the line to mend)."""
+    try:
+        for token in yaml.scan(text, Loader=YAML_LOADER):
+            if (isinstance(token, yaml.ScalarToken) and token.style in ('"', "'")
+                    and token.end_mark.line > token.start_mark.line):
+                return token.start_mark  # type: ignore[no-any-return]
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def _bad_date_line(text: str) -> str:
