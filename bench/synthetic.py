@@ -36,6 +36,7 @@ SOURCE = ROOT / "content"
 COPIED_FILES = ("settings.yml", "roles.yml", "common_targets.yml", "search_words.txt")
 STAFF_PER_DEPARTMENT = 60
 BENCH_USER = "bench-hr"
+BENCH_LEADER = "bench-leader"  # oversees every department: approves the synthetic target sets
 BENCH_PASSWORD = "bench-password-1"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱覃武戴孔"
@@ -151,6 +152,9 @@ def populate(data_dir: Path, content: Content, fraction_signed: float = 0.6, *, 
     with no_fsync():
         if not ctx.store.accounts.user(BENCH_USER):  # a later year of the same college: the account is there
             accounts.add_user(ctx, BENCH_USER, "hr", None, BENCH_PASSWORD, actor="bench")
+        if not ctx.store.accounts.user(BENCH_LEADER):  # submitted targets wait for an overseeing leader
+            accounts.add_user(ctx, BENCH_LEADER, "leader", None, BENCH_PASSWORD, actor="bench",
+                              details=accounts.Profile(oversees=tuple(d.id for d in content.departments)))
         hr = access.User(BENCH_USER, "hr")
         target_sets = add_targets(ctx, content) if extras else 0  # approved first: the scans are signed for them
         for department in content.departments:
@@ -191,7 +195,7 @@ def add_targets(ctx: Context, content: Content) -> int:
             continue
         rows = [line.as_dict() for line in template_rows(role)]
         targets.save(ctx, hr, member.staff_id, rows, submit=True)
-        leader = access.User("bench-leader", "leader", oversees=frozenset({member.department}))
+        leader = access.User(BENCH_LEADER, "leader", oversees=frozenset({member.department}))
         targets.decide(ctx, leader, member.staff_id, APPROVE)
         count += 1
     return count
