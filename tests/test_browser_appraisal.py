@@ -1,4 +1,4 @@
-"""The annual appraisal of a 9-person group of a department in December, in Chromium against
+"""The annual appraisal of a 9-person department in December, in Chromium against
 `portal serve`: the nine sign in with their slips and write their summaries (one uploads a Word
 file), HR opens a 民主测评 round, seven vote from their own browsers (one on a 390 px phone), a
 second ballot is refused, the tally after closing is the hand count, the leader's comment is
@@ -13,10 +13,12 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+import yaml
 from docx import Document
 from helpers import copy_site
 from staff_helpers import NEW_PASSWORD, slip_passwords
@@ -43,11 +45,21 @@ CHOICES = ("优秀", "合格", "基本合格", "不合格")
 COMMENT = "教学扎实，带教青年教师成效明显。"
 
 
+def nine_people(roster: Path) -> None:
+    """The college's copy keeps nine people in the department, its others leave the roster."""
+    people = yaml.safe_load(roster.read_text(encoding="utf-8"))
+    ours = [p for p in people if p["department"] == DEPT]
+    assert len(ours) > 9
+    kept = [p for p in people if p["department"] != DEPT or p in ours[:9]]
+    roster.write_text(yaml.safe_dump(kept, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def december(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     chromium_or_skip()
     root = tmp_path_factory.mktemp("appraisal")
     shutil.copytree(ROOT / "content", root / "content")
+    nine_people(root / "content" / "roster.yml")
     env = {**os.environ, "PORTAL_DATA": str(root / "var"), "PORTAL_SITE": str(copy_site(root / "site")),
            "PORTAL_CONTENT": str(root / "content"), "PORTAL_TODAY": DECEMBER, "PYTHONUNBUFFERED": "1"}
     with serving(env) as (url, password, output):
@@ -112,11 +124,14 @@ def docx_with(text: str) -> bytes:
 
 @pytest.mark.skipif(not pdf.available(), reason="需要 LibreOffice（soffice）")
 def test_a_department_runs_its_appraisal_in_the_browser(december: Portal, browser: Any, tmp_path: Any) -> None:
-    nine = [m.staff_id for m in december.members[:9]]
+    nine = [m.staff_id for m in december.members]
+    assert len(nine) == 9
     hr, boss = api(december, "hr"), api(december, "boss")
-    opened = hr.post("/api/appraisal/rounds", json={"unit": DEPT, "candidates": nine, "voters": nine,
-                                                    "opens": "2019-12-01T08:00", "closes": "2019-12-31T18:00"})
+    opened = hr.post("/api/appraisal/rounds", json={"unit": DEPT, "opens": "2019-12-01T08:00",
+                                                    "closes": "2019-12-31T18:00"})
     assert opened.status_code == 201, opened.text
+    assert sorted(c["staff_id"] for c in opened.json()["candidates"]) == sorted(nine)
+    assert opened.json()["eligible"] == 9
     round_id = opened.json()["id"]
     passwords = slips(december)
     ballots: dict[str, dict[str, str]] = {}
