@@ -151,3 +151,17 @@ def test_in_own_department_tells_a_department_refusal_from_a_role_refusal() -> N
     clerk = USERS[ROLE_DEPARTMENT]
     assert access.in_own_department(clerk, access.DRAFT_TARGETS, OTHER)
     assert not access.in_own_department(USERS[ROLE_LEADER], access.DRAFT_TARGETS, OTHER)
+
+
+@pytest.mark.parametrize(("role", "names", "message", "said"), [
+    (ROLE_LEADER, ("机械工程系", "电气工程系"), "您只能填报本部门的完成情况",
+     "院领导账号只能查看所分管部门的数据（您分管：机械工程系、电气工程系），且不能代部门填报"),
+    (ROLE_LEADER, (), None, "人事处尚未为您的院领导账号指定分管部门，暂时不能查看部门的数据"),
+    (ROLE_DEPARTMENT, (), "您只能填报本部门的完成情况", "您只能填报本部门的完成情况"),
+    (ROLE_DEPARTMENT, (), None, "您的账号只能查看和填报本部门的数据"),
+    (ROLE_STAFF, (), None, "您的账号只能查看和填报本部门的数据"),
+])
+def test_a_refusal_names_the_reach_the_rules_give_the_role(role: str, names: tuple[str, ...],
+                                                           message: str | None, said: str) -> None:
+    user = USERS.get(role) or User("100001", role, OWN, staff_id="100001")
+    assert access.reach_refusal(user, names, message) == said

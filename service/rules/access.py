@@ -11,6 +11,7 @@ Views and use cases ask `allowed` or `ensure`; nothing else compares roles to de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from service.content.codes import ROLE_DEPARTMENT, ROLE_HR, ROLE_LEADER, ROLE_STAFF
@@ -144,3 +145,14 @@ def ensure(user: User, action: str, department: str | None = None, message: str 
 def in_own_department(user: User, action: str, department: str) -> bool:
     """Would `user` be allowed `action` on `department` if it were the account's own?"""
     return allowed(replace(user, department=department), action, department)
+
+
+def reach_refusal(user: User, overseen_names: Sequence[str], message: str | None = None) -> str:
+    """What an account is told when it asks for a department beyond its reach: an account whose
+    reach is the departments it oversees (a leader's) hears their names (`overseen_names`), any
+    other `message` or its own department's refusal."""
+    if RULES[SEE_DEPARTMENT].get(user.role) != OVERSEEN:
+        return message or "您的账号只能查看和填报本部门的数据"
+    if not overseen_names:
+        return "人事处尚未为您的院领导账号指定分管部门，暂时不能查看部门的数据"
+    return f"院领导账号只能查看所分管部门的数据（您分管：{'、'.join(overseen_names)}），且不能代部门填报"

@@ -76,14 +76,11 @@ def department_user(request: Request, department_id: str, action: str = access.S
 
 
 def reach(ctx: Context, user: User, message: str | None = None) -> str:
-    """What an account may see, said when it asks for more: a leader's departments by name,
-    a department's own (`message`, when the refusal has more to say)."""
-    if user.role != codes.ROLE_LEADER:
-        return message or "您的账号只能查看和填报本部门的数据"
+    """What an account may see, said when it asks for more (the rules decide whose reach is the
+    departments it oversees): those departments by name, or a department's own (`message`, when
+    the refusal has more to say)."""
     names = [d.name for d in ctx.content.departments if d.id in user.oversees]
-    if not names:
-        return "人事处尚未为您的院领导账号指定分管部门，暂时不能查看部门的数据"
-    return f"院领导账号只能查看所分管部门的数据（您分管：{'、'.join(names)}），且不能代部门填报"
+    return access.reach_refusal(user, names, message)
 
 
 def home(user: User) -> str:
