@@ -284,11 +284,14 @@ class _Checker(Checker):
         role_id = self.text(f, f"{label} → id", d.get("id"), "岗位代码")
         if role_id and not ID_PATTERN.match(role_id):
             self.fail(f, f"{label} → id", f"岗位代码“{role_id}”应为小写英文字母开头的短代码")
+        # A role added before its duties and template are written (from a roster import) has
+        # empty lists: HR fills them in on the set-up's roles page.
         duties = tuple(
             self.text(f, f"{label} → duties[{i}]", duty, "岗位职责文字")
-            for i, duty in enumerate(self.sequence(f, f"{label} → duties", d.get("duties")))
+            for i, duty in enumerate(self.sequence(f, f"{label} → duties", d.get("duties"))
+                                     if d.get("duties") != [] else ())
         )
-        rows = self.targets(d.get("targets"), f"{label} → targets", budget)
+        rows = self.targets(d.get("targets"), f"{label} → targets", budget) if d.get("targets") != [] else ()
         return Role(id=role_id, name=name, lead=lead, duties=duties, targets=rows)
 
     def targets(self, data: Any, path: str, budget: int | None) -> tuple[TargetRow, ...]:

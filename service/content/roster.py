@@ -227,7 +227,12 @@ def parse_roster(content: Content, table: Table, *, on_row: Callable[[], None] |
 
 
 class MappingInvalid(ValueError):
-    """A mapping names a field other than 部门/岗位, or a department or role the set-up lacks."""
+    """A mapping names a field other than 部门/岗位, or a department or role the set-up lacks (or,
+    for a role added from the export, what `roster_choices` refuses); `code` is the machine code."""
+
+    def __init__(self, message: str, code: str = "invalid_mapping") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def resolve_mapping(content: Content, pairs: Sequence[tuple[str, str]]) -> Mapping_:

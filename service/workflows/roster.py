@@ -4,23 +4,29 @@ The import itself is read and checked elsewhere (office/roster_sheet.py reads th
 content/roster.py validates the rows and diffs them against the current roster); here the
 result replaces the set-up's `roster.yml` (in the data directory) atomically (a reader sees
 the old file or the new one) and, from the web, the audit log records who did it and what
-changed.
+changed. Roles HR adds from the export's 岗位 values go into the set-up's roles the way the set-up
+console's roles part does (`setup.save_part`: validated, written, audited) before the roster that
+names them.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from service.content.loader import load_content
+from service.content.loader import ROLES_FILE, load_content
 from service.content.models import Content
 from service.content.roster import MAPPED, Mapping_, RosterImport
+from service.content.roster_choices import NewRole, with_new_roles
 from service.content.roster_file import ROSTER_FILE, dump_roster
+from service.content.yaml_files import ContentInvalid
 from service.errors import ApiError
 from service.storage.files import atomic_write
+from service.workflows import setup
 from service.workflows.commit import log
 from service.workflows.context import Context
 
@@ -65,18 +71,35 @@ def fingerprint(content_dir: Path) -> str:
         return ""
 
 
-def apply(ctx: Context, result: RosterImport, base: str, actor: str, chosen: Mapping_ | None = None) -> Content:
-    """Write the previewed import, if the roster is still the one it was compared with, and
-    remember the mappings `chosen` for it; return the content as now on disk (validated again)."""
+def staged(ctx: Context, new_roles: Sequence[NewRole]) -> Content:
+    """The set-up an import is checked against: the current one with `new_roles` added, judged as
+    the set-up console's roles part is (422 `setup_invalid` naming the field); nothing written."""
+    if not new_roles:
+        return ctx.content
+    text = setup.dump(ROLES_FILE, with_new_roles(setup.read_part(ctx, "roles"), new_roles))
+    try:
+        return load_content(ctx.settings.content_dir, {ROLES_FILE: text})
+    except ContentInvalid as exc:
+        raise setup.refusal(exc.errors) from None
+
+
+def apply(ctx: Context, result: RosterImport, base: str, actor: str, chosen: Mapping_ | None = None,
+          new_roles: Sequence[NewRole] = ()) -> Content:
+    """Write the previewed import, if the roster is still the one it was compared with: first the
+    roles it adds (the set-up's roles part, audited), then the roster, and remember the mappings
+    `chosen` for it; return the content as now on disk (validated again)."""
     directory = ctx.settings.content_dir
     with ctx.store.locked():
         if fingerprint(directory) != base:
             raise ApiError(409, "roster_changed", "预览之后名册已被修改（可能有人同时导入），为免覆盖，"
                            "请重新上传文件查看最新的变化")
+        if new_roles:
+            setup.save_part(ctx, "roles", with_new_roles(setup.read_part(ctx, "roles"), new_roles), actor)
         write(directory, result)
         remember(directory, chosen or {})
         diff = result.diff
         log(ctx, actor, "roster.import", total=len(result.members), added=len(diff.added),
             changed=len(diff.changed), removed=len(diff.removed), source=result.source,
-            mapped={f"{kind}:{value}": target for (kind, value), target in (chosen or {}).items()})
+            mapped={f"{kind}:{value}": target for (kind, value), target in (chosen or {}).items()},
+            new_roles=[role.id for role in new_roles])
     return load_content(directory)

@@ -1,19 +1,21 @@
 """HR imports the staff roster in the browser: upload the personnel system's .xlsx or .csv,
-read the same dry-run summary the CLI prints (new, changed, leaving, or every row's error),
-confirm; the running service answers with the new roster at once and the site is rebuilt in
-the background."""
+read the same dry-run summary the CLI prints (new, changed, leaving, or every row's error), map
+the export's unknown 岗位 and 部门 values (or add a 岗位 as a new role), confirm; the running
+service answers with the new roster at once and the site is rebuilt in the background.
+`POST /api/roster` does the same in one request: the changes without `confirm`, the import with it."""
 
 from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from service.content import roster_choices
 from service.content.models import Content
 from service.content.roster import (
     MAPPED,
@@ -22,20 +24,29 @@ from service.content.roster import (
     RosterImport,
     RosterImportError,
     parse_roster,
-    resolve_mapping,
     summary_lines,
 )
+from service.content.roster_choices import LEAD_PREFIX, MAP_PREFIX, NEW_ROLE, Choices, NewRole
 from service.errors import ApiError, bad_request, unprocessable
 from service.office.roster_sheet import MAX_BYTES, read_table
 from service.rules import access
-from service.web.views.common import check_csrf, context, off_loop, page, parse_workbook, permitted
+from service.web.views.common import (
+    check_csrf,
+    context,
+    off_loop,
+    ok_json,
+    page,
+    parse_workbook,
+    permitted,
+    yes,
+)
 from service.workflows import roster
 
 PREVIEW_MINUTES = 30
 MAX_PREVIEWS = 20
 SHOWN = 200  # people of each kind listed on the preview
-MAP_PREFIX = "map:"  # form fields map:岗位:<the export's value> = a role (name or code); map:部门:… likewise
 MAX_MAPPED = 300
+MAX_FIELDS = 4 + 2 * MAX_MAPPED  # csrf, file, pending, confirm; a map: and a lead: field per value
 
 
 @dataclass(frozen=True)
@@ -46,16 +57,29 @@ class Preview:
     filename: str
     made: float
     chosen: Mapping_ = field(default_factory=dict)  # mappings chosen for this import, remembered on confirm
+    new_roles: tuple[NewRole, ...] = ()  # roles added to the set-up on confirm
 
 
 @dataclass(frozen=True)
 class Pending:
-    """An upload whose unknown 部门/岗位 values wait for HR to map them: sent again without the file."""
+    """An upload whose unknown 部门/岗位 values wait for HR to map them: sent again without the file,
+    with the choices made so far and the refusal they are shown with."""
 
     username: str
     data: bytes
     filename: str
     made: float
+    fields: tuple[tuple[str, str], ...] = ()
+    refused: RosterImportError | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An export checked against the set-up with HR's choices (new roles included)."""
+    choices: Choices
+    content: Content  # the set-up with the new roles
+    result: RosterImport
+    base: str
 
 
 async def roster_page(request: Request, *, error: ApiError | None = None) -> Response:
@@ -70,46 +94,44 @@ async def roster_page(request: Request, *, error: ApiError | None = None) -> Res
 
 
 async def preview_post(request: Request) -> Response:
-    """Read the uploaded export and show what importing it would change; nothing is written."""
+    """Read the uploaded export (or the one waiting for its values to be mapped, with HR's
+    choices) and show what importing it would change; nothing is written."""
     user = permitted(request, access.IMPORT_ROSTER)
-    form = await request.form(max_files=1, max_fields=4 + MAX_MAPPED)
+    form = await request.form(max_files=1, max_fields=MAX_FIELDS)
     check_csrf(request, str(form.get("csrf") or ""))
-    upload = form.get("file")
-    held = _held(request, "roster_pending").get(str(form.get("pending") or ""))
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(MAX_BYTES + 1)
-        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:80]
-    elif isinstance(held, Pending) and held.username == user.username:
-        data, name = held.data, held.filename
-    else:
-        return await roster_page(request, error=bad_request("missing_file", "请选择人事系统导出的名册文件（.xlsx 或 .csv）"))
-    if len(data) > MAX_BYTES:
-        return await roster_page(request, error=ApiError(413, "too_large", f"文件超过 {MAX_BYTES // 1024 // 1024} MB"))
+    token = str(form.get("pending") or "")
+    held = _held(request, "roster_pending").get(token)
+    held = held if isinstance(held, Pending) and held.username == user.username else None
+    try:
+        data, name = await _upload(form)
+        held, earlier = None, ()  # a new file: the choices made for another one do not carry over
+    except ApiError as exc:
+        if held is None or exc.code != "missing_file":
+            return await roster_page(request, error=exc)
+        data, name, earlier = held.data, held.filename, held.fields
+    fields = tuple({**dict(earlier), **dict(_choice_fields(form))}.items())
     ctx = context(request)
     try:
-        chosen = resolve_mapping(ctx.content, [(key[len(MAP_PREFIX):], str(value)) for key, value in form.multi_items()
-                                               if key.startswith(MAP_PREFIX)])
-    except MappingInvalid as exc:
-        return await roster_page(request, error=unprocessable("invalid_mapping", str(exc)))
-    base = await off_loop(roster.fingerprint, ctx.settings.content_dir)
-    remembered = await off_loop(roster.mapping, ctx.settings.content_dir)
-    try:
-        result = await parse_workbook(request, _parse, ctx.content, data, name, {**remembered, **chosen})
+        prepared = await _prepare(request, data, name, fields)
+    except (MappingInvalid, ApiError) as exc:
+        error = exc if isinstance(exc, ApiError) else unprocessable(exc.code, str(exc))
+        if held is None:
+            return await roster_page(request, error=error)
+        held = _held(request, "roster_pending")[token] = replace(held, fields=fields)
+        return _refused(request, ctx.content, held, token, error)
     except RosterImportError as exc:
-        pending = secrets.token_urlsafe(16) if exc.unknown else None
-        if pending:
-            _held(request, "roster_pending")[pending] = Pending(user.username, data, name, time.monotonic())
-        return page(request, "roster_preview.html", "名册导入：校验未通过", status=422, filename=name,
-                    errors=exc.errors, lines=[], preview_id=None, empty=False, unknown=exc.unknown,
-                    pending=pending, choices=_choices(ctx.content), chosen=chosen)
+        pending = Pending(user.username, data, name, time.monotonic(), fields, exc)
+        token = secrets.token_urlsafe(16) if exc.unknown else ""
+        if token:
+            _held(request, "roster_pending")[token] = pending
+        return _refused(request, ctx.content, pending, token)
     preview_id = secrets.token_urlsafe(16)
-    _held(request, "roster_previews")[preview_id] = Preview(user.username, result, base, name, time.monotonic(),
-                                                             chosen)
-    mapped = [f"按对应关系：{kind}“{value}”→ {_name(ctx.content, kind, target)}"
-              for (kind, value), target in result.mapped.items()]
+    choices, result = prepared.choices, prepared.result
+    _held(request, "roster_previews")[preview_id] = Preview(user.username, result, prepared.base, name,
+                                                             time.monotonic(), choices.mapping, choices.new_roles)
     return page(request, "roster_preview.html", "名册导入：确认变化", filename=name, errors=[],
-                lines=[*summary_lines(ctx.content, result, limit=SHOWN), *mapped], preview_id=preview_id,
-                empty=result.diff.empty, unknown={}, pending=None, choices={}, chosen={})
+                lines=_lines(prepared), preview_id=preview_id,
+                empty=result.diff.empty and not choices.new_roles, unknown={}, pending=None)
 
 
 async def confirm_post(request: Request) -> Response:
@@ -124,13 +146,99 @@ async def confirm_post(request: Request) -> Response:
         return await roster_page(request, error=ApiError(409, "preview_expired", "预览已过期或不存在，请重新上传名册文件"))
     ctx = context(request)
     try:
-        content = await off_loop(roster.apply, ctx, preview.result, preview.base, user.username, preview.chosen)
+        content = await off_loop(roster.apply, ctx, preview.result, preview.base, user.username, preview.chosen,
+                                 preview.new_roles)
     except ApiError as exc:
         return await roster_page(request, error=exc)
     finally:
         previews.pop(str(form.get("preview") or ""), None)
     request.app.state.live.replace(content)
     return RedirectResponse("/board/roster?notice=imported", status_code=303)
+
+
+async def api_import(request: Request) -> Response:
+    """`POST /api/roster`: the export as `file`, HR's choices as `map:岗位:<value>` / `map:部门:<value>`
+    (and `lead:岗位:<value>` for a new role) fields; without `confirm` the changes it would make,
+    nothing written; with `confirm=1` the import. Refused as the page refuses, nothing written."""
+    user = permitted(request, access.IMPORT_ROSTER)
+    form = await request.form(max_files=1, max_fields=MAX_FIELDS)
+    check_csrf(request, str(form.get("csrf") or ""))
+    data, name = await _upload(form)
+    ctx = context(request)
+    try:
+        prepared = await _prepare(request, data, name, _choice_fields(form))
+    except MappingInvalid as exc:
+        raise unprocessable(exc.code, str(exc)) from None
+    except RosterImportError as exc:
+        raise unprocessable("roster_invalid", f"名册有 {len(exc.errors)} 处错误，名册未改动：{exc.errors[0]}",
+                            errors=exc.errors, unknown=_unknown_json(ctx.content, exc)) from None
+    choices, result = prepared.choices, prepared.result
+    answer: dict[str, Any] = {
+        "file": name, "people": len(result.members), "added": len(result.diff.added),
+        "changed": len(result.diff.changed), "removed": len(result.diff.removed),
+        "mapped": [{"field": kind, "value": value, "to": target} for (kind, value), target in result.mapped.items()],
+        "new_roles": [{"id": r.id, "name": r.name, "lead": r.lead} for r in choices.new_roles],
+        "summary": _lines(prepared), "imported": False}
+    if yes(form.get("confirm")):
+        content = await off_loop(roster.apply, ctx, result, prepared.base, user.username, choices.mapping,
+                                 choices.new_roles)
+        request.app.state.live.replace(content)
+        answer["imported"] = True
+    return ok_json(answer)
+
+
+async def _upload(form: FormData) -> tuple[bytes, str]:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise bad_request("missing_file", "请选择人事系统导出的名册文件（.xlsx 或 .csv）")
+    data = await upload.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ApiError(413, "too_large", f"文件超过 {MAX_BYTES // 1024 // 1024} MB")
+    return data, upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:80]
+
+
+def _choice_fields(form: FormData) -> list[tuple[str, str]]:
+    return [(key, value) for key, value in form.multi_items()
+            if isinstance(value, str) and key.startswith((MAP_PREFIX, LEAD_PREFIX))]
+
+
+async def _prepare(request: Request, data: bytes, name: str, fields: Any) -> Prepared:
+    """The export checked against the set-up with HR's `fields` and the remembered mappings
+    (MappingInvalid, ApiError or RosterImportError when refused); nothing written."""
+    ctx = context(request)
+    choices = roster_choices.from_fields(ctx.content, fields)
+    content = await off_loop(roster.staged, ctx, choices.new_roles)
+    base = await off_loop(roster.fingerprint, ctx.settings.content_dir)
+    remembered = await off_loop(roster.mapping, ctx.settings.content_dir)
+    result = await parse_workbook(request, _parse, content, data, name, {**remembered, **choices.mapping})
+    return Prepared(choices, content, result, base)
+
+
+def _lines(prepared: Prepared) -> list[str]:
+    content, result = prepared.content, prepared.result
+    added = [f"将添加新岗位：{r.name}（代码 {r.id}，牵头拟定部门：{roster_choices.lead_name(content, r.lead)}；"
+             "岗位职责和个性目标模板为空，导入后在“设置学院—岗位与个性目标模板”页面填写）"
+             for r in prepared.choices.new_roles]
+    mapped = [f"按对应关系：{kind}“{value}”→ {_name(content, kind, target)}"
+              for (kind, value), target in result.mapped.items()]
+    return [*added, *summary_lines(content, result, limit=SHOWN), *mapped]
+
+
+def _refused(request: Request, content: Content, pending: Pending, token: str,
+             error: ApiError | None = None) -> Response:
+    """The rows' errors and, for unknown values, the form to map them (with the choices so far)."""
+    refused = pending.refused or RosterImportError([])
+    return page(request, "roster_preview.html", "名册导入：校验未通过", status=error.status if error else 422,
+                filename=pending.filename, errors=refused.errors, lines=[], preview_id=None, empty=False,
+                unknown=refused.unknown, pending=token, choices=_choices(content), chosen=dict(pending.fields),
+                new_role=NEW_ROLE, self_lead=roster_choices.SELF_LEAD_NAME, error=error, notice=None)
+
+
+def _unknown_json(content: Content, refused: RosterImportError) -> list[dict[str, Any]]:
+    choices = _choices(content)
+    return [{"field": kind, "value": value, "rows": rows,
+             "choices": [{"id": code, "name": name} for code, name in choices[kind]]}
+            for kind, values in refused.unknown.items() for value, rows in values.items()]
 
 
 def _parse(content: Content, data: bytes, filename: str, mapping: Mapping_) -> RosterImport:
