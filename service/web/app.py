@@ -296,7 +296,6 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/objections", result_objections.api_list),
         Route("/api/objections/{department_id}/{objection_id}", result_objections.api_answer, methods=["POST"],
               max_body_size=FORM_LIMIT),
-        # the roster import in one request: mapped 岗位 / 部门 values and new roles as form fields
         Route("/api/roster", roster.api_import, methods=["POST"], max_body_size=ROSTER_LIMIT),
         Mount("/", SiteFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
     ]
