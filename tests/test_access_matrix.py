@@ -120,6 +120,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /board/roster": (401, 200, 403, 403, 403),
     "POST /board/roster": (401, 200, 403, 403, 403),  # the preview: nothing written
     "POST /board/roster/confirm": (401, 409, 403, 403, 403),  # HR: no such preview
+    "POST /api/roster": (401, 200, 403, 403, 403),  # without confirm: the changes, nothing written
     "GET /board/{department_id}/scans": (401, 200, 200, 403, 403),
     "POST /board/{department_id}/scans": (401, 200, 200, 403, 403),  # a preview page
     "POST /api/departments/{department_id}/scans": (401, 200, 200, 403, 403),  # a dry run
@@ -383,6 +384,7 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/accounts/{username}": lambda w: _form(action="update", department=DEPT, display_name="机械工程系报送员"),
     "POST /board/roster": lambda w: {"files": {"file": ("roster.csv", w.roster_csv(), "text/csv")}},
     "POST /board/roster/confirm": lambda w: _form(preview="no-such-preview", confirm="on"),
+    "POST /api/roster": lambda w: {"files": {"file": ("roster.csv", w.roster_csv(), "text/csv")}},
     "POST /board/{department_id}/scans": lambda w: {"data": {"dry_run": "1"},
                                                     "files": {"file": ("stack.pdf", PDF, "application/pdf")}},
     "POST /api/departments/{department_id}/scans": lambda w: {"files": {"file": ("stack.pdf", PDF, "application/pdf")}},
