@@ -3,7 +3,7 @@
 `portal serve` over a new data directory (the set-up seeded from the shipped sample, as on a
 first installation). HR renames the college, adds two departments (one a 系), adds a role with
 its template rows, has a leader oversee the new 系, imports a roster putting people in the new
-departments and moves the contract deadline: the board, /api/status and the public status page
+departments (mapping the export's own 岗位 values, one added as a new role led by the new 系) and moves the contract deadline: the board, /api/status and the public status page
 show the new deadline at once, the rebuilt portal lists the new department, and the checkout's
 content/ is untouched. Screenshots under test-artifacts/browser/hr-setup/.
 """
@@ -64,11 +64,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 
 def roster_csv(portal: Portal) -> bytes:
-    """Everyone already on the roster, and two new people in the new departments, one under the
-    personnel system's own name of the new role."""
+    """Everyone already on the roster, two new people in the new departments, one under the
+    personnel system's own name of the new role, and a driver: a post the set-up has no role for."""
     lines = ["工号,姓名,部门,岗位,职务"] + [f"{m.staff_id},{m.name},{m.department},{m.role},{m.post}"
                                       for m in portal.members]
-    lines += ["990001,林晓智,人工智能系,AI讲师,教师", "990002,韩实验,实验中心,理论课教师,实验员"]
+    lines += ["990001,林晓智,人工智能系,AI讲师,教师", "990002,韩实验,实验中心,理论课教师,实验员",
+              "990003,孙师傅,人工智能系,实训车驾驶员,驾驶员"]
     return "\n".join(lines).encode("utf-8")
 
 
@@ -126,13 +127,19 @@ def test_hr_sets_up_the_college_in_the_browser(portal: Portal, browser: Any, tmp
         page.get_by_label("名册文件").set_input_files(str(roster))
         page.get_by_role("button", name=re.compile("上传并查看变化")).click()
         page.locator('select[data-map="岗位:AI讲师"]').select_option(label="人工智能课教师")
+        page.locator('select[data-map="岗位:实训车驾驶员"]').select_option(value="添加为新岗位")
+        page.get_by_label(re.compile("新岗位“实训车驾驶员”的牵头拟定部门")).select_option(label="人工智能系")
         hr.shot("roster-mapping", page.locator("[data-roster-mapping]"))
         page.get_by_role("button", name="按以上对应关系再检查").click()
         expect(page.locator("[data-roster-summary]")).to_contain_text("林晓智")
         expect(page.locator("[data-roster-summary]")).to_contain_text("按对应关系：岗位“AI讲师”")
+        expect(page.locator("[data-roster-summary]")).to_contain_text("将添加新岗位：实训车驾驶员")
         page.get_by_label(re.compile("我已核对以上变化")).check()
         page.get_by_role("button", name="确认导入").click()
         page.wait_for_url(re.compile(r"notice=imported"))
+        page.goto("/board/setup/roles")  # the new role waits there for its template
+        expect(page.locator("[data-roles-table] tr", has_text="实训车驾驶员")).to_contain_text("待填写")
+        hr.shot("new-role", page.locator("[data-roles-table]"))
 
         page.goto("/board/setup/settings")
         page.get_by_label("签订责任状的截止日期").fill("05-08")

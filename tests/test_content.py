@@ -202,3 +202,13 @@ def test_syntax_errors_in_several_files_are_reported_at_once(content_dir: Path) 
     errors = error_lines(check(content_dir))
     assert [e.split(":")[0] for e in errors] == ["settings.yml", "departments.yml", "roster.yml"]
     assert all(re.search(r"第 \d+ 行第 \d+ 列", e) for e in errors[:2]), errors
+
+
+def test_a_role_whose_duties_and_template_are_not_written_yet_is_valid(content_dir: Path) -> None:
+    path = content_dir / "roles.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "- lead: self\n  roles:\n    - id: role-1\n      name: 驾驶员\n      duties: []\n"
+                    "      targets: []\n", encoding="utf-8")
+    assert check(content_dir).exit_code == 0, check(content_dir).stderr
+    path.write_text(text + "- lead: self\n  roles:\n    - id: role-1\n      name: 驾驶员\n", encoding="utf-8")
+    find_error(check(content_dir), "roles.yml: 驾驶员 → targets", "应为非空列表")  # left out is not empty

@@ -37,7 +37,8 @@ PART_NAMES = {"settings": "学院设置", "departments": "部门与系", "roles"
 HEADERS = {
     SETTINGS_FILE: "# 本年度责任状工作的设置（人事处在“设置学院”页面修改）。日期写“月-日”，年份取自 year。",
     DEPARTMENTS_FILE: "# 部门与系：id 短英文代码，name 中文名称，kind 部门/系；closed 为撤销日期（保留历史）。",
-    ROLES_FILE: "# 岗位及个性目标模板（附件3），按牵头部门分组；每个岗位的 targets 分值合计必须为 60。",
+    ROLES_FILE: "# 岗位及个性目标模板（附件3），按牵头部门分组；每个岗位的 targets 分值合计必须为 60"
+                "（刚从名册添加、尚未填写的岗位 duties 与 targets 为空列表 []）。",
     COMMON_FILE: "# 附件2：共性目标（40 分）：每项 id、目标内容、分值、评分标准（标准与扣分）。",
 }
 # What HR calls the settings a message may name (the YAML path follows in brackets).
