@@ -119,6 +119,7 @@ def test_with_confirm_the_role_is_added_the_people_imported_and_the_choices_kept
     ({**chosen("宇宙研究院")}, 422, "new_role_lead_unknown"),
     ({**chosen(), "map:岗位:理论课教师": NEW_ROLE, "lead:岗位:理论课教师": DEPT}, 422, "new_role_exists"),
     ({"map:岗位:驾驶员": "宇航员", f"map:部门:{FLEET}": DEPT}, 422, "invalid_mapping"),
+    ({**chosen(), "map:岗位:飞行员": NEW_ROLE, "lead:岗位:飞行员": DEPT}, 422, "new_role_unused"),
     ({"map:岗位:驾驶员": "理论课教师", f"map:部门:{FLEET}": "nosuch"}, 422, "invalid_mapping"),
 ])
 def test_a_refused_import_leaves_the_set_up_and_the_roster_unchanged(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.content import text_forms
-from service.content.models import SELF_LEAD, Content
+from service.content.models import SELF_LEAD, Content, StaffMember
 from service.content.roster import MAPPED, Mapping_, MappingInvalid, resolve_mapping
 from service.errors import quoted
 
@@ -79,6 +79,15 @@ def new_roles(content: Content, names: Sequence[str], leads: dict[str, str]) -> 
         number += 1
         added.append(NewRole(f"role-{number}", name, lead_id))
     return tuple(added)
+
+
+def check_held(new_roles: Sequence[NewRole], members: Iterable[StaffMember]) -> None:
+    """A new role nobody of the export holds would be added for nothing: refused."""
+    held = {m.role for m in members}
+    for role in new_roles:
+        if role.id not in held:
+            raise MappingInvalid(f"名册中没有岗位为“{quoted(role.name)}”的人员，不必添加为新岗位",
+                                 code="new_role_unused")
 
 
 def with_new_roles(groups: list[dict[str, Any]], roles: Sequence[NewRole]) -> list[dict[str, Any]]:

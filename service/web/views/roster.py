@@ -211,6 +211,7 @@ async def _prepare(request: Request, data: bytes, name: str, fields: Any) -> Pre
     base = await off_loop(roster.fingerprint, ctx.settings.content_dir)
     remembered = await off_loop(roster.mapping, ctx.settings.content_dir)
     result = await parse_workbook(request, _parse, content, data, name, {**remembered, **choices.mapping})
+    roster_choices.check_held(choices.new_roles, result.members)
     return Prepared(choices, content, result, base)
 
 
