@@ -235,3 +235,19 @@ def test_a_real_service_logs_each_request_without_secrets_and_counts_it(settings
     assert "Exception in ASGI application" not in output  # logged once, by the service, with its id
     for secret in (PASSWORD, cookie, QUERY_SECRET, *(h["Authorization"].split()[1] for h in tokens.values())):
         assert secret not in output
+
+
+def test_the_access_line_has_the_path_the_client_asked_under_a_root_path(settings: Settings,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    with running_service(settings.with_(log_format=LOG_COMBINED, root_path="/mubiao")) as service:
+        hr = service.bearer("hr")
+        with caplog.at_level(logging.INFO, logger="portal.access"):
+            asked = service.client.get(f"/mubiao/api/status?token={QUERY_SECRET}&year=2019", headers=hr)
+            moved = service.new_client().get("/mubiao/board")
+    assert asked.status_code == 200 and moved.status_code in (302, 303, 307)
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
+    paths = [re.fullmatch(r'\S+ - \S+ \[[^]]+\] "GET (\S+) HTTP/1.1" (\d{3}) .*', line) for line in lines]
+    assert all(paths), lines
+    assert [(m.group(1), m.group(2)) for m in paths if m] == [
+        ("/mubiao/api/status?token=***&year=2019", "200"), ("/mubiao/board", str(moved.status_code))]
+    assert QUERY_SECRET not in "".join(lines)

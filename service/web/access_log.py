@@ -3,7 +3,8 @@ written while it runs), one access line when it ends, its metrics; a request tha
 answered by the error page here, and logged once, with its id.
 
 The access line is JSON (PORTAL_LOG_FORMAT=json) or the combined format (`combined`) on
-stdout; `off` writes none and counts nothing. It holds the path without its query string, except
+stdout; `off` writes none and counts nothing. It holds the path as the client asked it (with the
+prefix the portal is mounted under, as the proxy's own log has it) without its query string, except
 the values of keys that do not look secret; never a header, a cookie or a body.
 """
 
@@ -35,8 +36,9 @@ access_log = logging.getLogger(ACCESS)
 
 
 def safe_path(scope: Scope) -> str:
-    """The path, and its query with the value of each key that may carry a secret replaced."""
-    path = str(scope.get("path", ""))
+    """The path as the client asked it (under the path the portal is mounted under), and its
+    query with the value of each key that may carry a secret replaced."""
+    path = str(scope.get("root_path", "")) + str(scope.get("path", ""))
     query = scope.get("query_string", b"").decode("latin-1")
     if not query:
         return path
