@@ -6,6 +6,7 @@ under the path; without it (or from a sender that is not a trusted proxy) nothin
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import io
 import re
@@ -173,3 +174,20 @@ def test_password_slips_name_the_login_page_under_the_path(settings: Settings) -
         text = "\n".join([p.text for p in doc.paragraphs]
                          + [c.text for t in doc.tables for r in t.rows for c in r.cells])
         assert "http://testserver/mubiao/login" in text
+
+
+def test_links_in_json_answers_are_under_the_path(settings: Settings) -> None:
+    with running_service(settings.with_(root_path="/mubiao"), now=dt.datetime(2019, 4, 27, 9)) as service:
+        hr = service.bearer("hr")
+        todos = service.client.get("/mubiao/api/todos", headers=hr).json()["todos"]
+        chase = service.client.get("/mubiao/api/chase", headers=hr).json()["outstanding"]
+        checks = service.client.get("/mubiao/api/setup/checks", headers=hr).json()["checks"]
+        links = [r["link"] for r in [*todos, *chase, *checks]]
+        assert todos and chase and checks and all(links), (todos, chase, checks)
+        assert all(link.startswith("/mubiao/") for link in links), links
+        signed_in = service.new_client()
+        assert sign_in(signed_in, "/mubiao", "hr", service.hr_password).status_code == 303
+        for link in dict.fromkeys(links):  # each leads to a page of the portal, as a browser asks for it
+            shown = signed_in.get(link)
+            assert shown.status_code == 200, (link, shown.status_code)
+

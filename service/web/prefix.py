@@ -3,7 +3,8 @@ PORTAL_ROOT_PATH, or from the X-Forwarded-Prefix header of a trusted proxy (the 
 X-Forwarded-For is believed). It is put in Starlette's `root_path`; `scope["path"]` stays the
 service's own path (/login), so the routes and every view see the same paths as at the root of a
 host. What goes back to the browser is put under the prefix in one place each: root-relative
-links of an HTML page (`under`), redirects and cookies (the middleware)."""
+links of an HTML page (`under`), a link in a JSON answer (`link`), redirects and cookies (the
+middleware)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ def under(html: str, root: str) -> str:
     for before, after in _SITE_BASE:
         html = html.replace(before, after.format(root=root))
     return html
+
+
+def link(path: str, root: str) -> str:
+    """A link to this site written from its root ("/board/review") as the browser asks for it:
+    under `root`. Anything else (another site, "//host", a relative link) is left as it is."""
+    if root and path.startswith("/") and not path.startswith(("//", "/\\")):
+        return root + path
+    return path
 
 
 def app_path(path: str, root: str) -> str:
@@ -101,8 +110,9 @@ class ForwardedPrefix(ProxyHeadersMiddleware):
             own = parts.netloc and parts.netloc == Headers(scope=scope).get("host", "")
             if own:  # Starlette's own redirects (a missing "/") name the host: keep the path only
                 location = location[len(f"{parts.scheme}://{parts.netloc}"):]
-            if location.startswith("/") and not location.startswith(("//", "/\\")):
-                headers["location"] = root + location
+            moved = link(location, root)
+            if moved != location:
+                headers["location"] = moved
         cookies = [(k, v) for k, v in headers.raw if k == b"set-cookie"]
         if cookies:
             del headers["set-cookie"]

@@ -149,7 +149,7 @@
   function refreshChart(container) {
     var chart = container.querySelector("[data-signature-chart]");
     if (!chart) return;
-    fetch(location.pathname, { cache: "no-store", credentials: "same-origin", headers: { Accept: "text/html" } })
+    fetch(location.pathname + location.search, { cache: "no-store", credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) return;

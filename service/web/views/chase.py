@@ -12,7 +12,16 @@ from service.content.codes import REMINDER_BY_HAND, REMINDER_LABELS, REMINDER_SO
 from service.errors import ApiError
 from service.rules import access
 from service.storage.outbound import SenderBusy
-from service.web.views.common import check_csrf, context, json_body, off_loop, ok_json, page, permitted
+from service.web.views.common import (
+    check_csrf,
+    context,
+    json_body,
+    linked,
+    off_loop,
+    ok_json,
+    page,
+    permitted,
+)
 from service.workflows import chase, reminders, workbook_errors
 from service.workflows.context import Context
 
@@ -104,12 +113,12 @@ async def api_chase(request: Request) -> JSONResponse:
     permitted(request, access.CHASE)
     step, department = _filters(request)
     rows = await off_loop(_rows, context(request), step, department)
-    return ok_json({"outstanding": [
+    return ok_json({"outstanding": linked(request, [
         {"department": r["item"].department, "department_name": r["item"].department_name, "step": r["item"].step.key,
          "step_label": r["item"].step.label, "deadline": r["item"].step.deadline.isoformat(), "overdue": r["overdue"],
          "people": list(r["item"].people), "roles": list(r["item"].roles),
-         "summary_missing": r["item"].summary_missing,
-         "contacts": [c.__dict__ for c in r["contacts"]]} for r in rows]})
+         "summary_missing": r["item"].summary_missing, "link": r["link"],
+         "contacts": [c.__dict__ for c in r["contacts"]]} for r in rows])})
 
 
 async def api_remind(request: Request) -> JSONResponse:

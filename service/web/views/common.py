@@ -150,6 +150,13 @@ def ok_json(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
 
 
+def linked(request: Request, records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`records` of a JSON answer with their "link" as the browser asks for it: under the path
+    the portal is mounted under, as the links of its pages are."""
+    root = prefix.root_of(request)
+    return [{**r, "link": prefix.link(r["link"], root)} if isinstance(r.get("link"), str) else r for r in records]
+
+
 def json_list_stream(head: dict[str, Any], key: str, items: Iterable[Any], chunk: int = 500) -> StreamingResponse:
     """`{**head, key: [*items]}` as JSONResponse would write it, encoded `chunk` items at a time:
     a list of 10,000 people is never held whole, as objects or as text."""

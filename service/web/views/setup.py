@@ -20,7 +20,17 @@ from service.errors import ApiError
 from service.rules import access
 from service.rules.organisation import as_json
 from service.web.views import setup_forms as forms
-from service.web.views.common import check_csrf, context, json_body, off_loop, ok_json, page, permitted, yes
+from service.web.views.common import (
+    check_csrf,
+    context,
+    json_body,
+    linked,
+    off_loop,
+    ok_json,
+    page,
+    permitted,
+    yes,
+)
 from service.workflows import leaders, organisation, setup
 from service.workflows.context import Context
 
@@ -105,7 +115,7 @@ async def api_checks(request: Request) -> Response:
     duties without an account, and empty ones."""
     permitted(request, access.SET_UP)
     found = await off_loop(organisation.gaps, context(request))
-    return ok_json({"checks": as_json(found)})
+    return ok_json({"checks": linked(request, as_json(found))})
 
 
 async def part_page(request: Request, *, error: ApiError | None = None, typed: Any = None) -> Response:

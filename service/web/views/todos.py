@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service.rules.access import User
 from service.web.auth import signed_in
-from service.web.views.common import context, off_loop, ok_json
+from service.web.views.common import context, linked, off_loop, ok_json
 from service.workflows import notifications, todos
 from service.workflows.context import Context
 
@@ -27,9 +27,8 @@ async def panel(request: Request, user: User) -> dict[str, Any]:
 async def api_todos(request: Request) -> JSONResponse:
     user = signed_in(request)
     found = await panel(request, user)
-    return ok_json({"todos": todos.as_json(found["todos"]),
-                    "notifications": [{k: n[k] for k in ("id", "kind", "department", "text", "link", "at")}
-                                      for n in found["notes"]]})
+    notes = [{k: n[k] for k in ("id", "kind", "department", "text", "link", "at")} for n in found["notes"]]
+    return ok_json({"todos": linked(request, todos.as_json(found["todos"])), "notifications": linked(request, notes)})
 
 
 async def open_notification(request: Request) -> Response:
