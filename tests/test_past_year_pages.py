@@ -5,7 +5,11 @@ a past year refuses brings the browser back to the page in the current year, say
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from grade_helpers import decide_and_publish, grade_everyone, hr
@@ -106,8 +110,9 @@ def test_any_form_a_past_year_refuses_returns_to_the_page_it_came_from(
     browser = service.hr_session()
     page = parse_html(browser.get("/board/workbooks?year=2019").text)
     [action] = [f.attrs["action"] for f in page.find_all("form") if f.attrs.get("action", "").startswith("/board/workbooks/")]
+    assert action.endswith("?year=2019")  # the page's form names its year: the service refuses it
     csrf = page_csrf(browser, "/board/workbooks?year=2019")
-    refused = browser.post(f"{action}?year=2019", data={"csrf": csrf},
+    refused = browser.post(action, data={"csrf": csrf},
                            headers={**HTML, "referer": "http://testserver/board/workbooks?year=2019&department=jxx"})
     assert refused.status_code == 303, refused.text
     assert refused.headers["location"] == "/board/workbooks?department=jxx&year_closed=2019"
@@ -117,7 +122,7 @@ def test_any_form_a_past_year_refuses_returns_to_the_page_it_came_from(
     assert any(f.attrs.get("action") == action for f in still.find_all("form"))  # nothing was marked handled
 
     for referer in ("http://evil.example/x", "http://testserver//evil.example/x", "http://testserver/\\evil.example"):
-        elsewhere = browser.post(f"{action}?year=2019", data={"csrf": csrf}, headers={**HTML, "referer": referer})
+        elsewhere = browser.post(action, data={"csrf": csrf}, headers={**HTML, "referer": referer})
         assert elsewhere.headers["location"] == "/board?year_closed=2019", referer  # never back to another site
 
     monthly = service.context.content.members(DEPT)[0].staff_id
@@ -127,3 +132,102 @@ def test_any_form_a_past_year_refuses_returns_to_the_page_it_came_from(
     shown = parse_html(inline.text)
     assert "2019 年度已结束" in shown.find(role="alert").text
     assert shown.find(data_scope_past=True).find("a").attrs["href"] == f"/board/{DEPT}"
+
+
+# -- the forms of a past year's pages -------------------------------------------------------------
+
+
+def page_paths() -> list[str]:
+    """The app's pages (GET routes of the board, /me and the 公示) that need no more than a department."""
+    from starlette.routing import Route
+
+    from service.web.app import routes
+
+    settings = Settings(root=ROOT, content_dir=ROOT, site_dir=ROOT, data_dir=ROOT, mkdocs_file=ROOT)
+    found = []
+    for route in routes(settings, 1024):
+        if not isinstance(route, Route):
+            continue
+        params = set(re.findall(r"\{(\w+)", route.path))
+        if ("GET" in (route.methods or ()) and route.path.startswith(("/board", "/me", "/gongshi"))
+                and params <= {"department_id"} and not re.search(r"\.(xlsx|docx|pdf|zip|csv)$", route.path)):
+            found.append(route.path.replace("{department_id}", DEPT))
+    return found
+
+
+def year_of(action: str) -> list[str]:
+    return parse_qs(urlsplit(html.unescape(action)).query).get("year", [])
+
+
+def test_every_form_of_a_past_years_page_carries_the_year(switched: tuple[Service, dict[str, str]]) -> None:
+    service, _ = switched
+    service.ensure_user("clerk")
+    shown: dict[str, list[Any]] = {"open": [], "ended": [], "get": []}
+    paths = page_paths()
+    assert f"/board/{DEPT}" in paths and "/board/grades/reviews" in paths and "/gongshi" in paths
+    for browser in (service.hr_session(), service.session("clerk")):
+        for path in paths:
+            answer = browser.get(f"{path}?year=2019", headers=HTML)
+            if answer.status_code != 200 or "text/html" not in answer.headers.get("content-type", ""):
+                continue
+            page = parse_html(answer.text)
+            assert page.find(data_scope_past=True) is not None, path  # the page is 2019's
+            for form in page.find("article").find_all("form"):  # the page's own (the shell's search is not the year's)
+                if "data-every-year" in form.attrs:
+                    continue
+                where = (path, form.attrs.get("action"), form.attrs.get("class"))
+                if form.attrs.get("method", "get").lower() != "post":
+                    chosen = [f.attrs.get("value") for f in form.find_all(name_="year")]
+                    assert "2019" in chosen or form.find("select", name_="year"), where
+                    shown["get"].append(where)
+                    continue
+                assert "action" not in form.attrs or year_of(form.attrs["action"]) == ["2019"], where
+                if "data-year-ended" in form.attrs:  # what 2019 no longer takes: disabled, and said so
+                    controls = [e for e in form.find_all() if e.tag in ("button", "input", "select", "textarea")]
+                    assert controls and all("disabled" in c.attrs for c in controls), where
+                    assert form.attrs.get("hidden") is not None or "本年度已结束" in form.text, where
+                    shown["ended"].append(where)
+                else:
+                    assert form.attrs["data-year-action"], where
+                    shown["open"].append(where)
+    assert shown["open"] and shown["ended"] and shown["get"], shown
+    ended = {w[1] for w in shown["ended"]}
+    assert "/board/grades/do/sanction?year=2019" in ended and "/board/grades/do/objection?year=2019" in ended
+
+
+def test_a_past_years_forms_post_into_that_year(switched: tuple[Service, dict[str, str]]) -> None:
+    service, person = switched
+    before = service.clock.now()
+    service.clock.set(dt.datetime(2020, 1, 13, 9))  # the 2019 公示 has ended
+    try:
+        browser = service.hr_session()
+        page = parse_html(browser.get("/board/grades?year=2019").text)
+        notified = page.find("form", data_action="notified")
+        assert notified is not None and "data-year-ended" not in notified.attrs
+        assert year_of(notified.attrs["action"]) == ["2019"]
+        csrf = page_csrf(browser, "/board/grades?year=2019")
+        sent = browser.post(html.unescape(notified.attrs["action"]),
+                            data={"csrf": csrf, "next": "/board/grades?year=2019", "departments": DEPT,
+                                  "date": "2020-01-13"})
+        assert sent.status_code == 303 and "year=2019" in sent.headers["location"], sent.text
+
+        reviews = parse_html(browser.get("/board/grades/reviews?year=2019").text)
+        row = reviews.find("tr", data_staff=person["basic"])
+        form = row.find("form", data_action="review")
+        assert form is not None and "data-year-ended" not in form.attrs
+        applied = browser.post(html.unescape(form.attrs["action"]),
+                               data={"csrf": csrf, "next": "/board/grades/reviews?year=2019",
+                                     "staff_id": person["basic"], "applied_on": "2020-01-13", "reason": "对结果有异议"})
+        assert applied.status_code == 303, applied.text
+        assert applied.headers["location"].startswith("/board/grades/reviews?year=2019")
+
+        def cases(year: int) -> dict[str, Any]:
+            answer = service.client.get(f"/api/grades/reviews?year={year}", headers=hr(service))
+            assert answer.status_code == 200, answer.text
+            return {c["staff_id"]: c for c in answer.json()["cases"]}
+
+        case = cases(2019)[person["basic"]]
+        assert case["notified_on"] == "2020-01-13" and case["review"]["applied_on"] == "2020-01-13"
+        assert person["basic"] not in cases(2020)
+    finally:
+        service.clock.set(before)

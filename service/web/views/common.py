@@ -17,8 +17,8 @@ from service.content import codes
 from service.errors import ApiError, bad_request
 from service.rules import access, credentials
 from service.rules.access import User
-from service.rules.years import refusal
-from service.web import prefix, templating
+from service.rules.years import may_write, refusal
+from service.web import prefix, templating, year_forms
 from service.web.auth import by_token, csrf_token, expected_csrf, send_csrf_cookie, signed_in, user_of
 from service.workflows import years
 from service.workflows.commit import year_state
@@ -186,6 +186,10 @@ def page(request: Request, template: str, title: str, status: int = 200, **conte
                              may=functools.partial(_may, user), access=access, codes=codes,
                              year_scope=_year_scope(request),
                              who=lambda username: names.get(username, username), **context)
+    ctx = request.scope.get("portal.context")
+    if isinstance(ctx, Context) and ctx.past:  # its forms post into the year shown
+        state = year_state(ctx)
+        body = year_forms.in_year(body, ctx.year, lambda action: may_write(state, action))
     root = prefix.root_of(request)
     response = HTMLResponse(shell.page(title, body, root, signed_in=user is not None), status_code=status)
     response.headers["Content-Security-Policy"] = shell.policy(root)
