@@ -37,6 +37,12 @@ BREAKS: dict[str, tuple[str, Callable[[str], bool], Callable[[str], str]]] = {
                                           lambda line: line.replace("}", ", joined: 2019-02-30}")),
     "a page: a filter without a name": ("pages/notice.md", lambda line: line.startswith("#"),
                                       lambda line: line + " {{ year | }}"),
+    "registration form: a quote left open": ("registration_form.yml", lambda line: line.startswith("title:"),
+                                             lambda line: line.rstrip().removesuffix('"')),
+    "registration form: a field it cannot fill": ("registration_form.yml", lambda line: "field: gender" in line,
+                                                  lambda line: line.replace("gender", "sex")),
+    "registration form: a section too tall": ("registration_form.yml", lambda line: "lines: 12" in line,
+                                              lambda line: line.replace("lines: 12", "lines: 99")),
 }
 
 

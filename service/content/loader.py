@@ -35,6 +35,7 @@ from service.content.models import (
     Rule,
     TargetRow,
 )
+from service.content.registration_form import FORM_FILE, check_layout
 from service.content.reminder_settings import check_reminders
 from service.content.roster_file import ROSTER_FILE
 from service.content.summary_settings import check_summary
@@ -53,6 +54,7 @@ DEPARTMENTS_FILE = "departments.yml"
 ROLES_FILE = "roles.yml"
 COMMON_FILE = "common_targets.yml"
 SETUP_FILES = (SETTINGS_FILE, DEPARTMENTS_FILE, ROLES_FILE, COMMON_FILE, ROSTER_FILE)  # what a Content is read from
+OPTIONAL_FILES = (FORM_FILE,)  # judged with them when the set-up has them (else the shipped one is used)
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 TARGET_FIELDS = {COL_CONTENT: "目标内容", COL_POINTS: "数字", COL_EVIDENCE: "佐证材料及分值说明",
@@ -70,6 +72,9 @@ def load_content(content_dir: Path, replaced: Mapping[str, str] | None = None) -
     replaced = replaced or {}
     raw = {name: parse_yaml(content_dir / name, replaced[name], errors) if name in replaced
            else _read(content_dir / name, errors) for name in SETUP_FILES}
+    optional = {name: parse_yaml(content_dir / name, replaced[name], errors) if name in replaced
+                else read_yaml(content_dir / name, errors) for name in OPTIONAL_FILES
+                if name in replaced or (content_dir / name).exists()}
     if errors:
         raise ContentInvalid(errors)
     check = _Checker(errors)
@@ -83,6 +88,11 @@ def load_content(content_dir: Path, replaced: Mapping[str, str] | None = None) -
     roles = check.roles(raw[ROLES_FILE], department_ids, individual)
     commons = check.common_targets(raw[COMMON_FILE], common)
     roster = roster_file.check_roster(check, raw[ROSTER_FILE], department_ids, {r.id for r in roles})
+    if FORM_FILE in optional:
+        try:
+            check_layout(optional[FORM_FILE])
+        except ContentInvalid as exc:
+            errors.extend(exc.errors)
     if errors or settings is None:
         raise ContentInvalid(located(content_dir, errors))
     return Content(

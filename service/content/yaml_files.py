@@ -94,8 +94,9 @@ _QUOTED = re.compile(r"实际为 “(.*?)”")
 def located(content_dir: Path, errors: list[ContentError]) -> list[ContentError]:
     """The errors, each with the line of the file it names when it can be found there: the first
     `key: value` whose key is the error path's last key and whose value the message quotes
-    (else the first with that key alone, when only one has it)."""
-    nodes: dict[str, list[tuple[yaml.Node, yaml.Node]]] = {}
+    (else the first with that key alone, when only one has it; else the value the whole path
+    leads to from the top of the file, `sections[0].lines`)."""
+    nodes: dict[str, tuple[yaml.Node | None, list[tuple[yaml.Node, yaml.Node]]]] = {}
     result = []
     for error in errors:
         key = _LAST_KEY.search(error.path)
@@ -104,21 +105,40 @@ def located(content_dir: Path, errors: list[ContentError]) -> list[ContentError]
             continue
         if error.file not in nodes:
             nodes[error.file] = _pairs(content_dir / error.file)
+        root, pairs = nodes[error.file]
         quoted = _QUOTED.search(error.message)
-        named = [pair for pair in nodes[error.file] if pair[0].value == key.group(1)]
+        named = [pair for pair in pairs if pair[0].value == key.group(1)]
         found = [pair for pair in named if quoted and isinstance(pair[1], yaml.ScalarNode)
                  and pair[1].value == quoted.group(1)] or (named if len(named) == 1 else [])
-        line = found[0][1].start_mark.line + 1 if found else None
+        node = found[0][1] if found else _node_at(root, error.path)
+        line = node.start_mark.line + 1 if node is not None else None
         result.append(ContentError(error.file, error.path, error.message, line))
     return result
 
 
-def _pairs(path: Path) -> list[tuple[yaml.Node, yaml.Node]]:
-    """Every key and value of every mapping in the file, in document order."""
+_STEP = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
+
+
+def _node_at(root: yaml.Node | None, path: str) -> yaml.Node | None:
+    """The value at `path` (`header[2].field`) from the top of the file, None where it leads nowhere."""
+    node = root
+    for key, index in _STEP.findall(path):
+        if key and isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+        elif index and isinstance(node, yaml.SequenceNode) and int(index) < len(node.value):
+            node = node.value[int(index)]
+        else:
+            return None
+    return node if node is not root else None
+
+
+def _pairs(path: Path) -> tuple[yaml.Node | None, list[tuple[yaml.Node, yaml.Node]]]:
+    """The file's top node, and every key and value of every mapping in it, in document order."""
     try:
-        stack = [yaml.compose(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)]
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return []
+        return None, []
+    stack = [root]
     pairs = []
     seen: set[int] = set()
     while stack:
@@ -132,7 +152,7 @@ def _pairs(path: Path) -> list[tuple[yaml.Node, yaml.Node]]:
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
     pairs.sort(key=lambda pair: pair[0].start_mark.index)
-    return pairs
+    return root, pairs
 
 
 def _where(exc: yaml.YAMLError, text: str) -> yaml.Mark | None:
