@@ -12,7 +12,7 @@ import yaml
 from helpers import DEPT, Service, csrf_from, parse_html
 
 from service.config import Settings
-from service.content.loader import SETUP_FILES
+from service.content.loader import OPTIONAL_FILES, SETUP_FILES
 
 NEW_ROLE = {"id": "lab-keeper", "name": "实验室管理员", "duties": ["管理实验室设备"],
             "targets": [{"目标内容": "设备完好率不低于95%", "分值": 35, "佐证材料及分值": "设备台账", "完成时限": "全年"},
@@ -20,7 +20,8 @@ NEW_ROLE = {"id": "lab-keeper", "name": "实验室管理员", "duties": ["管理
 
 
 def setup_files(settings: Settings) -> dict[str, bytes]:
-    return {name: (settings.content_dir / name).read_bytes() for name in SETUP_FILES}
+    return {name: (settings.content_dir / name).read_bytes() for name in (*SETUP_FILES, *OPTIONAL_FILES)
+            if (settings.content_dir / name).exists()}
 
 
 def put(service: Service, part: str, value: Any, **extra: Any) -> Any:
@@ -128,6 +129,11 @@ BAD = {
                                              "boss"),
     "a department account in the leaders matrix": ("leaders", lambda s: {"clerk": [DEPT]}, 422, "unknown_leader",
                                                     "clerk"),
+    "a registration form item it cannot fill": ("registration-form", lambda s: {
+        **get(s, "registration-form"), "header": [{"label": "鞋码", "field": "shoe_size"}]},
+        422, "setup_invalid", "header[0].field"),
+    "a registration form title with another placeholder": ("registration-form", lambda s: {
+        **get(s, "registration-form"), "title": "{name}的年度考核登记表"}, 422, "setup_invalid", "title"),
 }
 
 
@@ -267,3 +273,34 @@ def test_the_time_zone_and_a_raised_upload_limit_wait_for_a_restart(service: Ser
 
     back = put(service, "settings", {"uploads": {"max_mb": 20, "bulk_limit_mb": 200}, "timezone": "Asia/Shanghai"})
     assert back.json()["restart"]["settings"] == []
+
+
+def test_the_registration_forms_layout_is_edited_on_its_page(service: Service) -> None:
+    browser = service.hr_session()
+    page = browser.get("/board/setup/registration-form")
+    assert page.status_code == 200, page.text
+    form = parse_html(page.text).find("form", data_setup_registration_form=True)
+    assert form is not None and "个人总结" in form.text
+    before = get(service, "registration-form")
+    sections = [*before["sections"][1:], before["sections"][0]]  # the summary moved last
+    data: dict[str, Any] = {
+        "csrf": csrf_from(page.text), "title": "{year}年度考核登记表（本省格式）",
+        "header_label": ["姓名", "所在单位", ""], "header_field": ["name", "department", ""], "header_wide": ["", "1", ""],
+        "section_label": [s["label"] for s in sections], "section_field": [s["field"] for s in sections],
+        "section_sign": [s.get("sign", "") for s in sections], "section_lines": [str(s.get("lines", "")) for s in sections]}
+    saved = browser.post("/board/setup/registration-form", data=data)
+    assert saved.status_code == 303, saved.text
+    after = get(service, "registration-form")
+    assert after["title"] == "{year}年度考核登记表（本省格式）"
+    assert after["header"] == [{"label": "姓名", "field": "name"}, {"label": "所在单位", "field": "department", "wide": True}]
+    assert [s["field"] for s in after["sections"]] == [s["field"] for s in sections]
+    [entry] = audit(service.settings, "setup.change")
+    assert entry["detail"]["part"] == "registration-form" and entry["detail"]["file"] == "registration_form.yml"
+
+    files = setup_files(service.settings)
+    refused = browser.post("/board/setup/registration-form",
+                           data={**data, "section_field": ["", *data["section_field"][1:]]})
+    assert refused.status_code == 422
+    problems = parse_html(refused.text).find(data_problems=True)
+    assert problems is not None and "registration_form.yml" in problems.text and "sections[0].field" in problems.text
+    assert setup_files(service.settings) == files and get(service, "registration-form") == after

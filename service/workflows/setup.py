@@ -1,4 +1,5 @@
-"""HR edits the college's set-up from the browser: settings, departments, roles, common targets.
+"""HR edits the college's set-up from the browser: settings, departments, roles, common targets,
+the layout of the registration form.
 
 Each part is one YAML file of the set-up directory. A change builds the part's new text in
 memory and has the content loader judge it exactly as it would judge the file on disk (with the
@@ -23,6 +24,7 @@ from service.content.loader import (
     load_content,
 )
 from service.content.models import Content, CycleSettings
+from service.content.registration_form import FORM_FILE
 from service.content.yaml_files import ContentError, ContentInvalid, read_yaml
 from service.errors import ApiError, not_found, unprocessable
 from service.storage.files import atomic_write
@@ -31,15 +33,17 @@ from service.workflows.commit import log
 from service.workflows.context import Context
 
 PARTS = {"settings": SETTINGS_FILE, "departments": DEPARTMENTS_FILE, "roles": ROLES_FILE,
-         "common-targets": COMMON_FILE}
+         "common-targets": COMMON_FILE, "registration-form": FORM_FILE}
 PART_NAMES = {"settings": "学院设置", "departments": "部门与系", "roles": "岗位与个性目标模板",
-              "common-targets": "共性目标", "leaders": "院领导主管部门"}
+              "common-targets": "共性目标", "registration-form": "年度考核登记表版式", "leaders": "院领导主管部门"}
+MAPPINGS = ("settings", "registration-form")  # the parts that are one mapping (the others are lists of items)
 HEADERS = {
     SETTINGS_FILE: "# 本年度责任状工作的设置（人事处在“设置学院”页面修改）。日期写“月-日”，年份取自 year。",
     DEPARTMENTS_FILE: "# 部门与系：id 短英文代码，name 中文名称，kind 部门/系；closed 为撤销日期（保留历史）。",
     ROLES_FILE: "# 岗位及个性目标模板（附件3），按牵头部门分组；每个岗位的 targets 分值合计必须为 60"
                 "（刚从名册添加、尚未填写的岗位 duties 与 targets 为空列表 []）。",
     COMMON_FILE: "# 附件2：共性目标（40 分）：每项 id、目标内容、分值、评分标准（标准与扣分）。",
+    FORM_FILE: "# 年度考核登记表的版式：标题、表头各项（header）、各栏目（sections）的名称、所填内容（field）和顺序。",
 }
 # What HR calls the settings a message may name (the YAML path follows in brackets).
 FIELD_NAMES = {
@@ -95,7 +99,10 @@ def file_of(part: str) -> str:
 def read_part(ctx: Context, part: str) -> Any:
     """The part's file as plain data (dates as YYYY-MM-DD text), as the console edits it."""
     errors: list[ContentError] = []
-    data = read_yaml(ctx.settings.content_dir / file_of(part), errors)
+    path = ctx.settings.content_dir / file_of(part)
+    if part == "registration-form" and not path.exists():  # the set-up has none: the shipped one is used
+        path = ctx.settings.sample_dir / FORM_FILE
+    data = read_yaml(path, errors)
     if errors:
         raise ContentInvalid(errors)
     return plain(data)
@@ -232,14 +239,14 @@ def changes(part: str, before: Any, after: Any) -> tuple[dict[str, Any], dict[st
     """What a change altered, keyed (a setting's path, a department's, role's or item's id)."""
     old, new = keyed(part, before), keyed(part, after)
     differ = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
-    if part != "settings" and list(old) != list(new):
+    if part not in MAPPINGS and list(old) != list(new):
         differ.append("(顺序)")
         old["(顺序)"], new["(顺序)"] = list(old), list(new)
     return {k: old.get(k) for k in differ}, {k: new.get(k) for k in differ}
 
 
 def keyed(part: str, data: Any) -> dict[str, Any]:
-    if part == "settings":
+    if part in MAPPINGS:
         return flat(data) if isinstance(data, dict) else {"": data}
     items: list[Any] = data if isinstance(data, list) else [data]
     if part == "roles":

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service.content.models import COL_CONTENT, COL_POINTS, DEPARTMENT_KINDS, SELF_LEAD
+from service.content.registration_form import HEADER_FIELDS, SECTION_FIELDS
 from service.content.target_rows import MAX_ROWS
 from service.errors import ApiError
 from service.rules import access
@@ -139,6 +140,8 @@ async def part_page(request: Request, *, error: ApiError | None = None, typed: A
         extra["field_name"] = setup.field_name
         extra["shown"] = forms.shown
         extra["restart"] = setup.RESTART
+    if part == "registration-form":
+        extra["header_fields"], extra["section_fields"] = HEADER_FIELDS, SECTION_FIELDS
     if part == "roles":
         extra["editing"] = _role(data, request.query_params.get("role", ""))
         extra["max_rows"] = MAX_ROWS
@@ -175,10 +178,13 @@ async def part_post(request: Request) -> Response:
         data = forms.role_change(form, current)
     elif part == "common-targets":
         data = forms.common_change(form, current)
+    elif part == "registration-form":
+        data = forms.registration_form_change(form)
     else:
         data = forms.leaders_change(form)
     try:
         number = await _save(request, part, data, user.username, confirm=yes(form.get("confirm")))
     except ApiError as exc:
-        return await part_page(request, error=exc, typed=data if part in ("departments", "common-targets") else None)
+        typed = data if part in ("departments", "common-targets", "registration-form") else None
+        return await part_page(request, error=exc, typed=typed)
     return RedirectResponse(f"/board/setup/{part}?saved={number}", status_code=303)

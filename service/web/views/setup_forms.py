@@ -144,3 +144,20 @@ def common_change(form: FormData, current: list[dict[str, Any]]) -> list[dict[st
 
 def leaders_change(form: FormData) -> dict[str, list[str]]:
     return {str(name): [str(d) for d in form.getlist(f"oversees:{name}")] for name in form.getlist("leader")}
+
+
+def registration_form_change(form: FormData) -> dict[str, Any]:
+    """The registration form's layout: the title, then the header items and the sections in the
+    order of their rows (a row with neither a name nor a content left out)."""
+
+    def rows(prefix: str, *columns: str) -> list[dict[str, str]]:
+        values = [[str(v).strip() for v in form.getlist(f"{prefix}_{c}")] for c in columns]
+        return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=False) if row[0] or row[1]]
+
+    header = [{"label": r["label"], "field": r["field"], **({"wide": True} if r["wide"] else {})}
+              for r in rows("header", "label", "field", "wide")]
+    sections = [{"label": r["label"], "field": r["field"], **({"sign": r["sign"]} if r["sign"] else {}),
+                 **({"lines": number(r["lines"])} if r["lines"] else {})}
+                for r in rows("section", "label", "field", "sign", "lines")]
+    title = str(form.get("title") or "").replace("\r\n", "\n").strip()
+    return {"title": title, "header": header, "sections": sections}
