@@ -276,6 +276,13 @@ class Store:
                 self._resident.loaded(path)
         return db
 
+    def release(self) -> None:
+        """Forget the files read into memory that hold no change awaiting its commit (read again when used)."""
+        with self._commit_lock, self._lock:
+            for path in [p for p in self._dbs if not (self._open and p in self._open.paths)]:
+                self._forget(path)
+                self._bump(path)
+
     def _forget(self, path: Path) -> None:
         """Drop a file's TinyDB from memory (the disk holds what it held)."""
         self._dbs.pop(path, None)

@@ -354,6 +354,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
             await publisher.stop()
             warming.join()
             await anyio.to_thread.run_sync(app.state.scan_pool.shutdown)
+            await anyio.to_thread.run_sync(startup.stopped, ctx)  # last: nothing runs after it
 
     upload_limit = content.settings.upload_max_mb * 1024 * 1024 + 64 * 1024
     bulk_limit = content.settings.bulk_max_mb * 1024 * 1024 + 64 * 1024

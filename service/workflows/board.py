@@ -151,6 +151,12 @@ class BoardCache:
         self._states.clear()
         self._files = None
 
+    def release(self) -> None:
+        """Let the board's states and counts go (worked out again when next read)."""
+        with self.store.locked():
+            self._drop_all()
+            self._counts = {}
+
     def changed(self, at: str) -> None:
         """A submission was accepted at `at`: the board is out of date."""
         self._updated_at = at

@@ -50,6 +50,13 @@ class Context:
     def past(self) -> bool:
         return self.year < self.current_year
 
+    def release(self) -> None:
+        """Let go of what is kept in memory from the store (the figures, the board's states, the
+        files read): the context stays usable, and works them out again when next asked."""
+        self.kept.clear()
+        self.cache.release()
+        self.store.release()
+
     def mark_key(self) -> bytes:
         """The key of the contract marks' tags: the data directory's secret."""
         return self.cache.key()

@@ -37,6 +37,15 @@ class Kept:
             self._values[name] = (generations, key, value)
             return value
 
+    def __len__(self) -> int:
+        """How many values are kept."""
+        return len(self._values)
+
+    def clear(self) -> None:
+        """Let every kept value go (each is worked out again when next asked for)."""
+        with self.store.locked():
+            self._values.clear()
+
 
 
 class Same:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from service.content.codes import ROLE_HR
 from service.rules import credentials
-from service.storage import backup, data_format, files
+from service.storage import backup, clean_stop, data_format, files
 from service.storage.integrity import orphans
 from service.storage.setup_dir import Placed
 from service.workflows import completion, progress, scores, targets
@@ -25,16 +25,26 @@ ADMIN = "hr"
 
 def recover(ctx: Context) -> list[Path]:
     """After a crash: drop temp files (data and site), orphaned uploads and a partial audit line;
-    record what the files hold of the documents a commit cut short had named."""
+    record what the files hold of the documents a commit cut short had named. After a clean
+    stop (storage/clean_stop.py) no upload can have been cut short: the stored files of the
+    years are not scanned, so a start does not grow with the years kept."""
     data_dir = ctx.settings.data_dir
     with ctx.store.settled():
+        clean = clean_stop.take(data_dir)
         removed = files.clean_temp(data_dir) + files.clean_temp(ctx.settings.site_dir)
-        for path in orphans(data_dir, ctx.store):
+        for path in [] if clean else orphans(data_dir, ctx.store):
             files.remove(path)
             removed.append(path)
         ctx.audit.recover()
         ctx.audit.reconcile()
     return removed
+
+
+def stopped(ctx: Context) -> None:
+    """The service's last step of a clean stop: every request has ended; mark the data
+    directory as left whole (the next start skips the scan for files without records)."""
+    with ctx.store.settled():
+        clean_stop.record(ctx.settings.data_dir)
 
 
 @dataclass(frozen=True)

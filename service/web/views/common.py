@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import anyio
 import anyio.to_thread
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
@@ -27,6 +29,7 @@ from service.workflows.context import Context
 
 T = TypeVar("T")
 MAX_JSON = 2 * 1024 * 1024
+DOWNLOAD_CHUNK = 256 * 1024
 YEAR_CLOSED = "year_closed"  # the code of a write a past year refuses, and the query naming that year
 
 
@@ -247,6 +250,29 @@ def _came_from(request: Request) -> str | None:
 def _may(user: User | None, action: str, department: str | None = None, person: str | None = None) -> bool:
     """`access.allowed` for templates: what the page's account may do (nothing, anonymous)."""
     return user is not None and access.allowed(user, action, department, person)
+
+
+async def download(write: Callable[[IO[bytes]], object], media_type: str, filename: str) -> Response:
+    """A file made by `write` (off the event loop) into a temp file on disk, then sent from it in
+    chunks: a large workbook or zip is never held whole in memory, let alone twice."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the background task
+
+    def made() -> None:
+        write(spool)
+        spool.seek(0)
+
+    try:
+        await off_loop(made)
+    except BaseException:
+        spool.close()
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        while chunk := spool.read(DOWNLOAD_CHUNK):
+            yield chunk
+
+    return attachment(StreamingResponse(chunks(), media_type=media_type, background=BackgroundTask(spool.close)),
+                      filename)
 
 
 def attachment(response: Response, filename: str) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+from typing import IO
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -16,9 +16,9 @@ from service.rules import access
 from service.rules.progress import DUTY_KINDS, TARGET_COLUMNS, as_json
 from service.web.auth import signed_in
 from service.web.views.common import (
-    attachment,
     check_csrf,
     context,
+    download,
     json_body,
     json_list_stream,
     off_loop,
@@ -94,14 +94,11 @@ async def scores_xlsx(request: Request) -> Response:
     ctx = context(request)
     month = _month(request)
 
-    def build() -> bytes:
-        out = io.BytesIO()
+    def build(out: IO[bytes]) -> None:
         score_workbook(ctx.content, scores.ranking(ctx, user, None, month), out)
         log(ctx, user.username, "export.scores", through_month=month)
-        return out.getvalue()
 
-    data = await off_loop(build)
-    return attachment(Response(data, media_type=XLSX), f"{ctx.year}年度教职工岗位工作目标考核得分.xlsx")
+    return await download(build, XLSX, f"{ctx.year}年度教职工岗位工作目标考核得分.xlsx")
 
 
 # -- score events -------------------------------------------------------------------------
