@@ -17,8 +17,10 @@ from service.storage.store import Store
 
 STORED_TABLES = ("contracts",)
 # Records that point at stored files under a key (one file record, or a list of them): the
-# signed view on a grade, the attachments of a staff member's objection.
-LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"))
+# signed view on a grade, the attachments of a staff member's objection, those of a role's job
+# duties (the version delivered last, and the ones it replaced).
+LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"), ("duties", "attachments"),
+                ("duties", "earlier_attachments"))
 
 
 @dataclass
@@ -35,10 +37,16 @@ def stored_files(store: Store) -> list[tuple[str, str, dict]]:  # type: ignore[t
     found = [item for table in STORED_TABLES for item in store.every(table)]
     for table, key in LINKED_FILES:
         for year, partition, record in store.every(table):
-            value = record.get(key)
-            for linked in value if isinstance(value, list) else [value] if isinstance(value, dict) else []:
+            for linked in linked_files(record, key):
                 found.append((year, partition, {**linked, "staff_id": record.get("staff_id"), "linked": table}))
     return found
+
+
+def linked_files(record: dict, key: str) -> list[dict]:  # type: ignore[type-arg]
+    """The file records `record` holds under `key` (one, or a list of them)."""
+    value = record.get(key)
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else \
+        [value] if isinstance(value, dict) else []
 
 
 def verify(store: Store) -> Report:

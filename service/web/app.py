@@ -191,7 +191,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/targets/{staff_id}", targets.person_post, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/duties", duties.department_page, methods=["GET"]),
-        Route("/board/{department_id}/duties", duties.submit_post, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/duties", duties.submit_post, methods=["POST"], max_body_size=bulk_limit),
         Route("/board/{department_id}/duties/{role_id}", duties.review_post, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/monthly/xlsx", forms.monthly_upload, methods=["POST"],
@@ -229,7 +229,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/targets/{staff_id}", targets.api_save, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/targets/{staff_id}/{action}", targets.api_decide, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/api/duties/{department_id}", duties.api_get, methods=["GET"]),
-        Route("/api/duties/{department_id}", duties.api_submit, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/duties/{department_id}", duties.api_submit, methods=["PUT"], max_body_size=bulk_limit),
         Route("/api/duties/{department_id}/{role_id}/{action}", duties.api_review, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/api/monthly/{department_id}/{month}", monthly.api_get, methods=["GET"]),
@@ -296,6 +296,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/objections", result_objections.api_list),
         Route("/api/objections/{department_id}/{objection_id}", result_objections.api_answer, methods=["POST"],
               max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/duties/{role_id}/files/{file_id}", duties.attachment_file, methods=["GET"]),
         Mount("/", SiteFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
     ]
 
