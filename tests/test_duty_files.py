@@ -186,6 +186,9 @@ def test_attachments_survive_a_restart_and_go_into_the_backup(settings: Settings
     assert {str(p.relative_to(settings.data_dir)) for p in kept} <= names
     verified = cli(settings, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    kept[0].write_bytes(kept[0].read_bytes() + b"%")  # changed behind the service's back
+    tampered = cli(settings, "audit", "verify")
+    assert tampered.returncode != 0 and f"岗位 {ROLE} 的岗位职责附件" in tampered.stdout + tampered.stderr
 
 
 def test_a_past_year_lists_and_serves_its_attachments(service: Service) -> None:

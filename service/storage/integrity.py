@@ -17,10 +17,10 @@ from service.storage.store import Store
 
 STORED_TABLES = ("contracts",)
 # Records that point at stored files under a key (one file record, or a list of them): the
-# signed view on a grade, the attachments of a staff member's objection, those of a role's job
-# duties (the version delivered last, and the ones it replaced).
-LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"), ("duties", "attachments"),
-                ("duties", "earlier_attachments"))
+# signed view on a grade, the attachments of a staff member's objection, the uploaded annual
+# summary, the attachments of a role's job duties (the version delivered last, and the ones it replaced).
+LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"), ("summaries", "file"),
+                ("duties", "attachments"), ("duties", "earlier_attachments"))
 
 
 @dataclass
@@ -38,7 +38,8 @@ def stored_files(store: Store) -> list[tuple[str, str, dict]]:  # type: ignore[t
     for table, key in LINKED_FILES:
         for year, partition, record in store.every(table):
             for linked in linked_files(record, key):
-                found.append((year, partition, {**linked, "staff_id": record.get("staff_id"), "linked": table}))
+                found.append((year, partition, {**linked, "staff_id": record.get("staff_id"),
+                                                "role_id": record.get("role_id"), "linked": table}))
     return found
 
 
@@ -82,7 +83,7 @@ def _verify(store: Store) -> Report:
         path = data_dir / record["file"]
         referenced.add(path)
         where = (f"{year}/{partition} 工号 {record.get('staff_id')} 第 {record.get('version')} 版（{record['file']}）"
-                 if "linked" not in record else f"{year}/{partition} 工号 {record.get('staff_id')}（{record['file']}）")
+                 if "linked" not in record else f"{year}/{partition} {_owner(record)}（{record['file']}）")
         if not path.exists():
             report.problems.append(f"{where}: 文件缺失")
             continue
@@ -101,6 +102,11 @@ def _verify(store: Store) -> Report:
         if path not in referenced:
             report.problems.append(f"{path.relative_to(data_dir)}: 没有对应记录的文件")
     return report
+
+
+def _owner(record: dict) -> str:  # type: ignore[type-arg]
+    """Whose a linked file is: a person's (工号) or a role's job duties (岗位)."""
+    return f"工号 {record['staff_id']}" if record.get("staff_id") else f"岗位 {record.get('role_id')} 的岗位职责附件"
 
 
 def _head(store: Store) -> dict | None:  # type: ignore[type-arg]
