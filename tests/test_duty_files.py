@@ -5,7 +5,6 @@ department only, refused by their content, kept through a restart, a backup and 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import tarfile
 from collections.abc import Iterator
@@ -13,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docx import Document
 from helpers import DEPT, PDF, Service, page_csrf, parse_html, running_service
 from serverproc import cli
+from test_summaries import docx_bytes
 
 from service.config import Settings
 from service.storage.files import sha256_of
@@ -23,14 +22,6 @@ from service.workflows import startup
 
 ROLE = "department-head"  # one of the roles 机械工程系 delivers the duties of
 TEXT = "主持系部全面工作\n组织教学与学生管理"
-
-
-def docx_bytes(text: str) -> bytes:
-    document = Document()
-    document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 DOCX = docx_bytes("系主任岗位职责说明书")

@@ -18,10 +18,7 @@ from service.workflows.context import Context
 def store_scan(ctx: Context, stream: BinaryIO, folder: Path, what: str = "扫描件") -> tuple[files.StoredFile, str]:
     """`stream` stored in `folder` (its directory entry made durable by the caller's commit,
     with LinkedFile); the stored file and its type. 400 empty, 415 not a scan, 413 too large."""
-    head = stream.read(scans.HEAD)
-    stream.seek(0)
-    if not head:
-        raise bad_request("empty_file", f"上传的{what}是空文件")
+    head = _head(stream, what)
     ext = scans.sniff(head)
     if ext is None:
         raise ApiError(415, "unsupported_type", f"{what}只接受 {scans.SCAN_TYPES} 格式（按文件内容判断）")
@@ -54,10 +51,7 @@ def document_kind(stream: BinaryIO, what: str, max_mb: int) -> str:
     """The type of a Word .docx or PDF document, read from its bytes (a docx is a Word zip without
     macros, a PDF opens and has pages), the stream left at its start. 400 `empty_file`; 422
     `not_a_document`, 422 `too_large` (over `max_mb`)."""
-    head = stream.read(scans.HEAD)
-    stream.seek(0)
-    if not head:
-        raise bad_request("empty_file", f"上传的{what}是空文件")
+    head = _head(stream, what)
     ext = scans.sniff_document(head)
     if ext is None:
         raise unprocessable("not_a_document", f"{what}只接受 {scans.DOCUMENT_TYPES} 文件（按文件内容判断）")
@@ -70,6 +64,15 @@ def document_kind(stream: BinaryIO, what: str, max_mb: int) -> str:
     if problem:
         raise unprocessable("not_a_document", f"{what}{problem}：只接受 {scans.DOCUMENT_TYPES} 文件")
     return ext
+
+
+def _head(stream: BinaryIO, what: str) -> bytes:
+    """The first bytes of `stream` (left at its start), which name its type; 400 when it is empty."""
+    head = stream.read(scans.HEAD)
+    stream.seek(0)
+    if not head:
+        raise bad_request("empty_file", f"上传的{what}是空文件")
+    return head
 
 
 def _docx_problem(stream: BinaryIO) -> str | None:
