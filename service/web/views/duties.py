@@ -13,6 +13,7 @@ from service.errors import ApiError, bad_request
 from service.rules import access, schedule
 from service.web.auth import signed_in
 from service.web.views.common import (
+    MAX_JSON,
     attachment,
     check_csrf,
     context,
@@ -50,8 +51,7 @@ async def api_submit(request: Request) -> JSONResponse:
     check_csrf(request, None)
     uploads: dict[str, list[duty_files.Upload]] = {}
     if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
-        typed, uploads = _delivery(form)
+        typed, uploads = _delivery(await _form(request))
         roles: Any = _entries(typed, uploads)
     else:
         body = await json_body(request)
@@ -85,7 +85,7 @@ async def department_page(request: Request) -> Response:
 async def submit_post(request: Request) -> Response:
     department_id = request.path_params["department_id"]
     user = department_user(request, department_id, access.WRITE_DEPARTMENT)
-    form = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+    form = await _form(request)
     check_csrf(request, str(form.get("csrf") or ""))
     typed, uploads = _delivery(form)
     entries = _entries(typed, uploads)
@@ -106,6 +106,15 @@ async def attachment_file(request: Request) -> Response:
     path, name = await off_loop(duty_files.file_path, context(request), user, params["department_id"],
                                 params["role_id"], params["file_id"])
     return attachment(FileResponse(path), name)
+
+
+async def _form(request: Request) -> FormData:
+    """The delivery's form: multipart (its files spooled to disk as they come), or url-encoded
+    fields, held in memory, within the JSON body's limit."""
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    if not multipart and len(await request.body()) > MAX_JSON:
+        raise ApiError(413, "too_large", "请求体过大")
+    return await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
 
 
 def _delivery(form: FormData) -> tuple[dict[str, str], dict[str, list[duty_files.Upload]]]:
