@@ -199,3 +199,9 @@ def test_a_past_year_lists_and_serves_its_attachments(service: Service) -> None:
     got = service.client.get(one["url"], headers=hr)
     assert got.status_code == 200 and got.content == PDF
     assert service.client.get(one["url"].split("?")[0], headers=hr).status_code == 404  # not of 2020
+    before = stored_files(service.settings)
+    refused = service.client.put(f"/api/duties/{DEPT}?year=2019", headers=service.bearer("clerk"),
+                                 data={f"duties:{ROLE}": TEXT + "\n补充一条"}, files=[(f"files:{ROLE}", ("新.pdf", PDF))])
+    assert refused.status_code == 409 and refused.json()["code"] == "year_closed"
+    assert stored_files(service.settings) == before
+    assert not (service.settings.data_dir / "files" / "2020").exists()

@@ -24,7 +24,7 @@ from service.errors import ApiError, bad_request, not_found, quoted, unprocessab
 from service.rules import access, schedule
 from service.rules.access import User
 from service.workflows import duty_files, notifications
-from service.workflows.commit import LinkedFile, Put, commit
+from service.workflows.commit import LinkedFile, Put, commit, ensure_writable
 from service.workflows.common import comment_text, department_or_404, parse_time
 from service.workflows.context import Context
 
@@ -107,6 +107,7 @@ def submit(ctx: Context, user: User, department: str, entries: Any,
             raise unprocessable("role_not_due", f"岗位“{names[role_id]}”不在本部门应报送岗位职责的岗位之列")
         if role_id not in wanted:
             raise unprocessable("attachments_without_duties", f"“{names[role_id]}”的附件须与该岗位的岗位职责一同报送")
+    ensure_writable(ctx, "duties.submit")  # a past year refuses before any file is stored
     attached = duty_files.store(ctx, user, department, uploads, names) if uploads else {}
     try:
         _record(ctx, user, department, wanted, kinds, attached)
