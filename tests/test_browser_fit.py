@@ -1,7 +1,8 @@
 """Pages that fit, in Chromium against `portal serve`: at 390 px the staff member's own pages, HR's
 overview, the grade tables and the public 公示 show their key columns as cards with nothing wider
-than the screen; at 1280 px the grade tables use the page's width. Also, in the same browser: a
-department uploads several annex 3 workbooks at once and adds rows to a target form.
+than the screen; at 1280 px the grade, score and result tables and 公示 use the page's width with
+names on one line. Also, in the same browser: a department uploads several annex 3 workbooks at
+once, adds rows to a target form, and delivers job duties with attachments that HR downloads.
 
 The server and its filled department are test_accessibility.py's (one server for this module); the
 year is then graded and its 公示 begun, so /gongshi has its list. Screenshots are kept under
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 import pytest
+from helpers import PDF
 from staff_helpers import NEW_PASSWORD
 from test_accessibility import Filled, _api, _login, _ok, filled  # noqa: F401
 from test_browser import (  # the module's server and browser, as test_browser.py makes them
@@ -30,6 +32,7 @@ from test_browser import (  # the module's server and browser, as test_browser.p
     browser,  # noqa: F401
     portal,  # noqa: F401
 )
+from test_summaries import docx_bytes
 
 from service.content.codes import GRADE_PASS
 from service.content.loader import load_content
@@ -257,3 +260,36 @@ def test_the_target_form_adds_rows_up_to_the_annexs_fourteen(contexts: Any, grad
     assert saved["rows"][-1]["目标内容"] == "指导青年教师一名"
     assert saved["rows"][-1]["完成时限"] == "2019年12月31日"
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_department_delivers_duties_with_attachments_that_hr_downloads(contexts: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    role = "department-head"
+    chosen = {"系主任职责说明.docx": docx_bytes("系主任岗位职责说明书"), "职责分工表.pdf": PDF}
+    for name, data in chosen.items():
+        (tmp_path / name).write_bytes(data)
+    page = contexts("clerk", DESKTOP)
+    page.goto(f"/board/{DEPT}/duties")
+    page.locator(f"#duties-{role}").fill("主持系部全面工作\n组织教学与学生管理")
+    page.locator(f"#files-{role}").set_input_files([str(tmp_path / name) for name in chosen])
+    page.get_by_role("button", name="报送人事处").click()
+    page.wait_for_url(re.compile(r"notice=submit"))
+    listed = page.locator(f'ul[data-duty-files="{role}"] li')
+    expect(listed).to_have_count(2)
+    shot(page, "clerk-duties-attachments-desktop")
+
+    hr = contexts("hr", DESKTOP)
+    hr.goto(f"/board/{DEPT}/duties")
+    links = hr.locator(f'ul[data-duty-files="{role}"] a')
+    expect(links).to_have_text(list(chosen))
+    for index, (name, data) in enumerate(chosen.items()):
+        with hr.expect_download() as waited:
+            links.nth(index).click()
+        assert waited.value.suggested_filename == name
+        assert Path(waited.value.path()).read_bytes() == data
+    shot(hr, "hr-duties-attachments-desktop")
+    hr.set_viewport_size(PHONE)
+    assert hr.evaluate(TOO_WIDE) == []
+    shot(hr, "hr-duties-attachments-phone")
+    assert page.problems == [] and hr.problems == []  # type: ignore[attr-defined]

@@ -72,7 +72,7 @@ def test_the_form_delivers_attachments_and_hr_sees_and_downloads_them(service: S
     items = listed.find_all("li")
     assert [li.find("a").text for li in items] == ["系主任职责说明.docx", "职责分工表.pdf"]
     assert "DOCX" in items[0].text and "PDF" in items[1].text
-    assert ("kB" in items[0].text) and f"{len(PDF)} Bytes" in items[1].text
+    assert f"{len(DOCX) / 1024:.1f} KB" in items[0].text and f"{len(PDF)} 字节" in items[1].text
     for li, data in zip(items, (DOCX, PDF), strict=True):
         href = li.find("a").attrs["href"]
         for who in ("hr", "clerk"):
