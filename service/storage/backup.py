@@ -5,9 +5,10 @@ files, the audit log, the secret and the college's set-up (`setup/`: settings, d
 roles, common targets, roster, pages) are read into memory. Uploaded files never change once
 stored, so they are copied afterwards; only those the snapshot's records point at are taken
 (an upload in flight has a file but no record yet): the contract scans and the files linked to
-other records (integrity.LINKED_FILES: signed views, objections' and job duties' attachments). The archive is written to a temp file and
-renamed into place; `manifest.json` (last member) lists every other member's size, SHA-256
-and mode (the secret and the audit log are private: 0600), and the data directory's format.
+other records (integrity.LINKED_FILES: signed views, uploaded summaries, objections' and job
+duties' attachments). The archive is written to a temp file and renamed into place;
+`manifest.json` (last member) lists every other member's size, SHA-256 and mode (the secret and
+the audit log are private: 0600), and the data directory's format.
 
 A restore unpacks into a temp directory beside the target, checks every member against the
 manifest (and nothing more or less), gives each file its recorded mode, and only then renames
