@@ -7,6 +7,7 @@ Import from a test module as `from paper import ...` (pytest puts tests/ on sys.
   with noise and saves it as JPEG quality 70; `pdf_of(images)` makes the scanner's PDF.
 - `with_code(payloads)` is a white A4 page at 150 dpi with QR codes on it.
 - `png_declaring(width, height)` is a PNG of a few hundred bytes whose header declares that size.
+- `contract_copies(pdf, names)` splits a department's printed contracts into each person's copies.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
+from service.content.forms_text import CONTRACT_PERSON, COPY_LABELS
 from service.office import qr
 
 A4_150 = (1240, 1754)
@@ -94,3 +97,20 @@ def png_declaring(width: int, height: int) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     rows = zlib.compress(bytes(10 * (1 + (width + 7) // 8)))
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def contract_copies(pdf: bytes, names: list[str]) -> list[list[range]]:
+    """The pages of each person's three copies in a department's print job of contracts, people in
+    `names`' order. A copy begins on the page carrying its label (部门存档, 人事处存档, 职工本人存留)
+    and runs to the next one (a long copy takes two pages); asserted: every page belongs to a copy,
+    each person has three copies in a row, each naming them, all three of the same length."""
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    starts = [i for i, text in enumerate(texts) if any(f"（{label}）" in text for label in COPY_LABELS)]
+    assert starts and starts[0] == 0, starts
+    copies = [range(a, b) for a, b in zip(starts, [*starts[1:], len(texts)], strict=True)]
+    assert len(copies) == 3 * len(names), (len(copies), len(names))
+    people = [copies[3 * n:3 * n + 3] for n in range(len(names))]
+    for name, own in zip(names, people, strict=True):
+        assert all(f"{CONTRACT_PERSON}：{name}" in texts[copy.start] for copy in own), name
+        assert len({len(copy) for copy in own}) == 1, (name, own)
+    return people

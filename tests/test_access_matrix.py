@@ -78,6 +78,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "GET /api/duties/{department_id}": (401, 200, 200, 403, 200),
     "PUT /api/duties/{department_id}": (401, 200, 200, 403, 403),
     "POST /api/duties/{department_id}/{role_id}/{action}": (401, 404, 403, 403, 403),
+    "GET /board/{department_id}/duties/{role_id}/files/{file_id}": (401, 200, 200, 403, 403),  # HR and the owner
     "GET /api/monthly/{department_id}/{month}": (401, 200, 200, 403, 200),
     "PUT /api/monthly/{department_id}/{month}": (401, 200, 200, 403, 403),
     "GET /api/progress": (401, 200, 200, 200, 200),  # a department sees its own row only
@@ -258,6 +259,12 @@ class World:
         roles = [r["role_id"] for o in duties["obligations"] for r in o["roles"]]
         self.role_id, self.unsubmitted_role = roles[0], roles[-1]  # one is delivered, one never is
         assert self.role_id != self.unsubmitted_role
+        delivered = service.client.put(f"/api/duties/{DEPT}", headers=service.bearer("clerk"),
+                                       data={f"duties:{self.role_id}": "负责本岗位的日常工作。"},
+                                       files={f"files:{self.role_id}": ("职责说明.pdf", PDF, "application/pdf")})
+        assert delivered.status_code == 200, delivered.text
+        self.duty_file = next(r for o in delivered.json()["obligations"] for r in o["roles"]
+                              if r["role_id"] == self.role_id)["attachments"][0]["id"]
         self.rows = [{"目标内容": r.content, "分值": r.points, "佐证材料及分值": r.evidence, "完成时限": r.deadline}
                      for r in content.role(self.person.role).targets]  # type: ignore[union-attr]
         self.browsers = {"hr": service.hr_session(), "clerk": service.session("clerk"), "boss": service.session("boss")}
@@ -288,7 +295,7 @@ class World:
                   "event_id": "no-such-event", "username": "clerk", "withdraw_api": self.withdrawable["api"],
                   "withdraw_board": self.withdrawable["board"], "name": "contract.docx",
                   "objection_id": "no-such-objection", "round_id": "no-such-round", "closed_round": self.closed_round,
-                  "number": "1", "part": "settings"}
+                  "number": "1", "part": "settings", "delivered_role": self.role_id, "file_id": self.duty_file}
         for key, value in values.items():
             template = template.replace("{" + key + "}", value)
         return template
@@ -429,6 +436,8 @@ PATHS = {"GET /board/{department_id}/appraisal/forms.{kind}": "/board/{departmen
              "/board/{department_id}/appraisal/{staff_id}/views/leader",
          "PUT /api/appraisal/views/{staff_id}/{kind}": "/api/appraisal/views/{staff_id}/leader",
          "POST /api/duties/{department_id}/{role_id}/{action}": "/api/duties/{department_id}/{role_id}/accept",
+         "GET /board/{department_id}/duties/{role_id}/files/{file_id}":
+             "/board/{department_id}/duties/{delivered_role}/files/{file_id}",
          "GET /board/appraisal/rounds/{round_id}/tally.xlsx": "/board/appraisal/rounds/{closed_round}/tally.xlsx",
          "GET /board/appraisal/rounds/{round_id}/sheet.docx": "/board/appraisal/rounds/{closed_round}/sheet.docx",
          "POST /board/grades/do/{action}": "/board/grades/do/sanction",

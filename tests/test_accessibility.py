@@ -159,7 +159,7 @@ def filled(portal: Portal, browser: Browser, tmp_path_factory: pytest.TempPathFa
               "annex": "annex1.docx", "role_id": role_id, "action": "approve", "username": "clerk",
               "name": "contract.docx", "objection_id": objection, "number": "1", "kind": "docx",
               "error_id": "no-such-error", "note_id": "no-such-note", "item_id": item, "year": "2019",
-              "round_id": ballot_round}
+              "round_id": ballot_round, "file_id": "no-such-file"}
     return Filled(portal, values, person.staff_id, waiting.staff_id)
 
 

@@ -52,7 +52,7 @@ def test_backup_and_restore_into_an_empty_directory(settings: Settings, tmp_path
     archive = tmp_path / "备份" / "portal.tar.gz"
     made = cli(settings, "backup", str(archive))
     assert made.returncode == 0, made.stderr
-    assert "扫描件 4 个" in made.stdout
+    assert "扫描件与附件 4 个" in made.stdout
     assert archive.stat().st_mode & 0o077 == 0  # holds the secret: owner only
     assert [p.name for p in archive.parent.iterdir()] == ["portal.tar.gz"]  # no temp file left
 

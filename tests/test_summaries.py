@@ -234,3 +234,16 @@ def test_a_set_up_without_the_section_takes_december(settings: Settings) -> None
     path.write_text("\n".join(lines[:start] + lines[start + 4:]) + "\n", encoding="utf-8")
     window = load_content(settings.content_dir).settings.summary.window(2019)
     assert window == (dt.date(2019, 12, 1), dt.date(2019, 12, 31))
+
+
+def test_an_uploaded_summary_survives_the_start_up_clean_up(service: Service) -> None:
+    from service.workflows import startup
+
+    sid = people(service)[0]
+    me = staff(service, sid)
+    data = docx_bytes(TEXT)
+    uploaded = me.post("/api/me/summary/file", files={"file": ("总结.docx", data)},
+                       headers={"X-CSRF-Token": page_csrf(me, "/me/summary")})
+    assert uploaded.status_code == 200, uploaded.text
+    assert startup.recover(service.context) == []  # what a restart does first: the file is no orphan
+    assert me.get("/me/summary/file").content == data

@@ -48,7 +48,7 @@ def backup(file: Path) -> None:
         raise Failed(f"备份失败：{exc}") from None
     uploads = sum(1 for name in manifest if name.startswith("files/"))
     setup_files = sum(1 for name in manifest if relative is not None and name.startswith(f"{relative.as_posix()}/"))
-    click.echo(f"已备份到 {file}：{len(manifest)} 个文件（其中扫描件 {uploads} 个，学院设置 {setup_files} 个），"
+    click.echo(f"已备份到 {file}：{len(manifest)} 个文件（其中上传的扫描件与附件 {uploads} 个，学院设置 {setup_files} 个），"
                f"快照时间 {taken.taken_at}。")
 
 

@@ -184,6 +184,8 @@ class _Checker(Checker):
         if isinstance(bulk_mb, bool) or not isinstance(bulk_mb, int) or not 1 <= bulk_mb <= 1000:
             self.fail(f, "uploads.bulk_limit_mb", f"应为 1–1000 之间的整数（MB），实际为 {show(bulk_mb)}")
             bulk_mb = 200
+        duty_mb = self.upload_count(f, uploads, "duty_files_max_mb", 10, 200, "MB")
+        duty_count = self.upload_count(f, uploads, "duty_files_max_count", 5, 20, "个")
         refuse = uploads.get("refuse_unapproved", False) if isinstance(uploads, dict) else None
         if not isinstance(refuse, bool):
             self.fail(f, "uploads.refuse_unapproved", f"应为 true 或 false，实际为 {show(refuse)}")
@@ -203,8 +205,16 @@ class _Checker(Checker):
             individual_points=individual, deadlines=deadlines, monthly_due_day=due,
             contact=contact, upload_max_mb=max_mb, business_score_rule=rule, assessment=assessment,
             refuse_unapproved_scans=refuse, bulk_max_mb=bulk_mb, reminders=reminders, monthly_first_month=first,
-            summary=summary,
+            summary=summary, duty_files_max_mb=duty_mb, duty_files_max_count=duty_count,
         )
+
+    def upload_count(self, f: str, uploads: Any, key: str, default: int, most: int, unit: str) -> int:
+        """An integer of `uploads:` between 1 and `most` (`default` when absent or wrong)."""
+        value = uploads.get(key, default) if isinstance(uploads, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+            self.fail(f, f"uploads.{key}", f"应为 1–{most} 之间的整数（{unit}），实际为 {show(value)}")
+            return default
+        return value
 
     def deadlines(self, d: dict[str, Any], year: int) -> Deadlines | None:
         names = {"duties_lead": "牵头部门报送岗位职责", "duties_all": "各部门报送岗位职责",

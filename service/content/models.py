@@ -142,6 +142,8 @@ class CycleSettings:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     monthly_first_month: int = 1  # the first month a summary is owed for (the year's work begins)
     summary: SummarySettings = field(default_factory=SummarySettings)  # the annual summary's window
+    duty_files_max_mb: int = 10  # one attachment (Word or PDF) of a role's job duties
+    duty_files_max_count: int = 5  # attachments of one role's job duties in one delivery
 
     @property
     def total_points(self) -> int:

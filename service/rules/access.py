@@ -43,6 +43,7 @@ READ_TARGETS = "read_targets"  # a person's individual target set; of the colleg
 DRAFT_TARGETS = "draft_targets"  # save, submit or withdraw a target set
 DECIDE_TARGETS = "decide_targets"  # approve or return a submitted target set
 REVIEW_DUTIES = "review_duties"  # accept or return a department's job duties
+READ_DUTY_FILES = "read_duty_files"  # download the attachments of a department's job duties
 READ_SCORES = "read_scores"  # the ranking of a department; of the college: everyone's
 LIST_SCORE_EVENTS = "list_score_events"  # the common-target deductions recorded
 RECORD_SCORE_EVENTS = "record_score_events"  # record or withdraw a deduction
@@ -87,6 +88,7 @@ RULES: dict[str, dict[str, str]] = {
     DRAFT_TARGETS: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     DECIDE_TARGETS: {ROLE_LEADER: OVERSEEN},
     REVIEW_DUTIES: {ROLE_HR: ANY},
+    READ_DUTY_FILES: {ROLE_HR: ANY, ROLE_DEPARTMENT: OWN},
     READ_SCORES: {ROLE_HR: ANY, ROLE_LEADER: OVERSEEN, ROLE_DEPARTMENT: OWN, ROLE_STAFF: SELF},
     LIST_SCORE_EVENTS: {ROLE_HR: ANY, ROLE_LEADER: ANY},
     RECORD_SCORE_EVENTS: {ROLE_HR: ANY},

@@ -4,9 +4,11 @@ A backup is consistent while the service runs: the store's lock is held only whi
 files, the audit log, the secret and the college's set-up (`setup/`: settings, departments,
 roles, common targets, roster, pages) are read into memory. Uploaded files never change once
 stored, so they are copied afterwards; only those the snapshot's records point at are taken
-(an upload in flight has a file but no record yet). The archive is written to a temp file and
-renamed into place; `manifest.json` (last member) lists every other member's size, SHA-256
-and mode (the secret and the audit log are private: 0600), and the data directory's format.
+(an upload in flight has a file but no record yet): the contract scans and the files linked to
+other records (integrity.LINKED_FILES: signed views, uploaded summaries, objections' and job
+duties' attachments). The archive is written to a temp file and renamed into place;
+`manifest.json` (last member) lists every other member's size, SHA-256 and mode (the secret and
+the audit log are private: 0600), and the data directory's format.
 
 A restore unpacks into a temp directory beside the target, checks every member against the
 manifest (and nothing more or less), gives each file its recorded mode, and only then renames
@@ -31,7 +33,7 @@ from pathlib import Path, PurePosixPath
 
 from service.storage import data_format, files, serve_lock
 from service.storage.audit import SEAL_FILE
-from service.storage.integrity import STORED_TABLES
+from service.storage.integrity import LINKED_FILES, STORED_TABLES, linked_files
 from service.storage.store import Store
 
 MANIFEST = "manifest.json"
@@ -87,6 +89,9 @@ def snapshot(store: Store, setup: Path | None = None) -> Snapshot:
             for table in STORED_TABLES:
                 for record in (tables.get(table) or {}).values():
                     taken.uploads[record["file"]] = record["sha256"]
+            for table, key in LINKED_FILES:
+                for record in (tables.get(table) or {}).values():
+                    taken.uploads.update((linked["file"], linked["sha256"]) for linked in linked_files(record, key))
     return taken
 
 

@@ -17,8 +17,10 @@ from service.storage.store import Store
 
 STORED_TABLES = ("contracts",)
 # Records that point at stored files under a key (one file record, or a list of them): the
-# signed view on a grade, the attachments of a staff member's objection.
-LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"))
+# signed view on a grade, the attachments of a staff member's objection, the uploaded annual
+# summary, the attachments of a role's job duties (the version delivered last, and the ones it replaced).
+LINKED_FILES = (("grades", "view"), ("result_objections", "attachments"), ("summaries", "file"),
+                ("duties", "attachments"), ("duties", "earlier_attachments"))
 
 
 @dataclass
@@ -35,10 +37,17 @@ def stored_files(store: Store) -> list[tuple[str, str, dict]]:  # type: ignore[t
     found = [item for table in STORED_TABLES for item in store.every(table)]
     for table, key in LINKED_FILES:
         for year, partition, record in store.every(table):
-            value = record.get(key)
-            for linked in value if isinstance(value, list) else [value] if isinstance(value, dict) else []:
-                found.append((year, partition, {**linked, "staff_id": record.get("staff_id"), "linked": table}))
+            for linked in linked_files(record, key):
+                found.append((year, partition, {**linked, "staff_id": record.get("staff_id"),
+                                                "role_id": record.get("role_id"), "linked": table}))
     return found
+
+
+def linked_files(record: dict, key: str) -> list[dict]:  # type: ignore[type-arg]
+    """The file records `record` holds under `key` (one, or a list of them)."""
+    value = record.get(key)
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else \
+        [value] if isinstance(value, dict) else []
 
 
 def verify(store: Store) -> Report:
@@ -74,7 +83,7 @@ def _verify(store: Store) -> Report:
         path = data_dir / record["file"]
         referenced.add(path)
         where = (f"{year}/{partition} 工号 {record.get('staff_id')} 第 {record.get('version')} 版（{record['file']}）"
-                 if "linked" not in record else f"{year}/{partition} 工号 {record.get('staff_id')}（{record['file']}）")
+                 if "linked" not in record else f"{year}/{partition} {_owner(record)}（{record['file']}）")
         if not path.exists():
             report.problems.append(f"{where}: 文件缺失")
             continue
@@ -93,6 +102,11 @@ def _verify(store: Store) -> Report:
         if path not in referenced:
             report.problems.append(f"{path.relative_to(data_dir)}: 没有对应记录的文件")
     return report
+
+
+def _owner(record: dict) -> str:  # type: ignore[type-arg]
+    """Whose a linked file is: a person's (工号) or a role's job duties (岗位)."""
+    return f"工号 {record['staff_id']}" if record.get("staff_id") else f"岗位 {record.get('role_id')} 的岗位职责附件"
 
 
 def _head(store: Store) -> dict | None:  # type: ignore[type-arg]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 
@@ -68,8 +67,6 @@ from service.web.views import (
 )
 from service.workflows import board, startup
 from service.workflows.context import Context
-
-log = logging.getLogger("portal")
 
 FORM_LIMIT = 4 * 1024 * 1024
 WORKBOOK_LIMIT = targets.BATCH_LIMIT + 64 * 1024  # several annex 3 workbooks, or a zip of them
@@ -191,7 +188,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/{department_id}/targets/{staff_id}", targets.person_post, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/duties", duties.department_page, methods=["GET"]),
-        Route("/board/{department_id}/duties", duties.submit_post, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/board/{department_id}/duties", duties.submit_post, methods=["POST"], max_body_size=bulk_limit),
         Route("/board/{department_id}/duties/{role_id}", duties.review_post, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/board/{department_id}/monthly/xlsx", forms.monthly_upload, methods=["POST"],
@@ -229,7 +226,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/targets/{staff_id}", targets.api_save, methods=["PUT"], max_body_size=FORM_LIMIT),
         Route("/api/targets/{staff_id}/{action}", targets.api_decide, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/api/duties/{department_id}", duties.api_get, methods=["GET"]),
-        Route("/api/duties/{department_id}", duties.api_submit, methods=["PUT"], max_body_size=FORM_LIMIT),
+        Route("/api/duties/{department_id}", duties.api_submit, methods=["PUT"], max_body_size=bulk_limit),
         Route("/api/duties/{department_id}/{role_id}/{action}", duties.api_review, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/api/monthly/{department_id}/{month}", monthly.api_get, methods=["GET"]),
@@ -297,6 +294,7 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/api/objections/{department_id}/{objection_id}", result_objections.api_answer, methods=["POST"],
               max_body_size=FORM_LIMIT),
         Route("/api/roster", roster.api_import, methods=["POST"], max_body_size=ROSTER_LIMIT),
+        Route("/board/{department_id}/duties/{role_id}/files/{file_id}", duties.attachment_file, methods=["GET"]),
         Mount("/", SiteFiles(directory=settings.site_dir, html=True, check_dir=False), name="site"),
     ]
 
@@ -343,7 +341,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         await rebuilder.start()
         await timer.start()
         stop_warming = threading.Event()
-        warming = threading.Thread(target=warm, args=(ctx, stop_warming), name="warm", daemon=True)
+        warming = threading.Thread(target=startup.warm, args=(ctx, stop_warming), name="warm", daemon=True)
         warming.start()  # the kept figures, off the request path, once the service answers
         try:
             yield
@@ -387,14 +385,6 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.upgraded = upgraded
     app.state.shell = templating.Shell.from_site(settings.site_dir)
     return app
-
-
-def warm(ctx: Context, stop: threading.Event) -> None:
-    """The kept figures worked out after a start; a failure is logged (the first read works them out)."""
-    try:
-        startup.warm(ctx, stop)
-    except Exception:
-        log.exception("启动后预先计算各部门数据失败")
 
 
 def render_status(current: Board) -> str:

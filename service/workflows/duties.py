@@ -3,8 +3,9 @@
 A lead department delivers the duties of the roles it leads (due duties_lead, 04-18), every
 department those of its other posts (due duties_all, 04-23): rules/schedule.py says which.
 Store: the delivering department's partition, table "duties", one document per role_id:
-{role_id, kind lead|own, duties[…], state (one of DUTY_STATES), submitted_at, delivered_at,
-reviewed_at, comment, by, accepted{duties, at, by}, history[…]}.
+{role_id, kind lead|own, duties[…], attachments[…], earlier_attachments[…], state (one of DUTY_STATES),
+submitted_at, delivered_at, reviewed_at, comment, by, accepted{duties, attachments, at, by}, history[…]}.
+A delivery may carry Word or PDF attachments per role (workflows/duty_files.py).
 
 `delivered_at` is when HR first had the version it is holding: kept when a delivered
 (submitted or accepted) role is revised, cleared when HR returns it. The board judges on
@@ -15,15 +16,15 @@ page while a revision waits for review.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from service.content.codes import DELIVERY_LABELS, DUTY_ACCEPTED, DUTY_RETURNED, DUTY_SUBMITTED
 from service.errors import ApiError, bad_request, not_found, quoted, unprocessable
 from service.rules import access, schedule
 from service.rules.access import User
-from service.workflows import notifications
-from service.workflows.commit import Put, commit
+from service.workflows import duty_files, notifications
+from service.workflows.commit import LinkedFile, Put, commit, ensure_writable
 from service.workflows.common import comment_text, department_or_404, parse_time
 from service.workflows.context import Context
 
@@ -34,7 +35,8 @@ REVIEWS = (ACCEPT, RETURN)
 REVIEW_LABELS = {ACCEPT: "接受", RETURN: "退回"}
 MAX_DUTIES = 40
 MAX_DUTY_TEXT = 500
-EMPTY: dict[str, Any] = {"state": None, "duties": [], "comment": "", "history": [], "accepted": None,
+EMPTY: dict[str, Any] = {"state": None, "duties": [], "attachments": [], "earlier_attachments": [],
+                         "comment": "", "history": [], "accepted": None,
                          "submitted_at": None, "delivered_at": None, "reviewed_at": None, "by": None}
 
 
@@ -52,6 +54,8 @@ def department_view(ctx: Context, department: str) -> list[dict[str, Any]]:
         for role in obligation.roles:
             doc = docs.get(role.id)
             stored = {k: v for k, v in (doc or {}).items() if k not in ("id", "role_id")}
+            for key in ("attachments", "earlier_attachments"):
+                stored[key] = duty_files.shown(stored.get(key, []))
             roles.append({"role_id": role.id, "role_name": role.name, "template": list(role.duties),
                           **EMPTY, "kind": obligation.kind, **stored})
         delivered = obligation_delivered_at(obligation, docs.values())
@@ -87,32 +91,59 @@ def obligation_delivered_at(obligation: schedule.DutyObligation,
 # -- writing ------------------------------------------------------------------------------
 
 
-def submit(ctx: Context, user: User, department: str, entries: Any) -> list[dict[str, Any]]:
-    """Deliver (or revise) the duties of some of the department's roles, all or nothing."""
+def submit(ctx: Context, user: User, department: str, entries: Any,
+           uploads: Mapping[str, Sequence[duty_files.Upload]] | None = None) -> list[dict[str, Any]]:
+    """Deliver (or revise) the duties of some of the department's roles, each with the files of
+    `uploads` (role_id → its attachments, which replace those delivered before), all or nothing."""
     department_or_404(ctx, department)
     access.ensure(user, access.WRITE_DEPARTMENT, department, "您只能报送本部门的岗位职责")
     kinds = {role.id: ob.kind for ob in schedule.duty_obligations(ctx.content, department)
              for role in ob.roles}
     wanted = _parse_entries(ctx, entries, kinds)
+    uploads = {role_id: items for role_id, items in (uploads or {}).items() if items}
+    names = {role_id: _role_name(ctx, role_id) for role_id in {*wanted, *uploads}}
+    for role_id in uploads:
+        if role_id not in kinds:
+            raise unprocessable("role_not_due", f"岗位“{names[role_id]}”不在本部门应报送岗位职责的岗位之列")
+        if role_id not in wanted:
+            raise unprocessable("attachments_without_duties", f"“{names[role_id]}”的附件须与该岗位的岗位职责一同报送")
+    ensure_writable(ctx, "duties.submit")  # a past year refuses before any file is stored
+    attached = duty_files.store(ctx, user, department, uploads, names) if uploads else {}
+    try:
+        _record(ctx, user, department, wanted, kinds, attached)
+    except BaseException:
+        duty_files.discard(ctx, (r for records in attached.values() for r in records))
+        raise
+    return department_view(ctx, department)
+
+
+def _record(ctx: Context, user: User, department: str, wanted: Mapping[str, list[str]], kinds: Mapping[str, str],
+            attached: Mapping[str, list[dict[str, Any]]]) -> None:
     with ctx.store.locked():
         stamp = ctx.stamp()
         changed: list[dict[str, Any]] = []
         for role_id, duties in wanted.items():
             before = ctx.store.get(department, TABLE, role_id=role_id)
-            if before and before.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED) and before.get("duties") == duties:
+            new_files = attached.get(role_id)
+            if before and before.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED) and before.get("duties") == duties \
+                    and not new_files:
                 continue  # the same text again: nothing to review
             doc = dict(before or {"role_id": role_id, "history": [], "accepted": None})
             doc.pop("id", None)
+            if new_files:
+                doc.update(duty_files.replaced(doc, new_files))
             delivered = before and before.get("state") in (DUTY_SUBMITTED, DUTY_ACCEPTED) and before.get("delivered_at")
             doc.update({"kind": kinds[role_id], "duties": duties, "state": DUTY_SUBMITTED, "submitted_at": stamp,
                         "delivered_at": delivered or stamp, "by": user.username, "comment": "",
                         "history": [*doc["history"], {"action": "submit", "state": DUTY_SUBMITTED,
-                                                      "by": user.username, "at": stamp, "duties": duties}]})
+                                                      "by": user.username, "at": stamp, "duties": duties,
+                                                      "attachments": [f["id"] for f in doc.get("attachments", [])]}]})
             changed.append(doc)
         if changed:
-            commit(ctx, [Put(department, TABLE, doc, {"role_id": doc["role_id"]}) for doc in changed], user.username,
-                   "duties.submit", department=department, roles=[d["role_id"] for d in changed])
-    return department_view(ctx, department)
+            linked = [LinkedFile(duty_files.folder(ctx, department))] if attached else []
+            commit(ctx, [*(Put(department, TABLE, doc, {"role_id": doc["role_id"]}) for doc in changed), *linked],
+                   user.username, "duties.submit", department=department, roles=[d["role_id"] for d in changed],
+                   attachments={role_id: duty_files.audited(records) for role_id, records in attached.items()})
 
 
 def review(ctx: Context, user: User, department: str, role_id: str, action: str,
@@ -137,7 +168,8 @@ def review(ctx: Context, user: User, department: str, role_id: str, action: str,
                "history": [*doc["history"], {"action": action, "state": state, "by": user.username,
                                              "at": stamp, "comment": text}]}
         if action == ACCEPT:
-            doc["accepted"] = {"duties": doc["duties"], "at": stamp, "by": user.username}
+            doc["accepted"] = {"duties": doc["duties"], "attachments": [f["id"] for f in doc.get("attachments", [])],
+                               "at": stamp, "by": user.username}
         else:
             doc["delivered_at"] = None
         doc.pop("id", None)
@@ -150,6 +182,11 @@ def review(ctx: Context, user: User, department: str, role_id: str, action: str,
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _role_name(ctx: Context, role_id: str) -> str:
+    role = ctx.content.role(role_id)
+    return role.name if role else quoted(role_id)
 
 
 def _parse_entries(ctx: Context, entries: Any, kinds: dict[str, str]) -> dict[str, list[str]]:

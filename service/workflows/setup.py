@@ -55,6 +55,7 @@ FIELD_NAMES = {
     "contact.name": "联系人", "contact.office": "办公地址", "contact.phone": "联系电话", "contact.email": "邮箱",
     "uploads.max_mb": "单个扫描件大小上限（MB）", "uploads.bulk_limit_mb": "批量上传总大小上限（MB）",
     "uploads.refuse_unapproved": "拒收个性目标未审定者的扫描件",
+    "uploads.duty_files_max_mb": "岗位职责附件大小上限（MB）", "uploads.duty_files_max_count": "岗位职责每岗位附件个数上限",
     "reminders.before_days": "截止前几天提醒", "reminders.after_days": "截止后第几天提醒",
     "reminders.overdue_every_days": "逾期期间每隔几天提醒",
     "summary.opens": "个人总结开始填写的日期", "summary.closes": "个人总结截止的日期（含当天）",

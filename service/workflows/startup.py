@@ -5,6 +5,7 @@ department worked out ahead of the first reads."""
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,7 +109,10 @@ def warm(ctx: Context, stop: threading.Event | None = None) -> None:
         *(functools.partial(scores.book, ctx, d) for d in ids), functools.partial(scores.warm, ctx),
         *(functools.partial(targets.stored, ctx, d) for d in ids), functools.partial(progress.board, ctx),
         *(functools.partial(completion.sheet_lines, ctx, d) for d in ids)]
-    for step in steps:
-        if stop is not None and stop.is_set():
-            return
-        step()
+    try:
+        for step in steps:
+            if stop is not None and stop.is_set():
+                return
+            step()
+    except Exception:  # logged; the first read works the figures out
+        logging.getLogger("portal").exception("启动后预先计算各部门数据失败")

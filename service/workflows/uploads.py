@@ -18,10 +18,7 @@ from service.workflows.context import Context
 def store_scan(ctx: Context, stream: BinaryIO, folder: Path, what: str = "扫描件") -> tuple[files.StoredFile, str]:
     """`stream` stored in `folder` (its directory entry made durable by the caller's commit,
     with LinkedFile); the stored file and its type. 400 empty, 415 not a scan, 413 too large."""
-    head = stream.read(scans.HEAD)
-    stream.seek(0)
-    if not head:
-        raise bad_request("empty_file", f"上传的{what}是空文件")
+    head = _head(stream, what)
     ext = scans.sniff(head)
     if ext is None:
         raise ApiError(415, "unsupported_type", f"{what}只接受 {scans.SCAN_TYPES} 格式（按文件内容判断）")
@@ -35,35 +32,65 @@ def store_scan(ctx: Context, stream: BinaryIO, folder: Path, what: str = "扫描
     return stored, ext
 
 
-def store_document(ctx: Context, stream: BinaryIO, folder: Path, what: str) -> tuple[files.StoredFile, str]:
-    """A written document (Word .docx or PDF, by its bytes) stored in `folder` like a scan, within the
-    same size limit; the stored file and its type. 400 empty; 422 `not_a_document` (nothing kept),
-    422 `too_large`."""
-    head = stream.read(scans.HEAD)
-    stream.seek(0)
-    if not head:
-        raise bad_request("empty_file", f"上传的{what}是空文件")
-    ext = scans.sniff_document(head)
-    if ext is None:
-        raise unprocessable("not_a_document", f"{what}只接受 {scans.DOCUMENT_TYPES} 文件（按文件内容判断）")
-    max_mb = ctx.content.settings.upload_max_mb
+def store_document(ctx: Context, stream: BinaryIO, folder: Path, what: str,
+                   max_mb: int | None = None) -> tuple[files.StoredFile, str]:
+    """A written document (`document_kind`) stored in `folder` like a scan, within `max_mb` (default:
+    the scans' size limit); the stored file and its type. Nothing is written for a refused one."""
+    max_mb = max_mb or ctx.content.settings.upload_max_mb
+    ext = document_kind(stream, what, max_mb)
     try:
         stored = files.store_stream(stream, folder, f"{uuid.uuid4().hex}.{ext}", limit=max_mb * 1024 * 1024,
                                     sync_dir=False)
     except files.TooLarge:
         raise unprocessable("too_large", f"{what}超过 {max_mb} MB 的大小限制") from None
-    if ext == "docx":
-        problem = _docx_problem(stored.path)
-        if problem:
-            files.remove(stored.path)
-            raise unprocessable("not_a_document", f"{what}{problem}：只接受 {scans.DOCUMENT_TYPES} 文件")
     ctx.store.meters.uploaded(stored.size)
     return stored, ext
 
 
-def _docx_problem(path: Path) -> str | None:
+def document_kind(stream: BinaryIO, what: str, max_mb: int) -> str:
+    """The type of a Word .docx or PDF document, read from its bytes (a docx is a Word zip without
+    macros, a PDF opens and has pages), the stream left at its start. 400 `empty_file`; 422
+    `not_a_document`, 422 `too_large` (over `max_mb`)."""
+    head = _head(stream, what)
+    ext = scans.sniff_document(head)
+    if ext is None:
+        raise unprocessable("not_a_document", f"{what}只接受 {scans.DOCUMENT_TYPES} 文件（按文件内容判断）")
+    size = stream.seek(0, 2)
+    stream.seek(0)
+    if size > max_mb * 1024 * 1024:
+        raise unprocessable("too_large", f"{what}超过 {max_mb} MB 的大小限制")
+    problem = _docx_problem(stream) if ext == "docx" else _pdf_problem(stream)
+    stream.seek(0)
+    if problem:
+        raise unprocessable("not_a_document", f"{what}{problem}：只接受 {scans.DOCUMENT_TYPES} 文件")
+    return ext
+
+
+def _head(stream: BinaryIO, what: str) -> bytes:
+    """The first bytes of `stream` (left at its start), which name its type; 400 when it is empty."""
+    head = stream.read(scans.HEAD)
+    stream.seek(0)
+    if not head:
+        raise bad_request("empty_file", f"上传的{what}是空文件")
+    return head
+
+
+def _docx_problem(stream: BinaryIO) -> str | None:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(stream) as archive:
             return scans.docx_problem(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
         return "已损坏或不是 Word 文档"
+
+
+def _pdf_problem(stream: BinaryIO) -> str | None:
+    from pypdf import PdfReader  # 7 MB, for uploaded documents only
+    from pypdf.errors import PyPdfError
+
+    try:
+        with PdfReader(stream) as reader:
+            if len(reader.pages) < 1:
+                return "没有页面"
+    except (PyPdfError, OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
+        return "已损坏或不是 PDF 文件"
+    return None
