@@ -24,7 +24,7 @@ from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.storage import data_format, setup_dir
 from service.storage.health import StoreCheck
-from service.web import print_jobs, templating
+from service.web import heap, print_jobs, templating
 from service.web.access_log import Observed
 from service.web.auth import Credentials, refused
 from service.web.error_pages import api_error, client_gone, http_error, server_error, storage_error
@@ -393,6 +393,7 @@ def warm(ctx: Context, stop: threading.Event) -> None:
         startup.warm(ctx, stop)
     except Exception:
         log.exception("启动后预先计算各部门数据失败")
+    heap.settle(unless=stop)  # what the start-up read is kept for good (web/heap.py)
 
 
 def render_status(current: Board) -> str:
