@@ -12,11 +12,13 @@ against the limit: `bench/bare_scans.py`, the bare durable endpoint that also re
 the same pages with pdfium and zxing in-process, one uvicorn worker per core; `/healthz` of the
 service is sampled by one more client throughout its runs.
 
-`python -m bench.scan_pool` prints both rows alone (a small synthetic college for row 20).
+`python -m bench.scan_pool` prints both rows alone (a small synthetic college for row 20);
+`--stack` row 19 alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import random
 import shutil
@@ -168,9 +170,15 @@ def _with_health(port: int, requests: list[client.Request]) -> tuple[Run, Run]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scan_pool", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack", action="store_true", help="row 19 alone (no college, no uploads)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-scan-pool-") as work:
         base = Path(work)
         rows = [stack_row(base)]
+        if args.stack:
+            print(report.table(rows))
+            return
         content_dir, content = synthetic.college(base, 100)
         college = College(100, content_dir, base / "site", base / "data", content)
         from bench import measure

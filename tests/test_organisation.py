@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 from approvals import people, target_set
-from helpers import DEPT, OTHER_DEPT, PASSWORD, Service, audit_actions, parse_html, running_service
+from helpers import DEPT, OTHER_DEPT, PASSWORD, Service, audit_actions, page_csrf, parse_html, running_service
 
 from service.config import Settings
 from service.rules import schedule
@@ -85,6 +85,33 @@ def test_the_setup_page_and_hrs_todos_list_the_gaps_until_they_are_fixed(service
     assert kinds_of(after, lonely) == set()
     assert "lead_no_account" not in kinds_of(after, leading)
     assert len(after) < len(found)
+
+
+def organisation_todo(service: Service) -> int:
+    todos = service.client.get("/api/todos", headers=service.bearer("hr")).json()["todos"]
+    return next((t["count"] for t in todos if t["kind"] == "organisation"), 0)
+
+
+def test_hrs_todo_follows_every_account_and_set_up_change_at_once(service: Service) -> None:
+    hr = service.hr_session()
+    content = service.context.content
+    lonely = next(d.id for d in content.departments if d.id not in (DEPT, OTHER_DEPT) and content.members(d.id))
+    before = organisation_todo(service)
+    assert before == len(checks(service)) and organisation_todo(service) == before  # read again: the same
+
+    def account_form(path: str, **fields: str) -> None:
+        answer = hr.post(path, data={"csrf": page_csrf(hr, "/board/accounts"), **fields})
+        assert answer.status_code in (200, 303), answer.text
+
+    account_form("/board/accounts", username=f"clerk-{lonely}", role="department", department=lonely)
+    assert organisation_todo(service) == before - 1  # the department has an account now
+    account_form(f"/board/accounts/clerk-{lonely}", action="disable", confirm="on")
+    assert organisation_todo(service) == before  # a disabled account serves no one
+    account_form(f"/board/accounts/clerk-{lonely}", action="enable")
+    assert organisation_todo(service) == before - 1
+    add_empty_department(service)
+    assert organisation_todo(service) == before  # the set-up changed: a department with nobody in it
+    assert organisation_todo(service) == len(checks(service))
 
 
 def test_a_department_no_leader_oversees_cannot_submit_targets(service: Service) -> None:

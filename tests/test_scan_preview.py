@@ -180,3 +180,32 @@ def test_pages_are_read_in_the_pool_started_on_first_use_and_shut_down_with_the_
         workers = list(pool._executor._processes.values())
     assert pool._executor is None and all(not w.is_alive() for w in workers)  # stopped with the service
     assert pool.executor() is None  # a stopped service reads no more in the pool
+
+
+def test_a_long_stack_is_read_in_the_pool_a_few_pages_at_a_time_each_worker_opening_the_file_itself(
+        settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from helpers import running_service
+
+    monkeypatch.setattr(scans, "RUN_PAGES", 1)  # a run a page: more runs than are handed to the pool at once
+    monkeypatch.setattr(scans, "IN_FLIGHT", 2)
+    monkeypatch.setattr(scans, "HAND_OVER_BYTES", 0)  # the workers open the scratch copy by its path
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with running_service(settings.with_(scan_workers=2)) as service:
+        first, second, third = people(service)[:3]
+        for staff_id in (first, second, third):
+            approve(service, staff_id)
+        marks = [mark_of(service, staff_id) for staff_id in (first, second, third)]
+        pages = [_signed(marks[0], 1), _signed(marks[1], 2), scanned(Image.new("L", A4_150, 255), 3),
+                 _signed(marks[2], 4), _signed(marks[0], 5), _signed(marks[1], 6), _signed(marks[2], 7)]
+        stack = pdf_of(pages)
+        answer = post(service, stack, dry_run=True).json()
+        assert service.app.state.scan_pool._executor is not None  # read in the pool
+    in_process = scans.sort_scan([stack])
+    assert [(p["staff_id"], [page["page"] for page in p["pages"]]) for p in answer["people"]] == [
+        (first, [1, 5]), (second, [2, 6]), (third, [4, 7])]
+    assert [page["page"] for page in answer["unreadable"]] == [3]
+    assert [(g.mark, [p.page + 1 for p in g.pages]) for g in in_process.groups] == [
+        (marks[0], [1, 5]), (marks[1], [2, 6]), (marks[2], [4, 7])]
+    assert list(scratch.glob("portal-scan-*")) == []  # the scratch copy removed

@@ -172,6 +172,22 @@ def test_hr_sees_overdue_steps_duties_to_accept_and_refused_workbooks(service: S
     assert resolved is not None and "已解决" in resolved.text and "data-open" not in resolved.attrs
 
 
+def test_hrs_counts_follow_each_change_and_the_day_at_once(service: Service) -> None:
+    clerk, hr = service.bearer("clerk"), service.bearer("hr")
+    before = todos(service, "hr")
+    assert "duties_review" not in before and todos(service, "hr") == before  # read twice: the same
+    overdue_links = {t["link"] for t in before.values() if t["link"].startswith("/board/chase")}
+    role = duty_roles(service)[0]
+    service.client.put(f"/api/duties/{DEPT}", headers=clerk, json={"roles": [{"role_id": role, "duties": "负责。"}]})
+    assert todos(service, "hr")["duties_review"]["count"] == 1  # submitted: HR sees it at once
+    accepted = service.client.post(f"/api/duties/{DEPT}/{role}/accept", headers=hr)
+    assert accepted.status_code == 200, accepted.text
+    assert "duties_review" not in todos(service, "hr")
+    service.clock.set(AFTER_DEADLINE)  # nothing stored changed, the day did: the contracts are overdue
+    after = {t["link"] for t in service.client.get("/api/todos", headers=hr).json()["todos"]}
+    assert "/board/chase?step=contracts" in after - overdue_links
+
+
 def test_the_chase_link_on_hrs_board(service: Service) -> None:
     board = parse_html(service.hr_session().get("/board").text)
     link = board.find("a", data_chase_link=True)

@@ -15,6 +15,7 @@ import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageOps
@@ -75,16 +76,21 @@ def kind_of(data: bytes) -> str:
 
 
 class ScanFile:
-    """One uploaded file, opened, its pages rendered on demand; `open_scan` checks and closes it."""
+    """One uploaded file, opened, its pages rendered on demand; `open_scan` checks and closes it.
 
-    def __init__(self, data: bytes, settings: ScanSettings) -> None:
-        if not data:
+    The file is given as its bytes, or as the path of a copy on disk: a PDF is then read by
+    pdfium from the file, only the parts of the pages rendered (how a pool's worker reads its
+    pages of a large stack), an image read whole."""
+
+    def __init__(self, data: bytes | Path, settings: ScanSettings) -> None:
+        size = data.stat().st_size if isinstance(data, Path) else len(data)
+        if not size:
             raise ScanRefused("scan_empty", "上传的文件是空的。")
-        if len(data) > settings.max_bytes:
-            raise ScanRefused("scan_too_large", f"文件过大（{len(data) / MB:.1f} MB），扫描件不能超过 "
+        if size > settings.max_bytes:
+            raise ScanRefused("scan_too_large", f"文件过大（{size / MB:.1f} MB），扫描件不能超过 "
                               f"{settings.max_bytes // MB} MB。")
-        self.data = data
-        self.kind = kind_of(data)
+        self.kind = kind_of(_head(data))
+        self.data = data.read_bytes() if isinstance(data, Path) and self.kind != PDF else data
         self.settings = settings
         self.pdf: pdfium.PdfDocument | None = None
         self.pages = 1
@@ -116,6 +122,7 @@ class ScanFile:
     def pixels(self, index: int) -> int:
         """Page `index`'s pixels: an image's own, a PDF page's at the reading resolution."""
         if self.pdf is None:
+            assert isinstance(self.data, bytes)
             width, height = _image_size(self.data)
             return width * height
         with _PDFIUM:
@@ -128,6 +135,7 @@ class ScanFile:
         `side` pixels), an image upright (EXIF orientation applied), reduced to `side` or
         `max_side`."""
         if self.pdf is None:
+            assert isinstance(self.data, bytes)
             return _decode_image(self.data, side or self.settings.max_side)
         with _PDFIUM:
             page = self.pdf[index]
@@ -141,7 +149,7 @@ class ScanFile:
 
 
 @contextlib.contextmanager
-def open_scan(data: bytes, settings: ScanSettings = SETTINGS) -> Iterator[ScanFile]:
+def open_scan(data: bytes | Path, settings: ScanSettings = SETTINGS) -> Iterator[ScanFile]:
     """The file opened and checked (ScanRefused says what is wrong), closed on leaving."""
     source = ScanFile(data, settings)
     try:
@@ -151,7 +159,15 @@ def open_scan(data: bytes, settings: ScanSettings = SETTINGS) -> Iterator[ScanFi
         source.close()
 
 
-def _open_pdf(data: bytes) -> pdfium.PdfDocument:
+def _head(data: bytes | Path) -> bytes:
+    """The first bytes of a file, enough to tell its kind."""
+    if isinstance(data, bytes):
+        return data[:1024]
+    with data.open("rb") as stream:
+        return stream.read(1024)
+
+
+def _open_pdf(data: bytes | Path) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:

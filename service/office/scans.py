@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import itertools
 import math
+import os
 import tempfile
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +110,7 @@ class FileRefused:
     file: int
     code: str
     message: str
+    reason: str = ""  # the message without naming the file
 
 
 @dataclass(frozen=True)
@@ -149,16 +152,15 @@ def sort_scan(files: Sequence[bytes], settings: ScanSettings = SETTINGS, *,
                 counted += source.pages
                 runs.append((number, 0, source.pages))
         except ScanRefused as exc:
-            refused.append(FileRefused(number, exc.code, f"第 {number + 1} 个文件：{exc.message}"))
+            refused.append(FileRefused(number, exc.code, f"第 {number + 1} 个文件：{exc.message}", exc.message))
     pages: list[ScanPage] = []
-    if executor is None:
+    if executor is None or not runs:
         for number, first, end in runs:
             pages += read_pages(files[number], settings, number, first, end, thumbnail_px)
     else:
-        with _handed_over(files) as sources:
+        with _handed_over(files, [number for number, _, _ in runs]) as sources:
             parts = [(sources[n], settings, n, a, b, thumbnail_px) for n, a, b in _split(runs, counted)]
-            for found in executor.map(read_pages, *zip(*parts, strict=True)):
-                pages += found
+            pages = _read_in_pool(executor, parts)
     groups: dict[ContractMark, list[ScanPage]] = {}
     for page in pages:
         if page.mark is not None:
@@ -167,28 +169,60 @@ def sort_scan(files: Sequence[bytes], settings: ScanSettings = SETTINGS, *,
                     tuple(refused))
 
 
-PARTS = 8  # a batch is read in this many runs of pages: every worker busy, few copies of a file handed over
+PARTS = 8  # a file of few pages is read in up to this many runs: every worker busy, few copies handed over
+RUN_PAGES = 4  # pages of a run at most: a large stack ends with every worker busy until its last few pages
+IN_FLIGHT = 2 * (os.cpu_count() or 1)  # runs handed to the pool at once; the next one as each comes back
 HAND_OVER_BYTES = 4 * 1024 * 1024  # a larger file reaches the workers as a scratch file, not through a pipe
+
+Part = tuple[bytes | str, ScanSettings, int, int, int, int | None]  # read_pages' arguments
 
 
 def _split(runs: Sequence[tuple[int, int, int]], pages: int) -> list[tuple[int, int, int]]:
-    size = max(1, math.ceil(pages / PARTS))
+    size = min(RUN_PAGES, max(1, math.ceil(pages / PARTS)))
     return [(number, start, min(start + size, end)) for number, first, end in runs for start in range(first, end, size)]
 
 
+def _read_in_pool(executor: Executor, parts: Sequence[Part]) -> list[ScanPage]:
+    """Every part read in the pool, IN_FLIGHT at a time (a stack never fills the pool's queue
+    ahead of the single uploads read beside it); the pages in the parts' order."""
+    waiting = iter(enumerate(parts))
+    running: dict[Future[list[ScanPage]], int] = {}
+    found: list[list[ScanPage]] = [[] for _ in parts]
+
+    def hand_over(count: int) -> None:
+        for index, part in itertools.islice(waiting, count):
+            running[executor.submit(read_pages, *part)] = index
+
+    hand_over(IN_FLIGHT)
+    try:
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                found[running.pop(future)] = future.result()
+            hand_over(len(done))
+    finally:
+        for future in running:
+            future.cancel()
+    return [page for part in found for page in part]
+
+
 @contextlib.contextmanager
-def _handed_over(files: Sequence[bytes]) -> Iterator[list[bytes | str]]:
-    """Each file as the workers get it: its bytes, or (when large) the path of a scratch copy
-    that every run reads from the page cache, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="portal-scan-") as scratch:
-        sources: list[bytes | str] = []
-        for number, data in enumerate(files):
+def _handed_over(files: Sequence[bytes], read: Iterable[int]) -> Iterator[dict[int, bytes | str]]:
+    """Each file read (`read`: their numbers) as the workers get it: its bytes, or (when large)
+    the path of a scratch copy that each run opens to read only its own pages, removed afterwards."""
+    with contextlib.ExitStack() as stack:
+        scratch: Path | None = None
+        sources: dict[int, bytes | str] = {}
+        for number in read:
+            data = files[number]
             if len(data) <= HAND_OVER_BYTES:
-                sources.append(data)
+                sources[number] = data
                 continue
-            path = Path(scratch) / f"{number}.scan"
+            if scratch is None:
+                scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="portal-scan-")))
+            path = scratch / f"{number}.scan"
             storage_files.atomic_write(path, data, durable=False)
-            sources.append(str(path))
+            sources[number] = str(path)
         yield sources
 
 
@@ -196,9 +230,7 @@ def read_pages(data: bytes | str, settings: ScanSettings, file: int, first: int,
                thumbnail_px: int | None) -> list[ScanPage]:
     """Pages `first` to `end` (exclusive) of one file (its bytes, or the path of a scratch copy),
     read; run in a pool's worker process too."""
-    if isinstance(data, str):
-        data = Path(data).read_bytes()
-    with open_scan(data, settings) as source:
+    with open_scan(Path(data) if isinstance(data, str) else data, settings) as source:
         return [_read_page(source, file, index, thumbnail_px) for index in range(first, end)]
 
 

@@ -103,6 +103,12 @@ class Accounts:
                 found = self._staff_index(username).get(username)
             return dict(found) if found is not None else None
 
+    def version(self) -> int:
+        """A number that moves whenever the accounts file changes (here, or read again after another
+        process wrote it): what is worked out from `users` is kept until it does."""
+        with self.store.locked():
+            return int(self.database().storage.version)  # type: ignore[attr-defined]
+
     def users(self) -> list[Record]:
         """The accounts HR made one by one (staff members' accounts: `staff_users`)."""
         with self.store.locked():

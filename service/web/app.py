@@ -23,7 +23,7 @@ from service.rules.board import Board
 from service.rules.clock import clock_from
 from service.storage import data_format, setup_dir
 from service.storage.health import StoreCheck
-from service.web import print_jobs, templating
+from service.web import heap, print_jobs, templating
 from service.web.access_log import Observed
 from service.web.auth import Credentials, refused
 from service.web.error_pages import api_error, client_gone, http_error, server_error, storage_error
@@ -341,7 +341,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         await rebuilder.start()
         await timer.start()
         stop_warming = threading.Event()
-        warming = threading.Thread(target=startup.warm, args=(ctx, stop_warming), name="warm", daemon=True)
+        warming = threading.Thread(target=warm, args=(ctx, stop_warming), name="warm", daemon=True)
         warming.start()  # the kept figures, off the request path, once the service answers
         try:
             yield
@@ -385,6 +385,12 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     app.state.upgraded = upgraded
     app.state.shell = templating.Shell.from_site(settings.site_dir)
     return app
+
+
+def warm(ctx: Context, stop: threading.Event) -> None:
+    """The kept figures worked out after a start, then the heap they leave kept for good (web/heap.py)."""
+    startup.warm(ctx, stop)
+    heap.settle(unless=stop)
 
 
 def render_status(current: Board) -> str:

@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.content.loader import SETUP_FILES, ContentInvalid, load_content
 from service.content.models import Content
 from service.errors import ApiError
+from service.web import heap
 from service.workflows import years
 from service.workflows.context import Context
 
@@ -110,6 +111,7 @@ class LiveContent:
             if found is None or found.present != ctx.year:
                 found = Context.open(ctx.settings, years.content_of(ctx, year), ctx.now, present=ctx.year)
                 self._past[year] = found
+                heap.settle()  # the year's set-up is kept from now on
             return found
 
     def read_year(self, year: int) -> Context:

@@ -48,6 +48,7 @@ from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
 from service.config import Settings
 from service.errors import for_status
+from service.web import heap
 from service.web.access_log import logging_config
 
 KEEP_ALIVE = 5  # seconds a connection may stay idle after a response
@@ -288,6 +289,7 @@ def run(app: Starlette, settings: Settings, host: str, port: int, **options: Any
     """Serve `app` (one process) until stopped. The client address and scheme come from the
     app's own proxy middleware (trusted proxies only), never from uvicorn's."""
     limit_malloc_arenas()  # before the lifespan starts the first thread
+    heap.enable()  # what the service holds for good is frozen once worked out (web/heap.py)
     cap = max(16, min(settings.max_connections, descriptor_limit() - SPARE_DESCRIPTORS))
     limits = Limits(cap, settings.header_timeout, settings.body_timeout, settings.body_min_rate)
     protocol = guarded(limits)

@@ -14,6 +14,7 @@ from service.rules.board import (
     Board,
     Counts,
     DepartmentState,
+    SignatureDay,
     compute,
     count,
     department_state,
@@ -22,6 +23,7 @@ from service.rules.board import (
 from service.rules.chart import SignatureChart, chart_range, signature_chart
 from service.rules.signing import Approved, Tie
 from service.storage.store import Record, Store
+from service.workflows.kept import Same
 
 if TYPE_CHECKING:
     from service.workflows.context import Context
@@ -171,11 +173,18 @@ def current(ctx: Context) -> Board:
 
 
 def chart(ctx: Context, current: Board) -> SignatureChart:
-    """Signed people per day (each person's first scan) against the contract deadline."""
-    firsts = [{"staff_id": staff_id, "uploaded_at": at}
-              for d in ctx.content.departments for staff_id, at in ctx.cache.state(d.id).scanned.items()]
-    days = [dt.datetime.fromisoformat(r["uploaded_at"]).date() for r in firsts]
-    start, end = chart_range(days, current.deadline, current.today)
-    series = signatures_by_day(firsts, start, min(end, current.today)) if current.today >= start else ()
+    """Signed people per day (each person's first scan) against the contract deadline; the days
+    kept until a department's scans change or the day does."""
+    states = [ctx.cache.state(d.id) for d in ctx.content.departments]
+
+    def days() -> tuple[tuple[SignatureDay, ...], dt.date, dt.date]:
+        firsts = [{"staff_id": staff_id, "uploaded_at": at} for state in states for staff_id, at in state.scanned.items()]
+        start, end = chart_range([dt.datetime.fromisoformat(r["uploaded_at"]).date() for r in firsts],
+                                 current.deadline, current.today)
+        return (signatures_by_day(firsts, start, min(end, current.today)) if current.today >= start else (),
+                start, end)
+
+    series, start, end = ctx.kept.value("signatures by day", (), (Same(*states), current.deadline, current.today),
+                                        days)
     due = current.totals.staff - current.totals.exempt
     return signature_chart(series, start, end, due, current.deadline)

@@ -58,6 +58,13 @@ def outstanding(ctx: Context, departments: Iterable[str] | None = None, step: st
             if not step or step in (item.step.step, item.step.key)]
 
 
+def everywhere(ctx: Context) -> tuple[Outstanding, ...]:
+    """Every department's outstanding work today (`outstanding` of the whole college), kept until
+    the year's store, the set-up or the day changes."""
+    day = today(ctx)
+    return ctx.kept.of_year("outstanding everywhere", (day, Same(ctx.content)), lambda: tuple(outstanding(ctx)))
+
+
 def _owed(ctx: Context, department: Department, day: dt.date) -> tuple[Outstanding, ...]:
     """The department's outstanding items on `day`, kept until its scans, statuses, target sets,
     duties, summaries or people change."""

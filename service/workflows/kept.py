@@ -46,6 +46,10 @@ class Kept:
         with self.store.locked():
             self._values.clear()
 
+    def of_year(self, name: Hashable, key: Any, compute: Callable[[], T]) -> T:
+        """A value read from every partition of the year (those on disk, whichever they are): worked
+        out again after any change to the year's store, or when `key` is not the one it was for."""
+        return self.value(name, (), (self.store.changes, key), compute)
 
 
 class Same:

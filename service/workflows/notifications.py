@@ -11,6 +11,7 @@ leaders overseeing it.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -76,11 +77,30 @@ def duties_returned(ctx: Context, department: str, role_id: str, role_name: str,
 
 
 def unread(ctx: Context, user: User) -> list[dict[str, Any]]:
-    """The user's unread notes, newest first (at most SHOWN)."""
-    found = [record for department in _partitions(ctx, user) for record in ctx.store.records(department, TABLE)
+    """The user's unread notes, newest first (at most SHOWN): read from the departments that
+    hold some for them only."""
+    waiting = _waiting(ctx)
+    found = [record for department in _partitions(ctx, user) if waiting.get((department, user.username))
+             for record in ctx.store.records(department, TABLE)
              if user.username in record.get("to", ()) and user.username not in record.get("read_by", ())]
     found.sort(key=lambda r: r["at"], reverse=True)
     return found[:SHOWN]
+
+
+def _waiting(ctx: Context) -> Counter[tuple[str, str]]:
+    """(department, username) → how many of the department's notes the account has not read, kept
+    until a department's notes change (HR's landing page would otherwise read every note there is)."""
+    departments = tuple(d.id for d in ctx.content.departments)
+
+    def count() -> Counter[tuple[str, str]]:
+        found: Counter[tuple[str, str]] = Counter()
+        for department in departments:
+            for record in ctx.store.scan(department, TABLE, fields=("to", "read_by")):
+                read = record.get("read_by") or ()
+                found.update((department, name) for name in record.get("to", ()) if name not in read)
+        return found
+
+    return ctx.kept.value("unread notes", [(d, TABLE) for d in departments], departments, count)
 
 
 def opened(ctx: Context, user: User, department: str, note_id: str) -> str:

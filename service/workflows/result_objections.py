@@ -42,6 +42,7 @@ from service.workflows.commit import Add, LinkedFile, Put, commit
 from service.workflows.common import department_or_404, month_number, own_member
 from service.workflows.context import Context
 from service.workflows.grade_records import note_text, today
+from service.workflows.kept import Same
 from service.workflows.uploads import store_scan
 
 TABLE = "result_objections"
@@ -165,8 +166,10 @@ def listing(ctx: Context, user: User, department: str | None = None, state: str 
 
 
 def open_count(ctx: Context, user: User, department: str | None = None) -> int:
-    """How many objections wait for an answer the user may give (a to-do list shows it)."""
-    return sum(1 for row in listing(ctx, user, department, DISPUTE_OPEN) if row["may_answer"])
+    """How many objections wait for an answer the user may give (a to-do list shows it), kept
+    until the year's store changes."""
+    return ctx.kept.of_year(("objections open", user, department), Same(ctx.content), lambda: sum(
+        1 for row in listing(ctx, user, department, DISPUTE_OPEN) if row["may_answer"]))
 
 
 def answer(ctx: Context, user: User, department: str, objection_id: str, body: Any) -> dict[str, Any]:

@@ -98,19 +98,20 @@ def leader_waiting(ctx: Context, user: User) -> Iterable[Todo | None]:
 def hr_overdue(ctx: Context, user: User) -> Iterable[Todo | None]:
     if not access.allowed(user, access.CHASE):
         return
-    for key, (label, departments) in todos.overdue_by_step(chase.outstanding(ctx), chase.today(ctx)).items():
+    for key, (label, departments) in todos.overdue_by_step(chase.everywhere(ctx), chase.today(ctx)).items():
         yield todos.overdue(key, label, departments)
 
 
 def hr_duties_review(ctx: Context, user: User) -> Iterable[Todo | None]:
     if access.allowed(user, access.REVIEW_DUTIES):
-        yield todos.duties_review(doc.get("state", "") for _, doc in ctx.store.across(duties.TABLE, fields=("state",))
-                                  if doc.get("state") == DUTY_SUBMITTED)
+        yield todos.duties_review(ctx.kept.of_year("duties to review", None, lambda: tuple(
+            doc["state"] for _, doc in ctx.store.across(duties.TABLE, fields=("state",))
+            if doc.get("state") == DUTY_SUBMITTED)))
 
 
 def hr_workbooks(ctx: Context, user: User) -> Iterable[Todo | None]:
     if access.allowed(user, access.CHASE):
-        yield todos.workbook_errors(len(workbook_errors.listing(ctx, open_only=True)))
+        yield todos.workbook_errors(workbook_errors.open_count(ctx))
 
 
 def hr_leaders(ctx: Context, user: User) -> Iterable[Todo | None]:

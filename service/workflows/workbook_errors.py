@@ -16,6 +16,7 @@ from service.rules.access import User
 from service.storage.store import Record, new_record
 from service.workflows.commit import Add, Put, bookkeeping, commit
 from service.workflows.context import Context
+from service.workflows.kept import Same
 
 TABLE = "workbook_errors"
 RECORDED = (400, 409, 413, 415, 422)  # the refusals of the workbook itself
@@ -56,6 +57,11 @@ def handled(ctx: Context, user: User, department: str, error_id: str) -> None:
             return
         commit(ctx, [Put(department, TABLE, {**found, "resolved_at": ctx.stamp(), "resolved_by": user.username},
                          {"id": error_id})], user.username, "workbook.handled", department=department, id=error_id)
+
+
+def open_count(ctx: Context) -> int:
+    """How many refusals wait for HR (a to-do list shows it), kept until the year's store changes."""
+    return ctx.kept.of_year("workbook errors open", Same(ctx.content), lambda: len(listing(ctx, open_only=True)))
 
 
 def listing(ctx: Context, *, open_only: bool = False) -> list[dict[str, Any]]:

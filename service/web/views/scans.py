@@ -24,7 +24,7 @@ from service.content.codes import MATCH_LABELS, PAGE_LABELS
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request
 from service.office import scans
-from service.office.scan_files import ScanRefused, ScanSettings, check_limits
+from service.office.scan_files import OVER_LIMIT, ScanRefused, ScanSettings, check_limits
 from service.rules import access
 from service.rules.access import User
 from service.rules.contract_mark import ContractMark
@@ -80,8 +80,10 @@ def codes_of(data: bytes, executor: Executor | None = None) -> tuple[tuple[Contr
     if any(r.code in STACK_CODES for r in found.refused):
         raise ApiError(422, "scan_is_a_stack", f"这个文件超过 {SINGLE.max_batch_pages} 页，像是多人的责任状，未保存。"
                        "请在“批量上传”页面上传，系统会按二维码分到各人。")
+    for refused in found.refused:  # read once: a file over the limits refused, one that is no scan judged by its type
+        if refused.code in OVER_LIMIT:
+            raise ScanRefused(refused.code, refused.reason).as_api_error()
     if found.refused:
-        within_limits(data)
         return (), None
     return tuple(dict.fromkeys(mark for p in found.pages for mark in p.marks)), len(found.pages)
 

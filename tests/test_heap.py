@@ -1,0 +1,40 @@
+"""A serving process keeps what it holds for good out of the garbage collector's full passes: once
+its start-up work is done, and again when a past year is first opened, it collects its heap and
+freezes what is left, and says so in its log. The service keeps answering meanwhile."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from helpers import copy_site
+from serverproc import Server, serving
+
+from service.config import Settings
+from service.content.loader import load_content
+from service.workflows import years
+
+SETTLED = "内存已整理"
+WAIT = 120.0
+
+
+def _until(condition: Callable[[], bool], server: Server, what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}：{server.log()}"
+        time.sleep(0.05)
+
+
+def test_a_real_service_freezes_its_heap_after_start_up_and_after_opening_a_past_year(settings: Settings) -> None:
+    copy_site(settings.site_dir)
+    past = load_content(settings.content_dir).settings.year
+    years.start(settings.content_dir, past + 1)  # the set-up moves on; the year before is a past year
+    with serving(settings) as server:
+        _until(lambda: server.log().count(SETTLED) == 1, server, "启动后没有整理内存")
+        api = server.client()
+        assert api.get("/healthz").status_code == 200
+        assert server.log().count(SETTLED) == 1  # a request of the current year opens nothing new
+        assert api.get(f"/healthz?year={past}").status_code == 200
+        _until(lambda: server.log().count(SETTLED) == 2, server, "打开往年后没有整理内存")
+        assert api.get(f"/api/status?year={past}").status_code == 200
+        assert server.log().count(SETTLED) == 2  # the year is opened once
