@@ -447,7 +447,9 @@ def test_build_refuses_invalid_content(content_dir: Path, tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["build"], env={"PORTAL_CONTENT": str(content_dir), "PORTAL_SITE": str(site)})
     assert result.exit_code == 1
     assert "内容校验失败" in result.stderr and "未构建" in result.stderr
-    assert "roles.yml: [0].lead: 牵头部门“jwx”不在 departments.yml 中" in result.stderr
+    lines = roles.read_text(encoding="utf-8").splitlines()
+    line = next(number for number, text in enumerate(lines, 1) if text.startswith("- lead: jwx "))
+    assert f"roles.yml: [0].lead: 第 {line} 行: 牵头部门“jwx”不在 departments.yml 中" in result.stderr
     assert not site.exists()
 
 
