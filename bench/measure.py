@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import client
+from bench import client, servers, synthetic
 from bench.client import Run
 from bench.servers import Server
 from bench.synthetic import BENCH_USER, bench_settings, own_copy
@@ -63,6 +64,23 @@ def build_once(college: College) -> float:
     began = time.perf_counter()
     build_site(settings)
     return time.perf_counter() - began
+
+
+@contextlib.contextmanager
+def served_college(base: Path, n: int) -> Iterator[College]:
+    """A synthetic college of `n` staff under `base`: its site built, its data filled (no extras),
+    HR's token made and `portal serve` running over it until the block ends."""
+    content_dir, content = synthetic.college(base, n)
+    college = College(n, content_dir, base / "site", base / "data", content)
+    build_once(college)
+    synthetic.populate(college.data_dir, content, extras=False)
+    env = servers.service_env(college.data_dir, content_dir, college.site_dir)
+    college.token = servers.new_token(env, synthetic.BENCH_USER)
+    college.server = servers.start_service("service", env, base / "service.log")
+    try:
+        yield college
+    finally:
+        college.server.stop()
 
 
 def time_builds(colleges: Sequence[College], rounds: int) -> None:

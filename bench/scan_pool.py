@@ -31,7 +31,7 @@ from pypdf import PdfReader, PdfWriter
 
 from bench import client, report, servers, synthetic
 from bench.client import Run, median
-from bench.measure import College, Comparison, Row, ms
+from bench.measure import College, Comparison, Row, ms, served_college
 from bench.scans import scanned_contract
 from service.office import scans
 from service.web import scan_batch
@@ -179,19 +179,8 @@ def main() -> None:
         if args.stack:
             print(report.table(rows))
             return
-        content_dir, content = synthetic.college(base, 100)
-        college = College(100, content_dir, base / "site", base / "data", content)
-        from bench import measure
-
-        measure.build_once(college)
-        synthetic.populate(college.data_dir, content, extras=False)
-        env = servers.service_env(college.data_dir, content_dir, college.site_dir)
-        college.token = servers.new_token(env, synthetic.BENCH_USER)
-        college.server = servers.start_service("service", env, base / "service.log")
-        try:
+        with served_college(base, 100) as college:
             rows += upload_rows(college, base)
-        finally:
-            college.server.stop()
         print(report.table(rows))
 
 

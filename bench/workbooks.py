@@ -125,21 +125,11 @@ def rows(college: College) -> list[Row]:
 
 
 def main() -> None:
-    from bench import measure, synthetic
+    from bench import measure
 
-    with tempfile.TemporaryDirectory(prefix="bench-workbooks-") as work:
-        base = Path(work)
-        content_dir, content = synthetic.college(base, 1_000)
-        college = College(1_000, content_dir, base / "site", base / "data", content)
-        measure.build_once(college)
-        synthetic.populate(college.data_dir, content, extras=False)
-        env = servers.service_env(college.data_dir, content_dir, college.site_dir)
-        college.token = servers.new_token(env, synthetic.BENCH_USER)
-        college.server = servers.start_service("service", env, base / "service.log")
-        try:
-            print(report.table(rows(college)))
-        finally:
-            college.server.stop()
+    with tempfile.TemporaryDirectory(prefix="bench-workbooks-") as work, \
+            measure.served_college(Path(work), 1_000) as college:
+        print(report.table(rows(college)))
 
 
 if __name__ == "__main__":
