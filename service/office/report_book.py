@@ -72,7 +72,13 @@ def write(layouts: Sequence[Layout], rows: Iterable[tuple[int, Sequence[Any]]], 
         numbers = [FIRST_BODY_ROW] * len(layouts)
         texts: list[dict[Any, tuple[bool, str, float]]] = [{} for _ in layouts]
         pending: list[list[str]] = [[] for _ in layouts]
+        last = 0
         for index, values in rows:
+            if index != last:  # a sheet's rows are over (or paused): they wait as bytes, its texts go
+                bodies[last].write("".join(pending[last]).encode("utf-8"))
+                pending[last].clear()
+                texts[last].clear()
+                last = index
             pending[index].append(_row(numbers[index], values, found[index], layouts[index].missing, texts[index],
                                        widths[index]))
             numbers[index] += 1

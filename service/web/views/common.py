@@ -20,7 +20,7 @@ from service.errors import ApiError, bad_request
 from service.rules import access, credentials
 from service.rules.access import User
 from service.rules.years import may_write, refusal
-from service.web import prefix, templating, year_forms
+from service.web import heap, prefix, templating, year_forms
 from service.web.auth import by_token, csrf_token, expected_csrf, send_csrf_cookie, signed_in, user_of
 from service.workflows import years
 from service.workflows.commit import year_state
@@ -271,8 +271,11 @@ async def download(write: Callable[[IO[bytes]], object], media_type: str, filena
         while chunk := spool.read(DOWNLOAD_CHUNK):
             yield chunk
 
-    return attachment(StreamingResponse(chunks(), media_type=media_type, background=BackgroundTask(spool.close)),
-                      filename)
+    def sent() -> None:
+        spool.close()
+        heap.trim()  # what making the file took goes back to the system
+
+    return attachment(StreamingResponse(chunks(), media_type=media_type, background=BackgroundTask(sent)), filename)
 
 
 def attachment(response: Response, filename: str) -> Response:
