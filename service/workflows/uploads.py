@@ -1,7 +1,7 @@
-"""Files people upload, stored under a new name that never replaces another: every stored file is
-written by `new_file`. Besides the contract scans (signed notices, objections' attachments, summaries,
-job duties' attachments) they are checked here like scans, by their bytes (PDF, JPEG or PNG, or a
-document) and the size limit."""
+"""Files people upload, each stored under a new name that never replaces another: every stored
+file, contract scans included, is written by `new_file`. The others (signed notices, objections'
+attachments, summaries, job duties' attachments) are checked here like scans, by their bytes
+(PDF, JPEG or PNG, or a document) and the size limit."""
 
 from __future__ import annotations
 
