@@ -16,7 +16,6 @@ when none was). A withdrawn scan keeps its file and record; it no longer counts.
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from service.workflows.board import CONTRACTS, TARGETS, issued_tags
 from service.workflows.commit import Add, LinkedFile, Put, commit, log
 from service.workflows.common import comment_text, department_or_404, member_or_404
 from service.workflows.context import Context
+from service.workflows.uploads import new_file
 
 PUBLIC_FIELDS = ("id", "version", "sha256", "size", "ext", "uploaded_by", "uploaded_at")
 TIE_FIELDS = ("target_version", "mark", "pages", "withdrawn_by", "withdrawn_at", "withdraw_reason")
@@ -203,8 +203,7 @@ def upload(ctx: Context, user: User, staff_id: str, upload: Upload,
     folder = scan_folder(ctx, department)
     max_mb = ctx.content.settings.upload_max_mb
     try:
-        stored = files.store_stream(upload.stream, folder, f"{uuid.uuid4().hex}.{ext}", limit=max_mb * 1024 * 1024,
-                                    sync_dir=False)
+        stored = new_file(ctx, upload.stream, folder, ext, max_mb * 1024 * 1024)
     except files.TooLarge:
         raise ApiError(413, "too_large", f"文件超过 {max_mb} MB 的大小限制") from None
     try:
@@ -255,8 +254,7 @@ def upload_many(ctx: Context, user: User, department: str, people: Sequence[Sign
     written: list[files.StoredFile] = []
     try:
         for person in people:
-            written.append(files.store_stream(io.BytesIO(person.data), folder, f"{uuid.uuid4().hex}.pdf",
-                                              limit=len(person.data), sync_dir=False))
+            written.append(new_file(ctx, io.BytesIO(person.data), folder, "pdf", len(person.data)))
         with ctx.store.locked():
             records = []
             versions_now = dict(ctx.cache.state(department).versions)

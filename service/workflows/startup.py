@@ -27,8 +27,9 @@ ADMIN = "hr"
 def recover(ctx: Context) -> list[Path]:
     """After a crash: drop temp files (data and site), orphaned uploads and a partial audit line;
     record what the files hold of the documents a commit cut short had named. After a clean
-    stop (storage/clean_stop.py) no upload can have been cut short: the stored files of the
-    years are not scanned, so a start does not grow with the years kept."""
+    stop (storage/clean_stop.py) no stored file can have been cut short, by the service or by
+    any process since (each takes the mark before it stores one): the stored files of the years
+    are not scanned, so a start does not grow with the years kept."""
     data_dir = ctx.settings.data_dir
     with ctx.store.settled():
         clean = clean_stop.take(data_dir)

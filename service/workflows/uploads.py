@@ -1,6 +1,7 @@
-"""Files people upload besides the contract scans (signed notices, objections' attachments):
-checked like scans, by their bytes (PDF, JPEG or PNG) and the size limit, stored under a new
-name that never replaces another."""
+"""Files people upload, each stored under a new name that never replaces another: every stored
+file, contract scans included, is written by `new_file`. The others (signed notices, objections'
+attachments, summaries, job duties' attachments) are checked here like scans, by their bytes
+(PDF, JPEG or PNG, or a document) and the size limit."""
 
 from __future__ import annotations
 
@@ -11,8 +12,20 @@ from typing import BinaryIO
 
 from service.errors import ApiError, bad_request, unprocessable
 from service.rules import scans
-from service.storage import files
+from service.storage import clean_stop, files
 from service.workflows.context import Context
+
+
+def new_file(ctx: Context, source: BinaryIO, folder: Path, ext: str, limit: int) -> files.StoredFile:
+    """Copy `source` (at most `limit` bytes, else files.TooLarge) into a new file of `folder`, its
+    directory entry made durable by the caller's commit (with LinkedFile), so before its record.
+
+    Whatever process writes it (the service, or a `portal` command over a stopped service's data
+    directory), the clean-stop mark is taken away first and durably: if the process dies before
+    the record, the next start finds no mark and removes the file (storage/clean_stop.py). In a
+    running service, which took the mark at its start, that is one look at a missing file."""
+    clean_stop.take(ctx.settings.data_dir)
+    return files.store_stream(source, folder, f"{uuid.uuid4().hex}.{ext}", limit=limit, sync_dir=False)
 
 
 def store_scan(ctx: Context, stream: BinaryIO, folder: Path, what: str = "扫描件") -> tuple[files.StoredFile, str]:
@@ -24,8 +37,7 @@ def store_scan(ctx: Context, stream: BinaryIO, folder: Path, what: str = "扫描
         raise ApiError(415, "unsupported_type", f"{what}只接受 {scans.SCAN_TYPES} 格式（按文件内容判断）")
     max_mb = ctx.content.settings.upload_max_mb
     try:
-        stored = files.store_stream(stream, folder, f"{uuid.uuid4().hex}.{ext}", limit=max_mb * 1024 * 1024,
-                                    sync_dir=False)
+        stored = new_file(ctx, stream, folder, ext, max_mb * 1024 * 1024)
     except files.TooLarge:
         raise ApiError(413, "too_large", f"{what}超过 {max_mb} MB 的大小限制") from None
     ctx.store.meters.uploaded(stored.size)
@@ -39,8 +51,7 @@ def store_document(ctx: Context, stream: BinaryIO, folder: Path, what: str,
     max_mb = max_mb or ctx.content.settings.upload_max_mb
     ext = document_kind(stream, what, max_mb)
     try:
-        stored = files.store_stream(stream, folder, f"{uuid.uuid4().hex}.{ext}", limit=max_mb * 1024 * 1024,
-                                    sync_dir=False)
+        stored = new_file(ctx, stream, folder, ext, max_mb * 1024 * 1024)
     except files.TooLarge:
         raise unprocessable("too_large", f"{what}超过 {max_mb} MB 的大小限制") from None
     ctx.store.meters.uploaded(stored.size)
