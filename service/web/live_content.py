@@ -13,9 +13,9 @@ taken: the service keeps answering with what it had and logs why. Each swap coun
 (`on_swap`).
 
 A year is a scope too: a request with `?year=` of an earlier year gets that year's context
-(its store partition, its archived set-up), opened once and kept; the figures worked out for
-it (board, scores, the files read) stay in memory for the past year read last only, so memory
-does not grow with the years kept. An unknown year or one that
+(its store partition, its archived set-up), opened when first read; it stays open, with the
+figures worked out for it (board, scores, the files read), while it is the past year read last,
+so memory does not grow with the years kept. An unknown year or one that
 is not a number is kept on the scope as the error the view raises when it asks for its context.
 A year started from the browser (`begin`) answers from the next request on, and the year it
 follows stays readable as a past year.
@@ -42,9 +42,8 @@ from service.workflows import years
 from service.workflows.context import Context
 
 log = logging.getLogger("portal.content")
-# Past years whose figures (board, scores, the files read) stay in memory: tens of MB each at
-# 10,000 staff. Every past year's set-up and store stay open; the others' figures are worked
-# out again when the year is read next.
+# Past years read with `?year=` that stay open (set-up, store, figures): tens of MB each at
+# 10,000 staff. The others are opened again, and their figures worked out again, when next read.
 FIGURES_KEPT = 1
 Signature = tuple[tuple[int, int, int] | None, ...]
 
@@ -106,30 +105,47 @@ class LiveContent:
             return ctx
         if year not in years.known(ctx):
             raise years.unknown(year)
-        with self._past_lock:
-            found = self._past.get(year)
-            if found is None or found.present != ctx.year:
-                found = Context.open(ctx.settings, years.content_of(ctx, year), ctx.now, present=ctx.year)
-                self._past[year] = found
-                heap.settle()  # the year's set-up is kept from now on
-            return found
+        return self._opened(ctx, year, released=False)
 
     def read_year(self, year: int) -> Context:
-        """`of_year` for a request scoped to `year` (`?year=`), which reads its figures: those of
-        at most `FIGURES_KEPT` past years stay in memory, the year read longest ago lets its go."""
-        found = self.of_year(year)
-        if found is self.ctx:
-            return found
+        """`of_year` for a request scoped to `year` (`?year=`), which reads its figures: at most
+        `FIGURES_KEPT` past years stay open, the year read longest ago is let go whole (its set-up,
+        its store's files and its figures: opened again when next asked for; a request still
+        using it finishes with it), before the year read now is opened."""
+        ctx = self.ctx
+        if year == ctx.year:
+            return ctx
+        if year not in years.known(ctx):
+            raise years.unknown(year)
         with self._past_lock:
             self._read.pop(year, None)
             self._read[year] = None
             leaving = list(self._read)[:-FIGURES_KEPT]
             for left in leaving:
                 del self._read[left]
-            released = [self._past[y] for y in leaving if y in self._past]
+            released = [self._past.pop(y) for y in leaving if y in self._past]
         for other in released:
             other.release()
+        return self._opened(ctx, year, released=bool(released))
+
+    def _opened(self, ctx: Context, year: int, *, released: bool) -> Context:
+        """The past year's context, opened when it is not; the heap settled when a year was
+        opened or let go (web/heap.py: what a year let go held is freed, cycles included)."""
+        with self._past_lock:
+            found = self._past.get(year)
+            if found is None or found.present != ctx.year:
+                found = self._past[year] = Context.open(ctx.settings, years.content_of(ctx, year), ctx.now,
+                                                        present=ctx.year)
+                released = True
+        if released:
+            heap.settle()  # the year's set-up is kept from now on
         return found
+
+    @property
+    def open_years(self) -> tuple[int, ...]:
+        """The past years whose context is open."""
+        with self._past_lock:
+            return tuple(sorted(self._past))
 
     def begin(self, content: Content) -> Context:
         """A new year's content: its context answers from the next request on; the year it
