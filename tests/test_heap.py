@@ -74,3 +74,20 @@ def test_the_memory_a_large_request_dropped_goes_back_to_the_system(mode: str) -
         assert after < before - 50
     else:  # tests and the CLI leave the heap as it is
         assert after > before - 10
+
+
+LOADED = """
+import sys
+import service.cli, service.web.app, service.web.server
+print(" ".join(sorted(name for name in ("docx", "segno", "pypdfium2", "zxingcpp") if name in sys.modules)))
+from service.content.loader import load_content
+from service.config import ROOT
+from service.office import catalog
+catalog.site_files(load_content(ROOT / "content"))
+print(" ".join(sorted(name for name in ("docx", "segno") if name in sys.modules)))
+"""
+
+
+def test_the_word_and_scan_libraries_are_loaded_when_first_used() -> None:
+    result = subprocess.run([sys.executable, "-c", LOADED], capture_output=True, text=True, timeout=300, check=True)
+    assert result.stdout.split("\n")[:2] == ["", "docx segno"]

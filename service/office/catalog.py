@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.content.forms_text import ANNEX_TITLES
 from service.content.models import Content, Role, StaffMember
-from service.office import annex1, annex2, annex3, annex4, annex5
+from service.office import annex3, annex4, annex5
 
 FILES_DIR = "annexes/files"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -33,6 +33,8 @@ def downloads() -> dict[int, list[tuple[str, str]]]:
 
 def site_files(content: Content) -> dict[str, bytes]:
     """Every blank form (annex 2 as Excel and Word) keyed by its path in the site."""
+    from service.office import annex1, annex2  # Word: loaded when first used (see the package)
+
     makers = {
         (1, "docx"): lambda: annex1.contract_docx(content),
         (2, "xlsx"): lambda: annex2.common_xlsx(content),

@@ -5,7 +5,8 @@ count and each page's pixel count (from the PDF's page box or the image header),
 decompression bomb is refused with a Chinese message before any memory is spent on it.
 PDF pages are rendered with pdfium at `ScanSettings.dpi`; photos larger than `max_side`
 are decoded reduced (JPEG straight from the DCT data). pdfium may not be entered from two
-threads at once, so every call into it holds one lock.
+threads at once, so every call into it holds one lock. pdfium is loaded when the first PDF is
+opened (see the package's docstring).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pypdfium2 as pdfium
 from PIL import Image, ImageOps
 
 from service.errors import ApiError
+
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
 
 MB = 1024 * 1024
 PDF, JPEG, PNG = "pdf", "jpeg", "png"
@@ -137,6 +141,8 @@ class ScanFile:
         if self.pdf is None:
             assert isinstance(self.data, bytes)
             return _decode_image(self.data, side or self.settings.max_side)
+        import pypdfium2 as pdfium  # loaded already: the file is open
+
         with _PDFIUM:
             page = self.pdf[index]
             try:
@@ -168,6 +174,8 @@ def _head(data: bytes | Path) -> bytes:
 
 
 def _open_pdf(data: bytes | Path) -> pdfium.PdfDocument:
+    import pypdfium2 as pdfium
+
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:

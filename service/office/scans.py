@@ -15,7 +15,6 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import zxingcpp
 from PIL import Image
 
 from service.office.scan_files import (
@@ -60,6 +59,8 @@ def read_codes(image: Image.Image) -> list[tuple[str, int]]:
 
 
 def _qr_codes(gray: Image.Image) -> list[tuple[str, int]]:
+    import zxingcpp  # loaded when the first page is read (see the package's docstring)
+
     found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode,
                                    try_rotate=True, try_downscale=True)
     return list({barcode.text: (barcode.text, barcode.orientation) for barcode in found if barcode.valid}.values())

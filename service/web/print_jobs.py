@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from service.errors import ApiError
-from service.office import annex1, annex3, catalog, pdf
+from service.office import annex3, catalog, pdf
 from service.storage import files
 from service.web.views.common import attachment, context, department_user, off_loop
 from service.workflows import targets
@@ -35,6 +35,8 @@ TIMESTAMPS = ("docProps/core.xml", "docProps/app.xml")
 
 def documents(ctx: Context, department_id: str, kind: str) -> list[tuple[str, bytes]]:
     """(file name, bytes) of each person's form, in roster order."""
+    from service.office import annex1  # Word: loaded when first used (see service/office)
+
     found = []
     for member in ctx.content.members(department_id):
         printable = targets.printable(ctx, member)

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from service.content.codes import SUMMARY_SUBMITTED, VIEW_LABELS
 from service.errors import ApiError, not_found
-from service.office import pdf, registration_form
+from service.office import pdf
 from service.rules import access
 from service.web.auth import signed_in
 from service.web.views.common import (
@@ -135,6 +135,8 @@ def _kind(request: Request) -> str:
 
 
 def _render(forms: registration.Forms, kind: str) -> bytes:
+    from service.office import registration_form  # Word: loaded when first used (see service/office)
+
     data = registration_form.forms_docx(forms)
     if kind == "pdf":
         try:

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service.errors import ApiError, bad_request
-from service.office import ballot_sheets
 from service.web.auth import signed_in
 from service.web.views.common import attachment, check_csrf, context, json_body, off_loop, ok_json, page
 from service.workflows import ballots
@@ -116,6 +115,8 @@ async def paper_post(request: Request) -> Response:
 
 
 async def tally_xlsx(request: Request) -> Response:
+    from service.office import ballot_sheets  # Word: loaded when first used (see service/office)
+
     user = signed_in(request)
     ctx = context(request)
     data = await off_loop(ballots.tally, ctx, user, request.path_params["round_id"])
@@ -132,6 +133,8 @@ async def sheet_docx(request: Request) -> Response:
     if not data["may_manage"]:
         raise ApiError(403, "forbidden", "只有人事处可以打印测评票")
     window = f"{data['opens'][:16].replace('T', ' ')} 至 {data['closes'][:16].replace('T', ' ')}"
+    from service.office import ballot_sheets  # Word: loaded when first used (see service/office)
+
     body = await off_loop(ballot_sheets.ballot_sheet, data["title"], data["unit_name"], data["candidates"],
                           data["choices"], window)
     return attachment(Response(body, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"),

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from service.content.models import StaffMember
 from service.errors import ApiError, bad_request
-from service.office import annex1, annex3, annex4, annex5, catalog
+from service.office import annex3, annex4, annex5, catalog
 from service.office.safe_reader import WorkbookRejected
 from service.rules import access
 from service.web.auth import by_token
@@ -103,6 +103,8 @@ async def person_form(request: Request) -> Response:
 
 async def person_file(ctx: Context, member: StaffMember, annex: str) -> Response:
     """One person's 附件1 or 附件3 as the department prints it (the person's own page offers the same file)."""
+    from service.office import annex1  # Word: loaded when first used (see service/office)
+
     found = await off_loop(targets.printable, ctx, member)
     if annex == "annex1.docx":
         data = await off_loop(lambda: annex1.contract_docx(ctx.content, member, found.rows, mark=found.mark,
@@ -192,6 +194,8 @@ async def _monthly_bytes(form: FormData, attempt: Attempt) -> bytes:
 async def department_contracts(request: Request) -> Response:
     """Every person's contract (附件1) of the department in one zip, to print at once: the
     approved ones with their codes, the others as drafts, as each person's own download."""
+    from service.office import annex1  # Word: loaded when first used (see service/office)
+
     department_id = request.path_params["department_id"]
     department_user(request, department_id)
     ctx = context(request)

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from service.content import text_forms
 from service.errors import ApiError, bad_request, not_found
-from service.office import grade_filing, grade_notice, pdf
+from service.office import grade_filing, pdf
 from service.rules import access
 from service.rules.access import User
 from service.web.auth import signed_in
@@ -237,6 +237,8 @@ async def notices(request: Request) -> Response:
     access.ensure(user, access.READ_GRADES, department, "您只能下载本部门教职工的考核结果通知书")
 
     def build() -> tuple[bytes, str]:
+        from service.office import grade_notice  # Word: loaded when first used (see service/office)
+
         docs = sorted(grades.stored(ctx, department).values(), key=lambda d: d["staff_id"])
         if staff_id is not None:
             member = member_or_404(ctx, staff_id)

@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from service.content.codes import DISPUTE_KINDS
 from service.errors import ApiError, bad_request, not_found
-from service.office import grade_notice, pdf
+from service.office import pdf
 from service.rules import access
 from service.web.auth import signed_in
 from service.web.views import todos
@@ -116,6 +116,8 @@ async def notice(request: Request) -> Response:
         raise not_found("unknown_format", "只提供 docx 和 pdf")
 
     def build() -> bytes:
+        from service.office import grade_notice  # Word: loaded when first used (see service/office)
+
         doc = personal.notice_doc(ctx, user)
         data = grade_notice.notices_docx(grade_notice.facts(ctx.content, grades.round_doc(ctx)), [doc])
         if kind == "pdf":

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from service.content.codes import STAFF_ACCOUNT_LABELS
 from service.content.formats import cn_time
 from service.errors import ApiError, bad_request
-from service.office import pdf, slips
+from service.office import pdf
 from service.rules import access
 from service.web.views.common import attachment, check_csrf, context, department_user, off_loop, page
 from service.workflows import staff
@@ -29,6 +29,8 @@ async def accounts_page(request: Request, *, error: ApiError | None = None) -> R
 
 async def slips_post(request: Request) -> Response:
     """New one-time passwords for the department's people, answered as the slips to print."""
+    from service.office import slips  # Word: loaded when first used (see service/office)
+
     department = request.path_params["department_id"]
     user = department_user(request, department, access.MANAGE_ACCOUNTS, "只有人事处可以打印一次性密码条")
     form = await request.form(max_files=0, max_fields=8)
