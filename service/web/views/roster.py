@@ -80,8 +80,12 @@ async def roster_page(request: Request, *, error: ApiError | None = None) -> Res
     if request.query_params.get("notice") == "imported":
         notice = (f"名册已更新，当前共 {len(ctx.content.roster)} 人，报送服务已按新名册工作；"
                   "门户网站正在后台重建（约需数秒）。")
+    elif request.query_params.get("notice") == "forgotten":
+        notice = "已删除该对应关系：下次导入名册时，这个名称将重新列出，请再选择对应的岗位或部门。"
+    mappings = _mappings_json(ctx.content, await off_loop(roster.remembered, ctx.settings.content_dir))
     return page(request, "roster.html", "导入教职工名册", status=error.status if error else 200,
-                people=len(ctx.content.roster), notice=notice, error=error, max_mb=MAX_BYTES // 1024 // 1024)
+                people=len(ctx.content.roster), notice=notice, error=error, max_mb=MAX_BYTES // 1024 // 1024,
+                mappings=mappings)
 
 
 async def preview_post(request: Request) -> Response:
@@ -176,6 +180,42 @@ async def api_import(request: Request) -> Response:
         request.app.state.live.replace(content)
         answer["imported"] = True
     return ok_json(answer)
+
+
+async def forget_post(request: Request) -> Response:
+    """Forget one remembered mapping (`field` 岗位 or 部门, `value` the export's name), once its
+    box is ticked: the next import asks for the value again."""
+    user = permitted(request, access.IMPORT_ROSTER)
+    form = await request.form(max_files=0, max_fields=4)
+    check_csrf(request, str(form.get("csrf") or ""))
+    if not yes(form.get("confirm")):
+        return await roster_page(request, error=bad_request("confirm_required", "请先勾选确认框，再删除对应关系"))
+    try:
+        await off_loop(roster.forget, context(request), str(form.get("field") or ""), str(form.get("value") or ""),
+                       user.username)
+    except ApiError as exc:
+        return await roster_page(request, error=exc)
+    return RedirectResponse("/board/roster?notice=forgotten", status_code=303)
+
+
+async def api_mappings(request: Request) -> Response:
+    """`GET /api/roster/mappings`: the remembered mappings; `DELETE /api/roster/mappings?field=岗位&value=…`
+    forgets one (422 `invalid_field` / `missing_value`, 409 `mapping_not_found`)."""
+    user = permitted(request, access.IMPORT_ROSTER)
+    ctx = context(request)
+    if request.method == "DELETE":
+        check_csrf(request, None)
+        query = request.query_params
+        gone = await off_loop(roster.forget, ctx, query.get("field", ""), query.get("value", ""), user.username)
+        return ok_json({"forgotten": _mappings_json(ctx.content, [gone])[0]})
+    return ok_json({"mappings": _mappings_json(ctx.content, await off_loop(roster.remembered,
+                                                                            ctx.settings.content_dir))})
+
+
+def _mappings_json(content: Content, kept: list[roster.Remembered]) -> list[dict[str, str]]:
+    return [{"field": m.field, "value": m.value, "to": m.target,
+             "to_name": roster_choices.target_name(content, m.field, m.target), "by": m.by, "at": m.at}
+            for m in kept]
 
 
 async def _upload(form: FormData) -> tuple[bytes, str]:
