@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from service.cli.base import Failed, cli, open_context, setup_settings
+from service.content.roster import MAPPED
 from service.content.roster_choices import LEAD_PREFIX, MAP_PREFIX, NEW_ROLE, SELF_LEAD_NAME
 
 if TYPE_CHECKING:
@@ -41,16 +42,14 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None, maps: tup
     from service.workflows import roster
 
     fields = _choice_fields(maps, leads)
-    ctx = _set_up_context(content_dir, any(value.strip() == NEW_ROLE for key, value in fields
-                                           if key.startswith(MAP_PREFIX)))
-    elsewhere = content_dir if ctx is None else None  # a content directory other than the set-up
+    target = _target(content_dir, any(value.strip() == NEW_ROLE for key, value in fields if key.startswith(MAP_PREFIX)))
     try:
         table = read_table(file.read_bytes(), file.name)
         with click.progressbar(length=len(table.rows), label="正在校验名册", show_pos=True) as bar:
             def read(content: Content, mapping: Mapping_) -> RosterImport:
                 return parse_roster(content, table, on_row=lambda: bar.update(1), mapping=mapping)
-            prepared = (roster.prepare(ctx, fields, read) if ctx is not None
-                        else _prepare_elsewhere(elsewhere or Path(), fields, read))
+            prepared = (_prepare_elsewhere(target, fields, read) if isinstance(target, Path)
+                        else roster.prepare(target, fields, read))
     except ContentInvalid as exc:
         raise Failed(f"当前内容校验失败，请先修正：\n{exc}") from None
     except MappingInvalid as exc:
@@ -67,18 +66,18 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None, maps: tup
         click.echo("名册没有变化，未改动。")
     elif dry_run:
         click.echo("试运行（--dry-run）：名册未改动。" + ("新岗位未加入学院设置。" if choices.new_roles else ""))
-    elif elsewhere is not None:
-        click.echo(f"名册已更新：{roster.write(elsewhere, result)}（运行中的报送服务在下一次请求时即按新名册工作）")
-        roster.remember(elsewhere, choices.mapping, "cli")
-    elif ctx is not None:
+    elif isinstance(target, Path):
+        click.echo(f"名册已更新：{roster.write(target, result)}（运行中的报送服务在下一次请求时即按新名册工作）")
+        roster.remember(target, choices.mapping, "cli")
+    else:
         try:
-            roster.apply(ctx, result, prepared.base, "cli", choices.mapping, choices.new_roles)
+            roster.apply(target, result, prepared.base, "cli", choices.mapping, choices.new_roles)
         except ApiError as exc:
             raise Failed(f"错误：{exc.message}") from None
         for role in choices.new_roles:
             click.echo(f"已添加新岗位：{role.name}（代码 {role.id}）；岗位职责和个性目标模板为空，"
                        "请在“设置学院—岗位与个性目标模板”页面填写。")
-        click.echo(f"名册已更新：{ctx.settings.content_dir / ROSTER_FILE}（运行中的报送服务在下一次请求时即按新名册工作）")
+        click.echo(f"名册已更新：{target.settings.content_dir / ROSTER_FILE}（运行中的报送服务在下一次请求时即按新名册工作）")
 
 
 def _choice_fields(maps: Sequence[str], leads: Sequence[str]) -> list[tuple[str, str]]:
@@ -88,17 +87,18 @@ def _choice_fields(maps: Sequence[str], leads: Sequence[str]) -> list[tuple[str,
     added = {key[len(MAP_PREFIX):] for key, value in fields if value.strip() == NEW_ROLE}
     for lead in leads:
         key = lead.partition("=")[0]
-        if f"lead:{key}" != LEAD_PREFIX + key.partition(":")[2] or key not in added:
+        if not key.startswith(f"{MAPPED['role']}:") or key not in added:
             raise Failed(f"--lead {key}：只为 --map 岗位:名称={NEW_ROLE} 添加的新岗位指定牵头部门；"
                          "名册和学院设置均未改动")
-    return fields + [(f"lead:{lead.partition('=')[0]}", lead.partition("=")[2]) for lead in leads]
+    return fields + [(LEAD_PREFIX + lead.partition("=")[0].partition(":")[2], lead.partition("=")[2])
+                     for lead in leads]
 
 
-def _set_up_context(content_dir: Path | None, adds: bool) -> Context | None:
-    """The service core when the import goes to the college's set-up (audited, new roles added
-    through the set-up's roles part); None for another content directory, where no role is added."""
+def _target(content_dir: Path | None, adds: bool) -> Context | Path:
+    """Where the import goes: the service core when it is the college's set-up (audited, new roles
+    added through the set-up's roles part), or another content directory (no role added there)."""
     if content_dir is not None and not adds:
-        return None
+        return content_dir
     settings = setup_settings()
     if content_dir is not None and content_dir.resolve() != settings.content_dir.resolve():
         raise Failed(f"--map …={NEW_ROLE} 只能用于学院设置（{settings.content_dir}），不能用于 --content 指定的其他目录；"

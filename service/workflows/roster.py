@@ -3,8 +3,8 @@
 The import itself is read and checked elsewhere (office/roster_sheet.py reads the file,
 content/roster.py validates the rows and diffs them against the current roster); here the
 result replaces the set-up's `roster.yml` (in the data directory) atomically (a reader sees
-the old file or the new one) and, from the web, the audit log records who did it and what
-changed. Roles HR adds from the export's 岗位 values go into the set-up's roles the way the set-up
+the old file or the new one) and, from the web and the CLI, the audit log records who did it and
+what changed. Roles HR adds from the export's 岗位 values go into the set-up's roles the way the set-up
 console's roles part does (`setup.save_part`: validated, written, audited) before the roster that
 names them. The mappings HR chose are remembered in the set-up (`roster_mapping.yml`, with who chose
 each and when) and applied at every import until HR forgets one.
