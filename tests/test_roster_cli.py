@@ -15,7 +15,7 @@ from test_roster_mapping import EXPORT_DEPARTMENT, EXPORT_POSTS, audit, export
 from service.config import Settings
 from service.content.loader import load_content
 from service.content.roster_choices import NEW_ROLE, SELF_LEAD_NAME
-from service.workflows.roster import MAPPING_FILE
+from service.workflows.roster import MAPPING_FILE, remembered
 
 DRIVER = "驾驶员"  # the post added as a new role
 
@@ -128,3 +128,12 @@ def test_a_new_role_is_added_only_to_the_set_up(settings: Settings, export_file:
     assert refused.returncode == 1 and "只能用于学院设置" in refused.stderr, refused.stderr
     assert snapshot(settings) == before
     assert not (elsewhere / MAPPING_FILE).exists()
+
+    # mapped to a role it has, the other directory takes the export and remembers who chose it
+    done = portal(settings, "import-roster", str(export_file), "--content", str(elsewhere),
+                  *known_posts(settings), "--map", f"岗位:{DRIVER}=理论课教师")
+    assert done.returncode == 0, done.stderr
+    assert snapshot(settings) == before
+    kept = {(m.field, m.value): m for m in remembered(elsewhere)}
+    assert kept[("岗位", DRIVER)].target == "theory-teacher"
+    assert kept[("岗位", DRIVER)].by == "cli" and kept[("岗位", DRIVER)].at

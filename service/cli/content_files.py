@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,7 +69,7 @@ def import_roster(file: Path, dry_run: bool, content_dir: Path | None, maps: tup
         click.echo("试运行（--dry-run）：名册未改动。" + ("新岗位未加入学院设置。" if choices.new_roles else ""))
     elif isinstance(target, Path):
         click.echo(f"名册已更新：{roster.write(target, result)}（运行中的报送服务在下一次请求时即按新名册工作）")
-        roster.remember(target, choices.mapping, "cli")
+        roster.remember(target, choices.mapping, "cli", dt.datetime.now().astimezone().isoformat(timespec="seconds"))
     else:
         try:
             roster.apply(target, result, prepared.base, "cli", choices.mapping, choices.new_roles)
