@@ -14,6 +14,7 @@ from test_roster_mapping import EXPORT_DEPARTMENT, EXPORT_POSTS, audit, export
 
 from service.config import Settings
 from service.content.loader import load_content
+from service.content.models import SELF_LEAD
 from service.content.roster_choices import NEW_ROLE, SELF_LEAD_NAME
 from service.workflows.roster import MAPPING_FILE, remembered
 
@@ -93,7 +94,7 @@ def test_a_new_role_led_by_each_department_itself(settings: Settings, export_fil
                   "--map", f"岗位:{DRIVER}={NEW_ROLE}", "--lead", f"岗位:{DRIVER}={SELF_LEAD_NAME}")
     assert done.returncode == 0, done.stderr
     driver = next(r for r in load_content(settings.content_dir).roles if r.name == DRIVER)
-    assert driver.lead == "self"
+    assert driver.lead == SELF_LEAD
 
 
 @pytest.mark.parametrize(("extra", "words"), [
