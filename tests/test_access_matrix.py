@@ -122,6 +122,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int]] = {
     "POST /board/roster": (401, 200, 403, 403, 403),  # the preview: nothing written
     "POST /board/roster/confirm": (401, 409, 403, 403, 403),  # HR: no such preview
     "POST /api/roster": (401, 200, 403, 403, 403),  # without confirm: the changes, nothing written
+    "POST /board/roster/mappings": (401, 409, 403, 403, 403),  # HR: no such mapping remembered
+    "GET /api/roster/mappings": (401, 200, 403, 403, 403),
+    "DELETE /api/roster/mappings": (401, 409, 403, 403, 403),  # HR: no such mapping remembered
     "GET /board/{department_id}/scans": (401, 200, 200, 403, 403),
     "POST /board/{department_id}/scans": (401, 200, 200, 403, 403),  # a preview page
     "POST /api/departments/{department_id}/scans": (401, 200, 200, 403, 403),  # a dry run
@@ -392,6 +395,8 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "POST /board/roster": lambda w: {"files": {"file": ("roster.csv", w.roster_csv(), "text/csv")}},
     "POST /board/roster/confirm": lambda w: _form(preview="no-such-preview", confirm="on"),
     "POST /api/roster": lambda w: {"files": {"file": ("roster.csv", w.roster_csv(), "text/csv")}},
+    "POST /board/roster/mappings": lambda w: _form(field="岗位", value="班主任", confirm="on"),
+    "DELETE /api/roster/mappings": lambda w: {"params": {"field": "岗位", "value": "班主任"}},
     "POST /board/{department_id}/scans": lambda w: {"data": {"dry_run": "1"},
                                                     "files": {"file": ("stack.pdf", PDF, "application/pdf")}},
     "POST /api/departments/{department_id}/scans": lambda w: {"files": {"file": ("stack.pdf", PDF, "application/pdf")}},

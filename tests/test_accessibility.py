@@ -118,6 +118,11 @@ def filled(portal: Portal, browser: Browser, tmp_path_factory: pytest.TempPathFa
         "opens": "2000-01-01T00:00", "closes": "2099-12-31T23:00"}))["id"]
     duties = _ok(hr.get(f"/api/duties/{DEPT}"))
     role_id = next(r["role_id"] for o in duties["obligations"] for r in o["roles"])
+    # the roster again, DEPT under the personnel system's own name mapped once: /board/roster lists the mapping
+    exported = ["工号,姓名,部门,岗位,职务", *(f"{m.staff_id},{m.name},{'人事系统中的机械系' if m.department == DEPT else m.department},"
+                                         f"{m.role},{m.post}" for m in content.roster)]
+    _ok(hr.post("/api/roster", data={"map:部门:人事系统中的机械系": DEPT, "confirm": "1"},
+                files={"file": ("roster.csv", "\n".join(exported).encode("utf-8"), "text/csv")}))
 
     # HR prints the department's password slips; the person signs in, sets a password, objects
     context = _new_context(browser, portal)

@@ -18,7 +18,14 @@ from typing import Any
 
 from service.content import text_forms
 from service.content.models import SELF_LEAD, Content, StaffMember
-from service.content.roster import MAPPED, Mapping_, MappingInvalid, resolve_mapping
+from service.content.roster import (
+    MAPPED,
+    Mapping_,
+    MappingInvalid,
+    RosterImport,
+    resolve_mapping,
+    summary_lines,
+)
 from service.errors import quoted
 
 MAP_PREFIX = "map:"  # map:岗位:<the export's value> = a role; map:部门:<value> = a department
@@ -108,3 +115,22 @@ def lead_name(content: Content, lead: str) -> str:
         return SELF_LEAD_NAME
     department = content.department(lead)
     return department.name if department else lead
+
+
+def preview_lines(content: Content, new_roles: Sequence[NewRole], result: RosterImport, limit: int) -> list[str]:
+    """What an import with HR's choices would do, in Chinese: the roles it adds, the people it
+    adds, changes and removes (`limit` of each kind named), the mappings it used. `content` is
+    the set-up with the new roles."""
+    added = [f"将添加新岗位：{r.name}（代码 {r.id}，牵头拟定部门：{lead_name(content, r.lead)}；"
+             "岗位职责和个性目标模板为空，导入后在“设置学院—岗位与个性目标模板”页面填写）"
+             for r in new_roles]
+    mapped = [f"按对应关系：{kind}“{value}”→ {target_name(content, kind, target)}"
+              for (kind, value), target in result.mapped.items()]
+    return [*added, *summary_lines(content, result, limit=limit), *mapped]
+
+
+def target_name(content: Content, kind: str, target: str) -> str:
+    """The name of the department or role (`kind` 部门 or 岗位) a value is mapped to (its code
+    when the set-up no longer has it)."""
+    found = content.department(target) if kind == MAPPED["department"] else content.role(target)
+    return found.name if found else target

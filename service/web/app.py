@@ -99,6 +99,9 @@ def routes(settings: Settings, upload_limit: int, bulk_limit: int = 200 * 1024 *
         Route("/board/roster", roster.roster_page, methods=["GET"]),
         Route("/board/roster", roster.preview_post, methods=["POST"], max_body_size=ROSTER_LIMIT),
         Route("/board/roster/confirm", roster.confirm_post, methods=["POST"], max_body_size=16 * 1024),
+        # the roster's remembered mappings: listed on /board/roster, forgotten one at a time
+        Route("/board/roster/mappings", roster.forget_post, methods=["POST"], max_body_size=16 * 1024),
+        Route("/api/roster/mappings", roster.api_mappings, methods=["GET", "DELETE"]),
         Route("/board/setup", setup.index_page),
         Route("/board/setup/{part}", setup.part_page, methods=["GET"]),
         Route("/board/setup/{part}", setup.part_post, methods=["POST"], max_body_size=FORM_LIMIT),

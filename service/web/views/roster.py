@@ -6,6 +6,7 @@ service answers with the new roster at once and the site is rebuilt in the backg
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import dataclass, field, replace
@@ -24,9 +25,8 @@ from service.content.roster import (
     RosterImport,
     RosterImportError,
     parse_roster,
-    summary_lines,
 )
-from service.content.roster_choices import LEAD_PREFIX, MAP_PREFIX, NEW_ROLE, Choices, NewRole
+from service.content.roster_choices import LEAD_PREFIX, MAP_PREFIX, NEW_ROLE, NewRole
 from service.errors import ApiError, bad_request, unprocessable
 from service.office.roster_sheet import MAX_BYTES, read_table
 from service.rules import access
@@ -73,15 +73,6 @@ class Pending:
     refused: RosterImportError | None = None
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """An export checked against the set-up with HR's choices (new roles included)."""
-    choices: Choices
-    content: Content  # the set-up with the new roles
-    result: RosterImport
-    base: str
-
-
 async def roster_page(request: Request, *, error: ApiError | None = None) -> Response:
     permitted(request, access.IMPORT_ROSTER)
     ctx = context(request)
@@ -89,8 +80,12 @@ async def roster_page(request: Request, *, error: ApiError | None = None) -> Res
     if request.query_params.get("notice") == "imported":
         notice = (f"名册已更新，当前共 {len(ctx.content.roster)} 人，报送服务已按新名册工作；"
                   "门户网站正在后台重建（约需数秒）。")
+    elif request.query_params.get("notice") == "forgotten":
+        notice = "已删除该对应关系：下次导入名册时，这个名称将重新列出，请再选择对应的岗位或部门。"
+    mappings = _mappings_json(ctx.content, await off_loop(roster.remembered, ctx.settings.content_dir))
     return page(request, "roster.html", "导入教职工名册", status=error.status if error else 200,
-                people=len(ctx.content.roster), notice=notice, error=error, max_mb=MAX_BYTES // 1024 // 1024)
+                people=len(ctx.content.roster), notice=notice, error=error, max_mb=MAX_BYTES // 1024 // 1024,
+                mappings=mappings)
 
 
 async def preview_post(request: Request) -> Response:
@@ -187,6 +182,42 @@ async def api_import(request: Request) -> Response:
     return ok_json(answer)
 
 
+async def forget_post(request: Request) -> Response:
+    """Forget one remembered mapping (`field` 岗位 or 部门, `value` the export's name), once its
+    box is ticked: the next import asks for the value again."""
+    user = permitted(request, access.IMPORT_ROSTER)
+    form = await request.form(max_files=0, max_fields=4)
+    check_csrf(request, str(form.get("csrf") or ""))
+    if not yes(form.get("confirm")):
+        return await roster_page(request, error=bad_request("confirm_required", "请先勾选确认框，再删除对应关系"))
+    try:
+        await off_loop(roster.forget, context(request), str(form.get("field") or ""), str(form.get("value") or ""),
+                       user.username)
+    except ApiError as exc:
+        return await roster_page(request, error=exc)
+    return RedirectResponse("/board/roster?notice=forgotten", status_code=303)
+
+
+async def api_mappings(request: Request) -> Response:
+    """`GET /api/roster/mappings`: the remembered mappings; `DELETE /api/roster/mappings?field=岗位&value=…`
+    forgets one (422 `invalid_field` / `missing_value`, 409 `mapping_not_found`)."""
+    user = permitted(request, access.IMPORT_ROSTER)
+    ctx = context(request)
+    if request.method == "DELETE":
+        check_csrf(request, None)
+        query = request.query_params
+        gone = await off_loop(roster.forget, ctx, query.get("field", ""), query.get("value", ""), user.username)
+        return ok_json({"forgotten": _mappings_json(ctx.content, [gone])[0]})
+    return ok_json({"mappings": _mappings_json(ctx.content, await off_loop(roster.remembered,
+                                                                            ctx.settings.content_dir))})
+
+
+def _mappings_json(content: Content, kept: list[roster.Remembered]) -> list[dict[str, str]]:
+    return [{"field": m.field, "value": m.value, "to": m.target,
+             "to_name": roster_choices.target_name(content, m.field, m.target), "by": m.by, "at": m.at}
+            for m in kept]
+
+
 async def _upload(form: FormData) -> tuple[bytes, str]:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -202,27 +233,15 @@ def _choice_fields(form: FormData) -> list[tuple[str, str]]:
             if isinstance(value, str) and key.startswith((MAP_PREFIX, LEAD_PREFIX))]
 
 
-async def _prepare(request: Request, data: bytes, name: str, fields: Any) -> Prepared:
+async def _prepare(request: Request, data: bytes, name: str, fields: Any) -> roster.Prepared:
     """The export checked against the set-up with HR's `fields` and the remembered mappings
     (MappingInvalid, ApiError or RosterImportError when refused); nothing written."""
-    ctx = context(request)
-    choices = roster_choices.from_fields(ctx.content, fields)
-    content = await off_loop(roster.staged, ctx, choices.new_roles)
-    base = await off_loop(roster.fingerprint, ctx.settings.content_dir)
-    remembered = await off_loop(roster.mapping, ctx.settings.content_dir)
-    result = await parse_workbook(request, _parse, content, data, name, {**remembered, **choices.mapping})
-    roster_choices.check_held(choices.new_roles, result.members)
-    return Prepared(choices, content, result, base)
+    return await parse_workbook(request, roster.prepare, context(request), list(fields),
+                                functools.partial(_parse, data, name))
 
 
-def _lines(prepared: Prepared) -> list[str]:
-    content, result = prepared.content, prepared.result
-    added = [f"将添加新岗位：{r.name}（代码 {r.id}，牵头拟定部门：{roster_choices.lead_name(content, r.lead)}；"
-             "岗位职责和个性目标模板为空，导入后在“设置学院—岗位与个性目标模板”页面填写）"
-             for r in prepared.choices.new_roles]
-    mapped = [f"按对应关系：{kind}“{value}”→ {_name(content, kind, target)}"
-              for (kind, value), target in result.mapped.items()]
-    return [*added, *summary_lines(content, result, limit=SHOWN), *mapped]
+def _lines(prepared: roster.Prepared) -> list[str]:
+    return roster_choices.preview_lines(prepared.content, prepared.choices.new_roles, prepared.result, SHOWN)
 
 
 def _refused(request: Request, content: Content, pending: Pending, token: str,
@@ -242,7 +261,7 @@ def _unknown_json(content: Content, refused: RosterImportError) -> list[dict[str
             for kind, values in refused.unknown.items() for value, rows in values.items()]
 
 
-def _parse(content: Content, data: bytes, filename: str, mapping: Mapping_) -> RosterImport:
+def _parse(data: bytes, filename: str, content: Content, mapping: Mapping_) -> RosterImport:
     return parse_roster(content, read_table(data, filename), mapping=mapping)
 
 
@@ -250,11 +269,6 @@ def _choices(content: Content) -> dict[str, list[tuple[str, str]]]:
     """What an unknown value may be mapped to: every department, every role (code, name)."""
     return {MAPPED["department"]: [(d.id, d.name) for d in content.departments],
             MAPPED["role"]: [(r.id, r.name) for r in content.roles]}
-
-
-def _name(content: Content, kind: str, target: str) -> str:
-    found = content.department(target) if kind == MAPPED["department"] else content.role(target)
-    return found.name if found else target
 
 
 def _held(request: Request, name: str) -> dict[str, Any]:
