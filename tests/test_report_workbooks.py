@@ -92,3 +92,16 @@ def test_libreoffice_reads_the_streamed_rows(tmp_path: Path) -> None:
     assert lines[2] == ["甲", "1", "普通"]
     assert [line[0] for line in lines[3:9]] == list(HOSTILE)
     assert lines[9][0] == "<b>&amp;</b>" and lines[10][2] == "控制字符"
+
+
+def test_many_rows_interleaved_over_sheets_come_back_in_each_sheets_order() -> None:
+    layouts = [report_book.Layout(f"第{i}页", f"标题{i}", ("姓名", "序号", "状态"), (8, 8, 8), missing="—")
+               for i in range(3)]
+    given: list[tuple[int, tuple[object, ...]]] = [
+        (n % 3, (f"教职工{n:05d}", n, None if n % 7 == 0 else ("完成", "未完成")[n % 2])) for n in range(9_000)]
+    out = io.BytesIO()
+    report_book.write(layouts, given, out)
+    book = openpyxl.load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+    for index, layout in enumerate(layouts):
+        expected = [(name, n, "—" if status is None else status) for i, (name, n, status) in given if i == index]
+        assert list(book[layout.title].iter_rows(min_row=3, values_only=True)) == expected

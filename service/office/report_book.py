@@ -33,7 +33,8 @@ from service.office.cells import FORMULA_PREFIXES, clean_text
 FIRST_BODY_ROW = 3
 _SPOOL = 4 * 1024 * 1024  # a sheet's rows in memory up to this size, then in a temp file
 _ESCAPES = {"\r": "&#13;"}
-_BATCH = 1000  # rows written to a sheet's buffer at once
+_BATCH = 1000  # rows waiting as text, of all sheets, before they are written to their sheets' buffers
+_TEXTS_KEPT = 4096  # text values whose XML is kept for the rows after (of any sheet)
 _LEVEL = 1  # deflate level of the package: the fastest, the file about a sixth larger than at 6
 TITLE_HEIGHT = 28
 
@@ -70,23 +71,20 @@ def write(layouts: Sequence[Layout], rows: Iterable[tuple[int, Sequence[Any]]], 
     bodies = [tempfile.SpooledTemporaryFile(_SPOOL) for _ in layouts]  # noqa: SIM115 - closed below
     try:
         numbers = [FIRST_BODY_ROW] * len(layouts)
-        texts: list[dict[Any, tuple[bool, str, float]]] = [{} for _ in layouts]
+        texts: dict[Any, tuple[bool, str, float]] = {}
         pending: list[list[str]] = [[] for _ in layouts]
-        last = 0
+        waiting = 0
         for index, values in rows:
-            if index != last:  # a sheet's rows are over (or paused): they wait as bytes, its texts go
-                bodies[last].write("".join(pending[last]).encode("utf-8"))
-                pending[last].clear()
-                texts[last].clear()
-                last = index
-            pending[index].append(_row(numbers[index], values, found[index], layouts[index].missing, texts[index],
+            if len(texts) > _TEXTS_KEPT:  # names: thousands, each met once or a few times in a row
+                texts.clear()
+            pending[index].append(_row(numbers[index], values, found[index], layouts[index].missing, texts,
                                        widths[index]))
             numbers[index] += 1
-            if len(pending[index]) == _BATCH:
-                bodies[index].write("".join(pending[index]).encode("utf-8"))
-                pending[index].clear()
-        for body, rest in zip(bodies, pending, strict=True):
-            body.write("".join(rest).encode("utf-8"))
+            waiting += 1
+            if waiting == _BATCH:
+                _flush(bodies, pending)
+                waiting = 0
+        _flush(bodies, pending)
         heads = [_layout(ws, layout, longest, styles_) for ws, layout, longest, styles_
                  in zip(sheets, layouts, widths, found, strict=True)]
         skeleton = tempfile.SpooledTemporaryFile(_SPOOL)  # noqa: SIM115 - closed below
@@ -98,6 +96,14 @@ def write(layouts: Sequence[Layout], rows: Iterable[tuple[int, Sequence[Any]]], 
     finally:
         for body in bodies:
             body.close()
+
+
+def _flush(bodies: Sequence[IO[bytes]], pending: Sequence[list[str]]) -> None:
+    """The rows waiting, each sheet's written to its buffer."""
+    for body, waiting in zip(bodies, pending, strict=True):
+        if waiting:
+            body.write("".join(waiting).encode("utf-8"))
+            waiting.clear()
 
 
 def _layout(ws: Any, layout: Layout, longest: Sequence[float], found: _Styles) -> str:
@@ -143,9 +149,11 @@ def _row(number: int, values: Sequence[Any], found: _Styles, missing: str,
             widths[column] = max(widths[column], len(shown) * 1.1)
             cells.append(f'<c r="{letter}{n}" s="{plain}"><v>{shown}</v></c>')
             continue
+        if value is None:
+            value = missing
         text = texts.get(value)
         if text is None:
-            text = texts[value] = _text(missing if value is None else value)
+            text = texts[value] = _text(value)
         if text[2] > widths[column]:
             widths[column] = text[2]
         cells.append(f'<c r="{letter}{n}" s="{quoted if text[0] else plain}"{text[1]}')
