@@ -44,7 +44,7 @@ from service.workflows.context import Context
 log = logging.getLogger("portal.content")
 # Past years read with `?year=` that stay open (set-up, store, figures): tens of MB each at
 # 10,000 staff. The others are opened again, and their figures worked out again, when next read.
-FIGURES_KEPT = 1
+PAST_YEARS_OPEN = 1
 Signature = tuple[tuple[int, int, int] | None, ...]
 
 
@@ -109,7 +109,7 @@ class LiveContent:
 
     def read_year(self, year: int) -> Context:
         """`of_year` for a request scoped to `year` (`?year=`), which reads its figures: at most
-        `FIGURES_KEPT` past years stay open, the year read longest ago is let go whole (its set-up,
+        `PAST_YEARS_OPEN` past years stay open, the year read longest ago is let go whole (its set-up,
         its store's files and its figures: opened again when next asked for; a request still
         using it finishes with it), before the year read now is opened."""
         ctx = self.ctx
@@ -120,7 +120,7 @@ class LiveContent:
         with self._past_lock:
             self._read.pop(year, None)
             self._read[year] = None
-            leaving = list(self._read)[:-FIGURES_KEPT]
+            leaving = list(self._read)[:-PAST_YEARS_OPEN]
             for left in leaving:
                 del self._read[left]
             released = [self._past.pop(y) for y in leaving if y in self._past]
@@ -138,7 +138,7 @@ class LiveContent:
                                                         present=ctx.year)
                 released = True
         if released:
-            heap.settle()  # the year's set-up is kept from now on
+            heap.settle()  # what stays is frozen from now on; what a year let go held is freed
         return found
 
     @property
