@@ -215,6 +215,7 @@ def test_a_real_service_logs_each_request_without_secrets_and_counts_it(settings
     assert value(found, "portal_uploads_total") == 1 and value(found, "portal_upload_bytes_total") == len(scan)
     assert value(found, "portal_store_commit_seconds_count") >= 2  # the login and the upload at least
     assert value(found, "portal_open_connections") >= 1  # the one asking
+    assert value(found, "portal_http_requests_in_progress") == 1  # the one asking, being answered
 
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     access = [r for r in records if "status" in r]

@@ -64,6 +64,7 @@ class Observed:
         reset = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         sent: dict[str, int] = {"status": 500, "bytes": 0, "started": 0}
+        self.metrics.active += 1
 
         async def send_observed(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -81,6 +82,7 @@ class Observed:
             response = await server_error(Request(scope, receive), exc)  # logs it, with the request id
             await response(scope, receive, send_observed)
         finally:
+            self.metrics.active -= 1
             if self.log_format != LOG_OFF:
                 self._record(scope, sent["status"], sent["bytes"], time.perf_counter() - started, request_id)
             REQUEST_ID.reset(reset)

@@ -344,7 +344,7 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
         await rebuilder.start()
         await timer.start()
         stop_warming = threading.Event()
-        warming = threading.Thread(target=warm, args=(ctx, stop_warming), name="warm", daemon=True)
+        warming = threading.Thread(target=warm, args=(ctx, stop_warming, metrics.busy), name="warm", daemon=True)
         warming.start()  # the kept figures, off the request path, once the service answers
         try:
             yield
@@ -390,9 +390,9 @@ def create_app(settings: Settings, now: Callable[[], dt.datetime] | None = None)
     return app
 
 
-def warm(ctx: Context, stop: threading.Event) -> None:
+def warm(ctx: Context, stop: threading.Event, busy: Callable[[], bool]) -> None:
     """The kept figures worked out after a start, then the heap they leave kept for good (web/heap.py)."""
-    startup.warm(ctx, stop)
+    startup.warm(ctx, stop, busy)
     heap.settle(unless=stop)
 
 

@@ -45,6 +45,8 @@ class Metrics:
         self.commits = Histogram("portal_store_commit_seconds", "数据写入磁盘（一次提交）用时（秒）", registry=r,
                                  buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
         self.connections = Gauge("portal_open_connections", "当前打开的连接数", registry=r)
+        self.active = 0  # requests being answered (counted on the event loop)
+        Gauge("portal_http_requests_in_progress", "正在处理的请求数", registry=r).set_function(lambda: self.active)
         self.reminders = Counter("portal_reminders", "催办发送次数（按结果 sent/failed）", ("outcome",), registry=r)
 
     def meters(self) -> Meters:
@@ -58,6 +60,10 @@ class Metrics:
 
     def track_connections(self, count: Callable[[], int]) -> None:
         self.connections.set_function(lambda: float(count()))
+
+    def busy(self) -> bool:
+        """Whether a request is being answered now (what runs in the background gives way)."""
+        return self.active > 0
 
     def request(self, scope: Scope, status: int, seconds: float) -> None:
         route = route_template(scope)
