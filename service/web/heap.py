@@ -57,8 +57,7 @@ def settle(unless: threading.Event | None = None) -> None:
 
 def trim() -> None:
     """Hand the heap's free pages back to the system (when enabled, and the C library is glibc)."""
-    release = _malloc_trim()
-    if _enabled and release is not None:
+    if _enabled and (release := _malloc_trim()) is not None:
         release(0)
 
 
